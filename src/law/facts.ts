@@ -1,0 +1,204 @@
+import type {
+  ConsentFact,
+  ContactRequestFact,
+  EntityFact,
+  Facts,
+  ObjectionFact,
+  Question,
+  Reason,
+  RelationshipFact,
+} from './types.js';
+import { isoDay } from './time.js';
+import { pass, fail } from './reasons.js';
+
+/**
+ * The facts that count at the moment of the call: nothing recorded with an event time after the
+ * call (so audits see what was known then), nothing from before the number was reassigned.
+ */
+export interface FactsAtCall {
+  /** This entity's facts that count, oldest first. */
+  own: EntityFact[];
+  /** Other entities' facts that count (shown, never used: NL-3(b), DE-3). */
+  others: EntityFact[];
+  reassignedAt: number | null;
+  reasons: Reason[];
+}
+
+export function factsAtCall(facts: Facts, question: Question, reassignRule: string): FactsAtCall {
+  const t = question.at;
+  let reassignedAt: number | null = null;
+  for (const r of facts.reassignments) {
+    if (r.at <= t && (reassignedAt === null || r.at > reassignedAt)) reassignedAt = r.at;
+  }
+  const reasons: Reason[] = [];
+  const counted = facts.events
+    .filter((e) => e.at <= t && (reassignedAt === null || e.at >= reassignedAt))
+    .sort((a, b) => a.at - b.at);
+  if (reassignedAt !== null) {
+    const dropped = facts.events.filter((e) => e.at < reassignedAt!).length;
+    reasons.push(
+      pass(
+        'number_reassigned',
+        reassignRule,
+        `The number passed to a new holder on ${isoDay(reassignedAt)}; ${dropped} earlier record(s) about the previous holder no longer count.`,
+      ),
+    );
+  }
+  return {
+    own: counted.filter((e) => e.entityId === question.entity.id),
+    others: counted.filter((e) => e.entityId !== question.entity.id),
+    reassignedAt,
+    reasons,
+  };
+}
+
+export const ofType =
+  <T extends EntityFact['type']>(type: T) =>
+  (e: EntityFact): e is Extract<EntityFact, { type: T }> =>
+    e.type === type;
+
+export function latest<T extends { at: number }>(items: T[]): T | null {
+  let best: T | null = null;
+  for (const i of items) if (best === null || i.at >= best.at) best = i;
+  return best;
+}
+
+export function objections(own: EntityFact[]): ObjectionFact[] {
+  return own.filter(ofType('objection'));
+}
+
+export function contactRequests(own: EntityFact[]): ContactRequestFact[] {
+  return own.filter(ofType('contact_request'));
+}
+
+export function relationships(own: EntityFact[]): RelationshipFact[] {
+  return own.filter(ofType('relationship'));
+}
+
+/** Does a consent (or withdrawal) cover the product the call offers? */
+function coversProduct(products: string[], product: string | null | undefined): boolean {
+  if (products.length === 0) return true;
+  return product != null && products.includes(product);
+}
+
+export interface ConsentRules {
+  /** Law row for the consent basis (NL-2, DE-1, GB-3, US-1). */
+  rule: string;
+  /** Law row for the entity being the same legal entity. */
+  entityRule: string;
+  /** DE-3: the consent must name the products. */
+  requireProducts: boolean;
+  /** DE-3: a consent captured by e-mail does not tie the phone number to the person. */
+  rejectMethods: ReadonlyArray<string>;
+}
+
+export interface ConsentAnalysis {
+  /** The newest phone consent that counts for this call, if any. */
+  valid: ConsentFact | null;
+  /** The newest withdrawal that covers this call, if any. */
+  withdrawal: ConsentFact | null;
+  reasons: Reason[];
+}
+
+/**
+ * Checks every phone-relevant consent against the call: channel, entity, products, bundling,
+ * expiry, later withdrawal. Returns the newest one that counts with a reason for each looked at.
+ */
+export function analyseConsents(
+  counted: FactsAtCall,
+  facts: Facts,
+  question: Question,
+  rules: ConsentRules,
+): ConsentAnalysis {
+  const t = question.at;
+  const product = question.productCategory ?? null;
+  const reasons: Reason[] = [];
+  const consents = counted.own.filter(ofType('consent'));
+  const withdrawals = consents.filter(
+    (c) => c.channel === 'phone' && c.status === 'withdrawn' && coversProduct(c.products, product),
+  );
+  // A withdrawal naming products while the call names none may cover the call: treat it as covering.
+  const lastWithdrawal = latest(
+    product == null ? consents.filter((c) => c.channel === 'phone' && c.status === 'withdrawn') : withdrawals,
+  );
+
+  let valid: ConsentFact | null = null;
+  for (const c of consents) {
+    if (c.status !== 'granted') continue;
+    const when = isoDay(c.at);
+    if (c.channel !== 'phone') {
+      reasons.push(
+        fail('consent_wrong_channel', rules.rule, `The consent of ${when} is for ${c.channel}, which does not cover phone calls.`),
+      );
+      continue;
+    }
+    if (c.source.bundled) {
+      reasons.push(
+        fail(
+          'consent_bundled',
+          rules.rule,
+          `The consent of ${when} was bundled with another channel or declaration, so it is not valid consent for calls.`,
+        ),
+      );
+      continue;
+    }
+    if (rules.rejectMethods.includes(c.source.method)) {
+      reasons.push(
+        fail(
+          'consent_method_not_proof',
+          rules.rule,
+          `The consent of ${when} was captured by ${c.source.method}, which does not tie the phone number to the person.`,
+        ),
+      );
+      continue;
+    }
+    if (rules.requireProducts && c.products.length === 0) {
+      reasons.push(
+        fail('consent_not_specific', rules.rule, `The consent of ${when} does not name the products it covers, so it is not specific enough.`),
+      );
+      continue;
+    }
+    if (!coversProduct(c.products, product)) {
+      reasons.push(
+        fail(
+          'consent_product_mismatch',
+          rules.rule,
+          product == null
+            ? `The consent of ${when} only covers ${c.products.join(', ')}; say which product the call is about.`
+            : `The consent of ${when} covers ${c.products.join(', ')}, not ${product}.`,
+        ),
+      );
+      continue;
+    }
+    if (c.expiresAt != null && c.expiresAt <= t) {
+      reasons.push(fail('consent_expired', rules.rule, `The consent of ${when} expired on ${isoDay(c.expiresAt)}.`));
+      continue;
+    }
+    if (lastWithdrawal && lastWithdrawal.at >= c.at) {
+      reasons.push(
+        fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(lastWithdrawal.at)}.`),
+      );
+      continue;
+    }
+    valid = c;
+  }
+  if (valid) {
+    reasons.push(
+      pass('consent_valid', rules.rule, `The person gave ${question.entity.name} consent to be called on ${isoDay(valid.at)}.`),
+    );
+  } else if (!consents.some((c) => c.status === 'granted')) {
+    reasons.push(fail('no_consent', rules.rule, `No consent to calls from ${question.entity.name} is on record.`));
+  }
+  for (const c of counted.others.filter(ofType('consent'))) {
+    if (c.status !== 'granted' || c.channel !== 'phone') continue;
+    const holder = facts.entities[c.entityId]?.name ?? c.entityId;
+    reasons.push(
+      fail(
+        'consent_other_entity',
+        rules.entityRule,
+        `A consent given to ${holder} on ${isoDay(c.at)} does not count for ${question.entity.name}: consent is per legal entity.`,
+      ),
+    );
+  }
+  return { valid, withdrawal: lastWithdrawal, reasons };
+}

@@ -1,0 +1,300 @@
+/**
+ * Netherlands – Telecommunicatiewet art. 11.7, rows NL-1 … NL-11 of shared/law/nl.md.
+ * Three regimes by the date of the call: opt-out before 2021-07-01, opt-in with the
+ * customer-relationship exception until 2026-06-30, opt-in with the exception kept only for
+ * charities, charity lotteries and publishers from 2026-07-01.
+ */
+import type {
+  Basis,
+  Decision,
+  Denial,
+  EntityKind,
+  Facts,
+  Obligation,
+  Question,
+  Reason,
+  RelationshipFact,
+  RelationshipKind,
+  RulePack,
+} from './types.js';
+import { addMonths, isoDay, startOfDay } from './time.js';
+import { pass, fail } from './reasons.js';
+import { analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { RULES_VERSION } from './version.js';
+
+const ZONE = 'Europe/Amsterdam';
+
+/** The Dutch rules as data: dates of change and the sets the rows name. */
+export const NL_RULES = {
+  /** NL-1, NL-9: opt-in starts and the Bel-me-niet Register ends. */
+  optInFrom: startOfDay('2021-07-01', ZONE),
+  /** NL-3: the customer-relationship exception narrows. */
+  relationshipNarrowedFrom: startOfDay('2026-07-01', ZONE),
+  /**
+   * NL-3: who keeps the exception from 2026-07-01. Ideological organisations are argued to be
+   * covered too (unconfirmed): they are modelled as `charity` entities if a caller chooses so.
+   */
+  relationshipSurvivesFor: ['charity', 'lottery', 'publisher'] as ReadonlyArray<EntityKind>,
+  /** NL-3(a): relationships that arose from a financial transaction. */
+  financialKinds: ['purchase', 'subscription', 'donation'] as ReadonlyArray<RelationshipKind>,
+  /** NL-6: charities' donors, volunteers and event visitors count as customers. */
+  charityKinds: ['donation', 'volunteer', 'event'] as ReadonlyArray<RelationshipKind>,
+  /** NL-10: the regulator expects verification of consents given from this day. */
+  verificationExpectedFrom: startOfDay('2025-07-01', ZONE),
+  registerId: 'nl-bel-me-niet',
+} as const;
+
+type Regime = 'opt_out' | 'opt_in' | 'opt_in_narrowed';
+
+function regimeAt(at: number): Regime {
+  if (at < NL_RULES.optInFrom) return 'opt_out';
+  if (at < NL_RULES.relationshipNarrowedFrom) return 'opt_in';
+  return 'opt_in_narrowed';
+}
+
+const REGIME_TEXT: Record<Regime, string> = {
+  opt_out: 'before 1 July 2021 the opt-out regime applies: calls are allowed unless the number is in the Bel-me-niet Register or the person objected',
+  opt_in: 'from 1 July 2021 a call to a natural person needs consent, a customer relationship or the person\'s own request',
+  opt_in_narrowed:
+    'from 1 July 2026 a call to a natural person needs consent or the person\'s own request; the customer-relationship exception remains only for charities, charity lotteries and publishers',
+};
+
+interface Candidate {
+  basis: Basis;
+  /** When the permission arose: newer permissions beat older objections and withdrawals. */
+  at: number;
+  /** Whether the person's later objection can be overcome by this permission (only their own word can). */
+  fromPerson: boolean;
+}
+
+function checkRelationship(
+  r: RelationshipFact,
+  q: Question,
+  regime: Regime,
+): { ok: boolean; reasons: Reason[] } {
+  const e = q.entity;
+  const since = isoDay(r.startedAt);
+  const reasons: Reason[] = [];
+  const isCharity = e.kind === 'charity';
+  const counts = NL_RULES.financialKinds.includes(r.kind) || (isCharity && NL_RULES.charityKinds.includes(r.kind));
+  if (!counts) {
+    reasons.push(
+      r.kind === 'quote_request'
+        ? fail('relationship_no_transaction', 'NL-3', `The ${since} quote request is not a purchase: a quote or information request gives no customer relationship.`)
+        : fail('relationship_no_transaction', 'NL-6', `A ${r.kind} relationship counts as a customer relationship only for charities.`),
+    );
+    return { ok: false, reasons };
+  }
+  reasons.push(
+    isCharity && r.kind !== 'donation' && !NL_RULES.financialKinds.includes(r.kind)
+      ? pass('relationship_charity_supporter', 'NL-6', `As a ${r.kind === 'event' ? 'visitor of an event' : 'volunteer'} of ${e.name} (since ${since}) the person counts as a customer of the charity.`)
+      : pass('relationship_transaction', 'NL-3', `The number was obtained with a ${r.kind} on ${since}.`),
+  );
+  let ok = true;
+  if (r.informedAtCollection) {
+    reasons.push(pass('relationship_informed', 'NL-3', 'The person was told at collection that the number would be used for telephone marketing.'));
+  } else {
+    ok = false;
+    reasons.push(fail('relationship_not_informed', 'NL-3', 'The person was not told at collection that the number would be used for telephone marketing.'));
+  }
+  if (r.optOutOfferedAtCollection) {
+    reasons.push(pass('relationship_opt_out_offered', 'NL-3', 'An opt-out was offered when the number was collected.'));
+  } else if (r.startedAt < NL_RULES.optInFrom) {
+    reasons.push(pass('relationship_transitional', 'NL-4', `No opt-out was offered at collection, but the person became a customer before 1 July 2021, so the transitional rule applies.`));
+  } else {
+    ok = false;
+    reasons.push(fail('relationship_no_opt_out_offered', 'NL-3', 'No opt-out was offered when the number was collected, which is required for customers acquired from 1 July 2021.'));
+  }
+  if (q.productCategory == null) {
+    ok = false;
+    reasons.push(fail('relationship_product_unknown', 'NL-3', `A customer relationship only covers ${e.name}'s own similar products (${r.productCategory}); say which product the call offers.`));
+  } else if (q.productCategory !== r.productCategory) {
+    ok = false;
+    reasons.push(fail('relationship_product_mismatch', 'NL-3', `The relationship is about ${r.productCategory}; the call offers ${q.productCategory}, which is not a similar product.`));
+  } else {
+    reasons.push(pass('relationship_same_product', 'NL-3', `The call offers ${r.productCategory}, the kind of product the person already has.`));
+  }
+  if (r.endedAt != null && r.endedAt <= q.at) {
+    const until = addMonths(r.endedAt, e.relationshipTermMonths);
+    if (q.at >= until) {
+      ok = false;
+      reasons.push(fail('relationship_expired', 'NL-5', `The relationship ended on ${isoDay(r.endedAt)} and expired on ${isoDay(until)}, ${e.relationshipTermMonths} months later.`));
+    } else {
+      reasons.push(pass('relationship_in_term', 'NL-5', `The relationship ended on ${isoDay(r.endedAt)} and still counts until ${isoDay(until)} (${e.relationshipTermMonths} months).`));
+    }
+  } else {
+    reasons.push(pass('relationship_ongoing', 'NL-5', 'The relationship is ongoing.'));
+  }
+  if (regime === 'opt_in_narrowed' && !NL_RULES.relationshipSurvivesFor.includes(e.kind)) {
+    ok = false;
+    reasons.push(fail('relationship_exception_ended', 'NL-3', `Since 1 July 2026 a customer relationship is no basis for a ${e.kind}; only charities, charity lotteries and publishers keep it.`));
+  }
+  return { ok, reasons };
+}
+
+export function decideNL(facts: Facts, q: Question): Decision {
+  const regime = regimeAt(q.at);
+  const reasons: Reason[] = [];
+  const counted = factsAtCall(facts, q, 'NL-2');
+  reasons.push(...counted.reasons);
+
+  if (q.purpose === 'service') {
+    reasons.push(pass('service_call', 'NL-11', 'A service call that promotes nothing needs no basis under the telemarketing rules.'));
+    return { allowed: true, basis: null, jurisdiction: 'NL', rulesVersion: RULES_VERSION, denials: [], reasons, obligations: ['show_caller_id'] };
+  }
+  reasons.push(pass('telemarketing_call', 'NL-11', 'This is a telemarketing call, so the telemarketing rules apply.'));
+
+  const naturalPerson = q.subscriberType !== 'business';
+  const optOut = regime === 'opt_out' || !naturalPerson;
+  reasons.push(
+    regime === 'opt_out'
+      ? pass('regime_opt_out', 'NL-1', `Call on ${isoDay(q.at, ZONE)}: ${REGIME_TEXT.opt_out}.`)
+      : naturalPerson
+        ? pass('natural_person', 'NL-1', `Call on ${isoDay(q.at, ZONE)} to a ${q.subscriberType === 'sole_trader' ? 'sole trader' : 'consumer'}: ${REGIME_TEXT[regime]}.`)
+        : pass('legal_person_opt_out', 'NL-1', 'Calls to legal persons (companies, foundations, associations) stay opt-out: allowed unless they objected.'),
+  );
+
+  const candidates: Candidate[] = [];
+
+  // NL-2 consent (and NL-10 proof)
+  const consent = analyseConsents(counted, facts, q, {
+    rule: 'NL-2',
+    entityRule: 'NL-2',
+    requireProducts: false,
+    rejectMethods: [],
+  });
+  reasons.push(...consent.reasons);
+  if (consent.valid) {
+    const c = consent.valid;
+    const verified =
+      (c.source.verifiedAt != null && c.source.verifiedAt <= q.at) || (c.source.recordingRef != null && c.source.recordingRef !== '');
+    let usable = true;
+    if (c.at >= NL_RULES.verificationExpectedFrom && !verified) {
+      usable = !q.entity.requireVerifiedConsent;
+      reasons.push(
+        fail(
+          'consent_unverified',
+          'NL-10',
+          usable
+            ? 'The consent was not verified (by SMS, e-mail, app or a recorded call); the regulator expects that before the first call.'
+            : 'The consent was not verified (by SMS, e-mail, app or a recorded call), and this caller requires verified consent.',
+        ),
+      );
+    } else if (verified) {
+      reasons.push(pass('consent_verified', 'NL-10', 'The consent was verified and is tied to the person.'));
+    }
+    if (usable) candidates.push({ basis: 'consent', at: c.at, fromPerson: true });
+  }
+
+  // NL-3 … NL-6 customer relationship
+  const rels = relationships(counted.own).filter((r) => r.startedAt <= q.at);
+  if (!optOut || regime === 'opt_out') {
+    for (const r of rels) {
+      const check = checkRelationship(r, q, regime);
+      reasons.push(...check.reasons);
+      if (check.ok) candidates.push({ basis: 'customer_relationship', at: r.startedAt, fromPerson: false });
+    }
+    if (rels.length === 0) {
+      reasons.push(fail('no_relationship', 'NL-3', `No customer relationship with ${q.entity.name} is on record.`));
+    }
+    for (const r of relationships(counted.others)) {
+      const holder = facts.entities[r.entityId]?.name ?? r.entityId;
+      reasons.push(fail('relationship_other_entity', 'NL-3', `The relationship with ${holder} does not count: only the same legal entity may call, not a parent, sister or subsidiary.`));
+    }
+  }
+
+  // NL-7 requested communication: one call per request
+  const request = latest(contactRequests(counted.own));
+  if (request) {
+    const usedBy = counted.own.filter(ofType('call')).find((c) => c.at >= request.at && c.at < q.at);
+    if (usedBy) {
+      reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at)}.`));
+    } else {
+      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}": one call is allowed.`));
+      candidates.push({ basis: 'requested_communication', at: request.at, fromPerson: true });
+    }
+  } else if (!optOut) {
+    reasons.push(fail('no_request', 'NL-7', 'The person has not asked to be called.'));
+  }
+
+  // NL-8 objection: beats every older permission; only the person's newer consent or request beats it
+  const objection = latest(objections(counted.own));
+  const withdrawal = consent.withdrawal;
+  let usable = candidates;
+  if (objection) {
+    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+    reasons.push(
+      usable.length > 0
+        ? pass('objection_overridden', 'NL-8', `The person objected on ${isoDay(objection.at)} but later gave a new permission.`)
+        : fail('objected', 'NL-8', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at)}.`),
+    );
+  } else {
+    reasons.push(pass('no_objection', 'NL-8', `The person has not objected to calls from ${q.entity.name}.`));
+  }
+  if (withdrawal) {
+    const before = usable.length;
+    usable = usable.filter((c) => c.at > withdrawal.at);
+    if (usable.length < before) {
+      reasons.push(fail('withdrawal_beats_older', 'NL-2', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+    }
+  }
+
+  // NL-9 Bel-me-niet Register
+  let listed = false;
+  const register = facts.registers.find((r) => r.registerId === NL_RULES.registerId);
+  if (regime === 'opt_out') {
+    listed = !!register && register.listed && (register.listedAt == null || register.listedAt <= q.at);
+    if (!register) {
+      // The register's data was deleted by law in 2021, so most callers cannot load a copy for an
+      // audit of an older call: say so plainly instead of refusing every pre-2021 call.
+      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it.'));
+    } else {
+      reasons.push(
+        listed
+          ? fail('register_listed', 'NL-9', 'The number is in the Bel-me-niet Register.')
+          : pass('register_not_listed', 'NL-9', 'The number is not in the Bel-me-niet Register.'),
+      );
+    }
+  } else if (naturalPerson || register?.listed) {
+    reasons.push(pass('register_abolished', 'NL-9', 'The Bel-me-niet Register was abolished on 1 July 2021 and is no longer consulted.'));
+  }
+
+  const order: Basis[] = ['consent', 'customer_relationship', 'requested_communication'];
+  const best = order.find((b) => usable.some((c) => c.basis === b)) ?? null;
+
+  let basis: Basis | null = best;
+  const denials: Denial[] = [];
+  if (!basis && optOut) {
+    const objectedNow = objection !== null;
+    if (objectedNow) denials.push('objected');
+    if (listed) denials.push('register_listed');
+    if (denials.length === 0) basis = 'opt_out_regime';
+  }
+  if (!basis && denials.length === 0) {
+    denials.push(objection ? 'objected' : 'no_basis');
+  }
+
+  const obligations: Obligation[] = [];
+  if (basis) {
+    if (basis === 'requested_communication') {
+      obligations.push('name_caller_offer_channel');
+    } else {
+      obligations.push('offer_right_to_object');
+      if (regime === 'opt_out') obligations.push('mention_bel_me_niet');
+    }
+    obligations.push('show_caller_id');
+    reasons.push(pass('caller_id', 'NL-8', 'Show a callable caller number; hidden numbers are not allowed.'));
+  }
+
+  return {
+    allowed: basis !== null,
+    basis,
+    jurisdiction: 'NL',
+    rulesVersion: RULES_VERSION,
+    denials: [...new Set(denials)],
+    reasons,
+    obligations,
+  };
+}
+
+export const netherlands: RulePack = { jurisdiction: 'NL', decide: decideNL };

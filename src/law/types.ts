@@ -1,0 +1,249 @@
+/**
+ * The vocabulary of the decision engine. Everything here is plain data so the engine stays a
+ * pure function: facts + question (with the moment of the call) → decision.
+ * Instants are epoch milliseconds (numbers) inside the engine; the shell converts RFC 3339.
+ */
+
+export const JURISDICTIONS = ['NL', 'DE', 'GB', 'US'] as const;
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
+
+export const ENTITY_KINDS = ['company', 'charity', 'lottery', 'publisher'] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+export const BASES = [
+  'consent',
+  'customer_relationship',
+  'requested_communication',
+  'opt_out_regime',
+  'established_business_relationship',
+  'presumed_consent',
+] as const;
+export type Basis = (typeof BASES)[number];
+
+export const DENIALS = [
+  'no_basis',
+  'objected',
+  'register_listed',
+  'register_stale',
+  'outside_calling_hours',
+  'frequency_cap',
+  'consent_required',
+  'invalid_number',
+  'unsupported_jurisdiction',
+] as const;
+export type Denial = (typeof DENIALS)[number];
+
+export const OBLIGATIONS = [
+  'offer_right_to_object',
+  'show_caller_id',
+  'mention_bel_me_niet',
+  'name_caller_offer_channel',
+  'document_consent_use',
+] as const;
+export type Obligation = (typeof OBLIGATIONS)[number];
+
+export const SUBSCRIBER_TYPES = ['consumer', 'sole_trader', 'business'] as const;
+export type SubscriberType = (typeof SUBSCRIBER_TYPES)[number];
+
+export const LINE_TYPES = ['mobile', 'fixed'] as const;
+export type LineType = (typeof LINE_TYPES)[number];
+
+export const CHANNELS = ['phone', 'email', 'sms'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const CONSENT_METHODS = ['agent_call', 'web_form', 'paper', 'import', 'sms', 'email'] as const;
+export type ConsentMethod = (typeof CONSENT_METHODS)[number];
+
+export const RELATIONSHIP_KINDS = [
+  'purchase',
+  'subscription',
+  'donation',
+  'quote_request',
+  'volunteer',
+  'event',
+] as const;
+export type RelationshipKind = (typeof RELATIONSHIP_KINDS)[number];
+
+/** A calling window in local wall-clock time, minutes after midnight, [from, to). */
+export interface CallingWindow {
+  fromMinute: number;
+  toMinute: number;
+  /** ISO weekdays 1 (Monday) … 7 (Sunday); absent: every day. */
+  days?: number[];
+}
+
+export interface Entity {
+  id: string;
+  name: string;
+  kind: EntityKind;
+  country: Jurisdiction;
+  parentId?: string | null;
+  /** NL-5: how long a customer relationship lasts after it ended. */
+  relationshipTermMonths: number;
+  /** NL-10 product policy: an unverified consent given from 2025-07-01 blocks instead of warning. */
+  requireVerifiedConsent: boolean;
+  /** The entity's own calling windows per country, stricter than the law (US-5 and beyond). */
+  callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
+}
+
+export interface ConsentSource {
+  method: ConsentMethod;
+  wording?: string | null;
+  agentId?: string | null;
+  callId?: string | null;
+  recordingRef?: string | null;
+  ip?: string | null;
+  url?: string | null;
+  verifiedAt?: number | null;
+  /** The declaration also covered another channel or was part of another declaration. */
+  bundled?: boolean;
+}
+
+interface FactBase {
+  id: string;
+  entityId: string;
+  /** Event time: when the person said or did it. */
+  at: number;
+}
+
+export interface ConsentFact extends FactBase {
+  type: 'consent';
+  channel: Channel;
+  status: 'granted' | 'withdrawn';
+  /** Empty: not limited to products. */
+  products: string[];
+  expiresAt?: number | null;
+  source: ConsentSource;
+}
+
+export interface ObjectionFact extends FactBase {
+  type: 'objection';
+}
+
+export interface RelationshipFact extends FactBase {
+  type: 'relationship';
+  kind: RelationshipKind;
+  productCategory: string;
+  /** Same as startedAt: the moment the relationship (and the number) was obtained. */
+  startedAt: number;
+  endedAt?: number | null;
+  informedAtCollection: boolean;
+  optOutOfferedAtCollection: boolean;
+}
+
+export interface ContactRequestFact extends FactBase {
+  type: 'contact_request';
+  offer: string;
+}
+
+export interface CallFact extends FactBase {
+  type: 'call';
+  decisionId?: string | null;
+}
+
+/** DE-2: the caller's recorded justification for presuming a business's consent. */
+export interface PresumedConsentFact extends FactBase {
+  type: 'presumed_consent';
+  justification: string;
+  productCategory?: string | null;
+}
+
+export type EntityFact =
+  | ConsentFact
+  | ObjectionFact
+  | RelationshipFact
+  | ContactRequestFact
+  | CallFact
+  | PresumedConsentFact;
+
+export interface ReassignmentFact {
+  type: 'reassignment';
+  id: string;
+  at: number;
+}
+
+/** A national do-not-call register copy as far as one number is concerned. */
+export interface RegisterCheck {
+  registerId: string;
+  country: Jurisdiction;
+  /** Date the register copy was published or downloaded (epoch ms), for staleness (US-2). */
+  asOf: number;
+  /** Whether the number is in this copy. */
+  listed: boolean;
+  /** When the number was put on the register, where the copy says (epoch ms). */
+  listedAt?: number | null;
+}
+
+/** Everything known about one number. Facts of every entity: the engine filters them itself. */
+export interface Facts {
+  /** Facts recorded against the number, all entities. */
+  events: EntityFact[];
+  reassignments: ReassignmentFact[];
+  /** Registers loaded for the number's country (listed or not). */
+  registers: RegisterCheck[];
+  /** A stored time zone for the contact (US-5), if known. */
+  contactTimeZone?: string | null;
+  /** Entities referenced by the facts, to explain "a parent's consent does not count". */
+  entities: Record<string, Pick<Entity, 'id' | 'name' | 'kind' | 'parentId'>>;
+}
+
+export interface PhoneInfo {
+  e164: string;
+  /** ISO 3166 country of the number (libphonenumber), e.g. NL, CA. */
+  country: string | null;
+  lineType: LineType | 'unknown';
+  /** IANA zones the number may be in (area code for NANP, country elsewhere). */
+  timeZones: string[];
+  /** For US numbers: the state the area code belongs to, where known (US-8). */
+  region?: string | null;
+}
+
+export interface Question {
+  entity: Entity;
+  phone: PhoneInfo;
+  /** The moment of the call, epoch ms. */
+  at: number;
+  productCategory?: string | null;
+  subscriberType: SubscriberType;
+  autodialed: boolean;
+  prerecorded: boolean;
+  /** Caller's statement of the line type; overrides the number's. */
+  lineType?: LineType | null;
+  /** Requested IANA time zone of the called party. */
+  timeZone?: string | null;
+  /** NL-11: a service call that promotes nothing is out of scope of the telemarketing rules. */
+  purpose: 'marketing' | 'service';
+}
+
+export interface Reason {
+  code: string;
+  rule: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  basis: Basis | null;
+  jurisdiction: Jurisdiction | null;
+  rulesVersion: string;
+  denials: Denial[];
+  reasons: Reason[];
+  obligations: Obligation[];
+  /** Which calling window applied, where the law or the entity sets one. */
+  callingWindow?: AppliedWindow | null;
+}
+
+export interface AppliedWindow {
+  source: 'law' | 'entity';
+  rule: string;
+  timeZones: string[];
+  from: string;
+  to: string;
+}
+
+/** A country's rule pack: the law of the called number's country. */
+export interface RulePack {
+  jurisdiction: Jurisdiction;
+  decide(facts: Facts, question: Question): Decision;
+}

@@ -1,0 +1,43 @@
+import type { Store, StoredDecision } from '../store/repository.js';
+
+/**
+ * Decisions are written in small batches off the request path: one commit per 100 ms instead of
+ * one fsync per decision. A decision is an answer, not something a person told us, so losing the
+ * last batch in a crash loses audit lines, never a consent or objection.
+ */
+export class DecisionLog {
+  private queue: StoredDecision[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly store: Store;
+  private readonly clock: () => number;
+
+  constructor(store: Store, clock: () => number) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  add(d: StoredDecision): void {
+    this.queue.push(d);
+    if (this.queue.length >= 500) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), 100);
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.store.recordDecisions(batch, this.clock());
+      } catch (err) {
+        // Keep them for the next attempt rather than dropping audit lines on a passing store error.
+        this.queue.unshift(...batch);
+        console.error('decision log: could not write %d decisions: %s', batch.length, (err as Error).message);
+      }
+    });
+    return this.flushing;
+  }
+}

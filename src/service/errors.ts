@@ -1,0 +1,33 @@
+/** Errors the shell turns into problem+json (API) or a plain message (CLI). */
+export class InputError extends Error {
+  readonly status: number;
+  readonly errors: Array<{ path: string; message: string }>;
+  constructor(message: string, errors: Array<{ path: string; message: string }> = [], status = 422) {
+    super(message);
+    this.name = 'InputError';
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** The store could not be reached: answer 503, never a guess. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The consent store cannot be reached right now.', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,349 @@
+import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
+import type {
+  CallingWindow,
+  Channel,
+  ConsentMethod,
+  Decision,
+  Entity,
+  EntityFact,
+  EntityKind,
+  Facts,
+  Jurisdiction,
+  LineType,
+  Question,
+  RelationshipKind,
+  SubscriberType,
+} from '../law/types.js';
+import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
+import { Registry, REGISTERS } from '../registers/registry.js';
+import { NumberIndex } from '../registers/number-index.js';
+import { newId, type RegisterEntry, type Store } from '../store/repository.js';
+import { DecisionLog } from './decision-log.js';
+import { InputError, NotFoundError } from './errors.js';
+import { parseRegisterText } from '../registers/parse.js';
+
+export interface EntityInput {
+  name: string;
+  kind: EntityKind;
+  country: Jurisdiction;
+  parentId?: string | null;
+  relationshipTermMonths?: number;
+  requireVerifiedConsent?: boolean;
+  callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
+}
+
+export interface DecisionInput {
+  phone: string;
+  entityId: string;
+  at?: number;
+  productCategory?: string | null;
+  subscriberType?: SubscriberType;
+  autodialed?: boolean;
+  prerecorded?: boolean;
+  lineType?: LineType | null;
+  timeZone?: string | null;
+  purpose?: 'marketing' | 'service';
+}
+
+export interface DecisionResult extends Decision {
+  decisionId: string;
+  /** The number as read, in E.164; null when it could not be read. */
+  phone: string | null;
+  entityId: string;
+  at: string;
+}
+
+export interface ConsentInput {
+  entityId: string;
+  channel: Channel;
+  status: 'granted' | 'withdrawn';
+  at: number;
+  phone?: string | null;
+  email?: string | null;
+  products?: string[];
+  expiresAt?: number | null;
+  source?: {
+    method: ConsentMethod;
+    wording?: string | null;
+    agentId?: string | null;
+    callId?: string | null;
+    recordingRef?: string | null;
+    ip?: string | null;
+    url?: string | null;
+    verifiedAt?: number | null;
+    bundled?: boolean;
+  };
+}
+
+export interface RelationshipInput {
+  phone: string;
+  entityId: string;
+  kind: RelationshipKind;
+  productCategory: string;
+  startedAt: number;
+  endedAt?: number | null;
+  informedAtCollection: boolean;
+  optOutOfferedAtCollection: boolean;
+}
+
+/**
+ * The application: turns requests into facts in the store and decisions by the engine.
+ * Shared by the HTTP API, the CLI and the bulk scrub, so all give the same answers.
+ */
+export class Optline {
+  readonly store: Store;
+  readonly registry = new Registry();
+  readonly decisions: DecisionLog;
+  readonly clock: () => number;
+  private readonly entityCache = new Map<string, Entity>();
+
+  private constructor(store: Store, clock: () => number) {
+    this.store = store;
+    this.clock = clock;
+    this.decisions = new DecisionLog(store, clock);
+  }
+
+  static async open(store: Store, clock: () => number = Date.now): Promise<Optline> {
+    const app = new Optline(store, clock);
+    await app.registry.loadAll(store);
+    return app;
+  }
+
+  async close(): Promise<void> {
+    await this.decisions.flush();
+  }
+
+  // ---- entities -------------------------------------------------------------------------------
+
+  async putEntity(id: string, input: EntityInput): Promise<{ entity: Entity; created: boolean }> {
+    if (input.parentId != null) {
+      if (input.parentId === id) throw new InputError('An entity cannot be its own parent.', [{ path: 'parentId', message: 'must differ from the entity id' }]);
+      if (!(await this.entity(input.parentId))) {
+        throw new InputError(`Unknown parent entity "${input.parentId}".`, [{ path: 'parentId', message: 'unknown entity' }]);
+      }
+    }
+    const entity: Entity = {
+      id,
+      name: input.name,
+      kind: input.kind,
+      country: input.country,
+      parentId: input.parentId ?? null,
+      relationshipTermMonths: input.relationshipTermMonths ?? 36,
+      requireVerifiedConsent: input.requireVerifiedConsent ?? false,
+      callingWindows: input.callingWindows,
+    };
+    const created = await this.store.putEntity(entity, this.clock());
+    this.entityCache.set(id, entity);
+    return { entity, created };
+  }
+
+  async entity(id: string): Promise<Entity | null> {
+    const cached = this.entityCache.get(id);
+    if (cached) return cached;
+    const e = await this.store.getEntity(id);
+    if (e) this.entityCache.set(id, e);
+    return e;
+  }
+
+  async requireEntity(id: string, path = 'entityId'): Promise<Entity> {
+    const e = await this.entity(id);
+    if (!e) throw new InputError(`Unknown entity "${id}".`, [{ path, message: 'unknown entity' }]);
+    return e;
+  }
+
+  /** Reads a number for recording: a bad number is the caller's input error. */
+  readPhone(input: string, entity: Entity, path = 'phone'): string {
+    try {
+      return parsePhone(input, entity.country).e164;
+    } catch (err) {
+      if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path, message: err.message }]);
+      throw err;
+    }
+  }
+
+  // ---- facts ----------------------------------------------------------------------------------
+
+  async facts(e164: string, country: string | null): Promise<Facts> {
+    const history = await this.store.history(e164);
+    const entities: Facts['entities'] = {};
+    for (const ev of history.events) {
+      if (!entities[ev.entityId]) {
+        const e = await this.entity(ev.entityId);
+        if (e) entities[e.id] = { id: e.id, name: e.name, kind: e.kind, parentId: e.parentId };
+      }
+    }
+    return {
+      events: history.events,
+      reassignments: history.reassignments,
+      registers: this.registry.checksFor(e164, country),
+      entities,
+    };
+  }
+
+  async decide(input: DecisionInput, keyId: string | null = null): Promise<DecisionResult> {
+    const entity = await this.requireEntity(input.entityId);
+    const at = input.at ?? this.clock();
+    let phoneInfo;
+    let decision: Decision;
+    try {
+      phoneInfo = parsePhone(input.phone, entity.country);
+    } catch (err) {
+      if (!(err instanceof InvalidPhoneNumberError)) throw err;
+      phoneInfo = null;
+    }
+    if (!phoneInfo) {
+      decision = invalidNumberDecision(input.phone, 'it is not a valid phone number');
+    } else {
+      const question: Question = {
+        entity,
+        phone: phoneInfo,
+        at,
+        productCategory: input.productCategory ?? null,
+        subscriberType: input.subscriberType ?? 'consumer',
+        autodialed: input.autodialed ?? false,
+        prerecorded: input.prerecorded ?? false,
+        lineType: input.lineType ?? null,
+        timeZone: input.timeZone ?? null,
+        purpose: input.purpose ?? 'marketing',
+      };
+      decision = decideByLaw(await this.facts(phoneInfo.e164, phoneInfo.country), question);
+    }
+    const result: DecisionResult = {
+      decisionId: newId(),
+      ...decision,
+      phone: phoneInfo?.e164 ?? null,
+      entityId: entity.id,
+      at: new Date(at).toISOString(),
+    };
+    this.decisions.add({
+      id: result.decisionId,
+      entityId: entity.id,
+      phone: result.phone,
+      at,
+      allowed: result.allowed,
+      basis: result.basis,
+      denials: result.denials,
+      rulesVersion: result.rulesVersion,
+      request: { ...input, at: result.at },
+      response: result,
+      keyId,
+    });
+    return result;
+  }
+
+  // ---- recording ------------------------------------------------------------------------------
+
+  private async append(fact: EntityFact, phone: string | null, keyId: string | null, email: string | null = null): Promise<string> {
+    return this.store.appendEvent({ fact, phone, email, keyId }, this.clock());
+  }
+
+  async recordConsent(input: ConsentInput, keyId: string | null = null): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    let phone: string | null = null;
+    if (input.channel === 'email') {
+      if (!input.email && !input.phone) throw new InputError('An e-mail consent needs the e-mail address.', [{ path: 'email', message: 'required for the email channel' }]);
+    } else if (!input.phone) {
+      throw new InputError(`A ${input.channel} consent needs the phone number.`, [{ path: 'phone', message: `required for the ${input.channel} channel` }]);
+    }
+    if (input.phone) phone = this.readPhone(input.phone, entity);
+    if (input.expiresAt != null && input.expiresAt <= input.at) {
+      throw new InputError('A consent cannot expire before it was given.', [{ path: 'expiresAt', message: 'must be after at' }]);
+    }
+    return this.append(
+      {
+        type: 'consent',
+        id: newId(),
+        entityId: entity.id,
+        at: input.at,
+        channel: input.channel,
+        status: input.status,
+        products: input.products ?? [],
+        expiresAt: input.expiresAt ?? null,
+        source: {
+          method: input.source?.method ?? 'import',
+          wording: input.source?.wording ?? null,
+          agentId: input.source?.agentId ?? null,
+          callId: input.source?.callId ?? null,
+          recordingRef: input.source?.recordingRef ?? null,
+          ip: input.source?.ip ?? null,
+          url: input.source?.url ?? null,
+          verifiedAt: input.source?.verifiedAt ?? null,
+          bundled: input.source?.bundled ?? false,
+        },
+      },
+      phone,
+      keyId,
+      input.email ?? null,
+    );
+  }
+
+  async recordObjection(input: { phone: string; entityId: string; at: number }, keyId: string | null = null): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    const phone = this.readPhone(input.phone, entity);
+    return this.append({ type: 'objection', id: newId(), entityId: entity.id, at: input.at }, phone, keyId);
+  }
+
+  async recordRelationship(input: RelationshipInput, keyId: string | null = null): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    const phone = this.readPhone(input.phone, entity);
+    if (input.endedAt != null && input.endedAt < input.startedAt) {
+      throw new InputError('A relationship cannot end before it started.', [{ path: 'endedAt', message: 'must not be before startedAt' }]);
+    }
+    return this.append(
+      {
+        type: 'relationship',
+        id: newId(),
+        entityId: entity.id,
+        at: input.startedAt,
+        kind: input.kind,
+        productCategory: input.productCategory,
+        startedAt: input.startedAt,
+        endedAt: input.endedAt ?? null,
+        informedAtCollection: input.informedAtCollection,
+        optOutOfferedAtCollection: input.optOutOfferedAtCollection,
+      },
+      phone,
+      keyId,
+    );
+  }
+
+  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string }, keyId: string | null = null): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    const phone = this.readPhone(input.phone, entity);
+    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer }, phone, keyId);
+  }
+
+  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, keyId: string | null = null): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    const phone = this.readPhone(input.phone, entity);
+    return this.append({ type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null }, phone, keyId);
+  }
+
+  async recordReassignment(input: { phone: string; at: number; country?: string }, keyId: string | null = null): Promise<string> {
+    let phone: string;
+    try {
+      phone = parsePhone(input.phone, input.country).e164;
+    } catch (err) {
+      if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
+      throw err;
+    }
+    return this.store.recordReassignment(phone, input.at, this.clock(), keyId);
+  }
+
+  // ---- registers ------------------------------------------------------------------------------
+
+  /** Parses and loads a register copy; swaps it in atomically in the store and in memory. */
+  async replaceRegister(id: string, opts: { country: string; asOf: number }, text: string): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
+    const known = REGISTERS[id];
+    if (!known) throw new NotFoundError(`Unknown register "${id}". Known registers: ${Object.keys(REGISTERS).join(', ')}.`);
+    if (opts.country !== known.country) {
+      throw new InputError(`Register ${id} holds ${known.country} numbers, not ${opts.country}.`, [{ path: 'country', message: `must be ${known.country}` }]);
+    }
+    const parsed = parseRegisterText(text, known.country);
+    const entries: RegisterEntry[] = parsed.entries;
+    const now = this.clock();
+    await this.store.replaceRegister({ id, country: known.country, asOf: opts.asOf }, entries, now);
+    this.registry.put({ id, country: known.country, asOf: opts.asOf, count: entries.length, loadedAt: now }, NumberIndex.build(entries));
+    return { count: entries.length, rejected: parsed.rejected };
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect, PostgresDialect } from 'kysely';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Connection {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  /** Where the data lives, for messages (password stripped). */
+  location: string;
+}
+
+/** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
+export function connect(target: string): Connection {
+  if (/^postgres(ql)?:\/\//.test(target)) {
+    const pool = new pg.Pool({ connectionString: target, max: 10 });
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      kind: 'postgres',
+      location: target.replace(/\/\/[^@/]*@/, '//***@'),
+    };
+  }
+  if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+  const sqlite = new SQLite(target);
+  // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
+  // survive a power cut, not just a process crash.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), kind: 'sqlite', location: target };
+}

@@ -1,0 +1,344 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { Kysely } from 'kysely';
+import type { Database, EventsTable } from './schema.js';
+import type {
+  CallingWindow,
+  Entity,
+  EntityFact,
+  EntityKind,
+  Jurisdiction,
+  ReassignmentFact,
+} from '../law/types.js';
+import { connect, type StoreKind } from './connect.js';
+import { migrate, ping } from './migrations.js';
+
+export const newId = (): string => uuidv7();
+const iso = (ms: number): string => new Date(ms).toISOString();
+const ms = (isoText: string): number => Date.parse(isoText);
+const msOrNull = (isoText: string | null | undefined): number | null => (isoText ? Date.parse(isoText) : null);
+
+export const ROLES = ['admin', 'compliance', 'supervisor', 'agent', 'integration'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  id: string;
+  role: Role;
+  /** Legal entities the key may act for; '*' for every entity. */
+  entityIds: string[];
+  label: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A fact as the store keeps it: an event row plus who it concerns. */
+export interface NewEvent {
+  fact: EntityFact;
+  phone: string | null;
+  email?: string | null;
+  keyId?: string | null;
+}
+
+export interface RegisterMeta {
+  id: string;
+  country: Jurisdiction;
+  asOf: number;
+  count: number;
+  loadedAt: number;
+}
+
+export interface RegisterEntry {
+  e164: string;
+  listedAt: number | null;
+}
+
+export interface StoredDecision {
+  id: string;
+  entityId: string;
+  phone: string | null;
+  at: number;
+  allowed: boolean;
+  basis: string | null;
+  denials: string[];
+  rulesVersion: string;
+  request: unknown;
+  response: unknown;
+  keyId: string | null;
+}
+
+function rowToFact(row: EventsTable): EntityFact | ReassignmentFact {
+  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  return { ...payload, id: row.id, type: row.type, entityId: row.entity_id, at: ms(row.at) } as unknown as EntityFact;
+}
+
+/** What the engine needs to know about one number, straight from the event log. */
+export interface NumberHistory {
+  events: EntityFact[];
+  reassignments: ReassignmentFact[];
+  /** Every event row for the number, newest first, for timelines. */
+  rows: Array<{ id: string; type: string; entityId: string | null; at: number; recordedAt: number; fact: EntityFact | ReassignmentFact }>;
+}
+
+export class Store {
+  readonly db: Kysely<Database>;
+  readonly kind: StoreKind;
+  readonly location: string;
+
+  private constructor(db: Kysely<Database>, kind: StoreKind, location: string) {
+    this.db = db;
+    this.kind = kind;
+    this.location = location;
+  }
+
+  static async open(target: string): Promise<Store> {
+    const c = connect(target);
+    const store = new Store(c.db, c.kind, c.location);
+    await migrate(store.db);
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await ping(this.db);
+  }
+
+  // ---- entities -------------------------------------------------------------------------------
+
+  /** Creates or replaces an entity's settings. Returns whether it was new. */
+  async putEntity(e: Entity, now: number): Promise<boolean> {
+    const row = {
+      id: e.id,
+      name: e.name,
+      kind: e.kind,
+      country: e.country,
+      parent_id: e.parentId ?? null,
+      relationship_term_months: e.relationshipTermMonths,
+      require_verified_consent: e.requireVerifiedConsent ? 1 : 0,
+      calling_windows: e.callingWindows ? JSON.stringify(e.callingWindows) : null,
+      updated_at: iso(now),
+    };
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst();
+      if (existing) {
+        await trx.updateTable('entities').set(row).where('id', '=', e.id).execute();
+        return false;
+      }
+      await trx.insertInto('entities').values({ ...row, created_at: iso(now) }).execute();
+      return true;
+    });
+  }
+
+  async getEntity(id: string): Promise<Entity | null> {
+    const r = await this.db.selectFrom('entities').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toEntity(r) : null;
+  }
+
+  async listEntities(): Promise<Entity[]> {
+    const rows = await this.db.selectFrom('entities').selectAll().orderBy('name').execute();
+    return rows.map(toEntity);
+  }
+
+  async countEntities(): Promise<number> {
+    const r = await this.db.selectFrom('entities').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  async appendEvent(ev: NewEvent, now: number): Promise<string> {
+    const [id] = await this.appendEvents([ev], now);
+    return id!;
+  }
+
+  /** Appends in one transaction: all rows are stored or none. */
+  async appendEvents(evs: NewEvent[], now: number): Promise<string[]> {
+    const rows = evs.map((ev) => {
+      const { id: _id, type, entityId, at, ...payload } = ev.fact;
+      return {
+        id: ev.fact.id || newId(),
+        type,
+        entity_id: entityId,
+        phone: ev.phone,
+        email: ev.email ?? null,
+        at: iso(at),
+        recorded_at: iso(now),
+        payload: JSON.stringify(payload),
+        key_id: ev.keyId ?? null,
+      };
+    });
+    if (rows.length === 0) return [];
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('events').values(rows.slice(i, i + 500)).execute();
+    });
+    return rows.map((r) => r.id);
+  }
+
+  async recordReassignment(phone: string, at: number, now: number, keyId: string | null): Promise<string> {
+    const id = newId();
+    await this.db
+      .insertInto('events')
+      .values({ id, type: 'reassignment', entity_id: null, phone, email: null, at: iso(at), recorded_at: iso(now), payload: '{}', key_id: keyId })
+      .execute();
+    return id;
+  }
+
+  async history(phone: string): Promise<NumberHistory> {
+    const rows = await this.db.selectFrom('events').selectAll().where('phone', '=', phone).orderBy('at').orderBy('id').execute();
+    const events: EntityFact[] = [];
+    const reassignments: ReassignmentFact[] = [];
+    const timeline: NumberHistory['rows'] = [];
+    for (const row of rows) {
+      const fact = rowToFact(row);
+      if (fact.type === 'reassignment') reassignments.push({ type: 'reassignment', id: fact.id, at: fact.at });
+      else events.push(fact);
+      timeline.push({ id: row.id, type: row.type, entityId: row.entity_id, at: ms(row.at), recordedAt: ms(row.recorded_at), fact });
+    }
+    timeline.reverse();
+    return { events, reassignments, rows: timeline };
+  }
+
+  async getEvent(id: string): Promise<{ type: string; entityId: string | null; phone: string | null } | null> {
+    const r = await this.db.selectFrom('events').select(['type', 'entity_id', 'phone']).where('id', '=', id).executeTakeFirst();
+    return r ? { type: r.type, entityId: r.entity_id, phone: r.phone } : null;
+  }
+
+  // ---- keys -----------------------------------------------------------------------------------
+
+  async createKey(opts: { role: Role; entityIds: string[]; label?: string | null; token?: string; expiresAt?: number | null }, now: number): Promise<{ key: ApiKey; token: string }> {
+    const token = opts.token ?? 'opt_' + randomBytes(24).toString('base64url');
+    const id = newId();
+    await this.db
+      .insertInto('api_keys')
+      .values({
+        id,
+        token_hash: hashToken(token),
+        role: opts.role,
+        entity_ids: JSON.stringify(opts.entityIds),
+        label: opts.label ?? null,
+        created_at: iso(now),
+        expires_at: opts.expiresAt != null ? iso(opts.expiresAt) : null,
+        revoked_at: null,
+      })
+      .execute();
+    return {
+      key: { id, role: opts.role, entityIds: opts.entityIds, label: opts.label ?? null, expiresAt: opts.expiresAt != null ? iso(opts.expiresAt) : null, revokedAt: null },
+      token,
+    };
+  }
+
+  /** The key a token belongs to, if it is known, unexpired and not revoked. */
+  async keyForToken(token: string, now: number): Promise<ApiKey | null> {
+    const digest = hashToken(token);
+    const r = await this.db.selectFrom('api_keys').selectAll().where('token_hash', '=', digest).executeTakeFirst();
+    // The lookup is by digest, so timing reveals nothing of the token; compare again in constant time anyway.
+    if (!r || !sameDigest(r.token_hash, digest)) return null;
+    if (r.revoked_at || (r.expires_at && ms(r.expires_at) <= now)) return null;
+    return { id: r.id, role: r.role as Role, entityIds: JSON.parse(r.entity_ids) as string[], label: r.label, expiresAt: r.expires_at, revokedAt: r.revoked_at };
+  }
+
+  async hasToken(token: string): Promise<boolean> {
+    const r = await this.db.selectFrom('api_keys').select('id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    return !!r;
+  }
+
+  async revokeKey(id: string, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('api_keys').set({ revoked_at: iso(now) }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async listKeys(): Promise<ApiKey[]> {
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, role: r.role as Role, entityIds: JSON.parse(r.entity_ids) as string[], label: r.label, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
+  }
+
+  // ---- decisions ------------------------------------------------------------------------------
+
+  async recordDecisions(ds: StoredDecision[], now: number): Promise<void> {
+    if (ds.length === 0) return;
+    const rows = ds.map((d) => ({
+      id: d.id,
+      entity_id: d.entityId,
+      phone: d.phone,
+      at: iso(d.at),
+      recorded_at: iso(now),
+      allowed: d.allowed ? 1 : 0,
+      basis: d.basis,
+      denials: JSON.stringify(d.denials),
+      rules_version: d.rulesVersion,
+      request: JSON.stringify(d.request),
+      response: JSON.stringify(d.response),
+      key_id: d.keyId,
+    }));
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += 200) await trx.insertInto('decisions').values(rows.slice(i, i + 200)).execute();
+    });
+  }
+
+  async getDecision(id: string): Promise<StoredDecision | null> {
+    const r = await this.db.selectFrom('decisions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id,
+      entityId: r.entity_id,
+      phone: r.phone,
+      at: ms(r.at),
+      allowed: r.allowed === 1,
+      basis: r.basis,
+      denials: JSON.parse(r.denials) as string[],
+      rulesVersion: r.rules_version,
+      request: JSON.parse(r.request),
+      response: JSON.parse(r.response),
+      keyId: r.key_id,
+    };
+  }
+
+  // ---- registers ------------------------------------------------------------------------------
+
+  /** Replaces a register's whole content in one transaction: a failure leaves the old copy. */
+  async replaceRegister(meta: { id: string; country: Jurisdiction; asOf: number }, entries: RegisterEntry[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('register_entries').where('register_id', '=', meta.id).execute();
+      await trx.deleteFrom('registers').where('id', '=', meta.id).execute();
+      for (let i = 0; i < entries.length; i += 5000) {
+        const chunk = entries.slice(i, i + 5000).map((e) => ({ register_id: meta.id, e164: e.e164, listed_at: e.listedAt != null ? iso(e.listedAt) : null }));
+        await trx.insertInto('register_entries').values(chunk).execute();
+      }
+      await trx.insertInto('registers').values({ id: meta.id, country: meta.country, as_of: iso(meta.asOf), count: entries.length, loaded_at: iso(now) }).execute();
+    });
+  }
+
+  async listRegisters(): Promise<RegisterMeta[]> {
+    const rows = await this.db.selectFrom('registers').selectAll().execute();
+    return rows.map((r) => ({ id: r.id, country: r.country as Jurisdiction, asOf: ms(r.as_of), count: r.count, loadedAt: ms(r.loaded_at) }));
+  }
+
+  async registerEntries(id: string): Promise<RegisterEntry[]> {
+    const rows = await this.db.selectFrom('register_entries').select(['e164', 'listed_at']).where('register_id', '=', id).execute();
+    return rows.map((r) => ({ e164: r.e164, listedAt: msOrNull(r.listed_at) }));
+  }
+}
+
+function toEntity(r: Database['entities']): Entity {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind as EntityKind,
+    country: r.country as Jurisdiction,
+    parentId: r.parent_id,
+    relationshipTermMonths: r.relationship_term_months,
+    requireVerifiedConsent: r.require_verified_consent === 1,
+    callingWindows: r.calling_windows ? (JSON.parse(r.calling_windows) as Partial<Record<Jurisdiction, CallingWindow[]>>) : undefined,
+  };
+}

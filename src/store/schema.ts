@@ -1,0 +1,96 @@
+import type { Generated } from 'kysely';
+
+/** Times are stored as RFC 3339 UTC text with milliseconds: sortable and identical on every engine. */
+export type IsoTime = string;
+
+export interface EntitiesTable {
+  id: string;
+  name: string;
+  kind: string;
+  country: string;
+  parent_id: string | null;
+  relationship_term_months: number;
+  require_verified_consent: number;
+  calling_windows: string | null;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+}
+
+/**
+ * Everything a person told us or a caller did, append-only. Current state is derived from these
+ * rows by the engine; no row is ever updated.
+ */
+export interface EventsTable {
+  id: string;
+  type: string;
+  entity_id: string | null;
+  phone: string | null;
+  email: string | null;
+  at: IsoTime;
+  recorded_at: IsoTime;
+  payload: string;
+  key_id: string | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  token_hash: string;
+  role: string;
+  entity_ids: string;
+  label: string | null;
+  created_at: IsoTime;
+  expires_at: IsoTime | null;
+  revoked_at: IsoTime | null;
+}
+
+export interface DecisionsTable {
+  id: string;
+  entity_id: string;
+  phone: string | null;
+  at: IsoTime;
+  recorded_at: IsoTime;
+  allowed: number;
+  basis: string | null;
+  denials: string;
+  rules_version: string;
+  request: string;
+  response: string;
+  key_id: string | null;
+}
+
+export interface RegistersTable {
+  id: string;
+  country: string;
+  as_of: IsoTime;
+  count: number;
+  loaded_at: IsoTime;
+}
+
+export interface RegisterEntriesTable {
+  register_id: string;
+  e164: string;
+  listed_at: IsoTime | null;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: IsoTime;
+}
+
+export interface IdempotencyTable {
+  key: string;
+  created_at: IsoTime;
+  status: number;
+  body: string;
+  seq?: Generated<number>;
+}
+
+export interface Database {
+  entities: EntitiesTable;
+  events: EventsTable;
+  api_keys: ApiKeysTable;
+  decisions: DecisionsTable;
+  registers: RegistersTable;
+  register_entries: RegisterEntriesTable;
+  optline_migrations: MigrationsTable;
+}
