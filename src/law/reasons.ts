@@ -1,9 +1,12 @@
 import type { Reason } from './types.js';
 
+/** Entity names often end in a dot (B.V.); do not end a sentence with two. */
+const tidy = (detail: string): string => detail.replace(/\.\.$/, '.');
+
 export function pass(code: string, rule: string, detail: string): Reason {
-  return { code, rule, passed: true, detail };
+  return { code, rule, passed: true, detail: tidy(detail) };
 }
 
 export function fail(code: string, rule: string, detail: string): Reason {
-  return { code, rule, passed: false, detail };
+  return { code, rule, passed: false, detail: tidy(detail) };
 }

@@ -319,6 +319,19 @@ export class Optline {
     return this.append({ type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null }, phone, keyId);
   }
 
+  async recordPresumedConsent(
+    input: { phone: string; entityId: string; at: number; justification: string; productCategory?: string | null },
+    keyId: string | null = null,
+  ): Promise<string> {
+    const entity = await this.requireEntity(input.entityId);
+    const phone = this.readPhone(input.phone, entity);
+    return this.append(
+      { type: 'presumed_consent', id: newId(), entityId: entity.id, at: input.at, justification: input.justification, productCategory: input.productCategory ?? null },
+      phone,
+      keyId,
+    );
+  }
+
   async recordReassignment(input: { phone: string; at: number; country?: string }, keyId: string | null = null): Promise<string> {
     let phone: string;
     try {

@@ -1,0 +1,106 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKey, Role, Store } from '../store/repository.js';
+import { hashToken } from '../store/repository.js';
+import { ForbiddenError } from '../service/errors.js';
+
+/** What a role may do. Entity scope is checked separately, per entity touched. */
+export const PERMISSIONS = {
+  manage: ['admin'],
+  write_events: ['admin', 'agent'],
+  write_calls: ['admin', 'agent', 'integration'],
+  reassign: ['admin', 'agent', 'integration'],
+  decide: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
+  read: ['admin', 'compliance', 'supervisor', 'agent'],
+  registers: ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Permission = keyof typeof PERMISSIONS;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: ApiKey | null;
+  }
+  interface FastifyContextConfig {
+    permission?: Permission;
+  }
+}
+
+export class Unauthorized extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Unauthorized';
+  }
+}
+
+/**
+ * Token → key lookups are cached for a few seconds so the hot decision path does not hit the
+ * store for every call; revocation takes effect within that time on every server.
+ */
+export class KeyCache {
+  private readonly cache = new Map<string, { key: ApiKey | null; until: number }>();
+  private readonly store: Store;
+  private readonly clock: () => number;
+  private readonly ttlMs: number;
+
+  constructor(store: Store, clock: () => number, ttlMs = 5000) {
+    this.store = store;
+    this.clock = clock;
+    this.ttlMs = ttlMs;
+  }
+
+  async resolve(token: string): Promise<ApiKey | null> {
+    const digest = hashToken(token);
+    const now = this.clock();
+    const hit = this.cache.get(digest);
+    if (hit && hit.until > now) return hit.key;
+    const key = await this.store.keyForToken(token, now);
+    if (this.cache.size > 10_000) this.cache.clear();
+    const until = key?.expiresAt ? Math.min(now + this.ttlMs, Date.parse(key.expiresAt)) : now + this.ttlMs;
+    this.cache.set(digest, { key, until });
+    return key;
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+export function bearerToken(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1]! : null;
+}
+
+export function requireKey(req: FastifyRequest): ApiKey {
+  if (!req.apiKey) throw new Unauthorized('Send Authorization: Bearer <token>.');
+  return req.apiKey;
+}
+
+export function can(key: ApiKey, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(key.role);
+}
+
+/** May this key act for this legal entity? A parent's key does not cover its subsidiaries. */
+export function inScope(key: ApiKey, entityId: string): boolean {
+  return key.entityIds.includes('*') || key.entityIds.includes(entityId);
+}
+
+export function requireScope(req: FastifyRequest, entityId: string): void {
+  const key = requireKey(req);
+  if (!inScope(key, entityId)) throw new ForbiddenError(`This key may not act for entity "${entityId}".`);
+}
+
+export function permissionHook(store: Store, keys: KeyCache) {
+  void store;
+  return async function authenticate(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    req.apiKey = null;
+    const permission = req.routeOptions.config?.permission;
+    if (!permission) return;
+    const token = bearerToken(req);
+    if (!token) throw new Unauthorized('Send Authorization: Bearer <token>.');
+    const key = await keys.resolve(token);
+    if (!key) throw new Unauthorized('The token is unknown, expired or revoked.');
+    req.apiKey = key;
+    if (!can(key, permission)) throw new ForbiddenError(`A ${key.role} key may not do this.`);
+  };
+}

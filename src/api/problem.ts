@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { ForbiddenError, InputError, NotFoundError, StoreUnavailableError } from '../service/errors.js';
+import { Unauthorized } from './auth.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+export function problem(status: number, detail: string, errors?: Problem['errors'], slug?: string): Problem {
+  const title = TITLES[status] ?? 'Error';
+  return {
+    type: `https://optline.dev/problems/${slug ?? title.toLowerCase().replace(/\s+/g, '-')}`,
+    title,
+    status,
+    detail,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type('application/problem+json').send(p);
+}
+
+/** Maps every error to problem+json; only a real bug becomes a 500. */
+export function toProblem(err: unknown, req: FastifyRequest): Problem {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const errors = err.validation.map((v) => ({
+      path: [err.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].filter(Boolean).join('.').replace(/^body\.?/, '') || String(err.validationContext ?? ''),
+      message: v.message ?? 'invalid',
+    }));
+    return problem(400, `The request ${err.validationContext ?? 'input'} is not valid: ${errors.map((e) => `${e.path || 'value'}: ${e.message}`).join('; ')}`, errors, 'validation-error');
+  }
+  if (err instanceof Unauthorized) return problem(401, err.message);
+  if (err instanceof ForbiddenError) return problem(403, err.message);
+  if (err instanceof NotFoundError) return problem(404, err.message);
+  if (err instanceof InputError) return problem(err.status, err.message, err.errors, 'invalid-input');
+  if (err instanceof StoreUnavailableError) return problem(503, err.message, undefined, 'store-unavailable');
+  if (isResponseSerializationError(err)) {
+    req.log.error({ err }, 'response did not match its schema');
+    return problem(500, 'The server produced an invalid response.');
+  }
+  const fe = err as FastifyError;
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const detail =
+      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError
+        ? `The body is not valid JSON: ${fe.message}`
+        : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'The body is larger than this endpoint accepts.'
+          : fe.message;
+    return problem(fe.statusCode, detail);
+  }
+  if (isStoreDown(err)) return problem(503, 'The consent store cannot be reached right now.', undefined, 'store-unavailable');
+  req.log.error({ err }, 'unexpected error');
+  return problem(500, 'Something went wrong on our side; the request was not completed.');
+}
+
+/** Connection-level failures of either store: fail closed with 503. */
+function isStoreDown(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', 'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR'].includes(e.code ?? '') ||
+    /Connection terminated|connection closed|database is locked|The database connection is not open/i.test(e.message ?? '')
+  );
+}

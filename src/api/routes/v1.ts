@@ -1,0 +1,329 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Optline } from '../../service/optline.js';
+import { requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
+import {
+  CallBody,
+  ConsentBody,
+  ContactRequestBody,
+  Created,
+  DecisionBody,
+  DecisionSchema,
+  EntityBody,
+  EntitySchema,
+  KeyBody,
+  KeySchema,
+  ObjectionBody,
+  PresumedConsentBody,
+  ProblemSchema,
+  ReassignedBody,
+  RegisterQuery,
+  RegisterResult,
+  RelationshipBody,
+  toMs,
+  toMsOrNull,
+  windowsFromApi,
+  entityToApi,
+} from '../schemas.js';
+import { ForbiddenError, InputError, NotFoundError } from '../../service/errors.js';
+import { ROLES, type Role } from '../../store/repository.js';
+import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
+
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
+const security = [{ bearer: [] }];
+
+export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
+  return async (f) => {
+    const now = () => app.clock();
+
+    f.put(
+      '/entities/:id',
+      {
+        config: { permission: 'manage' },
+        schema: {
+          tags: ['entities'],
+          summary: 'Create or update a legal entity (a caller)',
+          security,
+          params: z.object({ id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ -') }),
+          body: EntityBody,
+          response: { 200: EntitySchema, 201: EntitySchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        requireScope(req, req.params.id);
+        const { entity, created } = await app.putEntity(req.params.id, { ...req.body, callingWindows: windowsFromApi(req.body.callingWindows) });
+        return reply.code(created ? 201 : 200).send(entityToApi(entity));
+      },
+    );
+
+    f.get(
+      '/entities',
+      { config: { permission: 'decide' }, schema: { tags: ['entities'], summary: 'The entities this key may act for', security, response: { 200: z.array(EntitySchema) } } },
+      async (req) => {
+        const key = requireKey(req);
+        return (await app.store.listEntities()).filter((e) => inScope(key, e.id)).map(entityToApi);
+      },
+    );
+
+    f.get(
+      '/entities/:id',
+      { config: { permission: 'decide' }, schema: { tags: ['entities'], summary: 'One entity', security, params: z.object({ id: z.string() }), response: { 200: EntitySchema, ...errors } } },
+      async (req) => {
+        requireScope(req, req.params.id);
+        const e = await app.entity(req.params.id);
+        if (!e) throw new NotFoundError(`Unknown entity "${req.params.id}".`);
+        return entityToApi(e);
+      },
+    );
+
+    f.post(
+      '/consents',
+      {
+        config: { permission: 'write_events' },
+        schema: { tags: ['events'], summary: 'Record a consent given or withdrawn', security, body: ConsentBody, response: { 201: Created, ...errors } },
+      },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const b = req.body;
+        const id = await app.recordConsent(
+          {
+            ...b,
+            at: toMs(b.at),
+            expiresAt: toMsOrNull(b.expiresAt),
+            source: b.source ? { ...b.source, verifiedAt: toMsOrNull(b.source.verifiedAt) } : undefined,
+          },
+          req.apiKey!.id,
+        );
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/objections',
+      { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record an objection to calls from an entity', security, body: ObjectionBody, response: { 201: Created, ...errors } } },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const id = await app.recordObjection({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/relationships',
+      { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record a customer relationship', security, body: RelationshipBody, response: { 201: Created, ...errors } } },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const b = req.body;
+        const id = await app.recordRelationship({ ...b, startedAt: toMs(b.startedAt), endedAt: toMsOrNull(b.endedAt) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/contact-requests',
+      { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record that the person asked to be called (NL-7)', security, body: ContactRequestBody, response: { 201: Created, ...errors } } },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const id = await app.recordContactRequest({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/presumed-consents',
+      {
+        config: { permission: 'write_events' },
+        schema: { tags: ['events'], summary: 'Record the justification for presuming a business\'s consent (DE-2)', security, body: PresumedConsentBody, response: { 201: Created, ...errors } },
+      },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const id = await app.recordPresumedConsent({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/calls',
+      { config: { permission: 'write_calls' }, schema: { tags: ['events'], summary: 'Record a call that was made', security, body: CallBody, response: { 201: Created, ...errors } } },
+      async (req, reply) => {
+        requireScope(req, req.body.entityId);
+        const id = await app.recordCall({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.post(
+      '/numbers/reassigned',
+      {
+        config: { permission: 'reassign' },
+        schema: { tags: ['events'], summary: 'The number passed to a new holder: nothing recorded before counts any more', security, body: ReassignedBody, response: { 201: Created, ...errors } },
+      },
+      async (req, reply) => {
+        const id = await app.recordReassignment({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        return reply.code(201).send({ id });
+      },
+    );
+
+    f.get(
+      '/numbers/:phone/history',
+      {
+        config: { permission: 'read' },
+        schema: {
+          tags: ['events'],
+          summary: 'Everything recorded for a number by the entities this key may see, newest first',
+          security,
+          params: z.object({ phone: z.string().min(1).max(64) }),
+          querystring: z.object({ entityId: z.string().optional() }),
+          response: {
+            200: z.object({
+              phone: z.string(),
+              events: z.array(z.object({ id: z.string(), type: z.string(), entityId: z.string().nullable(), at: z.string(), recordedAt: z.string(), data: z.record(z.string(), z.unknown()) })),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        const key = requireKey(req);
+        let country: string | undefined;
+        if (req.query.entityId) {
+          requireScope(req, req.query.entityId);
+          country = (await app.requireEntity(req.query.entityId)).country;
+        }
+        let e164: string;
+        try {
+          e164 = parsePhone(req.params.phone, country).e164;
+        } catch (err) {
+          if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
+          throw err;
+        }
+        const h = await app.store.history(e164);
+        const visible = h.rows.filter((r) => r.entityId === null || inScope(key, r.entityId));
+        return {
+          phone: e164,
+          events: visible.map((r) => {
+            const { id: _i, type: _t, entityId: _e, at: _a, ...data } = r.fact as unknown as Record<string, unknown>;
+            return { id: r.id, type: r.type, entityId: r.entityId, at: new Date(r.at).toISOString(), recordedAt: new Date(r.recordedAt).toISOString(), data };
+          }),
+        };
+      },
+    );
+
+    f.post(
+      '/decisions',
+      {
+        config: { permission: 'decide' },
+        schema: {
+          tags: ['decisions'],
+          summary: 'May this entity call this number at this moment? An explained decision',
+          security,
+          body: DecisionBody,
+          response: { 200: DecisionSchema, ...errors, 503: ProblemSchema },
+        },
+      },
+      async (req) => {
+        requireScope(req, req.body.entityId);
+        const b = req.body;
+        return app.decide({ ...b, at: b.at ? toMs(b.at) : undefined }, req.apiKey!.id);
+      },
+    );
+
+    f.get(
+      '/decisions/:id',
+      {
+        config: { permission: 'read' },
+        schema: { tags: ['decisions'], summary: 'A past decision as it was given', security, params: z.object({ id: z.string() }), response: { 200: DecisionSchema, ...errors } },
+      },
+      async (req) => {
+        await app.decisions.flush();
+        const d = await app.store.getDecision(req.params.id);
+        if (!d || !inScope(requireKey(req), d.entityId)) throw new NotFoundError(`No decision "${req.params.id}".`);
+        return d.response as z.infer<typeof DecisionSchema>;
+      },
+    );
+
+    f.put(
+      '/registers/:id',
+      {
+        config: { permission: 'registers' },
+        bodyLimit: 512 * 1024 * 1024,
+        schema: {
+          tags: ['registers'],
+          summary: 'Replace a national do-not-call register copy (text/csv: one number a line, optional listedAt column)',
+          security,
+          params: z.object({ id: z.string() }),
+          querystring: RegisterQuery,
+          response: { 200: RegisterResult, ...errors },
+        },
+      },
+      async (req) => {
+        if (typeof req.body !== 'string') throw new InputError('Send the register as text/csv.', [], 415);
+        const q = req.query;
+        const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : Date.parse(q.asOf);
+        return app.replaceRegister(req.params.id, { country: q.country, asOf }, req.body);
+      },
+    );
+
+    f.get(
+      '/registers',
+      {
+        config: { permission: 'decide' },
+        schema: {
+          tags: ['registers'],
+          summary: 'The register copies in force',
+          security,
+          response: { 200: z.array(z.object({ id: z.string(), country: z.string(), asOf: z.string(), count: z.number(), loadedAt: z.string() })) },
+        },
+      },
+      async () =>
+        app.registry.list().map((r) => ({ id: r.id, country: r.country, asOf: new Date(r.asOf).toISOString(), count: r.count, loadedAt: new Date(r.loadedAt).toISOString() })),
+    );
+
+    f.post(
+      '/keys',
+      {
+        config: { permission: 'manage' },
+        schema: {
+          tags: ['keys'],
+          summary: 'Create an API key; the token is shown only in this answer',
+          security,
+          body: KeyBody,
+          response: { 201: KeySchema.extend({ token: z.string() }), ...errors },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        if (b.entityIds.includes('*') && b.role !== 'admin') throw new InputError('Only admin keys may cover every entity.', [{ path: 'entityIds', message: "'*' is for admin keys" }]);
+        const key = requireKey(req);
+        for (const id of b.entityIds) {
+          if (id === '*') {
+            if (!key.entityIds.includes('*')) throw new ForbiddenError('This key may not create keys for every entity.');
+            continue;
+          }
+          requireScope(req, id);
+          await app.requireEntity(id, 'entityIds');
+        }
+        const created = await app.store.createKey({ role: b.role as Role, entityIds: b.entityIds, label: b.label, expiresAt: b.expiresAt ? toMs(b.expiresAt) : null }, now());
+        return reply.code(201).send({ ...created.key, token: created.token });
+      },
+    );
+
+    f.get(
+      '/keys',
+      { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'API keys (without tokens)', security, response: { 200: z.array(KeySchema) } } },
+      async () => app.store.listKeys(),
+    );
+
+    f.delete(
+      '/keys/:id',
+      { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'Revoke an API key', security, params: z.object({ id: z.string() }), response: { 204: z.null(), ...errors } } },
+      async (req, reply) => {
+        if (!(await app.store.revokeKey(req.params.id, now()))) throw new NotFoundError(`No active key "${req.params.id}".`);
+        keys.clear();
+        return reply.code(204).send(null);
+      },
+    );
+
+    void ROLES;
+  };
+}

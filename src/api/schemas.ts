@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import {
+  BASES,
+  CHANNELS,
+  CONSENT_METHODS,
+  DENIALS,
+  ENTITY_KINDS,
+  JURISDICTIONS,
+  LINE_TYPES,
+  OBLIGATIONS,
+  RELATIONSHIP_KINDS,
+  SUBSCRIBER_TYPES,
+} from '../law/types.js';
+
+/** RFC 3339 with an offset (Z or ±hh:mm), as the contract requires. */
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .describe('RFC 3339 timestamp with an offset, e.g. 2026-11-28T10:00:00+01:00');
+
+export const IsoDate = z.iso.date().describe('A calendar date, YYYY-MM-DD');
+
+const Phone = z.string().min(1).max(64).describe('E.164 (+31612345678) or national format in the calling entity\'s country');
+const Id = z.string().min(1).max(128);
+const Short = z.string().max(2000);
+
+export const IanaZone = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not an IANA time zone such as Europe/Amsterdam')
+  .describe('IANA time zone, e.g. America/New_York');
+
+export const CallingWindowSchema = z
+  .object({
+    from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+    to: z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:MM'),
+    days: z.array(z.number().int().min(1).max(7)).max(7).optional(),
+  })
+  .strict();
+
+export const EntityBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    kind: z.enum(ENTITY_KINDS),
+    country: z.enum(JURISDICTIONS),
+    parentId: Id.nullish(),
+    relationshipTermMonths: z.number().int().min(0).max(1200).optional().describe('NL-5: months a customer relationship counts after it ended (default 36)'),
+    requireVerifiedConsent: z.boolean().optional().describe('NL-10: an unverified consent given from 2025-07-01 blocks instead of warning'),
+    callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema).max(14)).optional().describe('Own calling windows per called country, local time of the called party, stricter than the law'),
+  })
+  .strict();
+
+export const EntitySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(ENTITY_KINDS),
+  country: z.enum(JURISDICTIONS),
+  parentId: z.string().nullable(),
+  relationshipTermMonths: z.number(),
+  requireVerifiedConsent: z.boolean(),
+  callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema)).optional(),
+});
+
+export const ConsentBody = z
+  .object({
+    entityId: Id,
+    channel: z.enum(CHANNELS),
+    status: z.enum(['granted', 'withdrawn']),
+    at: Timestamp,
+    phone: Phone.optional(),
+    email: z.string().email().max(320).optional(),
+    products: z.array(z.string().min(1).max(100)).max(100).optional(),
+    expiresAt: Timestamp.nullish(),
+    source: z
+      .object({
+        method: z.enum(CONSENT_METHODS),
+        wording: Short.nullish(),
+        agentId: z.string().max(200).nullish(),
+        callId: z.string().max(200).nullish(),
+        recordingRef: z.string().max(500).nullish(),
+        ip: z.union([z.ipv4(), z.ipv6()]).nullish(),
+        url: z.string().url().max(2000).nullish(),
+        verifiedAt: Timestamp.nullish(),
+        bundled: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const ObjectionBody = z.object({ phone: Phone, entityId: Id, at: Timestamp }).strict();
+
+export const RelationshipBody = z
+  .object({
+    phone: Phone,
+    entityId: Id,
+    kind: z.enum(RELATIONSHIP_KINDS),
+    productCategory: z.string().min(1).max(100),
+    startedAt: Timestamp,
+    endedAt: Timestamp.nullish(),
+    informedAtCollection: z.boolean(),
+    optOutOfferedAtCollection: z.boolean(),
+  })
+  .strict();
+
+export const ContactRequestBody = z.object({ phone: Phone, entityId: Id, at: Timestamp, offer: z.string().min(1).max(500) }).strict();
+
+export const CallBody = z.object({ phone: Phone, entityId: Id, at: Timestamp, decisionId: Id.nullish() }).strict();
+
+export const ReassignedBody = z
+  .object({ phone: Phone.describe('E.164; a national number is read in `country`'), at: Timestamp, country: z.enum(JURISDICTIONS).optional() })
+  .strict();
+
+export const PresumedConsentBody = z
+  .object({
+    phone: Phone,
+    entityId: Id,
+    at: Timestamp,
+    justification: z.string().min(10).max(2000).describe('DE-2: the concrete, factual interest of the called business'),
+    productCategory: z.string().min(1).max(100).nullish(),
+  })
+  .strict();
+
+export const DecisionBody = z
+  .object({
+    phone: Phone,
+    entityId: Id,
+    at: Timestamp.optional().describe('The moment of the call (default: now); a past moment answers whether a call was lawful then'),
+    productCategory: z.string().min(1).max(100).nullish(),
+    subscriberType: z.enum(SUBSCRIBER_TYPES).optional(),
+    autodialed: z.boolean().optional(),
+    prerecorded: z.boolean().optional(),
+    lineType: z.enum(LINE_TYPES).nullish(),
+    timeZone: IanaZone.nullish(),
+    purpose: z.enum(['marketing', 'service']).optional().describe('NL-11: a service call that promotes nothing is out of scope (default marketing)'),
+  })
+  .strict();
+
+export const ReasonSchema = z.object({ code: z.string(), rule: z.string(), passed: z.boolean(), detail: z.string() });
+
+export const DecisionSchema = z.object({
+  decisionId: z.string(),
+  allowed: z.boolean(),
+  basis: z.enum(BASES).nullable(),
+  jurisdiction: z.enum(JURISDICTIONS).nullable(),
+  rulesVersion: z.string(),
+  denials: z.array(z.enum(DENIALS)),
+  reasons: z.array(ReasonSchema),
+  obligations: z.array(z.enum(OBLIGATIONS)),
+  callingWindow: z
+    .object({ source: z.enum(['law', 'entity']), rule: z.string(), timeZones: z.array(z.string()), from: z.string(), to: z.string() })
+    .nullish(),
+  phone: z.string().nullable().describe('The number as read, E.164'),
+  entityId: z.string(),
+  at: z.string(),
+});
+
+export const Created = z.object({ id: z.string() });
+
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const RegisterQuery = z.object({ country: z.enum(JURISDICTIONS), asOf: z.union([IsoDate, Timestamp]) }).strict();
+
+export const RegisterResult = z.object({
+  count: z.number(),
+  rejected: z.array(z.object({ line: z.number(), reason: z.string() })),
+});
+
+export const KeyBody = z
+  .object({
+    role: z.enum(['admin', 'compliance', 'supervisor', 'agent', 'integration']),
+    entityIds: z.array(Id).min(1).max(100).describe("The legal entities the key may act for; ['*'] for all (admin only)"),
+    label: z.string().max(200).optional(),
+    expiresAt: Timestamp.optional(),
+  })
+  .strict();
+
+export const KeySchema = z.object({
+  id: z.string(),
+  role: z.string(),
+  entityIds: z.array(z.string()),
+  label: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+export const toMs = (t: string): number => Date.parse(t);
+export const toMsOrNull = (t: string | null | undefined): number | null => (t == null ? null : Date.parse(t));
+
+type ApiWindows = z.infer<typeof EntityBody>['callingWindows'];
+type EngineWindows = Partial<Record<(typeof JURISDICTIONS)[number], Array<{ fromMinute: number; toMinute: number; days?: number[] }>>>;
+
+const toMinute = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const toHhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** The API speaks "HH:MM"; the engine counts minutes after midnight. */
+export function windowsFromApi(w: ApiWindows): EngineWindows | undefined {
+  if (!w) return undefined;
+  return Object.fromEntries(
+    Object.entries(w).map(([cc, list]) => [cc, (list ?? []).map((x) => ({ fromMinute: toMinute(x.from), toMinute: toMinute(x.to), ...(x.days ? { days: x.days } : {}) }))]),
+  );
+}
+
+export function windowsToApi(w: EngineWindows | undefined): ApiWindows {
+  if (!w) return undefined;
+  return Object.fromEntries(
+    Object.entries(w).map(([cc, list]) => [cc, (list ?? []).map((x) => ({ from: toHhmm(x.fromMinute), to: toHhmm(x.toMinute), ...(x.days ? { days: x.days } : {}) }))]),
+  );
+}
+
+export function entityToApi(e: import('../law/types.js').Entity): z.infer<typeof EntitySchema> {
+  return { ...e, parentId: e.parentId ?? null, callingWindows: windowsToApi(e.callingWindows) };
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { Store, ROLES, type Role } from '../store/repository.js';
+import { Optline } from '../service/optline.js';
+import { buildServer } from '../api/server.js';
+import { DEMO_TOKENS, DEMO_NUMBERS } from '../demo/seed.js';
+import { prepare } from '../service/bootstrap.js';
+import { InputError, NotFoundError } from '../service/errors.js';
+import { SUBSCRIBER_TYPES } from '../law/types.js';
+
+const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
+
+async function openApp(): Promise<Optline> {
+  const store = await Store.open(dbTarget());
+  return Optline.open(store);
+}
+
+function parseInstant(value: string): number {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-11-28T10:00:00+01:00');
+  return ms;
+}
+
+const program = new Command();
+program.name('optline').description('Consent registry and call-permission engine').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('serve the HTTP API, /docs and the agent page (PORT, HOST, OPTLINE_DB, OPTLINE_ADMIN_TOKEN, OPTLINE_DEMO)')
+  .action(async () => {
+    const app = await openApp();
+    const { seeded } = await prepare(app, process.env);
+    const server = await buildServer(app, { logger: true });
+    const port = Number(process.env.PORT ?? 3000);
+    const host = process.env.HOST ?? '127.0.0.1';
+    await server.listen({ port, host });
+    const base = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+    console.log(`\nOptline is serving ${app.store.kind} store ${app.store.location}`);
+    console.log(`  API docs:   ${base}/docs`);
+    console.log(`  OpenAPI:    ${base}/v1/openapi.json`);
+    if (seeded) console.log(`  Demo data seeded. Tokens: admin "${DEMO_TOKENS.admin}", agent "${DEMO_TOKENS.agent}"`);
+    const stop = async (signal: string) => {
+      server.log.info({ signal }, 'shutting down: finishing requests in flight');
+      await server.close();
+      await app.store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('decide')
+  .description('may this entity call this number? prints the decision with its reasons')
+  .requiredOption('--phone <number>', 'E.164 or national format of the entity\'s country')
+  .requiredOption('--entity <id>', 'the calling legal entity')
+  .option('--at <time>', 'moment of the call (RFC 3339); default now', parseInstant)
+  .option('--product <category>', 'product category the call offers')
+  .option('--subscriber <type>', `subscriber type: ${SUBSCRIBER_TYPES.join(', ')}`, 'consumer')
+  .option('--service', 'a service call that promotes nothing (NL-11)')
+  .option('--json', 'print the decision as JSON')
+  .action(async (o: { phone: string; entity: string; at?: number; product?: string; subscriber: string; service?: boolean; json?: boolean }) => {
+    if (!(SUBSCRIBER_TYPES as readonly string[]).includes(o.subscriber)) throw new InputError(`--subscriber must be one of ${SUBSCRIBER_TYPES.join(', ')}`);
+    const app = await openApp();
+    try {
+      const d = await app.decide({
+        phone: o.phone,
+        entityId: o.entity,
+        at: o.at,
+        productCategory: o.product,
+        subscriberType: o.subscriber as (typeof SUBSCRIBER_TYPES)[number],
+        purpose: o.service ? 'service' : 'marketing',
+      });
+      if (o.json) {
+        console.log(JSON.stringify(d, null, 2));
+      } else {
+        console.log(`${d.allowed ? 'ALLOWED' : 'NOT ALLOWED'}  ${d.phone ?? o.phone} by ${d.entityId} at ${d.at}`);
+        console.log(d.allowed ? `basis: ${d.basis}` : `denials: ${d.denials.join(', ')}`);
+        console.log(`jurisdiction: ${d.jurisdiction ?? '-'}   rules: ${d.rulesVersion}   decision: ${d.decisionId}`);
+        for (const r of d.reasons) console.log(`  ${r.passed ? '✓' : '✗'} [${r.rule}] ${r.detail}`);
+        if (d.obligations.length) console.log(`obligations: ${d.obligations.join(', ')}`);
+      }
+      process.exitCode = d.allowed ? 0 : 3;
+    } finally {
+      await app.close();
+      await app.store.close();
+    }
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description('create an API key and print its token (shown once)')
+  .requiredOption('--role <role>', ROLES.join(', '))
+  .option('--entity <id...>', "legal entities the key may act for ('*' for all, admin only)", ['*'])
+  .option('--label <text>', 'what the key is for')
+  .action(async (o: { role: string; entity: string[]; label?: string }) => {
+    if (!(ROLES as readonly string[]).includes(o.role)) throw new InputError(`--role must be one of ${ROLES.join(', ')}`);
+    if (o.entity.includes('*') && o.role !== 'admin') throw new InputError("only admin keys may cover every entity: name the entities with --entity");
+    const app = await openApp();
+    try {
+      for (const id of o.entity) if (id !== '*') await app.requireEntity(id, '--entity');
+      const { key, token } = await app.store.createKey({ role: o.role as Role, entityIds: o.entity, label: o.label }, Date.now());
+      console.log(token);
+      console.error(`created ${key.role} key ${key.id} for ${key.entityIds.join(', ')}`);
+    } finally {
+      await app.store.close();
+    }
+  });
+
+program
+  .command('demo')
+  .description('list the demo numbers and what each shows')
+  .action(() => {
+    for (const n of DEMO_NUMBERS) console.log(`${n.phone.padEnd(14)} ${n.entityId.padEnd(14)} ${n.expect}`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof InputError || err instanceof NotFoundError) {
+    console.error(`optline: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`optline: ${(err as Error).message ?? err}`);
+  process.exit(1);
+});
