@@ -6,8 +6,10 @@
  */
 import type {
   Basis,
+  ConsentFact,
   Decision,
   Denial,
+  EntityFact,
   EntityKind,
   Facts,
   Obligation,
@@ -19,7 +21,7 @@ import type {
 } from './types.js';
 import { addMonths, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 
 const ZONE = 'Europe/Amsterdam';
@@ -157,17 +159,19 @@ export function decideNL(facts: Facts, q: Question): Decision {
   const candidates: Candidate[] = [];
 
   // NL-2 consent (and NL-10 proof)
-  const consent = analyseConsents(counted, facts, q, {
+  const consentRules: ConsentRules = {
     rule: 'NL-2',
     entityRule: 'NL-2',
     requireProducts: false,
     rejectMethods: [],
-  });
+  };
+  const consent = analyseConsents(counted, facts, q, consentRules);
   reasons.push(...consent.reasons);
+  const isVerified = (c: ConsentFact): boolean =>
+    (c.source.verifiedAt != null && c.source.verifiedAt <= q.at) || (c.source.recordingRef != null && c.source.recordingRef !== '');
   if (consent.valid) {
     const c = consent.valid;
-    const verified =
-      (c.source.verifiedAt != null && c.source.verifiedAt <= q.at) || (c.source.recordingRef != null && c.source.recordingRef !== '');
+    const verified = isVerified(c);
     let usable = true;
     if (c.at >= NL_RULES.verificationExpectedFrom && !verified) {
       usable = !q.entity.requireVerifiedConsent;
@@ -184,6 +188,25 @@ export function decideNL(facts: Facts, q: Question): Decision {
       reasons.push(pass('consent_verified', 'NL-10', 'The consent was verified and is tied to the person.'));
     }
     if (usable) candidates.push({ basis: 'consent', at: c.at, fromPerson: true });
+    else {
+      // Fix (NL-2, NL-10): analyseConsents returns only the newest consent that counts. When that
+      // one is blocked as unverified, an older consent that is still valid (not withdrawn, not
+      // expired) and verified – or given before 2025-07-01 – keeps counting: a second, unverified
+      // consent neither withdraws nor replaces it. Look again without the blocked consents.
+      const blocked = (e: EntityFact): boolean =>
+        e.type === 'consent' && e.status === 'granted' && e.at >= NL_RULES.verificationExpectedFrom && !isVerified(e);
+      const older = analyseConsents({ ...counted, own: counted.own.filter((e) => !blocked(e)) }, facts, q, consentRules).valid;
+      if (older) {
+        reasons.push(
+          pass(
+            'consent_earlier_counts',
+            'NL-10',
+            `The earlier consent of ${isoDay(older.at)} ${isVerified(older) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
+          ),
+        );
+        candidates.push({ basis: 'consent', at: older.at, fromPerson: true });
+      }
+    }
   }
 
   // NL-3 … NL-6 customer relationship

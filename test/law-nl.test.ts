@@ -1,0 +1,1456 @@
+/**
+ * The Dutch law table, row by row: every case is built from a row of shared/law/nl.md
+ * (Telecommunicatiewet art. 11.7, NL-1 … NL-11) and runs the pure engine on facts built directly
+ * (no store). Dates sit on both sides of the regime changes, which happen at Amsterdam local
+ * midnight: 2021-07-01 (opt-in, Bel-me-niet Register abolished) and 2026-07-01 (the
+ * customer-relationship exception narrows to charities, charity lotteries and publishers).
+ *
+ * The tests assert what a compliance officer relies on – allowed, basis, denials, obligations and
+ * that a reason with the right rule id and passed flag is present – never the wording.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decide } from '../src/law/index.js';
+import type {
+  Basis,
+  Decision,
+  Denial,
+  Entity,
+  EntityFact,
+  Obligation,
+  Question,
+  ReassignmentFact,
+  RegisterCheck,
+} from '../src/law/index.js';
+import {
+  DAY_MS,
+  call,
+  consent,
+  contactRequest,
+  makeEntity,
+  makeFacts,
+  makeQuestion,
+  ms,
+  objection,
+  reassignment,
+  registerCheck,
+  relationship,
+  withdrawal,
+  type When,
+} from './helpers/facts.js';
+import { describeReasons, expectNoReason, expectReason, expectWellFormed, type ReasonMatch } from './helpers/decision.js';
+
+/* ------------------------------------------------------------------ the calendar of the law */
+
+/** Regime boundaries, Amsterdam local midnight, written out independently of the engine. */
+const OPT_IN = ms('2021-07-01T00:00:00+02:00');
+const NARROW = ms('2026-07-01T00:00:00+02:00');
+const VERIFY = ms('2025-07-01T00:00:00+02:00');
+
+const T = {
+  /** Last minute of the opt-out regime. */
+  optOutLast: '2021-06-30T23:59:00+02:00',
+  /** First minute of opt-in. */
+  optInFirst: '2021-07-01T00:00:00+02:00',
+  /** Last minute of the wide customer-relationship exception. */
+  wideLast: '2026-06-30T23:59:00+02:00',
+  /** First minute of the narrowed exception. */
+  narrowFirst: '2026-07-01T00:00:00+02:00',
+  /** Ordinary moments well inside each regime. */
+  pre: '2020-03-10T10:00:00+01:00',
+  wide: '2023-05-10T10:00:00+02:00',
+  narrow: '2027-03-10T10:00:00+01:00',
+} as const;
+
+const BOUNDARY_MOMENTS = [T.optOutLast, T.optInFirst, T.wideLast, T.narrowFirst] as const;
+const isOptOutEra = (at: When): boolean => ms(at) < OPT_IN;
+
+/* ------------------------------------------------------------------ the callers */
+
+const ENERGY = makeEntity({ id: 'nl-energy', name: 'Stroom BV', kind: 'company' });
+const RETAIL = makeEntity({ id: 'nl-energy-retail', name: 'Stroom Retail BV', kind: 'company', parentId: ENERGY.id });
+const CHARITY = makeEntity({ id: 'nl-charity', name: 'Stichting Zeehond', kind: 'charity' });
+const LOTTERY = makeEntity({ id: 'nl-lottery', name: 'Goede Doelen Loterij', kind: 'lottery' });
+const PUBLISHER = makeEntity({ id: 'nl-publisher', name: 'Dagblad Uitgevers BV', kind: 'publisher' });
+const ALL_ENTITIES = [ENERGY, RETAIL, CHARITY, LOTTERY, PUBLISHER];
+const SURVIVORS = [CHARITY, LOTTERY, PUBLISHER];
+
+const BMN = 'nl-bel-me-niet';
+const listedInBelMeNiet = (o: { listedAt?: When | null } = {}): RegisterCheck => registerCheck(BMN, 'NL', { listed: true, ...o });
+const notListedInBelMeNiet = (): RegisterCheck => registerCheck(BMN, 'NL', { listed: false });
+
+/* ------------------------------------------------------------------ obligations */
+
+/** Before 2021-07-01 every call mentions the right to object and the register (NL-8, opt-out regime). */
+const OBL_OPT_OUT_ERA: Obligation[] = ['offer_right_to_object', 'mention_bel_me_niet', 'show_caller_id'];
+/** From 2021-07-01: every call but a requested one offers the right to object (NL-8). */
+const OBL_STANDARD: Obligation[] = ['offer_right_to_object', 'show_caller_id'];
+/** NL-7: the requested call names caller, offer and channel; no right-to-object offer, no register. */
+const OBL_REQUESTED: Obligation[] = ['name_caller_offer_channel', 'show_caller_id'];
+const oblFor = (at: When): Obligation[] => (isOptOutEra(at) ? OBL_OPT_OUT_ERA : OBL_STANDARD);
+
+/* ------------------------------------------------------------------ the table format */
+
+interface Expectation {
+  allowed: boolean;
+  basis: Basis | null;
+  /** Exact set when given. */
+  denials?: Denial[];
+  /** Exact set when given. */
+  obligations?: Obligation[];
+  reasons?: ReasonMatch[];
+  noReasons?: ReasonMatch[];
+}
+
+interface Case {
+  name: string;
+  at: When;
+  entity?: Entity;
+  events?: EntityFact[];
+  registers?: RegisterCheck[];
+  reassignments?: ReassignmentFact[];
+  q?: Partial<Question>;
+  expect: Expectation;
+}
+
+const allowed = (basis: Basis, obligations: Obligation[], reasons: ReasonMatch[] = [], noReasons: ReasonMatch[] = []): Expectation => ({
+  allowed: true,
+  basis,
+  denials: [],
+  obligations,
+  reasons,
+  noReasons,
+});
+const denied = (denials: Denial[], reasons: ReasonMatch[] = [], noReasons: ReasonMatch[] = []): Expectation => ({
+  allowed: false,
+  basis: null,
+  denials,
+  obligations: [],
+  reasons,
+  noReasons,
+});
+
+const pass = (rule: string, code?: string): ReasonMatch => ({ rule, passed: true, code });
+const fail = (rule: string, code?: string): ReasonMatch => ({ rule, passed: false, code });
+
+const sorted = <T extends string>(xs: readonly T[]): T[] => [...xs].sort();
+
+function run(c: Pick<Case, 'at' | 'entity' | 'events' | 'registers' | 'reassignments' | 'q'>): Decision {
+  const facts = makeFacts({
+    events: c.events ?? [],
+    registers: c.registers ?? [],
+    reassignments: c.reassignments ?? [],
+    entities: ALL_ENTITIES,
+  });
+  return decide(facts, makeQuestion(c.entity ?? ENERGY, c.at, c.q));
+}
+
+/** What every Dutch decision must satisfy, whatever the case. */
+function expectDutchShape(d: Decision, c: Pick<Case, 'at' | 'q'>): void {
+  const service = c.q?.purpose === 'service';
+  expectWellFormed(d, 'NL', { basisFree: service });
+  if (service) return;
+  expectReason(d, pass('NL-11', 'telemarketing_call'));
+  expectReason(d, pass('NL-1'));
+  if (!d.allowed) return;
+  // NL-8: the caller's number is shown in every call.
+  expect(d.obligations).toContain('show_caller_id');
+  expectReason(d, pass('NL-8', 'caller_id'));
+  if (d.basis === 'requested_communication') {
+    // NL-7: the requested call names caller, offer and channel; no right-to-object offer.
+    expect(d.obligations).toContain('name_caller_offer_channel');
+    expect(d.obligations).not.toContain('offer_right_to_object');
+    expect(d.obligations).not.toContain('mention_bel_me_niet');
+  } else {
+    // NL-8: every other call offers the right to object; before 2021-07-01 also the register.
+    expect(d.obligations).toContain('offer_right_to_object');
+    if (isOptOutEra(c.at)) expect(d.obligations).toContain('mention_bel_me_niet');
+  }
+  if (!isOptOutEra(c.at)) expect(d.obligations).not.toContain('mention_bel_me_niet');
+}
+
+function check(c: Case): Decision {
+  const d = run(c);
+  const why = `${c.name}\n${describeReasons(d)}`;
+  expectDutchShape(d, c);
+  expect(d.allowed, why).toBe(c.expect.allowed);
+  expect(d.basis, why).toBe(c.expect.basis);
+  if (c.expect.denials) expect(sorted(d.denials), why).toEqual(sorted(c.expect.denials));
+  if (c.expect.obligations) expect(sorted(d.obligations), why).toEqual(sorted(c.expect.obligations));
+  for (const r of c.expect.reasons ?? []) expectReason(d, r);
+  for (const r of c.expect.noReasons ?? []) expectNoReason(d, r);
+  return d;
+}
+
+const table = (cases: Case[]): void => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    check(c);
+  });
+};
+
+/* ================================================================== NL-1 natural vs legal persons */
+
+describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay opt-out', () => {
+  const cases: Case[] = [];
+  for (const at of BOUNDARY_MOMENTS) {
+    const era = isOptOutEra(at);
+    for (const subscriberType of ['consumer', 'sole_trader'] as const) {
+      cases.push({
+        name: `${subscriberType}, no facts, call ${at}`,
+        at,
+        q: { subscriberType },
+        registers: [notListedInBelMeNiet()],
+        expect: era
+          ? allowed('opt_out_regime', OBL_OPT_OUT_ERA, [pass('NL-1', 'regime_opt_out'), pass('NL-9', 'register_not_listed'), pass('NL-8', 'no_objection')])
+          : denied(['no_basis'], [pass('NL-1', 'natural_person'), fail('NL-2'), fail('NL-3'), fail('NL-7')]),
+      });
+      cases.push({
+        name: `${subscriberType} with phone consent, call ${at}`,
+        at,
+        q: { subscriberType },
+        events: [consent(ENERGY, '2020-01-15T12:00:00+01:00')],
+        expect: allowed('consent', oblFor(at), [pass('NL-2', 'consent_valid')]),
+      });
+      cases.push({
+        name: `${subscriberType} who objected, call ${at}`,
+        at,
+        q: { subscriberType },
+        events: [objection(ENERGY, '2020-01-15T12:00:00+01:00')],
+        expect: denied(['objected'], [fail('NL-8', 'objected')]),
+      });
+    }
+    cases.push({
+      name: `business (legal person), no facts, call ${at}: opt-out regime`,
+      at,
+      q: { subscriberType: 'business' },
+      expect: allowed('opt_out_regime', oblFor(at), [pass('NL-1'), pass('NL-8', 'no_objection')]),
+    });
+    cases.push({
+      name: `business that objected, call ${at}`,
+      at,
+      q: { subscriberType: 'business' },
+      events: [objection(ENERGY, '2020-01-15T12:00:00+01:00')],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    });
+    cases.push({
+      name: `business that objected to another entity only, call ${at}`,
+      at,
+      q: { subscriberType: 'business' },
+      events: [objection(RETAIL, '2020-01-15T12:00:00+01:00')],
+      expect: allowed('opt_out_regime', oblFor(at)),
+    });
+  }
+  cases.push(
+    {
+      name: 'consumer, last millisecond of the opt-out regime',
+      at: OPT_IN - 1,
+      registers: [notListedInBelMeNiet()],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA),
+    },
+    { name: 'consumer, first millisecond of opt-in', at: OPT_IN, expect: denied(['no_basis']) },
+    { name: 'consumer, inside the narrowed regime (2027)', at: T.narrow, expect: denied(['no_basis']) },
+    {
+      name: 'business, inside the narrowed regime (2027) with a used-up request: still opt-out',
+      at: T.narrow,
+      q: { subscriberType: 'business' },
+      events: [contactRequest(ENERGY, '2027-01-10T10:00:00+01:00'), call(ENERGY, '2027-01-11T10:00:00+01:00')],
+      expect: allowed('opt_out_regime', OBL_STANDARD),
+    },
+  );
+  table(cases);
+});
+
+/* ================================================================== NL-9 Bel-me-niet Register */
+
+describe('NL-9 the Bel-me-niet Register applies before 2021-07-01 and is consulted for nothing after', () => {
+  table([
+    {
+      name: 'consumer listed, last minute of the opt-out regime: denied register_listed',
+      at: T.optOutLast,
+      registers: [listedInBelMeNiet({ listedAt: '2015-03-01T10:00:00+01:00' })],
+      expect: denied(['register_listed'], [fail('NL-9', 'register_listed')]),
+    },
+    {
+      name: 'consumer listed (no listing date), last millisecond of the opt-out regime',
+      at: OPT_IN - 1,
+      registers: [listedInBelMeNiet()],
+      expect: denied(['register_listed'], [fail('NL-9')]),
+    },
+    {
+      name: 'business listed, last minute of the opt-out regime: denied register_listed',
+      at: T.optOutLast,
+      q: { subscriberType: 'business' },
+      registers: [listedInBelMeNiet()],
+      expect: denied(['register_listed'], [fail('NL-9', 'register_listed')]),
+    },
+    {
+      name: 'consumer listed and objected before 2021: both denials',
+      at: T.pre,
+      events: [objection(ENERGY, '2019-05-01T10:00:00+02:00')],
+      registers: [listedInBelMeNiet()],
+      expect: denied(['objected', 'register_listed'], [fail('NL-9'), fail('NL-8')]),
+    },
+    {
+      name: 'consumer not listed before 2021: allowed under the opt-out regime',
+      at: T.pre,
+      registers: [notListedInBelMeNiet()],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA, [pass('NL-9', 'register_not_listed')]),
+    },
+    {
+      name: 'listing dated after the call does not count for that call',
+      at: T.pre,
+      registers: [listedInBelMeNiet({ listedAt: '2020-05-01T10:00:00+02:00' })],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA),
+    },
+    {
+      name: 'consumer listed, first minute of opt-in, with consent: listing ignored (reason visible)',
+      at: T.optInFirst,
+      events: [consent(ENERGY, '2021-05-01T10:00:00+02:00')],
+      registers: [listedInBelMeNiet()],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-9', 'register_abolished')], [fail('NL-9')]),
+    },
+    {
+      name: 'consumer listed, first millisecond of opt-in, no basis: denied no_basis, not register_listed',
+      at: OPT_IN,
+      registers: [listedInBelMeNiet()],
+      expect: denied(['no_basis'], [pass('NL-9', 'register_abolished')], [fail('NL-9')]),
+    },
+    {
+      name: 'business listed, first minute of opt-in: opt-out regime, listing ignored (reason visible)',
+      at: T.optInFirst,
+      q: { subscriberType: 'business' },
+      registers: [listedInBelMeNiet()],
+      expect: allowed('opt_out_regime', OBL_STANDARD, [pass('NL-9', 'register_abolished')], [fail('NL-9')]),
+    },
+    {
+      name: 'consumer listed, 2027, with consent: listing ignored',
+      at: T.narrow,
+      events: [consent(ENERGY, '2026-09-01T10:00:00+02:00', { source: { verifiedAt: ms('2026-09-01T10:05:00+02:00') } })],
+      registers: [listedInBelMeNiet()],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-9', 'register_abolished')], [fail('NL-9')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-2 consent */
+
+describe('NL-2 consent: phone channel, unbundled, unexpired, not withdrawn, this legal entity, its products', () => {
+  const given = '2022-02-01T10:00:00+01:00';
+  table([
+    {
+      name: 'phone consent (2021-2026 regime)',
+      at: T.wide,
+      events: [consent(ENERGY, given)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'phone consent (narrowed regime, company)',
+      at: T.narrow,
+      events: [consent(ENERGY, given)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')], [fail('NL-3', 'relationship_exception_ended')]),
+    },
+    {
+      name: 'phone consent before 2021: basis consent, register still to be mentioned',
+      at: T.pre,
+      events: [consent(ENERGY, '2019-06-01T10:00:00+02:00')],
+      registers: [notListedInBelMeNiet()],
+      expect: allowed('consent', OBL_OPT_OUT_ERA, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'e-mail consent does not cover phone',
+      at: T.wide,
+      events: [consent(ENERGY, given, { channel: 'email' })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_wrong_channel')], [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'sms consent does not cover phone',
+      at: T.wide,
+      events: [consent(ENERGY, given, { channel: 'sms' })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_wrong_channel')]),
+    },
+    {
+      name: 'bundled consent (one tick box for phone and e-mail) is not valid',
+      at: T.wide,
+      events: [consent(ENERGY, given, { source: { bundled: true } })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_bundled')], [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'consent expired a day before the call',
+      at: T.wide,
+      events: [consent(ENERGY, given, { expiresAt: ms(T.wide) - DAY_MS })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_expired')]),
+    },
+    {
+      name: 'consent expiring a day after the call still counts',
+      at: T.wide,
+      events: [consent(ENERGY, given, { expiresAt: ms(T.wide) + DAY_MS })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'consent withdrawn later',
+      at: T.wide,
+      events: [consent(ENERGY, given), withdrawal(ENERGY, '2023-01-10T10:00:00+01:00')],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_withdrawn')], [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'withdrawal older than a newer consent: the newer consent counts',
+      at: T.wide,
+      events: [consent(ENERGY, '2021-09-01T10:00:00+02:00'), withdrawal(ENERGY, '2022-01-10T10:00:00+01:00'), consent(ENERGY, given)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'withdrawing e-mail consent does not withdraw phone consent',
+      at: T.wide,
+      events: [consent(ENERGY, given), withdrawal(ENERGY, '2023-01-10T10:00:00+01:00', { channel: 'email' })],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+    {
+      name: 'withdrawal after the call does not count for that call',
+      at: T.wide,
+      events: [consent(ENERGY, given), withdrawal(ENERGY, '2023-06-10T10:00:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+    {
+      name: 'consent given to the parent does not count for the subsidiary',
+      at: T.wide,
+      entity: RETAIL,
+      events: [consent(ENERGY, given)],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_other_entity')]),
+    },
+    {
+      name: 'consent given to the subsidiary does not count for the parent',
+      at: T.wide,
+      entity: ENERGY,
+      events: [consent(RETAIL, given)],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_other_entity')]),
+    },
+    {
+      name: 'consent naming energy covers a call about energy',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [consent(ENERGY, given, { products: ['energy'] })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'consent naming energy does not cover a call about solar panels',
+      at: T.wide,
+      q: { productCategory: 'solar' },
+      events: [consent(ENERGY, given, { products: ['energy'] })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_product_mismatch')]),
+    },
+    {
+      name: 'consent naming energy does not cover a call that names no product',
+      at: T.wide,
+      events: [consent(ENERGY, given, { products: ['energy'] })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_product_mismatch')]),
+    },
+    {
+      name: 'consent naming no product covers any product',
+      at: T.wide,
+      q: { productCategory: 'solar' },
+      events: [consent(ENERGY, given)],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+    {
+      name: 'withdrawal for solar leaves a call about energy allowed',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [consent(ENERGY, given), withdrawal(ENERGY, '2023-01-10T10:00:00+01:00', { products: ['solar'] })],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+    {
+      name: 'withdrawal for solar denies a call about solar',
+      at: T.wide,
+      q: { productCategory: 'solar' },
+      events: [consent(ENERGY, given), withdrawal(ENERGY, '2023-01-10T10:00:00+01:00', { products: ['solar'] })],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_withdrawn')]),
+    },
+    {
+      name: 'newer consent beats an older objection',
+      at: T.wide,
+      events: [objection(ENERGY, '2021-10-01T10:00:00+02:00'), consent(ENERGY, given)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid'), pass('NL-8', 'objection_overridden')]),
+    },
+    {
+      name: 'objection newer than the consent beats it',
+      at: T.wide,
+      events: [consent(ENERGY, given), objection(ENERGY, '2023-01-10T10:00:00+01:00')],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'consent given after the call does not count for that call',
+      at: T.wide,
+      events: [consent(ENERGY, '2023-05-10T10:00:01+02:00')],
+      expect: denied(['no_basis'], [fail('NL-2', 'no_consent')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-3 customer relationship */
+
+describe('NL-3 customer relationship: all five conditions, and the 2026-07-01 narrowing', () => {
+  const started = '2022-02-01T10:00:00+01:00';
+  const energyCall: Partial<Question> = { productCategory: 'energy' };
+  const REL_OK = [
+    pass('NL-3', 'relationship_transaction'),
+    pass('NL-3', 'relationship_informed'),
+    pass('NL-3', 'relationship_opt_out_offered'),
+    pass('NL-3', 'relationship_same_product'),
+    pass('NL-5', 'relationship_ongoing'),
+  ];
+  const cases: Case[] = [
+    {
+      name: 'all five conditions hold (purchase)',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: allowed('customer_relationship', OBL_STANDARD, REL_OK),
+    },
+    {
+      name: 'all five conditions hold (subscription)',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, started, { kind: 'subscription' })],
+      expect: allowed('customer_relationship', OBL_STANDARD),
+    },
+    {
+      name: '(a) a quote request is no financial transaction',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, started, { kind: 'quote_request' })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_no_transaction')]),
+    },
+    {
+      name: '(b) relationship with the parent does not count for the subsidiary',
+      at: T.wide,
+      entity: RETAIL,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_other_entity')]),
+    },
+    {
+      name: '(b) relationship with the subsidiary does not count for the parent',
+      at: T.wide,
+      entity: ENERGY,
+      q: energyCall,
+      events: [relationship(RETAIL, started)],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_other_entity')]),
+    },
+    {
+      name: '(c) not told at collection that the number would be used for telephone marketing',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, started, { informedAtCollection: false })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_not_informed')]),
+    },
+    {
+      name: '(d) no opt-out offered at collection (customer acquired 2022)',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, started, { optOutOfferedAtCollection: false })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_no_opt_out_offered')]),
+    },
+    {
+      name: '(e) the call offers another product category',
+      at: T.wide,
+      q: { productCategory: 'insurance' },
+      events: [relationship(ENERGY, started)],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_product_mismatch')]),
+    },
+    {
+      name: '(e) the call names no product, so similarity cannot be shown',
+      at: T.wide,
+      events: [relationship(ENERGY, started)],
+      expect: denied(['no_basis'], [fail('NL-3')]),
+    },
+    {
+      name: 'relationship that started after the call does not count for that call',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2023-05-10T10:00:01+02:00')],
+      expect: denied(['no_basis'], [fail('NL-3', 'no_relationship')]),
+    },
+    {
+      name: 'company, last minute before the narrowing: allowed',
+      at: T.wideLast,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: allowed('customer_relationship', OBL_STANDARD, REL_OK),
+    },
+    {
+      name: 'company, last millisecond before the narrowing: allowed',
+      at: NARROW - 1,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: allowed('customer_relationship', OBL_STANDARD),
+    },
+    {
+      name: 'company, first minute of the narrowing: the exception has ended',
+      at: T.narrowFirst,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_exception_ended')]),
+    },
+    {
+      name: 'company, first millisecond of the narrowing: the exception has ended',
+      at: NARROW,
+      q: energyCall,
+      events: [relationship(ENERGY, started)],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_exception_ended')]),
+    },
+    {
+      name: 'company, 2027, customer relationship and consent: consent carries the call',
+      at: T.narrow,
+      q: energyCall,
+      events: [relationship(ENERGY, started), consent(ENERGY, started)],
+      expect: allowed('consent', OBL_STANDARD, [fail('NL-3', 'relationship_exception_ended')]),
+    },
+  ];
+  for (const e of SURVIVORS) {
+    for (const at of [T.wideLast, T.narrowFirst, T.narrow]) {
+      cases.push({
+        name: `${e.kind}, call ${at}: the exception survives`,
+        at,
+        entity: e,
+        q: { productCategory: 'membership' },
+        events: [relationship(e, started, { kind: e.kind === 'charity' ? 'donation' : 'subscription', productCategory: 'membership' })],
+        expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-3', 'relationship_transaction')], [fail('NL-3')]),
+      });
+    }
+    // After the narrowing the five conditions still apply to the survivors.
+    cases.push(
+      {
+        name: `${e.kind}, 2027: a quote request still gives no relationship`,
+        at: T.narrow,
+        entity: e,
+        q: { productCategory: 'membership' },
+        events: [relationship(e, started, { kind: 'quote_request', productCategory: 'membership' })],
+        expect: denied(['no_basis'], [fail('NL-3', 'relationship_no_transaction')]),
+      },
+      {
+        name: `${e.kind}, 2027: not informed at collection`,
+        at: T.narrow,
+        entity: e,
+        q: { productCategory: 'membership' },
+        events: [relationship(e, started, { kind: 'subscription', productCategory: 'membership', informedAtCollection: false })],
+        expect: denied(['no_basis'], [fail('NL-3', 'relationship_not_informed')]),
+      },
+      {
+        name: `${e.kind}, 2027: another product category`,
+        at: T.narrow,
+        entity: e,
+        q: { productCategory: 'insurance' },
+        events: [relationship(e, started, { kind: 'subscription', productCategory: 'membership' })],
+        expect: denied(['no_basis'], [fail('NL-3', 'relationship_product_mismatch')]),
+      },
+    );
+  }
+  table(cases);
+});
+
+/* ================================================================== NL-4 transitional rule */
+
+describe('NL-4 customers acquired before 2021-07-01 need no opt-out offered at collection', () => {
+  const energyCall: Partial<Question> = { productCategory: 'energy' };
+  table([
+    {
+      name: 'acquired in the last minute before 2021-07-01 without opt-out: counts',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, T.optOutLast, { optOutOfferedAtCollection: false })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-4', 'relationship_transitional')]),
+    },
+    {
+      name: 'acquired in the last millisecond before 2021-07-01 without opt-out: counts',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, OPT_IN - 1, { optOutOfferedAtCollection: false })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-4')]),
+    },
+    {
+      name: 'acquired in the first minute of 2021-07-01 without opt-out: does not count',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, T.optInFirst, { optOutOfferedAtCollection: false })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_no_opt_out_offered')], [pass('NL-4')]),
+    },
+    {
+      name: 'acquired on 2021-07-01 with opt-out offered: counts',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, T.optInFirst)],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-3', 'relationship_opt_out_offered')]),
+    },
+    {
+      name: 'acquired 2019 without opt-out, called on the first minute of opt-in',
+      at: T.optInFirst,
+      q: energyCall,
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00', { optOutOfferedAtCollection: false })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-4')]),
+    },
+    {
+      name: 'the transitional rule relieves only (d): acquired 2019, not informed',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00', { optOutOfferedAtCollection: false, informedAtCollection: false })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_not_informed')]),
+    },
+    {
+      name: 'charity donor acquired 2019 without opt-out, called 2027: counts',
+      at: T.narrow,
+      entity: CHARITY,
+      q: { productCategory: 'fundraising' },
+      events: [relationship(CHARITY, '2019-04-01T10:00:00+02:00', { kind: 'donation', productCategory: 'fundraising', optOutOfferedAtCollection: false })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-4')]),
+    },
+    {
+      name: 'company customer acquired 2019 without opt-out, called 2027: the exception has ended',
+      at: T.narrow,
+      q: energyCall,
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00', { optOutOfferedAtCollection: false })],
+      expect: denied(['no_basis'], [fail('NL-3', 'relationship_exception_ended')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-5 term */
+
+describe('NL-5 the relationship counts for a per-entity term after it ended (default 36 months)', () => {
+  const energyCall: Partial<Question> = { productCategory: 'energy' };
+  const started = '2019-01-10T10:00:00+01:00';
+  const ended = '2022-03-15T12:00:00Z';
+  const endsAfter36 = ms('2025-03-15T12:00:00Z');
+  const endsAfter12 = ms('2023-03-15T12:00:00Z');
+  const ended2022 = [relationship(ENERGY, started, { endedAt: ended })];
+  const withTerm = (months: number): Entity => ({ ...ENERGY, relationshipTermMonths: months });
+  table([
+    {
+      name: 'default 36 months: one day before the term ends',
+      at: endsAfter36 - DAY_MS,
+      q: energyCall,
+      events: ended2022,
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'default 36 months: one millisecond before the term ends',
+      at: endsAfter36 - 1,
+      q: energyCall,
+      events: ended2022,
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'default 36 months: the moment the term ends',
+      at: endsAfter36,
+      q: energyCall,
+      events: ended2022,
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+    {
+      name: 'default 36 months: one day after the term ended',
+      at: endsAfter36 + DAY_MS,
+      q: energyCall,
+      events: ended2022,
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+    {
+      name: 'entity term 12 months: one millisecond before it ends',
+      at: endsAfter12 - 1,
+      entity: withTerm(12),
+      q: energyCall,
+      events: ended2022,
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'entity term 12 months: the moment it ends',
+      at: endsAfter12,
+      entity: withTerm(12),
+      q: energyCall,
+      events: ended2022,
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+    {
+      name: 'entity term 12 months: a call the default term would allow is denied',
+      at: '2024-01-10T10:00:00+01:00',
+      entity: withTerm(12),
+      q: energyCall,
+      events: ended2022,
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+    {
+      name: 'default term: a call 3 months past 36 months is denied',
+      at: '2025-06-15T10:00:00+02:00',
+      q: energyCall,
+      events: ended2022,
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+    {
+      name: 'entity term 60 months: the same call is allowed',
+      at: '2025-06-15T10:00:00+02:00',
+      entity: withTerm(60),
+      q: energyCall,
+      events: ended2022,
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'the term runs from the end, not from the start (started 2015, ended 2022)',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2015-01-10T10:00:00+01:00', { endedAt: '2022-01-10T10:00:00+01:00' })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'ongoing relationship started 2015 (transitional), last minute of the wide exception',
+      at: T.wideLast,
+      q: energyCall,
+      events: [relationship(ENERGY, '2015-01-10T10:00:00+01:00', { optOutOfferedAtCollection: false })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_ongoing')]),
+    },
+    {
+      name: 'relationship that ends after the call is ongoing at the call',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2022-01-10T10:00:00+01:00', { endedAt: '2024-01-10T10:00:00+01:00' })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_ongoing')]),
+    },
+    {
+      name: 'charity donor, ended 2025-01, called 2027: within 36 months',
+      at: T.narrow,
+      entity: CHARITY,
+      q: { productCategory: 'fundraising' },
+      events: [relationship(CHARITY, '2022-01-10T10:00:00+01:00', { kind: 'donation', productCategory: 'fundraising', endedAt: '2025-01-10T10:00:00+01:00' })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'charity donor, ended 2023-01, called 2027: term expired',
+      at: T.narrow,
+      entity: CHARITY,
+      q: { productCategory: 'fundraising' },
+      events: [relationship(CHARITY, '2022-01-10T10:00:00+01:00', { kind: 'donation', productCategory: 'fundraising', endedAt: '2023-01-10T10:00:00+01:00' })],
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-6 charities */
+
+describe("NL-6 charities' donors, volunteers and event visitors are customers", () => {
+  const cases: Case[] = [];
+  const fundraising: Partial<Question> = { productCategory: 'fundraising' };
+  for (const kind of ['donation', 'volunteer', 'event'] as const) {
+    for (const at of [T.wide, T.narrowFirst, T.narrow]) {
+      cases.push({
+        name: `charity, ${kind}, call ${at}: counts`,
+        at,
+        entity: CHARITY,
+        q: fundraising,
+        events: [relationship(CHARITY, '2022-04-01T10:00:00+02:00', { kind, productCategory: 'fundraising' })],
+        expect: allowed('customer_relationship', OBL_STANDARD, kind === 'donation' ? [pass('NL-3', 'relationship_transaction')] : [pass('NL-6', 'relationship_charity_supporter')]),
+      });
+    }
+  }
+  for (const kind of ['volunteer', 'event'] as const) {
+    for (const e of [ENERGY, LOTTERY, PUBLISHER]) {
+      cases.push({
+        name: `${e.kind}, ${kind}, call ${T.wide}: does not count`,
+        at: T.wide,
+        entity: e,
+        q: fundraising,
+        events: [relationship(e, '2022-04-01T10:00:00+02:00', { kind, productCategory: 'fundraising' })],
+        expect: denied(['no_basis'], [fail('NL-6', 'relationship_no_transaction')]),
+      });
+    }
+  }
+  cases.push({
+    name: 'charity volunteer still needs the other conditions (not informed)',
+    at: T.wide,
+    entity: CHARITY,
+    q: fundraising,
+    events: [relationship(CHARITY, '2022-04-01T10:00:00+02:00', { kind: 'volunteer', productCategory: 'fundraising', informedAtCollection: false })],
+    expect: denied(['no_basis'], [fail('NL-3', 'relationship_not_informed')]),
+  });
+  table(cases);
+});
+
+/* ================================================================== NL-7 requested communication */
+
+describe('NL-7 requested communication: exactly one call, unless there is consent', () => {
+  const asked = '2023-05-01T10:00:00+02:00';
+  table([
+    {
+      name: 'the person asked to be called: one call allowed',
+      at: T.wide,
+      events: [contactRequest(ENERGY, asked)],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
+      name: 'a recorded call after the request uses it up',
+      at: T.wide,
+      events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-7', 'request_used')]),
+    },
+    {
+      name: 'a call before the request does not use it up',
+      at: T.wide,
+      events: [call(ENERGY, '2023-04-01T10:00:00+02:00'), contactRequest(ENERGY, asked)],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
+      name: "another entity's call does not use up the request",
+      at: T.wide,
+      events: [contactRequest(ENERGY, asked), call(RETAIL, '2023-05-02T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'audit of the requested call itself (recorded at the moment of the call): lawful',
+      at: '2023-05-02T10:00:00+02:00',
+      events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'audit of the requested call a minute before it was recorded: lawful',
+      at: '2023-05-02T09:59:00+02:00',
+      events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'a new request after the used one allows one more call',
+      at: T.wide,
+      events: [contactRequest(ENERGY, '2023-04-01T10:00:00+02:00'), call(ENERGY, '2023-04-02T10:00:00+02:00'), contactRequest(ENERGY, asked)],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'with consent as well, the one-call limit does not apply',
+      at: T.wide,
+      events: [consent(ENERGY, asked), contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00'), call(ENERGY, '2023-05-03T10:00:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'request and consent: consent is the preferred basis',
+      at: T.wide,
+      events: [consent(ENERGY, asked), contactRequest(ENERGY, asked)],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+    {
+      name: 'request made after the call does not count for that call',
+      at: T.wide,
+      events: [contactRequest(ENERGY, '2023-05-11T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-7', 'no_request')]),
+    },
+    {
+      name: 'request to the parent does not allow the subsidiary to call',
+      at: T.wide,
+      entity: RETAIL,
+      events: [contactRequest(ENERGY, asked)],
+      expect: denied(['no_basis'], [fail('NL-7', 'no_request')]),
+    },
+    {
+      name: 'before 2021: requested call needs neither the right to object nor the register',
+      at: T.optOutLast,
+      events: [contactRequest(ENERGY, '2021-06-30T10:00:00+02:00')],
+      registers: [notListedInBelMeNiet()],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
+      name: 'first minute of opt-in: requested call',
+      at: T.optInFirst,
+      events: [contactRequest(ENERGY, '2021-06-30T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'company after the narrowing: requested call still allowed',
+      at: T.narrow,
+      events: [contactRequest(ENERGY, '2027-03-01T10:00:00+01:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'sole trader: requested call, then used up',
+      at: T.wide,
+      q: { subscriberType: 'sole_trader' },
+      events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-7', 'request_used')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-8 objection, right to object, caller id */
+
+describe('NL-8 an objection beats every older permission; every other call offers the right to object', () => {
+  const objected = '2023-03-01T10:00:00+01:00';
+  const energyCall: Partial<Question> = { productCategory: 'energy' };
+  table([
+    {
+      name: 'objection beats an older consent',
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00'), objection(ENERGY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'objection beats an older customer relationship',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2022-01-10T10:00:00+01:00'), objection(ENERGY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'objection beats an older request',
+      at: T.wide,
+      events: [contactRequest(ENERGY, '2023-02-01T10:00:00+01:00'), objection(ENERGY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'objection beats the opt-out regime (consumer, before 2021)',
+      at: T.optOutLast,
+      events: [objection(ENERGY, '2021-01-10T10:00:00+01:00')],
+      registers: [notListedInBelMeNiet()],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'objection beats the opt-out regime (legal person, 2027)',
+      at: T.narrow,
+      q: { subscriberType: 'business' },
+      events: [objection(ENERGY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'objection beats a charity donor relationship after the narrowing',
+      at: T.narrow,
+      entity: CHARITY,
+      q: { productCategory: 'fundraising' },
+      events: [relationship(CHARITY, '2022-01-10T10:00:00+01:00', { kind: 'donation', productCategory: 'fundraising' }), objection(CHARITY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'a newer purchase does not lift an objection (no more calls from that entity)',
+      at: T.wide,
+      q: energyCall,
+      events: [objection(ENERGY, '2022-01-10T10:00:00+01:00'), relationship(ENERGY, objected)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: "the person's own newer request lifts the objection for one call",
+      at: T.wide,
+      events: [objection(ENERGY, '2022-01-10T10:00:00+01:00'), contactRequest(ENERGY, objected)],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-8', 'objection_overridden')]),
+    },
+    {
+      name: 'an objection to the parent does not stop the subsidiary',
+      at: T.wide,
+      entity: RETAIL,
+      events: [consent(RETAIL, '2022-01-10T10:00:00+01:00'), objection(ENERGY, objected)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-8', 'no_objection')]),
+    },
+    {
+      name: 'objection made after the call does not count for that call',
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00'), objection(ENERGY, '2023-05-10T10:00:01+02:00')],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-8', 'no_objection')]),
+    },
+    {
+      name: 'consent call offers the right to object and shows the caller id',
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')],
+      expect: allowed('consent', ['offer_right_to_object', 'show_caller_id'], [pass('NL-8', 'caller_id')]),
+    },
+    {
+      name: 'relationship call offers the right to object and shows the caller id',
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2022-01-10T10:00:00+01:00')],
+      expect: allowed('customer_relationship', ['offer_right_to_object', 'show_caller_id'], [pass('NL-8', 'caller_id')]),
+    },
+    {
+      name: 'opt-out call to a legal person offers the right to object and shows the caller id',
+      at: T.wide,
+      q: { subscriberType: 'business' },
+      expect: allowed('opt_out_regime', ['offer_right_to_object', 'show_caller_id'], [pass('NL-8', 'caller_id')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-10 proof and verification */
+
+describe('NL-10 consent given from 2025-07-01 is expected to be verified before the call', () => {
+  const callAt = '2025-10-01T10:00:00+02:00';
+  const strict = { ...ENERGY, requireVerifiedConsent: true };
+  const verifiedBefore = { verifiedAt: ms('2025-08-01T10:05:00+02:00') };
+  table([
+    {
+      name: 'unverified consent given on 2025-07-01: warning, still allowed by default',
+      at: callAt,
+      events: [consent(ENERGY, '2025-07-01T00:00:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid'), fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      name: 'unverified consent given in the first millisecond of 2025-07-01: warning',
+      at: callAt,
+      events: [consent(ENERGY, VERIFY)],
+      expect: allowed('consent', OBL_STANDARD, [fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      name: 'unverified consent given the last minute before 2025-07-01: no warning',
+      at: callAt,
+      events: [consent(ENERGY, '2025-06-30T23:59:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: unverified consent from 2025-07-01 blocks',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-08-01T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      name: 'requireVerifiedConsent: unverified consent of the first millisecond of 2025-07-01 blocks',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, VERIFY)],
+      expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      name: 'requireVerifiedConsent: unverified consent before 2025-07-01 still counts, no warning',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, VERIFY - 1)],
+      expect: allowed('consent', OBL_STANDARD, [], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: consent confirmed (verifiedAt) before the call passes',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-08-01T10:00:00+02:00', { source: { method: 'web_form', ...verifiedBefore } })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-10', 'consent_verified')], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: consent given in a recorded call passes',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-08-01T10:00:00+02:00', { source: { method: 'agent_call', recordingRef: 'rec-2025-08-01-0042' } })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-10', 'consent_verified')], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: confirmation that arrives only after the call does not count for it',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-08-01T10:00:00+02:00', { source: { verifiedAt: ms('2025-10-01T10:00:01+02:00') } })],
+      expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      name: 'default: verified consent shows no warning',
+      at: callAt,
+      events: [consent(ENERGY, '2025-08-01T10:00:00+02:00', { source: verifiedBefore })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-10', 'consent_verified')], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: blocked consent, customer relationship still carries the call',
+      at: callAt,
+      entity: strict,
+      q: { productCategory: 'energy' },
+      events: [relationship(strict, '2024-01-10T10:00:00+01:00'), consent(strict, '2025-08-01T10:00:00+02:00')],
+      expect: allowed('customer_relationship', OBL_STANDARD, [fail('NL-10', 'consent_unverified')]),
+    },
+    {
+      // NL-2: a consent counts until it expires or is withdrawn. Giving a second, unverified consent
+      // neither withdraws nor taints the first, verified one.
+      name: 'requireVerifiedConsent: an older verified consent still counts after a newer unverified one',
+      at: callAt,
+      entity: strict,
+      events: [
+        consent(strict, '2025-08-01T10:00:00+02:00', { source: verifiedBefore }),
+        consent(strict, '2025-09-01T10:00:00+02:00'),
+      ],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'requireVerifiedConsent: an older consent from before 2025-07-01 still counts after a newer unverified one',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2024-03-01T10:00:00+01:00'), consent(strict, '2025-09-01T10:00:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'requireVerifiedConsent: an older verified consent overtaken by an objection does not come back',
+      at: callAt,
+      entity: strict,
+      events: [
+        consent(strict, '2025-08-01T10:00:00+02:00', { source: verifiedBefore }),
+        objection(strict, '2025-08-15T10:00:00+02:00'),
+        consent(strict, '2025-09-01T10:00:00+02:00'),
+      ],
+      expect: denied(['objected'], [fail('NL-8', 'objected'), fail('NL-10', 'consent_unverified')]),
+    },
+  ]);
+});
+
+/* ================================================================== NL-11 service calls */
+
+describe('NL-11 service calls need no basis', () => {
+  const service: Partial<Question> = { purpose: 'service' };
+  const cases: Case[] = [T.optOutLast, T.optInFirst, T.wide, T.narrowFirst].map((at) => ({
+    name: `service call, no facts, ${at}`,
+    at,
+    q: service,
+    expect: { allowed: true, basis: null, denials: [], reasons: [pass('NL-11', 'service_call')], noReasons: [pass('NL-11', 'telemarketing_call')] },
+  }));
+  cases.push(
+    {
+      name: 'service call after an objection to telemarketing',
+      at: T.wide,
+      q: service,
+      events: [objection(ENERGY, '2022-01-10T10:00:00+01:00')],
+      expect: { allowed: true, basis: null, denials: [], reasons: [pass('NL-11', 'service_call')] },
+    },
+    {
+      name: 'service call to a number in the Bel-me-niet Register before 2021',
+      at: T.pre,
+      q: service,
+      registers: [listedInBelMeNiet()],
+      expect: { allowed: true, basis: null, denials: [], reasons: [pass('NL-11', 'service_call')] },
+    },
+    {
+      name: 'the same facts, marketing call: denied',
+      at: T.wide,
+      events: [objection(ENERGY, '2022-01-10T10:00:00+01:00')],
+      expect: denied(['objected'], [pass('NL-11', 'telemarketing_call')]),
+    },
+  );
+  table(cases);
+});
+
+/* ================================================================== time: now and then, reassignment */
+
+describe('facts after the moment of the call are ignored: the same facts answer "now" and "then"', () => {
+  const timeline: EntityFact[] = [
+    consent(ENERGY, '2022-01-10T10:00:00+01:00'),
+    objection(ENERGY, '2023-01-10T10:00:00+01:00'),
+    contactRequest(ENERGY, '2023-09-01T10:00:00+02:00'),
+    call(ENERGY, '2023-09-02T10:00:00+02:00'),
+    consent(ENERGY, '2024-01-10T10:00:00+01:00'),
+    withdrawal(ENERGY, '2025-01-10T10:00:00+01:00'),
+  ];
+  const moments: Array<{ at: When; allowed: boolean; basis: Basis | null }> = [
+    { at: '2021-12-01T10:00:00+01:00', allowed: false, basis: null },
+    { at: '2022-06-01T10:00:00+02:00', allowed: true, basis: 'consent' },
+    { at: '2023-06-01T10:00:00+02:00', allowed: false, basis: null },
+    { at: '2023-09-01T18:00:00+02:00', allowed: true, basis: 'requested_communication' },
+    { at: '2023-10-01T10:00:00+02:00', allowed: false, basis: null },
+    { at: '2024-06-01T10:00:00+02:00', allowed: true, basis: 'consent' },
+    { at: '2025-06-01T10:00:00+02:00', allowed: false, basis: null },
+  ];
+  it.each(moments)('call at $at: allowed=$allowed basis=$basis, and the decision equals the one made with only the facts known then', (m) => {
+    const d = run({ at: m.at, events: timeline });
+    expectDutchShape(d, { at: m.at });
+    expect(d.allowed, describeReasons(d)).toBe(m.allowed);
+    expect(d.basis).toBe(m.basis);
+    const known = timeline.filter((e) => e.at <= ms(m.at));
+    expect(run({ at: m.at, events: known })).toEqual(d);
+  });
+  it('the objection period is denied as objected', () => {
+    const d = run({ at: '2023-06-01T10:00:00+02:00', events: timeline });
+    expect(d.denials).toEqual(['objected']);
+  });
+});
+
+describe('a reassigned number wipes what was recorded before it', () => {
+  const reassigned = '2023-01-10T10:00:00+01:00';
+  const energyCall: Partial<Question> = { productCategory: 'energy' };
+  const cases: Case[] = [
+    {
+      name: "the previous holder's consent no longer counts",
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: denied(['no_basis'], [fail('NL-2', 'no_consent')], [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'audit of a call made before the reassignment: the consent counted then',
+      at: '2022-06-01T10:00:00+02:00',
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: "the new holder's consent after the reassignment counts",
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00'), consent(ENERGY, '2023-02-01T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: "the previous holder's customer relationship no longer counts",
+      at: T.wide,
+      q: energyCall,
+      events: [relationship(ENERGY, '2022-01-10T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: denied(['no_basis'], [fail('NL-3', 'no_relationship')]),
+    },
+    {
+      name: "the previous holder's request no longer counts",
+      at: T.wide,
+      events: [contactRequest(ENERGY, '2023-01-09T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: denied(['no_basis'], [fail('NL-7', 'no_request')]),
+    },
+    {
+      name: "the previous holder's objection no longer counts (legal person, opt-out)",
+      at: T.wide,
+      q: { subscriberType: 'business' },
+      events: [objection(ENERGY, '2022-01-10T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: allowed('opt_out_regime', OBL_STANDARD, [pass('NL-8', 'no_objection')]),
+    },
+    {
+      name: "the new holder's objection after the reassignment counts",
+      at: T.wide,
+      q: { subscriberType: 'business' },
+      events: [objection(ENERGY, '2023-02-01T10:00:00+01:00')],
+      reassignments: [reassignment(reassigned)],
+      expect: denied(['objected'], [fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'a reassignment after the call does not affect that call',
+      at: T.wide,
+      events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')],
+      reassignments: [reassignment('2023-06-01T10:00:00+02:00')],
+      expect: allowed('consent', OBL_STANDARD),
+    },
+  ];
+  table(cases);
+  it('says that the number was reassigned, under an NL row', () => {
+    const d = run({ at: T.wide, events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')], reassignments: [reassignment(reassigned)] });
+    const r = d.reasons.find((x) => x.code === 'number_reassigned');
+    expect(r, describeReasons(d)).toBeDefined();
+    expect(r!.rule).toMatch(/^NL-\d+$/);
+  });
+});
+
+/* ================================================================== scope and properties */
+
+describe('scope', () => {
+  it('a number of a country without rules is denied unsupported_jurisdiction under rule "scope"', () => {
+    const d = run({ at: T.wide, q: { phone: { e164: '+32470123456', country: 'BE', lineType: 'mobile', timeZones: ['Europe/Brussels'] } } });
+    expect(d.allowed).toBe(false);
+    expect(d.basis).toBeNull();
+    expect(d.jurisdiction).toBeNull();
+    expect(d.denials).toEqual(['unsupported_jurisdiction']);
+    for (const r of d.reasons) expect(r.rule).toMatch(/^(NL-\d+|scope)$/);
+  });
+});
+
+describe('properties over random fact sets', () => {
+  const START = ms('2019-01-01T00:00:00+01:00');
+  const END = ms('2028-01-01T00:00:00+01:00');
+  const instant = fc.integer({ min: START, max: END });
+  const entityArb = fc.constantFrom(ENERGY, RETAIL, CHARITY);
+  const product = fc.constantFrom('energy', 'solar', 'fundraising');
+  const eventArb: fc.Arbitrary<EntityFact> = fc.oneof(
+    fc
+      .record({
+        e: entityArb,
+        at: instant,
+        channel: fc.constantFrom('phone', 'phone', 'email', 'sms' as const),
+        products: fc.subarray(['energy', 'solar']),
+        bundled: fc.boolean(),
+        verified: fc.boolean(),
+        expires: fc.option(instant, { nil: null }),
+      })
+      .map((x) =>
+        consent(x.e, x.at, {
+          channel: x.channel,
+          products: x.products,
+          expiresAt: x.expires,
+          source: { bundled: x.bundled, verifiedAt: x.verified ? x.at + 60_000 : null },
+        }),
+      ),
+    fc.record({ e: entityArb, at: instant, products: fc.subarray(['energy', 'solar']) }).map((x) => withdrawal(x.e, x.at, { products: x.products })),
+    fc.record({ e: entityArb, at: instant }).map((x) => objection(x.e, x.at)),
+    fc
+      .record({
+        e: entityArb,
+        at: instant,
+        kind: fc.constantFrom('purchase', 'subscription', 'donation', 'quote_request', 'volunteer', 'event' as const),
+        product,
+        ended: fc.option(instant, { nil: null }),
+        informed: fc.boolean(),
+        optOut: fc.boolean(),
+      })
+      .map((x) =>
+        relationship(x.e, x.at, {
+          kind: x.kind,
+          productCategory: x.product,
+          endedAt: x.ended !== null && x.ended > x.at ? x.ended : null,
+          informedAtCollection: x.informed,
+          optOutOfferedAtCollection: x.optOut,
+        }),
+      ),
+    fc.record({ e: entityArb, at: instant }).map((x) => contactRequest(x.e, x.at)),
+    fc.record({ e: entityArb, at: instant }).map((x) => call(x.e, x.at)),
+  );
+  const scenario = fc.record({
+    events: fc.array(eventArb, { maxLength: 12 }),
+    reassignments: fc.array(instant.map((t) => reassignment(t)), { maxLength: 2 }),
+    listed: fc.option(fc.boolean(), { nil: null }),
+    entity: fc.constantFrom(ENERGY, CHARITY, { ...ENERGY, requireVerifiedConsent: true }, { ...CHARITY, relationshipTermMonths: 12 }),
+    at: instant,
+    subscriberType: fc.constantFrom('consumer', 'sole_trader', 'business' as const),
+    productCategory: fc.option(product, { nil: null }),
+    purpose: fc.constantFrom('marketing', 'marketing', 'marketing', 'service' as const),
+  });
+
+  it('every decision is well formed and cites NL rows only', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const c = {
+          at: s.at,
+          entity: s.entity,
+          events: s.events,
+          reassignments: s.reassignments,
+          registers: s.listed === null ? [] : [registerCheck(BMN, 'NL', { listed: s.listed })],
+          q: { subscriberType: s.subscriberType, productCategory: s.productCategory, purpose: s.purpose },
+        };
+        expectDutchShape(run(c), c);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('adding facts dated after the call never changes the decision about it', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const base = {
+          at: s.at,
+          entity: s.entity,
+          registers: s.listed === null ? [] : [registerCheck(BMN, 'NL', { listed: s.listed })],
+          q: { subscriberType: s.subscriberType, productCategory: s.productCategory, purpose: s.purpose },
+        };
+        const all = run({ ...base, events: s.events, reassignments: s.reassignments });
+        const known = run({
+          ...base,
+          events: s.events.filter((e) => e.at <= s.at),
+          reassignments: s.reassignments.filter((r) => r.at <= s.at),
+        });
+        expect(known).toEqual(all);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('an objection by the person, after every other fact and before the call, denies every marketing call', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const before = s.events.filter((e) => e.at < s.at - 2 * DAY_MS);
+        const c = {
+          at: s.at,
+          entity: s.entity,
+          events: [...before, objection(s.entity, s.at - DAY_MS)],
+          reassignments: s.reassignments.filter((r) => r.at < s.at - 2 * DAY_MS),
+          q: { subscriberType: s.subscriberType, productCategory: s.productCategory },
+        };
+        const d = run(c);
+        expectDutchShape(d, c);
+        expect(d.allowed).toBe(false);
+        expect(d.denials).toContain('objected');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
