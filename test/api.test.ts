@@ -1,272 +1,277 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
+import { freshDb, storeNames } from './helpers/stores.js';
 
-let api: TestApi;
-let agentToken: string;
-let integrationToken: string;
-let otherAgentToken: string;
+describe.each(storeNames())('API on %s', (storeName) => {
+  let api: TestApi;
+  let agentToken: string;
+  let integrationToken: string;
+  let otherAgentToken: string;
 
-const NL = '+31612345678';
+  const NL = '+31612345678';
 
-beforeAll(async () => {
-  api = await startApi();
-  for (const [id, body] of Object.entries({
-    acme: { name: 'Acme Energie B.V.', kind: 'company', country: 'NL' },
-    'acme-sub': { name: 'Acme Zon B.V.', kind: 'company', country: 'NL', parentId: 'acme' },
-    goede: { name: 'Stichting Goede Doel', kind: 'charity', country: 'NL' },
-  })) {
-    const r = await api.call('PUT', `/v1/entities/${id}`, body);
-    expect(r.statusCode, r.body).toBe(201);
-  }
-  const mk = async (role: string, entityIds: string[]) => {
-    const r = await api.call('POST', '/v1/keys', { role, entityIds });
-    expect(r.statusCode, r.body).toBe(201);
-    return r.json().token as string;
-  };
-  agentToken = await mk('agent', ['acme']);
-  integrationToken = await mk('integration', ['acme']);
-  otherAgentToken = await mk('agent', ['acme-sub']);
-});
-afterAll(async () => api.close());
-
-const decide = async (body: Record<string, unknown>, token?: string) => {
-  const r = await api.call('POST', '/v1/decisions', { entityId: 'acme', ...body }, token);
-  expect(r.statusCode, r.body).toBe(200);
-  return r.json();
-};
-
-describe('entities', () => {
-  it('creates with 201, updates with 200, and returns the entity with defaults', async () => {
-    const created = await api.call('PUT', '/v1/entities/krant', { name: 'De Krant', kind: 'publisher', country: 'NL' });
-    expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ id: 'krant', relationshipTermMonths: 36, parentId: null });
-    const updated = await api.call('PUT', '/v1/entities/krant', { name: 'De Krant', kind: 'publisher', country: 'NL', relationshipTermMonths: 24 });
-    expect(updated.statusCode).toBe(200);
-    expect(updated.json().relationshipTermMonths).toBe(24);
-  });
-
-  it('refuses an unknown parent and a bad kind as problem+json', async () => {
-    const r = await api.call('PUT', '/v1/entities/x', { name: 'X', kind: 'company', country: 'NL', parentId: 'nope' });
-    expect(r.statusCode).toBe(422);
-    expect(r.headers['content-type']).toContain('application/problem+json');
-    expect(r.json().errors[0].path).toBe('parentId');
-    const bad = await api.call('PUT', '/v1/entities/x', { name: 'X', kind: 'bank', country: 'NL' });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ status: 400, title: 'Bad request' });
-    expect(bad.json().errors.some((e: { path: string }) => e.path === 'kind')).toBe(true);
-  });
-
-  it('is for admins only', async () => {
-    const r = await api.call('PUT', '/v1/entities/acme', { name: 'A', kind: 'company', country: 'NL' }, agentToken);
-    expect(r.statusCode).toBe(403);
-    expect(r.headers['content-type']).toContain('application/problem+json');
-  });
-});
-
-describe('authentication and roles', () => {
-  it('answers 401 without or with an unknown token', async () => {
-    for (const token of [null, 'nope']) {
-      const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, token);
-      expect(r.statusCode).toBe(401);
-      expect(r.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+  beforeAll(async () => {
+    api = await startApi({ db: await freshDb(storeName) });
+    for (const [id, body] of Object.entries({
+      acme: { name: 'Acme Energie B.V.', kind: 'company', country: 'NL' },
+      'acme-sub': { name: 'Acme Zon B.V.', kind: 'company', country: 'NL', parentId: 'acme' },
+      goede: { name: 'Stichting Goede Doel', kind: 'charity', country: 'NL' },
+    })) {
+      const r = await api.call('PUT', `/v1/entities/${id}`, body);
+      expect(r.statusCode, r.body).toBe(201);
     }
+    const mk = async (role: string, entityIds: string[]) => {
+      const r = await api.call('POST', '/v1/keys', { role, entityIds });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json().token as string;
+    };
+    agentToken = await mk('agent', ['acme']);
+    integrationToken = await mk('integration', ['acme']);
+    otherAgentToken = await mk('agent', ['acme-sub']);
   });
+  afterAll(async () => api.close());
 
-  it('lets an agent decide and record but not manage keys', async () => {
-    expect((await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] }, agentToken)).statusCode).toBe(403);
-    expect((await api.call('POST', '/v1/objections', { phone: '+31612000001', entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, agentToken)).statusCode).toBe(201);
-  });
-
-  it('lets an integration key record calls but not consents', async () => {
-    expect((await api.call('POST', '/v1/calls', { phone: '+31612000002', entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, integrationToken)).statusCode).toBe(201);
-    const r = await api.call(
-      'POST',
-      '/v1/consents',
-      { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone: '+31612000002' },
-      integrationToken,
-    );
-    expect(r.statusCode).toBe(403);
-  });
-
-  it('keeps a key to its entities: a subsidiary key cannot use the parent', async () => {
-    const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, otherAgentToken);
-    expect(r.statusCode).toBe(403);
-    const w = await api.call('POST', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, otherAgentToken);
-    expect(w.statusCode).toBe(403);
-  });
-
-  it('stops a revoked key', async () => {
-    const created = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] })).json();
-    expect((await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, created.token)).statusCode).toBe(200);
-    expect((await api.call('DELETE', `/v1/keys/${created.id}`)).statusCode).toBe(204);
-    expect((await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, created.token)).statusCode).toBe(401);
-  });
-});
-
-describe('bad input is a 4xx problem, never a 500', () => {
-  const cases: Array<[string, string, unknown, number]> = [
-    ['malformed JSON', '/v1/decisions', '{"phone": ', 400],
-    ['a JSON array', '/v1/consents', '[]', 400],
-    ['wrong types', '/v1/decisions', { phone: 31612345678, entityId: 'acme' }, 400],
-    ['unknown fields', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', extra: 1 }, 400],
-    ['a time without offset', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00' }, 400],
-    ['an unknown entity', '/v1/objections', { phone: NL, entityId: 'nobody', at: '2026-01-01T10:00:00Z' }, 422],
-    ['an invalid number on a record', '/v1/objections', { phone: '12', entityId: 'acme', at: '2026-01-01T10:00:00Z' }, 422],
-    ['an unknown entity on a decision', '/v1/decisions', { phone: NL, entityId: 'nobody' }, 422],
-    ['a bad time zone', '/v1/decisions', { phone: NL, entityId: 'acme', timeZone: 'Mars/Olympus' }, 400],
-    ['a relationship ending before it started', '/v1/relationships', { phone: NL, entityId: 'acme', kind: 'purchase', productCategory: 'energy', startedAt: '2026-01-01T00:00:00Z', endedAt: '2025-01-01T00:00:00Z', informedAtCollection: true, optOutOfferedAtCollection: true }, 422],
-    ['a phone consent without a phone', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00Z' }, 422],
-    ['a huge body', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: 'x'.repeat(200_000) }, 413],
-  ];
-  it.each(cases)('%s', async (_name, url, body, status) => {
-    const r = await api.call('POST', url, body);
-    expect(r.statusCode, r.body).toBe(status);
-    expect(r.headers['content-type']).toContain('application/problem+json');
-    const p = r.json();
-    expect(p).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
-  });
-
-  it('does not store anything from a refused request', async () => {
-    const phone = '+31612999999';
-    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: 'yesterday', phone });
-    const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
-    expect(h.json().events).toEqual([]);
-  });
-
-  it('answers unknown routes with a problem', async () => {
-    const r = await api.call('GET', '/v1/nothing-here');
-    expect(r.statusCode).toBe(404);
-    expect(r.headers['content-type']).toContain('application/problem+json');
-  });
-});
-
-describe('decisions over the API', () => {
-  it('allows on a recorded phone consent and cites NL-2, with the obligations', async () => {
-    const phone = '+31612000010';
-    const c = await api.call('POST', '/v1/consents', {
-      entityId: 'acme',
-      channel: 'phone',
-      status: 'granted',
-      at: '2026-09-01T10:00:00+02:00',
-      phone: '0612000010',
-      source: { method: 'agent_call', wording: 'Mogen wij u bellen?', agentId: 'a1', callId: 'c1', recordingRef: 'rec-1' },
-    });
-    expect(c.statusCode).toBe(201);
-    expect(c.json().id).toMatch(/^[0-9a-f-]{36}$/);
-    const d = await decide({ phone, at: '2026-11-28T10:00:00+01:00' });
-    expect(d).toMatchObject({ allowed: true, basis: 'consent', jurisdiction: 'NL', denials: [] });
-    expect(d.obligations).toEqual(expect.arrayContaining(['offer_right_to_object', 'show_caller_id']));
-    expect(d.reasons.find((r: { rule: string; passed: boolean }) => r.rule === 'NL-2' && r.passed)).toBeTruthy();
-    expect(d.decisionId).toBeTruthy();
-    expect(d.phone).toBe(phone);
-  });
-
-  it('answers for the moment asked: before the consent it was not allowed', async () => {
-    const d = await decide({ phone: '+31612000010', at: '2026-08-01T10:00:00+02:00' });
-    expect(d).toMatchObject({ allowed: false, denials: ['no_basis'] });
-  });
-
-  it('reads national numbers in the entity\'s country and answers E.164', async () => {
-    const d = await decide({ phone: '06 1200 0010', at: '2026-11-28T10:00:00+01:00' });
-    expect(d.phone).toBe('+31612000010');
-    expect(d.allowed).toBe(true);
-  });
-
-  it('denies after an objection and lets a newer consent win again', async () => {
-    const phone = '+31612000011';
-    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
-    await api.call('POST', '/v1/objections', { phone, entityId: 'acme', at: '2026-02-01T10:00:00+01:00' });
-    expect(await decide({ phone, at: '2026-03-01T10:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['objected'] });
-    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-04-01T10:00:00+02:00', phone });
-    expect(await decide({ phone, at: '2026-05-01T10:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'consent' });
-  });
-
-  it('lets a call request serve exactly one call', async () => {
-    const phone = '+31612000012';
-    await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'heat pump' });
-    const first = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
-    expect(first).toMatchObject({ allowed: true, basis: 'requested_communication' });
-    expect(first.obligations).toContain('name_caller_offer_channel');
-    expect(first.obligations).not.toContain('offer_right_to_object');
-    const call = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', decisionId: first.decisionId });
-    expect(call.statusCode).toBe(201);
-    expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
-  });
-
-  it('forgets the previous holder after a reassignment', async () => {
-    const phone = '+31612000013';
-    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
-    expect((await api.call('POST', '/v1/numbers/reassigned', { phone, at: '2026-06-01T00:00:00+02:00' })).statusCode).toBe(201);
-    expect(await decide({ phone, at: '2026-05-31T10:00:00+02:00' })).toMatchObject({ allowed: true });
-    expect(await decide({ phone, at: '2026-06-02T10:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
-  });
-
-  it('does not let a subsidiary use its parent\'s consent', async () => {
-    const d = await decide({ entityId: 'acme-sub', phone: '+31612000010', at: '2026-11-28T10:00:00+01:00' });
-    expect(d).toMatchObject({ allowed: false, denials: ['no_basis'] });
-    expect(d.reasons.some((r: { code: string }) => r.code === 'consent_other_entity')).toBe(true);
-  });
-
-  it('keeps a charity\'s donor relationship after 2026-07-01', async () => {
-    const phone = '+31612000014';
-    const r = await api.call('POST', '/v1/relationships', {
-      phone,
-      entityId: 'goede',
-      kind: 'donation',
-      productCategory: 'donations',
-      startedAt: '2025-01-01T00:00:00+01:00',
-      informedAtCollection: true,
-      optOutOfferedAtCollection: true,
-    });
-    expect(r.statusCode).toBe(201);
-    expect(await decide({ entityId: 'goede', phone, productCategory: 'donations', at: '2026-11-28T10:00:00+01:00' })).toMatchObject({
-      allowed: true,
-      basis: 'customer_relationship',
-    });
-  });
-
-  it('denies an invalid number and a number of another country with their codes', async () => {
-    expect(await decide({ phone: '12345' })).toMatchObject({ allowed: false, denials: ['invalid_number'], jurisdiction: null });
-    expect(await decide({ phone: '+33612345678' })).toMatchObject({ allowed: false, denials: ['unsupported_jurisdiction'] });
-  });
-
-  it('can read a past decision back', async () => {
-    const d = await decide({ phone: '+31612000010' });
-    const r = await api.call('GET', `/v1/decisions/${d.decisionId}`);
-    expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual(d);
-  });
-
-  it('uses a Dutch register only before 2021-07-01', async () => {
-    const r = await api.server.inject({
-      method: 'PUT',
-      url: '/v1/registers/nl-bel-me-niet?country=NL&asOf=2021-06-01',
-      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/csv' },
-      payload: 'number,listedAt\n+31612000020,2019-01-01\nnot-a-number\n0612000021\n',
-    });
+  const decide = async (body: Record<string, unknown>, token?: string) => {
+    const r = await api.call('POST', '/v1/decisions', { entityId: 'acme', ...body }, token);
     expect(r.statusCode, r.body).toBe(200);
-    expect(r.json()).toEqual({ count: 2, rejected: [{ line: 3, reason: expect.stringContaining('not a valid phone number') }] });
-    expect(await decide({ phone: '+31612000020', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['register_listed'] });
-    expect(await decide({ phone: '+31612000022', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'opt_out_regime' });
-    expect(await decide({ phone: '+31612000020', at: '2021-07-01T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
-  });
-});
+    return r.json();
+  };
 
-describe('documentation', () => {
-  it('serves the OpenAPI document from the same schemas', async () => {
-    const r = await api.call('GET', '/v1/openapi.json', undefined, null);
-    expect(r.statusCode).toBe(200);
-    const doc = r.json();
-    for (const p of ['/v1/entities/{id}', '/v1/consents', '/v1/objections', '/v1/relationships', '/v1/contact-requests', '/v1/calls', '/v1/numbers/reassigned', '/v1/registers/{id}', '/v1/decisions']) {
-      expect(Object.keys(doc.paths)).toContain(p);
-    }
-    expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
+  describe('entities', () => {
+    it('creates with 201, updates with 200, and returns the entity with defaults', async () => {
+      const created = await api.call('PUT', '/v1/entities/krant', { name: 'De Krant', kind: 'publisher', country: 'NL' });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ id: 'krant', relationshipTermMonths: 36, parentId: null });
+      const updated = await api.call('PUT', '/v1/entities/krant', { name: 'De Krant', kind: 'publisher', country: 'NL', relationshipTermMonths: 24 });
+      expect(updated.statusCode).toBe(200);
+      expect(updated.json().relationshipTermMonths).toBe(24);
+    });
+
+    it('refuses an unknown parent and a bad kind as problem+json', async () => {
+      const r = await api.call('PUT', '/v1/entities/x', { name: 'X', kind: 'company', country: 'NL', parentId: 'nope' });
+      expect(r.statusCode).toBe(422);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.json().errors[0].path).toBe('parentId');
+      const bad = await api.call('PUT', '/v1/entities/x', { name: 'X', kind: 'bank', country: 'NL' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ status: 400, title: 'Bad request' });
+      expect(bad.json().errors.some((e: { path: string }) => e.path === 'kind')).toBe(true);
+    });
+
+    it('is for admins only', async () => {
+      const r = await api.call('PUT', '/v1/entities/acme', { name: 'A', kind: 'company', country: 'NL' }, agentToken);
+      expect(r.statusCode).toBe(403);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    });
   });
 
-  it('serves Swagger UI at /docs and health without a token', async () => {
-    const docs = await api.server.inject({ method: 'GET', url: '/docs/' });
-    expect(docs.statusCode).toBe(200);
-    expect(docs.body).toContain('swagger');
-    expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+  describe('authentication and roles', () => {
+    it('answers 401 without or with an unknown token', async () => {
+      for (const token of [null, 'nope']) {
+        const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, token);
+        expect(r.statusCode).toBe(401);
+        expect(r.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+      }
+    });
+
+    it('lets an agent decide and record but not manage keys', async () => {
+      expect((await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] }, agentToken)).statusCode).toBe(403);
+      expect((await api.call('POST', '/v1/objections', { phone: '+31612000001', entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, agentToken)).statusCode).toBe(201);
+    });
+
+    it('lets an integration key record calls but not consents', async () => {
+      expect((await api.call('POST', '/v1/calls', { phone: '+31612000002', entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, integrationToken)).statusCode).toBe(201);
+      const r = await api.call(
+        'POST',
+        '/v1/consents',
+        { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone: '+31612000002' },
+        integrationToken,
+      );
+      expect(r.statusCode).toBe(403);
+    });
+
+    it('keeps a key to its entities: a subsidiary key cannot use the parent', async () => {
+      const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, otherAgentToken);
+      expect(r.statusCode).toBe(403);
+      const w = await api.call('POST', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00+01:00' }, otherAgentToken);
+      expect(w.statusCode).toBe(403);
+    });
+
+    it('stops a revoked key', async () => {
+      const created = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] })).json();
+      expect((await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, created.token)).statusCode).toBe(200);
+      expect((await api.call('DELETE', `/v1/keys/${created.id}`)).statusCode).toBe(204);
+      expect((await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme' }, created.token)).statusCode).toBe(401);
+    });
+  });
+
+  describe('bad input is a 4xx problem, never a 500', () => {
+    const cases: Array<[string, string, unknown, number]> = [
+      ['malformed JSON', '/v1/decisions', '{"phone": ', 400],
+      ['a JSON array', '/v1/consents', '[]', 400],
+      ['wrong types', '/v1/decisions', { phone: 31612345678, entityId: 'acme' }, 400],
+      ['unknown fields', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', extra: 1 }, 400],
+      ['a time without offset', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00' }, 400],
+      ['an unknown entity', '/v1/objections', { phone: NL, entityId: 'nobody', at: '2026-01-01T10:00:00Z' }, 422],
+      ['an invalid number on a record', '/v1/objections', { phone: '12', entityId: 'acme', at: '2026-01-01T10:00:00Z' }, 422],
+      ['an unknown entity on a decision', '/v1/decisions', { phone: NL, entityId: 'nobody' }, 422],
+      ['a bad time zone', '/v1/decisions', { phone: NL, entityId: 'acme', timeZone: 'Mars/Olympus' }, 400],
+      ['a relationship ending before it started', '/v1/relationships', { phone: NL, entityId: 'acme', kind: 'purchase', productCategory: 'energy', startedAt: '2026-01-01T00:00:00Z', endedAt: '2025-01-01T00:00:00Z', informedAtCollection: true, optOutOfferedAtCollection: true }, 422],
+      ['a phone consent without a phone', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00Z' }, 422],
+      ['a huge body', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: 'x'.repeat(200_000) }, 413],
+    ];
+    it.each(cases)('%s', async (_name, url, body, status) => {
+      const r = await api.call('POST', url, body);
+      expect(r.statusCode, r.body).toBe(status);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      const p = r.json();
+      expect(p).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    });
+
+    it('does not store anything from a refused request', async () => {
+      const phone = '+31612999999';
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: 'yesterday', phone });
+      const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+      expect(h.json().events).toEqual([]);
+    });
+
+    it('answers unknown routes with a problem', async () => {
+      const r = await api.call('GET', '/v1/nothing-here');
+      expect(r.statusCode).toBe(404);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    });
+  });
+
+  describe('decisions over the API', () => {
+    it('allows on a recorded phone consent and cites NL-2, with the obligations', async () => {
+      const phone = '+31612000010';
+      const c = await api.call('POST', '/v1/consents', {
+        entityId: 'acme',
+        channel: 'phone',
+        status: 'granted',
+        at: '2026-09-01T10:00:00+02:00',
+        phone: '0612000010',
+        source: { method: 'agent_call', wording: 'Mogen wij u bellen?', agentId: 'a1', callId: 'c1', recordingRef: 'rec-1' },
+      });
+      expect(c.statusCode).toBe(201);
+      expect(c.json().id).toMatch(/^[0-9a-f-]{36}$/);
+      const d = await decide({ phone, at: '2026-11-28T10:00:00+01:00' });
+      expect(d).toMatchObject({ allowed: true, basis: 'consent', jurisdiction: 'NL', denials: [] });
+      expect(d.obligations).toEqual(expect.arrayContaining(['offer_right_to_object', 'show_caller_id']));
+      expect(d.reasons.find((r: { rule: string; passed: boolean }) => r.rule === 'NL-2' && r.passed)).toBeTruthy();
+      expect(d.decisionId).toBeTruthy();
+      expect(d.phone).toBe(phone);
+    });
+
+    it('answers for the moment asked: before the consent it was not allowed', async () => {
+      const d = await decide({ phone: '+31612000010', at: '2026-08-01T10:00:00+02:00' });
+      expect(d).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
+    it('reads national numbers in the entity\'s country and answers E.164', async () => {
+      const d = await decide({ phone: '06 1200 0010', at: '2026-11-28T10:00:00+01:00' });
+      expect(d.phone).toBe('+31612000010');
+      expect(d.allowed).toBe(true);
+    });
+
+    it('denies after an objection and lets a newer consent win again', async () => {
+      const phone = '+31612000011';
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
+      await api.call('POST', '/v1/objections', { phone, entityId: 'acme', at: '2026-02-01T10:00:00+01:00' });
+      expect(await decide({ phone, at: '2026-03-01T10:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['objected'] });
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-04-01T10:00:00+02:00', phone });
+      expect(await decide({ phone, at: '2026-05-01T10:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'consent' });
+    });
+
+    it('lets a call request serve exactly one call', async () => {
+      const phone = '+31612000012';
+      await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'heat pump' });
+      const first = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
+      expect(first).toMatchObject({ allowed: true, basis: 'requested_communication' });
+      expect(first.obligations).toContain('name_caller_offer_channel');
+      expect(first.obligations).not.toContain('offer_right_to_object');
+      const call = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', decisionId: first.decisionId });
+      expect(call.statusCode).toBe(201);
+      expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
+    it('forgets the previous holder after a reassignment', async () => {
+      const phone = '+31612000013';
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
+      expect((await api.call('POST', '/v1/numbers/reassigned', { phone, at: '2026-06-01T00:00:00+02:00' })).statusCode).toBe(201);
+      expect(await decide({ phone, at: '2026-05-31T10:00:00+02:00' })).toMatchObject({ allowed: true });
+      expect(await decide({ phone, at: '2026-06-02T10:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
+    it('does not let a subsidiary use its parent\'s consent', async () => {
+      const d = await decide({ entityId: 'acme-sub', phone: '+31612000010', at: '2026-11-28T10:00:00+01:00' });
+      expect(d).toMatchObject({ allowed: false, denials: ['no_basis'] });
+      expect(d.reasons.some((r: { code: string }) => r.code === 'consent_other_entity')).toBe(true);
+    });
+
+    it('keeps a charity\'s donor relationship after 2026-07-01', async () => {
+      const phone = '+31612000014';
+      const r = await api.call('POST', '/v1/relationships', {
+        phone,
+        entityId: 'goede',
+        kind: 'donation',
+        productCategory: 'donations',
+        startedAt: '2025-01-01T00:00:00+01:00',
+        informedAtCollection: true,
+        optOutOfferedAtCollection: true,
+      });
+      expect(r.statusCode).toBe(201);
+      expect(await decide({ entityId: 'goede', phone, productCategory: 'donations', at: '2026-11-28T10:00:00+01:00' })).toMatchObject({
+        allowed: true,
+        basis: 'customer_relationship',
+      });
+    });
+
+    it('denies an invalid number and a number of another country with their codes', async () => {
+      expect(await decide({ phone: '12345' })).toMatchObject({ allowed: false, denials: ['invalid_number'], jurisdiction: null });
+      expect(await decide({ phone: '+33612345678' })).toMatchObject({ allowed: false, denials: ['unsupported_jurisdiction'] });
+    });
+
+    it('can read a past decision back', async () => {
+      const d = await decide({ phone: '+31612000010' });
+      const r = await api.call('GET', `/v1/decisions/${d.decisionId}`);
+      expect(r.statusCode).toBe(200);
+      expect(r.json()).toEqual(d);
+    });
+
+    it('uses a Dutch register only before 2021-07-01', async () => {
+      const r = await api.server.inject({
+        method: 'PUT',
+        url: '/v1/registers/nl-bel-me-niet?country=NL&asOf=2021-06-01',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/csv' },
+        payload: 'number,listedAt\n+31612000020,2019-01-01\nnot-a-number\n0612000021\n',
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json()).toEqual({ count: 2, rejected: [{ line: 3, reason: expect.stringContaining('not a valid phone number') }] });
+      expect(await decide({ phone: '+31612000020', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['register_listed'] });
+      expect(await decide({ phone: '+31612000022', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'opt_out_regime' });
+      expect(await decide({ phone: '+31612000020', at: '2021-07-01T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+  });
+
+  describe('documentation', () => {
+    it('serves the OpenAPI document from the same schemas', async () => {
+      const r = await api.call('GET', '/v1/openapi.json', undefined, null);
+      expect(r.statusCode).toBe(200);
+      const doc = r.json();
+      for (const p of ['/v1/entities/{id}', '/v1/consents', '/v1/objections', '/v1/relationships', '/v1/contact-requests', '/v1/calls', '/v1/numbers/reassigned', '/v1/registers/{id}', '/v1/decisions']) {
+        expect(Object.keys(doc.paths)).toContain(p);
+      }
+      expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
+    });
+
+    it('serves Swagger UI at /docs and health without a token', async () => {
+      const docs = await api.server.inject({ method: 'GET', url: '/docs/' });
+      expect(docs.statusCode).toBe(200);
+      expect(docs.body).toContain('swagger');
+      const health = await api.call('GET', '/healthz', undefined, null);
+      expect(health.statusCode).toBe(200);
+      expect(health.json().store).toBe(storeName);
+    });
   });
 });
