@@ -6,9 +6,10 @@ import type {
   ObjectionFact,
   Question,
   Reason,
+  RegisterCheck,
   RelationshipFact,
 } from './types.js';
-import { isoDay } from './time.js';
+import { DAY_MS, isoDay, utcDaysBetween } from './time.js';
 import { pass, fail } from './reasons.js';
 
 /**
@@ -90,6 +91,8 @@ export interface ConsentRules {
   requireProducts: boolean;
   /** DE-3: a consent captured by e-mail does not tie the phone number to the person. */
   rejectMethods: ReadonlyArray<string>;
+  /** Why a consent captured by a rejected method does not count (default: DE-3's reason). */
+  rejectWhy?: string;
 }
 
 export interface ConsentAnalysis {
@@ -147,7 +150,7 @@ export function analyseConsents(
         fail(
           'consent_method_not_proof',
           rules.rule,
-          `The consent of ${when} was captured by ${c.source.method}, which does not tie the phone number to the person.`,
+          `The consent of ${when} was captured by ${c.source.method}, ${rules.rejectWhy ?? 'which does not tie the phone number to the person'}.`,
         ),
       );
       continue;
@@ -201,4 +204,27 @@ export function analyseConsents(
     );
   }
   return { valid, withdrawal: lastWithdrawal, reasons };
+}
+
+/**
+ * Where a number stands in a register copy at the moment of the call, for registers whose listing
+ * protects only from a number of days after registration (GB-2: 28, US-2: 31). Days are counted in
+ * UTC calendar dates, so protection starts at the beginning of the day it is due.
+ * A listing without a date counts as in force.
+ */
+export type Listing =
+  | { state: 'not_listed' }
+  | { state: 'listed_later'; listedAt: number }
+  | { state: 'waiting'; listedAt: number; protectedFrom: number }
+  | { state: 'in_force'; listedAt: number | null };
+
+export function listingAt(register: RegisterCheck, at: number, waitDays: number): Listing {
+  if (!register.listed) return { state: 'not_listed' };
+  const listedAt = register.listedAt ?? null;
+  if (listedAt === null) return { state: 'in_force', listedAt };
+  if (listedAt > at) return { state: 'listed_later', listedAt };
+  if (utcDaysBetween(listedAt, at) < waitDays) {
+    return { state: 'waiting', listedAt, protectedFrom: (Math.floor(listedAt / DAY_MS) + waitDays) * DAY_MS };
+  }
+  return { state: 'in_force', listedAt };
 }

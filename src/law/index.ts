@@ -5,6 +5,9 @@
 import type { Decision, Facts, Jurisdiction, Question, RulePack } from './types.js';
 import { JURISDICTIONS } from './types.js';
 import { netherlands } from './nl.js';
+import { germany } from './de.js';
+import { unitedKingdom } from './gb.js';
+import { unitedStates } from './us.js';
 import { RULES_VERSION } from './version.js';
 
 export * from './types.js';
@@ -12,6 +15,9 @@ export { RULES_VERSION } from './version.js';
 
 const PACKS: Partial<Record<Jurisdiction, RulePack>> = {
   NL: netherlands,
+  DE: germany,
+  GB: unitedKingdom,
+  US: unitedStates,
 };
 
 export function jurisdictionOf(country: string | null): Jurisdiction | null {

@@ -23,6 +23,7 @@ import { addMonths, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
+import { withEntityWindows } from './calling-hours.js';
 
 const ZONE = 'Europe/Amsterdam';
 
@@ -309,7 +310,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     reasons.push(pass('caller_id', 'NL-8', 'Show a callable caller number; hidden numbers are not allowed.'));
   }
 
-  return {
+  return withEntityWindows(facts, q, 'NL', {
     allowed: basis !== null,
     basis,
     jurisdiction: 'NL',
@@ -317,7 +318,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     denials: [...new Set(denials)],
     reasons,
     obligations,
-  };
+  });
 }
 
 export const netherlands: RulePack = { jurisdiction: 'NL', decide: decideNL };

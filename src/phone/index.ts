@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
 import type { LineType, PhoneInfo } from '../law/types.js';
+import { US_AREA_CODES } from './us-area-codes.js';
 
 export class InvalidPhoneNumberError extends Error {
   readonly input: string;
@@ -30,6 +31,21 @@ const SINGLE_ZONE_COUNTRIES: Record<string, string> = {
 };
 
 /**
+ * Where the number's subscriber may be: the country's zone, or for US numbers the zones and the
+ * state of the area code (US-5, US-8; generated from Google libphonenumber's data). An unknown
+ * US area code (new, or non-geographic such as 800) gives no zones and no state: the US rule
+ * pack then assumes every US zone and applies the strictest state rules it knows.
+ */
+function whereabouts(country: string | null, nationalNumber: string): Pick<PhoneInfo, 'timeZones' | 'region'> {
+  if (country === 'US') {
+    const entry = US_AREA_CODES[nationalNumber.slice(0, 3)];
+    return entry ? { timeZones: entry.slice(1), region: entry[0] } : { timeZones: [], region: null };
+  }
+  const zone = country ? SINGLE_ZONE_COUNTRIES[country] : undefined;
+  return { timeZones: zone ? [zone] : [] };
+}
+
+/**
  * Reads a number given in E.164 or in the national format of `defaultCountry` (the calling
  * entity's country) and returns its E.164 form, country and line type.
  * Throws InvalidPhoneNumberError for anything that is not a valid number.
@@ -56,12 +72,11 @@ export function parsePhone(input: string, defaultCountry?: string): PhoneInfo {
     throw new InvalidPhoneNumberError(input, `${parsed.number} is not a number in use in any numbering plan`);
   }
   const country = parsed.country ?? null;
-  const zone = country ? SINGLE_ZONE_COUNTRIES[country] : undefined;
   return {
     e164: parsed.number,
     country,
     lineType: lineTypeOf(parsed.getType()),
-    timeZones: zone ? [zone] : [],
+    ...whereabouts(country, parsed.nationalNumber),
   };
 }
 

@@ -1,0 +1,189 @@
+/**
+ * Calling windows in the called party's local time: the law's (US-5, US-8) and the entity's own
+ * (configured per country, stricter than the law). Pure: the local time is computed with luxon
+ * from the call's instant, so daylight-saving changes are handled by the time-zone database.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import type { AppliedWindow, CallingWindow, Decision, Facts, Jurisdiction, Question, Reason } from './types.js';
+import { fail, pass } from './reasons.js';
+
+/** Where a country's numbers are when nothing else is known (NANP fallbacks come from the pack). */
+export const COUNTRY_ZONES: Readonly<Record<Jurisdiction, readonly string[]>> = {
+  NL: ['Europe/Amsterdam'],
+  DE: ['Europe/Berlin'],
+  GB: ['Europe/London'],
+  US: [],
+};
+
+/** Rule id of the reasons about an entity's own windows: company policy, not a row of the law. */
+export const ENTITY_RULE = 'entity';
+
+export interface LawWindow {
+  /** The law row, e.g. US-5. */
+  rule: string;
+  /** Who sets it, for the agent: "Federal law", "Florida law". */
+  who: string;
+  window: CallingWindow;
+}
+
+export interface ZoneChoice {
+  zones: string[];
+  reasons: Reason[];
+}
+
+const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+export function hhmm(minute: number): string {
+  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+}
+
+function isZone(z: string): boolean {
+  return typeof z === 'string' && z !== '' && IANAZone.isValidZone(z);
+}
+
+/**
+ * The called party's zone(s), in this order (US-5): the zone given with the question, the zone
+ * stored for the contact, the zone(s) of the number, the country's fallback zones.
+ */
+export function calledPartyZones(facts: Facts, q: Question, rule: string, fallback: readonly string[]): ZoneChoice {
+  const reasons: Reason[] = [];
+  const candidates: Array<[string | null | undefined, string]> = [
+    [q.timeZone, 'given with the request'],
+    [facts.contactTimeZone, "stored for the contact"],
+  ];
+  for (const [zone, origin] of candidates) {
+    if (zone == null || zone === '') continue;
+    if (isZone(zone)) {
+      reasons.push(pass('local_time_zone', rule, `Local time is taken from the time zone ${origin} (${zone}).`));
+      return { zones: [zone], reasons };
+    }
+    reasons.push(fail('time_zone_unknown', rule, `The time zone ${origin} ("${zone.slice(0, 40)}") is not a known time zone, so it was not used.`));
+  }
+  const own = q.phone.timeZones.filter(isZone);
+  if (own.length > 0) {
+    reasons.push(
+      pass(
+        'local_time_zone',
+        rule,
+        own.length === 1
+          ? `Local time is taken from the number (${own[0]}).`
+          : `The number's area code spans several time zones (${own.join(', ')}); the call must fit the calling window in every one of them.`,
+      ),
+    );
+    return { zones: own, reasons };
+  }
+  reasons.push(
+    pass(
+      'local_time_zone_assumed',
+      rule,
+      fallback.length === 1
+        ? `Local time is taken from the country's time zone (${fallback[0]}).`
+        : `The number's time zone is not known, so the call must fit the calling window in every time zone of the country (${fallback.join(', ')}). Give the contact's time zone to avoid this.`,
+    ),
+  );
+  return { zones: [...fallback], reasons };
+}
+
+interface Local {
+  zone: string;
+  dt: DateTime;
+}
+
+function localTimes(at: number, zones: string[]): Local[] {
+  return zones.map((zone) => ({ zone, dt: DateTime.fromMillis(at, { zone }) }));
+}
+
+/** Does the local time fall in the window? [from, to), to the second; days in the local calendar. */
+export function inWindow(dt: DateTime, w: CallingWindow): boolean {
+  if (w.days && w.days.length > 0 && !w.days.includes(dt.weekday)) return false;
+  const second = dt.hour * 3600 + dt.minute * 60 + dt.second;
+  return second >= w.fromMinute * 60 && second < w.toMinute * 60;
+}
+
+function describeLocal(locals: Local[]): string {
+  return locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${l.dt.toFormat('HH:mm')} in ${l.zone}`).join(' and ');
+}
+
+function describeWindow(w: CallingWindow): string {
+  const days = w.days && w.days.length > 0 && w.days.length < 7 ? ` on ${w.days.map((d) => WEEKDAYS[d]).join(', ')}` : '';
+  return `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days}`;
+}
+
+function applied(source: AppliedWindow['source'], rule: string, zones: string[], w: CallingWindow): AppliedWindow {
+  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute) };
+}
+
+export interface HoursCheck {
+  ok: boolean;
+  /** The window that decided: the first one the call missed, else the strictest that held. */
+  applied: AppliedWindow | null;
+  reasons: Reason[];
+}
+
+/**
+ * Checks the law's windows and the entity's own windows for the called number's country.
+ * Every window must hold in every zone; an entity window list holds when, in each zone, one of
+ * its windows holds. Returns null when neither the law nor the entity sets a window.
+ */
+export function checkCallingHours(
+  facts: Facts,
+  q: Question,
+  jurisdiction: Jurisdiction,
+  laws: LawWindow[],
+  opts: { zoneRule: string; fallbackZones: readonly string[] },
+): HoursCheck | null {
+  const own = q.entity.callingWindows?.[jurisdiction] ?? [];
+  if (laws.length === 0 && own.length === 0) return null;
+  const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones);
+  const locals = localTimes(q.at, zones);
+  const now = describeLocal(locals);
+  let firstMiss: AppliedWindow | null = null;
+  let held: AppliedWindow | null = null;
+
+  for (const law of laws) {
+    const ok = locals.every((l) => inWindow(l.dt, law.window));
+    const w = applied('law', law.rule, zones, law.window);
+    if (ok) {
+      held = w; // later law windows are the more specific ones (state after federal)
+      reasons.push(pass('calling_hours', law.rule, `${law.who} allows calls ${describeWindow(law.window)} local time; it is ${now}.`));
+    } else {
+      firstMiss ??= w;
+      reasons.push(fail('outside_calling_hours', law.rule, `${law.who} allows calls only ${describeWindow(law.window)} local time; it is ${now}.`));
+    }
+  }
+
+  if (own.length > 0) {
+    const matched = locals.map((l) => own.find((w) => inWindow(l.dt, w)));
+    const list = own.map(describeWindow).join(', ');
+    if (matched.every((m) => m !== undefined)) {
+      held = applied('entity', ENTITY_RULE, zones, matched[0]!);
+      reasons.push(pass('entity_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
+    } else {
+      const missed = locals.findIndex((_, i) => matched[i] === undefined);
+      const sameDay = own.find((w) => !w.days || w.days.length === 0 || w.days.includes(locals[missed].dt.weekday)) ?? own[0];
+      firstMiss ??= applied('entity', ENTITY_RULE, zones, sameDay);
+      reasons.push(fail('entity_outside_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
+    }
+  }
+  return { ok: firstMiss === null, applied: firstMiss ?? held, reasons };
+}
+
+/**
+ * The entity's own calling windows on top of a decision of a pack whose law sets none (NL, DE,
+ * GB). A decision without windows for the country comes back unchanged.
+ */
+export function withEntityWindows(facts: Facts, q: Question, jurisdiction: Jurisdiction, decision: Decision): Decision {
+  const check = checkCallingHours(facts, q, jurisdiction, [], { zoneRule: ENTITY_RULE, fallbackZones: COUNTRY_ZONES[jurisdiction] });
+  if (!check) return decision;
+  const reasons = [...decision.reasons, ...check.reasons];
+  if (check.ok) return { ...decision, reasons, callingWindow: check.applied };
+  return {
+    ...decision,
+    allowed: false,
+    basis: null,
+    denials: [...new Set([...decision.denials, 'outside_calling_hours' as const])],
+    reasons,
+    obligations: [],
+    callingWindow: check.applied,
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * Germany – UWG §7 and §7a, rows DE-1 … DE-6 of shared/law/de.md.
+ * Opt-in for consumers (express, documented, specific, unbundled consent to this entity; no
+ * customer-relationship exception for calls), presumed consent for businesses (only on a
+ * justification the caller recorded), no suppressed caller number.
+ */
+import type { Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack } from './types.js';
+import { isoDay, startOfDay } from './time.js';
+import { pass, fail } from './reasons.js';
+import { analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { RULES_VERSION } from './version.js';
+import { withEntityWindows } from './calling-hours.js';
+
+const ZONE = 'Europe/Berlin';
+
+/** The German rules as data. */
+export const DE_RULES = {
+  /** DE-4: §7a UWG (documentation and 5-year proof retention) in force from this day. */
+  documentationFrom: startOfDay('2021-10-01', ZONE),
+  /** DE-4: years the proof is kept, from the consent and again from each call made on it. */
+  proofRetentionYears: 5,
+  /** DE-3: consent methods that do not tie the phone number to the person. */
+  rejectMethods: ['email'] as ReadonlyArray<string>,
+  /** DE-6: the fines, for the agent. */
+  fineNoConsentEur: 300_000,
+  fineNoDocumentationEur: 50_000,
+} as const;
+
+const eur = (n: number): string => `EUR ${n.toLocaleString('en-GB')}`;
+
+interface Candidate {
+  basis: 'consent' | 'presumed_consent';
+  at: number;
+  /** Only the person's own word beats their earlier objection. */
+  fromPerson: boolean;
+}
+
+function presumedConsentReasons(
+  own: PresumedConsentFact[],
+  q: Question,
+): { valid: PresumedConsentFact | null; reasons: Reason[] } {
+  const reasons: Reason[] = [];
+  let valid: PresumedConsentFact | null = null;
+  for (const p of own) {
+    const when = isoDay(p.at);
+    if (p.justification.trim() === '') {
+      reasons.push(fail('presumed_consent_no_justification', 'DE-2', `The presumed-consent record of ${when} gives no justification.`));
+    } else if (p.productCategory != null && p.productCategory !== q.productCategory) {
+      reasons.push(
+        fail(
+          'presumed_consent_product_mismatch',
+          'DE-2',
+          q.productCategory == null
+            ? `The justification of ${when} is about ${p.productCategory}; say which product the call offers.`
+            : `The justification of ${when} is about ${p.productCategory}, not ${q.productCategory}.`,
+        ),
+      );
+    } else {
+      valid = p;
+    }
+  }
+  if (valid) {
+    reasons.push(
+      pass('presumed_consent', 'DE-2', `${q.entity.name} recorded on ${isoDay(valid.at)} why the business is presumed to want the call: "${valid.justification.slice(0, 200)}".`),
+    );
+  } else if (own.length === 0) {
+    reasons.push(
+      fail(
+        'presumed_consent_not_recorded',
+        'DE-2',
+        'A business may be called on its presumed consent (a concrete interest in the offer), but the engine cannot infer that: record the justification for this business first.',
+      ),
+    );
+  }
+  return { valid, reasons };
+}
+
+export function decideDE(facts: Facts, q: Question): Decision {
+  const reasons: Reason[] = [];
+  const counted = factsAtCall(facts, q, 'DE-3');
+  reasons.push(...counted.reasons);
+
+  if (q.purpose === 'service') {
+    reasons.push(pass('service_call', 'DE-1', 'A service call that advertises nothing is not telephone advertising, so §7 UWG does not apply.'));
+    reasons.push(pass('caller_id', 'DE-5', 'Show your caller number; calling with a suppressed number is prohibited.'));
+    return { allowed: true, basis: null, jurisdiction: 'DE', rulesVersion: RULES_VERSION, denials: [], reasons, obligations: ['show_caller_id'] };
+  }
+
+  const business = q.subscriberType === 'business';
+  reasons.push(
+    business
+      ? pass('business_presumed_consent', 'DE-2', 'An advertising call to a business needs at least its presumed consent.')
+      : pass(
+          'consumer_opt_in',
+          'DE-1',
+          q.subscriberType === 'sole_trader'
+            ? 'An advertising call to a sole trader is treated like a call to a consumer (the line may be private): it needs prior express consent.'
+            : 'An advertising call to a consumer needs the consumer\'s prior express consent.',
+        ),
+  );
+
+  const candidates: Candidate[] = [];
+
+  // DE-1, DE-3: consent that names this entity and the products, not bundled, not by e-mail
+  const consent = analyseConsents(counted, facts, q, {
+    rule: 'DE-3',
+    entityRule: 'DE-3',
+    requireProducts: true,
+    rejectMethods: DE_RULES.rejectMethods,
+    rejectWhy: 'which does not tie the phone number to the person (an e-mail double opt-in proves the e-mail address, not the phone number)',
+  });
+  reasons.push(...consent.reasons);
+  if (consent.valid) candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+
+  // DE-2: presumed consent of a business, only on the caller's recorded justification
+  if (business) {
+    const presumed = presumedConsentReasons(counted.own.filter(ofType('presumed_consent')), q);
+    reasons.push(...presumed.reasons);
+    if (presumed.valid) candidates.push({ basis: 'presumed_consent', at: presumed.valid.at, fromPerson: false });
+  }
+
+  // DE-1: no customer-relationship exception for calls; a request to be called is no consent record
+  const rels = relationships(counted.own);
+  if (rels.length > 0) {
+    reasons.push(
+      fail(
+        'relationship_no_exception',
+        'DE-1',
+        `${q.entity.name} has a customer relationship with the person, but in Germany that is no basis for advertising calls (the exception covers e-mail only).`,
+      ),
+    );
+  }
+  const request = latest(contactRequests(counted.own));
+  if (request) {
+    reasons.push(
+      fail(
+        'request_not_documented_consent',
+        'DE-4',
+        `The person asked on ${isoDay(request.at)} to be called about "${request.offer}"; record that as a consent naming the product so it is documented proof.`,
+      ),
+    );
+  }
+
+  // Objections beat every older permission; only the person's newer consent beats them.
+  const objection = latest(objections(counted.own));
+  let usable = candidates;
+  if (objection) {
+    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+    reasons.push(
+      usable.length > 0
+        ? pass('objection_overridden', 'DE-1', `The person objected on ${isoDay(objection.at)} but later gave a new consent.`)
+        : fail('objected', 'DE-1', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at)}.`),
+    );
+  } else {
+    reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));
+  }
+  const withdrawal = consent.withdrawal;
+  if (withdrawal) {
+    const before = usable.length;
+    usable = usable.filter((c) => c.at > withdrawal.at);
+    if (usable.length < before) {
+      reasons.push(fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+    }
+  }
+
+  const basis = usable.find((c) => c.basis === 'consent')?.basis ?? usable.find((c) => c.basis === 'presumed_consent')?.basis ?? null;
+  const obligations: Obligation[] = [];
+  if (basis === null) {
+    reasons.push(
+      fail(
+        'fine_risk',
+        'DE-6',
+        `An advertising call without ${business ? 'at least presumed' : 'express'} consent can be fined up to ${eur(DE_RULES.fineNoConsentEur)}.`,
+      ),
+    );
+    return withEntityWindows(facts, q, 'DE', {
+      allowed: false,
+      basis: null,
+      jurisdiction: 'DE',
+      rulesVersion: RULES_VERSION,
+      denials: [objection ? 'objected' : 'no_basis'],
+      reasons,
+      obligations,
+    });
+  }
+
+  if (basis === 'consent' && q.at >= DE_RULES.documentationFrom) {
+    obligations.push('document_consent_use');
+    reasons.push(
+      pass(
+        'document_consent_use',
+        'DE-4',
+        `Record this call against the consent of ${isoDay(consent.valid!.at)}: its proof must be kept for ${DE_RULES.proofRetentionYears} years from each call made on it (missing documentation: fine up to ${eur(DE_RULES.fineNoDocumentationEur)}).`,
+      ),
+    );
+  }
+  obligations.push('show_caller_id');
+  reasons.push(pass('caller_id', 'DE-5', 'Show your caller number; calling with a suppressed number is prohibited.'));
+
+  return withEntityWindows(facts, q, 'DE', {
+    allowed: true,
+    basis,
+    jurisdiction: 'DE',
+    rulesVersion: RULES_VERSION,
+    denials: [],
+    reasons,
+    obligations,
+  });
+}
+
+export const germany: RulePack = { jurisdiction: 'DE', decide: decideDE };

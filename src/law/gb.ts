@@ -1,0 +1,234 @@
+/**
+ * United Kingdom – PECR regulations 21, 21A and 21B, rows GB-1 … GB-5 of shared/law/gb.md.
+ * Opt-out regime for live calls: allowed unless the number has been in the TPS (individuals, sole
+ * traders) or CTPS (corporate subscribers) for 28 days or more, or the person told this caller
+ * not to call. Consent to this caller overrides the listing. Claims management and pensions
+ * need consent (pensions also an existing client relationship).
+ */
+import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
+import { isoDay, utcDaysBetween } from './time.js';
+import { pass, fail } from './reasons.js';
+import { analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
+import { RULES_VERSION } from './version.js';
+import { withEntityWindows } from './calling-hours.js';
+
+/** The British rules as data. */
+export const GB_RULES = {
+  /** GB-2: a listing protects from this many days after registration. */
+  listingWaitDays: 28,
+  /** GB-1: register ids: TPS for individuals and sole traders, CTPS for corporate subscribers. */
+  tps: 'gb-tps',
+  ctps: 'gb-ctps',
+  /** GB-4: product categories that need consent (regulations 21A and 21B). */
+  consentOnlyCategories: ['claims_management', 'pensions'] as ReadonlyArray<string>,
+  /** GB-4: the category for which an existing client relationship also serves. */
+  pensionsCategory: 'pensions',
+  /** GB-4: relationships that make the person an existing client. */
+  clientKinds: ['purchase', 'subscription'] as ReadonlyArray<RelationshipKind>,
+  /**
+   * Not law: a register copy older than this is flagged (not denied) – listings take effect 28
+   * days after registration, so callers screen at least that often.
+   */
+  copyAgeWarningDays: 28,
+} as const;
+
+const CATEGORY_TEXT: Record<string, string> = {
+  claims_management: 'claims management services (regulation 21A)',
+  pensions: 'pensions (regulation 21B)',
+};
+
+interface Candidate {
+  basis: Basis;
+  at: number;
+  fromPerson: boolean;
+}
+
+/** GB-4: an existing client relationship for pensions in which such calls are expected. */
+function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
+  const since = isoDay(r.startedAt);
+  if (r.productCategory !== GB_RULES.pensionsCategory) {
+    return { ok: false, reason: fail('client_other_product', 'GB-4', `The relationship since ${since} is about ${r.productCategory}, not pensions.`) };
+  }
+  if (!GB_RULES.clientKinds.includes(r.kind)) {
+    return { ok: false, reason: fail('client_no_transaction', 'GB-4', `A ${r.kind.replace('_', ' ')} does not make the person an existing pensions client.`) };
+  }
+  if (r.endedAt != null && r.endedAt <= q.at) {
+    return { ok: false, reason: fail('client_ended', 'GB-4', `The pensions relationship ended on ${isoDay(r.endedAt)}, so the person is no longer an existing client.`) };
+  }
+  if (!r.optOutOfferedAtCollection) {
+    return {
+      ok: false,
+      reason: fail('client_no_refusal_offered', 'GB-4', 'No simple way to refuse such calls was offered when the details were collected, so the client relationship does not serve.'),
+    };
+  }
+  return {
+    ok: true,
+    reason: pass('pension_client', 'GB-4', `The person is an existing pensions client of ${q.entity.name} since ${since} and was offered a simple way to refuse calls.`),
+  };
+}
+
+export function decideGB(facts: Facts, q: Question): Decision {
+  const reasons: Reason[] = [];
+  const counted = factsAtCall(facts, q, 'GB-1');
+  reasons.push(...counted.reasons);
+
+  if (q.purpose === 'service') {
+    reasons.push(pass('service_call', 'GB-1', 'A service call that markets nothing is not a direct-marketing call, so regulation 21 does not apply.'));
+    reasons.push(pass('caller_id', 'GB-5', 'Present a caller number that can be called back.'));
+    return { allowed: true, basis: null, jurisdiction: 'GB', rulesVersion: RULES_VERSION, denials: [], reasons, obligations: ['show_caller_id'] };
+  }
+
+  const category = q.productCategory ?? null;
+  const restricted = category !== null && GB_RULES.consentOnlyCategories.includes(category);
+  const needsConsent = restricted || q.prerecorded;
+  if (restricted) {
+    reasons.push(
+      fail(
+        'consent_only_category',
+        'GB-4',
+        category === GB_RULES.pensionsCategory
+          ? `Calls about ${CATEGORY_TEXT[category]} need the person's consent or an existing client relationship in which such calls are expected.`
+          : `Calls about ${CATEGORY_TEXT[category] ?? category} need the person's prior consent.`,
+      ),
+    );
+  }
+  if (q.prerecorded) {
+    reasons.push(
+      fail('recorded_message', 'GB-1', "The opt-out rule covers live calls only; a marketing call that plays a recorded message needs the person's prior consent (regulation 19)."),
+    );
+  }
+  if (!needsConsent) {
+    reasons.push(pass('opt_out_regime', 'GB-1', 'A live marketing call is allowed unless the person told this caller not to call or the number is in the TPS/CTPS.'));
+  }
+
+  const candidates: Candidate[] = [];
+
+  // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable)
+  const consent = analyseConsents(counted, facts, q, { rule: 'GB-3', entityRule: 'GB-3', requireProducts: false, rejectMethods: [] });
+  reasons.push(...consent.reasons);
+  if (consent.valid) candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+
+  // GB-4: pensions through an existing client relationship
+  if (category === GB_RULES.pensionsCategory) {
+    const rels = relationships(counted.own).filter((r) => r.startedAt <= q.at);
+    for (const r of rels) {
+      const check = checkPensionClient(r, q);
+      reasons.push(check.reason);
+      if (check.ok) candidates.push({ basis: 'customer_relationship', at: r.startedAt, fromPerson: false });
+    }
+    if (rels.length === 0) reasons.push(fail('no_client_relationship', 'GB-4', `The person is not an existing pensions client of ${q.entity.name}.`));
+  }
+
+  // GB-1: the person told this caller not to call; only their own newer consent beats that
+  const objection = latest(objections(counted.own));
+  let usable = candidates;
+  if (objection) {
+    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+    reasons.push(
+      usable.length > 0
+        ? pass('objection_overridden', 'GB-3', `The person told ${q.entity.name} not to call on ${isoDay(objection.at)} but later consented to its calls.`)
+        : fail('objected', 'GB-1', `The person told ${q.entity.name} on ${isoDay(objection.at)} not to call.`),
+    );
+  } else {
+    reasons.push(pass('no_objection', 'GB-1', `The person has not told ${q.entity.name} not to call.`));
+  }
+  const withdrawal = consent.withdrawal;
+  if (withdrawal) {
+    const before = usable.length;
+    usable = usable.filter((c) => c.at > withdrawal.at);
+    if (usable.length < before) {
+      reasons.push(fail('withdrawal_beats_older', 'GB-3', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+    }
+  }
+  const permission: Basis | null = usable.find((c) => c.basis === 'consent')?.basis ?? usable[0]?.basis ?? null;
+
+  // GB-1, GB-2: TPS (individuals, sole traders) or CTPS (corporate subscribers)
+  const corporate = q.subscriberType === 'business';
+  const registerId = corporate ? GB_RULES.ctps : GB_RULES.tps;
+  const name = corporate ? 'CTPS' : 'TPS';
+  const register = facts.registers.find((r) => r.registerId === registerId);
+  let listed = false;
+  let stale = false;
+  // Only consent overrides the listing (GB-3); a pensions client relationship does not.
+  const registerMatters = permission !== 'consent' && (!needsConsent || permission !== null);
+  if (!register) {
+    if (permission === 'consent') {
+      reasons.push(pass('register_not_needed', 'GB-3', `No ${name} copy is loaded, but consent to this caller overrides a listing anyway.`));
+    } else if (registerMatters) {
+      stale = true;
+      reasons.push(fail('register_missing', 'GB-1', `No copy of the ${name} is loaded, so the engine cannot tell whether the number is listed: load the register before calling.`));
+    }
+  } else {
+    const listing = listingAt(register, q.at, GB_RULES.listingWaitDays);
+    switch (listing.state) {
+      case 'not_listed':
+        reasons.push(pass('register_not_listed', 'GB-1', `The number is not in the ${name} copy of ${isoDay(register.asOf)}.`));
+        break;
+      case 'listed_later':
+        reasons.push(pass('register_not_yet_listed', 'GB-2', `The number was put in the ${name} on ${isoDay(listing.listedAt)}, after this call.`));
+        break;
+      case 'waiting':
+        reasons.push(
+          pass(
+            'register_listed_recently',
+            'GB-2',
+            `The number was put in the ${name} on ${isoDay(listing.listedAt)}, less than ${GB_RULES.listingWaitDays} days before the call; the listing protects it from ${isoDay(listing.protectedFrom)}.`,
+          ),
+        );
+        break;
+      case 'in_force':
+        listed = true;
+        reasons.push(
+          permission === 'consent'
+            ? pass('register_overridden', 'GB-3', `The number is in the ${name}, but the person consented to calls from ${q.entity.name}, which overrides the listing for this caller.`)
+            : fail(
+                'register_listed',
+                listing.listedAt === null ? 'GB-1' : 'GB-2',
+                listing.listedAt === null
+                  ? `The number is in the ${name}.`
+                  : `The number has been in the ${name} since ${isoDay(listing.listedAt)}, ${GB_RULES.listingWaitDays} days or more before the call.`,
+              ),
+        );
+        break;
+    }
+    const age = utcDaysBetween(register.asOf, q.at);
+    if (age > GB_RULES.copyAgeWarningDays && registerMatters) {
+      reasons.push(
+        fail(
+          'register_copy_old',
+          'GB-2',
+          `The ${name} copy is from ${isoDay(register.asOf)}, ${age} days before the call: numbers listed since then are not known. Screen with a copy at most ${GB_RULES.copyAgeWarningDays} days old.`,
+        ),
+      );
+    }
+  }
+
+  const denials: Denial[] = [];
+  if (permission === null && objection) denials.push('objected');
+  if (permission === null && needsConsent) denials.push('consent_required');
+  if (registerMatters && stale) denials.push('register_stale');
+  if (registerMatters && listed) denials.push('register_listed');
+  const basis: Basis | null = denials.length > 0 ? null : (permission ?? 'opt_out_regime');
+
+  const obligations: Obligation[] = [];
+  if (basis) {
+    if (basis === 'customer_relationship') {
+      obligations.push('offer_right_to_object');
+      reasons.push(pass('offer_refusal', 'GB-4', 'Offer the person a simple way to refuse further pensions calls during this call.'));
+    }
+    obligations.push('show_caller_id');
+    reasons.push(pass('caller_id', 'GB-5', 'Present a caller number that can be called back.'));
+  }
+
+  return withEntityWindows(facts, q, 'GB', {
+    allowed: basis !== null,
+    basis,
+    jurisdiction: 'GB',
+    rulesVersion: RULES_VERSION,
+    denials,
+    reasons,
+    obligations,
+  });
+}
+
+export const unitedKingdom: RulePack = { jurisdiction: 'GB', decide: decideGB };

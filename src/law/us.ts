@@ -1,0 +1,322 @@
+/**
+ * United States – Telemarketing Sales Rule and TCPA, rows US-1 … US-9 of shared/law/us.md.
+ * National Do Not Call Registry (opt-out, with prior express written consent and the established
+ * business relationship as exceptions), company-specific do-not-call, robocall consent, calling
+ * hours in the called party's local time, and Florida's stricter hours and call cap.
+ */
+import type {
+  AppliedWindow,
+  Basis,
+  CallingWindow,
+  Decision,
+  Denial,
+  Facts,
+  LineType,
+  Obligation,
+  Question,
+  Reason,
+  RelationshipFact,
+  RelationshipKind,
+  RulePack,
+} from './types.js';
+import { addMonths, isoDay, utcDaysBetween } from './time.js';
+import { pass, fail } from './reasons.js';
+import { analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
+import { RULES_VERSION } from './version.js';
+import { checkCallingHours, type LawWindow } from './calling-hours.js';
+import { US_AREA_CODES } from '../phone/us-area-codes.js';
+
+const HOUR_MS = 3_600_000;
+
+/** The US rules as data. */
+export const US_RULES = {
+  registerId: 'us-dnc',
+  /** US-2: a registration protects the number from this many days after it. */
+  listingWaitDays: 31,
+  /** US-2, US-9: the registry copy may be at most this many days old on the date of the call. */
+  maxCopyAgeDays: 31,
+  /** US-3: EBR after the last purchase, transaction or payment, and after an inquiry. */
+  ebrTransactionMonths: 18,
+  ebrInquiryMonths: 3,
+  /** US-3: relationships that are a purchase, transaction or payment. */
+  transactionKinds: ['purchase', 'subscription', 'donation'] as ReadonlyArray<RelationshipKind>,
+  /** US-3: relationships that are an inquiry or application. */
+  inquiryKinds: ['quote_request'] as ReadonlyArray<RelationshipKind>,
+  /** US-1, US-6: consent methods that are not written (no signature). */
+  unwrittenMethods: ['agent_call'] as ReadonlyArray<string>,
+  /** US-5: federal calling hours, local time. */
+  federalWindow: { fromMinute: 8 * 60, toMinute: 21 * 60 } satisfies CallingWindow,
+  /** US-8: Florida (FTSA): calling hours and at most this many calls per 24 hours. */
+  floridaWindow: { fromMinute: 8 * 60, toMinute: 20 * 60 } satisfies CallingWindow,
+  floridaMaxCalls: 3,
+  floridaCapHours: 24,
+  /** US-7: the FCC one-to-one consent rule, vacated in January 2025. */
+  oneToOneVacated: true,
+} as const;
+
+/** Every zone a US number may be in (from the area-code data), for numbers whose zone is unknown. */
+export const US_ALL_ZONES: readonly string[] = [...new Set(Object.values(US_AREA_CODES).flatMap(([, ...zones]) => zones))].sort();
+
+interface Candidate {
+  basis: Basis;
+  at: number;
+  fromPerson: boolean;
+}
+
+/** US-3: does the relationship give an EBR at the moment of the call? */
+function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
+  const since = isoDay(r.startedAt);
+  if (US_RULES.transactionKinds.includes(r.kind)) {
+    if (r.endedAt == null || r.endedAt > q.at) {
+      return { ok: true, reason: pass('ebr_current', 'US-3', `The person has a current ${r.kind} with ${q.entity.name} (since ${since}): an established business relationship.`) };
+    }
+    const until = addMonths(r.endedAt, US_RULES.ebrTransactionMonths);
+    return q.at < until
+      ? { ok: true, reason: pass('ebr_transaction', 'US-3', `The last ${r.kind} ended on ${isoDay(r.endedAt)}; the established business relationship lasts until ${isoDay(until)} (18 months).`) }
+      : { ok: false, reason: fail('ebr_expired', 'US-3', `The last ${r.kind} ended on ${isoDay(r.endedAt)}; the established business relationship ended on ${isoDay(until)} (18 months).`) };
+  }
+  if (US_RULES.inquiryKinds.includes(r.kind)) {
+    const from = r.endedAt != null && r.endedAt <= q.at ? r.endedAt : r.startedAt;
+    const until = addMonths(from, US_RULES.ebrInquiryMonths);
+    return q.at < until
+      ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `The person asked ${q.entity.name} for a quote on ${isoDay(from)}; that inquiry counts as a business relationship until ${isoDay(until)} (3 months).`) }
+      : { ok: false, reason: fail('ebr_expired', 'US-3', `The person's inquiry of ${isoDay(from)} counted as a business relationship only until ${isoDay(until)} (3 months).`) };
+  }
+  return { ok: false, reason: fail('ebr_no_transaction', 'US-3', `A ${r.kind} is neither a purchase nor an inquiry, so it is no established business relationship.`) };
+}
+
+export function decideUS(facts: Facts, q: Question): Decision {
+  const reasons: Reason[] = [];
+  const counted = factsAtCall(facts, q, 'US-1');
+  reasons.push(...counted.reasons);
+  const marketing = q.purpose !== 'service';
+  const business = q.subscriberType === 'business';
+
+  // US-6: the line type; a US number of unknown type counts as mobile
+  let lineType: LineType;
+  if (q.lineType) {
+    lineType = q.lineType;
+  } else if (q.phone.lineType === 'unknown') {
+    lineType = 'mobile';
+    if (q.autodialed || q.prerecorded) {
+      reasons.push(pass('line_type_assumed_mobile', 'US-6', 'The number may be a mobile or a landline; it is treated as mobile. State the line type if you know it.'));
+    }
+  } else {
+    lineType = q.phone.lineType;
+  }
+  const robocall = (q.autodialed && lineType === 'mobile') || (q.prerecorded && (lineType === 'mobile' || (marketing && !business)));
+
+  if (marketing) {
+    reasons.push(pass('telemarketing_call', 'US-1', 'This is a telemarketing call, so the Telemarketing Sales Rule and the TCPA apply.'));
+  } else {
+    reasons.push(
+      pass(
+        'service_call',
+        'US-1',
+        robocall
+          ? 'A call that sells nothing is not telemarketing, but an autodialed or prerecorded call to a mobile number still needs the person\'s prior express consent.'
+          : 'A call that sells nothing is not telemarketing, so the do-not-call and calling-hours rules do not apply.',
+      ),
+    );
+  }
+
+  const candidates: Candidate[] = [];
+
+  // US-1, US-6: prior express written consent to this seller
+  const consent = analyseConsents(counted, facts, q, {
+    rule: 'US-1',
+    entityRule: 'US-1',
+    requireProducts: false,
+    rejectMethods: US_RULES.unwrittenMethods,
+    rejectWhy: 'which is spoken, not written: prior express written consent needs a written or electronic signature',
+  });
+  reasons.push(...consent.reasons);
+  if (consent.valid) {
+    candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+    reasons.push(
+      pass('one_to_one_not_in_force', 'US-7', 'The FCC one-to-one consent rule was vacated in January 2025: a consent form that named several sellers still counts for this seller.'),
+    );
+  }
+
+  // US-3: established business relationship (only against the registry, never for robocalls)
+  if (marketing) {
+    for (const r of relationships(counted.own).filter((x) => x.startedAt <= q.at)) {
+      const check = checkEbr(r, q);
+      reasons.push(check.reason);
+      if (check.ok) candidates.push({ basis: 'established_business_relationship', at: r.startedAt, fromPerson: false });
+    }
+  }
+
+  // US-4: company-specific do-not-call beats an EBR and older consent; a newer consent beats it
+  const objection = latest(objections(counted.own));
+  let usable = candidates;
+  if (objection) {
+    const hadEbr = usable.some((c) => c.basis === 'established_business_relationship');
+    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+    if (usable.length > 0) {
+      reasons.push(pass('objection_overridden', 'US-4', `The person asked ${q.entity.name} not to call on ${isoDay(objection.at)} but later gave written consent.`));
+    } else {
+      reasons.push(
+        fail(
+          'objected',
+          'US-4',
+          `The person asked ${q.entity.name} not to call on ${isoDay(objection.at)}; honour it at once (the law allows at most 10 business days) and keep it on your do-not-call list.`,
+        ),
+      );
+      if (hadEbr) reasons.push(fail('ebr_ended_by_request', 'US-3', 'The do-not-call request ended the established business relationship, even if the person stays a customer.'));
+    }
+  } else {
+    reasons.push(pass('no_objection', 'US-4', `The person has not asked ${q.entity.name} not to call.`));
+  }
+  const withdrawal = consent.withdrawal;
+  if (withdrawal) {
+    const before = usable.length;
+    usable = usable.filter((c) => c.at > withdrawal.at);
+    if (usable.length < before) {
+      reasons.push(fail('withdrawal_beats_older', 'US-4', `The person revoked consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+    }
+  }
+  const hasConsent = usable.some((c) => c.basis === 'consent');
+  const permission: Basis | null = hasConsent ? 'consent' : (usable[0]?.basis ?? null);
+
+  const denials: Denial[] = [];
+  if (objection && !permission) denials.push('objected');
+
+  // US-1, US-2, US-9: National Do Not Call Registry
+  if (marketing && business) {
+    reasons.push(pass('register_not_applicable', 'US-1', 'The National Do Not Call Registry protects residential and personal numbers, not calls to businesses.'));
+  } else if (marketing) {
+    const register = facts.registers.find((r) => r.registerId === US_RULES.registerId);
+    const exception = permission === 'consent' ? 'written consent' : permission === 'established_business_relationship' ? 'an established business relationship' : null;
+    if (!register) {
+      if (exception) {
+        reasons.push(pass('register_not_needed', 'US-1', `No National Do Not Call Registry copy is loaded, but ${exception} allows the call even to a listed number.`));
+      } else {
+        denials.push('register_stale');
+        reasons.push(fail('register_missing', 'US-2', 'No copy of the National Do Not Call Registry is loaded, so the number cannot be scrubbed: load a copy at most 31 days old.'));
+      }
+    } else {
+      const age = utcDaysBetween(register.asOf, q.at);
+      if (!exception) {
+        if (age > US_RULES.maxCopyAgeDays) {
+          denials.push('register_stale');
+          reasons.push(
+            fail(
+              'register_stale',
+              'US-2',
+              `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
+            ),
+          );
+        } else {
+          reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
+        }
+      }
+      const listing = listingAt(register, q.at, US_RULES.listingWaitDays);
+      switch (listing.state) {
+        case 'not_listed':
+          reasons.push(pass('register_not_listed', 'US-1', 'The number is not in the National Do Not Call Registry.'));
+          break;
+        case 'listed_later':
+          reasons.push(pass('register_not_yet_listed', 'US-2', `The number was registered on ${isoDay(listing.listedAt)}, after this call.`));
+          break;
+        case 'waiting':
+          reasons.push(
+            pass(
+              'register_listed_recently',
+              'US-2',
+              `The number was registered on ${isoDay(listing.listedAt)}; the registration protects it from ${isoDay(listing.protectedFrom)} (31 days).`,
+            ),
+          );
+          break;
+        case 'in_force':
+          if (exception) {
+            reasons.push(pass('register_exception', 'US-1', `The number is in the National Do Not Call Registry, but ${exception} allows the call.`));
+          } else {
+            denials.push('register_listed');
+            reasons.push(
+              fail(
+                'register_listed',
+                listing.listedAt === null ? 'US-1' : 'US-2',
+                listing.listedAt === null
+                  ? 'The number is in the National Do Not Call Registry.'
+                  : `The number has been in the National Do Not Call Registry since ${isoDay(listing.listedAt)}, more than 31 days before the call.`,
+              ),
+            );
+          }
+          break;
+      }
+    }
+  }
+
+  // US-6: autodialed or prerecorded calls need written consent; an EBR does not replace it
+  if (robocall) {
+    const what = q.prerecorded ? 'A prerecorded' : 'An autodialed';
+    const to = lineType === 'mobile' ? 'a mobile number' : 'a residential line';
+    if (hasConsent) {
+      reasons.push(pass('robocall_consent', 'US-6', `${what} call to ${to} is allowed on the person's prior express written consent.`));
+    } else {
+      denials.push('consent_required');
+      reasons.push(
+        fail(
+          'robocall_needs_consent',
+          'US-6',
+          `${what} call to ${to} needs the person's prior express written consent${permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get written consent.`,
+        ),
+      );
+    }
+  }
+
+  // US-5, US-8: calling hours in the called party's local time; Florida's hours and call cap
+  let callingWindow: AppliedWindow | null = null;
+  if (marketing) {
+    const region = q.phone.region ?? null;
+    const florida = region === 'FL' || region === null;
+    if (region === null) {
+      reasons.push(pass('state_unknown', 'US-8', "The number's state is not known, so Florida's stricter rules (the strictest Optline knows) are applied as a precaution."));
+    } else if (region !== 'FL') {
+      reasons.push(pass('state_rules', 'US-8', `The number's area code is in ${region}; Optline applies state rules for Florida only.`));
+    }
+    const laws: LawWindow[] = [{ rule: 'US-5', who: 'Federal law', window: US_RULES.federalWindow }];
+    if (florida) laws.push({ rule: 'US-8', who: 'Florida law', window: US_RULES.floridaWindow });
+    const hours = checkCallingHours(facts, q, 'US', laws, { zoneRule: 'US-5', fallbackZones: US_ALL_ZONES })!;
+    reasons.push(...hours.reasons);
+    callingWindow = hours.applied;
+    if (!hours.ok) denials.push('outside_calling_hours');
+
+    if (florida) {
+      const since = q.at - US_RULES.floridaCapHours * HOUR_MS;
+      const calls = counted.own.filter(ofType('call')).filter((c) => c.at >= since && c.at < q.at);
+      if (calls.length >= US_RULES.floridaMaxCalls) {
+        denials.push('frequency_cap');
+        reasons.push(
+          fail('frequency_cap', 'US-8', `${q.entity.name} already called this number ${calls.length} times in the last 24 hours; Florida allows at most ${US_RULES.floridaMaxCalls}.`),
+        );
+      } else {
+        reasons.push(
+          pass('call_count', 'US-8', `${q.entity.name} called this number ${calls.length} time(s) in the last 24 hours; Florida allows at most ${US_RULES.floridaMaxCalls}.`),
+        );
+      }
+    }
+  }
+
+  const allowed = denials.length === 0;
+  const basis: Basis | null = allowed ? (marketing ? (permission ?? 'opt_out_regime') : null) : null;
+  const obligations: Obligation[] = [];
+  if (allowed) {
+    obligations.push('show_caller_id');
+    reasons.push(pass('caller_id', 'US-1', 'Transmit a caller number (and name) that can be called back during business hours; never hide it.'));
+  }
+
+  return {
+    allowed,
+    basis,
+    jurisdiction: 'US',
+    rulesVersion: RULES_VERSION,
+    denials: [...new Set(denials)],
+    reasons,
+    obligations,
+    callingWindow,
+  };
+}
+
+export const unitedStates: RulePack = { jurisdiction: 'US', decide: decideUS };
