@@ -9,7 +9,7 @@ import type {
   RegisterCheck,
   RelationshipFact,
 } from './types.js';
-import { DAY_MS, isoDay, utcDaysBetween } from './time.js';
+import { DAY_MS, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
 
 /**
@@ -209,7 +209,7 @@ export function analyseConsents(
 /**
  * Where a number stands in a register copy at the moment of the call, for registers whose listing
  * protects only from a number of days after registration (GB-2: 28, US-2: 31). Days are counted in
- * UTC calendar dates, so protection starts at the beginning of the day it is due.
+ * calendar dates (see daysToCall), so protection starts at the beginning of the day it is due.
  * A listing without a date counts as in force.
  */
 export type Listing =
@@ -218,12 +218,12 @@ export type Listing =
   | { state: 'waiting'; listedAt: number; protectedFrom: number }
   | { state: 'in_force'; listedAt: number | null };
 
-export function listingAt(register: RegisterCheck, at: number, waitDays: number): Listing {
+export function listingAt(register: RegisterCheck, at: number, waitDays: number, zone: string): Listing {
   if (!register.listed) return { state: 'not_listed' };
   const listedAt = register.listedAt ?? null;
   if (listedAt === null) return { state: 'in_force', listedAt };
   if (listedAt > at) return { state: 'listed_later', listedAt };
-  if (utcDaysBetween(listedAt, at) < waitDays) {
+  if (daysToCall(listedAt, at, zone) < waitDays) {
     return { state: 'waiting', listedAt, protectedFrom: (Math.floor(listedAt / DAY_MS) + waitDays) * DAY_MS };
   }
   return { state: 'in_force', listedAt };

@@ -6,11 +6,13 @@
  * need consent (pensions also an existing client relationship).
  */
 import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
-import { isoDay, utcDaysBetween } from './time.js';
+import { daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
+
+const ZONE = 'Europe/London';
 
 /** The British rules as data. */
 export const GB_RULES = {
@@ -119,26 +121,20 @@ export function decideGB(facts: Facts, q: Question): Decision {
     if (rels.length === 0) reasons.push(fail('no_client_relationship', 'GB-4', `The person is not an existing pensions client of ${q.entity.name}.`));
   }
 
-  // GB-1: the person told this caller not to call; only their own newer consent beats that
-  const objection = latest(objections(counted.own));
+  // GB-1: the person told this caller not to call (withdrawing consent says the same, GB-3);
+  // only their own newer consent beats that
+  const stop = latest([...objections(counted.own), ...(consent.withdrawal ? [consent.withdrawal] : [])]);
   let usable = candidates;
-  if (objection) {
-    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+  if (stop) {
+    const told = stop.type === 'objection' ? 'told' : 'withdrew consent and so told';
+    usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
     reasons.push(
       usable.length > 0
-        ? pass('objection_overridden', 'GB-3', `The person told ${q.entity.name} not to call on ${isoDay(objection.at)} but later consented to its calls.`)
-        : fail('objected', 'GB-1', `The person told ${q.entity.name} on ${isoDay(objection.at)} not to call.`),
+        ? pass('objection_overridden', 'GB-3', `The person ${told} ${q.entity.name} not to call on ${isoDay(stop.at)} but later consented to its calls.`)
+        : fail('objected', stop.type === 'objection' ? 'GB-1' : 'GB-3', `The person ${told} ${q.entity.name} on ${isoDay(stop.at)} not to call.`),
     );
   } else {
     reasons.push(pass('no_objection', 'GB-1', `The person has not told ${q.entity.name} not to call.`));
-  }
-  const withdrawal = consent.withdrawal;
-  if (withdrawal) {
-    const before = usable.length;
-    usable = usable.filter((c) => c.at > withdrawal.at);
-    if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'GB-3', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
-    }
   }
   const permission: Basis | null = usable.find((c) => c.basis === 'consent')?.basis ?? usable[0]?.basis ?? null;
 
@@ -159,7 +155,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
       reasons.push(fail('register_missing', 'GB-1', `No copy of the ${name} is loaded, so the engine cannot tell whether the number is listed: load the register before calling.`));
     }
   } else {
-    const listing = listingAt(register, q.at, GB_RULES.listingWaitDays);
+    const listing = listingAt(register, q.at, GB_RULES.listingWaitDays, ZONE);
     switch (listing.state) {
       case 'not_listed':
         reasons.push(pass('register_not_listed', 'GB-1', `The number is not in the ${name} copy of ${isoDay(register.asOf)}.`));
@@ -191,7 +187,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
         );
         break;
     }
-    const age = utcDaysBetween(register.asOf, q.at);
+    const age = daysToCall(register.asOf, q.at, ZONE);
     if (age > GB_RULES.copyAgeWarningDays && registerMatters) {
       reasons.push(
         fail(
@@ -204,7 +200,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
   }
 
   const denials: Denial[] = [];
-  if (permission === null && objection) denials.push('objected');
+  if (permission === null && stop) denials.push('objected');
   if (permission === null && needsConsent) denials.push('consent_required');
   if (registerMatters && stale) denials.push('register_stale');
   if (registerMatters && listed) denials.push('register_listed');

@@ -32,7 +32,14 @@ export function isoDay(at: number, zone = 'utc'): string {
   return f.format(at);
 }
 
-/** Whole calendar days (UTC) from one instant's date to another's: 2026-11-01T23:00Z → 2026-11-02T01:00Z is 1. */
-export function utcDaysBetween(from: number, to: number): number {
-  return Math.floor(to / DAY_MS) - Math.floor(from / DAY_MS);
+/**
+ * Calendar days from a register date (stored as the start of its day, UTC) to the date of a call,
+ * where the call's date is the later of its UTC date and its date in `zone`: a call at 00:30 in
+ * London summer time is on the new day there although still on the old one in UTC. Counting the
+ * later date errs towards protection (GB-2, US-2) and towards a stale copy (US-2).
+ */
+export function daysToCall(registerDate: number, at: number, zone: string): number {
+  const local = DateTime.fromMillis(at, { zone });
+  const localDay = Math.floor(Date.UTC(local.year, local.month - 1, local.day) / DAY_MS);
+  return Math.max(Math.floor(at / DAY_MS), localDay) - Math.floor(registerDate / DAY_MS);
 }

@@ -19,7 +19,7 @@ import type {
   RelationshipKind,
   RulePack,
 } from './types.js';
-import { addMonths, isoDay, utcDaysBetween } from './time.js';
+import { addMonths, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
@@ -147,20 +147,22 @@ export function decideUS(facts: Facts, q: Question): Decision {
     }
   }
 
-  // US-4: company-specific do-not-call beats an EBR and older consent; a newer consent beats it
-  const objection = latest(objections(counted.own));
+  // US-4: company-specific do-not-call beats an EBR and older consent; a newer consent beats it.
+  // Revoking consent to calls is such a request too.
+  const stop = latest([...objections(counted.own), ...(consent.withdrawal ? [consent.withdrawal] : [])]);
   let usable = candidates;
-  if (objection) {
+  if (stop) {
+    const what = stop.type === 'objection' ? 'asked' : 'revoked consent and so asked';
     const hadEbr = usable.some((c) => c.basis === 'established_business_relationship');
-    usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
+    usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
     if (usable.length > 0) {
-      reasons.push(pass('objection_overridden', 'US-4', `The person asked ${q.entity.name} not to call on ${isoDay(objection.at)} but later gave written consent.`));
+      reasons.push(pass('objection_overridden', 'US-4', `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)} but later gave written consent.`));
     } else {
       reasons.push(
         fail(
           'objected',
           'US-4',
-          `The person asked ${q.entity.name} not to call on ${isoDay(objection.at)}; honour it at once (the law allows at most 10 business days) and keep it on your do-not-call list.`,
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}; honour it at once (the law allows at most 10 business days) and keep it on your do-not-call list.`,
         ),
       );
       if (hadEbr) reasons.push(fail('ebr_ended_by_request', 'US-3', 'The do-not-call request ended the established business relationship, even if the person stays a customer.'));
@@ -168,19 +170,11 @@ export function decideUS(facts: Facts, q: Question): Decision {
   } else {
     reasons.push(pass('no_objection', 'US-4', `The person has not asked ${q.entity.name} not to call.`));
   }
-  const withdrawal = consent.withdrawal;
-  if (withdrawal) {
-    const before = usable.length;
-    usable = usable.filter((c) => c.at > withdrawal.at);
-    if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'US-4', `The person revoked consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
-    }
-  }
   const hasConsent = usable.some((c) => c.basis === 'consent');
   const permission: Basis | null = hasConsent ? 'consent' : (usable[0]?.basis ?? null);
 
   const denials: Denial[] = [];
-  if (objection && !permission) denials.push('objected');
+  if (stop && !permission) denials.push('objected');
 
   // US-1, US-2, US-9: National Do Not Call Registry
   if (marketing && business) {
@@ -196,7 +190,8 @@ export function decideUS(facts: Facts, q: Question): Decision {
         reasons.push(fail('register_missing', 'US-2', 'No copy of the National Do Not Call Registry is loaded, so the number cannot be scrubbed: load a copy at most 31 days old.'));
       }
     } else {
-      const age = utcDaysBetween(register.asOf, q.at);
+      // US zones are all behind UTC, so the call's UTC date is its later date.
+      const age = daysToCall(register.asOf, q.at, 'utc');
       if (!exception) {
         if (age > US_RULES.maxCopyAgeDays) {
           denials.push('register_stale');
@@ -211,7 +206,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
           reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
         }
       }
-      const listing = listingAt(register, q.at, US_RULES.listingWaitDays);
+      const listing = listingAt(register, q.at, US_RULES.listingWaitDays, 'utc');
       switch (listing.state) {
         case 'not_listed':
           reasons.push(pass('register_not_listed', 'US-1', 'The number is not in the National Do Not Call Registry.'));

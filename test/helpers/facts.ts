@@ -21,6 +21,7 @@ import type {
   RegisterCheck,
   RelationshipFact,
 } from '../../src/law/types.js';
+import { parsePhone } from '../../src/phone/index.js';
 
 /** An instant: RFC 3339 with an offset, or epoch ms. */
 export type When = string | number;
@@ -213,4 +214,14 @@ export function makeQuestion(entity: Entity, at: When, overrides: Partial<Questi
     purpose: 'marketing',
     ...overrides,
   };
+}
+
+/* ------------------------------------------------------------------ real numbers (DE, GB, US packs) */
+
+/**
+ * A number as the service reads it (parsePhone: country, line type, the area code's zones and US
+ * state from the generated data), with the fields a test wants to pin down overridden.
+ */
+export function phone(e164: string, overrides: Partial<PhoneInfo> = {}): PhoneInfo {
+  return { ...parsePhone(e164), ...overrides };
 }

@@ -1,0 +1,222 @@
+/**
+ * The British law table, row by row (shared/law/gb.md, PECR regulations 21, 21A, 21B, GB-1 … GB-5):
+ * every case is built from a row and runs the pure engine on facts built directly. Register
+ * listings carry their date as the register index stores it: the start of the day, UTC.
+ */
+import { describe, expect } from 'vitest';
+import type { Decision, RegisterCheck } from '../src/law/index.js';
+import { consent, makeEntity, objection, reassignment, registerCheck, relationship, withdrawal, type When } from './helpers/facts.js';
+import { allowed, denied, fail, lawTable, pass, type Case } from './helpers/law-table.js';
+
+const SELLER = makeEntity({ id: 'gb-seller', name: 'Brightside Energy Ltd', country: 'GB' });
+const OTHER = makeEntity({ id: 'gb-other', name: 'Other Energy Ltd', country: 'GB' });
+
+const NOW = '2026-11-27T11:00:00Z';
+const EARLIER = '2026-03-01T10:00:00Z';
+const COPY = '2026-11-20T00:00:00Z';
+
+const tps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}): RegisterCheck => registerCheck('gb-tps', 'GB', { asOf: COPY, ...o });
+const ctps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}): RegisterCheck => registerCheck('gb-ctps', 'GB', { asOf: COPY, ...o });
+const CLEAN = [tps({ listed: false }), ctps({ listed: false })];
+
+const { table } = lawTable('GB', { entity: SELLER, entities: [SELLER, OTHER], registers: CLEAN }, (d: Decision) => {
+  // GB-5: every allowed call presents a caller line identity.
+  if (d.allowed) {
+    expect(d.obligations).toContain('show_caller_id');
+    expect(d.reasons.some((r) => r.rule === 'GB-5' && r.passed)).toBe(true);
+  }
+});
+
+describe('GB-1 opt-out regime: allowed unless listed or told not to call', () => {
+  table([
+    { name: 'not listed, no objection', at: NOW, expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-1', 'opt_out_regime'), pass('GB-1', 'register_not_listed')]) },
+    { name: 'in the TPS (date unknown)', at: NOW, registers: [tps()], expect: denied(['register_listed'], [fail('GB-1', 'register_listed')]) },
+    { name: 'told this caller not to call', at: NOW, events: [objection(SELLER, EARLIER)], expect: denied(['objected'], [fail('GB-1', 'objected')]) },
+    { name: 'told another caller not to call', at: NOW, events: [objection(OTHER, EARLIER)], expect: allowed('opt_out_regime', ['show_caller_id']) },
+    { name: 'listed and objected', at: NOW, registers: [tps()], events: [objection(SELLER, EARLIER)], expect: denied(['objected', 'register_listed']) },
+    {
+      name: 'no TPS copy loaded: the engine cannot check and denies',
+      at: NOW,
+      registers: [],
+      expect: denied(['register_stale'], [fail('GB-1', 'register_missing')]),
+    },
+    { name: 'a sole trader is checked against the TPS', at: NOW, registers: [tps(), ctps({ listed: false })], q: { subscriberType: 'sole_trader' }, expect: denied(['register_listed']) },
+    { name: 'a business is checked against the CTPS', at: NOW, registers: [tps({ listed: false }), ctps()], q: { subscriberType: 'business' }, expect: denied(['register_listed']) },
+    {
+      name: 'a business is not protected by a TPS listing',
+      at: NOW,
+      registers: [tps(), ctps({ listed: false })],
+      q: { subscriberType: 'business' },
+      expect: allowed('opt_out_regime', ['show_caller_id']),
+    },
+    { name: 'a consumer is not protected by a CTPS listing', at: NOW, registers: [tps({ listed: false }), ctps()], expect: allowed('opt_out_regime', ['show_caller_id']) },
+    { name: 'a business with no CTPS copy loaded', at: NOW, registers: [tps({ listed: false })], q: { subscriberType: 'business' }, expect: denied(['register_stale']) },
+    {
+      name: 'a recorded-message call needs consent (the opt-out rule covers live calls only)',
+      at: NOW,
+      q: { prerecorded: true },
+      expect: denied(['consent_required'], [fail('GB-1', 'recorded_message')]),
+    },
+    {
+      name: 'a recorded-message call with consent',
+      at: NOW,
+      q: { prerecorded: true },
+      events: [consent(SELLER, EARLIER)],
+      expect: allowed('consent', ['show_caller_id']),
+    },
+    { name: 'an autodialed live call is a live call', at: NOW, q: { autodialed: true }, expect: allowed('opt_out_regime', ['show_caller_id']) },
+    { name: 'a service call is out of scope, even when listed', at: NOW, registers: [tps()], q: { purpose: 'service' }, expect: allowed(null, ['show_caller_id'], [pass('GB-1', 'service_call')]) },
+    {
+      name: 'an objection by the previous holder of a reassigned number no longer counts',
+      at: NOW,
+      events: [objection(SELLER, EARLIER)],
+      reassignments: [reassignment('2026-06-01T00:00:00Z')],
+      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-1', 'number_reassigned')]),
+    },
+    {
+      name: 'an old TPS copy is flagged but does not deny',
+      at: NOW,
+      registers: [tps({ listed: false, asOf: '2026-09-01T00:00:00Z' })],
+      expect: allowed('opt_out_regime', ['show_caller_id'], [fail('GB-2', 'register_copy_old')]),
+    },
+  ]);
+});
+
+describe('GB-2 a listing protects the number from 28 days after registration', () => {
+  // Listed on 2026-10-30 (start of day UTC): protected from 2026-11-27 00:00 UTC.
+  const LISTED = '2026-10-30T00:00:00Z';
+  const cases: Case[] = [
+    { name: '27 days and 23:59 after listing: not yet protected', at: '2026-11-26T23:59:00Z', registers: [tps({ listedAt: LISTED })], expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-2', 'register_listed_recently')]) },
+    { name: 'exactly 28 days after listing: protected', at: '2026-11-27T00:00:00Z', registers: [tps({ listedAt: LISTED })], expect: denied(['register_listed'], [fail('GB-2', 'register_listed')]) },
+    { name: '28 days and more', at: '2026-12-15T10:00:00Z', registers: [tps({ listedAt: LISTED })], expect: denied(['register_listed']) },
+    { name: 'CTPS: 27 days after listing', at: '2026-11-26T12:00:00Z', registers: [ctps({ listedAt: LISTED })], q: { subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
+    { name: 'CTPS: 28 days after listing', at: '2026-11-27T12:00:00Z', registers: [ctps({ listedAt: LISTED })], q: { subscriberType: 'business' }, expect: denied(['register_listed']) },
+    {
+      name: 'listed after the call (audit with a newer copy): reported as checked and passed',
+      at: '2026-10-01T10:00:00Z',
+      registers: [tps({ listedAt: LISTED })],
+      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-2', 'register_not_yet_listed')]),
+    },
+    {
+      name: 'British summer time: 00:30 on the 28th day in London (still the 27th in UTC) is protected',
+      at: '2026-10-25T00:30:00+01:00',
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      expect: denied(['register_listed']),
+    },
+    {
+      name: 'summer time: 28 days counted across the October clock change',
+      at: '2026-10-25T12:00:00+00:00',
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      expect: denied(['register_listed']),
+    },
+    {
+      name: 'summer time: one day short across the October clock change',
+      at: '2026-10-24T22:30:00+01:00',
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      expect: allowed('opt_out_regime', ['show_caller_id']),
+    },
+  ];
+  table(cases);
+});
+
+describe('GB-3 consent to this caller overrides the listing, for this caller only', () => {
+  table([
+    {
+      name: 'listed, consent to this caller',
+      at: NOW,
+      registers: [tps()],
+      events: [consent(SELLER, EARLIER)],
+      expect: allowed('consent', ['show_caller_id'], [pass('GB-3', 'consent_valid'), pass('GB-3', 'register_overridden')]),
+    },
+    {
+      name: 'listed, consent to another caller',
+      at: NOW,
+      registers: [tps()],
+      events: [consent(OTHER, EARLIER)],
+      expect: denied(['register_listed'], [fail('GB-3', 'consent_other_entity')]),
+    },
+    {
+      name: 'listed, consent withdrawn: the listing applies again and the person told the caller not to call',
+      at: NOW,
+      registers: [tps()],
+      events: [consent(SELLER, EARLIER), withdrawal(SELLER, '2026-06-01T00:00:00Z')],
+      expect: denied(['objected', 'register_listed'], [fail('GB-3', 'consent_withdrawn')]),
+    },
+    {
+      name: 'not listed, consent withdrawn: withdrawing says "do not call"',
+      at: NOW,
+      events: [consent(SELLER, EARLIER), withdrawal(SELLER, '2026-06-01T00:00:00Z')],
+      expect: denied(['objected'], [fail('GB-3', 'objected')]),
+    },
+    {
+      name: 'withdrawn, later consented again',
+      at: NOW,
+      registers: [tps()],
+      events: [withdrawal(SELLER, '2026-01-01T00:00:00Z'), consent(SELLER, EARLIER)],
+      expect: allowed('consent', ['show_caller_id'], [pass('GB-3', 'objection_overridden')]),
+    },
+    {
+      name: 'no TPS copy, but consent to this caller',
+      at: NOW,
+      registers: [],
+      events: [consent(SELLER, EARLIER)],
+      expect: allowed('consent', ['show_caller_id'], [pass('GB-3', 'register_not_needed')]),
+    },
+    { name: 'objected, later consented', at: NOW, registers: [tps()], events: [objection(SELLER, '2026-01-01T00:00:00Z'), consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id'], [pass('GB-3', 'objection_overridden')]) },
+    { name: 'consented, later objected', at: NOW, events: [consent(SELLER, EARLIER), objection(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected']) },
+    { name: 'consent for e-mail only', at: NOW, registers: [tps()], events: [consent(SELLER, EARLIER, { channel: 'email' })], expect: denied(['register_listed'], [fail('GB-3', 'consent_wrong_channel')]) },
+  ]);
+});
+
+describe('GB-4 claims management and pensions need consent (pensions also an existing client relationship)', () => {
+  const pensionsClient = (o: Parameters<typeof relationship>[2] = {}) => relationship(SELLER, '2024-04-01T00:00:00Z', { productCategory: 'pensions', ...o });
+  table([
+    { name: 'claims management without consent', at: NOW, q: { productCategory: 'claims_management' }, expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]) },
+    { name: 'claims management with consent', at: NOW, q: { productCategory: 'claims_management' }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    {
+      name: 'claims management: a client relationship does not serve',
+      at: NOW,
+      q: { productCategory: 'claims_management' },
+      events: [relationship(SELLER, '2024-04-01T00:00:00Z', { productCategory: 'claims_management' })],
+      expect: denied(['consent_required']),
+    },
+    { name: 'pensions without consent or relationship', at: NOW, q: { productCategory: 'pensions' }, expect: denied(['consent_required'], [fail('GB-4', 'no_client_relationship')]) },
+    { name: 'pensions with consent', at: NOW, q: { productCategory: 'pensions' }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    {
+      name: 'pensions: an existing client offered a refusal at collection',
+      at: NOW,
+      q: { productCategory: 'pensions' },
+      events: [pensionsClient()],
+      expect: allowed('customer_relationship', ['offer_right_to_object', 'show_caller_id'], [pass('GB-4', 'pension_client'), pass('GB-4', 'offer_refusal')]),
+    },
+    { name: 'pensions: a subscription client', at: NOW, q: { productCategory: 'pensions' }, events: [pensionsClient({ kind: 'subscription' })], expect: allowed('customer_relationship', ['offer_right_to_object', 'show_caller_id']) },
+    {
+      name: 'pensions: no refusal offered at collection',
+      at: NOW,
+      q: { productCategory: 'pensions' },
+      events: [pensionsClient({ optOutOfferedAtCollection: false })],
+      expect: denied(['consent_required'], [fail('GB-4', 'client_no_refusal_offered')]),
+    },
+    { name: 'pensions: the relationship ended', at: NOW, q: { productCategory: 'pensions' }, events: [pensionsClient({ endedAt: '2026-06-01T00:00:00Z' })], expect: denied(['consent_required'], [fail('GB-4', 'client_ended')]) },
+    {
+      name: 'pensions: a client for another product',
+      at: NOW,
+      q: { productCategory: 'pensions' },
+      events: [relationship(SELLER, '2024-04-01T00:00:00Z', { productCategory: 'energy' })],
+      expect: denied(['consent_required'], [fail('GB-4', 'client_other_product')]),
+    },
+    { name: 'pensions: a quote request is no client relationship', at: NOW, q: { productCategory: 'pensions' }, events: [pensionsClient({ kind: 'quote_request' })], expect: denied(['consent_required'], [fail('GB-4', 'client_no_transaction')]) },
+    { name: "pensions: another entity's client", at: NOW, q: { productCategory: 'pensions' }, events: [relationship(OTHER, '2024-04-01T00:00:00Z', { productCategory: 'pensions' })], expect: denied(['consent_required']) },
+    { name: 'pensions client who objected', at: NOW, q: { productCategory: 'pensions' }, events: [pensionsClient(), objection(SELLER, EARLIER)], expect: denied(['objected', 'consent_required']) },
+    {
+      name: 'pensions client listed in the TPS: the relationship does not override the listing',
+      at: NOW,
+      q: { productCategory: 'pensions' },
+      registers: [tps()],
+      events: [pensionsClient()],
+      expect: denied(['register_listed']),
+    },
+    { name: 'pensions consent overrides the TPS listing', at: NOW, q: { productCategory: 'pensions' }, registers: [tps()], events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    { name: 'another product is under the opt-out regime', at: NOW, q: { productCategory: 'energy' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
+  ]);
+});
