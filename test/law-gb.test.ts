@@ -216,6 +216,7 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       events: [pensionsClient()],
       expect: denied(['register_listed']),
     },
+    { name: 'pensions client, no TPS copy loaded: cannot be checked', at: NOW, q: { productCategory: 'pensions' }, registers: [], events: [pensionsClient()], expect: denied(['register_stale']) },
     { name: 'pensions consent overrides the TPS listing', at: NOW, q: { productCategory: 'pensions' }, registers: [tps()], events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
     { name: 'another product is under the opt-out regime', at: NOW, q: { productCategory: 'energy' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
   ]);
