@@ -12,6 +12,9 @@ export const PERMISSIONS = {
   decide: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
   read: ['admin', 'compliance', 'supervisor', 'agent'],
   registers: ['admin'],
+  audit: ['admin', 'compliance'],
+  /** Who am I, sign out: every key. */
+  session: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -90,16 +93,27 @@ export function requireScope(req: FastifyRequest, entityId: string): void {
   if (!inScope(key, entityId)) throw new ForbiddenError(`This key may not act for entity "${entityId}".`);
 }
 
-export function permissionHook(store: Store, keys: KeyCache) {
+/** A second way in: the browser session cookie of the agent and supervisor pages (src/api/session.ts). */
+export interface SessionAuthenticator {
+  /** The session's key, null without a live session; throws ForbiddenError on a missing CSRF token. */
+  authenticate(req: FastifyRequest): Promise<ApiKey | null>;
+}
+
+export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionAuthenticator) {
   void store;
   return async function authenticate(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     req.apiKey = null;
     const permission = req.routeOptions.config?.permission;
     if (!permission) return;
     const token = bearerToken(req);
-    if (!token) throw new Unauthorized('Send Authorization: Bearer <token>.');
-    const key = await keys.resolve(token);
-    if (!key) throw new Unauthorized('The token is unknown, expired or revoked.');
+    let key: ApiKey | null;
+    if (token) {
+      key = await keys.resolve(token);
+      if (!key) throw new Unauthorized('The token is unknown, expired or revoked.');
+    } else {
+      key = sessions ? await sessions.authenticate(req) : null;
+      if (!key) throw new Unauthorized('Send Authorization: Bearer <token>.');
+    }
     req.apiKey = key;
     if (!can(key, permission)) throw new ForbiddenError(`A ${key.role} key may not do this.`);
   };

@@ -109,6 +109,27 @@ keys
   });
 
 program
+  .command('verify')
+  .description('recompute the tamper-evident history and name the first event changed, removed or reordered')
+  .option('--entity <id>', 'only this entity\'s chain')
+  .option('--json', 'print the result as JSON')
+  .action(async (o: { entity?: string; json?: boolean }) => {
+    const store = await Store.open(dbTarget());
+    try {
+      const r = await store.verifyHistory(o.entity);
+      if (o.json) console.log(JSON.stringify(r, null, 2));
+      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chains verified`);
+      else {
+        console.log(`HISTORY ALTERED: ${r.problems.length} chain(s) broken (${r.events} events in ${r.chains} chains checked)`);
+        for (const p of r.problems) console.log(`  chain ${p.chain}, position ${p.seq}: ${p.problem} at event ${p.eventId ?? '(end of chain)'} – ${p.detail}`);
+      }
+      process.exitCode = r.ok ? 0 : 4;
+    } finally {
+      await store.close();
+    }
+  });
+
+program
   .command('demo')
   .description('list the demo numbers and what each shows')
   .action(() => {

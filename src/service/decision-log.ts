@@ -6,6 +6,7 @@ import type { Store, StoredDecision } from '../store/repository.js';
  * last batch in a crash loses audit lines, never a consent or objection.
  */
 export class DecisionLog {
+  static readonly MAX_QUEUED = 100_000;
   private queue: StoredDecision[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -33,8 +34,12 @@ export class DecisionLog {
       try {
         await this.store.recordDecisions(batch, this.clock());
       } catch (err) {
-        // Keep them for the next attempt rather than dropping audit lines on a passing store error.
-        this.queue.unshift(...batch);
+        // Keep them for the next attempt rather than dropping audit lines on a passing store
+        // error, but bounded: a long outage must not exhaust memory.
+        const room = Math.max(0, DecisionLog.MAX_QUEUED - this.queue.length);
+        if (room < batch.length) console.error('decision log: store down too long, dropping %d audit lines', batch.length - room);
+        this.queue.unshift(...batch.slice(batch.length - room));
+        if (!this.timer) this.timer = setTimeout(() => void this.flush(), 1000);
         console.error('decision log: could not write %d decisions: %s', batch.length, (err as Error).message);
       }
     });

@@ -10,6 +10,7 @@ import type {
   Facts,
   Jurisdiction,
   LineType,
+  PhoneInfo,
   Question,
   RelationshipKind,
   SubscriberType,
@@ -17,10 +18,16 @@ import type {
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { Registry, REGISTERS } from '../registers/registry.js';
 import { NumberIndex } from '../registers/number-index.js';
-import { newId, type RegisterEntry, type Store } from '../store/repository.js';
+import { newId, type IdempotencyClaim, type RegisterEntry, type Store } from '../store/repository.js';
 import { DecisionLog } from './decision-log.js';
 import { InputError, NotFoundError } from './errors.js';
 import { parseRegisterText } from '../registers/parse.js';
+
+/** Who writes, and the Idempotency-Key claim that makes a retried write answer the first one. */
+export interface WriteContext {
+  keyId?: string | null;
+  claim?: IdempotencyClaim;
+}
 
 export interface EntityInput {
   name: string;
@@ -180,10 +187,14 @@ export class Optline {
     };
   }
 
-  async decide(input: DecisionInput, keyId: string | null = null): Promise<DecisionResult> {
+  /**
+   * The engine's answer without recording it, for what-if views (the dashboard's law-change
+   * impact). `facts` may be passed when they were already read for this number.
+   */
+  async evaluate(input: DecisionInput, facts?: Facts): Promise<{ entity: Entity; at: number; phoneInfo: PhoneInfo | null; decision: Decision }> {
     const entity = await this.requireEntity(input.entityId);
     const at = input.at ?? this.clock();
-    let phoneInfo;
+    let phoneInfo: PhoneInfo | null;
     let decision: Decision;
     try {
       phoneInfo = parsePhone(input.phone, entity.country);
@@ -206,8 +217,13 @@ export class Optline {
         timeZone: input.timeZone ?? null,
         purpose: input.purpose ?? 'marketing',
       };
-      decision = decideByLaw(await this.facts(phoneInfo.e164, phoneInfo.country), question);
+      decision = decideByLaw(facts ?? (await this.facts(phoneInfo.e164, phoneInfo.country)), question);
     }
+    return { entity, at, phoneInfo, decision };
+  }
+
+  async decide(input: DecisionInput, keyId: string | null = null): Promise<DecisionResult> {
+    const { entity, at, phoneInfo, decision } = await this.evaluate(input);
     const result: DecisionResult = {
       decisionId: newId(),
       ...decision,
@@ -233,11 +249,11 @@ export class Optline {
 
   // ---- recording ------------------------------------------------------------------------------
 
-  private async append(fact: EntityFact, phone: string | null, keyId: string | null, email: string | null = null): Promise<string> {
-    return this.store.appendEvent({ fact, phone, email, keyId }, this.clock());
+  private async append(fact: EntityFact, phone: string | null, ctx: WriteContext, email: string | null = null): Promise<string> {
+    return (await this.store.appendEvent({ fact, phone, email, keyId: ctx.keyId ?? null }, this.clock(), ctx.claim)).id;
   }
 
-  async recordConsent(input: ConsentInput, keyId: string | null = null): Promise<string> {
+  async recordConsent(input: ConsentInput, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     let phone: string | null = null;
     if (input.channel === 'email') {
@@ -272,18 +288,18 @@ export class Optline {
         },
       },
       phone,
-      keyId,
+      ctx,
       input.email ?? null,
     );
   }
 
-  async recordObjection(input: { phone: string; entityId: string; at: number }, keyId: string | null = null): Promise<string> {
+  async recordObjection(input: { phone: string; entityId: string; at: number }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'objection', id: newId(), entityId: entity.id, at: input.at }, phone, keyId);
+    return this.append({ type: 'objection', id: newId(), entityId: entity.id, at: input.at }, phone, ctx);
   }
 
-  async recordRelationship(input: RelationshipInput, keyId: string | null = null): Promise<string> {
+  async recordRelationship(input: RelationshipInput, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
     if (input.endedAt != null && input.endedAt < input.startedAt) {
@@ -303,36 +319,36 @@ export class Optline {
         optOutOfferedAtCollection: input.optOutOfferedAtCollection,
       },
       phone,
-      keyId,
+      ctx,
     );
   }
 
-  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string }, keyId: string | null = null): Promise<string> {
+  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer }, phone, keyId);
+    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer }, phone, ctx);
   }
 
-  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, keyId: string | null = null): Promise<string> {
+  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null }, phone, keyId);
+    return this.append({ type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null }, phone, ctx);
   }
 
   async recordPresumedConsent(
     input: { phone: string; entityId: string; at: number; justification: string; productCategory?: string | null },
-    keyId: string | null = null,
+    ctx: WriteContext = {},
   ): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
     return this.append(
       { type: 'presumed_consent', id: newId(), entityId: entity.id, at: input.at, justification: input.justification, productCategory: input.productCategory ?? null },
       phone,
-      keyId,
+      ctx,
     );
   }
 
-  async recordReassignment(input: { phone: string; at: number; country?: string }, keyId: string | null = null): Promise<string> {
+  async recordReassignment(input: { phone: string; at: number; country?: string }, ctx: WriteContext = {}): Promise<string> {
     let phone: string;
     try {
       phone = parsePhone(input.phone, input.country).e164;
@@ -340,7 +356,7 @@ export class Optline {
       if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
       throw err;
     }
-    return this.store.recordReassignment(phone, input.at, this.clock(), keyId);
+    return this.store.recordReassignment(phone, input.at, this.clock(), ctx.keyId ?? null);
   }
 
   // ---- registers ------------------------------------------------------------------------------

@@ -17,7 +17,10 @@ export interface Connection {
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
 export function connect(target: string): Connection {
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const pool = new pg.Pool({ connectionString: target, max: 10 });
+    const pool = new pg.Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000 });
+    // An idle client whose server went away emits 'error'; unhandled it would end the process.
+    // The pool drops that client and the next query connects anew, so the server heals itself.
+    pool.on('error', (err) => console.error('store: idle PostgreSQL connection lost: %s', err.message));
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       kind: 'postgres',

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { linkRows } from './chain.js';
 import type { Database } from './schema.js';
 
 /**
@@ -80,26 +81,101 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
         .execute();
     },
   },
+  {
+    // Browser sign-in (src/api/session.ts): only a hash of the session id is kept, like API keys.
+    name: '0003_sessions',
+    async up(db) {
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+    },
+  },
+  {
+    // Idempotency-Key: a retried POST answers what the first one did. Keyed by API key + header value.
+    name: '0004_idempotency',
+    async up(db) {
+      await db.schema
+        .createTable('idempotency')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_pk', ['scope', 'key'])
+        .execute();
+    },
+  },
+  {
+    // Tamper-evident history (src/store/chain.ts): a hash chain per entity over the event log.
+    name: '0005_hash_chain',
+    async up(db) {
+      for (const col of ['chain', 'content_hash', 'prev_hash', 'hash', 'erased_at']) {
+        await db.schema.alterTable('events').addColumn(col, 'text').execute();
+      }
+      await db.schema.alterTable('events').addColumn('chain_seq', 'integer').execute();
+      await db.schema
+        .createTable('chain_heads')
+        .addColumn('chain', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      // Link the events recorded before this migration, in the order they were recorded.
+      const typed = db as unknown as Kysely<Database>;
+      const rows = await typed.selectFrom('events').selectAll().orderBy('recorded_at').orderBy('id').execute();
+      // Runs inside the migration's transaction (see migrate()).
+      const linked = await linkRows(typed, rows);
+      for (const r of linked) {
+        await typed.updateTable('events').set({ chain: r.chain, chain_seq: r.chain_seq, content_hash: r.content_hash, prev_hash: r.prev_hash, hash: r.hash }).where('id', '=', r.id).execute();
+      }
+      await db.schema.createIndex('events_chain_seq').on('events').columns(['chain', 'chain_seq']).unique().execute();
+    },
+  },
 ];
 
+/** Applies the migrations not yet applied, one server at a time. */
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
-  await db.schema
-    .createTable('optline_migrations')
-    .ifNotExists()
-    .addColumn('name', 'text', (c) => c.primaryKey())
-    .addColumn('applied_at', 'text', (c) => c.notNull())
-    .execute();
-  const done = new Set((await db.selectFrom('optline_migrations').select('name').execute()).map((r) => r.name));
-  const applied: string[] = [];
-  for (const m of MIGRATIONS) {
-    if (done.has(m.name)) continue;
-    await db.transaction().execute(async (trx) => {
+  // A lock row, not an advisory lock: distributed PostgreSQL engines (CockroachDB, YugabyteDB)
+  // support SELECT … FOR UPDATE but not pg_advisory_lock. Creating the lock table may race
+  // between servers starting together, so that step is retried.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.schema
+        .createTable('optline_migrations')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('applied_at', 'text', (c) => c.notNull())
+        .execute();
+      await sql`insert into optline_migrations (name, applied_at) values ('!lock', '') on conflict (name) do nothing`.execute(db);
+      break;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+  return db.transaction().execute(async (trx) => {
+    const lock = trx.selectFrom('optline_migrations').select('name').where('name', '=', '!lock');
+    // SQLite has no FOR UPDATE: its write transaction is already exclusive.
+    await (isPostgres(db) ? lock.forUpdate() : lock).execute();
+    const done = new Set((await trx.selectFrom('optline_migrations').select('name').execute()).map((r) => r.name));
+    const applied: string[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.name)) continue;
       await m.up(trx as unknown as Kysely<unknown>);
       await trx.insertInto('optline_migrations').values({ name: m.name, applied_at: new Date().toISOString() }).execute();
-    });
-    applied.push(m.name);
-  }
-  return applied;
+      applied.push(m.name);
+    }
+    return applied;
+  });
+}
+
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
 }
 
 export async function ping(db: Kysely<Database>): Promise<void> {

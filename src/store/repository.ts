@@ -12,6 +12,7 @@ import type {
 } from '../law/types.js';
 import { connect, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
+import { linkRows, verifyChains, type VerifyResult } from './chain.js';
 
 export const newId = (): string => uuidv7();
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -39,6 +40,49 @@ export function sameDigest(a: string, b: string): boolean {
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && timingSafeEqual(x, y);
 }
+
+/** An Idempotency-Key claim: the answer is stored with the write it answers, in one transaction. */
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+export interface StoredAnswer {
+  requestHash: string;
+  status: number;
+  body: unknown;
+}
+
+export class IdempotencyConflict extends Error {
+  constructor() {
+    super('This Idempotency-Key was used before with a different request.');
+    this.name = 'IdempotencyConflict';
+  }
+}
+
+const SERIALIZATION_FAILURES = new Set(['40001', '40P01', 'SQLITE_BUSY']);
+
+/**
+ * Runs a transaction again when the database gave up on it for a serialization failure or a
+ * deadlock (common on distributed PostgreSQL engines), with jittered exponential backoff.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || !code || !SERIALIZATION_FAILURES.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** i));
+    }
+  }
+}
+
+const isUniqueViolation = (err: unknown): boolean => {
+  const code = (err as { code?: string }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
 
 /** A fact as the store keeps it: an event row plus who it concerns. */
 export interface NewEvent {
@@ -129,7 +173,7 @@ export class Store {
       calling_windows: e.callingWindows ? JSON.stringify(e.callingWindows) : null,
       updated_at: iso(now),
     };
-    return this.db.transaction().execute(async (trx) => {
+    return withRetry(() => this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst();
       if (existing) {
         await trx.updateTable('entities').set(row).where('id', '=', e.id).execute();
@@ -137,7 +181,7 @@ export class Store {
       }
       await trx.insertInto('entities').values({ ...row, created_at: iso(now) }).execute();
       return true;
-    });
+    }));
   }
 
   async getEntity(id: string): Promise<Entity | null> {
@@ -157,13 +201,28 @@ export class Store {
 
   // ---- events ---------------------------------------------------------------------------------
 
-  async appendEvent(ev: NewEvent, now: number): Promise<string> {
-    const [id] = await this.appendEvents([ev], now);
-    return id!;
+  /**
+   * Appends one event. With an idempotency claim, the answer `{id}` is stored in the same
+   * transaction, and a repeat of the claim returns the first event's id without writing again.
+   */
+  async appendEvent(ev: NewEvent, now: number, claim?: IdempotencyClaim): Promise<{ id: string; replayed: boolean }> {
+    if (!claim) return { id: (await this.appendEvents([ev], now))[0]!, replayed: false };
+    for (let attempt = 0; ; attempt++) {
+      const earlier = await this.answerFor(claim);
+      if (earlier) return { id: (earlier.body as { id: string }).id, replayed: true };
+      try {
+        const [id] = await this.appendEvents([ev], now, claim);
+        return { id: id!, replayed: false };
+      } catch (err) {
+        // Another request with the same key won the race: answer what it answered.
+        if (attempt === 0 && isUniqueViolation(err)) continue;
+        throw err;
+      }
+    }
   }
 
   /** Appends in one transaction: all rows are stored or none. */
-  async appendEvents(evs: NewEvent[], now: number): Promise<string[]> {
+  async appendEvents(evs: NewEvent[], now: number, claim?: IdempotencyClaim): Promise<string[]> {
     const rows = evs.map((ev) => {
       const { id: _id, type, entityId, at, ...payload } = ev.fact;
       return {
@@ -179,18 +238,53 @@ export class Store {
       };
     });
     if (rows.length === 0) return [];
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('events').values(rows.slice(i, i + 500)).execute();
-    });
+    await withRetry(() =>
+      this.db.transaction().execute(async (trx) => {
+        const linked = await linkRows(trx, rows);
+        for (let i = 0; i < linked.length; i += 500) await trx.insertInto('events').values(linked.slice(i, i + 500)).execute();
+        if (claim) {
+          await trx
+            .insertInto('idempotency')
+            .values({ scope: claim.scope, key: claim.key, request_hash: claim.requestHash, status: 201, body: JSON.stringify({ id: rows[0]!.id }), created_at: iso(now) })
+            .execute();
+        }
+      }),
+    );
     return rows.map((r) => r.id);
+  }
+
+  async answerFor(claim: IdempotencyClaim): Promise<StoredAnswer | null> {
+    const r = await this.db
+      .selectFrom('idempotency')
+      .select(['request_hash', 'status', 'body'])
+      .where('scope', '=', claim.scope)
+      .where('key', '=', claim.key)
+      .executeTakeFirst();
+    if (!r) return null;
+    if (r.request_hash !== claim.requestHash) throw new IdempotencyConflict();
+    return { requestHash: r.request_hash, status: r.status, body: JSON.parse(r.body) };
+  }
+
+  /** Keeps the answer to a request that wrote no event (a decision): first answer wins. */
+  async storeAnswer(claim: IdempotencyClaim, status: number, body: unknown, now: number): Promise<void> {
+    try {
+      await this.db
+        .insertInto('idempotency')
+        .values({ scope: claim.scope, key: claim.key, request_hash: claim.requestHash, status, body: JSON.stringify(body), created_at: iso(now) })
+        .execute();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
 
   async recordReassignment(phone: string, at: number, now: number, keyId: string | null): Promise<string> {
     const id = newId();
-    await this.db
-      .insertInto('events')
-      .values({ id, type: 'reassignment', entity_id: null, phone, email: null, at: iso(at), recorded_at: iso(now), payload: '{}', key_id: keyId })
-      .execute();
+    const row = { id, type: 'reassignment', entity_id: null, phone, email: null, at: iso(at), recorded_at: iso(now), payload: '{}', key_id: keyId };
+    await withRetry(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
+      }),
+    );
     return id;
   }
 
@@ -212,6 +306,11 @@ export class Store {
   async getEvent(id: string): Promise<{ type: string; entityId: string | null; phone: string | null } | null> {
     const r = await this.db.selectFrom('events').select(['type', 'entity_id', 'phone']).where('id', '=', id).executeTakeFirst();
     return r ? { type: r.type, entityId: r.entity_id, phone: r.phone } : null;
+  }
+
+  /** Recomputes the hash chains (all, or one entity's) and names the first broken event. */
+  async verifyHistory(entityId?: string): Promise<VerifyResult> {
+    return verifyChains(this.db, entityId);
   }
 
   // ---- keys -----------------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /** Times are stored as RFC 3339 UTC text with milliseconds: sortable and identical on every engine. */
 export type IsoTime = string;
 
@@ -30,6 +28,20 @@ export interface EventsTable {
   recorded_at: IsoTime;
   payload: string;
   key_id: string | null;
+  /** Hash chain (src/store/chain.ts); null only before migration 0005 ran. */
+  chain?: string | null;
+  chain_seq?: number | null;
+  content_hash?: string | null;
+  prev_hash?: string | null;
+  hash?: string | null;
+  /** Set when a data-subject erasure redacted the row's personal data. */
+  erased_at?: IsoTime | null;
+}
+
+export interface ChainHeadsTable {
+  chain: string;
+  seq: number;
+  hash: string;
 }
 
 export interface ApiKeysTable {
@@ -78,11 +90,12 @@ export interface MigrationsTable {
 }
 
 export interface IdempotencyTable {
+  scope: string;
   key: string;
-  created_at: IsoTime;
+  request_hash: string;
   status: number;
   body: string;
-  seq?: Generated<number>;
+  created_at: IsoTime;
 }
 
 export interface Database {
@@ -93,4 +106,6 @@ export interface Database {
   registers: RegistersTable;
   register_entries: RegisterEntriesTable;
   optline_migrations: MigrationsTable;
+  idempotency: IdempotencyTable;
+  chain_heads: ChainHeadsTable;
 }

@@ -30,6 +30,9 @@ async function freePort(): Promise<number> {
 export interface Cluster {
   url: (database: string) => string;
   stop: () => void;
+  /** Stops the server but keeps its data, for outage tests. */
+  pause: () => void;
+  resume: () => void;
   bin: string;
   dir: string;
   port: number;
@@ -55,12 +58,15 @@ export async function startCluster(): Promise<Cluster | null> {
   };
   run('initdb', ['-D', data, '-U', 'optline', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
   const port = await freePort();
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start']);
+  start();
   return {
     bin,
     dir,
     port,
     url: (database) => `postgres://optline@127.0.0.1:${port}/${database}`,
+    pause: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);

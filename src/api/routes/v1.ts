@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
+import { writeContext } from '../idempotency.js';
 import {
   CallBody,
   ConsentBody,
@@ -92,7 +93,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
             expiresAt: toMsOrNull(b.expiresAt),
             source: b.source ? { ...b.source, verifiedAt: toMsOrNull(b.source.verifiedAt) } : undefined,
           },
-          req.apiKey!.id,
+          writeContext(req),
         );
         return reply.code(201).send({ id });
       },
@@ -103,7 +104,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record an objection to calls from an entity', security, body: ObjectionBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordObjection({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        const id = await app.recordObjection({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -114,7 +115,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       async (req, reply) => {
         requireScope(req, req.body.entityId);
         const b = req.body;
-        const id = await app.recordRelationship({ ...b, startedAt: toMs(b.startedAt), endedAt: toMsOrNull(b.endedAt) }, req.apiKey!.id);
+        const id = await app.recordRelationship({ ...b, startedAt: toMs(b.startedAt), endedAt: toMsOrNull(b.endedAt) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -124,7 +125,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record that the person asked to be called (NL-7)', security, body: ContactRequestBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordContactRequest({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        const id = await app.recordContactRequest({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -137,7 +138,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordPresumedConsent({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        const id = await app.recordPresumedConsent({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -147,7 +148,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       { config: { permission: 'write_calls' }, schema: { tags: ['events'], summary: 'Record a call that was made', security, body: CallBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordCall({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        const id = await app.recordCall({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -159,7 +160,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
         schema: { tags: ['events'], summary: 'The number passed to a new holder: nothing recorded before counts any more', security, body: ReassignedBody, response: { 201: Created, ...errors } },
       },
       async (req, reply) => {
-        const id = await app.recordReassignment({ ...req.body, at: toMs(req.body.at) }, req.apiKey!.id);
+        const id = await app.recordReassignment({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -279,10 +280,50 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
         app.registry.list().map((r) => ({ id: r.id, country: r.country, asOf: new Date(r.asOf).toISOString(), count: r.count, loadedAt: new Date(r.loadedAt).toISOString() })),
     );
 
+    f.get(
+      '/audit/verify',
+      {
+        config: { permission: 'audit' },
+        schema: {
+          tags: ['audit'],
+          summary: 'Recompute the hash chains of the history and name the first event changed, removed or reordered',
+          security,
+          response: {
+            200: z.object({
+              ok: z.boolean(),
+              chains: z.number(),
+              events: z.number(),
+              problems: z.array(
+                z.object({
+                  chain: z.string(),
+                  eventId: z.string().nullable(),
+                  seq: z.number(),
+                  problem: z.enum(['changed', 'removed', 'inserted', 'reordered', 'truncated']),
+                  detail: z.string(),
+                }),
+              ),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        const key = requireKey(req);
+        if (key.entityIds.includes('*')) return app.store.verifyHistory();
+        const results = await Promise.all(key.entityIds.map((id) => app.store.verifyHistory(id)));
+        return {
+          ok: results.every((r) => r.ok),
+          chains: results.reduce((n, r) => n + r.chains, 0),
+          events: results.reduce((n, r) => n + r.events, 0),
+          problems: results.flatMap((r) => r.problems),
+        };
+      },
+    );
+
     f.post(
       '/keys',
       {
-        config: { permission: 'manage' },
+        config: { permission: 'manage', idempotent: false },
         schema: {
           tags: ['keys'],
           summary: 'Create an API key; the token is shown only in this answer',

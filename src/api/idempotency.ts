@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Store, IdempotencyClaim } from '../store/repository.js';
+import { IdempotencyConflict } from '../store/repository.js';
+import type { WriteContext } from '../service/optline.js';
+import { InputError } from '../service/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyClaim: IdempotencyClaim | null;
+  }
+  interface FastifyContextConfig {
+    /** false: the answer holds a secret (a new key's token) and is not kept for replays. */
+    idempotent?: boolean;
+  }
+}
+
+/** What a record call passes to the service: who writes and the claim to store with the write. */
+export function writeContext(req: FastifyRequest): WriteContext {
+  return { keyId: req.apiKey?.id ?? null, claim: req.idempotencyClaim ?? undefined };
+}
+
+/**
+ * `Idempotency-Key` on every POST: a dialer that retries after a timeout gets the first answer
+ * again and nothing is recorded twice. Event writes store their answer in the same transaction
+ * as the event (src/store/repository.ts); other answers are stored when they are sent.
+ */
+export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number): void {
+  f.decorateRequest('idempotencyClaim', null);
+
+  f.addHook('preHandler', async (req, reply) => {
+    req.idempotencyClaim = null;
+    if (req.method !== 'POST' || !req.apiKey) return;
+    const header = req.headers['idempotency-key'];
+    if (header === undefined) return;
+    const key = Array.isArray(header) ? header[0] : header;
+    if (!key || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
+      throw new InputError('Idempotency-Key must be 1 to 200 visible ASCII characters.', [{ path: 'Idempotency-Key', message: 'invalid' }], 400);
+    }
+    const requestHash = createHash('sha256')
+      .update(`${req.method} ${req.url}\n`)
+      .update(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null))
+      .digest('hex');
+    const claim: IdempotencyClaim = { scope: req.apiKey.id, key, requestHash };
+    let earlier;
+    try {
+      earlier = await store.answerFor(claim);
+    } catch (err) {
+      if (err instanceof IdempotencyConflict) throw new InputError(err.message, [{ path: 'Idempotency-Key', message: 'reused with a different request' }], 422);
+      throw err;
+    }
+    if (earlier) {
+      return reply.code(earlier.status).header('idempotent-replayed', 'true').send(earlier.body);
+    }
+    if (req.routeOptions.config?.idempotent !== false) req.idempotencyClaim = claim;
+  });
+
+  f.addHook('onSend', async (req, reply, payload) => {
+    const claim = req.idempotencyClaim;
+    if (!claim || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
+    try {
+      await store.storeAnswer(claim, reply.statusCode, JSON.parse(payload), clock());
+    } catch (err) {
+      req.log.warn({ err }, 'could not keep the answer for Idempotency-Key');
+    }
+    return payload;
+  });
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics for /metrics: decisions by basis and denial, latency, store errors. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly decisions = new Counter({
+    name: 'optline_decisions_total',
+    help: 'Decisions given, by jurisdiction, outcome, basis and denial reason',
+    labelNames: ['jurisdiction', 'allowed', 'basis', 'denial'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'optline_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'optline_store_errors_total',
+    help: 'Requests that failed because the store could not be reached (answered 503)',
+    registers: [this.registry],
+  });
+  readonly writes = new Counter({
+    name: 'optline_events_recorded_total',
+    help: 'Events recorded, by endpoint',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'optline_process_' });
+  }
+
+  countDecision(d: { jurisdiction: string | null; allowed: boolean; basis: string | null; denials: string[] }): void {
+    const jurisdiction = d.jurisdiction ?? 'none';
+    if (d.allowed) this.decisions.inc({ jurisdiction, allowed: 'true', basis: d.basis ?? 'none', denial: '' });
+    else for (const denial of d.denials) this.decisions.inc({ jurisdiction, allowed: 'false', basis: '', denial });
+  }
+}
+
+export function registerMetrics(f: FastifyInstance, metrics: Metrics): void {
+  f.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode === 503) metrics.storeErrors.inc();
+    if (req.method === 'POST' && reply.statusCode === 201) metrics.writes.inc({ route });
+  });
+  f.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

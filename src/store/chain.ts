@@ -1,0 +1,145 @@
+/**
+ * Tamper-evident history: the events of each legal entity form a hash chain. Each row carries
+ * the digest of its own content and a link hash over the previous link, its position and that
+ * digest; the chain's head (last position and link) is kept in `chain_heads`. Anyone who edits,
+ * deletes, inserts or reorders rows directly in the database breaks a link, and `verifyChains`
+ * names the first event where that shows.
+ *
+ * One chain per entity (events without an entity – reassignments – share the chain '-'), so
+ * writers for different entities do not wait for each other and the tables can be distributed
+ * by entity. Erasure (a data-subject request) redacts a row's payload but keeps its stored
+ * content digest, so the chain still verifies while the erased content can no longer be read.
+ */
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database, EventsTable } from './schema.js';
+
+export const NO_ENTITY_CHAIN = '-';
+const GENESIS = '0'.repeat(64);
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'email' | 'at' | 'recorded_at' | 'payload' | 'key_id'>;
+
+/** The digest of what an event says; a fixed field order so every engine computes the same. */
+export function contentDigest(e: EventContent): string {
+  return sha256(JSON.stringify([e.id, e.type, e.entity_id, e.phone, e.email, e.at, e.recorded_at, e.payload, e.key_id]));
+}
+
+export function linkHash(prev: string, seq: number, digest: string): string {
+  return sha256(`${prev}|${seq}|${digest}`);
+}
+
+export const chainOf = (entityId: string | null): string => entityId ?? NO_ENTITY_CHAIN;
+
+export interface ChainFields {
+  chain: string;
+  chain_seq: number;
+  content_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}
+
+/**
+ * Links new rows onto their chains inside the caller's transaction. The head row is locked
+ * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
+ */
+export async function linkRows<T extends EventContent>(trx: Kysely<Database>, rows: T[]): Promise<Array<T & ChainFields>> {
+  const out: Array<T & ChainFields> = [];
+  const heads = new Map<string, { seq: number; hash: string }>();
+  for (const row of rows) {
+    const chain = chainOf(row.entity_id);
+    let head = heads.get(chain);
+    if (!head) {
+      await sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`.execute(trx);
+      const q = trx.selectFrom('chain_heads').select(['seq', 'hash']).where('chain', '=', chain);
+      const r = await (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirstOrThrow();
+      head = { seq: Number(r.seq), hash: r.hash };
+    }
+    const seq = head.seq + 1;
+    const digest = contentDigest(row);
+    const hash = linkHash(head.hash, seq, digest);
+    out.push({ ...row, chain, chain_seq: seq, content_hash: digest, prev_hash: head.hash, hash });
+    head = { seq, hash };
+    heads.set(chain, head);
+  }
+  for (const [chain, head] of heads) {
+    await trx.updateTable('chain_heads').set({ seq: head.seq, hash: head.hash }).where('chain', '=', chain).execute();
+  }
+  return out;
+}
+
+export interface ChainProblem {
+  chain: string;
+  /** The first event at which the chain no longer holds (null: events missing at the end). */
+  eventId: string | null;
+  seq: number;
+  problem: 'changed' | 'removed' | 'inserted' | 'reordered' | 'truncated';
+  detail: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  chains: number;
+  events: number;
+  problems: ChainProblem[];
+}
+
+/** Recomputes every chain from its first event; reports the first broken place of each. */
+export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Promise<VerifyResult> {
+  let headsQ = db.selectFrom('chain_heads').select(['chain', 'seq', 'hash']).orderBy('chain');
+  if (onlyChain) headsQ = headsQ.where('chain', '=', onlyChain);
+  const heads = await headsQ.execute();
+  const problems: ChainProblem[] = [];
+  let events = 0;
+  for (const head of heads) {
+    const rows = await db.selectFrom('events').selectAll().where('chain', '=', head.chain).orderBy('chain_seq').orderBy('id').execute();
+    events += rows.length;
+    let prev = GENESIS;
+    let expectedSeq = 1;
+    let problem: ChainProblem | null = null;
+    for (const r of rows) {
+      const seq = Number(r.chain_seq);
+      const erased = r.erased_at != null;
+      if (seq < expectedSeq) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'inserted', detail: `a second event claims position ${seq}` };
+        break;
+      }
+      if (seq > expectedSeq) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'removed', detail: `position ${expectedSeq}${seq - expectedSeq > 1 ? `–${seq - 1}` : ''} is missing before this event` };
+        break;
+      }
+      if (!erased && contentDigest(r) !== r.content_hash) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event\'s content does not match its digest: it was edited' };
+        break;
+      }
+      if (r.prev_hash !== prev || linkHash(prev, seq, r.content_hash!) !== r.hash) {
+        problem = {
+          chain: head.chain,
+          eventId: r.id,
+          seq,
+          problem: r.prev_hash !== prev ? 'reordered' : 'changed',
+          detail: r.prev_hash !== prev ? 'the event does not follow the one before it: events were reordered or replaced' : 'the event\'s link hash is wrong: it was edited',
+        };
+        break;
+      }
+      prev = r.hash!;
+      expectedSeq = seq + 1;
+    }
+    if (!problem && (Number(head.seq) !== expectedSeq - 1 || head.hash !== prev)) {
+      problem = {
+        chain: head.chain,
+        eventId: null,
+        seq: expectedSeq,
+        problem: 'truncated',
+        detail: `the chain's head says ${head.seq} events, ${expectedSeq - 1} are there: events were removed from the end`,
+      };
+    }
+    if (problem) problems.push(problem);
+  }
+  return { ok: problems.length === 0, chains: heads.length, events, problems };
+}

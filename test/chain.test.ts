@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { freshDb, storeNames } from './helpers/stores.js';
+
+describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
+  let store: Store;
+  let app: Optline;
+  const ids: string[] = [];
+
+  beforeEach(async () => {
+    store = await Store.open(await freshDb(storeName));
+    app = await Optline.open(store);
+    await app.putEntity('acme', { name: 'Acme', kind: 'company', country: 'NL' });
+    await app.putEntity('beta', { name: 'Beta', kind: 'company', country: 'NL' });
+    ids.length = 0;
+    for (let i = 0; i < 5; i++) {
+      ids.push(await app.recordConsent({ entityId: 'acme', channel: 'phone', status: 'granted', at: Date.parse(`2026-0${i + 1}-01T10:00:00Z`), phone: `+3161200010${i}` }));
+    }
+    await app.recordObjection({ entityId: 'beta', phone: '+31612000100', at: Date.parse('2026-03-01T00:00:00Z') });
+    await app.recordReassignment({ phone: '+31612000101', at: Date.parse('2026-06-01T00:00:00Z') });
+  });
+  afterEach(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('verifies an untouched history', async () => {
+    const r = await store.verifyHistory();
+    expect(r).toMatchObject({ ok: true, events: 7, problems: [] });
+    expect(r.chains).toBe(3); // acme, beta, and the chain of events without an entity
+  });
+
+  it('names the event whose content was edited', async () => {
+    await store.db.updateTable('events').set({ at: '2020-01-01T00:00:00.000Z' }).where('id', '=', ids[2]!).execute();
+    const r = await store.verifyHistory();
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[2], seq: 3, problem: 'changed' })]);
+  });
+
+  it('names the place where an event was deleted', async () => {
+    await store.db.deleteFrom('events').where('id', '=', ids[1]!).execute();
+    const r = await store.verifyHistory();
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[2], problem: 'removed' })]);
+  });
+
+  it('notices events removed from the end', async () => {
+    await store.db.deleteFrom('events').where('id', '=', ids[4]!).execute();
+    const r = await store.verifyHistory();
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: null, problem: 'truncated' })]);
+  });
+
+  it('notices reordered events', async () => {
+    // Swap the positions of the 2nd and 3rd event.
+    await store.db.updateTable('events').set({ chain_seq: 99 }).where('id', '=', ids[1]!).execute();
+    await store.db.updateTable('events').set({ chain_seq: 2 }).where('id', '=', ids[2]!).execute();
+    await store.db.updateTable('events').set({ chain_seq: 3 }).where('id', '=', ids[1]!).execute();
+    const r = await store.verifyHistory();
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[2], seq: 2, problem: 'reordered' })]);
+  });
+
+  it('notices an event slipped in with a forged position', async () => {
+    const row = await store.db.selectFrom('events').selectAll().where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+    await store.db.insertInto('events').values({ ...row, id: '01900000-0000-7000-8000-000000000000' }).execute().catch(async () => {
+      // The unique (chain, chain_seq) index refuses a second event at a position: drop it to forge.
+      await sql`drop index events_chain_seq`.execute(store.db);
+      await store.db.insertInto('events').values({ ...row, id: '01900000-0000-7000-8000-000000000000' }).execute();
+    });
+    const r = await store.verifyHistory();
+    expect(r.ok).toBe(false);
+    // Whichever of the two sorts first at position 1, the forged one cannot hold its place.
+    expect(r.problems[0]).toMatchObject({ chain: 'acme', seq: 1 });
+    expect(['inserted', 'changed']).toContain(r.problems[0]!.problem);
+    expect(r.problems[0]!.eventId).toBe('01900000-0000-7000-8000-000000000000');
+  });
+
+  it('keeps each entity\'s chain separate', async () => {
+    await store.db.updateTable('events').set({ at: '2026-03-02T00:00:00.000Z' }).where('entity_id', '=', 'beta').execute();
+    const r = await store.verifyHistory();
+    expect(r.problems.map((p) => p.chain)).toEqual(['beta']);
+    expect((await store.verifyHistory('acme')).ok).toBe(true);
+  });
+});
