@@ -1454,3 +1454,54 @@ describe('properties over random fact sets', () => {
     );
   });
 });
+
+/* ================================================================== decisions taken by the lead on the table's silences */
+
+describe('withdrawals, registers and evidence', () => {
+  table([
+    {
+      name: 'NL-8: a legal person who withdrew consent is not called under the opt-out rules (a withdrawal says "do not call")',
+      at: T.narrowFirst,
+      q: { subscriberType: 'business' },
+      events: [consent(ENERGY, '2025-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2025-06-01T10:00:00+02:00')],
+      expect: denied(['objected'], [fail('NL-8', 'withdrawal_is_objection')]),
+    },
+    {
+      name: 'NL-8: before 2021-07-01 a withdrawal also stops opt-out calls to consumers',
+      at: T.optOutLast,
+      registers: [notListedInBelMeNiet()],
+      events: [consent(ENERGY, '2020-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2020-06-01T10:00:00+02:00')],
+      expect: denied(['objected'], [fail('NL-8', 'withdrawal_is_objection')]),
+    },
+    {
+      name: 'NL-2/NL-9: before 2021-07-01 the person\'s own consent to this caller allows a call although the number is in the Bel-me-niet Register',
+      at: T.optOutLast,
+      registers: [listedInBelMeNiet({ listedAt: '2015-01-01T00:00:00+01:00' })],
+      events: [consent(ENERGY, '2020-01-01T10:00:00+01:00')],
+      expect: allowed('consent', OBL_OPT_OUT_ERA),
+    },
+    {
+      name: 'NL-7/NL-9: before 2021-07-01 the person\'s own request allows one call although the number is in the register',
+      at: T.optOutLast,
+      registers: [listedInBelMeNiet()],
+      events: [contactRequest(ENERGY, '2021-06-20T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'NL-10: a reassignment is explained by the rule that consent belongs to the person, not the number',
+      at: T.narrowFirst,
+      events: [consent(ENERGY, '2025-01-01T10:00:00+01:00')],
+      reassignments: [reassignment('2026-01-01T00:00:00+01:00')],
+      expect: denied(['no_basis'], [pass('NL-10', 'number_reassigned')]),
+    },
+  ]);
+
+  it('names the consent the call rests on as evidence', () => {
+    const c = consent(ENERGY, '2025-01-01T10:00:00+01:00');
+    const d = run({ at: T.narrowFirst, events: [c] });
+    expect(d.basis).toBe('consent');
+    expect(d.evidence).toEqual([c.id]);
+    const none = run({ at: T.narrowFirst, events: [] });
+    expect(none.evidence ?? []).toEqual([]);
+  });
+});

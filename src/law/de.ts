@@ -7,7 +7,7 @@
 import type { Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack } from './types.js';
 import { isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -29,6 +29,8 @@ export const DE_RULES = {
 const eur = (n: number): string => `EUR ${n.toLocaleString('en-GB')}`;
 
 interface Candidate {
+  /** The event the permission comes from. */
+  eventId: string;
   basis: 'consent' | 'presumed_consent';
   at: number;
   /** Only the person's own word beats their earlier objection. */
@@ -110,13 +112,13 @@ export function decideDE(facts: Facts, q: Question): Decision {
     rejectWhy: 'which does not tie the phone number to the person (an e-mail double opt-in proves the e-mail address, not the phone number)',
   });
   reasons.push(...consent.reasons);
-  if (consent.valid) candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+  if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
   // DE-2: presumed consent of a business, only on the caller's recorded justification
   if (business) {
     const presumed = presumedConsentReasons(counted.own.filter(ofType('presumed_consent')), q);
     reasons.push(...presumed.reasons);
-    if (presumed.valid) candidates.push({ basis: 'presumed_consent', at: presumed.valid.at, fromPerson: false });
+    if (presumed.valid) candidates.push({ basis: 'presumed_consent', eventId: presumed.valid.id, at: presumed.valid.at, fromPerson: false });
   }
 
   // DE-1: no customer-relationship exception for calls; a request to be called is no consent record
@@ -200,6 +202,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
   return withEntityWindows(facts, q, 'DE', {
     allowed: true,
     basis,
+    evidence: evidenceFor(basis, usable),
     jurisdiction: 'DE',
     rulesVersion: RULES_VERSION,
     denials: [],

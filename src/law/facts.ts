@@ -228,3 +228,12 @@ export function listingAt(register: RegisterCheck, at: number, waitDays: number,
   }
   return { state: 'in_force', listedAt };
 }
+
+/** The events a chosen basis rests on, newest first: what proof exports and DE-4 point to. */
+export function evidenceFor(basis: string | null, candidates: Array<{ basis: string; eventId: string; at: number }>): string[] {
+  if (!basis) return [];
+  return candidates
+    .filter((c) => c.basis === basis)
+    .sort((a, b) => b.at - a.at)
+    .map((c) => c.eventId);
+}

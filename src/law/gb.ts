@@ -8,7 +8,7 @@
 import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
 import { daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -40,6 +40,8 @@ const CATEGORY_TEXT: Record<string, string> = {
 };
 
 interface Candidate {
+  /** The event the permission comes from. */
+  eventId: string;
   basis: Basis;
   at: number;
   fromPerson: boolean;
@@ -108,7 +110,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
   // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable)
   const consent = analyseConsents(counted, facts, q, { rule: 'GB-3', entityRule: 'GB-3', requireProducts: false, rejectMethods: [] });
   reasons.push(...consent.reasons);
-  if (consent.valid) candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+  if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
   // GB-4: pensions through an existing client relationship
   if (category === GB_RULES.pensionsCategory) {
@@ -116,7 +118,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
     for (const r of rels) {
       const check = checkPensionClient(r, q);
       reasons.push(check.reason);
-      if (check.ok) candidates.push({ basis: 'customer_relationship', at: r.startedAt, fromPerson: false });
+      if (check.ok) candidates.push({ basis: 'customer_relationship', eventId: r.id, at: r.startedAt, fromPerson: false });
     }
     if (rels.length === 0) reasons.push(fail('no_client_relationship', 'GB-4', `The person is not an existing pensions client of ${q.entity.name}.`));
   }
@@ -219,6 +221,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
   return withEntityWindows(facts, q, 'GB', {
     allowed: basis !== null,
     basis,
+    evidence: evidenceFor(basis, usable),
     jurisdiction: 'GB',
     rulesVersion: RULES_VERSION,
     denials,

@@ -21,7 +21,7 @@ import type {
 } from './types.js';
 import { addMonths, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -63,6 +63,8 @@ const REGIME_TEXT: Record<Regime, string> = {
 };
 
 interface Candidate {
+  /** The event the permission comes from. */
+  eventId: string;
   basis: Basis;
   /** When the permission arose: newer permissions beat older objections and withdrawals. */
   at: number;
@@ -138,7 +140,8 @@ function checkRelationship(
 export function decideNL(facts: Facts, q: Question): Decision {
   const regime = regimeAt(q.at);
   const reasons: Reason[] = [];
-  const counted = factsAtCall(facts, q, 'NL-2');
+  // NL-10: a consent is tied to the person, not the number, so a new holder inherits nothing.
+  const counted = factsAtCall(facts, q, 'NL-10');
   reasons.push(...counted.reasons);
 
   if (q.purpose === 'service') {
@@ -188,7 +191,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     } else if (verified) {
       reasons.push(pass('consent_verified', 'NL-10', 'The consent was verified and is tied to the person.'));
     }
-    if (usable) candidates.push({ basis: 'consent', at: c.at, fromPerson: true });
+    if (usable) candidates.push({ basis: 'consent', eventId: c.id, at: c.at, fromPerson: true });
     else {
       // Fix (NL-2, NL-10): analyseConsents returns only the newest consent that counts. When that
       // one is blocked as unverified, an older consent that is still valid (not withdrawn, not
@@ -205,7 +208,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
             `The earlier consent of ${isoDay(older.at)} ${isVerified(older) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
           ),
         );
-        candidates.push({ basis: 'consent', at: older.at, fromPerson: true });
+        candidates.push({ basis: 'consent', eventId: older.id, at: older.at, fromPerson: true });
       }
     }
   }
@@ -216,7 +219,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     for (const r of rels) {
       const check = checkRelationship(r, q, regime);
       reasons.push(...check.reasons);
-      if (check.ok) candidates.push({ basis: 'customer_relationship', at: r.startedAt, fromPerson: false });
+      if (check.ok) candidates.push({ basis: 'customer_relationship', eventId: r.id, at: r.startedAt, fromPerson: false });
     }
     if (rels.length === 0) {
       reasons.push(fail('no_relationship', 'NL-3', `No customer relationship with ${q.entity.name} is on record.`));
@@ -235,7 +238,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
       reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at)}.`));
     } else {
       reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}": one call is allowed.`));
-      candidates.push({ basis: 'requested_communication', at: request.at, fromPerson: true });
+      candidates.push({ basis: 'requested_communication', eventId: request.id, at: request.at, fromPerson: true });
     }
   } else if (!optOut) {
     reasons.push(fail('no_request', 'NL-7', 'The person has not asked to be called.'));
@@ -289,7 +292,12 @@ export function decideNL(facts: Facts, q: Question): Decision {
   let basis: Basis | null = best;
   const denials: Denial[] = [];
   if (!basis && optOut) {
-    const objectedNow = objection !== null;
+    // Withdrawing consent to calls says "do not call me": under the opt-out rules that is an
+    // objection (NL-8), whatever basis the call would otherwise have had.
+    if (withdrawal && !objection) {
+      reasons.push(fail('withdrawal_is_objection', 'NL-8', `The person withdrew consent to calls on ${isoDay(withdrawal.at)}; that counts as an objection to further calls.`));
+    }
+    const objectedNow = objection !== null || withdrawal !== null;
     if (objectedNow) denials.push('objected');
     if (listed) denials.push('register_listed');
     if (denials.length === 0) basis = 'opt_out_regime';
@@ -313,6 +321,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
   return withEntityWindows(facts, q, 'NL', {
     allowed: basis !== null,
     basis,
+    evidence: evidenceFor(basis, usable),
     jurisdiction: 'NL',
     rulesVersion: RULES_VERSION,
     denials: [...new Set(denials)],

@@ -230,6 +230,8 @@ export interface Decision {
   denials: Denial[];
   reasons: Reason[];
   obligations: Obligation[];
+  /** The recorded events the basis rests on (a consent's id, a relationship's id …), for proof and DE-4. */
+  evidence?: string[];
   /** Which calling window applied, where the law or the entity sets one. */
   callingWindow?: AppliedWindow | null;
 }

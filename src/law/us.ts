@@ -21,7 +21,7 @@ import type {
 } from './types.js';
 import { addMonths, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { checkCallingHours, type LawWindow } from './calling-hours.js';
 import { US_AREA_CODES } from '../phone/us-area-codes.js';
@@ -58,6 +58,8 @@ export const US_RULES = {
 export const US_ALL_ZONES: readonly string[] = [...new Set(Object.values(US_AREA_CODES).flatMap(([, ...zones]) => zones))].sort();
 
 interface Candidate {
+  /** The event the permission comes from. */
+  eventId: string;
   basis: Basis;
   at: number;
   fromPerson: boolean;
@@ -132,7 +134,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
   });
   reasons.push(...consent.reasons);
   if (consent.valid) {
-    candidates.push({ basis: 'consent', at: consent.valid.at, fromPerson: true });
+    candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
     reasons.push(
       pass('one_to_one_not_in_force', 'US-7', 'The FCC one-to-one consent rule was vacated in January 2025: a consent form that named several sellers still counts for this seller.'),
     );
@@ -143,7 +145,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
     for (const r of relationships(counted.own).filter((x) => x.startedAt <= q.at)) {
       const check = checkEbr(r, q);
       reasons.push(check.reason);
-      if (check.ok) candidates.push({ basis: 'established_business_relationship', at: r.startedAt, fromPerson: false });
+      if (check.ok) candidates.push({ basis: 'established_business_relationship', eventId: r.id, at: r.startedAt, fromPerson: false });
     }
   }
 
@@ -305,6 +307,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
   return {
     allowed,
     basis,
+    evidence: evidenceFor(basis, usable),
     jurisdiction: 'US',
     rulesVersion: RULES_VERSION,
     denials: [...new Set(denials)],
