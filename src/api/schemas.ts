@@ -153,6 +153,7 @@ export const DecisionSchema = z.object({
   denials: z.array(z.enum(DENIALS)),
   reasons: z.array(ReasonSchema),
   obligations: z.array(z.enum(OBLIGATIONS)),
+  evidence: z.array(z.string()).optional().describe('The recorded events the basis rests on (e.g. the consent\'s id)'),
   callingWindow: z
     .object({ source: z.enum(['law', 'entity']), rule: z.string(), timeZones: z.array(z.string()), from: z.string(), to: z.string() })
     .nullish(),

@@ -139,6 +139,9 @@ export interface ContactRequestFact extends FactBase {
 export interface CallFact extends FactBase {
   type: 'call';
   decisionId?: string | null;
+  /** The basis the call was made on and the events it rested on: each use of a consent (DE-4). */
+  basis?: string | null;
+  evidence?: string[];
 }
 
 /** DE-2: the caller's recorded justification for presuming a business's consent. */

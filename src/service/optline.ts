@@ -332,7 +332,25 @@ export class Optline {
   async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null }, phone, ctx);
+    // Record what the call rested on, so each use of a consent is on file (DE-4 keeps proof five
+    // years from every use). The decision the dialer named wins; otherwise the engine's answer
+    // for that moment.
+    let used: { basis: string | null; evidence?: string[] } | null = null;
+    if (input.decisionId) {
+      await this.decisions.flush();
+      const d = await this.store.getDecision(input.decisionId);
+      if (!d || d.entityId !== entity.id || d.phone !== phone) {
+        throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'unknown decision for this number and entity' }]);
+      }
+      used = d.response as { basis: string | null; evidence?: string[] };
+    } else {
+      used = (await this.evaluate({ phone, entityId: entity.id, at: input.at })).decision;
+    }
+    return this.append(
+      { type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null, basis: used.basis, evidence: used.evidence ?? [] },
+      phone,
+      ctx,
+    );
   }
 
   async recordPresumedConsent(
