@@ -40,7 +40,14 @@ export class Metrics {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
 export function registerMetrics(f: FastifyInstance, metrics: Metrics): void {
+  f.decorate('metrics', metrics);
   f.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

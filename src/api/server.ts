@@ -6,10 +6,17 @@ import type { Optline } from '../service/optline.js';
 import { KeyCache, permissionHook } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
+import { registerIdempotency } from './idempotency.js';
+import { registerHardening } from './hardening.js';
+import { registerMetrics, Metrics } from './metrics.js';
 import { maskPhone } from '../phone/index.js';
 
 export interface ServerOptions {
   logger?: boolean;
+  /** Where JSON logs go (default stdout); tests read them. */
+  logStream?: NodeJS.WritableStream;
+  /** Requests per key per minute (default OPTLINE_RATE_LIMIT or 60000); 0: off. */
+  rateLimitPerMinute?: number;
   /** JSON bodies larger than this are refused with 413 (registers and scrubs have their own). */
   bodyLimit?: number;
 }
@@ -24,6 +31,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
             // Phone numbers in paths are masked: logs need the request, not the person.
             req: (req) => ({ method: req.method, url: req.url.replace(/(\+|%2B)?\d{6,15}/g, (m: string) => maskPhone(m.replace('%2B', '+'))) }),
           },
+          ...(opts.logStream ? { stream: opts.logStream } : {}),
         }
       : false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
@@ -33,6 +41,8 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
 
   f.setValidatorCompiler(validatorCompiler);
   f.setSerializerCompiler(serializerCompiler);
+
+  await registerHardening(f, { rateLimitPerMinute: opts.rateLimitPerMinute });
 
   f.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -51,6 +61,8 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   await f.register(swaggerUi, { routePrefix: '/docs' });
 
   const keys = new KeyCache(app.store, app.clock);
+  registerMetrics(f, new Metrics());
+  registerIdempotency(f, app.store, app.clock);
   f.addHook('onRequest', permissionHook(app.store, keys));
 
   f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));

@@ -1,7 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Store } from '../../src/store/repository.js';
 import { Optline } from '../../src/service/optline.js';
-import { buildServer } from '../../src/api/server.js';
+import { buildServer, type ServerOptions } from '../../src/api/server.js';
 import { prepare } from '../../src/service/bootstrap.js';
 
 export const ADMIN = 'test-admin-token';
@@ -18,11 +18,11 @@ export interface TestApi {
  * A server over a fresh store: in-memory SQLite by default, or the store named by
  * OPTLINE_TEST_DB (a postgres:// URL of a throwaway database) so the same tests run on both.
  */
-export async function startApi(opts: { demo?: boolean; clock?: () => number; db?: string } = {}): Promise<TestApi> {
+export async function startApi(opts: { demo?: boolean; clock?: () => number; db?: string; server?: ServerOptions } = {}): Promise<TestApi> {
   const store = await Store.open(opts.db ?? ':memory:');
   const app = await Optline.open(store, opts.clock);
   await prepare(app, { OPTLINE_ADMIN_TOKEN: ADMIN, OPTLINE_DEMO: opts.demo ? '1' : '0' });
-  const server = await buildServer(app);
+  const server = await buildServer(app, opts.server);
   await server.ready();
   return {
     app,

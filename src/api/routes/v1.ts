@@ -225,7 +225,9 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       async (req) => {
         requireScope(req, req.body.entityId);
         const b = req.body;
-        return app.decide({ ...b, at: b.at ? toMs(b.at) : undefined }, req.apiKey!.id);
+        const d = await app.decide({ ...b, at: b.at ? toMs(b.at) : undefined }, req.apiKey!.id);
+        req.server.metrics?.countDecision(d);
+        return d;
       },
     );
 

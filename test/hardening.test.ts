@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { ADMIN, startApi, type TestApi } from './helpers/api.js';
+
+describe('hardening', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startApi({ server: { rateLimitPerMinute: 5 } });
+    await api.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
+  });
+  afterAll(async () => api.close());
+
+  it('sends security headers on API answers and pages', async () => {
+    for (const url of ['/healthz', '/docs/']) {
+      const r = await api.server.inject({ method: 'GET', url });
+      expect(r.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['strict-transport-security']).toBeDefined();
+      expect(r.headers['referrer-policy']).toBe('no-referrer');
+    }
+  });
+
+  it('limits requests per key with a 429 problem, and other keys are not affected', async () => {
+    const other = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] })).json().token as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await api.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' }, other)).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses[5]).toBe(429);
+    const limited = await api.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' }, other);
+    expect(limited.headers['content-type']).toContain('application/problem+json');
+    expect(limited.json()).toMatchObject({ status: 429, title: 'Too many requests' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    // The admin key has its own budget (it used 2 requests in beforeAll and this test).
+    expect((await api.call('GET', '/v1/entities')).statusCode).toBe(200);
+  });
+
+  it('never logs a bearer token or a full phone number', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logged = await startApi({ server: { logger: true, logStream: stream } });
+    try {
+      await logged.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('+31612345678')}/history`);
+      await logged.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' });
+    } finally {
+      await logged.close();
+    }
+    const all = lines.join('');
+    expect(all).toContain('/v1/numbers/');
+    expect(all).toContain('+31*******78');
+    expect(all).not.toContain('612345678');
+    expect(all).not.toContain(ADMIN);
+  });
+});
+
+describe('metrics', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startApi();
+    await api.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
+  });
+  afterAll(async () => api.close());
+
+  it('counts decisions by basis and denial and times requests, in Prometheus format', async () => {
+    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T00:00:00Z', phone: '+31612345678' });
+    await api.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' });
+    await api.call('POST', '/v1/decisions', { phone: '+31612345679', entityId: 'acme' });
+    const r = await api.server.inject({ method: 'GET', url: '/metrics' });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toContain('text/plain');
+    expect(r.body).toMatch(/optline_decisions_total\{jurisdiction="NL",allowed="true",basis="consent",denial=""\} 1/);
+    expect(r.body).toMatch(/optline_decisions_total\{jurisdiction="NL",allowed="false",basis="",denial="no_basis"\} 1/);
+    expect(r.body).toMatch(/optline_http_request_duration_seconds_bucket\{.*route="\/v1\/decisions".*\} \d+/);
+    expect(r.body).toMatch(/optline_events_recorded_total\{route="\/v1\/consents"\} 1/);
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * Every role × endpoint × in-scope/out-of-scope entity: 2xx only where the role may act and the
+ * entity is the key's; 403 everywhere else. The expected roles are written out here, not read
+ * from the server's permission table, so a change to either shows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type TestApi } from './helpers/api.js';
+
+const ROLES = ['admin', 'compliance', 'supervisor', 'agent', 'integration'] as const;
+type Role = (typeof ROLES)[number];
+
+let n = 0;
+const uniquePhone = () => `+316130${String(++n).padStart(5, '0')}`;
+const AT = '2026-11-01T10:00:00+01:00';
+
+interface Endpoint {
+  name: string;
+  roles: Role[];
+  /** Builds the request for an entity (the one in the key's scope, or another). */
+  request: (entityId: string) => { method: 'GET' | 'POST' | 'PUT'; url: string; body?: unknown };
+  /** Endpoints that take no entity: scope does not apply. */
+  noEntity?: boolean;
+}
+
+const ENDPOINTS: Endpoint[] = [
+  { name: 'PUT /v1/entities/{id}', roles: ['admin'], request: (e) => ({ method: 'PUT', url: `/v1/entities/${e}`, body: { name: e, kind: 'company', country: 'NL' } }) },
+  { name: 'GET /v1/entities/{id}', roles: [...ROLES], request: (e) => ({ method: 'GET', url: `/v1/entities/${e}` }) },
+  {
+    name: 'POST /v1/consents',
+    roles: ['admin', 'agent'],
+    request: (e) => ({ method: 'POST', url: '/v1/consents', body: { entityId: e, channel: 'phone', status: 'granted', at: AT, phone: uniquePhone() } }),
+  },
+  { name: 'POST /v1/objections', roles: ['admin', 'agent'], request: (e) => ({ method: 'POST', url: '/v1/objections', body: { entityId: e, at: AT, phone: uniquePhone() } }) },
+  {
+    name: 'POST /v1/relationships',
+    roles: ['admin', 'agent'],
+    request: (e) => ({
+      method: 'POST',
+      url: '/v1/relationships',
+      body: { entityId: e, phone: uniquePhone(), kind: 'purchase', productCategory: 'energy', startedAt: AT, informedAtCollection: true, optOutOfferedAtCollection: true },
+    }),
+  },
+  { name: 'POST /v1/contact-requests', roles: ['admin', 'agent'], request: (e) => ({ method: 'POST', url: '/v1/contact-requests', body: { entityId: e, at: AT, phone: uniquePhone(), offer: 'solar' } }) },
+  {
+    name: 'POST /v1/presumed-consents',
+    roles: ['admin', 'agent'],
+    request: (e) => ({ method: 'POST', url: '/v1/presumed-consents', body: { entityId: e, at: AT, phone: uniquePhone(), justification: 'Asked for a quote at a trade fair.' } }),
+  },
+  { name: 'POST /v1/calls', roles: ['admin', 'agent', 'integration'], request: (e) => ({ method: 'POST', url: '/v1/calls', body: { entityId: e, at: AT, phone: uniquePhone() } }) },
+  { name: 'POST /v1/decisions', roles: [...ROLES], request: (e) => ({ method: 'POST', url: '/v1/decisions', body: { entityId: e, phone: uniquePhone() } }) },
+  {
+    name: 'GET /v1/numbers/{phone}/history',
+    roles: ['admin', 'compliance', 'supervisor', 'agent'],
+    request: (e) => ({ method: 'GET', url: `/v1/numbers/${encodeURIComponent(uniquePhone())}/history?entityId=${e}` }),
+  },
+  { name: 'POST /v1/numbers/reassigned', roles: ['admin', 'agent', 'integration'], noEntity: true, request: () => ({ method: 'POST', url: '/v1/numbers/reassigned', body: { phone: uniquePhone(), at: AT } }) },
+  { name: 'GET /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/verify' }) },
+  { name: 'POST /v1/keys', roles: ['admin'], request: (e) => ({ method: 'POST', url: '/v1/keys', body: { role: 'agent', entityIds: [e] } }) },
+  { name: 'GET /v1/keys', roles: ['admin'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/keys' }) },
+];
+
+describe('roles and entity scope', () => {
+  let api: TestApi;
+  const tokens = {} as Record<Role, string>;
+
+  beforeAll(async () => {
+    api = await startApi();
+    await api.call('PUT', '/v1/entities/mine', { name: 'Mine B.V.', kind: 'company', country: 'NL' });
+    await api.call('PUT', '/v1/entities/theirs', { name: 'Theirs B.V.', kind: 'company', country: 'NL', parentId: 'mine' });
+    for (const role of ROLES) {
+      const r = await api.call('POST', '/v1/keys', { role, entityIds: ['mine'] });
+      expect(r.statusCode, r.body).toBe(201);
+      tokens[role] = r.json().token;
+    }
+  });
+  afterAll(async () => api.close());
+
+  const cases = ENDPOINTS.flatMap((ep) =>
+    ROLES.flatMap((role) =>
+      (ep.noEntity ? (['mine'] as const) : (['mine', 'theirs'] as const)).map((entity) => {
+        const may = ep.roles.includes(role) && entity === 'mine';
+        return [`${ep.name} as ${role} for ${entity === 'mine' ? 'its own entity' : "a subsidiary it is not scoped to"} → ${may ? '2xx' : '403'}`, ep, role, entity, may] as const;
+      }),
+    ),
+  );
+
+  it.each(cases)('%s', async (_name, ep, role, entity, may) => {
+    const req = ep.request(entity);
+    const r = await api.call(req.method, req.url, req.body, tokens[role]);
+    if (may) {
+      expect(r.statusCode, r.body).toBeGreaterThanOrEqual(200);
+      expect(r.statusCode, r.body).toBeLessThan(300);
+    } else {
+      expect(r.statusCode, r.body).toBe(403);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
+  it('hides another entity\'s decisions and history entries from a scoped key', async () => {
+    const phone = uniquePhone();
+    await api.call('POST', '/v1/objections', { entityId: 'theirs', at: AT, phone });
+    await api.call('POST', '/v1/objections', { entityId: 'mine', at: AT, phone });
+    const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`, undefined, tokens.agent);
+    expect(h.json().events.map((e: { entityId: string }) => e.entityId)).toEqual(['mine']);
+    const d = (await api.call('POST', '/v1/decisions', { entityId: 'theirs', phone })).json();
+    expect((await api.call('GET', `/v1/decisions/${d.decisionId}`, undefined, tokens.compliance)).statusCode).toBe(404);
+  });
+
+  it('refuses an expired key', async () => {
+    const r = await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['mine'], expiresAt: '2020-01-01T00:00:00Z' });
+    expect((await api.call('GET', '/v1/entities/mine', undefined, r.json().token)).statusCode).toBe(401);
+  });
+});
