@@ -195,6 +195,20 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
+    it('records which consent a call used (DE-4: each use is on file) and refuses a foreign decision id', async () => {
+      const phone = '+31612000015';
+      const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone });
+      const d = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
+      expect(d.evidence).toEqual([c.json().id]);
+      const made = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:01:00+01:00', decisionId: d.decisionId });
+      expect(made.statusCode).toBe(201);
+      const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+      const callEvent = h.json().events.find((e: { type: string }) => e.type === 'call');
+      expect(callEvent.data).toMatchObject({ basis: 'consent', evidence: [c.json().id], decisionId: d.decisionId });
+      const foreign = await api.call('POST', '/v1/calls', { phone: '+31612000016', entityId: 'acme', at: '2026-11-02T10:01:00+01:00', decisionId: d.decisionId });
+      expect(foreign.statusCode).toBe(422);
+    });
+
     it('forgets the previous holder after a reassignment', async () => {
       const phone = '+31612000013';
       await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
@@ -251,6 +265,48 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone: '+31612000020', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['register_listed'] });
       expect(await decide({ phone: '+31612000022', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'opt_out_regime' });
       expect(await decide({ phone: '+31612000020', at: '2021-07-01T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    const post = (url: string, body: unknown, key: string) =>
+      api.server.inject({ method: 'POST', url, headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json', 'idempotency-key': key }, payload: JSON.stringify(body) });
+
+    it('answers a retried write with the first answer and records it once', async () => {
+      const phone = '+31612000030';
+      const body = { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00' };
+      const first = await post('/v1/objections', body, 'retry-1');
+      const again = await post('/v1/objections', body, 'retry-1');
+      expect(first.statusCode).toBe(201);
+      expect(again.statusCode).toBe(201);
+      expect(again.json().id).toBe(first.json().id);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+      expect(h.json().events).toHaveLength(1);
+    });
+
+    it('records once when the same key races itself', async () => {
+      const phone = '+31612000031';
+      const body = { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'insulation' };
+      const answers = await Promise.all(Array.from({ length: 8 }, () => post('/v1/contact-requests', body, 'race-1')));
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(8).fill(201));
+      expect(new Set(answers.map((a) => a.json().id)).size).toBe(1);
+      const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+      expect(h.json().events).toHaveLength(1);
+    });
+
+    it('refuses the same key with a different request', async () => {
+      await post('/v1/objections', { phone: '+31612000032', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' }, 'reuse-1');
+      const r = await post('/v1/objections', { phone: '+31612000033', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' }, 'reuse-1');
+      expect(r.statusCode).toBe(422);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    });
+
+    it('gives a retried decision the same decision id', async () => {
+      const body = { phone: '+31612000034', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' };
+      const a = await post('/v1/decisions', body, 'dec-1');
+      const b = await post('/v1/decisions', body, 'dec-1');
+      expect(b.json().decisionId).toBe(a.json().decisionId);
     });
   });
 
