@@ -6,6 +6,8 @@ import type { Optline } from '../service/optline.js';
 import { KeyCache, permissionHook } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
+import { webRoutes } from './routes/web.js';
+import { Sessions } from './session.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerHardening } from './hardening.js';
 import { registerMetrics, Metrics } from './metrics.js';
@@ -54,16 +56,17 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
         version: '1',
         description: 'May we call this number now, on what legal basis, and what must the agent say? The consent registry and call-permission engine.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'optline_session' } } },
     },
     transform: jsonSchemaTransform,
   });
   await f.register(swaggerUi, { routePrefix: '/docs' });
 
   const keys = new KeyCache(app.store, app.clock);
+  const sessions = new Sessions(app.store, app.clock);
   registerMetrics(f, new Metrics());
   registerIdempotency(f, app.store, app.clock);
-  f.addHook('onRequest', permissionHook(app.store, keys));
+  f.addHook('onRequest', permissionHook(app.store, keys, sessions));
 
   f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
   f.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`)));
@@ -78,6 +81,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   });
 
   await f.register(v1Routes(app, keys), { prefix: '/v1' });
+  await f.register(webRoutes(app, keys, sessions));
   f.get('/v1/openapi.json', { schema: { hide: true } }, async () => f.swagger());
 
   f.addHook('onClose', async () => {

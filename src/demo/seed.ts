@@ -1,7 +1,8 @@
 import type { Optline } from '../service/optline.js';
+import { seedDemoActivity } from './activity.js';
 
 /** Fixed demo tokens: printed at start and listed in the README, for trying the API locally. */
-export const DEMO_TOKENS = { admin: 'demo-admin-token', agent: 'demo-agent-token' } as const;
+export const DEMO_TOKENS = { admin: 'demo-admin-token', agent: 'demo-agent-token', supervisor: 'demo-supervisor-token' } as const;
 
 const t = (iso: string): number => Date.parse(iso);
 
@@ -86,4 +87,5 @@ export async function seedDemo(app: Optline): Promise<void> {
   });
   await app.replaceRegister('nl-bel-me-niet', { country: 'NL', asOf: t('2021-06-01T00:00:00Z') }, 'number,listedAt\n+31612340008,2015-04-01\n');
   void now;
+  await seedDemoActivity(app);
 }

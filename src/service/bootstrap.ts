@@ -12,6 +12,7 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<{ s
     await seedDemo(app);
     await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'demo admin', token: DEMO_TOKENS.admin }, now);
     await app.store.createKey({ role: 'agent', entityIds: ['voltana', 'voltana-solar', 'kinderhulp', 'dagblad'], label: 'demo agent', token: DEMO_TOKENS.agent }, now);
+    await app.store.createKey({ role: 'supervisor', entityIds: ['voltana', 'voltana-solar', 'kinderhulp', 'dagblad'], label: 'demo supervisor', token: DEMO_TOKENS.supervisor }, now);
     seeded = true;
   }
   return { seeded };

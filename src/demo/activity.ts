@@ -1,0 +1,91 @@
+import type { Optline } from '../service/optline.js';
+
+/**
+ * Recent activity for the demo's supervisor dashboard, relative to the moment of seeding: twelve
+ * weeks of consents given and withdrawn, customers of Voltana from before the 2026-07-01 change,
+ * donors and subscribers whose relationship is about to expire, and a morning of checks.
+ * Numbers +31 6 1234 1000 … 1099, apart from the numbers the README lists.
+ */
+export async function seedDemoActivity(app: Optline): Promise<void> {
+  const now = app.clock();
+  const day = 86_400_000;
+  let n = 1000;
+  const next = (): string => `+3161234${n++}`;
+  // A fixed pseudo-random sequence: the same demo every time.
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+
+  const consented: string[] = [];
+  for (let week = 11; week >= 0; week--) {
+    const given = 2 + Math.floor(rnd() * 5);
+    for (let i = 0; i < given; i++) {
+      const phone = next();
+      const at = now - week * 7 * day - Math.floor(rnd() * 6 * day) - 3600_000;
+      const channel = rnd() < 0.7 ? 'phone' : rnd() < 0.6 ? 'email' : 'sms';
+      await app.recordConsent({
+        entityId: 'voltana',
+        channel,
+        status: 'granted',
+        at,
+        phone,
+        source:
+          channel === 'phone'
+            ? { method: 'agent_call', wording: 'May Voltana Energie B.V. call you on this number about its offers? (script phone-opt-in v1, en)', agentId: `agent-${10 + (n % 7)}`, callId: `call-demo-${n}`, recordingRef: `rec://demo/${n}` }
+            : { method: channel === 'email' ? 'email' : 'sms', verifiedAt: at + 600_000 },
+      });
+      if (channel === 'phone') consented.push(phone);
+      if (rnd() < 0.18) {
+        await app.recordConsent({ entityId: 'voltana', channel, status: 'withdrawn', at: Math.min(now - 60_000, at + Math.floor(rnd() * 10 * day)), phone, source: { method: 'agent_call' } });
+      }
+    }
+  }
+
+  // Customers of Voltana (a company) from before 1 July 2026: their relationship stopped counting then.
+  const customers: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const phone = next();
+    customers.push(phone);
+    await app.recordRelationship({
+      phone,
+      entityId: 'voltana',
+      kind: i % 2 ? 'purchase' : 'subscription',
+      productCategory: 'energy',
+      startedAt: Date.parse('2024-03-01T00:00:00Z') + i * 40 * day,
+      informedAtCollection: true,
+      optOutOfferedAtCollection: true,
+    });
+  }
+
+  // Donors (36 months) and subscribers (24 months) whose relationship counts for a few more weeks.
+  const soon = [
+    { entityId: 'kinderhulp', kind: 'donation' as const, productCategory: 'donations', months: 36, days: [9, 23, 41, 66] },
+    { entityId: 'dagblad', kind: 'subscription' as const, productCategory: 'newspaper', months: 24, days: [15, 52, 80] },
+  ];
+  for (const s of soon) {
+    for (const left of s.days) {
+      const ended = new Date(now + left * day);
+      ended.setUTCMonth(ended.getUTCMonth() - s.months);
+      await app.recordRelationship({
+        phone: next(),
+        entityId: s.entityId,
+        kind: s.kind,
+        productCategory: s.productCategory,
+        startedAt: ended.getTime() - 400 * day,
+        endedAt: ended.getTime(),
+        informedAtCollection: true,
+        optOutOfferedAtCollection: true,
+      });
+    }
+  }
+
+  // A morning of checks by the call centre.
+  const checks: Array<{ phone: string; productCategory?: string }> = [
+    ...consented.slice(0, 14).map((phone) => ({ phone })),
+    ...customers.map((phone) => ({ phone, productCategory: 'energy' })),
+    ...Array.from({ length: 9 }, () => ({ phone: next() })),
+    { phone: '+31612340004' },
+    { phone: '+31612340003' },
+  ];
+  for (const c of checks) await app.decide({ entityId: 'voltana', ...c, at: now - Math.floor(rnd() * 4 * 3600_000) });
+  await app.decisions.flush();
+}

@@ -1,0 +1,315 @@
+import { DateTime } from 'luxon';
+import type { Basis, Denial, Entity, Jurisdiction, Reason } from '../law/types.js';
+import { NL_RULES } from '../law/nl.js';
+import { addMonths, isoDay, startOfDay } from '../law/time.js';
+import { tryParsePhone } from '../phone/index.js';
+import type { Optline } from './optline.js';
+
+/**
+ * The supervisor dashboard's figures, computed from the store: consents per week, decisions by
+ * basis and denial, customer relationships about to expire, and what a dated change of law does
+ * to the numbers an entity may call (by running the real engine, without recording decisions).
+ */
+
+/** Wall-clock zone of an entity's country, for weeks and days as its people count them. */
+export const COUNTRY_ZONES: Record<Jurisdiction, string> = {
+  NL: 'Europe/Amsterdam',
+  DE: 'Europe/Berlin',
+  GB: 'Europe/London',
+  US: 'America/New_York',
+};
+
+const CHANNELS = ['phone', 'email', 'sms'] as const;
+type ChannelCounts = Record<(typeof CHANNELS)[number], number>;
+const zeroChannels = (): ChannelCounts => ({ phone: 0, email: 0, sms: 0 });
+
+export interface DashboardStats {
+  entityId: string;
+  generatedAt: string;
+  timeZone: string;
+  consentsByWeek: Array<{ week: string; weekStart: string; given: ChannelCounts; withdrawn: ChannelCounts }>;
+  decisions: {
+    since: string;
+    total: number;
+    allowed: number;
+    denied: number;
+    byBasis: Array<{ basis: string; count: number }>;
+    byDenial: Array<{ denial: string; count: number }>;
+  };
+  expiringRelationships: {
+    days: number;
+    total: number;
+    items: Array<{ id: string; phone: string; kind: string; productCategory: string; endedAt: string; expiresAt: string; daysLeft: number }>;
+  };
+}
+
+const isoWeek = (d: DateTime): string => `${d.weekYear}-W${String(d.weekNumber).padStart(2, '0')}`;
+
+export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks: number; days: number }): Promise<DashboardStats> {
+  const now = app.clock();
+  const zone = COUNTRY_ZONES[entity.country];
+  const db = app.store.db;
+
+  // Consents given and withdrawn per ISO week (Monday to Sunday in the entity's zone) and channel.
+  const firstWeek = DateTime.fromMillis(now, { zone }).startOf('week').minus({ weeks: opts.weeks - 1 });
+  const weeks = new Map<string, DashboardStats['consentsByWeek'][number]>();
+  for (let i = 0; i < opts.weeks; i++) {
+    const d = firstWeek.plus({ weeks: i });
+    weeks.set(isoWeek(d), { week: isoWeek(d), weekStart: d.toISODate()!, given: zeroChannels(), withdrawn: zeroChannels() });
+  }
+  const consentRows = await db
+    .selectFrom('events')
+    .select(['at', 'payload'])
+    .where('entity_id', '=', entity.id)
+    .where('type', '=', 'consent')
+    .where('at', '>=', firstWeek.toUTC().toISO()!)
+    .where('at', '<=', new Date(now).toISOString())
+    .execute();
+  for (const r of consentRows) {
+    const p = JSON.parse(r.payload) as { channel?: string; status?: string };
+    const bucket = weeks.get(isoWeek(DateTime.fromISO(r.at, { zone })));
+    const channel = p.channel as keyof ChannelCounts;
+    if (!bucket || !(CHANNELS as readonly string[]).includes(channel)) continue;
+    bucket[p.status === 'withdrawn' ? 'withdrawn' : 'given'][channel] += 1;
+  }
+
+  // Decisions asked in the last `days` days, by basis and by denial (a refusal may have several).
+  await app.decisions.flush();
+  const since = now - opts.days * 86_400_000;
+  const decisionRows = await db
+    .selectFrom('decisions')
+    .select(['allowed', 'basis', 'denials', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+    .where('entity_id', '=', entity.id)
+    .where('recorded_at', '>=', new Date(since).toISOString())
+    .groupBy(['allowed', 'basis', 'denials'])
+    .execute();
+  const byBasis = new Map<string, number>();
+  const byDenial = new Map<string, number>();
+  let allowed = 0;
+  let denied = 0;
+  for (const r of decisionRows) {
+    const n = Number(r.n);
+    if (Number(r.allowed) === 1) {
+      allowed += n;
+      const basis = r.basis ?? 'out_of_scope';
+      byBasis.set(basis, (byBasis.get(basis) ?? 0) + n);
+    } else {
+      denied += n;
+      for (const d of JSON.parse(r.denials) as string[]) byDenial.set(d, (byDenial.get(d) ?? 0) + n);
+    }
+  }
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+
+  // Customer relationships that ended and stop counting within `days` days (NL-5: end + term).
+  const horizon = now + opts.days * 86_400_000;
+  const relRows = await db
+    .selectFrom('events')
+    .select(['id', 'phone', 'payload'])
+    .where('entity_id', '=', entity.id)
+    .where('type', '=', 'relationship')
+    .execute();
+  const expiring: DashboardStats['expiringRelationships']['items'] = [];
+  for (const r of relRows) {
+    const p = JSON.parse(r.payload) as { kind: string; productCategory: string; endedAt?: number | null };
+    if (p.endedAt == null || !r.phone) continue;
+    const expiresAt = addMonths(p.endedAt, entity.relationshipTermMonths);
+    if (expiresAt < now || expiresAt >= horizon) continue;
+    expiring.push({
+      id: r.id,
+      phone: r.phone,
+      kind: p.kind,
+      productCategory: p.productCategory,
+      endedAt: new Date(p.endedAt).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
+      daysLeft: Math.floor((expiresAt - now) / 86_400_000),
+    });
+  }
+  expiring.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+
+  return {
+    entityId: entity.id,
+    generatedAt: new Date(now).toISOString(),
+    timeZone: zone,
+    consentsByWeek: [...weeks.values()],
+    decisions: {
+      since: new Date(since).toISOString(),
+      total: allowed + denied,
+      allowed,
+      denied,
+      byBasis: sorted(byBasis).map(([basis, count]) => ({ basis, count })),
+      byDenial: sorted(byDenial).map(([denial, count]) => ({ denial, count })),
+    },
+    expiringRelationships: { days: opts.days, total: expiring.length, items: expiring.slice(0, 200) },
+  };
+}
+
+// ---- changes of law ---------------------------------------------------------------------------
+
+export interface LawChange {
+  id: string;
+  jurisdiction: Jurisdiction;
+  /** The first day the new rule applies, in the country's own calendar. */
+  date: string;
+  rule: string;
+  title: string;
+}
+
+/** Dated changes of law the rule packs encode, oldest first. */
+export const LAW_CHANGES: LawChange[] = [
+  {
+    id: 'nl-opt-in',
+    jurisdiction: 'NL',
+    date: isoDay(NL_RULES.optInFrom, COUNTRY_ZONES.NL),
+    rule: 'NL-1',
+    title: 'Calls to natural persons need consent, a customer relationship or a request; the Bel-me-niet Register ends',
+  },
+  {
+    id: 'nl-relationship-narrowed',
+    jurisdiction: 'NL',
+    date: isoDay(NL_RULES.relationshipNarrowedFrom, COUNTRY_ZONES.NL),
+    rule: 'NL-3',
+    title: 'The customer-relationship exception remains only for charities, charity lotteries and publishers',
+  },
+];
+
+export interface LawChangeImpact {
+  entityId: string;
+  date: string;
+  change: LawChange | null;
+  changes: Array<LawChange & { upcoming: boolean }>;
+  /** The two moments compared: noon the day before and noon on the day, in the zone below. */
+  before: string;
+  after: string;
+  timeZone: string;
+  numbersChecked: number;
+  truncated: boolean;
+  callableBefore: number;
+  callableAfter: number;
+  lost: number;
+  gained: number;
+  lostByBasis: Array<{ basis: string; count: number }>;
+  lostByReason: Array<{ code: string; rule: string; count: number; example: string }>;
+  examples: Array<{ phone: string; basisBefore: string; denialsAfter: string[]; reasons: Array<{ code: string; rule: string; detail: string }> }>;
+}
+
+/** At most this many of an entity's numbers are evaluated for one view. */
+export const IMPACT_NUMBER_LIMIT = 20_000;
+
+/** The next change in the entity's country after `now`, else the latest one before it (an audit view). */
+export function defaultLawChange(entity: Entity, now: number): LawChange | null {
+  const own = LAW_CHANGES.filter((c) => c.jurisdiction === entity.country);
+  const zone = COUNTRY_ZONES[entity.country];
+  const upcoming = own.find((c) => startOfDay(c.date, zone) > now);
+  return upcoming ?? own[own.length - 1] ?? null;
+}
+
+const isTemporary = (d: Denial | string): boolean => d === 'outside_calling_hours' || d === 'frequency_cap';
+
+/**
+ * How many of the entity's numbers that may be called the day before `date` lose their basis on
+ * `date`, and which conditions fail then. Each number is evaluated for a call about nothing in
+ * particular and for each product category recorded for it, so a relationship's own product
+ * counts; a number is callable when any of those calls is allowed.
+ */
+export async function lawChangeImpact(app: Optline, entity: Entity, date: string | null): Promise<LawChangeImpact> {
+  const now = app.clock();
+  const change = date ? (LAW_CHANGES.find((c) => c.date === date && c.jurisdiction === entity.country) ?? null) : defaultLawChange(entity, now);
+  const day = date ?? change?.date ?? isoDay(now, COUNTRY_ZONES[entity.country]);
+  const zone = COUNTRY_ZONES[change?.jurisdiction ?? entity.country];
+  const dayStart = startOfDay(day, zone);
+  const before = DateTime.fromMillis(dayStart, { zone }).minus({ days: 1 }).plus({ hours: 12 }).toMillis();
+  const after = DateTime.fromMillis(dayStart, { zone }).plus({ hours: 12 }).toMillis();
+
+  const cutoff = new Date(after).toISOString();
+  const phones = await app.store.db
+    .selectFrom('events')
+    .select('phone')
+    .distinct()
+    .where('entity_id', '=', entity.id)
+    .where('phone', 'is not', null)
+    .where('at', '<=', cutoff)
+    .orderBy('phone')
+    .limit(IMPACT_NUMBER_LIMIT + 1)
+    .execute();
+  const truncated = phones.length > IMPACT_NUMBER_LIMIT;
+  const products = new Map<string, Set<string | null>>(phones.slice(0, IMPACT_NUMBER_LIMIT).map((r) => [r.phone!, new Set<string | null>([null])]));
+  const productRows = await app.store.db
+    .selectFrom('events')
+    .select(['phone', 'payload', 'type'])
+    .where('entity_id', '=', entity.id)
+    .where('type', 'in', ['relationship', 'consent'])
+    .where('at', '<=', cutoff)
+    .execute();
+  for (const r of productRows) {
+    const set = r.phone ? products.get(r.phone) : undefined;
+    if (!set) continue;
+    const p = JSON.parse(r.payload) as { productCategory?: string | null; products?: string[] };
+    if (r.type === 'relationship' && p.productCategory) set.add(p.productCategory);
+    if (r.type === 'consent') for (const x of p.products ?? []) set.add(x);
+  }
+
+  let callableBefore = 0;
+  let callableAfter = 0;
+  let gained = 0;
+  const lostByBasis = new Map<string, number>();
+  const lostByReason = new Map<string, { code: string; rule: string; count: number; example: string }>();
+  const examples: LawChangeImpact['examples'] = [];
+
+  for (const [phone, categories] of products) {
+    const info = tryParsePhone(phone);
+    if (!info) continue;
+    const facts = await app.facts(info.e164, info.country);
+    let okBefore: { basis: Basis | null; product: string | null } | null = null;
+    let okAfter = false;
+    const afterByProduct = new Map<string | null, { denials: Denial[]; reasons: Reason[] }>();
+    const failedBefore = new Map<string | null, Set<string>>();
+    for (const productCategory of categories) {
+      const b = (await app.evaluate({ phone: info.e164, entityId: entity.id, at: before, productCategory }, facts)).decision;
+      const a = (await app.evaluate({ phone: info.e164, entityId: entity.id, at: after, productCategory }, facts)).decision;
+      const callable = (d: typeof a) => d.allowed || (d.denials.length > 0 && d.denials.every(isTemporary));
+      if (callable(b) && !okBefore) okBefore = { basis: b.basis, product: productCategory };
+      if (callable(a)) okAfter = true;
+      afterByProduct.set(productCategory, { denials: a.denials, reasons: a.reasons });
+      failedBefore.set(productCategory, new Set(b.reasons.filter((r) => !r.passed).map((r) => r.code)));
+    }
+    if (okBefore) callableBefore++;
+    if (okAfter) callableAfter++;
+    if (!okBefore && okAfter) gained++;
+    if (!okBefore || okAfter) continue;
+    // Lost: explain with the call that was allowed the day before, as it is decided on the day.
+    const basis = okBefore.basis ?? 'out_of_scope';
+    lostByBasis.set(basis, (lostByBasis.get(basis) ?? 0) + 1);
+    const a = afterByProduct.get(okBefore.product)!;
+    const wasFailing = failedBefore.get(okBefore.product)!;
+    const newlyFailing = a.reasons.filter((r) => !r.passed && !wasFailing.has(r.code));
+    const why = newlyFailing.length > 0 ? newlyFailing : a.reasons.filter((r) => !r.passed);
+    for (const r of why) {
+      const k = `${r.rule} ${r.code}`;
+      const agg = lostByReason.get(k) ?? { code: r.code, rule: r.rule, count: 0, example: r.detail };
+      agg.count++;
+      lostByReason.set(k, agg);
+    }
+    if (examples.length < 25) {
+      examples.push({ phone: info.e164, basisBefore: basis, denialsAfter: a.denials, reasons: why.map((r) => ({ code: r.code, rule: r.rule, detail: r.detail })) });
+    }
+  }
+
+  return {
+    entityId: entity.id,
+    date: day,
+    change,
+    changes: LAW_CHANGES.filter((c) => c.jurisdiction === entity.country).map((c) => ({ ...c, upcoming: startOfDay(c.date, COUNTRY_ZONES[c.jurisdiction]) > now })),
+    before: new Date(before).toISOString(),
+    after: new Date(after).toISOString(),
+    timeZone: zone,
+    numbersChecked: products.size,
+    truncated,
+    callableBefore,
+    callableAfter,
+    lost: [...lostByBasis.values()].reduce((s, n) => s + n, 0),
+    gained,
+    lostByBasis: [...lostByBasis.entries()].sort((x, y) => y[1] - x[1]).map(([basis, count]) => ({ basis, count })),
+    lostByReason: [...lostByReason.values()].sort((x, y) => y.count - x.count || x.rule.localeCompare(y.rule)),
+    examples,
+  };
+}

@@ -1,0 +1,358 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium, signIn, startWebServer, verdict, WEB_ADMIN, type WebServer } from './helpers/browser.js';
+import { DEMO_TOKENS } from '../src/demo/seed.js';
+
+/**
+ * The agent and supervisor pages in a real browser (Debian's Chromium through playwright-core),
+ * against the real server over a temporary SQLite store with the demo data.
+ */
+const available = hasChromium();
+if (!available) {
+  console.warn(
+    `\n${'!'.repeat(78)}\n!! SKIPPING the browser tests: no Chromium at ${CHROMIUM}.\n!! Install it with: apt-get update && apt-get install -y chromium\n${'!'.repeat(78)}\n`,
+  );
+}
+
+let server: WebServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+async function newPage(opts: { locale?: string } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: opts.locale ?? 'en-GB', timezoneId: 'Europe/Amsterdam' });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  return page;
+}
+
+/** Fills the check form with the mouse-free basics and presses Enter in the number field. */
+async function check(page: Page, phone: string, caller = 'Voltana Energie B.V.'): Promise<string> {
+  await page.getByLabel('Caller').selectOption({ label: caller });
+  const field = page.getByLabel('Phone number');
+  await field.fill(phone);
+  await field.press('Enter');
+  return verdict(page, /^(Allowed|Not allowed)/);
+}
+
+async function toast(page: Page, text: RegExp): Promise<void> {
+  await page.locator('.toast').filter({ hasText: text }).waitFor();
+}
+
+/** Presses Tab until the focused element satisfies `is` (by id or accessible text), at most `max` times. */
+async function tabTo(page: Page, is: { id?: string; text?: string }, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    const hit = await page.evaluate(({ id, text }) => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return false;
+      return (id !== undefined && el.id === id) || (text !== undefined && el.textContent?.trim() === text);
+    }, is);
+    if (hit) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${JSON.stringify(is)}`);
+}
+
+describe.skipIf(!available)('agent and supervisor pages in Chromium', () => {
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs in with an API key into an HttpOnly session cookie, remembers the caller, and signs out', async () => {
+    const page = await newPage();
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to Optline' }).waitFor();
+    await page.getByLabel('API key').fill('wrong-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'unknown, expired or revoked' }).waitFor();
+
+    await page.getByLabel('API key').fill(DEMO_TOKENS.agent);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Phone number').waitFor();
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'optline_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(await page.evaluate(() => document.cookie)).not.toContain('optline_session');
+    expect(await page.getByRole('status').textContent()).toMatch(/Enter a phone number/);
+
+    // The caller chooser offers the key's entities and remembers the choice.
+    const options = await page.getByLabel('Caller').locator('option').allTextContents();
+    expect(options).toEqual(['Het Dagblad', 'Stichting Kinderhulp', 'Voltana Energie B.V.', 'Voltana Solar B.V.']);
+    await page.getByLabel('Caller').selectOption({ label: 'Stichting Kinderhulp' });
+    await page.reload();
+    await page.getByLabel('Phone number').waitFor();
+    expect(await page.getByLabel('Caller').inputValue()).toBe('kinderhulp');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect((await page.context().cookies()).find((c) => c.name === 'optline_session')).toBeUndefined();
+    await page.reload();
+    await page.getByLabel('API key').waitFor();
+  });
+
+  it('checks a number with no basis: Not allowed, with every condition and its law row', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    const text = await check(page, '06 1234 9001');
+    expect(text).toMatch(/^Not allowed/);
+    expect(await page.locator('#verdict').getAttribute('class')).toMatch(/denied/);
+    expect(await page.locator('[data-denial]').getAttribute('data-denial')).toBe('no_basis');
+    expect(await page.locator('[data-denial]').textContent()).toMatch(/No basis to call/);
+    // Conditions in plain language, each with its row of the law.
+    const reasons = page.getByRole('heading', { name: 'Conditions checked' }).locator('xpath=ancestor::section').locator('li');
+    expect(await reasons.count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('li[data-code="no_consent"]').textContent()).toMatch(/No consent to calls from Voltana Energie B\.V\. is on record\.\s*.*NL-2/);
+    expect(await page.locator('li[data-code="no_request"] .rule').textContent()).toMatch(/NL-7/);
+    // The national number is read in the caller's country and shown in E.164.
+    expect(await page.locator('.verdict-details').textContent()).toMatch(/\+31612349001/);
+    await page.getByRole('heading', { name: 'History of this number' }).waitFor();
+    expect(await page.getByText('Nothing recorded for this number yet.').isVisible()).toBe(true);
+    // Nothing to say when the call may not be made.
+    expect(await page.getByRole('heading', { name: 'What you must say' }).count()).toBe(0);
+  });
+
+  it('records a phone opt-in with its versioned script: Allowed on the basis of consent', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await check(page, '+31 6 1234 9002')).toMatch(/^Not allowed/);
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    const script = await page.locator('blockquote.script').textContent();
+    expect(script).toMatch(/^Mag Voltana Energie B\.V\. u op dit nummer bellen/); // a Dutch number: the Dutch script
+    expect(await page.getByText('Consent script phone-opt-in, version 1').isVisible()).toBe(true);
+    await page.getByLabel('Agent ID').fill('agent-42');
+    await page.getByLabel('Call ID').fill('call-9002');
+    await page.getByRole('button', { name: 'The person agreed – save opt-in' }).click();
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    await toast(page, /Phone opt-in saved \(call ID call-9002\)/);
+    expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('consent');
+    expect(await page.locator('.verdict-basis').textContent()).toMatch(/Basis:\s*Consent/);
+    // The obligations as sentences the agent says.
+    const say = await page.locator('.say-list li').allTextContents();
+    expect(say).toContain('Tell the person they can object to further calls, and note it if they do');
+    // The history shows the consent with the wording, script version, agent and call.
+    const event = page.locator('.timeline li[data-type="consent"]').first();
+    await event.waitFor();
+    const text = await event.textContent();
+    expect(text).toMatch(/Consent given \(phone\)/);
+    expect(text).toMatch(/agent agent-42/);
+    expect(text).toMatch(/call call-9002/);
+    expect(text).toContain(`${script} [script phone-opt-in v1, nl]`);
+    // Stored as the API records it.
+    const history = await server.app.store.history('+31612349002');
+    const fact = history.events.find((e) => e.type === 'consent');
+    expect(fact).toMatchObject({ entityId: 'voltana', channel: 'phone', status: 'granted', source: { method: 'agent_call', agentId: 'agent-42', callId: 'call-9002', wording: `${script} [script phone-opt-in v1, nl]` } });
+  });
+
+  it('records an objection: Not allowed, objected', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await check(page, '06 1234 0001')).toMatch(/^Allowed/); // the demo's consent
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
+    await toast(page, /Objection saved/);
+    expect(await page.locator('[data-denial]').getAttribute('data-denial')).toBe('objected');
+    expect(await page.locator('[data-denial]').textContent()).toBe('The person objected to calls');
+    expect(await page.locator('li[data-code="objected"]').textContent()).toMatch(/objected to calls from Voltana Energie B\.V\..*NL-8/);
+    // Newest first in the history.
+    await page.locator('.timeline li').first().filter({ hasText: 'Objected to calls' }).waitFor();
+  });
+
+  it('a call request allows exactly one call', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await check(page, '0612349004')).toMatch(/^Not allowed/);
+    await page.getByRole('button', { name: 'Record call request' }).click();
+    await page.getByLabel('What should the call be about?').fill('a heat pump for a semi-detached house');
+    await page.getByRole('button', { name: 'Save call request' }).click();
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    await toast(page, /Call request saved/);
+    expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('requested_communication');
+    expect(await page.locator('.say-list li').allTextContents()).toContain('Say who you are calling for, what the offer is, and that you call because the person asked');
+    await page.getByText('Asked to be called about “a heat pump for a semi-detached house”').waitFor();
+
+    await page.getByRole('button', { name: 'Log call made' }).click();
+    expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
+    await toast(page, /Call logged/);
+    expect(await page.locator('li[data-code="request_used"]').textContent()).toMatch(/that one call was made/);
+    // The call is logged with the decision that allowed it.
+    const calls = (await server.app.store.history('+31612349004')).events.filter((e) => e.type === 'call');
+    expect(calls).toHaveLength(1);
+    await server.app.decisions.flush();
+    const allowedBy = await server.app.store.getDecision((calls[0] as { decisionId: string }).decisionId);
+    expect(allowedBy).toMatchObject({ allowed: true, basis: 'requested_communication', phone: '+31612349004' });
+  });
+
+  it('withdraws a consent in one step', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await check(page, '06 1234 0001', 'Voltana Solar B.V.')).toMatch(/^Not allowed/); // the parent's consent does not count
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    await page.getByLabel('Agent ID').fill('agent-7');
+    await page.getByRole('button', { name: 'The person agreed – save opt-in' }).click();
+    await verdict(page, /^Allowed/);
+    await page.getByRole('button', { name: 'Withdraw consent' }).click();
+    await verdict(page, /^Not allowed/);
+    await toast(page, /Consent withdrawal saved/);
+    await page.locator('.timeline li').first().filter({ hasText: 'Consent withdrawn (phone)' }).waitFor();
+  });
+
+  it('renders the dashboard charts from real data', async () => {
+    // An entity of its own, with figures known in advance.
+    const call = async (method: 'PUT' | 'POST', path: string, body: unknown) => {
+      const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${WEB_ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, `${method} ${path}`).toBeLessThan(300);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    await call('PUT', '/v1/entities/webtest', { name: 'Web Test B.V.', kind: 'company', country: 'NL' });
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    for (let i = 0; i < 3; i++) {
+      await call('POST', '/v1/consents', { entityId: 'webtest', channel: 'phone', status: 'granted', at: iso(now - 1000 * (i + 1)), phone: `+3161111900${i}`, source: { method: 'agent_call', recordingRef: 'rec://x' } });
+    }
+    await call('POST', '/v1/consents', { entityId: 'webtest', channel: 'email', status: 'granted', at: iso(now - 7 * 86_400_000), email: 'a@example.org', phone: '+31611119100' });
+    await call('POST', '/v1/consents', { entityId: 'webtest', channel: 'email', status: 'granted', at: iso(now - 7 * 86_400_000 - 1000), email: 'b@example.org', phone: '+31611119101' });
+    await call('POST', '/v1/relationships', { phone: '+31611119200', entityId: 'webtest', kind: 'purchase', productCategory: 'energy', startedAt: '2024-02-01T00:00:00Z', informedAtCollection: true, optOutOfferedAtCollection: true });
+    for (const phone of ['+31611119000', '+31611119001', '+31611119300']) {
+      expect((await call('POST', '/v1/decisions', { phone, entityId: 'webtest' })).decisionId).toBeTruthy();
+    }
+
+    const page = await newPage();
+    await signIn(page, server.url, WEB_ADMIN, '/dashboard');
+    await page.getByRole('heading', { name: 'Supervisor dashboard' }).waitFor();
+    await page.getByLabel('Caller').selectOption({ label: 'Web Test B.V.' });
+    await page.getByText('Figures for Web Test B.V.').waitFor();
+
+    const given = page.locator('#chart-given');
+    await given.locator('svg.recharts-surface').first().waitFor();
+    // Twelve weekly columns, this week's total 3 and last week's 2, as labels on the stacks.
+    // SVG text sits in recharts' zero-width measuring wrapper: wait for it to be in the page, not "visible".
+    const attached = { state: 'attached' } as const;
+    await given.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').first().waitFor(attached);
+    const ticks = await given.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents();
+    expect(ticks.length).toBeGreaterThanOrEqual(6);
+    expect(ticks.every((t) => /^W\d\d$/.test(t))).toBe(true);
+    await given.locator('.bar-total').filter({ hasText: /^3$/ }).waitFor(attached);
+    // Left to right: last week's 2, then this week's 3.
+    const totals = await given.locator('.bar-total').evaluateAll((els) => els.map((e) => ({ text: e.textContent, x: Number(e.getAttribute('x')) })).sort((a, b) => a.x - b.x).map((e) => e.text));
+    expect(totals).toEqual(['2', '3']);
+    // Bars are drawn: phone (this week) and e-mail (last week) rectangles with a height.
+    const heights = await given.locator('.recharts-bar-rectangle path').evaluateAll((els) => els.map((e) => (e as SVGGraphicsElement).getBBox().height).filter((h) => h > 0));
+    expect(heights).toHaveLength(2);
+    expect(Math.max(...heights) / Math.min(...heights)).toBeCloseTo(1.5, 1);
+    const legend = await given.locator('.recharts-legend-item-text').allTextContents();
+    expect(legend).toEqual(['Phone', 'E-mail', 'SMS']);
+
+    // Decisions by basis and by denial.
+    const basis = page.locator('#chart-basis');
+    await basis.locator('.recharts-yAxis-tick-labels').getByText('Consent', { exact: true }).waitFor(attached);
+    expect(await basis.locator('.bar-value').allTextContents()).toEqual(['2']);
+    const denial = page.locator('#chart-denial');
+    await denial.locator('.recharts-yAxis-tick-labels').getByText('No basis to call').waitFor(attached);
+    expect(await denial.locator('.bar-value').allTextContents()).toEqual(['1']);
+    expect(await page.locator('.kpi').filter({ hasText: 'Checks' }).locator('.kpi-value').textContent()).toBe('3');
+    expect(await page.locator('.kpi').filter({ hasText: 'Consents given' }).locator('.kpi-value').textContent()).toBe('5');
+
+    // The law change: the customer of 2024 loses the basis on 1 July 2026 (NL-3).
+    const law = page.locator('section.law');
+    await law.locator('.law-headline[data-lost="1"]').waitFor();
+    expect(await law.locator('.law-headline').textContent()).toMatch(/^1 of \d+ numbers callable the day before lose their basis on 1 Jul 2026$/);
+    await law.locator('#chart-law .recharts-yAxis-tick-labels').getByText(/NL-3/).waitFor(attached);
+    expect(await law.locator('td.mono').allTextContents()).toEqual(['+31611119200']);
+    // An audit of another date through the date picker: nothing changes then.
+    await law.getByLabel('Date of the change').fill('2026-03-02');
+    await law.getByRole('button', { name: 'Show impact' }).click();
+    await law.locator('.law-headline[data-lost="0"]').waitFor();
+    expect(await law.getByText('No change of law is known for this date').isVisible()).toBe(true);
+    await law.getByRole('button', { name: /1 Jul 2026 · NL-3/ }).click();
+    await law.locator('.law-headline[data-lost="1"]').waitFor();
+
+    // No scrubs yet: the empty state.
+    await page.getByRole('heading', { name: 'Recent scrubs' }).waitFor();
+    await page.getByText(/No scrubs yet|Started/).first().waitFor();
+  });
+
+  it('walks the golden path with the keyboard only, with visible focus', async () => {
+    const page = await newPage();
+    await page.goto(server.url);
+    await tabTo(page, { id: 'api-key' });
+    await page.keyboard.type(DEMO_TOKENS.agent);
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Phone number').waitFor();
+    await tabTo(page, { id: 'phone' });
+    await page.keyboard.type('0612349005');
+    await page.keyboard.press('Enter'); // the default caller: Het Dagblad
+    expect(await verdict(page, /^(Allowed|Not allowed)/)).toMatch(/^Not allowed/);
+
+    await tabTo(page, { text: 'Record phone opt-in' });
+    const ring = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Enter');
+    // The panel opens with the focus in the agent ID (empty in a new browser).
+    await page.waitForFunction(() => document.activeElement?.id === 'agent-id');
+    await page.keyboard.type('agent-kb');
+    await page.keyboard.press('Enter');
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('consent');
+    // Focus returns to the button that opened the panel.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Record phone opt-in');
+    const stored = (await server.app.store.history('+31612349005')).events.find((e) => e.type === 'consent');
+    expect(stored).toMatchObject({ entityId: 'dagblad', source: { agentId: 'agent-kb', method: 'agent_call' } });
+  });
+
+  it('switches language with ?lang= and the picker; labels change, roles stay', async () => {
+    const page = await newPage({ locale: 'nl-NL' });
+    await signIn(page, server.url, DEMO_TOKENS.agent, '/?lang=en');
+    // Without ?lang= the browser's language (nl-NL) is used.
+    await page.goto(server.url);
+    await page.getByLabel('Telefoonnummer').waitFor();
+    expect(await page.getByRole('status').textContent()).toMatch(/^Vul een telefoonnummer in/);
+
+    await page.goto(`${server.url}/?lang=en`);
+    await page.getByLabel('Phone number').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+
+    await page.goto(`${server.url}/?lang=nl`);
+    await page.getByLabel('Beller').selectOption({ label: 'Voltana Energie B.V.' });
+    await page.getByLabel('Telefoonnummer').fill('06 1234 0005');
+    await page.getByRole('button', { name: 'Controleren' }).click();
+    expect(await verdict(page, /^(Toegestaan|Niet toegestaan)/)).toMatch(/^Niet toegestaan/);
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('nl');
+    // Each condition gets a Dutch headline above the engine's English sentence (marked lang="en").
+    expect(await page.locator('li[data-code="no_consent"] .reason-headline').textContent()).toBe('Geen toestemming vastgelegd');
+    expect(await page.locator('li[data-code="no_consent"] .reason-detail').getAttribute('lang')).toBe('en');
+    expect(await page.locator('[data-denial="no_basis"]').textContent()).toMatch(/^Geen grondslag om te bellen/);
+    for (const name of ['Telefonische opt-in vastleggen', 'Bezwaar vastleggen', 'Belverzoek vastleggen', 'Afmelden']) {
+      expect(await page.getByRole('button', { name }).count(), name).toBe(1);
+    }
+
+    await page.goto(`${server.url}/?lang=de`);
+    await page.getByLabel('Telefonnummer').fill('+31612340001');
+    await page.getByLabel('Anrufer').selectOption({ label: 'Voltana Energie B.V.' });
+    await page.getByRole('button', { name: 'Prüfen' }).click();
+    expect(await verdict(page, /^(Erlaubt|Nicht erlaubt)/)).toMatch(/^(Erlaubt|Nicht erlaubt)/);
+    for (const name of ['Telefonische Einwilligung festhalten', 'Widerspruch festhalten', 'Rückrufbitte festhalten']) {
+      expect(await page.getByRole('button', { name }).count(), name).toBe(1);
+    }
+    // Dates in the agent's locale: the demo consent of 14 September 2026, 10:12 Amsterdam time.
+    await page.locator('.timeline time').last().waitFor();
+    expect(await page.locator('.timeline time').last().textContent()).toMatch(/14\.09\.2026, 10:12/);
+
+    // The picker switches without a reload and keeps the same roles and structure.
+    await page.getByLabel('Sprache').selectOption('en');
+    await page.getByRole('button', { name: 'Record phone opt-in' }).waitFor();
+    expect(await page.getByRole('status').textContent()).toMatch(/^(Allowed|Not allowed)/);
+    expect(page.url()).toMatch(/lang=en/);
+    expect(await page.locator('.timeline time').last().textContent()).toMatch(/14 Sept? 2026, 10:12/);
+  });
+});

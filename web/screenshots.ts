@@ -1,0 +1,112 @@
+/**
+ * Screenshots of every page at 1366×768 and at 390 px wide, for docs/web.md and for looking at
+ * the pages as a user would: `npx tsx web/screenshots.ts [outDir]` (default docs/screenshots).
+ * Runs the real server over a fresh demo store and Debian's Chromium. Wide shots show the
+ * 1366×768 viewport (what fits on the screen); narrow shots show the whole page.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, signIn, startWebServer, verdict, type WebServer } from '../test/helpers/browser.js';
+import { DEMO_TOKENS } from '../src/demo/seed.js';
+
+const out = process.argv[2] ?? 'docs/screenshots';
+mkdirSync(out, { recursive: true });
+
+const SIZES = {
+  desktop: { width: 1366, height: 768, full: false },
+  narrow: { width: 390, height: 844, full: true },
+} as const;
+type Size = keyof typeof SIZES;
+
+async function open(browser: Browser, size: Size, locale = 'en-GB'): Promise<Page> {
+  const { width, height } = SIZES[size];
+  const context = await browser.newContext({ viewport: { width, height }, locale, timezoneId: 'Europe/Amsterdam' });
+  return context.newPage();
+}
+
+async function shot(page: Page, name: string, size: Size, full: boolean = SIZES[size].full): Promise<void> {
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(out, `${name}-${size}.png`), fullPage: full });
+  console.log(`  ${name}-${size}.png`);
+}
+
+async function check(page: Page, phone: string, caller = 'Voltana Energie B.V.', product = ''): Promise<void> {
+  await page.locator('#caller').selectOption({ label: caller });
+  await page.locator('#phone').fill(phone);
+  await page.locator('#product').fill(product);
+  await page.locator('#phone').press('Enter');
+  await page.getByRole('status').locator('.verdict-word').waitFor();
+  await page.locator('#history-title').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+}
+
+async function agentPages(server: WebServer, browser: Browser, size: Size): Promise<void> {
+  const page = await open(browser, size);
+  await page.goto(server.url);
+  await page.getByLabel('API key').waitFor();
+  await shot(page, 'sign-in', size, false);
+  await signIn(page, server.url, DEMO_TOKENS.agent);
+  if (size === 'desktop') await shot(page, 'agent-start', size);
+  await check(page, '06 1234 0001');
+  await shot(page, 'agent-allowed', size);
+  await check(page, '+31612340004');
+  await shot(page, 'agent-not-allowed', size);
+  await check(page, '06-12340005');
+  await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+  await page.getByLabel('Agent ID').fill('agent-17');
+  await page.getByLabel('Call ID').fill('call-20261128-0815');
+  await shot(page, 'agent-opt-in', size, false);
+  if (size === 'desktop') {
+    await page.getByRole('button', { name: /save opt-in/ }).click();
+    await verdict(page, /^Allowed/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'agent-after-opt-in', size);
+    await check(page, '06 1234 0003');
+    await shot(page, 'agent-call-request', size);
+  }
+  await page.context().close();
+}
+
+async function dashboardPages(server: WebServer, browser: Browser, size: Size): Promise<void> {
+  const page = await open(browser, size);
+  await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+  await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
+  await page.locator('#chart-given svg.recharts-surface').first().waitFor();
+  await page.locator('.law-headline').waitFor();
+  await shot(page, 'dashboard', size);
+  if (size === 'desktop') {
+    await shot(page, 'dashboard-full', size, true);
+    await page.getByLabel('Caller').selectOption({ label: 'Stichting Kinderhulp' });
+    await page.locator('#expiring-title').waitFor();
+    await page.locator('td.mono').first().waitFor();
+    await shot(page, 'dashboard-charity', size, true);
+  }
+  await page.context().close();
+}
+
+async function translated(server: WebServer, browser: Browser, size: Size, lang: 'nl' | 'de'): Promise<void> {
+  const page = await open(browser, size, lang === 'nl' ? 'nl-NL' : 'de-DE');
+  await page.goto(`${server.url}/?lang=${lang}`);
+  await page.locator('#api-key').fill(DEMO_TOKENS.agent);
+  await page.locator('#api-key').press('Enter');
+  await page.locator('#phone').waitFor();
+  await check(page, lang === 'nl' ? '06 1234 0003' : '06 1234 0001');
+  await shot(page, `agent-${lang}`, size);
+  await page.context().close();
+}
+
+const server = await startWebServer();
+const browser = await launchChromium();
+try {
+  for (const size of Object.keys(SIZES) as Size[]) {
+    await agentPages(server, browser, size);
+    await dashboardPages(server, browser, size);
+  }
+  await translated(server, browser, 'desktop', 'nl');
+  await translated(server, browser, 'desktop', 'de');
+  await translated(server, browser, 'narrow', 'de');
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,644 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
+import { api, ApiError, type Decision, type History, type HistoryEvent, type Me } from './api.js';
+import { rememberCaller, rememberedCaller, useI18n, type I18n } from './context.js';
+import { DICTS, LANGS, type Dict, type Lang } from './i18n.js';
+import { CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
+import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './script.js';
+import { reasonHeadline } from './reasons.js';
+
+type Panel = 'optIn' | 'request' | null;
+type ActionName = 'optIn' | 'objection' | 'request' | 'withdraw' | 'callMade';
+
+interface Checked {
+  phone: string;
+  entityId: string;
+  productCategory: string;
+}
+
+const AGENT_KEY = 'optline.agentId';
+const stored = (k: string): string => {
+  try {
+    return localStorage.getItem(k) ?? '';
+  } catch {
+    return '';
+  }
+};
+const store = (k: string, v: string): void => {
+  try {
+    localStorage.setItem(k, v);
+  } catch {
+    // not remembered
+  }
+};
+
+function errorText(err: unknown, i: I18n): string {
+  if (err instanceof ApiError) {
+    if (err.status === 403) return i.fill(i.t.errors.forbidden, { message: err.message });
+    return i.fill(i.t.errors.generic, { message: err.message });
+  }
+  return i.t.errors.offline;
+}
+
+export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => void }) {
+  const i18n = useI18n();
+  const { t, fill } = i18n;
+  const entityIds = me.entities.map((e) => e.id);
+  const [entityId, setEntityId] = useState(() => rememberedCaller(entityIds));
+  const [phone, setPhone] = useState('');
+  const [product, setProduct] = useState('');
+  const [checking, setChecking] = useState(false);
+  const [checked, setChecked] = useState<Checked | null>(null);
+  const [decision, setDecision] = useState<Decision | null>(null);
+  const [history, setHistory] = useState<History | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [busy, setBusy] = useState<ActionName | null>(null);
+  const [message, setMessage] = useState('');
+  const phoneRef = useRef<HTMLInputElement>(null);
+  const optInButton = useRef<HTMLButtonElement>(null);
+  const requestButton = useRef<HTMLButtonElement>(null);
+
+  const entityName = (id: string | null) => me.entities.find((e) => e.id === id)?.name ?? id ?? '';
+  const canDecide = me.permissions.includes('decide');
+  const canWrite = me.permissions.includes('write_events');
+  const canLogCalls = me.permissions.includes('write_calls');
+  /** Answers are recorded for the number and caller of the verdict on screen, not for what is being typed. */
+  const target = decision?.phone && checked ? { phone: decision.phone, entityId: checked.entityId } : null;
+
+  const fail = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) return onSessionEnded();
+    setError(errorText(err, i18n));
+  };
+
+  const run = async (input: Checked) => {
+    setChecking(true);
+    setError(null);
+    try {
+      const d = await api.decide({ phone: input.phone, entityId: input.entityId, productCategory: input.productCategory || undefined });
+      setChecked(input);
+      setDecision(d);
+      requestAnimationFrame(() => document.getElementById('verdict')?.scrollIntoView({ block: 'nearest' }));
+      if (d.phone) {
+        try {
+          setHistory(await api.history(d.phone, input.entityId));
+        } catch (err) {
+          setHistory(null);
+          if (!(err instanceof ApiError && err.status === 403)) throw err;
+        }
+      } else {
+        setHistory(null);
+      }
+    } catch (err) {
+      fail(err);
+    } finally {
+      setChecking(false);
+    }
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!phone.trim() || !entityId) return phoneRef.current?.focus();
+    setPanel(null);
+    setMessage('');
+    void run({ phone: phone.trim(), entityId, productCategory: product.trim() });
+  };
+
+  /** Records an answer, then checks the number again so the verdict on screen is never stale. */
+  const act = async (name: ActionName, record: (tg: { phone: string; entityId: string }) => Promise<string | void>) => {
+    if (!target || !checked || busy) return;
+    setBusy(name);
+    setError(null);
+    setMessage('');
+    try {
+      const extra = await record(target);
+      setPanel(null);
+      await run(checked);
+      const done = name === 'optIn' ? fill(t.done.optIn, { callId: extra ?? '' }) : t.done[name];
+      setMessage(`${done} ${t.done.rechecked}`);
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const closePanel = (back: RefObject<HTMLButtonElement | null>) => {
+    setPanel(null);
+    back.current?.focus();
+  };
+
+  return (
+    <div className="agent-layout">
+      <div className="col-main">
+        <section className="card check-card" aria-labelledby="check-title">
+          <h1 id="check-title">{t.check.title}</h1>
+          <form className="check-form" onSubmit={submit} noValidate>
+            <div className="field">
+              <label htmlFor="phone">{t.check.phone}</label>
+              <input
+                id="phone"
+                ref={phoneRef}
+                type="tel"
+                inputMode="tel"
+                autoComplete="off"
+                autoFocus
+                value={phone}
+                aria-describedby="phone-hint"
+                onChange={(e) => setPhone(e.target.value)}
+              />
+              <span id="phone-hint" className="hint">
+                {t.check.phoneHint}
+              </span>
+            </div>
+            <div className="field">
+              <label htmlFor="caller">{t.check.caller}</label>
+              <select
+                id="caller"
+                value={entityId}
+                onChange={(e) => {
+                  setEntityId(e.target.value);
+                  rememberCaller(e.target.value);
+                }}
+              >
+                {me.entities.map((e) => (
+                  <option key={e.id} value={e.id}>
+                    {e.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="product">{t.check.product}</label>
+              <input id="product" type="text" autoComplete="off" value={product} aria-describedby="product-hint" onChange={(e) => setProduct(e.target.value)} />
+              <span id="product-hint" className="hint">
+                {t.check.optional} · {t.check.productHint}
+              </span>
+            </div>
+            <div className="field submit-field">
+              <button type="submit" className="button primary" disabled={!canDecide || entityIds.length === 0} aria-busy={checking || undefined}>
+                {t.check.submit}
+              </button>
+            </div>
+          </form>
+          {error && (
+            <p className="error" role="alert">
+              {error}
+            </p>
+          )}
+        </section>
+
+        <Verdict decision={decision} checking={checking} />
+
+        {decision?.allowed && <Obligations decision={decision} />}
+
+        <section className="card" aria-labelledby="actions-title">
+          <h2 id="actions-title">{t.actions.title}</h2>
+          {!canWrite ? <p className="muted">{t.actions.readOnly}</p> : !target ? <p className="muted">{t.actions.needCheck}</p> : null}
+          {canWrite && (
+            <div className="actions">
+              <button
+                ref={optInButton}
+                type="button"
+                className="button action positive"
+                disabled={!target}
+                aria-expanded={panel === 'optIn'}
+                aria-controls="optin-panel"
+                onClick={() => setPanel(panel === 'optIn' ? null : 'optIn')}
+              >
+                {t.actions.optIn}
+              </button>
+              <button
+                type="button"
+                className="button action negative"
+                disabled={!target}
+                aria-busy={busy === 'objection' || undefined}
+                onClick={() => void act('objection', (tg) => api.objection(tg.phone, tg.entityId).then(() => undefined))}
+              >
+                {t.actions.objection}
+              </button>
+              <button
+                ref={requestButton}
+                type="button"
+                className="button action"
+                disabled={!target}
+                aria-expanded={panel === 'request'}
+                aria-controls="request-panel"
+                onClick={() => setPanel(panel === 'request' ? null : 'request')}
+              >
+                {t.actions.request}
+              </button>
+              <button
+                type="button"
+                className="button action"
+                disabled={!target}
+                aria-busy={busy === 'withdraw' || undefined}
+                onClick={() =>
+                  void act('withdraw', (tg) =>
+                    api
+                      .consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: stored(AGENT_KEY) || null } })
+                      .then(() => undefined),
+                  )
+                }
+              >
+                {t.actions.withdraw}
+              </button>
+              {canLogCalls && (
+                <button
+                  type="button"
+                  className="button action"
+                  disabled={!target}
+                  aria-busy={busy === 'callMade' || undefined}
+                  onClick={() => void act('callMade', (tg) => api.call(tg.phone, tg.entityId, decision?.decisionId ?? null).then(() => undefined))}
+                >
+                  {t.actions.callMade}
+                </button>
+              )}
+            </div>
+          )}
+          {panel === 'optIn' && target && (
+            <OptInPanel
+              callerName={entityName(target.entityId)}
+              product={checked?.productCategory ?? ''}
+              jurisdiction={decision?.jurisdiction ?? null}
+              busy={busy === 'optIn'}
+              onCancel={() => closePanel(optInButton)}
+              onSave={(v) =>
+                void act('optIn', async (tg) => {
+                  await api.consent({
+                    entityId: tg.entityId,
+                    phone: tg.phone,
+                    channel: 'phone',
+                    status: 'granted',
+                    ...(checked?.productCategory ? { products: [checked.productCategory] } : {}),
+                    source: { method: 'agent_call', wording: v.wording, agentId: v.agentId, callId: v.callId, ...(v.recordingRef ? { recordingRef: v.recordingRef } : {}) },
+                  });
+                  optInButton.current?.focus();
+                  return v.callId;
+                })
+              }
+            />
+          )}
+          {panel === 'request' && target && (
+            <RequestPanel
+              busy={busy === 'request'}
+              onCancel={() => closePanel(requestButton)}
+              onSave={(offer) =>
+                void act('request', async (tg) => {
+                  await api.contactRequest(tg.phone, tg.entityId, offer);
+                  requestButton.current?.focus();
+                })
+              }
+            />
+          )}
+          <p className="toast" aria-live="polite">
+            {message}
+          </p>
+        </section>
+      </div>
+
+      <div className="col-side">
+        {decision && <Reasons decision={decision} />}
+        <Timeline history={history} entityName={entityName} callerId={checked?.entityId ?? null} />
+      </div>
+    </div>
+  );
+}
+
+function Verdict({ decision, checking }: { decision: Decision | null; checking: boolean }) {
+  const { t } = useI18n();
+  const state = decision ? (decision.allowed ? 'allowed' : 'denied') : 'idle';
+  const basis = decision?.allowed ? t.bases[(decision.basis ?? 'none') as keyof Dict['bases']] : null;
+  const denials = decision && !decision.allowed ? decision.denials.map((d) => t.denials[d as keyof Dict['denials']] ?? d) : [];
+  return (
+    <section id="verdict" className={`card verdict ${state}`} aria-busy={checking || undefined}>
+      <div role="status" aria-atomic="true" className="verdict-status" data-allowed={decision ? String(decision.allowed) : undefined}>
+        {decision ? (
+          <>
+            <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : <CrossIcon size={40} />}</span>
+            <span className="verdict-text">
+              <span className="verdict-word">{decision.allowed ? t.verdict.allowed : t.verdict.notAllowed}</span>
+              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : ` ${t.verdict.notAllowedLead}`}</span>
+            </span>
+          </>
+        ) : (
+          <span className="verdict-idle">{checking ? t.check.busy : t.check.idle}</span>
+        )}
+      </div>
+      {basis && (
+        <p className="verdict-basis" data-basis={decision?.basis ?? 'none'}>
+          <span className="label">{t.verdict.basis}:</span> <strong>{basis[0]}</strong> <span className="muted">– {basis[1]}</span>
+        </p>
+      )}
+      {denials.length > 0 && (
+        <ul className="verdict-denials" aria-label={t.verdict.reasons}>
+          {decision!.denials.map((d, i) => (
+            <li key={d} data-denial={d}>
+              {denials[i]}
+            </li>
+          ))}
+        </ul>
+      )}
+      {decision && <VerdictDetails decision={decision} />}
+    </section>
+  );
+}
+
+function VerdictDetails({ decision }: { decision: Decision }) {
+  const { t, fill, dateTime } = useI18n();
+  return (
+    <p className="verdict-details">
+      {fill(t.verdict.details, {
+        phone: decision.phone ?? '—',
+        law: decision.jurisdiction ? fill(t.verdict.law, { country: decision.jurisdiction }) : t.verdict.noLaw,
+        rules: decision.rulesVersion,
+        time: dateTime(decision.at),
+      })}
+    </p>
+  );
+}
+
+function Obligations({ decision }: { decision: Decision }) {
+  const { t } = useI18n();
+  return (
+    <section className="card say" aria-labelledby="say-title">
+      <h2 id="say-title">
+        <SpeakIcon /> {t.say.title}
+      </h2>
+      {decision.obligations.length === 0 ? (
+        <p className="muted">{t.say.none}</p>
+      ) : (
+        <ol className="say-list">
+          {decision.obligations.map((o) => (
+            <li key={o} data-obligation={o}>
+              {t.obligations[o as keyof Dict['obligations']] ?? o}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function Reasons({ decision }: { decision: Decision }) {
+  const { t, fill, lang } = useI18n();
+  const met = decision.reasons.filter((r) => r.passed).length;
+  return (
+    <section className="card" aria-labelledby="reasons-title">
+      <div className="card-head">
+        <h2 id="reasons-title">{t.reasons.title}</h2>
+        <span className="muted small">{fill(t.reasons.count, { met, total: decision.reasons.length })}</span>
+      </div>
+      <ul className={`reasons ${decision.allowed ? 'when-allowed' : 'when-denied'}`}>
+        {decision.reasons.map((r, i) => (
+          <li key={`${r.code}-${i}`} className={r.passed ? 'met' : 'unmet'} data-code={r.code}>
+            <span className="reason-icon">{r.passed ? <CheckIcon size={18} /> : <CrossIcon size={18} />}</span>
+            <span className="reason-text">
+              <span className="sr-only">{r.passed ? t.reasons.met : t.reasons.notMet}: </span>
+              {reasonHeadline(r.code, lang) ? (
+                <>
+                  <span className="reason-headline">{reasonHeadline(r.code, lang)}</span>
+                  <span className="reason-detail" lang="en">
+                    {r.detail}
+                  </span>
+                </>
+              ) : (
+                r.detail
+              )}
+            </span>
+            <span className="rule" title={fill(t.reasons.rule, { rule: r.rule })}>
+              <span className="sr-only">{fill(t.reasons.rule, { rule: '' })}</span>
+              {r.rule}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function OptInPanel(props: {
+  callerName: string;
+  product: string;
+  jurisdiction: string | null;
+  busy: boolean;
+  onCancel: () => void;
+  onSave: (v: { wording: string; agentId: string; callId: string; recordingRef: string }) => void;
+}) {
+  const { t, lang } = useI18n();
+  const [scriptLang, setScriptLang] = useState<Lang>(() => scriptLangFor(props.jurisdiction, lang));
+  const [agentId, setAgentId] = useState(() => stored(AGENT_KEY));
+  const [callId, setCallId] = useState('');
+  const [recordingRef, setRecordingRef] = useState('');
+  const [invalid, setInvalid] = useState(false);
+  const agentRef = useRef<HTMLInputElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  const sd = DICTS[scriptLang].optIn;
+  const text = useMemo(
+    () => optInScript(scriptLang, props.callerName, props.product ? sd.about.replace('{product}', props.product) : sd.aboutAny),
+    [scriptLang, props.callerName, props.product, sd],
+  );
+
+  useEffect(() => {
+    (agentId ? confirmRef : agentRef).current?.focus();
+    // Only when the panel opens.
+  }, []);
+
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    if (props.busy) return;
+    if (!agentId.trim()) {
+      setInvalid(true);
+      return agentRef.current?.focus();
+    }
+    store(AGENT_KEY, agentId.trim());
+    const id = callId.trim() || `web-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${Math.random().toString(36).slice(2, 6)}`;
+    props.onSave({ wording: recordedWording(text, scriptLang), agentId: agentId.trim(), callId: id, recordingRef: recordingRef.trim() });
+  };
+
+  const escape = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') props.onCancel();
+  };
+
+  return (
+    <div id="optin-panel" className="panel" role="group" aria-labelledby="optin-title" onKeyDown={escape}>
+      <div className="panel-head">
+        <h3 id="optin-title">{t.optIn.title}</h3>
+        <label className="inline-field">
+          <span>{t.optIn.scriptLanguage}</span>
+          <select value={scriptLang} onChange={(e) => setScriptLang(e.target.value as Lang)}>
+            {LANGS.map((l) => (
+              <option key={l} value={l}>
+                {DICTS[l].langName}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <blockquote className="script" lang={scriptLang}>
+        {text}
+      </blockquote>
+      <p className="script-meta">{t.optIn.script.replace('{id}', OPT_IN_SCRIPT.id).replace('{version}', String(OPT_IN_SCRIPT.version))}</p>
+      <form onSubmit={save} noValidate>
+        <div className="panel-fields">
+          <div className="field">
+            <label htmlFor="agent-id">{t.optIn.agentId}</label>
+            <input
+              id="agent-id"
+              ref={agentRef}
+              value={agentId}
+              autoComplete="off"
+              required
+              aria-invalid={invalid && !agentId.trim() ? true : undefined}
+              aria-describedby={invalid && !agentId.trim() ? 'agent-id-error' : undefined}
+              onChange={(e) => setAgentId(e.target.value)}
+            />
+            {invalid && !agentId.trim() && (
+              <span id="agent-id-error" className="field-error">
+                {t.optIn.agentIdMissing}
+              </span>
+            )}
+          </div>
+          <div className="field">
+            <label htmlFor="call-id">{t.optIn.callId}</label>
+            <input id="call-id" value={callId} autoComplete="off" aria-describedby="call-id-hint" onChange={(e) => setCallId(e.target.value)} />
+            <span id="call-id-hint" className="hint">
+              {t.optIn.callIdHint}
+            </span>
+          </div>
+          <div className="field">
+            <label htmlFor="recording-ref">{t.optIn.recordingRef}</label>
+            <input id="recording-ref" value={recordingRef} autoComplete="off" aria-describedby="recording-hint" onChange={(e) => setRecordingRef(e.target.value)} />
+            <span id="recording-hint" className="hint">
+              {DICTS[lang].check.optional} · {t.optIn.recordingHint}
+            </span>
+          </div>
+        </div>
+        <div className="panel-actions">
+          <button ref={confirmRef} type="submit" className="button primary positive-solid" aria-busy={props.busy || undefined}>
+            {t.optIn.confirm}
+          </button>
+          <button type="button" className="button subtle" onClick={props.onCancel}>
+            {t.optIn.cancel}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function RequestPanel({ busy, onCancel, onSave }: { busy: boolean; onCancel: () => void; onSave: (offer: string) => void }) {
+  const { t } = useI18n();
+  const [offer, setOffer] = useState('');
+  const [invalid, setInvalid] = useState(false);
+  const save = (e: FormEvent) => {
+    e.preventDefault();
+    if (busy) return;
+    if (!offer.trim()) return setInvalid(true);
+    onSave(offer.trim());
+  };
+  return (
+    <div id="request-panel" className="panel" role="group" aria-labelledby="request-title" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+      <h3 id="request-title">{t.request.title}</h3>
+      <form onSubmit={save} noValidate>
+        <div className="field">
+          <label htmlFor="offer">{t.request.offer}</label>
+          <input
+            id="offer"
+            autoFocus
+            value={offer}
+            autoComplete="off"
+            aria-invalid={invalid && !offer.trim() ? true : undefined}
+            aria-describedby={invalid && !offer.trim() ? 'offer-hint offer-error' : 'offer-hint'}
+            onChange={(e) => setOffer(e.target.value)}
+          />
+          <span id="offer-hint" className="hint">
+            {t.request.offerHint}
+          </span>
+          {invalid && !offer.trim() && (
+            <span id="offer-error" className="field-error">
+              {t.request.offerMissing}
+            </span>
+          )}
+        </div>
+        <div className="panel-actions">
+          <button type="submit" className="button primary" aria-busy={busy || undefined}>
+            {t.request.confirm}
+          </button>
+          <button type="button" className="button subtle" onClick={onCancel}>
+            {t.optIn.cancel}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function eventTitle(e: HistoryEvent, t: Dict, fill: I18n['fill'], date: I18n['date']): string {
+  const d = e.data;
+  const channel = t.channels[d.channel as keyof Dict['channels']] ?? String(d.channel ?? '');
+  switch (e.type) {
+    case 'consent':
+      return fill(d.status === 'withdrawn' ? t.history.consentWithdrawn : t.history.consentGiven, { channel });
+    case 'objection':
+      return t.history.objection;
+    case 'relationship': {
+      const s = fill(t.history.relationship, { kind: t.kinds[d.kind as keyof Dict['kinds']] ?? String(d.kind), product: String(d.productCategory ?? '') });
+      return typeof d.endedAt === 'number' ? `${s} (${fill(t.history.relationshipEnded, { date: date(d.endedAt) })})` : s;
+    }
+    case 'contact_request':
+      return fill(t.history.request, { offer: String(d.offer ?? '') });
+    case 'call':
+      return t.history.call;
+    case 'presumed_consent':
+      return t.history.presumed;
+    case 'reassignment':
+      return t.history.reassignment;
+    default:
+      return e.type;
+  }
+}
+
+function Timeline({ history, entityName, callerId }: { history: History | null; entityName: (id: string | null) => string; callerId: string | null }) {
+  const { t, fill, dateTime, date } = useI18n();
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <h2 id="history-title">{t.history.title}</h2>
+      {!history ? (
+        <p className="muted">{t.history.none}</p>
+      ) : history.events.length === 0 ? (
+        <p className="muted">{t.history.empty}</p>
+      ) : (
+        <ol className="timeline">
+          {history.events.map((e) => {
+            const d = e.data;
+            const source = (d.source ?? {}) as { method?: string; agentId?: string | null; callId?: string | null; wording?: string | null };
+            const meta = [
+              e.entityId && e.entityId !== callerId ? fill(t.history.for, { entity: entityName(e.entityId) }) : null,
+              e.type === 'consent' && source.method ? fill(t.history.method, { method: t.methods[source.method as keyof Dict['methods']] ?? source.method }) : null,
+              source.agentId ? fill(t.history.agent, { agent: source.agentId }) : null,
+              source.callId ? fill(t.history.callId, { callId: source.callId }) : null,
+            ].filter(Boolean);
+            const kind = e.type === 'consent' ? (d.status === 'withdrawn' ? 'withdrawn' : 'consent') : e.type;
+            return (
+              <li key={e.id} className={`event ev-${kind}`} data-type={e.type}>
+                <span className="event-dot" aria-hidden="true" />
+                <div className="event-body">
+                  <p className="event-title">{eventTitle(e, t, fill, date)}</p>
+                  <p className="event-meta">
+                    <time dateTime={e.at}>{dateTime(e.at)}</time>
+                    {meta.length > 0 && <> · {meta.join(' · ')}</>}
+                  </p>
+                  {source.wording && (
+                    <p className="event-wording">
+                      <span className="sr-only">{t.history.wording}: </span>“{source.wording}”
+                    </p>
+                  )}
+                </div>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,93 @@
+import type { z } from 'zod';
+import type { DecisionSchema } from '../../src/api/schemas.js';
+import type { DashboardSchema, LawChangeImpactSchema, MeSchema } from '../../src/api/web-schemas.js';
+
+/** The answers' shapes come from the server's own schemas (type-only imports: nothing is bundled). */
+export type Me = z.infer<typeof MeSchema>;
+export type Decision = z.infer<typeof DecisionSchema>;
+export type Dashboard = z.infer<typeof DashboardSchema>;
+export type LawChangeImpact = z.infer<typeof LawChangeImpactSchema>;
+export interface HistoryEvent {
+  id: string;
+  type: string;
+  entityId: string | null;
+  at: string;
+  recordedAt: string;
+  data: Record<string, unknown>;
+}
+export interface History {
+  phone: string;
+  events: HistoryEvent[];
+}
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem | null;
+  constructor(status: number, problem: Problem | null) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+let csrfToken: string | null = null;
+/** Server clock minus browser clock, so records are timed by the server's clock, not a skewed PC's. */
+let clockOffset = 0;
+
+export function setSession(me: Me | null): void {
+  csrfToken = me?.session?.csrfToken ?? null;
+  if (me) noteServerTime(me.serverTime);
+}
+
+/** Every server time seen is at most the true server time when it arrives, so records are never in its future. */
+function noteServerTime(iso: string): void {
+  const t = Date.parse(iso);
+  if (!Number.isNaN(t)) clockOffset = t - Date.now();
+}
+
+export const serverNow = (): string => new Date(Date.now() + clockOffset).toISOString();
+
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 204) return undefined as T;
+  const data: unknown = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data as Problem | null);
+  return data as T;
+}
+
+const q = (params: Record<string, string | undefined>): string => {
+  const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
+  return s ? `?${s}` : '';
+};
+
+export const api = {
+  me: () => request<Me>('GET', '/v1/me'),
+  signIn: (apiKey: string) => request<Me>('POST', '/v1/session', { apiKey }),
+  signOut: () => request<void>('DELETE', '/v1/session'),
+  async decide(input: { phone: string; entityId: string; productCategory?: string }): Promise<Decision> {
+    const d = await request<Decision>('POST', '/v1/decisions', { phone: input.phone, entityId: input.entityId, ...(input.productCategory ? { productCategory: input.productCategory } : {}) });
+    noteServerTime(d.at);
+    return d;
+  },
+  history: (phone: string, entityId: string) => request<History>('GET', `/v1/numbers/${encodeURIComponent(phone)}/history${q({ entityId })}`),
+  consent: (body: Record<string, unknown>) => request<{ id: string }>('POST', '/v1/consents', { at: serverNow(), ...body }),
+  objection: (phone: string, entityId: string) => request<{ id: string }>('POST', '/v1/objections', { phone, entityId, at: serverNow() }),
+  contactRequest: (phone: string, entityId: string, offer: string) => request<{ id: string }>('POST', '/v1/contact-requests', { phone, entityId, offer, at: serverNow() }),
+  call: (phone: string, entityId: string, decisionId: string | null) =>
+    request<{ id: string }>('POST', '/v1/calls', { phone, entityId, at: serverNow(), ...(decisionId ? { decisionId } : {}) }),
+  dashboard: (entityId: string) => request<Dashboard>('GET', `/v1/dashboard${q({ entityId })}`),
+  lawChange: (entityId: string, date?: string) => request<LawChangeImpact>('GET', `/v1/dashboard/law-change${q({ entityId, date })}`),
+  /** Past scrub summaries, from another part of the API; absent on servers without it. */
+  scrubs: () => request<unknown>('GET', '/v1/scrubs'),
+};

@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/** The agent and dashboard pages: built into web/dist and served by the API server (src/api/routes/web.ts). */
+export default defineConfig({
+  root,
+  base: '/',
+  plugins: [react()],
+  // The server serves only /assets/*, so static files go there too.
+  publicDir: false,
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    sourcemap: false,
+    // Charts are their own chunk: the agent page loads without them.
+    chunkSizeWarningLimit: 700,
+  },
+  server: {
+    // `npx vite --config web/vite.config.ts` during development, with `npm start` on 3000 for the API.
+    proxy: { '/v1': 'http://127.0.0.1:3000' },
+  },
+});
