@@ -273,9 +273,25 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', () => {
     await law.getByRole('button', { name: /1 Jul 2026 · NL-3/ }).click();
     await law.locator('.law-headline[data-lost="1"]').waitFor();
 
-    // No scrubs yet: the empty state.
+    // Recent scrubs: the summaries GET /v1/scrubs lists, for the chosen caller only (here answered by the test).
     await page.getByRole('heading', { name: 'Recent scrubs' }).waitFor();
-    await page.getByText(/No scrubs yet|Started/).first().waitFor();
+    await page.route('**/v1/scrubs', (route) =>
+      route.fulfill({
+        json: [
+          { id: 's2', entityId: 'webtest', status: 'done', startedAt: new Date(now - 3_600_000).toISOString(), inputName: 'november-leads.csv', rows: 1200, allowed: 870, denied: 318, invalid: 12 },
+          { id: 's1', entityId: 'voltana', status: 'done', startedAt: new Date(now - 7_200_000).toISOString(), inputName: 'other.csv', rows: 5, allowed: 5, denied: 0, invalid: 0 },
+        ],
+      }),
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const scrubRow = page.locator('table.scrubs tbody tr');
+    await scrubRow.first().waitFor();
+    expect(await scrubRow.count()).toBe(1);
+    expect((await scrubRow.locator('td').allTextContents()).slice(1)).toEqual(['november-leads.csv', '1,200', '870', '318', 'done']);
+    await page.unroute('**/v1/scrubs');
+    await page.route('**/v1/scrubs', (route) => route.fulfill({ status: 404, json: { status: 404, title: 'Not found', detail: 'No route' } }));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText('No scrubs yet.', { exact: false }).waitFor();
   });
 
   it('walks the golden path with the keyboard only, with visible focus', async () => {

@@ -1,8 +1,8 @@
 /**
  * Screenshots of every page at 1366×768 and at 390 px wide, for docs/web.md and for looking at
  * the pages as a user would: `npx tsx web/screenshots.ts [outDir]` (default docs/screenshots).
- * Runs the real server over a fresh demo store and Debian's Chromium. Wide shots show the
- * 1366×768 viewport (what fits on the screen); narrow shots show the whole page.
+ * Runs the real server over a fresh demo store and Debian's Chromium. Wide shots of the agent
+ * page show the 1366×768 viewport (what fits on the screen); the rest show the whole page.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +47,6 @@ async function agentPages(server: WebServer, browser: Browser, size: Size): Prom
   await page.getByLabel('API key').waitFor();
   await shot(page, 'sign-in', size, false);
   await signIn(page, server.url, DEMO_TOKENS.agent);
-  if (size === 'desktop') await shot(page, 'agent-start', size);
   await check(page, '06 1234 0001');
   await shot(page, 'agent-allowed', size);
   await check(page, '+31612340004');
@@ -60,8 +59,6 @@ async function agentPages(server: WebServer, browser: Browser, size: Size): Prom
   if (size === 'desktop') {
     await page.getByRole('button', { name: /save opt-in/ }).click();
     await verdict(page, /^Allowed/);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await shot(page, 'agent-after-opt-in', size);
     await check(page, '06 1234 0003');
     await shot(page, 'agent-call-request', size);
   }
@@ -74,9 +71,8 @@ async function dashboardPages(server: WebServer, browser: Browser, size: Size): 
   await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
   await page.locator('#chart-given svg.recharts-surface').first().waitFor();
   await page.locator('.law-headline').waitFor();
-  await shot(page, 'dashboard', size);
+  await shot(page, 'dashboard', size, true);
   if (size === 'desktop') {
-    await shot(page, 'dashboard-full', size, true);
     await page.getByLabel('Caller').selectOption({ label: 'Stichting Kinderhulp' });
     await page.locator('#expiring-title').waitFor();
     await page.locator('td.mono').first().waitFor();
@@ -104,7 +100,6 @@ try {
     await dashboardPages(server, browser, size);
   }
   await translated(server, browser, 'desktop', 'nl');
-  await translated(server, browser, 'desktop', 'de');
   await translated(server, browser, 'narrow', 'de');
 } finally {
   await browser.close();

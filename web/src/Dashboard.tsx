@@ -149,7 +149,7 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
       {stats && (
         <div className="grid-2">
           <Expiring stats={stats} />
-          <Scrubs state={scrubs} entityName={(id) => me.entities.find((e) => e.id === id)?.name ?? id} />
+          <Scrubs state={scrubs} entityId={entityId} />
         </div>
       )}
     </div>
@@ -475,23 +475,25 @@ function pick(o: Record<string, unknown>, ...keys: string[]): unknown {
   return undefined;
 }
 
-function Scrubs({ state, entityName }: { state: ScrubState; entityName: (id: string) => string }) {
+function Scrubs({ state, entityId }: { state: ScrubState; entityId: string }) {
   const { t, dateTime, number } = useI18n();
   const num = (v: unknown) => (typeof v === 'number' ? number(v) : '—');
+  // Summaries name their entity; show the chosen caller's (a summary without one is shown too).
+  const items = state.status === 'list' ? state.items.filter((s) => (pick(s, 'entityId') ?? entityId) === entityId) : [];
   return (
     <section className="card" aria-labelledby="scrubs-title">
       <h2 id="scrubs-title">{t.scrubs.title}</h2>
       {state.status === 'loading' ? (
         <p className="loading">{t.dashboard.loading}</p>
-      ) : state.status === 'none' ? (
+      ) : items.length === 0 ? (
         <p className="empty">{t.scrubs.none}</p>
       ) : (
         <div className="table-wrap">
-          <table className="table stack">
+          <table className="table stack scrubs">
             <thead>
               <tr>
                 <th scope="col">{t.scrubs.started}</th>
-                <th scope="col">{t.scrubs.caller}</th>
+                <th scope="col">{t.scrubs.list}</th>
                 <th scope="col" className="num">
                   {t.scrubs.numbers}
                 </th>
@@ -505,23 +507,22 @@ function Scrubs({ state, entityName }: { state: ScrubState; entityName: (id: str
               </tr>
             </thead>
             <tbody>
-              {state.items.slice(0, 20).map((s, i) => {
-                const at = pick(s, 'createdAt', 'startedAt', 'at', 'finishedAt', 'completedAt');
-                const entity = pick(s, 'entityId', 'entity');
+              {items.slice(0, 20).map((s, i) => {
+                const at = pick(s, 'startedAt', 'createdAt', 'at', 'finishedAt');
                 return (
                   <tr key={String(pick(s, 'id') ?? i)}>
                     <td className="nowrap" data-label={t.scrubs.started}>
                       {typeof at === 'string' || typeof at === 'number' ? dateTime(at) : '—'}
                     </td>
-                    <td data-label={t.scrubs.caller}>{typeof entity === 'string' ? entityName(entity) : '—'}</td>
+                    <td data-label={t.scrubs.list}>{String(pick(s, 'inputName', 'name', 'file') ?? '—')}</td>
                     <td className="num" data-label={t.scrubs.numbers}>
-                      {num(pick(s, 'total', 'count', 'rows', 'numbers', 'summary.total', 'summary.numbers'))}
+                      {num(pick(s, 'rows', 'total', 'count', 'summary.rows', 'summary.total'))}
                     </td>
                     <td className="num" data-label={t.scrubs.allowed}>
                       {num(pick(s, 'allowed', 'summary.allowed'))}
                     </td>
                     <td className="num" data-label={t.scrubs.notAllowed}>
-                      {num(pick(s, 'denied', 'notAllowed', 'summary.denied', 'summary.notAllowed'))}
+                      {num(pick(s, 'denied', 'notAllowed', 'summary.denied'))}
                     </td>
                     <td data-label={t.scrubs.status}>{String(pick(s, 'status', 'state') ?? '—')}</td>
                   </tr>
