@@ -13,6 +13,10 @@ export const PERMISSIONS = {
   read: ['admin', 'compliance', 'supervisor', 'agent'],
   registers: ['admin'],
   audit: ['admin', 'compliance'],
+  /** Proof-of-consent exports (src/api/routes/trust.ts). */
+  proof: ['admin', 'compliance'],
+  /** The retention job and data-subject erasure requests. */
+  erase: ['admin', 'compliance'],
   /** Who am I, sign out: every key. */
   session: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;

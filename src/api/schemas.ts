@@ -44,6 +44,28 @@ export const CallingWindowSchema = z
   })
   .strict();
 
+/** Retention per called country (src/service/retention.ts); DE-4 sets a floor of 60 months for Germany. */
+export const RetentionSetting = z
+  .partialRecord(z.enum(JURISDICTIONS), z.object({ months: z.number().int().min(1).max(1200) }).strict())
+  .superRefine((r, ctx) => {
+    const de = r.DE?.months;
+    if (de != null && de < 60) ctx.addIssue({ code: 'custom', path: ['DE', 'months'], message: 'DE-4: proof of consent is kept at least 60 months (5 years) after its last use' });
+  })
+  .describe('Months personal data is kept after its last use, per called country; absent countries use the defaults (60)');
+
+export const ControllerSchema = z
+  .object({
+    contact: z.string().max(200).nullish(),
+    email: z.string().email().max(320).nullish(),
+    phone: z.string().max(64).nullish(),
+    address: z.string().max(500).nullish(),
+    url: z.string().url().max(2000).nullish(),
+    policyUrl: z.string().url().max(2000).nullish(),
+    language: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a BCP 47 language tag such as de or nl-NL').nullish(),
+  })
+  .strict()
+  .describe('The entity as data controller: contact details and privacy policy for proof exports');
+
 export const EntityBody = z
   .object({
     name: z.string().min(1).max(200),
@@ -53,6 +75,8 @@ export const EntityBody = z
     relationshipTermMonths: z.number().int().min(0).max(1200).optional().describe('NL-5: months a customer relationship counts after it ended (default 36)'),
     requireVerifiedConsent: z.boolean().optional().describe('NL-10: an unverified consent given from 2025-07-01 blocks instead of warning'),
     callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema).max(14)).optional().describe('Own calling windows per called country, local time of the called party, stricter than the law'),
+    retention: RetentionSetting.optional(),
+    controller: ControllerSchema.optional(),
   })
   .strict();
 
@@ -65,6 +89,8 @@ export const EntitySchema = z.object({
   relationshipTermMonths: z.number(),
   requireVerifiedConsent: z.boolean(),
   callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema)).optional(),
+  retention: z.partialRecord(z.enum(JURISDICTIONS), z.object({ months: z.number() })).optional(),
+  controller: ControllerSchema.optional(),
 });
 
 export const ConsentBody = z

@@ -6,6 +6,7 @@ import type { Optline } from '../service/optline.js';
 import { KeyCache, permissionHook } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
+import { trustRoutes } from './routes/trust.js';
 import { webRoutes } from './routes/web.js';
 import { Sessions } from './session.js';
 import { registerIdempotency } from './idempotency.js';
@@ -81,6 +82,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   });
 
   await f.register(v1Routes(app, keys), { prefix: '/v1' });
+  await f.register(trustRoutes(app), { prefix: '/v1' });
   await f.register(webRoutes(app, keys, sessions));
   f.get('/v1/openapi.json', { schema: { hide: true } }, async () => f.swagger());
 

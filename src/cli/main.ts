@@ -7,6 +7,7 @@ import { DEMO_TOKENS, DEMO_NUMBERS } from '../demo/seed.js';
 import { prepare } from '../service/bootstrap.js';
 import { InputError, NotFoundError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
+import { registerTrustCommands } from './commands/trust.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
 
@@ -135,6 +136,8 @@ program
   .action(() => {
     for (const n of DEMO_NUMBERS) console.log(`${n.phone.padEnd(14)} ${n.entityId.padEnd(14)} ${n.expect}`);
   });
+
+registerTrustCommands(program, openApp);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InputError || err instanceof NotFoundError) {

@@ -84,6 +84,22 @@ export interface Entity {
   requireVerifiedConsent: boolean;
   /** The entity's own calling windows per country, stricter than the law (US-5 and beyond). */
   callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
+  /** Months personal data is kept after its last use, per called country (not read by the engine; src/service/retention.ts). */
+  retention?: Partial<Record<Jurisdiction, { months: number }>>;
+  /** Who the controller is, for proof exports (not read by the engine; src/proof/). */
+  controller?: ControllerInfo;
+}
+
+/** Contact details of a legal entity as a data controller, for consent receipts and dossiers. */
+export interface ControllerInfo {
+  contact?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  address?: string | null;
+  url?: string | null;
+  policyUrl?: string | null;
+  /** Language of the consent wording and notices (BCP 47, e.g. de). */
+  language?: string | null;
 }
 
 export interface ConsentSource {

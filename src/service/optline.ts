@@ -20,6 +20,7 @@ import { Registry, REGISTERS } from '../registers/registry.js';
 import { NumberIndex } from '../registers/number-index.js';
 import { newId, type IdempotencyClaim, type RegisterEntry, type Store } from '../store/repository.js';
 import { DecisionLog } from './decision-log.js';
+import { Suppressions } from './suppression.js';
 import { InputError, NotFoundError } from './errors.js';
 import { parseRegisterText } from '../registers/parse.js';
 
@@ -37,6 +38,8 @@ export interface EntityInput {
   relationshipTermMonths?: number;
   requireVerifiedConsent?: boolean;
   callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
+  retention?: Entity['retention'];
+  controller?: Entity['controller'];
 }
 
 export interface DecisionInput {
@@ -101,6 +104,8 @@ export class Optline {
   readonly store: Store;
   readonly registry = new Registry();
   readonly decisions: DecisionLog;
+  /** Hashed refusals that outlive an erasure (src/service/suppression.ts). */
+  readonly suppressions: Suppressions;
   readonly clock: () => number;
   private readonly entityCache = new Map<string, Entity>();
 
@@ -108,6 +113,7 @@ export class Optline {
     this.store = store;
     this.clock = clock;
     this.decisions = new DecisionLog(store, clock);
+    this.suppressions = new Suppressions(store);
   }
 
   static async open(store: Store, clock: () => number = Date.now): Promise<Optline> {
@@ -138,6 +144,8 @@ export class Optline {
       relationshipTermMonths: input.relationshipTermMonths ?? 36,
       requireVerifiedConsent: input.requireVerifiedConsent ?? false,
       callingWindows: input.callingWindows,
+      ...(input.retention ? { retention: input.retention } : {}),
+      ...(input.controller ? { controller: input.controller } : {}),
     };
     const created = await this.store.putEntity(entity, this.clock());
     this.entityCache.set(id, entity);
@@ -171,16 +179,18 @@ export class Optline {
   // ---- facts ----------------------------------------------------------------------------------
 
   async facts(e164: string, country: string | null): Promise<Facts> {
-    const history = await this.store.history(e164);
+    // An erased person's objection or withdrawal survives as a hashed suppression entry.
+    const [history, suppressed] = await Promise.all([this.store.history(e164), this.suppressions.factsFor(e164)]);
+    const events = suppressed.length > 0 ? [...history.events, ...suppressed] : history.events;
     const entities: Facts['entities'] = {};
-    for (const ev of history.events) {
+    for (const ev of events) {
       if (!entities[ev.entityId]) {
         const e = await this.entity(ev.entityId);
         if (e) entities[e.id] = { id: e.id, name: e.name, kind: e.kind, parentId: e.parentId };
       }
     }
     return {
-      events: history.events,
+      events,
       reassignments: history.reassignments,
       registers: this.registry.checksFor(e164, country),
       entities,

@@ -89,6 +89,25 @@ export interface VerifyResult {
   problems: ChainProblem[];
 }
 
+/**
+ * The ids an erasure or retention run (src/service/retention.ts) says it redacted. A redacted row's
+ * content is no longer checked against its digest, so a row only counts as erased when an intact
+ * event of the same chain names it; marking a row erased by hand shows as a change.
+ */
+function erasuresRecorded(rows: EventsTable[]): Set<string> {
+  const ids = new Set<string>();
+  for (const r of rows) {
+    if ((r.type !== 'erasure' && r.type !== 'retention') || r.erased_at != null) continue;
+    try {
+      const erased = (JSON.parse(r.payload) as { erased?: unknown }).erased;
+      if (Array.isArray(erased)) for (const id of erased) if (typeof id === 'string') ids.add(id);
+    } catch {
+      // An unreadable payload names nothing; its own digest check reports the edit.
+    }
+  }
+  return ids;
+}
+
 /** Recomputes every chain from its first event; reports the first broken place of each. */
 export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Promise<VerifyResult> {
   let headsQ = db.selectFrom('chain_heads').select(['chain', 'seq', 'hash']).orderBy('chain');
@@ -102,9 +121,14 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Pr
     let prev = GENESIS;
     let expectedSeq = 1;
     let problem: ChainProblem | null = null;
+    const recordedErasures = erasuresRecorded(rows);
     for (const r of rows) {
       const seq = Number(r.chain_seq);
       const erased = r.erased_at != null;
+      if (erased && !recordedErasures.has(r.id)) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event is marked erased but no erasure or retention run in the history names it: it was edited' };
+        break;
+      }
       if (seq < expectedSeq) {
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'inserted', detail: `a second event claims position ${seq}` };
         break;

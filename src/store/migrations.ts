@@ -136,6 +136,34 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.createIndex('events_chain_seq').on('events').columns(['chain', 'chain_seq']).unique().execute();
     },
   },
+  {
+    // Proof, retention and erasure (docs/trust.md): entity settings, the hashed suppression list
+    // that outlives an erasure, the pepper when none is configured, and audit look-ups by number.
+    name: '0006_trust',
+    async up(db) {
+      await db.schema.alterTable('entities').addColumn('retention', 'text').execute();
+      await db.schema.alterTable('entities').addColumn('controller', 'text').execute();
+      await db.schema
+        .createTable('suppressions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('phone_hash', 'text', (c) => c.notNull())
+        .addColumn('pepper_id', 'text', (c) => c.notNull())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text')
+        .execute();
+      await db.schema.createIndex('suppressions_phone_hash').on('suppressions').column('phone_hash').execute();
+      await db.schema
+        .createTable('trust_settings')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('decisions_phone_recorded').on('decisions').columns(['phone', 'recorded_at']).execute();
+      await db.schema.createIndex('decisions_recorded').on('decisions').column('recorded_at').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

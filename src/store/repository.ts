@@ -13,6 +13,7 @@ import type {
 import { connect, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { linkRows, verifyChains, type VerifyResult } from './chain.js';
+import { auditKeyChange } from './key-audit.js';
 
 export const newId = (): string => uuidv7();
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -171,6 +172,8 @@ export class Store {
       relationship_term_months: e.relationshipTermMonths,
       require_verified_consent: e.requireVerifiedConsent ? 1 : 0,
       calling_windows: e.callingWindows ? JSON.stringify(e.callingWindows) : null,
+      retention: e.retention ? JSON.stringify(e.retention) : null,
+      controller: e.controller ? JSON.stringify(e.controller) : null,
       updated_at: iso(now),
     };
     return withRetry(() => this.db.transaction().execute(async (trx) => {
@@ -315,22 +318,26 @@ export class Store {
 
   // ---- keys -----------------------------------------------------------------------------------
 
-  async createKey(opts: { role: Role; entityIds: string[]; label?: string | null; token?: string; expiresAt?: number | null }, now: number): Promise<{ key: ApiKey; token: string }> {
+  /** Creates a key; `by` is the key that created it (null: the CLI or bootstrap). Audited (see key-audit.ts). */
+  async createKey(opts: { role: Role; entityIds: string[]; label?: string | null; token?: string; expiresAt?: number | null; by?: string | null }, now: number): Promise<{ key: ApiKey; token: string }> {
     const token = opts.token ?? 'opt_' + randomBytes(24).toString('base64url');
     const id = newId();
-    await this.db
-      .insertInto('api_keys')
-      .values({
-        id,
-        token_hash: hashToken(token),
-        role: opts.role,
-        entity_ids: JSON.stringify(opts.entityIds),
-        label: opts.label ?? null,
-        created_at: iso(now),
-        expires_at: opts.expiresAt != null ? iso(opts.expiresAt) : null,
-        revoked_at: null,
-      })
-      .execute();
+    const row = {
+      id,
+      token_hash: hashToken(token),
+      role: opts.role,
+      entity_ids: JSON.stringify(opts.entityIds),
+      label: opts.label ?? null,
+      created_at: iso(now),
+      expires_at: opts.expiresAt != null ? iso(opts.expiresAt) : null,
+      revoked_at: null,
+    };
+    await withRetry(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('api_keys').values(row).execute();
+        await auditKeyChange(trx, 'key_created', row, opts.by ?? null, now);
+      }),
+    );
     return {
       key: { id, role: opts.role, entityIds: opts.entityIds, label: opts.label ?? null, expiresAt: opts.expiresAt != null ? iso(opts.expiresAt) : null, revokedAt: null },
       token,
@@ -352,9 +359,16 @@ export class Store {
     return !!r;
   }
 
-  async revokeKey(id: string, now: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: iso(now) }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  async revokeKey(id: string, now: number, by: string | null = null): Promise<boolean> {
+    return withRetry(() =>
+      this.db.transaction().execute(async (trx) => {
+        const r = await trx.updateTable('api_keys').set({ revoked_at: iso(now) }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) return false;
+        const key = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        await auditKeyChange(trx, 'key_revoked', key, by, now);
+        return true;
+      }),
+    );
   }
 
   async listKeys(): Promise<ApiKey[]> {
@@ -439,5 +453,7 @@ function toEntity(r: Database['entities']): Entity {
     relationshipTermMonths: r.relationship_term_months,
     requireVerifiedConsent: r.require_verified_consent === 1,
     callingWindows: r.calling_windows ? (JSON.parse(r.calling_windows) as Partial<Record<Jurisdiction, CallingWindow[]>>) : undefined,
+    ...(r.retention ? { retention: JSON.parse(r.retention) as Entity['retention'] } : {}),
+    ...(r.controller ? { controller: JSON.parse(r.controller) as Entity['controller'] } : {}),
   };
 }

@@ -10,6 +10,10 @@ export interface EntitiesTable {
   relationship_term_months: number;
   require_verified_consent: number;
   calling_windows: string | null;
+  /** JSON: retention months per called country (src/service/retention.ts); null: the defaults. */
+  retention?: string | null;
+  /** JSON: controller details for proof exports (src/proof/). */
+  controller?: string | null;
   created_at: IsoTime;
   updated_at: IsoTime;
 }
@@ -98,6 +102,29 @@ export interface IdempotencyTable {
   created_at: IsoTime;
 }
 
+/**
+ * What survives a data-subject erasure or the retention job: a one-way hash of the number (HMAC
+ * with a server-side pepper), the entity, and what the person had said (src/service/suppression.ts).
+ */
+export interface SuppressionsTable {
+  id: string;
+  phone_hash: string;
+  pepper_id: string;
+  entity_id: string;
+  /** 'objection', 'withdrawal' or 'erasure'. */
+  reason: string;
+  /** From when it applies: the objection's or withdrawal's time, or the erasure's. */
+  at: IsoTime;
+  created_at: IsoTime;
+  /** The erasure or retention event that created it. */
+  event_id: string | null;
+}
+
+export interface TrustSettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   entities: EntitiesTable;
   events: EventsTable;
@@ -108,4 +135,6 @@ export interface Database {
   optline_migrations: MigrationsTable;
   idempotency: IdempotencyTable;
   chain_heads: ChainHeadsTable;
+  suppressions: SuppressionsTable;
+  trust_settings: TrustSettingsTable;
 }

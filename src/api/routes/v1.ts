@@ -346,7 +346,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
           requireScope(req, id);
           await app.requireEntity(id, 'entityIds');
         }
-        const created = await app.store.createKey({ role: b.role as Role, entityIds: b.entityIds, label: b.label, expiresAt: b.expiresAt ? toMs(b.expiresAt) : null }, now());
+        const created = await app.store.createKey({ role: b.role as Role, entityIds: b.entityIds, label: b.label, expiresAt: b.expiresAt ? toMs(b.expiresAt) : null, by: key.id }, now());
         return reply.code(201).send({ ...created.key, token: created.token });
       },
     );
@@ -361,7 +361,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       '/keys/:id',
       { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'Revoke an API key', security, params: z.object({ id: z.string() }), response: { 204: z.null(), ...errors } } },
       async (req, reply) => {
-        if (!(await app.store.revokeKey(req.params.id, now()))) throw new NotFoundError(`No active key "${req.params.id}".`);
+        if (!(await app.store.revokeKey(req.params.id, now(), requireKey(req).id))) throw new NotFoundError(`No active key "${req.params.id}".`);
         keys.clear();
         return reply.code(204).send(null);
       },

@@ -1,0 +1,455 @@
+/**
+ * Proof of consent: everything on record that proves or disproves that an entity may call a
+ * number – each consent with how it was captured, every use of it (the calls whose evidence names
+ * it), its withdrawal, objections, other grounds, suppression entries left by an erasure, the
+ * engine's answer now with its reasons, and for every event its place in the hash chain so a
+ * regulator can check it against `GET /v1/audit/verify`.
+ *
+ * The dossier is the one source the export formats are made from: Kantara Consent Receipt
+ * (kantara.ts), ISO/IEC TS 27560 record (iso27560.ts) and the PDF for people (pdf.ts).
+ */
+import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
+import { RULES_VERSION } from '../law/version.js';
+import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
+import { contentDigest, linkHash } from '../store/chain.js';
+import type { EventsTable } from '../store/schema.js';
+import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
+import type { Optline } from '../service/optline.js';
+import { assess, RETAINED_TYPES, RETENTION_DEFAULTS } from '../service/retention.js';
+
+export const DOSSIER_FORMAT = 'optline-proof/1';
+
+/** Where an event sits in the tamper-evident history, and whether it still holds there. */
+export interface ChainPosition {
+  chain: string;
+  seq: number;
+  hash: string;
+  prevHash: string;
+  contentHash: string;
+  /** The event's content still matches its digest. */
+  contentOk: boolean;
+  /** Its link hash is right for the one before it and its digest. */
+  linkOk: boolean;
+  /** The next event (or the chain's head) links to it. */
+  nextOk: boolean;
+}
+
+export interface ProofEvent {
+  id: string;
+  type: string;
+  entityId: string | null;
+  at: string;
+  recordedAt: string;
+  /** The API key that recorded it (null: the CLI or an import). */
+  keyId: string | null;
+  /** Recorded before the number passed to its present holder: it concerns the previous holder. */
+  beforeReassignment: boolean;
+  chain: ChainPosition | null;
+}
+
+export interface ProofUse {
+  callEventId: string;
+  at: string;
+  decisionId: string | null;
+  basis: string | null;
+}
+
+export interface ProofConsent extends ProofEvent {
+  type: 'consent';
+  channel: string;
+  status: 'granted' | 'withdrawn';
+  products: string[];
+  expiresAt: string | null;
+  source: {
+    method: string;
+    wording: string | null;
+    agentId: string | null;
+    callId: string | null;
+    recordingRef: string | null;
+    ip: string | null;
+    url: string | null;
+    verifiedAt: string | null;
+    bundled: boolean;
+  };
+  /** Calls made on this consent (their evidence names it), oldest first. */
+  uses: ProofUse[];
+  /** For a consent given: the first later withdrawal that covers it. For a withdrawal: the consents it ends. */
+  withdrawnBy: { id: string; at: string } | null;
+  withdraws: string[];
+  /** What the record says now: active, withdrawn, expired, bundled (not valid), a withdrawal, or void after reassignment. */
+  state: 'active' | 'withdrawn' | 'expired' | 'not_valid' | 'withdrawal' | 'void';
+  /** What records.md asks a consent record to hold that this one lacks. */
+  gaps: string[];
+  /** How long the proof is kept: months after the last use, and until when. */
+  retention: { country: Jurisdiction; months: number; rule: string | null; lastUse: string | null; keepUntil: string | null };
+}
+
+export interface ProofCall extends ProofEvent {
+  type: 'call';
+  decisionId: string | null;
+  basis: string | null;
+  evidence: string[];
+}
+
+export interface ProofOther extends ProofEvent {
+  data: Record<string, unknown>;
+}
+
+export interface ProofSuppression {
+  id: string;
+  entityId: string;
+  reason: string;
+  at: string;
+  createdAt: string;
+  eventId: string | null;
+}
+
+export interface ProofDecision {
+  entityId: string;
+  at: string;
+  allowed: boolean;
+  basis: string | null;
+  jurisdiction: string | null;
+  denials: string[];
+  obligations: string[];
+  evidence: string[];
+  reasons: Decision['reasons'];
+}
+
+export interface ProofEntity {
+  id: string;
+  name: string;
+  kind: string;
+  country: Jurisdiction;
+  parentId: string | null;
+  controller: NonNullable<Entity['controller']> | null;
+  language: string;
+}
+
+export interface ProofDossier {
+  format: typeof DOSSIER_FORMAT;
+  generatedAt: string;
+  generatedBy: string | null;
+  rulesVersion: string;
+  query: { phone: string | null; entityId: string | null; consentId: string | null };
+  subject: { phone: string | null; email: string | null; jurisdiction: Jurisdiction | null };
+  entities: ProofEntity[];
+  consents: ProofConsent[];
+  objections: ProofEvent[];
+  calls: ProofCall[];
+  /** Customer relationships, contact requests, presumed-consent justifications. */
+  otherGrounds: ProofOther[];
+  reassignments: ProofEvent[];
+  suppressions: ProofSuppression[];
+  /** The engine's answer at generatedAt for each entity (not recorded as a decision). */
+  decisions: ProofDecision[];
+  integrity: {
+    ok: boolean;
+    events: number;
+    problems: Array<{ eventId: string; detail: string }>;
+    howToVerify: string;
+  };
+}
+
+export interface ProofQuery {
+  phone?: string | null;
+  entityId?: string | null;
+  consentId?: string | null;
+  /** Entities the caller may see ('*': all). */
+  scope: string[] | '*';
+  keyId?: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: unknown): string | null => (typeof ms === 'number' ? iso(ms) : null);
+
+export const DEFAULT_LANGUAGE: Record<Jurisdiction, string> = { NL: 'nl', DE: 'de', GB: 'en', US: 'en' };
+
+export const HOW_TO_VERIFY =
+  'Every event carries the SHA-256 digest of its content and a link hash over the previous link, its position and that digest ' +
+  '(one chain per legal entity). GET /v1/audit/verify (or `optline verify`) recomputes every chain from its first event and names ' +
+  'the first event that was changed, removed, inserted or reordered; compare the chain, position and hash printed here with its answer. ' +
+  'A row redacted by an erasure or the retention job keeps its digest and is named by the erasure event that follows it.';
+
+function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source'>, country: Jurisdiction): string[] {
+  if (c.status !== 'granted') return [];
+  const s = c.source;
+  const gaps: string[] = [];
+  if (c.channel !== 'phone') gaps.push(`channel: the consent is for ${c.channel}, not for phone calls`);
+  if (s.bundled) gaps.push('bundled: the declaration covered another channel or was part of another declaration, so it is not valid consent for calls (NL-2, DE-3)');
+  if (!s.wording) gaps.push('wording: the exact text shown or read out is not on record');
+  if (c.products.length === 0) gaps.push(country === 'DE' ? 'products: none named; DE-3 requires the consent to name the products' : 'products: none named');
+  if (s.method === 'agent_call') {
+    if (!s.agentId) gaps.push('agent: who took the consent on the call is not on record');
+    if (!s.callId && !s.recordingRef) gaps.push('call: neither a call id nor a recording reference is on record');
+  }
+  if (s.method === 'web_form') {
+    if (!s.url) gaps.push('web page: the URL of the form is not on record');
+    if (!s.ip) gaps.push('IP address: not on record');
+  }
+  if (s.method === 'email' && country === 'DE') gaps.push('method: an e-mail confirmation does not tie the phone number to the person (DE-3)');
+  if (!s.verifiedAt) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
+  return gaps;
+}
+
+function covers(withdrawal: { channel: string; products: string[] }, grant: { channel: string; products: string[] }): boolean {
+  if (withdrawal.channel !== grant.channel) return false;
+  if (withdrawal.products.length === 0 || grant.products.length === 0) return true;
+  return withdrawal.products.some((p) => grant.products.includes(p));
+}
+
+/** Reads a number for a proof query: E.164, or national format in the entity's country. */
+function readNumber(input: string, country?: string): string {
+  try {
+    return parsePhone(input, country).e164;
+  } catch (err) {
+    if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
+    throw err;
+  }
+}
+
+export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDossier> {
+  const now = app.clock();
+  const inScope = (id: string) => q.scope === '*' || q.scope.includes(id);
+  let e164: string | null = null;
+  let email: string | null = null;
+  let entityFilter: string | null = q.entityId ?? null;
+  let consentRow: EventsTable | null = null;
+
+  if (q.consentId) {
+    consentRow = (await app.store.db.selectFrom('events').selectAll().where('id', '=', q.consentId).executeTakeFirst()) ?? null;
+    if (!consentRow || consentRow.type !== 'consent') throw new NotFoundError(`No consent "${q.consentId}".`);
+    if (!inScope(consentRow.entity_id!)) throw new ForbiddenError(`This key may not act for entity "${consentRow.entity_id}".`);
+    if (consentRow.erased_at) throw new NotFoundError(`Consent "${q.consentId}" was erased on ${consentRow.erased_at}; only its place in the history remains.`);
+    e164 = consentRow.phone;
+    email = consentRow.phone ? null : consentRow.email;
+    entityFilter = consentRow.entity_id;
+  } else {
+    if (!q.phone) throw new InputError('Name the phone number or the consent.', [{ path: 'phone', message: 'required' }]);
+    if (entityFilter) {
+      if (!inScope(entityFilter)) throw new ForbiddenError(`This key may not act for entity "${entityFilter}".`);
+      const entity = await app.requireEntity(entityFilter);
+      e164 = readNumber(q.phone, entity.country);
+    } else {
+      e164 = readNumber(q.phone);
+    }
+  }
+
+  // Every row about the number (or the e-mail of an e-mail-only consent), as stored.
+  let rowsQ = app.store.db.selectFrom('events').selectAll();
+  rowsQ = e164 ? rowsQ.where('phone', '=', e164) : rowsQ.where('email', '=', email!);
+  const all = await rowsQ.orderBy('at').orderBy('id').execute();
+  const rows = all.filter((r) => (r.entity_id === null ? r.type === 'reassignment' : inScope(r.entity_id) && (!entityFilter || r.entity_id === entityFilter)));
+
+  const positions = await chainPositions(app, rows);
+  const reassignedAt = rows.filter((r) => r.type === 'reassignment').reduce((m, r) => Math.max(m, Date.parse(r.at)), -Infinity);
+  const base = (r: EventsTable): ProofEvent => ({
+    id: r.id,
+    type: r.type,
+    entityId: r.entity_id,
+    at: r.at,
+    recordedAt: r.recorded_at,
+    keyId: r.key_id,
+    beforeReassignment: r.type !== 'reassignment' && Date.parse(r.at) < reassignedAt,
+    chain: positions.get(r.id) ?? null,
+  });
+  const payloadOf = (r: EventsTable): Record<string, unknown> => {
+    try {
+      return JSON.parse(r.payload) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  };
+
+  const entityIds = [...new Set([...(entityFilter ? [entityFilter] : []), ...rows.filter((r) => r.entity_id).map((r) => r.entity_id!)])];
+  const entities = new Map<string, Entity>();
+  for (const id of entityIds) {
+    const e = await app.entity(id);
+    if (e) entities.set(id, e);
+  }
+  const subjectJurisdiction = e164 ? jurisdictionOf(parsePhone(e164).country) : null;
+
+  const calls: ProofCall[] = rows
+    .filter((r) => r.type === 'call')
+    .map((r) => {
+      const p = payloadOf(r);
+      return { ...base(r), type: 'call', decisionId: (p.decisionId as string | null) ?? null, basis: (p.basis as string | null) ?? null, evidence: (p.evidence as string[] | undefined) ?? [] };
+    });
+
+  // Retention per row, with the same rules as the retention job.
+  const keepUntil = new Map<string, ReturnType<typeof assess>[number]>();
+  for (const [id, entity] of entities) {
+    const own = rows.filter((r) => r.entity_id === id && (RETAINED_TYPES as readonly string[]).includes(r.type));
+    for (const a of assess(entity, own, now)) keepUntil.set(a.eventId, a);
+  }
+
+  let consents: ProofConsent[] = rows
+    .filter((r) => r.type === 'consent')
+    .map((r) => {
+      const p = payloadOf(r);
+      const s = (p.source ?? {}) as Record<string, unknown>;
+      const entity = entities.get(r.entity_id!);
+      const country = subjectJurisdiction ?? entity?.country ?? 'NL';
+      const a = keepUntil.get(r.id);
+      const c: ProofConsent = {
+        ...base(r),
+        type: 'consent',
+        channel: String(p.channel ?? ''),
+        status: p.status === 'withdrawn' ? 'withdrawn' : 'granted',
+        products: (p.products as string[] | undefined) ?? [],
+        expiresAt: isoOrNull(p.expiresAt),
+        source: {
+          method: String(s.method ?? 'import'),
+          wording: (s.wording as string | null) ?? null,
+          agentId: (s.agentId as string | null) ?? null,
+          callId: (s.callId as string | null) ?? null,
+          recordingRef: (s.recordingRef as string | null) ?? null,
+          ip: (s.ip as string | null) ?? null,
+          url: (s.url as string | null) ?? null,
+          verifiedAt: isoOrNull(s.verifiedAt),
+          bundled: s.bundled === true,
+        },
+        uses: calls.filter((k) => k.evidence.includes(r.id)).map((k) => ({ callEventId: k.id, at: k.at, decisionId: k.decisionId, basis: k.basis })),
+        withdrawnBy: null,
+        withdraws: [],
+        state: 'active',
+        gaps: [],
+        retention: {
+          country: a?.country ?? country,
+          months: a?.months ?? RETENTION_DEFAULTS[country].months,
+          rule: entity?.retention?.[a?.country ?? country] ? 'entity setting' : RETENTION_DEFAULTS[a?.country ?? country].rule,
+          lastUse: a?.lastUse != null ? iso(a.lastUse) : null,
+          keepUntil: a?.dueAt != null ? iso(a.dueAt) : null,
+        },
+      };
+      c.gaps = gapsOf(c, country);
+      return c;
+    });
+  for (const g of consents) {
+    if (g.status !== 'granted') continue;
+    const w = consents.find((x) => x.status === 'withdrawn' && x.entityId === g.entityId && Date.parse(x.at) >= Date.parse(g.at) && covers(x, g));
+    if (w) {
+      g.withdrawnBy = { id: w.id, at: w.at };
+      w.withdraws.push(g.id);
+    }
+    g.state = g.beforeReassignment
+      ? 'void'
+      : g.withdrawnBy
+        ? 'withdrawn'
+        : g.expiresAt && Date.parse(g.expiresAt) <= now
+          ? 'expired'
+          : g.source.bundled || g.channel !== 'phone'
+            ? 'not_valid'
+            : 'active';
+  }
+  for (const c of consents) if (c.status === 'withdrawn') c.state = 'withdrawal';
+
+  let objections = rows.filter((r) => r.type === 'objection').map(base);
+  let callList = calls;
+  let otherGrounds: ProofOther[] = rows
+    .filter((r) => ['relationship', 'contact_request', 'presumed_consent'].includes(r.type))
+    .map((r) => ({ ...base(r), data: payloadOf(r) }));
+
+  if (consentRow) {
+    // A consent's own dossier: that consent, what ended it, its uses, and the entity's objections.
+    const own = consents.find((c) => c.id === consentRow!.id)!;
+    const related = new Set([own.id, ...(own.withdrawnBy ? [own.withdrawnBy.id] : [])]);
+    consents = consents.filter((c) => related.has(c.id));
+    callList = calls.filter((k) => k.evidence.includes(own.id));
+    otherGrounds = [];
+    objections = objections.filter((o) => o.entityId === own.entityId);
+  }
+
+  const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityIds.filter(inScope)) : [];
+  const decisions: ProofDecision[] = [];
+  if (e164) {
+    for (const id of entityIds) {
+      if (!entities.has(id)) continue;
+      const { decision } = await app.evaluate({ phone: e164, entityId: id, at: now });
+      decisions.push({
+        entityId: id,
+        at: iso(now),
+        allowed: decision.allowed,
+        basis: decision.basis,
+        jurisdiction: decision.jurisdiction,
+        denials: decision.denials,
+        obligations: decision.obligations,
+        evidence: decision.evidence ?? [],
+        reasons: decision.reasons,
+      });
+    }
+  }
+
+  const shown = new Set([...consents.map((c) => c.id), ...objections.map((o) => o.id), ...callList.map((k) => k.id), ...otherGrounds.map((o) => o.id), ...rows.filter((r) => r.type === 'reassignment').map((r) => r.id)]);
+  const problems: ProofDossier['integrity']['problems'] = [];
+  for (const id of shown) {
+    const p = positions.get(id);
+    if (!p) problems.push({ eventId: id, detail: 'the event has no place in the hash chain' });
+    else if (!p.contentOk) problems.push({ eventId: id, detail: 'the event\'s content does not match its digest: it was edited' });
+    else if (!p.linkOk) problems.push({ eventId: id, detail: 'the event\'s link hash is wrong' });
+    else if (!p.nextOk) problems.push({ eventId: id, detail: 'the event after it does not link to it: events were removed or reordered' });
+  }
+
+  return {
+    format: DOSSIER_FORMAT,
+    generatedAt: iso(now),
+    generatedBy: q.keyId ?? null,
+    rulesVersion: RULES_VERSION,
+    query: { phone: q.phone ?? null, entityId: q.entityId ?? null, consentId: q.consentId ?? null },
+    subject: { phone: e164, email, jurisdiction: subjectJurisdiction },
+    entities: [...entities.values()].map((e) => ({
+      id: e.id,
+      name: e.name,
+      kind: e.kind,
+      country: e.country,
+      parentId: e.parentId ?? null,
+      controller: e.controller ?? null,
+      language: e.controller?.language ?? DEFAULT_LANGUAGE[e.country],
+    })),
+    consents,
+    objections,
+    calls: callList,
+    otherGrounds,
+    reassignments: rows.filter((r) => r.type === 'reassignment').map(base),
+    suppressions: suppressionEntries.map((s) => ({ id: s.id, entityId: s.entityId, reason: s.reason, at: iso(s.at), createdAt: iso(s.createdAt), eventId: s.eventId })),
+    decisions,
+    integrity: { ok: problems.length === 0, events: shown.size, problems, howToVerify: HOW_TO_VERIFY },
+  };
+}
+
+/** Each row's chain position, checked locally: its digest, its link, and the link to it from the next event. */
+async function chainPositions(app: Optline, rows: EventsTable[]): Promise<Map<string, ChainPosition>> {
+  const out = new Map<string, ChainPosition>();
+  const byChain = new Map<string, EventsTable[]>();
+  for (const r of rows) {
+    if (r.chain == null || r.chain_seq == null) continue;
+    const list = byChain.get(r.chain) ?? [];
+    list.push(r);
+    byChain.set(r.chain, list);
+  }
+  for (const [chain, list] of byChain) {
+    const seqs = list.map((r) => Number(r.chain_seq) + 1);
+    const next = new Map<number, string | null>();
+    for (let i = 0; i < seqs.length; i += 500) {
+      const found = await app.store.db.selectFrom('events').select(['chain_seq', 'prev_hash']).where('chain', '=', chain).where('chain_seq', 'in', seqs.slice(i, i + 500)).execute();
+      for (const f of found) next.set(Number(f.chain_seq), f.prev_hash ?? null);
+    }
+    const head = await app.store.db.selectFrom('chain_heads').select(['seq', 'hash']).where('chain', '=', chain).executeTakeFirst();
+    for (const r of list) {
+      const seq = Number(r.chain_seq);
+      const following = next.get(seq + 1);
+      const isHead = head != null && Number(head.seq) === seq;
+      out.set(r.id, {
+        chain,
+        seq,
+        hash: r.hash ?? '',
+        prevHash: r.prev_hash ?? '',
+        contentHash: r.content_hash ?? '',
+        contentOk: r.erased_at != null || contentDigest(r) === r.content_hash,
+        linkOk: r.prev_hash != null && r.content_hash != null && linkHash(r.prev_hash, seq, r.content_hash) === r.hash,
+        nextOk: following !== undefined ? following === r.hash : isHead && head.hash === r.hash,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Kantara Initiative Consent Receipt Specification v1.1 (version string KI-CR-v1.1.0): one receipt
+ * per consent given. The receipt format has no place for later events, so uses and withdrawal are
+ * in the ISO/IEC TS 27560 record and the dossier; the receipt says what was agreed, with whom,
+ * when and how.
+ */
+import type { ProofConsent, ProofDossier, ProofEntity } from './dossier.js';
+
+export const KANTARA_VERSION = 'KI-CR-v1.1.0';
+
+export interface KantaraPurpose {
+  purpose: string;
+  purposeCategory: string[];
+  consentType: string;
+  piiCategory: string[];
+  primaryPurpose: boolean;
+  termination: string;
+  thirdPartyDisclosure: boolean;
+  /** Present only when thirdPartyDisclosure is true (the specification's condition). */
+  thirdPartyName?: string;
+}
+
+export interface KantaraReceipt {
+  version: typeof KANTARA_VERSION;
+  jurisdiction: string;
+  /** Seconds since the epoch. */
+  consentTimestamp: number;
+  collectionMethod: string;
+  consentReceiptID: string;
+  language: string;
+  piiPrincipalId: string;
+  piiControllers: Array<{
+    piiController: string;
+    onBehalf: boolean;
+    contact: string;
+    address: string;
+    email: string;
+    phone: string;
+    piiControllerUrl?: string;
+  }>;
+  policyUrl: string;
+  services: Array<{ service: string; purposes: KantaraPurpose[] }>;
+  sensitive: boolean;
+  spiCat: string[];
+}
+
+const METHODS: Record<string, string> = {
+  agent_call: 'Verbal, during a telephone call with an agent',
+  web_form: 'Web form',
+  paper: 'Paper form, signed',
+  import: 'Imported from a lead supplier or earlier system',
+  sms: 'SMS reply',
+  email: 'E-mail confirmation',
+};
+
+export function collectionMethod(c: ProofConsent): string {
+  const s = c.source;
+  const parts = [METHODS[s.method] ?? s.method];
+  if (s.agentId) parts.push(`agent ${s.agentId}`);
+  if (s.callId) parts.push(`call ${s.callId}`);
+  if (s.recordingRef) parts.push(`recording ${s.recordingRef}`);
+  if (s.url) parts.push(`page ${s.url}`);
+  if (s.ip) parts.push(`IP ${s.ip}`);
+  if (s.verifiedAt) parts.push(`verified ${s.verifiedAt}`);
+  return parts.join('; ');
+}
+
+const CHANNEL: Record<string, string> = { phone: 'Telephone calls', sms: 'Text messages', email: 'E-mail' };
+
+export function purposeText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>): string {
+  const what = CHANNEL[c.channel] ?? c.channel;
+  return c.products.length > 0 ? `${what} from ${entity.name} offering ${c.products.join(', ')}` : `${what} from ${entity.name} offering its products and services`;
+}
+
+export function terminationText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>): string {
+  const withdraw = `withdrawn at any time by telling ${entity.name} (on a call, in writing or by e-mail)`;
+  return c.expiresAt ? `Ends on ${c.expiresAt.slice(0, 10)} unless ${withdraw} before` : `Until ${withdraw}`;
+}
+
+export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
+  const entity = d.entities.find((e) => e.id === c.entityId)!;
+  const ctl = entity.controller ?? {};
+  return {
+    version: KANTARA_VERSION,
+    jurisdiction: d.subject.jurisdiction ?? entity.country,
+    consentTimestamp: Math.floor(Date.parse(c.at) / 1000),
+    collectionMethod: collectionMethod(c),
+    consentReceiptID: c.id,
+    language: entity.language,
+    piiPrincipalId: d.subject.phone ?? d.subject.email ?? '',
+    piiControllers: [
+      {
+        piiController: entity.name,
+        onBehalf: false,
+        contact: ctl.contact ?? entity.name,
+        address: ctl.address ?? '',
+        email: ctl.email ?? '',
+        phone: ctl.phone ?? '',
+        ...(ctl.url ? { piiControllerUrl: ctl.url } : {}),
+      },
+    ],
+    policyUrl: ctl.policyUrl ?? c.source.url ?? '',
+    services: [
+      {
+        service: `${CHANNEL[c.channel] ?? c.channel} marketing by ${entity.name}`,
+        purposes: [
+          {
+            purpose: purposeText(c, entity),
+            purposeCategory: ['Marketing'],
+            consentType: 'EXPLICIT',
+            piiCategory: ['Contact'],
+            primaryPurpose: true,
+            termination: terminationText(c, entity),
+            thirdPartyDisclosure: false,
+          },
+        ],
+      },
+    ],
+    sensitive: false,
+    spiCat: [],
+  };
+}
+
+/** Receipts for the consents given in a dossier (withdrawals are not receipts of their own). */
+export function kantaraReceipts(d: ProofDossier): KantaraReceipt[] {
+  return d.consents.filter((c) => c.status === 'granted').map((c) => toKantara(d, c));
+}

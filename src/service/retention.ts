@@ -1,0 +1,491 @@
+/**
+ * Retention and erasure: personal data leaves the store when its term has run out (the retention
+ * job) or when the person asks (a data-subject erasure request), while the refusal it carried
+ * stays in force as a hashed suppression entry (src/service/suppression.ts).
+ *
+ * Both redact event rows in place rather than deleting them: phone, e-mail and payload are
+ * replaced, `erased_at` is set, and the row keeps its position, link hash and stored content
+ * digest, so the hash chain (src/store/chain.ts) still verifies. Each run or request is itself an
+ * event in the entity's chain (`retention` / `erasure`) naming the erased event ids and counts
+ * only – never the erased data; `verifyChains` refuses a redacted row that no such event names.
+ *
+ * Terms. A record is due when `term` months have passed since its last use:
+ * - a consent: since it was given, or since the last call whose evidence names it (DE-4: proof is
+ *   kept 5 years from the consent and again from each use);
+ * - a contact request or a presumed-consent justification: likewise, from the last call using it;
+ * - a customer relationship: from its end or the last call using it, and never while it still
+ *   counts (end + the entity's relationship term); an ongoing relationship is never due;
+ * - a call: from the call, and not while a record it rested on is kept (it is that record's use);
+ * - an objection or a withdrawal: from when it was made; it is then replaced by a suppression
+ *   entry, so the number stays refused without the number being kept;
+ * - a decision (the audit line of a look-up): from when it was asked.
+ * The term is the entity's setting for the called number's country, else the default below.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import type { Kysely } from 'kysely';
+import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
+import { addMonths } from '../law/time.js';
+import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
+import { linkRows } from '../store/chain.js';
+import { withRetry } from '../store/repository.js';
+import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
+import { InputError } from './errors.js';
+import type { Optline } from './optline.js';
+import { Suppressions, type SuppressionReason } from './suppression.js';
+
+export interface RetentionDefault {
+  months: number;
+  /** The law row that sets it, or null for a product default. */
+  rule: string | null;
+  note: string;
+}
+
+/** Months after last use, per called country, where the entity sets nothing. */
+export const RETENTION_DEFAULTS: Record<Jurisdiction, RetentionDefault> = {
+  DE: { months: 60, rule: 'DE-4', note: '§7a UWG: proof of consent is kept 5 years from the consent and from each use' },
+  NL: { months: 60, rule: null, note: 'product default: law/nl.md sets no term; kept as long as the German proof term' },
+  GB: { months: 60, rule: null, note: 'product default: law/gb.md sets no term' },
+  US: { months: 60, rule: null, note: 'product default: law/us.md sets no term' },
+};
+
+/** Terms the law sets: an erasure request with keepRequiredProof holds records still inside them. */
+const STATUTORY: Partial<Record<Jurisdiction, true>> = { DE: true };
+
+/** Event types that hold personal data and fall under retention. */
+export const RETAINED_TYPES = ['consent', 'call', 'relationship', 'contact_request', 'presumed_consent', 'objection'] as const;
+
+export const ERASED_PAYLOAD = '{"erased":true}';
+
+export function termMonths(entity: Pick<Entity, 'retention'>, country: Jurisdiction): number {
+  return entity.retention?.[country]?.months ?? RETENTION_DEFAULTS[country].months;
+}
+
+export function effectiveTerms(entity: Pick<Entity, 'retention'>): Record<Jurisdiction, number> {
+  return Object.fromEntries(JURISDICTIONS.map((c) => [c, termMonths(entity, c)])) as Record<Jurisdiction, number>;
+}
+
+const isJurisdiction = (c: string | null | undefined): c is Jurisdiction => c != null && (JURISDICTIONS as readonly string[]).includes(c);
+
+/** The law of the called number's country, or the entity's country for rows without a number. */
+function countryOf(phone: string | null, entity: Entity, cache: Map<string, Jurisdiction>): Jurisdiction {
+  if (!phone) return entity.country;
+  let c = cache.get(phone);
+  if (!c) {
+    const info = tryParsePhone(phone);
+    c = isJurisdiction(info?.country) ? info.country : entity.country;
+    cache.set(phone, c);
+  }
+  return c;
+}
+
+type Row = Pick<EventsTable, 'id' | 'type' | 'phone' | 'email' | 'at' | 'payload'>;
+
+export interface Assessment {
+  eventId: string;
+  type: string;
+  country: Jurisdiction;
+  months: number;
+  /** When the term started: the last use, the end of a relationship, the objection … (null: ongoing). */
+  lastUse: number | null;
+  /** When it is due (null: not while the relationship goes on). */
+  dueAt: number | null;
+  due: boolean;
+  /** Objections and phone withdrawals leave a suppression entry. */
+  suppress: SuppressionReason | null;
+  phone: string | null;
+}
+
+/**
+ * Decides for each row of one entity whether it is due at `now`. Pure: the rows and the entity in,
+ * an assessment per row out.
+ */
+export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
+  const countries = new Map<string, Jurisdiction>();
+  const payloads = new Map<string, Record<string, unknown>>();
+  const payload = (r: Row) => {
+    let p = payloads.get(r.id);
+    if (!p) {
+      try {
+        p = JSON.parse(r.payload) as Record<string, unknown>;
+      } catch {
+        p = {};
+      }
+      payloads.set(r.id, p);
+    }
+    return p;
+  };
+  // The last call that used each record (a call's evidence names the events its basis rested on).
+  const lastCall = new Map<string, number>();
+  for (const r of rows) {
+    if (r.type !== 'call') continue;
+    const at = Date.parse(r.at);
+    for (const id of (payload(r).evidence as string[] | undefined) ?? []) lastCall.set(id, Math.max(lastCall.get(id) ?? -Infinity, at));
+  }
+  const out = new Map<string, Assessment>();
+  const calls: Row[] = [];
+  for (const r of rows) {
+    if (r.type === 'call') {
+      calls.push(r);
+      continue;
+    }
+    const country = countryOf(r.phone, entity, countries);
+    const months = termMonths(entity, country);
+    const at = Date.parse(r.at);
+    const p = payload(r);
+    let lastUse: number | null = Math.max(at, lastCall.get(r.id) ?? -Infinity);
+    let dueAt: number | null = null;
+    let suppress: SuppressionReason | null = null;
+    if (r.type === 'objection') {
+      lastUse = at;
+      suppress = r.phone ? 'objection' : null;
+    } else if (r.type === 'consent' && p.status === 'withdrawn') {
+      lastUse = at;
+      suppress = r.phone && p.channel === 'phone' ? 'withdrawal' : null;
+    } else if (r.type === 'relationship') {
+      const ended = typeof p.endedAt === 'number' ? p.endedAt : null;
+      if (ended === null) lastUse = null;
+      else {
+        lastUse = Math.max(ended, lastCall.get(r.id) ?? -Infinity);
+        dueAt = Math.max(addMonths(lastUse, months), addMonths(ended, entity.relationshipTermMonths));
+      }
+    }
+    if (lastUse !== null && dueAt === null) dueAt = addMonths(lastUse, months);
+    out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, phone: r.phone });
+  }
+  for (const r of calls) {
+    const country = countryOf(r.phone, entity, countries);
+    const months = termMonths(entity, country);
+    const at = Date.parse(r.at);
+    let dueAt = addMonths(at, months);
+    // A call is the proof of a use: it stays while a record it rested on stays.
+    for (const id of (payload(r).evidence as string[] | undefined) ?? []) {
+      const used = out.get(id);
+      if (used && !used.due) dueAt = Math.max(dueAt, used.dueAt ?? Infinity);
+    }
+    out.set(r.id, { eventId: r.id, type: 'call', country, months, lastUse: at, dueAt: Number.isFinite(dueAt) ? dueAt : null, due: Number.isFinite(dueAt) && dueAt <= now, suppress: null, phone: r.phone });
+  }
+  return rows.map((r) => out.get(r.id)!);
+}
+
+// ---- redaction ---------------------------------------------------------------------------------
+
+interface RedactionPlan {
+  entityId: string;
+  eventIds: string[];
+  suppressions: Array<{ phone: string; reason: SuppressionReason; at: number }>;
+  /** Decisions to redact: by id. */
+  decisionIds: string[];
+  /** Idempotency answers that quote the number. */
+  idempotencyPhone?: string;
+  eventType: 'retention' | 'erasure';
+  /** Non-personal facts about the run or request for the history. */
+  details: Record<string, unknown>;
+}
+
+interface RedactionResult {
+  eventIds: string[];
+  suppressions: SuppressionsTable[];
+}
+
+const chunks = <T>(xs: T[], n: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+};
+
+/** A stored decision stripped of everything that could point to the person. */
+export function redactedDecision(responseJson: string): string {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(responseJson) as Record<string, unknown>;
+  } catch {
+    r = {};
+  }
+  const reasons = Array.isArray(r.reasons) ? (r.reasons as Array<Record<string, unknown>>) : [];
+  return JSON.stringify({
+    ...r,
+    phone: null,
+    reasons: reasons.map((x) => ({ code: x.code, rule: x.rule, passed: x.passed, detail: 'erased' })),
+    erased: true,
+  });
+}
+
+/** Redacts one entity's rows, adds the suppression entries and the history event, in one transaction. */
+async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): Promise<RedactionResult> {
+  const now = app.clock();
+  const nowIso = new Date(now).toISOString();
+  const firstEventId = uuidv7();
+  const suppressionRows = await Promise.all(plan.suppressions.map((s) => app.suppressions.row(s.phone, plan.entityId, s.reason, s.at, now, firstEventId)));
+  return withRetry(() =>
+    app.store.db.transaction().execute(async (trx) => {
+      const added = await Suppressions.insert(trx, suppressionRows);
+      for (const ids of chunks(plan.eventIds, 500)) {
+        await trx.updateTable('events').set({ phone: null, email: null, payload: ERASED_PAYLOAD, erased_at: nowIso }).where('id', 'in', ids).where('erased_at', 'is', null).execute();
+      }
+      for (const ids of chunks(plan.decisionIds, 200)) {
+        const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', ids).execute();
+        for (const d of rows) {
+          await trx.updateTable('decisions').set({ phone: null, request: ERASED_PAYLOAD, response: redactedDecision(d.response) }).where('id', '=', d.id).execute();
+        }
+      }
+      if (plan.idempotencyPhone) {
+        await trx.deleteFrom('idempotency').where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute();
+      }
+      // The history names what was erased (ids and counts), never the erased content.
+      const parts = plan.eventIds.length > 0 ? chunks(plan.eventIds, 1000) : [[]];
+      const events = parts.map((erased, i) => ({
+        id: i === 0 ? firstEventId : uuidv7(),
+        type: plan.eventType,
+        entity_id: plan.entityId,
+        phone: null,
+        email: null,
+        at: nowIso,
+        recorded_at: nowIso,
+        payload: JSON.stringify({
+          ...plan.details,
+          part: parts.length > 1 ? `${i + 1}/${parts.length}` : undefined,
+          erased,
+          decisions: i === 0 ? plan.decisionIds.length : 0,
+          suppressions: i === 0 ? added.map((s) => ({ id: s.id, reason: s.reason, at: s.at })) : [],
+        }),
+        key_id: keyId,
+      }));
+      await trx.insertInto('events').values(await linkRows(trx as Kysely<Database>, events)).execute();
+      return { eventIds: events.map((e) => e.id), suppressions: added };
+    }),
+  );
+}
+
+// ---- the retention job -------------------------------------------------------------------------
+
+export interface RetentionItem {
+  eventId: string;
+  type: string;
+  country: Jurisdiction;
+  months: number;
+  lastUse: string | null;
+  dueAt: string | null;
+}
+
+export interface EntityRetention {
+  entityId: string;
+  months: Record<Jurisdiction, number>;
+  /** Due event rows by type. */
+  events: Record<string, number>;
+  suppressions: number;
+  decisions: number;
+  /** The due rows (at most 500 listed). */
+  items: RetentionItem[];
+  /** The history events that record the run (empty on a dry run). */
+  recordedAs: string[];
+}
+
+export interface RetentionReport {
+  dryRun: boolean;
+  at: string;
+  entities: EntityRetention[];
+  totals: { events: number; suppressions: number; decisions: number };
+}
+
+const MAX_ITEMS = 500;
+
+/**
+ * Finds and (unless dryRun) redacts everything past its term for the given entities (all when
+ * entityIds is '*'). Each entity is done in its own transaction.
+ */
+export async function runRetention(app: Optline, opts: { entityIds: string[] | '*'; dryRun: boolean; keyId?: string | null }): Promise<RetentionReport> {
+  const now = app.clock();
+  await app.decisions.flush();
+  const all = await app.store.listEntities();
+  const entities = opts.entityIds === '*' ? all : all.filter((e) => (opts.entityIds as string[]).includes(e.id));
+  const report: RetentionReport = { dryRun: opts.dryRun, at: new Date(now).toISOString(), entities: [], totals: { events: 0, suppressions: 0, decisions: 0 } };
+  for (const entity of entities) {
+    const rows = await app.store.db
+      .selectFrom('events')
+      .select(['id', 'type', 'phone', 'email', 'at', 'payload'])
+      .where('entity_id', '=', entity.id)
+      .where('erased_at', 'is', null)
+      .where('type', 'in', [...RETAINED_TYPES])
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    const due = assess(entity, rows, now).filter((a) => a.due);
+    const decisionIds = await dueDecisions(app, entity, now);
+    const suppressions = due.filter((a) => a.suppress && a.phone).map((a) => ({ phone: a.phone!, reason: a.suppress!, at: a.lastUse! }));
+    const byType: Record<string, number> = {};
+    for (const a of due) byType[a.type] = (byType[a.type] ?? 0) + 1;
+    const months = effectiveTerms(entity);
+    const entry: EntityRetention = {
+      entityId: entity.id,
+      months,
+      events: byType,
+      suppressions: suppressions.length,
+      decisions: decisionIds.length,
+      items: due.slice(0, MAX_ITEMS).map((a) => ({
+        eventId: a.eventId,
+        type: a.type,
+        country: a.country,
+        months: a.months,
+        lastUse: a.lastUse != null ? new Date(a.lastUse).toISOString() : null,
+        dueAt: a.dueAt != null ? new Date(a.dueAt).toISOString() : null,
+      })),
+      recordedAs: [],
+    };
+    if (!opts.dryRun && (due.length > 0 || decisionIds.length > 0)) {
+      const r = await redact(
+        app,
+        {
+          entityId: entity.id,
+          eventIds: due.map((a) => a.eventId),
+          suppressions,
+          decisionIds,
+          eventType: 'retention',
+          details: { run: uuidv7(), months, rules: Object.fromEntries(JURISDICTIONS.map((c) => [c, entity.retention?.[c] ? 'entity setting' : (RETENTION_DEFAULTS[c].rule ?? 'default')])) },
+        },
+        opts.keyId ?? null,
+      );
+      entry.recordedAs = r.eventIds;
+      entry.suppressions = r.suppressions.length;
+    }
+    report.entities.push(entry);
+    report.totals.events += due.length;
+    report.totals.suppressions += entry.suppressions;
+    report.totals.decisions += decisionIds.length;
+  }
+  return report;
+}
+
+/** Decisions of an entity whose audit term has run out (from when they were asked). */
+async function dueDecisions(app: Optline, entity: Entity, now: number): Promise<string[]> {
+  const shortest = Math.min(...Object.values(effectiveTerms(entity)));
+  const rows = await app.store.db
+    .selectFrom('decisions')
+    .select(['id', 'phone', 'recorded_at'])
+    .where('entity_id', '=', entity.id)
+    .where('request', '!=', ERASED_PAYLOAD)
+    .where('recorded_at', '<=', new Date(addMonths(now, -shortest)).toISOString())
+    .execute();
+  const countries = new Map<string, Jurisdiction>();
+  return rows.filter((d) => addMonths(Date.parse(d.recorded_at), termMonths(entity, countryOf(d.phone, entity, countries))) <= now).map((d) => d.id);
+}
+
+// ---- data-subject erasure ----------------------------------------------------------------------
+
+export interface ErasureRequest {
+  phone?: string | null;
+  email?: string | null;
+  /** Only this entity's records; absent: every entity the caller may act for. */
+  entityId?: string | null;
+  /** The entities the caller may act for ('*': all). */
+  scope: string[] | '*';
+  /** Also refuse calls from now on, as if the person objected (default true). */
+  suppress?: boolean;
+  /** Keep consents (and their uses) still inside a term the law sets (DE-4), and say until when. */
+  keepRequiredProof?: boolean;
+  /** A case reference of the request (no personal data). */
+  reference?: string | null;
+  keyId?: string | null;
+}
+
+export interface ErasureResult {
+  erasureId: string;
+  phone: string | null;
+  at: string;
+  entities: Array<{
+    entityId: string;
+    events: number;
+    decisions: number;
+    suppressions: Array<{ id: string; reason: string; at: string }>;
+    held: Array<{ eventId: string; type: string; until: string | null; rule: string }>;
+    recordedAs: string[];
+  }>;
+}
+
+export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<ErasureResult> {
+  if (!req.phone && !req.email) throw new InputError('Name the phone number (or e-mail address) to erase.', [{ path: 'phone', message: 'required' }]);
+  const inScope = (id: string) => req.scope === '*' || req.scope.includes(id);
+  const named = req.entityId ? await app.requireEntity(req.entityId) : null;
+  let e164: string | null = null;
+  if (req.phone) {
+    try {
+      e164 = parsePhone(req.phone, named?.country).e164;
+    } catch (err) {
+      if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
+      throw err;
+    }
+  }
+  const now = app.clock();
+  const erasureId = uuidv7();
+  // Decisions still queued in memory would otherwise be written after the erasure, number and all.
+  await app.decisions.flush();
+  let q = app.store.db
+    .selectFrom('events')
+    .select(['id', 'type', 'entity_id', 'phone', 'email', 'at', 'payload'])
+    .where('erased_at', 'is', null)
+    .where('entity_id', 'is not', null)
+    .where((eb) => {
+      const ors = [];
+      if (e164) ors.push(eb('phone', '=', e164));
+      if (req.email) ors.push(eb('email', '=', req.email));
+      return eb.or(ors);
+    });
+  if (named) q = q.where('entity_id', '=', named.id);
+  const rows = (await q.orderBy('at').orderBy('id').execute()).filter((r) => inScope(r.entity_id!));
+  const entityIds = [...new Set([...(named ? [named.id] : []), ...rows.map((r) => r.entity_id!)])];
+  const result: ErasureResult = { erasureId, phone: e164 ? maskPhone(e164) : null, at: new Date(now).toISOString(), entities: [] };
+  for (const entityId of entityIds) {
+    const entity = (await app.entity(entityId))!;
+    const own = rows.filter((r) => r.entity_id === entityId);
+    const held = new Map<string, { until: number | null; rule: string }>();
+    if (req.keepRequiredProof) {
+      const retained = own.filter((r) => (RETAINED_TYPES as readonly string[]).includes(r.type));
+      for (const a of assess(entity, retained, now)) {
+        const isProof = a.type === 'consent' || a.type === 'call';
+        if (isProof && !a.due && STATUTORY[a.country] && !a.suppress) held.set(a.eventId, { until: a.dueAt, rule: RETENTION_DEFAULTS[a.country].rule ?? a.country });
+      }
+    }
+    const erase = own.filter((r) => !held.has(r.id));
+    const suppressions: RedactionPlan['suppressions'] = [];
+    if (e164) {
+      const latest = (pred: (r: (typeof own)[number]) => boolean) => own.filter(pred).reduce<number | null>((m, r) => Math.max(m ?? -Infinity, Date.parse(r.at)), null);
+      const objectedAt = latest((r) => r.type === 'objection');
+      if (objectedAt !== null) suppressions.push({ phone: e164, reason: 'objection', at: objectedAt });
+      const withdrawnAt = latest((r) => r.type === 'consent' && r.phone === e164 && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload));
+      if (withdrawnAt !== null) suppressions.push({ phone: e164, reason: 'withdrawal', at: withdrawnAt });
+      if (req.suppress !== false) suppressions.push({ phone: e164, reason: 'erasure', at: now });
+    }
+    const decisionIds = e164
+      ? (await app.store.db.selectFrom('decisions').select('id').where('phone', '=', e164).where('entity_id', '=', entityId).execute()).map((d) => d.id)
+      : [];
+    const r = await redact(
+      app,
+      {
+        entityId,
+        eventIds: erase.map((x) => x.id),
+        suppressions,
+        decisionIds,
+        idempotencyPhone: e164 ?? undefined,
+        eventType: 'erasure',
+        details: { request: erasureId, reference: req.reference ?? null, held: [...held.keys()] },
+      },
+      req.keyId ?? null,
+    );
+    result.entities.push({
+      entityId,
+      events: erase.length,
+      decisions: decisionIds.length,
+      suppressions: r.suppressions.map((s) => ({ id: s.id, reason: s.reason, at: s.at })),
+      held: [...held.entries()].map(([eventId, h]) => ({ eventId, type: own.find((x) => x.id === eventId)!.type, until: h.until != null ? new Date(h.until).toISOString() : null, rule: h.rule })),
+      recordedAs: r.eventIds,
+    });
+  }
+  if (entityIds.length === 0) {
+    // Nothing on record for an entity the caller may act for: the request is still on file.
+    const nowIso = new Date(now).toISOString();
+    const row = { id: uuidv7(), type: 'erasure', entity_id: null, phone: null, email: null, at: nowIso, recorded_at: nowIso, payload: JSON.stringify({ request: erasureId, reference: req.reference ?? null, erased: [], decisions: 0, suppressions: [] }), key_id: req.keyId ?? null };
+    await withRetry(() => app.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
+    }));
+  }
+  return result;
+}

@@ -1,0 +1,161 @@
+/**
+ * The suppression list: what is left of a person after an erasure or the retention job removed
+ * their data. Each entry holds a one-way hash of the E.164 number (HMAC-SHA256 with a server-side
+ * pepper), the legal entity, why the number is refused (the person objected, withdrew consent, or
+ * asked to be erased) and from when. The number itself cannot be read back from it; a decision
+ * about the same number computes the same hash and finds the entry.
+ *
+ * The engine stays pure: an entry becomes an ordinary fact for that entity (an objection, or a
+ * withdrawal of phone consent) dated when the person said it, so the rule packs refuse the call
+ * exactly as they would have before the erasure, cite the same law rows, and a newer consent the
+ * person gives afterwards still beats it.
+ *
+ * The pepper comes from OPTLINE_SUPPRESSION_PEPPER (keep it outside the database: with the pepper
+ * in the same dump, the small space of phone numbers can be searched). Without it, a random pepper
+ * is generated once and kept in the store's `trust_settings` table, which still keeps numbers out
+ * of the table but not from someone holding the whole database. Rotation: put the old value in
+ * OPTLINE_SUPPRESSION_PEPPER_PREVIOUS (comma-separated); entries made under it keep matching.
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { ConsentFact, EntityFact, ObjectionFact } from '../law/types.js';
+import type { Store } from '../store/repository.js';
+import type { Database, SuppressionsTable } from '../store/schema.js';
+
+export const SUPPRESSION_REASONS = ['objection', 'withdrawal', 'erasure'] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+export interface Pepper {
+  id: string;
+  secret: string;
+}
+
+export interface SuppressionEntry {
+  id: string;
+  entityId: string;
+  reason: SuppressionReason;
+  at: number;
+  createdAt: number;
+  eventId: string | null;
+}
+
+const PEPPER_SETTING = 'suppression_pepper';
+
+export const pepperId = (secret: string): string => createHash('sha256').update(`optline-pepper|${secret}`).digest('hex').slice(0, 16);
+export const phoneHash = (secret: string, e164: string): string => createHmac('sha256', secret).update(e164).digest('hex');
+
+/** The fact the engine sees for an entry: an objection, or a withdrawal of phone consent. */
+export function suppressionFact(e: SuppressionEntry): EntityFact {
+  const id = `suppression:${e.id}`;
+  if (e.reason === 'withdrawal') {
+    const fact: ConsentFact = {
+      type: 'consent',
+      id,
+      entityId: e.entityId,
+      at: e.at,
+      channel: 'phone',
+      status: 'withdrawn',
+      // No products: a withdrawal that names none covers every call.
+      products: [],
+      expiresAt: null,
+      source: { method: 'import', bundled: false },
+    };
+    return fact;
+  }
+  const fact: ObjectionFact = { type: 'objection', id, entityId: e.entityId, at: e.at };
+  return fact;
+}
+
+export class Suppressions {
+  private readonly store: Store;
+  private readonly env: NodeJS.ProcessEnv;
+  private loaded: Promise<Pepper[]> | null = null;
+
+  constructor(store: Store, env: NodeJS.ProcessEnv = process.env) {
+    this.store = store;
+    this.env = env;
+  }
+
+  /** The current pepper first, then earlier ones whose entries must still match. */
+  peppers(): Promise<Pepper[]> {
+    this.loaded ??= this.loadPeppers().catch((err: unknown) => {
+      this.loaded = null;
+      throw err;
+    });
+    return this.loaded;
+  }
+
+  private async loadPeppers(): Promise<Pepper[]> {
+    const secrets: string[] = [];
+    const configured = this.env.OPTLINE_SUPPRESSION_PEPPER?.trim();
+    if (configured) secrets.push(configured);
+    for (const s of (this.env.OPTLINE_SUPPRESSION_PEPPER_PREVIOUS ?? '').split(',')) if (s.trim()) secrets.push(s.trim());
+    const stored = await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirst();
+    if (stored) secrets.push(stored.value);
+    else if (!configured) {
+      await sql`insert into trust_settings (name, value) values (${PEPPER_SETTING}, ${randomBytes(32).toString('base64url')}) on conflict (name) do nothing`.execute(this.store.db);
+      const r = await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirstOrThrow();
+      secrets.push(r.value);
+    }
+    return [...new Set(secrets)].map((secret) => ({ id: pepperId(secret), secret }));
+  }
+
+  /** Entries for a number (all entities, or those named), oldest first. */
+  async entries(e164: string, entityIds?: string[]): Promise<SuppressionEntry[]> {
+    const hashes = (await this.peppers()).map((p) => phoneHash(p.secret, e164));
+    let q = this.store.db.selectFrom('suppressions').selectAll().where('phone_hash', 'in', hashes);
+    if (entityIds) {
+      if (entityIds.length === 0) return [];
+      q = q.where('entity_id', 'in', entityIds);
+    }
+    const rows = await q.orderBy('at').orderBy('id').execute();
+    return rows.map((r) => ({
+      id: r.id,
+      entityId: r.entity_id,
+      reason: r.reason as SuppressionReason,
+      at: Date.parse(r.at),
+      createdAt: Date.parse(r.created_at),
+      eventId: r.event_id,
+    }));
+  }
+
+  /** The facts the decision path adds for a number. */
+  async factsFor(e164: string): Promise<EntityFact[]> {
+    return (await this.entries(e164)).map(suppressionFact);
+  }
+
+  /** A row to insert (inside the caller's transaction) under the current pepper. */
+  async row(e164: string, entityId: string, reason: SuppressionReason, at: number, now: number, eventId: string | null): Promise<SuppressionsTable> {
+    const [current] = await this.peppers();
+    return {
+      id: uuidv7(),
+      phone_hash: phoneHash(current!.secret, e164),
+      pepper_id: current!.id,
+      entity_id: entityId,
+      reason,
+      at: new Date(at).toISOString(),
+      created_at: new Date(now).toISOString(),
+      event_id: eventId,
+    };
+  }
+
+  /** Inserts rows, skipping any the number already has for that entity, reason and time. */
+  static async insert(trx: Kysely<Database>, rows: SuppressionsTable[]): Promise<SuppressionsTable[]> {
+    const added: SuppressionsTable[] = [];
+    for (const r of rows) {
+      const same = await trx
+        .selectFrom('suppressions')
+        .select('id')
+        .where('phone_hash', '=', r.phone_hash)
+        .where('entity_id', '=', r.entity_id)
+        .where('reason', '=', r.reason)
+        .where('at', '=', r.at)
+        .executeTakeFirst();
+      if (same) continue;
+      await trx.insertInto('suppressions').values(r).execute();
+      added.push(r);
+    }
+    return added;
+  }
+}

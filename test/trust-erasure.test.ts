@@ -1,0 +1,225 @@
+/**
+ * Data-subject erasure: the person's rows are redacted in place, the refusal they carried survives
+ * as a hashed suppression entry, decisions afterwards still refuse, and the hash chain still
+ * verifies while tampering elsewhere is still found.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startApi, ADMIN, type TestApi } from './helpers/api.js';
+import { freshDb, storeNames } from './helpers/stores.js';
+
+const NOW = Date.parse('2026-11-27T10:00:00Z');
+const NL_OBJ = '+31612340101';
+const NL_CONSENT = '+31612340102';
+const NL_OTHER = '+31612340103';
+const GB_WITHDRAWN = '+447400123456';
+const GB_NOTHING = '+447700123456';
+const DE = '+4915112345678';
+
+describe.each(storeNames())('erasure on %s', (storeName) => {
+  let api: TestApi;
+  let now = NOW;
+  let compliance = '';
+  let agent = '';
+  const ids: Record<string, string> = {};
+
+  const post = async (url: string, body: unknown, token?: string) => {
+    const r = await api.call('POST', url, body, token);
+    expect(r.statusCode, r.body).toBeLessThan(300);
+    return r.json();
+  };
+  const decide = (entityId: string, phone: string, extra: Record<string, unknown> = {}) => post('/v1/decisions', { entityId, phone, ...extra });
+  const erase = async (body: Record<string, unknown>, token?: string) => {
+    const r = await api.call('POST', '/v1/erasures', body, token);
+    expect(r.statusCode, r.body).toBe(201);
+    return r.json();
+  };
+  const consent = (entityId: string, phone: string, at: string, extra: Record<string, unknown> = {}) =>
+    post('/v1/consents', { entityId, phone, at, channel: 'phone', status: 'granted', source: { method: 'agent_call', agentId: 'a7', callId: 'k9', wording: 'Ja, bel mij.', verifiedAt: at }, ...extra });
+
+  beforeEach(async () => {
+    now = NOW;
+    api = await startApi({ db: await freshDb(storeName), clock: () => now });
+    for (const [id, body] of Object.entries({
+      tulp: { name: 'Tulp Energie B.V.', kind: 'company', country: 'NL' },
+      roos: { name: 'Roos Verzekeringen B.V.', kind: 'company', country: 'NL' },
+      thames: { name: 'Thames Power Ltd', kind: 'company', country: 'GB' },
+      kraft: { name: 'Kraftwerk GmbH', kind: 'company', country: 'DE' },
+    })) {
+      expect((await api.call('PUT', `/v1/entities/${id}`, body)).statusCode).toBe(201);
+    }
+    compliance = (await post('/v1/keys', { role: 'compliance', entityIds: ['tulp', 'thames', 'kraft'] })).token;
+    agent = (await post('/v1/keys', { role: 'agent', entityIds: ['tulp', 'roos', 'thames', 'kraft'] })).token;
+    const tps = await api.server.inject({ method: 'PUT', url: '/v1/registers/gb-tps?country=GB&asOf=2026-11-20', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/csv' }, payload: '+442079460000\n' });
+    expect(tps.statusCode, tps.body).toBe(200);
+
+    ids.objConsent = (await consent('tulp', NL_OBJ, '2025-01-10T10:00:00Z')).id;
+    ids.objection = (await post('/v1/objections', { entityId: 'tulp', phone: NL_OBJ, at: '2025-03-01T10:00:00Z' })).id;
+    ids.consent = (await consent('tulp', NL_CONSENT, '2025-09-01T10:00:00Z')).id;
+    const d = await decide('tulp', NL_CONSENT, { at: '2025-10-01T10:00:00Z' });
+    ids.call = (await post('/v1/calls', { entityId: 'tulp', phone: NL_CONSENT, at: '2025-10-01T10:00:00Z', decisionId: d.decisionId })).id;
+    ids.roos = (await consent('roos', NL_CONSENT, '2025-09-02T10:00:00Z')).id;
+    ids.other = (await consent('tulp', NL_OTHER, '2025-09-03T10:00:00Z')).id;
+    ids.gbConsent = (await consent('thames', GB_WITHDRAWN, '2025-02-01T10:00:00Z')).id;
+    ids.gbWithdrawal = (await post('/v1/consents', { entityId: 'thames', phone: GB_WITHDRAWN, at: '2025-05-01T10:00:00Z', channel: 'phone', status: 'withdrawn' })).id;
+  });
+  afterEach(async () => api.close());
+
+  it('keeps an objected number refused after its data is erased', async () => {
+    expect((await decide('tulp', NL_OBJ)).denials).toContain('objected');
+    const r = await erase({ phone: NL_OBJ, entityId: 'tulp', suppress: false, reference: 'DSR-2026-117' }, compliance);
+    expect(r.phone).toBe('+31*******01');
+    expect(r.entities).toEqual([expect.objectContaining({ entityId: 'tulp', events: 2, decisions: 1, held: [] })]);
+    expect(r.entities[0].suppressions).toEqual([expect.objectContaining({ reason: 'objection', at: '2025-03-01T10:00:00.000Z' })]);
+    const after = await decide('tulp', NL_OBJ);
+    expect(after.allowed).toBe(false);
+    expect(after.denials).toContain('objected');
+    expect(after.reasons.find((x: { code: string }) => x.code === 'objected')).toMatchObject({ rule: 'NL-8' });
+    // Nothing of the person is left in the event log; the history says an erasure happened.
+    expect((await api.call('GET', `/v1/numbers/${encodeURIComponent(NL_OBJ)}/history`)).json().events).toEqual([]);
+    const rows = await api.app.store.db.selectFrom('events').selectAll().where('id', 'in', [ids.objConsent!, ids.objection!]).execute();
+    for (const row of rows) expect(row).toMatchObject({ phone: null, email: null, payload: '{"erased":true}', erased_at: new Date(NOW).toISOString() });
+    const recorded = await api.app.store.db.selectFrom('events').selectAll().where('id', 'in', r.entities[0].recordedAs).execute();
+    expect(recorded[0]).toMatchObject({ type: 'erasure', entity_id: 'tulp', phone: null });
+    expect(JSON.parse(recorded[0]!.payload)).toMatchObject({ request: r.erasureId, reference: 'DSR-2026-117', erased: [ids.objConsent, ids.objection].sort() });
+    // The suppression list holds a hash, not the number.
+    const dump = JSON.stringify(await api.app.store.db.selectFrom('suppressions').selectAll().execute()) + JSON.stringify(recorded);
+    expect(dump).not.toContain('612340101');
+  });
+
+  it('leaves a consent-only number no longer allowed', async () => {
+    expect(await decide('tulp', NL_CONSENT)).toMatchObject({ allowed: true, basis: 'consent' });
+    await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+    const after = await decide('tulp', NL_CONSENT);
+    expect(after.allowed).toBe(false);
+    // By default the request itself is kept as a refusal to be called.
+    expect(after.denials).toEqual(['objected']);
+    // Another entity's consent for the same number was not the request's to erase.
+    expect(await decide('roos', NL_CONSENT)).toMatchObject({ allowed: true, basis: 'consent' });
+    expect((await api.app.store.history(NL_CONSENT)).events.map((e) => e.id)).toEqual([ids.roos]);
+  });
+
+  it('without suppression a consent-only number falls back to having no basis', async () => {
+    await erase({ phone: NL_OTHER, entityId: 'tulp', suppress: false }, compliance);
+    expect(await decide('tulp', NL_OTHER)).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    expect(await api.app.store.db.selectFrom('suppressions').selectAll().execute()).toEqual([]);
+  });
+
+  it('keeps a withdrawal in force where it is a do-not-call request (GB)', async () => {
+    expect(await decide('thames', GB_NOTHING)).toMatchObject({ allowed: true, basis: 'opt_out_regime' });
+    expect((await decide('thames', GB_WITHDRAWN)).denials).toContain('objected');
+    const r = await erase({ phone: GB_WITHDRAWN, suppress: false }, compliance);
+    expect(r.entities.map((e: { entityId: string }) => e.entityId)).toEqual(['thames']);
+    expect(r.entities[0].suppressions.map((s: { reason: string }) => s.reason)).toEqual(['withdrawal']);
+    const after = await decide('thames', GB_WITHDRAWN);
+    expect(after).toMatchObject({ allowed: false, denials: ['objected'] });
+    expect(after.reasons.find((x: { code: string }) => x.code === 'objected')).toMatchObject({ rule: 'GB-3' });
+  });
+
+  it('lets the person\'s own newer consent count again', async () => {
+    await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
+    now = NOW + 86_400_000;
+    await consent('tulp', NL_OBJ, new Date(now).toISOString());
+    expect(await decide('tulp', NL_OBJ)).toMatchObject({ allowed: true, basis: 'consent' });
+  });
+
+  it('leaves the hash chain verifiable and still finds tampering elsewhere', async () => {
+    await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
+    expect(await api.app.store.verifyHistory()).toMatchObject({ ok: true, problems: [] });
+    expect((await api.call('GET', '/v1/audit/verify', undefined, compliance)).json()).toMatchObject({ ok: true });
+
+    // Editing an event that was not erased is still found.
+    await api.app.store.db.updateTable('events').set({ at: '2020-01-01T00:00:00.000Z' }).where('id', '=', ids.consent!).execute();
+    let v = await api.app.store.verifyHistory('tulp');
+    expect(v.problems).toEqual([expect.objectContaining({ chain: 'tulp', eventId: ids.consent, problem: 'changed' })]);
+    await api.app.store.db.updateTable('events').set({ at: '2025-09-01T10:00:00.000Z' }).where('id', '=', ids.consent!).execute();
+    expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
+
+    // Marking a row erased by hand (to hide an edit) is found: no erasure names it.
+    await api.app.store.db.updateTable('events').set({ erased_at: new Date(NOW).toISOString(), payload: '{"erased":true}' }).where('id', '=', ids.other!).execute();
+    v = await api.app.store.verifyHistory('tulp');
+    expect(v.problems).toEqual([expect.objectContaining({ eventId: ids.other, problem: 'changed' })]);
+    expect(v.problems[0]!.detail).toContain('no erasure');
+  });
+
+  it('finds an edited erasure record', async () => {
+    const r = await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
+    const id = r.entities[0].recordedAs[0];
+    const row = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
+    await api.app.store.db.updateTable('events').set({ payload: row.payload.replace('"erased":[', `"erased":["${ids.other}",`) }).where('id', '=', id).execute();
+    const v = await api.app.store.verifyHistory('tulp');
+    expect(v.ok).toBe(false);
+    expect(v.problems[0]).toMatchObject({ eventId: id, problem: 'changed' });
+  });
+
+  it('redacts the decisions about the number and the replayable answers that quote it', async () => {
+    const d = await api.server.inject({
+      method: 'POST',
+      url: '/v1/decisions',
+      headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json', 'idempotency-key': 'dialer-1' },
+      payload: JSON.stringify({ entityId: 'tulp', phone: NL_CONSENT }),
+    });
+    expect(d.statusCode).toBe(200);
+    const decisionId = d.json().decisionId;
+    await api.app.decisions.flush();
+    const quoting = async () => (await api.app.store.db.selectFrom('idempotency').select('body').execute()).filter((r) => r.body.includes(NL_CONSENT));
+    expect(await quoting()).toHaveLength(1);
+    const r = await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+    expect(r.entities[0].decisions).toBe(2);
+    expect(await quoting()).toHaveLength(0);
+    const audit = (await api.call('GET', `/v1/audit/decisions?entityId=tulp&phone=${encodeURIComponent(NL_CONSENT)}`, undefined, compliance)).json();
+    expect(audit.items).toEqual([]);
+    const stored = (await api.call('GET', `/v1/decisions/${decisionId}`, undefined, compliance)).json();
+    expect(stored).toMatchObject({ decisionId, phone: null, allowed: true });
+    expect(JSON.stringify(stored)).not.toContain('612340102');
+  });
+
+  it('keeps German proof still inside DE-4 when asked to, and says until when', async () => {
+    const kc = (await consent('kraft', DE, '2025-01-10T10:00:00Z', { products: ['strom'] })).id;
+    const d = await decide('kraft', DE, { at: '2025-02-03T10:00:00Z', productCategory: 'strom' });
+    expect(d.allowed, JSON.stringify(d.reasons)).toBe(true);
+    const kCall = (await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-02-03T10:00:00Z', decisionId: d.decisionId })).id;
+    const obj = (await post('/v1/objections', { entityId: 'kraft', phone: DE, at: '2025-06-01T10:00:00Z' })).id;
+    const r = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: true }, compliance);
+    expect(r.entities[0].events).toBe(1);
+    expect(r.entities[0].held).toEqual([
+      { eventId: kc, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+      { eventId: kCall, type: 'call', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+    ]);
+    const left = (await api.app.store.history(DE)).events.map((e) => e.id);
+    expect(left).toEqual([kc, kCall]);
+    expect(left).not.toContain(obj);
+    expect((await decide('kraft', DE, { productCategory: 'strom' })).denials).toContain('objected');
+  });
+
+  it('stays within the key\'s entities and roles', async () => {
+    expect((await api.call('POST', '/v1/erasures', { phone: NL_CONSENT, entityId: 'roos' }, compliance)).statusCode).toBe(403);
+    expect((await api.call('POST', '/v1/erasures', { phone: NL_CONSENT, entityId: 'tulp' }, agent)).statusCode).toBe(403);
+    // Without an entity: every entity the key may act for, and no other.
+    const r = await erase({ phone: NL_CONSENT }, compliance);
+    expect(r.entities.map((e: { entityId: string }) => e.entityId)).toEqual(['tulp']);
+    expect((await api.app.store.history(NL_CONSENT)).events.map((e) => e.id)).toEqual([ids.roos]);
+    // Bad input.
+    expect((await api.call('POST', '/v1/erasures', {}, compliance)).statusCode).toBe(400);
+    expect((await api.call('POST', '/v1/erasures', { phone: '0612' , entityId: 'tulp' }, compliance)).statusCode).toBe(422);
+    expect((await api.call('POST', '/v1/erasures', { phone: '0612340102' }, compliance)).statusCode).toBe(422); // a national number needs the entity
+  });
+
+  it('records a request for a number with nothing on record', async () => {
+    const before = await api.app.store.db.selectFrom('events').select('id').where('type', '=', 'erasure').execute();
+    const r = await erase({ phone: '+31612349999' });
+    expect(r.entities).toEqual([]);
+    const after = await api.app.store.db.selectFrom('events').selectAll().where('type', '=', 'erasure').execute();
+    expect(after.length).toBe(before.length + 1);
+    expect(JSON.parse(after[after.length - 1]!.payload)).toMatchObject({ request: r.erasureId, erased: [] });
+    expect((await api.app.store.verifyHistory()).ok).toBe(true);
+  });
+
+  it('shows the suppression entries in the proof of an erased number', async () => {
+    await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
+    const d = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent(NL_OBJ)}&entityId=tulp`, undefined, compliance)).json();
+    expect(d.consents).toEqual([]);
+    expect(d.suppressions.map((s: { reason: string }) => s.reason).sort()).toEqual(['erasure', 'objection']);
+    expect(d.decisions[0]).toMatchObject({ allowed: false, denials: ['objected'] });
+    expect((await api.call('GET', `/v1/consents/${ids.objConsent}/proof`, undefined, compliance)).statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,390 @@
+/**
+ * Proof of consent: the dossier, the Kantara Consent Receipt v1.1 and ISO/IEC TS 27560 exports
+ * checked field by field against their lists (shared/law/records.md), the PDF opened and read
+ * back, chain positions matching the stored history, and scope.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type TestApi } from './helpers/api.js';
+import { freshDb, storeNames } from './helpers/stores.js';
+import { pdfText } from './helpers/pdf.js';
+
+const NOW = Date.parse('2026-11-27T10:00:00Z');
+const DE = '+4915112345678';
+const DE2 = '+4917612345678';
+
+type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'string[]';
+
+/** Every listed field present with its type; `?` marks a field that may be absent or null. */
+function expectFields(obj: unknown, fields: Record<string, FieldType>, where: string): void {
+  expect(obj, where).toBeTypeOf('object');
+  const o = obj as Record<string, unknown>;
+  for (const [rawName, type] of Object.entries(fields)) {
+    const optional = rawName.endsWith('?');
+    const name = optional ? rawName.slice(0, -1) : rawName;
+    const v = o[name];
+    if (optional && v == null) continue;
+    expect(v, `${where}.${name} is missing`).not.toBeUndefined();
+    expect(v, `${where}.${name} is null`).not.toBeNull();
+    switch (type) {
+      case 'integer':
+        expect(Number.isInteger(v), `${where}.${name} should be an integer`).toBe(true);
+        break;
+      case 'array':
+        expect(Array.isArray(v), `${where}.${name} should be an array`).toBe(true);
+        break;
+      case 'string[]':
+        expect(Array.isArray(v) && (v as unknown[]).every((x) => typeof x === 'string'), `${where}.${name} should be an array of strings`).toBe(true);
+        break;
+      case 'object':
+        expect(typeof v === 'object' && !Array.isArray(v), `${where}.${name} should be an object`).toBe(true);
+        break;
+      default:
+        expect(typeof v, `${where}.${name} should be a ${type}`).toBe(type);
+    }
+  }
+}
+
+// Kantara Consent Receipt v1.1: the receipt, its controllers, services and purposes.
+const KANTARA_RECEIPT: Record<string, FieldType> = {
+  version: 'string',
+  jurisdiction: 'string',
+  consentTimestamp: 'integer',
+  collectionMethod: 'string',
+  consentReceiptID: 'string',
+  'language?': 'string',
+  piiPrincipalId: 'string',
+  piiControllers: 'array',
+  policyUrl: 'string',
+  services: 'array',
+  sensitive: 'boolean',
+  spiCat: 'string[]',
+};
+const KANTARA_CONTROLLER: Record<string, FieldType> = { piiController: 'string', 'onBehalf?': 'boolean', contact: 'string', address: 'string', email: 'string', phone: 'string', 'piiControllerUrl?': 'string' };
+const KANTARA_SERVICE: Record<string, FieldType> = { service: 'string', purposes: 'array' };
+const KANTARA_PURPOSE: Record<string, FieldType> = {
+  purpose: 'string',
+  purposeCategory: 'string[]',
+  consentType: 'string',
+  piiCategory: 'string[]',
+  'primaryPurpose?': 'boolean',
+  termination: 'string',
+  thirdPartyDisclosure: 'boolean',
+  'thirdPartyName?': 'string',
+};
+
+function checkKantara(r: Record<string, unknown>, where: string) {
+  expectFields(r, KANTARA_RECEIPT, where);
+  expect(r.version).toBe('KI-CR-v1.1.0');
+  for (const [i, c] of (r.piiControllers as unknown[]).entries()) expectFields(c, KANTARA_CONTROLLER, `${where}.piiControllers[${i}]`);
+  expect((r.piiControllers as unknown[]).length).toBeGreaterThan(0);
+  for (const [i, s] of (r.services as Array<{ purposes: unknown[] }>).entries()) {
+    expectFields(s, KANTARA_SERVICE, `${where}.services[${i}]`);
+    expect(s.purposes.length).toBeGreaterThan(0);
+    for (const [j, p] of s.purposes.entries()) {
+      expectFields(p, KANTARA_PURPOSE, `${where}.services[${i}].purposes[${j}]`);
+      if ((p as { thirdPartyDisclosure: boolean }).thirdPartyDisclosure) expect(typeof (p as { thirdPartyName?: string }).thirdPartyName).toBe('string');
+    }
+  }
+}
+
+// ISO/IEC TS 27560: header, processing (with its purposes), parties, events.
+const ISO_HEADER: Record<string, FieldType> = { schema_version: 'string', record_id: 'string', pii_principal_id: 'string' };
+const ISO_PROCESSING: Record<string, FieldType> = { privacy_notice: 'object', language: 'string', purposes: 'array' };
+const ISO_PURPOSE: Record<string, FieldType> = {
+  purpose: 'string',
+  'purpose_type?': 'string',
+  lawful_basis: 'string',
+  pii_information: 'array',
+  pii_controllers: 'string[]',
+  collection_method: 'string',
+  'processing_method?': 'string',
+  'retention_period?': 'string',
+  jurisdiction: 'string',
+  withdrawal_method: 'string',
+};
+const ISO_PARTY: Record<string, FieldType> = { party_id: 'string', party_name: 'string', party_type: 'string', party_role: 'string' };
+const ISO_EVENT: Record<string, FieldType> = { event_time: 'string', event_type: 'string', event_state: 'string', 'event_by?': 'string' };
+
+function checkIso(r: Record<string, unknown>, where: string) {
+  expectFields(r, { header: 'object', processing: 'object', parties: 'array', events: 'array' }, where);
+  expectFields(r.header, ISO_HEADER, `${where}.header`);
+  expectFields(r.processing, ISO_PROCESSING, `${where}.processing`);
+  const p = r.processing as { purposes: unknown[]; privacy_notice: Record<string, unknown> };
+  expect(p.purposes.length).toBeGreaterThan(0);
+  for (const [i, x] of p.purposes.entries()) expectFields(x, ISO_PURPOSE, `${where}.processing.purposes[${i}]`);
+  for (const [i, x] of (r.parties as unknown[]).entries()) expectFields(x, ISO_PARTY, `${where}.parties[${i}]`);
+  const controllers = (p.purposes as Array<{ pii_controllers: string[] }>).flatMap((x) => x.pii_controllers);
+  for (const id of controllers) expect((r.parties as Array<{ party_id: string }>).some((x) => x.party_id === id), `controller ${id} is a party`).toBe(true);
+  for (const [i, e] of (r.events as unknown[]).entries()) {
+    expectFields(e, ISO_EVENT, `${where}.events[${i}]`);
+    expect(Number.isNaN(Date.parse((e as { event_time: string }).event_time))).toBe(false);
+  }
+  expect((r.events as unknown[]).length).toBeGreaterThan(0);
+}
+
+describe.each(storeNames())('proof of consent on %s', (storeName) => {
+  let api: TestApi;
+  const tokens: Record<string, string> = {};
+  let consentA = '';
+  let consentB = '';
+  let withdrawal = '';
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    api = await startApi({ db: await freshDb(storeName), clock: () => NOW });
+    const put = async (id: string, body: unknown) => expect((await api.call('PUT', `/v1/entities/${id}`, body)).statusCode).toBeLessThan(300);
+    await put('kraft', {
+      name: 'Kraftwerk Strom GmbH',
+      kind: 'company',
+      country: 'DE',
+      controller: { contact: 'Datenschutz Kraftwerk', email: 'datenschutz@kraftwerk.example', phone: '+49301234567', address: 'Hauptstraße 1, 10115 Berlin', url: 'https://kraftwerk.example', policyUrl: 'https://kraftwerk.example/datenschutz', language: 'de' },
+    });
+    await put('kraft-solar', { name: 'Kraftwerk Solar GmbH', kind: 'company', country: 'DE', parentId: 'kraft' });
+    const key = async (role: string, entityIds: string[]) => {
+      const r = await api.call('POST', '/v1/keys', { role, entityIds });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json().token as string;
+    };
+    tokens.compliance = await key('compliance', ['kraft']);
+    tokens.solarCompliance = await key('compliance', ['kraft-solar']);
+    tokens.agent = await key('agent', ['kraft']);
+    tokens.supervisor = await key('supervisor', ['kraft']);
+
+    const post = async (url: string, body: unknown) => {
+      const r = await api.call('POST', url, body);
+      expect(r.statusCode, r.body).toBeLessThan(300);
+      return r.json();
+    };
+    consentA = (
+      await post('/v1/consents', {
+        entityId: 'kraft',
+        channel: 'phone',
+        status: 'granted',
+        at: '2026-01-10T09:30:00+01:00',
+        phone: DE,
+        products: ['strom'],
+        source: {
+          method: 'agent_call',
+          wording: 'Dürfen wir Sie zu unseren Stromtarifen anrufen? – Ja.',
+          agentId: 'agent-0042',
+          callId: 'CALL-7731',
+          recordingRef: 'rec://2026/01/10/7731.wav',
+          verifiedAt: '2026-01-10T10:00:00+01:00',
+        },
+      })
+    ).id;
+    // Two calls made on it, each with the decision the dialer got.
+    for (const at of ['2026-02-02T10:00:00+01:00', '2026-03-02T10:00:00+01:00']) {
+      const d = await post('/v1/decisions', { entityId: 'kraft', phone: DE, at, productCategory: 'strom' });
+      expect(d.allowed, JSON.stringify(d.reasons)).toBe(true);
+      expect(d.evidence).toEqual([consentA]);
+      calls.push((await post('/v1/calls', { entityId: 'kraft', phone: DE, at, decisionId: d.decisionId })).id);
+    }
+    withdrawal = (await post('/v1/consents', { entityId: 'kraft', channel: 'phone', status: 'withdrawn', at: '2026-06-01T12:00:00+02:00', phone: DE, source: { method: 'agent_call', agentId: 'agent-0007' } })).id;
+    consentB = (
+      await post('/v1/consents', {
+        entityId: 'kraft',
+        channel: 'phone',
+        status: 'granted',
+        at: '2026-09-15T18:00:00+02:00',
+        phone: DE,
+        products: ['strom', 'gas'],
+        source: { method: 'web_form', wording: 'Ja, Kraftwerk darf mich zu Strom und Gas anrufen.', ip: '203.0.113.9', url: 'https://kraftwerk.example/angebot' },
+      })
+    ).id;
+    // Another entity's record for the same number stays out of kraft's proof.
+    await post('/v1/objections', { entityId: 'kraft-solar', phone: DE, at: '2026-05-01T10:00:00+02:00' });
+  });
+  afterAll(async () => api.close());
+
+  const proof = (query: string, token?: string | null) => api.call('GET', `/v1/proof?${query}`, undefined, token);
+
+  it('gathers each consent with its capture, uses and withdrawal into the dossier', async () => {
+    const r = await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.compliance);
+    expect(r.statusCode, r.body).toBe(200);
+    const d = r.json();
+    expect(d).toMatchObject({ format: 'optline-proof/1', subject: { phone: DE, jurisdiction: 'DE' }, query: { entityId: 'kraft' } });
+    expect(d.entities.map((e: { id: string }) => e.id)).toEqual(['kraft']);
+    const a = d.consents.find((c: { id: string }) => c.id === consentA);
+    expect(a).toMatchObject({
+      status: 'granted',
+      channel: 'phone',
+      products: ['strom'],
+      state: 'withdrawn',
+      withdrawnBy: { id: withdrawal },
+      source: { method: 'agent_call', agentId: 'agent-0042', callId: 'CALL-7731', recordingRef: 'rec://2026/01/10/7731.wav', verifiedAt: '2026-01-10T09:00:00.000Z', bundled: false },
+    });
+    expect(a.source.wording).toContain('Stromtarifen');
+    expect(a.uses.map((u: { callEventId: string }) => u.callEventId)).toEqual(calls);
+    expect(a.uses.every((u: { decisionId: string | null; basis: string }) => u.decisionId && u.basis === 'consent')).toBe(true);
+    // DE-4: proof kept 5 years after the last use (the second call).
+    expect(a.retention).toMatchObject({ country: 'DE', months: 60, rule: 'DE-4', lastUse: '2026-03-02T09:00:00.000Z', keepUntil: '2031-03-02T09:00:00.000Z' });
+    expect(a.gaps).toEqual([]);
+    const b = d.consents.find((c: { id: string }) => c.id === consentB);
+    expect(b).toMatchObject({ state: 'active', withdrawnBy: null, uses: [], source: { method: 'web_form', ip: '203.0.113.9' } });
+    expect(b.gaps.some((g: string) => g.startsWith('verification'))).toBe(true);
+    const w = d.consents.find((c: { id: string }) => c.id === withdrawal);
+    expect(w).toMatchObject({ status: 'withdrawn', state: 'withdrawal', withdraws: [consentA] });
+    expect(d.calls.map((c: { id: string }) => c.id)).toEqual(calls);
+    expect(d.objections).toEqual([]);
+    // The engine's answer now: consent B, given for strom and gas, needs the product named (DE-3).
+    expect(d.decisions).toHaveLength(1);
+    expect(d.decisions[0]).toMatchObject({ entityId: 'kraft', jurisdiction: 'DE' });
+    expect(d.integrity).toMatchObject({ ok: true, problems: [] });
+    expect(d.integrity.events).toBe(5);
+  });
+
+  it('gives every event its chain position as stored, and the history verifies', async () => {
+    const d = (await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.compliance)).json();
+    const events = [...d.consents, ...d.calls];
+    const rows = await api.app.store.db.selectFrom('events').select(['id', 'chain', 'chain_seq', 'hash', 'prev_hash', 'content_hash']).where('id', 'in', events.map((e: { id: string }) => e.id)).execute();
+    for (const e of events) {
+      const row = rows.find((x) => x.id === e.id)!;
+      expect(e.chain).toEqual({ chain: 'kraft', seq: Number(row.chain_seq), hash: row.hash, prevHash: row.prev_hash, contentHash: row.content_hash, contentOk: true, linkOk: true, nextOk: true });
+    }
+    const v = await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance);
+    expect(v.json()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('notices in the dossier an event edited in the database', async () => {
+    const row = await api.app.store.db.selectFrom('events').select(['id', 'payload']).where('id', '=', consentB).executeTakeFirstOrThrow();
+    await api.app.store.db.updateTable('events').set({ payload: row.payload.replace('203.0.113.9', '203.0.113.99') }).where('id', '=', consentB).execute();
+    try {
+      const d = (await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.compliance)).json();
+      expect(d.integrity.ok).toBe(false);
+      expect(d.integrity.problems).toEqual([expect.objectContaining({ eventId: consentB })]);
+      expect(d.consents.find((c: { id: string }) => c.id === consentB).chain.contentOk).toBe(false);
+    } finally {
+      await api.app.store.db.updateTable('events').set({ payload: row.payload }).where('id', '=', consentB).execute();
+    }
+  });
+
+  it('exports Kantara Consent Receipts v1.1 with every field of the list, typed', async () => {
+    const r = await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft&format=kantara`, tokens.compliance);
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json();
+    expect(body.receipts).toHaveLength(2); // the two consents given; a withdrawal is no receipt
+    for (const [i, receipt] of body.receipts.entries()) checkKantara(receipt, `receipts[${i}]`);
+    const a = body.receipts.find((x: { consentReceiptID: string }) => x.consentReceiptID === consentA);
+    expect(a).toMatchObject({
+      jurisdiction: 'DE',
+      consentTimestamp: Date.parse('2026-01-10T09:30:00+01:00') / 1000,
+      piiPrincipalId: DE,
+      policyUrl: 'https://kraftwerk.example/datenschutz',
+      language: 'de',
+      sensitive: false,
+      spiCat: [],
+    });
+    expect(a.piiControllers[0]).toMatchObject({ piiController: 'Kraftwerk Strom GmbH', email: 'datenschutz@kraftwerk.example', piiControllerUrl: 'https://kraftwerk.example' });
+    expect(a.collectionMethod).toContain('agent agent-0042');
+    expect(a.services[0].purposes[0]).toMatchObject({ purposeCategory: ['Marketing'], consentType: 'EXPLICIT', piiCategory: ['Contact'], primaryPurpose: true, thirdPartyDisclosure: false });
+    expect(a.services[0].purposes[0].purpose).toContain('strom');
+
+    const one = await api.call('GET', `/v1/consents/${consentA}/proof?format=kantara`, undefined, tokens.compliance);
+    expect(one.statusCode, one.body).toBe(200);
+    checkKantara(one.json(), 'receipt');
+    expect(one.json().consentReceiptID).toBe(consentA);
+  });
+
+  it('exports ISO/IEC TS 27560 records with the mandatory fields and the consent\'s events', async () => {
+    const r = await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft&format=iso27560`, tokens.compliance);
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json();
+    expect(body.records).toHaveLength(2);
+    for (const [i, rec] of body.records.entries()) checkIso(rec, `records[${i}]`);
+
+    const one = await api.call('GET', `/v1/consents/${consentA}/proof?format=iso27560`, undefined, tokens.compliance);
+    expect(one.statusCode, one.body).toBe(200);
+    const rec = one.json();
+    checkIso(rec, 'record');
+    expect(rec.header).toMatchObject({ record_id: consentA, pii_principal_id: DE, record_status: 'withdrawn' });
+    expect(rec.processing.language).toBe('de');
+    expect(rec.processing.privacy_notice.text).toContain('Stromtarifen');
+    expect(rec.processing.purposes[0]).toMatchObject({ jurisdiction: 'DE', pii_controllers: ['kraft'] });
+    expect(rec.processing.purposes[0].lawful_basis).toContain('DE-1');
+    expect(rec.processing.purposes[0].retention_period).toContain('DE-4');
+    expect(rec.events.map((e: { event_type: string }) => e.event_type)).toEqual(['consent_given', 'consent_verified', 'consent_used', 'consent_used', 'consent_withdrawn']);
+    expect(rec.events.map((e: { event_state: string }) => e.event_state)).toEqual(['dpv:ConsentGiven', 'dpv:ConsentGiven', 'dpv:ConsentGiven', 'dpv:ConsentGiven', 'dpv:ConsentWithdrawn']);
+    expect(rec.events[2].event_id).toBe(calls[0]);
+    expect(rec.events[2].chain).toMatchObject({ chain: 'kraft', linkOk: true });
+    expect(rec.parties.map((p: { party_role: string }) => p.party_role)).toContain('pii_controller');
+  });
+
+  it('renders a PDF dossier that opens and reads back', async () => {
+    const r = await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft&format=pdf`, tokens.compliance);
+    expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+    expect(r.headers['content-type']).toBe('application/pdf');
+    expect(r.headers['content-disposition']).toContain('attachment; filename="proof-_4915112345678-kraft.pdf"');
+    const bytes = r.rawPayload;
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    const { pages, info } = await pdfText(bytes);
+    expect(info.Title).toBe(`Proof of consent ${DE}`);
+    const all = pages.join('\n');
+    for (const needle of [
+      'Proof of consent - dossier',
+      DE,
+      'Kraftwerk Strom GmbH',
+      consentA,
+      consentB,
+      'Dürfen wir Sie zu unseren Stromtarifen anrufen?',
+      'agent-0042',
+      'CALL-7731',
+      'rec://2026/01/10/7731.wav',
+      '203.0.113.9',
+      'https://kraftwerk.example/angebot',
+      'withdrawn',
+      calls[0]!,
+      'DE-4',
+      'GET /v1/audit/verify',
+      'Integrity of the history',
+    ]) {
+      expect(all, `the PDF should contain "${needle}"`).toContain(needle);
+    }
+    const hash = (await api.app.store.db.selectFrom('events').select('hash').where('id', '=', consentA).executeTakeFirstOrThrow()).hash!;
+    expect(all).toContain(hash);
+    expect(pages[pages.length - 1]).toContain(`page ${pages.length} of ${pages.length}`);
+  });
+
+  it('exports one consent as PDF and JSON; a withdrawal has no receipt of its own', async () => {
+    const pdf = await api.call('GET', `/v1/consents/${consentB}/proof?format=pdf`, undefined, tokens.compliance);
+    expect(pdf.statusCode).toBe(200);
+    const { pages } = await pdfText(pdf.rawPayload);
+    expect(pages.join(' ')).toContain(consentB);
+    expect(pages.join(' ')).not.toContain(consentA);
+    const json = (await api.call('GET', `/v1/consents/${consentA}/proof`, undefined, tokens.compliance)).json();
+    expect(json.consents.map((c: { id: string }) => c.id)).toEqual([consentA, withdrawal]);
+    expect(json.calls).toHaveLength(2);
+    const w = await api.call('GET', `/v1/consents/${withdrawal}/proof?format=kantara`, undefined, tokens.compliance);
+    expect(w.statusCode).toBe(422);
+  });
+
+  it('keeps to the key\'s entities and roles', async () => {
+    // A subsidiary's compliance key cannot ask for the parent's proof …
+    expect((await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.solarCompliance)).statusCode).toBe(403);
+    expect((await api.call('GET', `/v1/consents/${consentA}/proof`, undefined, tokens.solarCompliance)).statusCode).toBe(403);
+    // … and without an entity sees only its own records.
+    const own = (await proof(`phone=${encodeURIComponent(DE)}`, tokens.solarCompliance)).json();
+    expect(own.entities.map((e: { id: string }) => e.id)).toEqual(['kraft-solar']);
+    expect(own.consents).toEqual([]);
+    expect(own.objections).toHaveLength(1);
+    expect(own.decisions[0]).toMatchObject({ entityId: 'kraft-solar', allowed: false });
+    // Agents and supervisors do not export proof.
+    for (const t of [tokens.agent, tokens.supervisor]) {
+      expect((await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, t)).statusCode).toBe(403);
+      expect((await api.call('GET', `/v1/consents/${consentA}/proof`, undefined, t)).statusCode).toBe(403);
+    }
+    expect((await proof(`phone=${encodeURIComponent(DE)}`, null)).statusCode).toBe(401);
+  });
+
+  it('answers bad input with problem+json', async () => {
+    const bad = await proof(`phone=${encodeURIComponent(DE)}&format=docx`, tokens.compliance);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect((await proof('phone=12', tokens.compliance)).statusCode).toBe(422);
+    expect((await api.call('GET', '/v1/consents/nope/proof', undefined, tokens.compliance)).statusCode).toBe(404);
+    // A number with nothing on record: an empty dossier, not an error.
+    const empty = (await proof(`phone=${encodeURIComponent(DE2)}&entityId=kraft`, tokens.compliance)).json();
+    expect(empty).toMatchObject({ consents: [], calls: [], integrity: { ok: true, events: 0 } });
+    expect(empty.decisions[0]).toMatchObject({ allowed: false, denials: ['no_basis'] });
+  });
+});
