@@ -24,3 +24,4 @@ if (mode === 'bare') {
   await f.listen({ port: 0, host: '127.0.0.1' });
   process.send!({ port: (f.server.address() as { port: number }).port });
 }
+process.on('SIGINT', () => process.exit(0));

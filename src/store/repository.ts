@@ -12,6 +12,7 @@ import type {
 } from '../law/types.js';
 import { connect, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
+import { DecisionWriter } from './decision-writer.js';
 import { linkRows, verifyChains, type VerifyResult } from './chain.js';
 import { auditKeyChange } from './key-audit.js';
 
@@ -137,6 +138,7 @@ export class Store {
   readonly db: Kysely<Database>;
   readonly kind: StoreKind;
   readonly location: string;
+  private decisionWriter: DecisionWriter | null = null;
 
   private constructor(db: Kysely<Database>, kind: StoreKind, location: string) {
     this.db = db;
@@ -152,6 +154,8 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.decisionWriter?.close();
+    this.decisionWriter = null;
     await this.db.destroy();
   }
 
@@ -394,6 +398,12 @@ export class Store {
       response: JSON.stringify(d.response),
       key_id: d.keyId,
     }));
+    if (this.kind === 'sqlite' && this.location !== ':memory:') {
+      // On SQLite the inserts run on a writer thread of their own (see decision-writer.ts).
+      this.decisionWriter ??= new DecisionWriter(this.location);
+      await this.decisionWriter.write(rows);
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 200) await trx.insertInto('decisions').values(rows.slice(i, i + 200)).execute();
     });

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { freshDb, storeNames } from './helpers/stores.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('SQLite file store', () => {
+  it('keeps the decision log (written by its own thread) and events across a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'o.db');
+    let store = await Store.open(file);
+    let app = await Optline.open(store);
+    await app.putEntity('acme', { name: 'Acme', kind: 'company', country: 'NL' });
+    await app.recordObjection({ entityId: 'acme', phone: '+31612345678', at: Date.parse('2026-01-01T00:00:00Z') });
+    const ids: string[] = [];
+    for (let i = 0; i < 1200; i++) ids.push((await app.decide({ entityId: 'acme', phone: '+31612345678' })).decisionId);
+    await app.close();
+    await store.close();
+
+    store = await Store.open(file);
+    app = await Optline.open(store);
+    for (const id of [ids[0]!, ids[599]!, ids[1199]!]) {
+      const d = await store.getDecision(id);
+      expect(d).toMatchObject({ id, entityId: 'acme', allowed: false, denials: ['objected'] });
+    }
+    const n = await store.db.selectFrom('decisions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(1200);
+    expect((await store.history('+31612345678')).events).toHaveLength(1);
+    expect((await store.verifyHistory()).ok).toBe(true);
+    await store.close();
+  });
+});
+
+describe.each(storeNames())('migrations on %s', (storeName) => {
+  it('apply once, even when several servers start at the same time', async () => {
+    const db = await freshDb(storeName);
+    if (storeName === 'sqlite') {
+      const store = await Store.open(db);
+      const again = (await import('../src/store/migrations.js')).migrate;
+      expect(await again(store.db)).toEqual([]);
+      await store.close();
+      return;
+    }
+    const stores = await Promise.all(Array.from({ length: 4 }, () => Store.open(db)));
+    const rows = await stores[0]!.db.selectFrom('optline_migrations').select('name').where('name', '!=', '!lock').execute();
+    const { MIGRATIONS } = await import('../src/store/migrations.js');
+    expect(rows.map((r) => r.name).sort()).toEqual(MIGRATIONS.map((m) => m.name).sort());
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});
