@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Basis, Denial, Entity, Jurisdiction, Reason } from '../law/types.js';
 import { NL_RULES } from '../law/nl.js';
+import { COUNTRY_ZONES } from '../law/calling-hours.js';
 import { addMonths, isoDay, startOfDay } from '../law/time.js';
 import { tryParsePhone } from '../phone/index.js';
 import type { Optline } from './optline.js';
@@ -11,13 +12,11 @@ import type { Optline } from './optline.js';
  * to the numbers an entity may call (by running the real engine, without recording decisions).
  */
 
-/** Wall-clock zone of an entity's country, for weeks and days as its people count them. */
-export const COUNTRY_ZONES: Record<Jurisdiction, string> = {
-  NL: 'Europe/Amsterdam',
-  DE: 'Europe/Berlin',
-  GB: 'Europe/London',
-  US: 'America/New_York',
-};
+/**
+ * The zone an entity's weeks and days are counted in: its country's zone, and for the US (many
+ * zones) Eastern time, where its federal rules are dated.
+ */
+export const zoneOf = (country: Jurisdiction): string => COUNTRY_ZONES[country][0] ?? 'America/New_York';
 
 const CHANNELS = ['phone', 'email', 'sms'] as const;
 type ChannelCounts = Record<(typeof CHANNELS)[number], number>;
@@ -47,7 +46,7 @@ const isoWeek = (d: DateTime): string => `${d.weekYear}-W${String(d.weekNumber).
 
 export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks: number; days: number }): Promise<DashboardStats> {
   const now = app.clock();
-  const zone = COUNTRY_ZONES[entity.country];
+  const zone = zoneOf(entity.country);
   const db = app.store.db;
 
   // Consents given and withdrawn per ISO week (Monday to Sunday in the entity's zone) and channel.
@@ -159,14 +158,14 @@ export const LAW_CHANGES: LawChange[] = [
   {
     id: 'nl-opt-in',
     jurisdiction: 'NL',
-    date: isoDay(NL_RULES.optInFrom, COUNTRY_ZONES.NL),
+    date: isoDay(NL_RULES.optInFrom, zoneOf('NL')),
     rule: 'NL-1',
     title: 'Calls to natural persons need consent, a customer relationship or a request; the Bel-me-niet Register ends',
   },
   {
     id: 'nl-relationship-narrowed',
     jurisdiction: 'NL',
-    date: isoDay(NL_RULES.relationshipNarrowedFrom, COUNTRY_ZONES.NL),
+    date: isoDay(NL_RULES.relationshipNarrowedFrom, zoneOf('NL')),
     rule: 'NL-3',
     title: 'The customer-relationship exception remains only for charities, charity lotteries and publishers',
   },
@@ -198,7 +197,7 @@ export const IMPACT_NUMBER_LIMIT = 20_000;
 /** The next change in the entity's country after `now`, else the latest one before it (an audit view). */
 export function defaultLawChange(entity: Entity, now: number): LawChange | null {
   const own = LAW_CHANGES.filter((c) => c.jurisdiction === entity.country);
-  const zone = COUNTRY_ZONES[entity.country];
+  const zone = zoneOf(entity.country);
   const upcoming = own.find((c) => startOfDay(c.date, zone) > now);
   return upcoming ?? own[own.length - 1] ?? null;
 }
@@ -214,8 +213,8 @@ const isTemporary = (d: Denial | string): boolean => d === 'outside_calling_hour
 export async function lawChangeImpact(app: Optline, entity: Entity, date: string | null): Promise<LawChangeImpact> {
   const now = app.clock();
   const change = date ? (LAW_CHANGES.find((c) => c.date === date && c.jurisdiction === entity.country) ?? null) : defaultLawChange(entity, now);
-  const day = date ?? change?.date ?? isoDay(now, COUNTRY_ZONES[entity.country]);
-  const zone = COUNTRY_ZONES[change?.jurisdiction ?? entity.country];
+  const day = date ?? change?.date ?? isoDay(now, zoneOf(entity.country));
+  const zone = zoneOf(change?.jurisdiction ?? entity.country);
   const dayStart = startOfDay(day, zone);
   const before = DateTime.fromMillis(dayStart, { zone }).minus({ days: 1 }).plus({ hours: 12 }).toMillis();
   const after = DateTime.fromMillis(dayStart, { zone }).plus({ hours: 12 }).toMillis();
@@ -298,7 +297,7 @@ export async function lawChangeImpact(app: Optline, entity: Entity, date: string
     entityId: entity.id,
     date: day,
     change,
-    changes: LAW_CHANGES.filter((c) => c.jurisdiction === entity.country).map((c) => ({ ...c, upcoming: startOfDay(c.date, COUNTRY_ZONES[c.jurisdiction]) > now })),
+    changes: LAW_CHANGES.filter((c) => c.jurisdiction === entity.country).map((c) => ({ ...c, upcoming: startOfDay(c.date, zoneOf(c.jurisdiction)) > now })),
     before: new Date(before).toISOString(),
     after: new Date(after).toISOString(),
     timeZone: zone,

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { Store } from '../../src/store/repository.js';
-import { Optline } from '../../src/service/optline.js';
-import { buildServer } from '../../src/api/server.js';
-import { prepare } from '../../src/service/bootstrap.js';
+import type { Optline } from '../../src/service/optline.js';
+import { ADMIN, startApi } from './api.js';
 import { ensureWebBuilt } from '../../web/build-if-stale.js';
 
 /** Debian's Chromium (`apt-get install chromium`); the browser tests skip loudly without it. */
@@ -23,7 +21,8 @@ export const CHROMIUM_ARGS = [
 ];
 export const hasChromium = (): boolean => existsSync(CHROMIUM);
 
-export const WEB_ADMIN = 'web-test-admin-token';
+/** The admin token of the test server. */
+export const WEB_ADMIN = ADMIN;
 
 export interface WebServer {
   url: string;
@@ -36,22 +35,18 @@ export interface WebServer {
  * The real server on a free loopback port, over a fresh SQLite file with the demo data, serving
  * the built pages (built first when web/dist is missing or stale).
  */
-export async function startWebServer(opts: { demo?: boolean } = {}): Promise<WebServer> {
+export async function startWebServer(): Promise<WebServer> {
   ensureWebBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'optline-web-'));
-  const store = await Store.open(join(dir, 'optline.db'));
-  const app = await Optline.open(store);
-  await prepare(app, { OPTLINE_ADMIN_TOKEN: WEB_ADMIN, OPTLINE_DEMO: opts.demo === false ? '0' : '1' });
-  const server = await buildServer(app);
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = server.server.address() as AddressInfo;
+  const api = await startApi({ db: join(dir, 'optline.db'), demo: true });
+  await api.server.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = api.server.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    app,
-    server,
+    app: api.app,
+    server: api.server,
     async close() {
-      await server.close();
-      await store.close();
+      await api.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

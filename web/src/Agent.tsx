@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 import { api, ApiError, type Decision, type History, type HistoryEvent, type Me } from './api.js';
-import { rememberCaller, rememberedCaller, useI18n, type I18n } from './context.js';
+import { errorText, readLocal, rememberedCaller, useI18n, writeLocal, type I18n } from './context.js';
+import { CallerSelect } from './CallerSelect.js';
 import { DICTS, LANGS, type Dict, type Lang } from './i18n.js';
 import { CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
 import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './script.js';
@@ -16,28 +17,6 @@ interface Checked {
 }
 
 const AGENT_KEY = 'optline.agentId';
-const stored = (k: string): string => {
-  try {
-    return localStorage.getItem(k) ?? '';
-  } catch {
-    return '';
-  }
-};
-const store = (k: string, v: string): void => {
-  try {
-    localStorage.setItem(k, v);
-  } catch {
-    // not remembered
-  }
-};
-
-function errorText(err: unknown, i: I18n): string {
-  if (err instanceof ApiError) {
-    if (err.status === 403) return i.fill(i.t.errors.forbidden, { message: err.message });
-    return i.fill(i.t.errors.generic, { message: err.message });
-  }
-  return i.t.errors.offline;
-}
 
 export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => void }) {
   const i18n = useI18n();
@@ -150,23 +129,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
                 {t.check.phoneHint}
               </span>
             </div>
-            <div className="field">
-              <label htmlFor="caller">{t.check.caller}</label>
-              <select
-                id="caller"
-                value={entityId}
-                onChange={(e) => {
-                  setEntityId(e.target.value);
-                  rememberCaller(e.target.value);
-                }}
-              >
-                {me.entities.map((e) => (
-                  <option key={e.id} value={e.id}>
-                    {e.name}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <CallerSelect id="caller" me={me} value={entityId} onChange={setEntityId} />
             <div className="field">
               <label htmlFor="product">{t.check.product}</label>
               <input id="product" type="text" autoComplete="off" value={product} aria-describedby="product-hint" onChange={(e) => setProduct(e.target.value)} />
@@ -235,7 +198,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
                 onClick={() =>
                   void act('withdraw', (tg) =>
                     api
-                      .consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: stored(AGENT_KEY) || null } })
+                      .consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } })
                       .then(() => undefined),
                   )
                 }
@@ -426,7 +389,7 @@ function OptInPanel(props: {
 }) {
   const { t, lang } = useI18n();
   const [scriptLang, setScriptLang] = useState<Lang>(() => scriptLangFor(props.jurisdiction, lang));
-  const [agentId, setAgentId] = useState(() => stored(AGENT_KEY));
+  const [agentId, setAgentId] = useState(() => readLocal(AGENT_KEY));
   const [callId, setCallId] = useState('');
   const [recordingRef, setRecordingRef] = useState('');
   const [invalid, setInvalid] = useState(false);
@@ -450,7 +413,7 @@ function OptInPanel(props: {
       setInvalid(true);
       return agentRef.current?.focus();
     }
-    store(AGENT_KEY, agentId.trim());
+    writeLocal(AGENT_KEY, agentId.trim());
     const id = callId.trim() || `web-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${Math.random().toString(36).slice(2, 6)}`;
     props.onSave({ wording: recordedWording(text, scriptLang), agentId: agentId.trim(), callId: id, recordingRef: recordingRef.trim() });
   };

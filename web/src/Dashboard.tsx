@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, ApiError, type Dashboard as Stats, type LawChangeImpact, type Me } from './api.js';
-import { rememberCaller, rememberedCaller, useI18n } from './context.js';
+import { errorText, rememberedCaller, useI18n } from './context.js';
+import { CallerSelect } from './CallerSelect.js';
 import type { Dict } from './i18n.js';
 import { reasonHeadline } from './reasons.js';
 
@@ -28,9 +29,9 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
   const fail = useCallback(
     (err: unknown) => {
       if (err instanceof ApiError && err.status === 401) return onSessionEnded();
-      setError(err instanceof ApiError ? fill(t.errors.generic, { message: err.message }) : t.errors.offline);
+      setError(errorText(err, i18n));
     },
-    [onSessionEnded, fill, t],
+    [onSessionEnded, i18n],
   );
 
   const load = useCallback(() => {
@@ -73,26 +74,17 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
           <p className="muted">{fill(t.dashboard.intro, { entity: entity?.name ?? entityId, zone: stats?.timeZone ?? '' })}</p>
         </div>
         <div className="dash-controls">
-          <div className="field">
-            <label htmlFor="dash-caller">{t.check.caller}</label>
-            <select
-              id="dash-caller"
-              value={entityId}
-              onChange={(e) => {
-                setEntityId(e.target.value);
-                rememberCaller(e.target.value);
-                setStats(null);
-                setImpact(null);
-                setLawDate(undefined);
-              }}
-            >
-              {me.entities.map((e) => (
-                <option key={e.id} value={e.id}>
-                  {e.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <CallerSelect
+            id="dash-caller"
+            me={me}
+            value={entityId}
+            onChange={(id) => {
+              setEntityId(id);
+              setStats(null);
+              setImpact(null);
+              setLawDate(undefined);
+            }}
+          />
           <button type="button" className="button subtle" onClick={load}>
             {t.dashboard.refresh}
           </button>

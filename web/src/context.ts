@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import { DICTS, fill, type Dict, type Lang } from './i18n.js';
+import { ApiError } from './api.js';
 
 export interface I18n {
   lang: Lang;
@@ -33,21 +34,32 @@ export function makeI18n(lang: Lang, locale: string): I18n {
 export const I18nContext = createContext<I18n>(makeI18n('en', 'en-GB'));
 export const useI18n = (): I18n => useContext(I18nContext);
 
-/** The entity chosen as caller, shared by both pages and remembered in this browser. */
-const CALLER_KEY = 'optline.caller';
-export function rememberedCaller(ids: string[]): string {
-  let saved: string | null = null;
+/** This browser's storage; storage may be disabled, and then nothing is remembered. */
+export function readLocal(key: string): string {
   try {
-    saved = localStorage.getItem(CALLER_KEY);
+    return localStorage.getItem(key) ?? '';
   } catch {
-    // storage may be disabled; fall back to the first entity
+    return '';
   }
-  return saved && ids.includes(saved) ? saved : (ids[0] ?? '');
 }
-export function rememberCaller(id: string): void {
+export function writeLocal(key: string, value: string): void {
   try {
-    localStorage.setItem(CALLER_KEY, id);
+    localStorage.setItem(key, value);
   } catch {
     // not remembered, but still used
   }
+}
+
+/** The entity chosen as caller, shared by both pages and remembered in this browser. */
+const CALLER_KEY = 'optline.caller';
+export function rememberedCaller(ids: string[]): string {
+  const saved = readLocal(CALLER_KEY);
+  return ids.includes(saved) ? saved : (ids[0] ?? '');
+}
+export const rememberCaller = (id: string): void => writeLocal(CALLER_KEY, id);
+
+/** What to tell the person about a failed call to the API (a 401 ends the session instead). */
+export function errorText(err: unknown, i: I18n): string {
+  if (err instanceof ApiError) return i.fill(err.status === 403 ? i.t.errors.forbidden : i.t.errors.generic, { message: err.message });
+  return i.t.errors.offline;
 }
