@@ -66,6 +66,7 @@ export function collectionMethod(c: ProofConsent): string {
 }
 
 const CHANNEL: Record<string, string> = { phone: 'Telephone calls', sms: 'Text messages', email: 'E-mail' };
+const SERVICE: Record<string, string> = { phone: 'Telephone marketing', sms: 'SMS marketing', email: 'E-mail marketing' };
 
 export function purposeText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>): string {
   const what = CHANNEL[c.channel] ?? c.channel;
@@ -102,7 +103,7 @@ export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
     policyUrl: ctl.policyUrl ?? c.source.url ?? '',
     services: [
       {
-        service: `${CHANNEL[c.channel] ?? c.channel} marketing by ${entity.name}`,
+        service: `${SERVICE[c.channel] ?? `${c.channel} marketing`} by ${entity.name}`,
         purposes: [
           {
             purpose: purposeText(c, entity),
