@@ -115,6 +115,16 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(after.reasons.find((x: { code: string }) => x.code === 'objected')).toMatchObject({ rule: 'GB-3' });
   });
 
+  it('gives bulk paths the same suppression facts, many numbers at a time', async () => {
+    await erase({ phone: NL_OBJ, entityId: 'tulp', suppress: false }, compliance);
+    await erase({ phone: GB_WITHDRAWN, entityId: 'thames', suppress: false }, compliance);
+    const many = await api.app.suppressions.factsForMany([NL_OBJ, GB_WITHDRAWN, NL_OTHER]);
+    expect([...many.keys()].sort()).toEqual([GB_WITHDRAWN, NL_OBJ].sort());
+    expect(many.get(NL_OBJ)).toEqual(await api.app.suppressions.factsFor(NL_OBJ));
+    expect(many.get(NL_OBJ)).toEqual([expect.objectContaining({ type: 'objection', entityId: 'tulp', at: Date.parse('2025-03-01T10:00:00Z') })]);
+    expect(many.get(GB_WITHDRAWN)).toEqual([expect.objectContaining({ type: 'consent', status: 'withdrawn', channel: 'phone', entityId: 'thames' })]);
+  });
+
   it('lets the person\'s own newer consent count again', async () => {
     await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
     now = NOW + 86_400_000;

@@ -125,6 +125,28 @@ export class Suppressions {
     return (await this.entries(e164)).map(suppressionFact);
   }
 
+  /**
+   * The facts for many numbers at once, for bulk paths (scrubs) that read histories in batches
+   * instead of through Optline.facts: merge each number's facts into its history before deciding.
+   */
+  async factsForMany(e164s: string[]): Promise<Map<string, EntityFact[]>> {
+    const peppers = await this.peppers();
+    const numberOf = new Map<string, string>();
+    for (const e164 of e164s) for (const p of peppers) numberOf.set(phoneHash(p.secret, e164), e164);
+    const hashes = [...numberOf.keys()];
+    const out = new Map<string, EntityFact[]>();
+    for (let i = 0; i < hashes.length; i += 500) {
+      const rows = await this.store.db.selectFrom('suppressions').selectAll().where('phone_hash', 'in', hashes.slice(i, i + 500)).orderBy('at').orderBy('id').execute();
+      for (const r of rows) {
+        const e164 = numberOf.get(r.phone_hash)!;
+        const list = out.get(e164) ?? [];
+        list.push(suppressionFact({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionReason, at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id }));
+        out.set(e164, list);
+      }
+    }
+    return out;
+  }
+
   /** A row to insert (inside the caller's transaction) under the current pepper. */
   async row(e164: string, entityId: string, reason: SuppressionReason, at: number, now: number, eventId: string | null): Promise<SuppressionsTable> {
     const [current] = await this.peppers();
