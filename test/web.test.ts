@@ -53,7 +53,8 @@ async function tabTo(page: Page, is: { id?: string; text?: string }, max = 40): 
   throw new Error(`Tab never reached ${JSON.stringify(is)}`);
 }
 
-describe.skipIf(!available)('agent and supervisor pages in Chromium', () => {
+// A browser on a busy machine: more time per test than the default.
+describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     server = await startWebServer();
     browser = await launchChromium();
