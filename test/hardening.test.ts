@@ -35,6 +35,14 @@ describe('hardening', () => {
     expect((await api.call('GET', '/v1/entities')).statusCode).toBe(200);
   });
 
+  it('counts browser sessions per session, not per address', async () => {
+    const get = (cookie: string) => api.server.inject({ method: 'GET', url: '/v1/me', headers: { cookie: `optline_session=${cookie}` } });
+    const a: number[] = [];
+    for (let i = 0; i < 6; i++) a.push((await get('session-a')).statusCode);
+    expect(a[5]).toBe(429);
+    expect((await get('session-b')).statusCode).not.toBe(429);
+  });
+
   it('never logs a bearer token or a full phone number', async () => {
     const lines: string[] = [];
     const stream = new Writable({

@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import { bearerToken } from './auth.js';
 import { hashToken } from '../store/repository.js';
 import { problem } from './problem.js';
+import { readCookie, SESSION_COOKIE } from './session.js';
 
 export interface HardeningOptions {
   /** Requests per key (or per address without a key) per minute; 0 turns the limit off. */
@@ -37,10 +38,13 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
     await f.register(rateLimit, {
       max: limit,
       timeWindow: '1 minute',
-      // Per key: the token's digest (never the token itself) or, without one, the client address.
+      // Per key: the token's digest (never the token itself), else the browser session's
+      // digest, else the client address.
       keyGenerator: (req: FastifyRequest) => {
         const token = bearerToken(req);
-        return token ? `key:${hashToken(token)}` : `ip:${req.ip}`;
+        if (token) return `key:${hashToken(token)}`;
+        const session = readCookie(req, SESSION_COOKIE);
+        return session ? `session:${hashToken(session)}` : `ip:${req.ip}`;
       },
       allowList: (req: FastifyRequest) => req.url === '/healthz' || req.url === '/metrics',
       errorResponseBuilder: (_req, ctx) => {
