@@ -35,7 +35,10 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
 
   const limit = opts.rateLimitPerMinute ?? Number(process.env.OPTLINE_RATE_LIMIT ?? 60_000);
   if (limit > 0) {
-    await f.register(rateLimit, {
+    // Not as a route hook (the plugin's default): route hooks run after the instance's
+    // authentication hook, so requests with bad credentials would never be counted.
+    await f.register(rateLimit, { global: false });
+    f.addHook('onRequest', f.rateLimit({
       max: limit,
       timeWindow: '1 minute',
       // Per key: the token's digest (never the token itself), else the browser session's
@@ -52,6 +55,6 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
         // @fastify/rate-limit throws what this returns: give it the status the error handler reads.
         return Object.assign(new Error(p.detail), { statusCode: 429, problem: p });
       },
-    });
+    }));
   }
 }
