@@ -57,6 +57,12 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'GET /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/verify' }) },
   { name: 'POST /v1/keys', roles: ['admin'], request: (e) => ({ method: 'POST', url: '/v1/keys', body: { role: 'agent', entityIds: [e] } }) },
   { name: 'GET /v1/keys', roles: ['admin'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/keys' }) },
+  { name: 'GET /v1/proof', roles: ['admin', 'compliance'], request: (e) => ({ method: 'GET', url: `/v1/proof?phone=${encodeURIComponent(uniquePhone())}&entityId=${e}&format=kantara` }) },
+  { name: 'POST /v1/erasures', roles: ['admin', 'compliance'], request: (e) => ({ method: 'POST', url: '/v1/erasures', body: { phone: uniquePhone(), entityId: e } }) },
+  { name: 'POST /v1/retention/run', roles: ['admin', 'compliance'], request: (e) => ({ method: 'POST', url: '/v1/retention/run', body: { dryRun: true, entityId: e } }) },
+  { name: 'GET /v1/audit/decisions', roles: ['admin', 'compliance'], request: (e) => ({ method: 'GET', url: `/v1/audit/decisions?entityId=${e}` }) },
+  { name: 'GET /v1/audit/keys', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/keys' }) },
+  { name: 'GET /v1/dashboard', roles: ['admin', 'compliance', 'supervisor'], request: (e) => ({ method: 'GET', url: `/v1/dashboard?entityId=${e}` }) },
 ];
 
 describe('roles and entity scope', () => {

@@ -224,7 +224,8 @@ describe('GET /v1/dashboard', () => {
   it('checks roles, scope and input', async () => {
     expect((await api.call('GET', '/v1/dashboard?entityId=other', undefined, agentToken)).statusCode).toBe(403);
     expect((await api.call('GET', '/v1/dashboard?entityId=acme', undefined, integrationToken)).statusCode).toBe(403);
-    expect((await api.call('GET', '/v1/dashboard?entityId=acme', undefined, agentToken)).statusCode).toBe(200);
+    // The dashboard is for supervisors and compliance officers, not agents (issue 6's roles).
+    expect((await api.call('GET', '/v1/dashboard?entityId=acme', undefined, agentToken)).statusCode).toBe(403);
     expect((await api.call('GET', '/v1/dashboard?entityId=acme&weeks=0')).statusCode).toBe(400);
     expect((await api.call('GET', '/v1/dashboard')).statusCode).toBe(400);
     expect((await api.call('GET', '/v1/dashboard?entityId=nobody')).statusCode).toBe(422);

@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   read: ['admin', 'compliance', 'supervisor', 'agent'],
   registers: ['admin'],
   audit: ['admin', 'compliance'],
+  /** The supervisor dashboard: aggregated figures and the law-change impact. */
+  dashboard: ['admin', 'compliance', 'supervisor'],
   /** Proof-of-consent exports (src/api/routes/trust.ts). */
   proof: ['admin', 'compliance'],
   /** The retention job and data-subject erasure requests. */

@@ -91,7 +91,7 @@ export function App({ page }: { page: Page }) {
             <a href={hrefWithLang('/')} aria-current={page === 'agent' ? 'page' : undefined}>
               {t.nav.agent}
             </a>
-            {me.permissions.includes('read') && (
+            {me.permissions.includes('dashboard') && (
               <a href={hrefWithLang('/dashboard')} aria-current={page === 'dashboard' ? 'page' : undefined}>
                 {t.nav.dashboard}
               </a>

@@ -99,7 +99,7 @@ export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions): Fas
     f.get(
       '/v1/dashboard',
       {
-        config: { permission: 'read' },
+        config: { permission: 'dashboard' },
         schema: {
           tags: ['dashboard'],
           summary: 'Supervisor figures: consents per week and channel, decisions by basis and denial, relationships about to expire',
@@ -118,7 +118,7 @@ export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions): Fas
     f.get(
       '/v1/dashboard/law-change',
       {
-        config: { permission: 'read' },
+        config: { permission: 'dashboard' },
         schema: {
           tags: ['dashboard'],
           summary: 'What a dated change of law does: numbers callable the day before that lose their basis on the day, and why',
