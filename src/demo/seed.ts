@@ -1,5 +1,6 @@
 import type { Optline } from '../service/optline.js';
 import { seedDemoActivity } from './activity.js';
+import { seedInternationalDemo, INTERNATIONAL_DEMO_NUMBERS } from './international.js';
 
 /** Fixed demo tokens: printed at start and listed in the README, for trying the API locally. */
 export const DEMO_TOKENS = { admin: 'demo-admin-token', agent: 'demo-agent-token', supervisor: 'demo-supervisor-token' } as const;
@@ -23,6 +24,7 @@ export const DEMO_NUMBERS = [
   { phone: '+31201234567', entityId: 'voltana', subscriberType: 'business', expect: 'allowed: opt_out_regime (a legal person)' },
   { phone: '+33612345678', entityId: 'voltana', expect: 'not allowed: unsupported_jurisdiction (a French number)' },
   { phone: '12345', entityId: 'voltana', expect: 'not allowed: invalid_number' },
+  ...INTERNATIONAL_DEMO_NUMBERS,
 ] as const;
 
 export async function seedDemo(app: Optline): Promise<void> {
@@ -87,5 +89,6 @@ export async function seedDemo(app: Optline): Promise<void> {
   });
   await app.replaceRegister('nl-bel-me-niet', { country: 'NL', asOf: t('2021-06-01T00:00:00Z') }, 'number,listedAt\n+31612340008,2015-04-01\n');
   void now;
+  await seedInternationalDemo(app);
   await seedDemoActivity(app);
 }

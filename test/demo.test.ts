@@ -1,0 +1,36 @@
+/** The demo numbers listed in the README and by `optline demo` show what they say they show. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { prepare } from '../src/service/bootstrap.js';
+import { DEMO_NUMBERS } from '../src/demo/seed.js';
+
+describe('demo data', () => {
+  let store: Store;
+  let app: Optline;
+  beforeAll(async () => {
+    store = await Store.open(':memory:');
+    app = await Optline.open(store);
+    await prepare(app, { OPTLINE_DEMO: '1' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it.each(DEMO_NUMBERS.map((n) => [`${n.phone} for ${n.entityId}: ${n.expect}`, n] as const))('%s', async (_name, n) => {
+    const x = n as Record<string, unknown>;
+    const d = await app.decide({
+      phone: n.phone,
+      entityId: n.entityId,
+      at: typeof x.at === 'string' ? Date.parse(x.at) : Date.parse('2026-11-28T12:00:00+01:00'),
+      productCategory: x.productCategory as string | undefined,
+      subscriberType: x.subscriberType as 'business' | undefined,
+      autodialed: x.autodialed as boolean | undefined,
+    });
+    const m = /^(allowed|not allowed)(?: now)?: (\w+)/.exec(n.expect)!;
+    expect(d.allowed).toBe(m[1] === 'allowed');
+    if (d.allowed) expect(d.basis).toBe(m[2]);
+    else expect(d.denials).toContain(m[2]);
+  });
+});
