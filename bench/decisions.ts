@@ -84,7 +84,21 @@ function startServer(mode: 'bare' | 'optline', dbDir: string): Promise<{ child: 
   });
 }
 
-async function load(port: number, path: string, body: (i: number) => string, token?: string) {
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (typeof (m as { cpu?: number }).cpu === 'number') {
+        child.off('message', on);
+        resolve((m as { cpu: number }).cpu);
+      }
+    };
+    child.on('message', on);
+    child.send({ cmd: 'cpu' });
+  });
+}
+
+async function load(child: ChildProcess, port: number, path: string, body: (i: number) => string, token?: string) {
+  const cpuBefore = await serverCpu(child);
   let i = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
@@ -98,17 +112,24 @@ async function load(port: number, path: string, body: (i: number) => string, tok
       },
     ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const cpuMicros = (await serverCpu(child)) - cpuBefore;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuPerRequest: cpuMicros / Math.max(1, result.requests.total),
+  };
 }
 
 async function httpBench() {
   const dir = mkdtempSync(join(tmpdir(), 'optline-bench-http-'));
   const body = (i: number) => JSON.stringify({ phone: PHONES[i % PHONES.length], entityId: 'acme', at: '2026-11-28T10:00:00+01:00' });
   const bare = await startServer('bare', dir);
-  const bareResult = await load(bare.port, '/echo', body);
+  const bareResult = await load(bare.child, bare.port, '/echo', body);
   bare.child.kill();
   const opt = await startServer('optline', dir);
-  const optResult = await load(opt.port, '/v1/decisions', body, 'bench-token');
+  const optResult = await load(opt.child, opt.port, '/v1/decisions', body, 'bench-token');
   opt.child.kill();
   rmSync(dir, { recursive: true, force: true });
   return { bareResult, optResult };
@@ -124,8 +145,8 @@ console.log(`| service: SQLite lookups + decide + decision log | ${fmt(e.service
 
 const h = await httpBench();
 console.log(`\nHTTP (${HTTP_SECONDS}s each, 32 connections, server and load generator on the same 2 cores)`);
-console.log(`| route | req/s | p50 ms | p99 ms | errors | vs baseline |`);
-console.log(`|---|---:|---:|---:|---:|---:|`);
-console.log(`| baseline: bare Fastify JSON route | ${fmt(h.bareResult.rps)} | ${h.bareResult.p50} | ${h.bareResult.p99} | ${h.bareResult.errors} | 100% |`);
-console.log(`| POST /v1/decisions | ${fmt(h.optResult.rps)} | ${h.optResult.p50} | ${h.optResult.p99} | ${h.optResult.errors} | ${Math.round((h.optResult.rps / h.bareResult.rps) * 100)}% |`);
+console.log(`| route | req/s | p50 ms | p99 ms | errors | server CPU µs/request | vs baseline (req/s) |`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|`);
+console.log(`| baseline: bare Fastify JSON route | ${fmt(h.bareResult.rps)} | ${h.bareResult.p50} | ${h.bareResult.p99} | ${h.bareResult.errors} | ${fmt(h.bareResult.cpuPerRequest)} | 100% |`);
+console.log(`| POST /v1/decisions | ${fmt(h.optResult.rps)} | ${h.optResult.p50} | ${h.optResult.p99} | ${h.optResult.errors} | ${fmt(h.optResult.cpuPerRequest)} | ${Math.round((h.optResult.rps / h.bareResult.rps) * 100)}% |`);
 process.exit(0);

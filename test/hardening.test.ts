@@ -21,6 +21,15 @@ describe('hardening', () => {
     }
   });
 
+  it('sends a fixed set of security headers on JSON API answers, never cacheable', async () => {
+    const r = await api.call('GET', '/v1/entities');
+    expect(r.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(r.headers['x-content-type-options']).toBe('nosniff');
+    expect(r.headers['x-frame-options']).toBe('DENY');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.headers['strict-transport-security']).toBeDefined();
+  });
+
   it('limits requests per key with a 429 problem, and other keys are not affected', async () => {
     const other = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] })).json().token as string;
     const statuses: number[] = [];

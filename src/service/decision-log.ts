@@ -18,10 +18,22 @@ export class DecisionLog {
     this.clock = clock;
   }
 
+  private closed = false;
+
   add(d: StoredDecision): void {
+    if (this.closed) throw new Error('decision log is closed');
     this.queue.push(d);
     if (this.queue.length >= 500) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), 100);
+  }
+
+  /** Writes what is queued; afterwards nothing more is taken and nothing is retried. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.queue.length > 0) console.error('decision log: %d audit lines could not be written before closing', this.queue.length);
   }
 
   flush(): Promise<void> {
@@ -39,7 +51,11 @@ export class DecisionLog {
         const room = Math.max(0, DecisionLog.MAX_QUEUED - this.queue.length);
         if (room < batch.length) console.error('decision log: store down too long, dropping %d audit lines', batch.length - room);
         this.queue.unshift(...batch.slice(batch.length - room));
-        if (!this.timer) this.timer = setTimeout(() => void this.flush(), 1000);
+        if (!this.timer && !this.closed) {
+          this.timer = setTimeout(() => void this.flush(), 1000);
+          // A retry must not keep a finished process alive.
+          this.timer.unref();
+        }
         console.error('decision log: could not write %d decisions: %s', batch.length, (err as Error).message);
       }
     });
