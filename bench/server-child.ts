@@ -15,6 +15,7 @@ if (mode === 'bare') {
 } else {
   const store = await Store.open(join(dir!, 'http.db'));
   const app = await Optline.open(store);
+  if (process.env.BENCH_NO_DECISION_LOG === '1') (app.decisions as unknown as { add: () => void }).add = () => {};
   await app.putEntity('acme', { name: 'Acme', kind: 'company', country: 'NL' });
   await store.createKey({ role: 'integration', entityIds: ['acme'], token: 'bench-token' }, Date.now());
   for (let i = 0; i < 1000; i += 2) {
