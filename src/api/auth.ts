@@ -19,6 +19,10 @@ export const PERMISSIONS = {
   proof: ['admin', 'compliance'],
   /** The retention job and data-subject erasure requests. */
   erase: ['admin', 'compliance'],
+  /** Run a bulk scrub of a call list (src/api/routes/scrubs.ts). */
+  scrub: ['admin', 'supervisor', 'integration'],
+  /** Read past scrubs and their outputs. */
+  scrub_read: ['admin', 'compliance', 'supervisor', 'integration'],
   /** Who am I, sign out: every key. */
   session: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;

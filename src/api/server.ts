@@ -7,6 +7,7 @@ import { KeyCache, permissionHook } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
+import { scrubRoutes } from './routes/scrubs.js';
 import { webRoutes } from './routes/web.js';
 import { Sessions } from './session.js';
 import { registerIdempotency } from './idempotency.js';
@@ -83,6 +84,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
 
   await f.register(v1Routes(app, keys), { prefix: '/v1' });
   await f.register(trustRoutes(app), { prefix: '/v1' });
+  await f.register(scrubRoutes(app), { prefix: '/v1' });
   await f.register(webRoutes(app, keys, sessions));
   f.get('/v1/openapi.json', { schema: { hide: true } }, async () => f.swagger());
 

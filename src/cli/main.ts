@@ -8,6 +8,8 @@ import { prepare } from '../service/bootstrap.js';
 import { InputError, NotFoundError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
 import { registerTrustCommands } from './commands/trust.js';
+import { scrubCommand } from './commands/scrub.js';
+import { registersCommand } from './commands/registers.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
 
@@ -138,6 +140,9 @@ program
   });
 
 registerTrustCommands(program, openApp);
+
+program.addCommand(scrubCommand(openApp));
+program.addCommand(registersCommand(openApp));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InputError || err instanceof NotFoundError) {

@@ -37,8 +37,17 @@ export function hhmm(minute: number): string {
   return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }
 
+/** Zone validity never changes in a running process; luxon builds an Intl formatter per check (~40 µs). */
+const zoneValidity = new Map<string, boolean>();
+
 function isZone(z: string): boolean {
-  return typeof z === 'string' && z !== '' && IANAZone.isValidZone(z);
+  if (typeof z !== 'string' || z === '') return false;
+  let ok = zoneValidity.get(z);
+  if (ok === undefined) {
+    ok = IANAZone.isValidZone(z);
+    if (zoneValidity.size < 10_000) zoneValidity.set(z, ok);
+  }
+  return ok;
 }
 
 /**
@@ -89,8 +98,20 @@ interface Local {
   dt: DateTime;
 }
 
+/** The last instants asked for, per zone: bulk scrubs ask for one instant millions of times (DateTime is immutable). */
+const localCache = new Map<string, DateTime>();
+
 function localTimes(at: number, zones: string[]): Local[] {
-  return zones.map((zone) => ({ zone, dt: DateTime.fromMillis(at, { zone }) }));
+  return zones.map((zone) => {
+    const key = `${at}|${zone}`;
+    let dt = localCache.get(key);
+    if (!dt) {
+      dt = DateTime.fromMillis(at, { zone });
+      if (localCache.size >= 1000) localCache.clear();
+      localCache.set(key, dt);
+    }
+    return { zone, dt };
+  });
 }
 
 /** Does the local time fall in the window? [from, to), to the second; days in the local calendar. */
@@ -101,7 +122,7 @@ export function inWindow(dt: DateTime, w: CallingWindow): boolean {
 }
 
 function describeLocal(locals: Local[]): string {
-  return locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${l.dt.toFormat('HH:mm')} in ${l.zone}`).join(' and ');
+  return locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${hhmm(l.dt.hour * 60 + l.dt.minute)} in ${l.zone}`).join(' and ');
 }
 
 function describeWindow(w: CallingWindow): string {

@@ -21,15 +21,36 @@ export function addDays(at: number, days: number): number {
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** A date for people: 2026-11-28 (in UTC unless a zone is given). On the hot path: no luxon. */
+/** Recent zoned answers: a bulk scrub asks for the same call instant millions of times. */
+const zonedDays = new Map<string, string>();
+
+const utcDays = new Map<number, string>();
+
 export function isoDay(at: number, zone = 'utc'): string {
-  if (zone === 'utc') return new Date(at).toISOString().slice(0, 10);
+  if (zone === 'utc') {
+    // The UTC date depends only on the day number.
+    const dayNo = Math.floor(at / DAY_MS);
+    let s = utcDays.get(dayNo);
+    if (s === undefined) {
+      s = new Date(at).toISOString().slice(0, 10);
+      if (utcDays.size >= 20_000) utcDays.clear();
+      utcDays.set(dayNo, s);
+    }
+    return s;
+  }
+  const key = `${zone}|${at}`;
+  const hit = zonedDays.get(key);
+  if (hit !== undefined) return hit;
   let f = dayFormats.get(zone);
   if (!f) {
     // en-CA formats dates as YYYY-MM-DD.
     f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
     dayFormats.set(zone, f);
   }
-  return f.format(at);
+  const day = f.format(at);
+  if (zonedDays.size >= 4096) zonedDays.clear();
+  zonedDays.set(key, day);
+  return day;
 }
 
 /**

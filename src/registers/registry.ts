@@ -1,6 +1,8 @@
 import type { Jurisdiction, RegisterCheck } from '../law/types.js';
 import type { RegisterMeta, Store } from '../store/repository.js';
 import { NumberIndex } from './number-index.js';
+import { readSnapshot, snapshotDirFor, snapshotPath, writeSnapshot } from './snapshot.js';
+import { existsSync } from 'node:fs';
 
 /** The national registers a caller must respect, and the country whose numbers each applies to. */
 export const REGISTERS: Record<string, { country: Jurisdiction; name: string }> = {
@@ -14,10 +16,52 @@ export const REGISTERS: Record<string, { country: Jurisdiction; name: string }> 
 export class Registry {
   private readonly loaded = new Map<string, { meta: RegisterMeta; index: NumberIndex }>();
 
+  /**
+   * Loads every register copy in force: from its snapshot file where there is one (fast), else
+   * from the table (and writes the snapshot for the next start). A register whose only copy is
+   * a snapshot that is missing or damaged stops the start: deciding without it would call
+   * numbers that are listed.
+   */
   async loadAll(store: Store): Promise<void> {
+    const dir = snapshotDirFor(store);
     for (const meta of await store.listRegisters()) {
-      this.loaded.set(meta.id, { meta, index: NumberIndex.build(await store.registerEntries(meta.id)) });
+      let index: NumberIndex | null = null;
+      let problem = '';
+      const path = dir ? snapshotPath(dir, meta.id, meta.loadedAt) : null;
+      if (path && existsSync(path)) {
+        try {
+          const snap = readSnapshot(path);
+          if (snap.meta.id !== meta.id || snap.meta.count !== meta.count || snap.meta.asOf !== meta.asOf) problem = `${path} does not match the register row`;
+          else index = snap.index;
+        } catch (err) {
+          problem = (err as Error).message;
+        }
+      } else if (path) {
+        problem = `${path} is missing`;
+      }
+      if (!index) {
+        const entries = await store.registerEntries(meta.id);
+        if (entries.length !== meta.count) {
+          throw new Error(
+            `Register ${meta.id} (${meta.count} numbers, loaded ${new Date(meta.loadedAt).toISOString()}) cannot be loaded: ${problem || 'no snapshot directory'} and the table holds ${entries.length} of its numbers. Import the register again (optline registers import).`,
+          );
+        }
+        index = NumberIndex.build(entries);
+        if (dir) {
+          try {
+            writeSnapshot(dir, { id: meta.id, country: meta.country, asOf: meta.asOf, loadedAt: meta.loadedAt }, index);
+          } catch {
+            /* a cache only: the table holds the copy */
+          }
+        }
+      }
+      this.loaded.set(meta.id, { meta, index });
     }
+  }
+
+  /** The copies in force with their indexes, in load order (the order checksFor reports them). */
+  all(): Array<{ meta: RegisterMeta; index: NumberIndex }> {
+    return [...this.loaded.values()];
   }
 
   /** Swaps in a new copy: readers see the old or the new one, never a mix. */

@@ -16,13 +16,12 @@ import type {
   SubscriberType,
 } from '../law/types.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
-import { Registry, REGISTERS } from '../registers/registry.js';
-import { NumberIndex } from '../registers/number-index.js';
-import { newId, type IdempotencyClaim, type RegisterEntry, type Store } from '../store/repository.js';
+import { Registry } from '../registers/registry.js';
+import { importRegister } from '../registers/import.js';
+import { newId, type IdempotencyClaim, type Store } from '../store/repository.js';
 import { DecisionLog } from './decision-log.js';
 import { Suppressions } from './suppression.js';
-import { InputError, NotFoundError } from './errors.js';
-import { parseRegisterText } from '../registers/parse.js';
+import { InputError } from './errors.js';
 
 /** Who writes, and the Idempotency-Key claim that makes a retried write answer the first one. */
 export interface WriteContext {
@@ -391,16 +390,7 @@ export class Optline {
 
   /** Parses and loads a register copy; swaps it in atomically in the store and in memory. */
   async replaceRegister(id: string, opts: { country: string; asOf: number }, text: string): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
-    const known = REGISTERS[id];
-    if (!known) throw new NotFoundError(`Unknown register "${id}". Known registers: ${Object.keys(REGISTERS).join(', ')}.`);
-    if (opts.country !== known.country) {
-      throw new InputError(`Register ${id} holds ${known.country} numbers, not ${opts.country}.`, [{ path: 'country', message: `must be ${known.country}` }]);
-    }
-    const parsed = parseRegisterText(text, known.country);
-    const entries: RegisterEntry[] = parsed.entries;
-    const now = this.clock();
-    await this.store.replaceRegister({ id, country: known.country, asOf: opts.asOf }, entries, now);
-    this.registry.put({ id, country: known.country, asOf: opts.asOf, count: entries.length, loadedAt: now }, NumberIndex.build(entries));
-    return { count: entries.length, rejected: parsed.rejected };
+    const r = await importRegister(this, id, opts, text);
+    return { count: r.count, rejected: r.rejected };
   }
 }

@@ -137,6 +137,37 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
     },
   },
   {
+    // Bulk scrubs (src/scrub/): one row per scrub with its summary, for GET /v1/scrubs.
+    name: '0002_scrubs',
+    async up(db) {
+      await db.schema
+        .createTable('scrubs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('product_category', 'text')
+        .addColumn('input_name', 'text')
+        .addColumn('phone_column', 'text')
+        .addColumn('rows', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('allowed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('denied', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('invalid', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('by_basis', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('by_denial', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('rules_version', 'text')
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('duration_ms', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('output_path', 'text')
+        .addColumn('rejects_path', 'text')
+        .execute();
+      await db.schema.createIndex('scrubs_entity_started').on('scrubs').columns(['entity_id', 'started_at']).execute();
+    },
+  },
+  {
     // Proof, retention and erasure (docs/trust.md): entity settings, the hashed suppression list
     // that outlives an erasure, the pepper when none is configured, and audit look-ups by number.
     name: '0006_trust',

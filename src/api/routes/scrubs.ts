@@ -1,0 +1,288 @@
+/**
+ * Bulk scrubs over HTTP.
+ *
+ *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&phoneColumn=…]   body: text/csv
+ *     The body is streamed to disk (never held in memory), scrubbed with the same runner as
+ *     `optline scrub` (worker threads on a SQLite file store), and the scrubbed CSV is streamed
+ *     back: 200 text/csv with `Location: /v1/scrubs/{id}` and the summary in the
+ *     `Optline-Scrub-Summary` header (JSON). For lists too large to wait for, send
+ *     `Prefer: respond-async`: the answer is 202 with the scrub record at once; poll
+ *     GET /v1/scrubs/{id} until `status` is `done`, then download `links.output`.
+ *   GET /v1/scrubs/{id}            the record and summary of a past scrub
+ *   GET /v1/scrubs/{id}/output     the scrubbed CSV (kept OPTLINE_SCRUB_KEEP_HOURS, default 24)
+ *   GET /v1/scrubs/{id}/rejects    the rows whose number could not be read, with line and reason
+ *   GET /v1/scrubs[?entityId=…]    recent scrubs of the key's entities, newest first
+ * Roles: `scrub` (admin, supervisor, integration) to run one; `scrub_read` (also compliance) to
+ * read them. Every call is limited to the entities the key may act for.
+ */
+import { createReadStream, createWriteStream, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Optline } from '../../service/optline.js';
+import { inScope, requireKey, requireScope } from '../auth.js';
+import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
+import { InputError, NotFoundError } from '../../service/errors.js';
+import { newId } from '../../store/repository.js';
+import { runScrub } from '../../scrub/run.js';
+import { ScrubStore, type ScrubRecord } from '../../scrub/store.js';
+import { summaryJson } from '../../scrub/summary.js';
+
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
+const security = [{ bearer: [] }];
+const Id = z.string().min(1).max(128);
+
+const Counts = z.record(z.string(), z.number());
+/** A CSV answer (streamed from disk: Fastify sends streams without serialising them). */
+const CsvBody = z.string().describe('text/csv');
+export const ScrubSchema = z.object({
+  id: z.string(),
+  entityId: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  at: z.string().describe('The moment every row was decided for'),
+  productCategory: z.string().nullable(),
+  inputName: z.string().nullable(),
+  phoneColumn: z.string().nullable(),
+  rows: z.number(),
+  allowed: z.number(),
+  denied: z.number(),
+  invalid: z.number().describe('Rows whose number could not be read (see the rejects)'),
+  byBasis: Counts,
+  byDenial: Counts.describe('Denials of the denied rows; a row may have several'),
+  rulesVersion: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  error: z.string().nullable(),
+  links: z.object({ self: z.string(), output: z.string().nullable(), rejects: z.string().nullable() }),
+});
+type ScrubApi = z.infer<typeof ScrubSchema>;
+
+const ScrubQuery = z
+  .object({
+    entityId: Id,
+    at: Timestamp.optional(),
+    productCategory: z.string().min(1).max(128).optional(),
+    phoneColumn: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** Where uploads and outputs are kept: OPTLINE_SCRUBS_DIR, else beside a SQLite store file, else the temp dir. */
+export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OPTLINE_SCRUBS_DIR) return env.OPTLINE_SCRUBS_DIR;
+  if (app.store.kind === 'sqlite' && app.store.location !== ':memory:') return `${app.store.location}.scrubs`;
+  return join(tmpdir(), `optline-scrubs-${process.pid}`);
+}
+
+const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
+const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
+
+function toApi(r: ScrubRecord): ScrubApi {
+  const self = `/v1/scrubs/${r.id}`;
+  const done = r.status === 'done';
+  return {
+    id: r.id,
+    entityId: r.entityId,
+    status: r.status,
+    at: r.at,
+    productCategory: r.productCategory,
+    inputName: r.inputName,
+    phoneColumn: r.phoneColumn,
+    ...summaryJson(r),
+    rulesVersion: r.rulesVersion,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    error: r.error,
+    links: { self, output: done && r.outputPath ? `${self}/output` : null, rejects: done && r.rejectsPath ? `${self}/rejects` : null },
+  };
+}
+
+/** Counts bytes through, failing past the limit. */
+function limit(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > max) done(Object.assign(new Error(`The list is larger than ${max} bytes (OPTLINE_SCRUB_MAX_BYTES).`), { statusCode: 413 }));
+      else done(null, chunk);
+    },
+  });
+}
+
+export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
+  const store = new ScrubStore(app.store);
+  /** Scrubs running in the background (Prefer: respond-async), for shutdown and tests. */
+  const running = new Map<string, Promise<unknown>>();
+
+  async function cleanOld(): Promise<void> {
+    for (const r of await store.withFilesBefore(app.clock() - keepMs())) {
+      for (const p of [r.outputPath, r.rejectsPath]) {
+        if (!p) continue;
+        try {
+          unlinkSync(p);
+        } catch {
+          /* gone already */
+        }
+      }
+      await store.forgetFiles(r.id);
+    }
+  }
+
+  async function visible(id: string, req: Parameters<typeof requireKey>[0]): Promise<ScrubRecord> {
+    const r = await store.get(id);
+    if (!r || !inScope(requireKey(req), r.entityId)) throw new NotFoundError(`No scrub "${id}".`);
+    return r;
+  }
+
+  return async (f) => {
+    // The list is streamed to disk: replace the string parser of the parent context.
+    f.removeContentTypeParser(['text/csv', 'text/plain']);
+    f.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+    f.addHook('onClose', async () => {
+      await Promise.allSettled(running.values());
+    });
+
+    f.post(
+      '/scrubs',
+      {
+        config: { permission: 'scrub' },
+        schema: {
+          tags: ['scrubs'],
+          summary: 'Scrub a call list (text/csv body with a header row and a phone column): the list comes back with e164, allowed, basis and denials appended to every row',
+          description:
+            'Answers 200 text/csv (the scrubbed list; summary in the Optline-Scrub-Summary header, record at Location), or with `Prefer: respond-async` 202 with the scrub record at once. A list without a phone column is 422 naming the columns seen.',
+          security,
+          querystring: ScrubQuery,
+          response: { 200: CsvBody, 202: ScrubSchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        requireScope(req, q.entityId);
+        await app.requireEntity(q.entityId);
+        const body = req.body as Readable | undefined;
+        if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [], 415);
+        const dir = scrubDirFor(app);
+        mkdirSync(dir, { recursive: true });
+        await cleanOld().catch(() => undefined);
+        const id = newId();
+        const upload = join(dir, `${id}.upload.csv`);
+        try {
+          await pipeline(body, limit(maxBytes()), createWriteStream(upload, { mode: 0o600 }));
+        } catch (err) {
+          try {
+            unlinkSync(upload);
+          } catch {
+            /* never written */
+          }
+          throw err;
+        }
+        const output = join(dir, `${id}.csv`);
+        const rejects = join(dir, `${id}.rejects.csv`);
+        let onStart: () => void = () => undefined;
+        const started = new Promise<void>((resolve) => (onStart = resolve));
+        const job = runScrub(app, {
+          onStart,
+          id,
+          entityId: q.entityId,
+          input: upload,
+          output,
+          rejects,
+          at: q.at ? toMs(q.at) : undefined,
+          productCategory: q.productCategory ?? null,
+          phoneColumn: q.phoneColumn ?? null,
+          keyId: req.apiKey?.id ?? null,
+          inputName: typeof req.headers['content-disposition'] === 'string' ? (/filename="?([^";]+)"?/.exec(req.headers['content-disposition'])?.[1] ?? null) : null,
+        }).finally(() => {
+          try {
+            unlinkSync(upload);
+          } catch {
+            /* gone */
+          }
+        });
+        if (/\brespond-async\b/i.test(String(req.headers.prefer ?? ''))) {
+          const tracked = job.catch((err: unknown) => req.log.warn({ err, scrub: id }, 'scrub failed')).finally(() => running.delete(id));
+          running.set(id, tracked);
+          await Promise.race([started, job.catch(() => undefined)]);
+          const r = await store.get(id);
+          if (!r) await job;
+          return reply
+            .code(202)
+            .header('location', `/v1/scrubs/${id}`)
+            .header('preference-applied', 'respond-async')
+            .send(toApi(r!));
+        }
+        const done = await job;
+        return reply
+          .code(200)
+          .header('location', `/v1/scrubs/${id}`)
+          .header('optline-scrub-id', id)
+          .header('optline-scrub-summary', JSON.stringify(summaryJson(done.counts)))
+          .type('text/csv; charset=utf-8')
+          .send(createReadStream(output) as unknown as string);
+      },
+    );
+
+    f.get(
+      '/scrubs',
+      {
+        config: { permission: 'scrub_read' },
+        schema: {
+          tags: ['scrubs'],
+          summary: "Recent scrubs of the key's entities, newest first",
+          security,
+          querystring: z.object({ entityId: Id.optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }).strict(),
+          response: { 200: z.array(ScrubSchema), ...errors },
+        },
+      },
+      async (req) => {
+        const key = requireKey(req);
+        let ids: string[] | null = key.entityIds.includes('*') ? null : key.entityIds;
+        if (req.query.entityId) {
+          requireScope(req, req.query.entityId);
+          ids = [req.query.entityId];
+        }
+        return (await store.recent(ids, req.query.limit)).map(toApi);
+      },
+    );
+
+    f.get(
+      '/scrubs/:id',
+      {
+        config: { permission: 'scrub_read' },
+        schema: { tags: ['scrubs'], summary: 'A scrub and its summary', security, params: z.object({ id: Id }), response: { 200: ScrubSchema, ...errors } },
+      },
+      async (req) => toApi(await visible(req.params.id, req)),
+    );
+
+    for (const [part, which] of [
+      ['output', 'outputPath'],
+      ['rejects', 'rejectsPath'],
+    ] as const) {
+      f.get(
+        `/scrubs/:id/${part}`,
+        {
+          config: { permission: 'scrub_read' },
+          schema: {
+            tags: ['scrubs'],
+            summary: part === 'output' ? 'The scrubbed list (text/csv)' : 'The rows whose number could not be read, with line number and reason (text/csv)',
+            security,
+            params: z.object({ id: Id }),
+            response: { 200: CsvBody, ...errors },
+          },
+        },
+        async (req, reply) => {
+          const r = await visible(req.params.id, req);
+          if (r.status !== 'done') throw new InputError(`Scrub ${r.id} is ${r.status}.`, [], 409);
+          const path = r[which];
+          if (!path || !existsSync(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} is no longer kept.`);
+          return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="scrub-${r.id}${part === 'rejects' ? '-rejects' : ''}.csv"`).send(createReadStream(path) as unknown as string);
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,58 @@
+/** `optline registers`: national do-not-call register copies. */
+import { Command, InvalidArgumentError } from 'commander';
+import type { Optline } from '../../service/optline.js';
+import { importRegisterFile } from '../../registers/import.js';
+import { REGISTERS } from '../../registers/registry.js';
+
+function parseDate(value: string): number {
+  const ms = value.length === 10 ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected a date such as 2026-11-01');
+  return ms;
+}
+
+export function registersCommand(openApp: () => Promise<Optline>): Command {
+  const cmd = new Command('registers').description('national do-not-call register copies');
+  cmd
+    .command('import')
+    .description(`replace a register copy from a file (one number a line, optional listing date; us-dnc also "area code,7-digit number"). Registers: ${Object.keys(REGISTERS).join(', ')}`)
+    .argument('<id>', 'register id')
+    .argument('<file>', 'the register file')
+    .requiredOption('--country <cc>', 'the country whose numbers the register holds (NL, DE, GB, US)')
+    .requiredOption('--as-of <date>', 'date of the copy (YYYY-MM-DD)', parseDate)
+    .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
+    .action(async (id: string, file: string, o: { country: string; asOf: number; showRejected: number }) => {
+      const app = await openApp();
+      const t0 = Date.now();
+      const tty = process.stderr.isTTY;
+      try {
+        const r = await importRegisterFile(app, id, file, {
+          country: o.country.toUpperCase(),
+          asOf: o.asOf,
+          onProgress: tty ? (bytes, lines) => process.stderr.write(`\r${(bytes / 1e6).toFixed(0)} MB, ${lines.toLocaleString('en-US')} lines   `) : undefined,
+        });
+        if (tty) process.stderr.write('\r\x1b[K');
+        const secs = (Date.now() - t0) / 1000;
+        console.log(`${id}: ${r.count.toLocaleString('en-US')} numbers as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${r.lines.toLocaleString('en-US')} lines in ${secs.toFixed(1)} s; ${r.rejectedCount.toLocaleString('en-US')} lines rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
+        for (const x of r.rejected.slice(0, o.showRejected)) console.log(`  line ${x.line}: ${x.reason}`);
+        if (r.rejectedCount > o.showRejected) console.log(`  … ${r.rejectedCount - Math.min(o.showRejected, r.rejected.length)} more`);
+      } finally {
+        await app.close();
+        await app.store.close();
+      }
+    });
+  cmd
+    .command('list')
+    .description('the register copies in force')
+    .action(async () => {
+      const app = await openApp();
+      try {
+        for (const r of app.registry.list()) {
+          console.log(`${r.id.padEnd(16)} ${r.country}  ${r.count.toLocaleString('en-US').padStart(13)} numbers  as of ${new Date(r.asOf).toISOString().slice(0, 10)}  loaded ${new Date(r.loadedAt).toISOString()}`);
+        }
+      } finally {
+        await app.close();
+        await app.store.close();
+      }
+    });
+  return cmd;
+}

@@ -1,0 +1,106 @@
+/** `optline scrub`: a campaign list through the engine, before the campaign starts. */
+import { Command, InvalidArgumentError } from 'commander';
+import type { Optline } from '../../service/optline.js';
+import { runScrub, ScrubAborted, type ScrubProgress } from '../../scrub/run.js';
+import { formatSummary } from '../../scrub/summary.js';
+
+function parseInstant(value: string): number {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-11-28T10:00:00+01:00');
+  return ms;
+}
+
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '--';
+  if (s < 60) return `${Math.ceil(s)}s`;
+  return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
+}
+
+/** A progress bar on stderr, drawn at most 5 times a second, only on a terminal. */
+export function progressBar(stream: NodeJS.WriteStream = process.stderr): { update: (p: ScrubProgress) => void; done: () => void } {
+  if (!stream.isTTY) return { update: () => undefined, done: () => undefined };
+  let last = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const frac = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : 0;
+      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
+      const filled = Math.round(frac * width);
+      const secs = p.elapsedMs / 1000;
+      const rate = secs > 0 ? p.rows / secs : 0;
+      const eta = frac > 0 ? (secs / frac) * (1 - frac) : Infinity;
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${fmtInt(p.rows)} rows  ${fmtInt(rate)} rows/s  ETA ${fmtDuration(eta)}   `);
+      drawn = true;
+    },
+    done() {
+      if (drawn) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+export function scrubCommand(openApp: () => Promise<Optline>): Command {
+  return new Command('scrub')
+    .description('scrub a call list (CSV) before a campaign: every row gets the decision the engine gives, plus a summary (reads OPTLINE_DB)')
+    .requiredOption('--entity <id>', 'the calling legal entity')
+    .requiredOption('--in <file>', 'the list: CSV with a header row and a phone column')
+    .requiredOption('--out <file>', 'the scrubbed list: every input column plus e164,allowed,basis,denials')
+    .option('--at <time>', 'moment of the calls (RFC 3339); default now', parseInstant)
+    .option('--product <category>', 'product category the campaign offers')
+    .option('--phone-column <name>', 'the column with the numbers (default: phone, telephone, mobile, msisdn, e164, number, …)')
+    .option('--summary <file>', 'write the summary as JSON (rows, allowed, denied, invalid, byBasis, byDenial)')
+    .option('--rejects <file>', 'write rows whose number cannot be read, with line number and reason')
+    .option('--workers <n>', 'worker threads (default: one per core for large lists; 0: none)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a whole number 0-64');
+      return n;
+    })
+    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+      const app = await openApp();
+      const ctrl = new AbortController();
+      let signals = 0;
+      const onSignal = () => {
+        if (++signals > 1) process.exit(130);
+        ctrl.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const bar = progressBar();
+      try {
+        const r = await runScrub(app, {
+          entityId: o.entity,
+          input: o.in,
+          output: o.out,
+          rejects: o.rejects ?? null,
+          summary: o.summary ?? null,
+          at: o.at,
+          productCategory: o.product ?? null,
+          phoneColumn: o.phoneColumn ?? null,
+          workers: o.workers,
+          onProgress: bar.update,
+          signal: ctrl.signal,
+        });
+        bar.done();
+        const at = new Date(o.at ?? Date.now()).toISOString();
+        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${at} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
+        console.log(`wrote ${o.out}${o.rejects ? `, ${o.rejects}` : ''}${o.summary ? `, ${o.summary}` : ''}`);
+      } catch (err) {
+        bar.done();
+        if (err instanceof ScrubAborted) {
+          console.error(`optline: ${err.message}`);
+          process.exitCode = 130;
+          return;
+        }
+        throw err;
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        await app.close();
+        await app.store.close();
+      }
+    });
+}

@@ -1,0 +1,274 @@
+/**
+ * Importing a register copy: streams the text, builds the compact index without an object per
+ * entry, persists it and swaps it in – all or nothing.
+ *
+ * Storage choice. Inserting rows is the bottleneck for national registers: SQLite takes minutes
+ * for 50 million rows (and PostgreSQL longer), and reading them back at every start takes about
+ * as long again. So:
+ *  - registers up to OPTLINE_REGISTER_TABLE_MAX numbers (default 1,000,000), and every register
+ *    of a store without a snapshot directory (in-memory SQLite, PostgreSQL unless
+ *    OPTLINE_REGISTERS_DIR is set), keep one row per number in `register_entries` as before; the
+ *    snapshot is then only a cache for fast starts and is rebuilt from the table when missing;
+ *  - larger registers keep only their metadata row in `registers`; the snapshot file
+ *    (`<db>.registers/<id>.<loaded_at>.bin`) is the copy of record. A missing or damaged file is
+ *    then an error at start (fail closed: the engine never runs with a register silently empty).
+ * Either way the new snapshot is written and renamed into place before the row that points at it
+ * is committed, so a failed import leaves the old copy in force (snapshot.ts).
+ */
+import { createReadStream, unlinkSync } from 'node:fs';
+import type { Jurisdiction } from '../law/types.js';
+import type { Store, RegisterMeta } from '../store/repository.js';
+import { InputError, NotFoundError } from '../service/errors.js';
+import { FastPhoneReader } from '../scrub/fast-phone.js';
+import { NumberIndex, NumberIndexBuilder, numberToE164 } from './number-index.js';
+import { REGISTERS, type Registry } from './registry.js';
+import { removeOtherGenerations, snapshotDirFor, snapshotPath, writeSnapshot } from './snapshot.js';
+
+export interface RegisterImportResult {
+  count: number;
+  /** The first rejected lines (at most `maxRejected`). */
+  rejected: Array<{ line: number; reason: string }>;
+  rejectedCount: number;
+  lines: number;
+  storage: 'table' | 'snapshot';
+  asOf: number;
+  loadedAt: number;
+}
+
+export interface RegisterImportOptions {
+  country: string;
+  asOf: number;
+  maxRejected?: number;
+  /** Called now and then with the number of bytes read. */
+  onProgress?: (bytes: number, lines: number) => void;
+}
+
+/** What importRegister needs of the application (Optline satisfies it). */
+export interface RegisterHost {
+  store: Store;
+  registry: Registry;
+  clock: () => number;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export function tableMax(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.OPTLINE_REGISTER_TABLE_MAX);
+  return Number.isFinite(v) && v >= 0 && env.OPTLINE_REGISTER_TABLE_MAX !== undefined && env.OPTLINE_REGISTER_TABLE_MAX !== '' ? v : 1_000_000;
+}
+
+/**
+ * Reads register lines into a builder. One number a line, optionally a listing date in a second
+ * column (comma, semicolon or tab); the US registry's own layout – area code, 7-digit number –
+ * for us-dnc; a header line and # comments are skipped; bad lines are counted and the first
+ * `maxRejected` reported with their line numbers.
+ */
+export class RegisterLineParser {
+  readonly builder = new NumberIndexBuilder();
+  readonly rejected: Array<{ line: number; reason: string }> = [];
+  rejectedCount = 0;
+  lines = 0;
+  private readonly reader: FastPhoneReader;
+  private readonly country: string;
+  private readonly areaCodeLayout: boolean;
+  private readonly maxRejected: number;
+  private tail = '';
+  private started = false;
+
+  constructor(country: string, opts: { areaCodeLayout?: boolean; maxRejected?: number } = {}) {
+    this.country = country;
+    this.reader = new FastPhoneReader(country, { latin1: true });
+    this.areaCodeLayout = opts.areaCodeLayout ?? false;
+    this.maxRejected = opts.maxRejected ?? 10_000;
+  }
+
+  /** Feeds a chunk of the file decoded as latin1 (one char a byte). */
+  push(text: string): void {
+    if (!this.started) {
+      this.started = true;
+      if (text.startsWith('\u00ef\u00bb\u00bf')) text = text.slice(3);
+    }
+    let data = this.tail + text;
+    let pos = 0;
+    for (;;) {
+      const nl = data.indexOf('\n', pos);
+      if (nl < 0) break;
+      this.line(data, pos, nl);
+      pos = nl + 1;
+    }
+    this.tail = data.slice(pos);
+    data = '';
+  }
+
+  end(): void {
+    if (this.tail !== '') this.line(this.tail, 0, this.tail.length);
+    this.tail = '';
+  }
+
+  private reject(line: number, reason: string): void {
+    this.rejectedCount++;
+    if (this.rejected.length < this.maxRejected) this.rejected.push({ line, reason });
+  }
+
+  private line(data: string, from: number, to: number): void {
+    const line = ++this.lines;
+    if (to > from && data.charCodeAt(to - 1) === 13) to--;
+    let text = data.slice(from, to);
+    if (text.length === 0) return;
+    const c0 = text.charCodeAt(0);
+    if (c0 <= 32 || text.charCodeAt(text.length - 1) <= 32) {
+      text = text.trim();
+      if (text === '') return;
+    }
+    if (text.charCodeAt(0) === 35) return; // # comment
+    let num = text;
+    let listed = '';
+    let sep = -1;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 44 || c === 59 || c === 9) {
+        sep = i;
+        break;
+      }
+    }
+    if (sep >= 0) {
+      const cols = text.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+      num = cols[0] ?? '';
+      listed = cols[1] ?? '';
+      if (this.areaCodeLayout && /^\d{3}$/.test(num) && /^\d{7}$/.test(listed)) {
+        num = '+1' + num + listed;
+        listed = cols[2] ?? '';
+      }
+    } else if (text.charCodeAt(0) === 34) {
+      num = text.replace(/^"(.*)"$/, '$1');
+    }
+    if (line === 1 && !/\d/.test(num)) return; // header
+    if (this.reader.read(num) < 0) {
+      this.reject(line, `"${num.slice(0, 40)}" is not a valid phone number: ${this.reader.error}`);
+      return;
+    }
+    if (this.reader.country !== this.country) {
+      this.reject(line, `${this.reader.e164} is not a ${this.country} number`);
+      return;
+    }
+    let listedAt: number | null = null;
+    if (listed) {
+      const t = DATE.test(listed) ? Date.parse(listed.length === 10 ? `${listed}T00:00:00Z` : listed) : NaN;
+      if (Number.isNaN(t)) {
+        this.reject(line, `"${listed.slice(0, 40)}" is not a date (use YYYY-MM-DD)`);
+        return;
+      }
+      listedAt = t;
+    }
+    this.builder.add(this.reader.num, listedAt);
+  }
+}
+
+/** Serialises imports of one register inside this process. */
+const running = new Map<string, Promise<unknown>>();
+
+export async function importRegister(
+  host: RegisterHost,
+  id: string,
+  opts: RegisterImportOptions,
+  source: string | AsyncIterable<Buffer | string>,
+): Promise<RegisterImportResult> {
+  const prev = running.get(id) ?? Promise.resolve();
+  const job = prev.catch(() => undefined).then(() => doImport(host, id, opts, source));
+  running.set(id, job);
+  try {
+    return await job;
+  } finally {
+    if (running.get(id) === job) running.delete(id);
+  }
+}
+
+async function doImport(host: RegisterHost, id: string, opts: RegisterImportOptions, source: string | AsyncIterable<Buffer | string>): Promise<RegisterImportResult> {
+  const known = REGISTERS[id];
+  if (!known) throw new NotFoundError(`Unknown register "${id}". Known registers: ${Object.keys(REGISTERS).join(', ')}.`);
+  if (opts.country !== known.country) {
+    throw new InputError(`Register ${id} holds ${known.country} numbers, not ${opts.country}.`, [{ path: 'country', message: `must be ${known.country}` }]);
+  }
+  if (!Number.isFinite(opts.asOf)) throw new InputError('asOf is not a date.', [{ path: 'asOf', message: 'expected YYYY-MM-DD or RFC 3339' }]);
+  const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected });
+  if (typeof source === 'string') {
+    parser.push(Buffer.from(source, 'utf8').toString('latin1'));
+  } else {
+    let bytes = 0;
+    let last = 0;
+    for await (const chunk of source) {
+      if (typeof chunk === 'string') {
+        parser.push(Buffer.from(chunk, 'utf8').toString('latin1'));
+        bytes += chunk.length;
+      } else {
+        parser.push(chunk.toString('latin1'));
+        bytes += chunk.length;
+      }
+      if (opts.onProgress && bytes - last > 16 << 20) {
+        last = bytes;
+        opts.onProgress(bytes, parser.lines);
+      }
+    }
+  }
+  parser.end();
+  const index = parser.builder.finish();
+  const { loadedAt, storage } = await persistRegister(host, { id, country: known.country, asOf: opts.asOf }, index);
+  return { count: index.size, rejected: parser.rejected, rejectedCount: parser.rejectedCount, lines: parser.lines, storage, asOf: opts.asOf, loadedAt };
+}
+
+/** Imports a register file from disk, streaming. */
+export function importRegisterFile(host: RegisterHost, id: string, file: string, opts: RegisterImportOptions): Promise<RegisterImportResult> {
+  return importRegister(host, id, opts, createReadStream(file, { highWaterMark: 4 << 20 }));
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Persists a built index as the register's copy in force (snapshot first, then the row), and swaps it in. */
+export async function persistRegister(
+  host: RegisterHost,
+  reg: { id: string; country: Jurisdiction; asOf: number },
+  index: NumberIndex,
+): Promise<{ loadedAt: number; storage: 'table' | 'snapshot' }> {
+  const { store } = host;
+  const dir = snapshotDirFor(store);
+  const current = (await store.listRegisters()).find((r) => r.id === reg.id);
+  const loadedAt = Math.max(host.clock(), (current?.loadedAt ?? 0) + 1);
+  const storage: 'table' | 'snapshot' = dir && index.size > tableMax() ? 'snapshot' : 'table';
+  let written: string | null = null;
+  if (dir) written = writeSnapshot(dir, { id: reg.id, country: reg.country, asOf: reg.asOf, loadedAt }, index);
+  try {
+    await store.db.transaction().execute(async (trx) => {
+      const cur = await trx.selectFrom('registers').select('loaded_at').where('id', '=', reg.id).executeTakeFirst();
+      if (cur && Date.parse(cur.loaded_at) > loadedAt) throw new InputError(`A newer copy of ${reg.id} was imported meanwhile; this one was not applied.`, [], 409);
+      await trx.deleteFrom('register_entries').where('register_id', '=', reg.id).execute();
+      await trx.deleteFrom('registers').where('id', '=', reg.id).execute();
+      if (storage === 'table') {
+        let rows: Array<{ register_id: string; e164: string; listed_at: string | null }> = [];
+        for (const e of index.entries()) {
+          rows.push({ register_id: reg.id, e164: numberToE164(e.num), listed_at: e.listedAt != null ? iso(e.listedAt) : null });
+          if (rows.length === 5000) {
+            await trx.insertInto('register_entries').values(rows).execute();
+            rows = [];
+          }
+        }
+        if (rows.length > 0) await trx.insertInto('register_entries').values(rows).execute();
+      }
+      await trx.insertInto('registers').values({ id: reg.id, country: reg.country, as_of: iso(reg.asOf), count: index.size, loaded_at: iso(loadedAt) }).execute();
+    });
+  } catch (err) {
+    if (written) {
+      try {
+        unlinkSync(written);
+      } catch {
+        /* never written completely */
+      }
+    }
+    throw err;
+  }
+  const meta: RegisterMeta = { id: reg.id, country: reg.country, asOf: reg.asOf, count: index.size, loadedAt };
+  host.registry.put(meta, index);
+  if (dir) removeOtherGenerations(dir, reg.id, loadedAt);
+  return { loadedAt, storage };
+}
+
+export { snapshotPath };

@@ -1,0 +1,470 @@
+/**
+ * The scrub of one chunk of rows: the same engine as the single-decision path, with a fast path
+ * only for looking facts up.
+ *
+ * For every row the engine gets the Facts and Question that Optline.evaluate would build:
+ *  - the number is read by FastPhoneReader (same result as parsePhone, re-checked at run time);
+ *  - numbers with any event in the store (any entity, or a reassignment) – a set loaded once per
+ *    scrub – get their full history from the store and a fresh engine call, exactly as a single
+ *    decision;
+ *  - every other number has empty history, so its facts are only its register checks, and its
+ *    PhoneInfo is that of its class (country, line type, area: see fast-phone.ts). The engine is
+ *    a pure function, so its answer for (class, register checks) is computed once and reused for
+ *    every number of that kind. Every 4096th reuse is re-decided with the number's own PhoneInfo
+ *    and compared; a difference stops the scrub rather than write a wrong answer.
+ */
+import { decide } from '../law/index.js';
+import type { Decision, Entity, EntityFact, Facts, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
+import type { RegisterMeta } from '../store/repository.js';
+import type { NumberIndex } from '../registers/number-index.js';
+import { NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
+import { FastPhoneReader } from './fast-phone.js';
+import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
+import { emptyCounts, type ScrubCounts } from './summary.js';
+import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
+
+const DAY_MS = 86_400_000;
+
+export interface NumberHistoryLite {
+  events: EntityFact[];
+  reassignments: ReassignmentFact[];
+}
+
+/** Reads histories of numbers known to have events (a batch per chunk). */
+export interface HistorySource {
+  fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>>;
+}
+
+export interface ScrubQuestion {
+  entity: Entity;
+  at: number;
+  productCategory: string | null;
+}
+
+export interface CoreInit {
+  question: ScrubQuestion;
+  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
+  /** Register copies in force, in the registry's order. */
+  registers: Array<{ meta: RegisterMeta; index: NumberIndex }>;
+  /** Numbers (E.164 digits) with any event in the store. */
+  withEvents: NumberIndex;
+  entities: Map<string, Facts['entities'][string]>;
+  history: HistorySource;
+  /** Re-decide every n-th reused answer with the full PhoneInfo (0: never). Default 4096. */
+  auditEvery?: number;
+  /** Check every n-th fast-read number against parsePhone (0: never). Default 1024. */
+  phoneAuditEvery?: number;
+  /** Decide every number with its own PhoneInfo, reusing nothing (OPTLINE_SCRUB_EXACT=1). */
+  exact?: boolean;
+  /**
+   * The suppression list (src/service/suppression.ts): the peppers and the entries by number
+   * hash. Numbers with entries take the exact path with the entries as facts, as Optline.facts
+   * adds them. Empty list: nothing is hashed.
+   */
+  suppressions?: ScrubSuppressions;
+}
+
+export interface ScrubSuppressions {
+  secrets: string[];
+  byHash: Map<string, SuppressionEntry[]>;
+}
+
+export interface Reject {
+  /** Line number within the chunk (1-based); the runner adds the lines before the chunk. */
+  line: number;
+  reason: string;
+  /** The row as read. */
+  raw: string;
+}
+
+export interface ChunkResult {
+  output: string;
+  rejects: Reject[];
+  lines: number;
+  counts: ScrubCounts;
+}
+
+interface Result {
+  text: string;
+  allowed: boolean;
+  basis: string | null;
+  denials: string[];
+}
+
+const INVALID = 0;
+/** In the per-register hit arrays: the number is not on the register (NUMBER_INDEX_NO_DAY: on it, date unknown). */
+const NOT_LISTED = NUMBER_INDEX_NO_DAY + 1;
+
+export class ScrubCore {
+  private readonly q: ScrubQuestion;
+  private readonly delimiter: string;
+  private readonly eol: string;
+  private readonly phoneIndex: number;
+  private readonly phoneColumn: string;
+  private readonly columnCount: number;
+  private readonly reader: FastPhoneReader;
+  private readonly regsByCountry = new Map<string, Array<{ meta: RegisterMeta; index: NumberIndex }>>();
+  private readonly withEvents: NumberIndex;
+  private readonly entities: Map<string, Facts['entities'][string]>;
+  private readonly history: HistorySource;
+  private readonly auditEvery: number;
+  private readonly exact: boolean;
+  private readonly suppressions: ScrubSuppressions | null;
+  private memoHits = 0;
+
+  private readonly results: Result[] = [];
+  private readonly resultIds = new Map<string, number>();
+  /** Reused answers for numbers on no register: class id → result id + 1. */
+  private memoPlain: Int32Array = new Int32Array(256);
+  private readonly memoListed = new Map<string, number>();
+
+  constructor(init: CoreInit) {
+    this.q = init.question;
+    this.delimiter = init.dialect.delimiter;
+    this.eol = init.dialect.eol;
+    this.phoneIndex = init.dialect.phoneIndex;
+    this.phoneColumn = init.dialect.phoneColumn;
+    this.columnCount = init.dialect.columns.length;
+    this.reader = new FastPhoneReader(init.question.entity.country, { auditEvery: init.phoneAuditEvery ?? 1024, latin1: true });
+    for (const r of init.registers) {
+      const list = this.regsByCountry.get(r.meta.country) ?? [];
+      list.push(r);
+      this.regsByCountry.set(r.meta.country, list);
+    }
+    this.withEvents = init.withEvents;
+    this.entities = init.entities;
+    this.history = init.history;
+    this.auditEvery = init.auditEvery ?? 4096;
+    this.exact = init.exact ?? false;
+    this.suppressions = init.suppressions && init.suppressions.byHash.size > 0 ? init.suppressions : null;
+    const invalid: Result = { text: `false${this.delimiter}${this.delimiter}invalid_number`, allowed: false, basis: null, denials: ['invalid_number'] };
+    this.results.push(invalid);
+    this.resultIds.set(invalid.text, INVALID);
+  }
+
+  /** How many numbers needed libphonenumber itself. */
+  get slowReads(): number {
+    return this.reader.slow;
+  }
+
+  private resultOf(d: Decision): number {
+    const denials = d.denials.join('|');
+    const text = `${d.allowed}${this.delimiter}${d.basis ?? ''}${this.delimiter}${csvField(denials, this.delimiter)}`;
+    let id = this.resultIds.get(text);
+    if (id === undefined) {
+      id = this.results.length;
+      this.results.push({ text, allowed: d.allowed, basis: d.basis, denials: [...d.denials] });
+      this.resultIds.set(text, id);
+    }
+    return id;
+  }
+
+  private question(phone: PhoneInfo): Question {
+    // As Optline.evaluate builds it for a DecisionInput with only phone, entity, at and product.
+    return {
+      entity: this.q.entity,
+      phone,
+      at: this.q.at,
+      productCategory: this.q.productCategory ?? null,
+      subscriberType: 'consumer',
+      autodialed: false,
+      prerecorded: false,
+      lineType: null,
+      timeZone: null,
+      purpose: 'marketing',
+    };
+  }
+
+  private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {
+    // As Registry.checksFor reports them.
+    if (!regs) return [];
+    return regs.map(({ meta }, k) => {
+      const h = hits[k]!;
+      return {
+        registerId: meta.id,
+        country: meta.country,
+        asOf: meta.asOf,
+        listed: h !== NOT_LISTED,
+        listedAt: h === NOT_LISTED || h === NUMBER_INDEX_NO_DAY ? null : h * DAY_MS,
+      };
+    });
+  }
+
+  private readonly sink = new RowCollector(this);
+  capacity = 0;
+  starts = new Int32Array(0);
+  ends = new Int32Array(0);
+  fields = new Int32Array(0);
+  lines = new Int32Array(0);
+  private classIds = new Int32Array(0);
+  private nums = new Float64Array(0);
+  private rids = new Int32Array(0);
+  private found = new Int32Array(0);
+  private bounds = new Uint32Array(0);
+  private gatherNums = new Float64Array(0);
+  private gatherRows = new Int32Array(0);
+
+  private ensure(n: number): void {
+    if (n <= this.capacity) return;
+    const c = Math.max(n, this.capacity * 2, 1024);
+    this.capacity = c;
+    this.starts = new Int32Array(c);
+    this.ends = new Int32Array(c);
+    this.fields = new Int32Array(c);
+    this.lines = new Int32Array(c);
+    this.classIds = new Int32Array(c);
+    this.nums = new Float64Array(c);
+    this.rids = new Int32Array(c);
+    this.found = new Int32Array(c);
+    this.bounds = new Uint32Array(2 * c);
+    this.gatherNums = new Float64Array(c);
+    this.gatherRows = new Int32Array(c);
+  }
+
+  /**
+   * Scrubs a chunk of whole rows (latin1 text). In phases – find the rows, read the numbers,
+   * look them up in batches, decide, write – each a tight loop over typed arrays: batched index
+   * lookups overlap their cache misses, and small functions stay well optimised.
+   */
+  async processChunk(text: string, final: boolean): Promise<ChunkResult> {
+    // 1. Rows and their phone fields (the sink is one object for the core's life: a new closure
+    // per chunk would make V8 throw away scanRows' optimised code at every chunk).
+    const sink = this.sink;
+    sink.n = 0;
+    sink.phones = [];
+    const lineCount = scanRows(text, this.delimiter, this.phoneIndex, sink, final);
+    const n = sink.n;
+    const phones = sink.phones;
+    this.ensure(n);
+    const { starts, ends, fields, lines, classIds, nums, rids } = this;
+
+    // 2. Numbers.
+    const reader = this.reader;
+    const e164s: string[] = new Array<string>(n);
+    const countries: Array<string | null> = new Array<string | null>(n);
+    const rejects: Reject[] = [];
+    let invalid = 0;
+    for (let i = 0; i < n; i++) {
+      const phone = phones[i]!;
+      let classId = -1;
+      let reason = '';
+      if (phone === null) {
+        const f = fields[i]!;
+        reason = `the row has ${f} field${f === 1 ? '' : 's'}; the phone column "${this.phoneColumn}" is field ${this.phoneIndex + 1}`;
+      } else {
+        classId = reader.read(phone);
+        if (classId < 0) reason = reader.error;
+      }
+      classIds[i] = classId;
+      if (classId < 0) {
+        e164s[i] = '';
+        countries[i] = null;
+        nums[i] = 0;
+        rids[i] = INVALID;
+        invalid++;
+        rejects.push({ line: lines[i]!, reason, raw: text.slice(starts[i]!, ends[i]!) });
+      } else {
+        e164s[i] = reader.e164;
+        countries[i] = reader.country;
+        nums[i] = reader.num;
+        rids[i] = -1;
+      }
+    }
+
+    // 3. Register look-ups, one batch per register: hits[k][i] = listing day, NO_DAY, or NOT_LISTED.
+    const hitsByReg = new Map<string, Int32Array>();
+    for (const [country, regs] of this.regsByCountry) {
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        if (classIds[i]! >= 0 && countries[i] === country) {
+          this.gatherNums[m] = nums[i]!;
+          this.gatherRows[m] = i;
+          m++;
+        }
+      }
+      if (m === 0) continue;
+      for (const r of regs) {
+        const hits = new Int32Array(n).fill(NOT_LISTED);
+        r.index.indexOfMany(this.gatherNums, m, this.found, this.bounds);
+        for (let j = 0; j < m; j++) {
+          const pos = this.found[j]!;
+          if (pos >= 0) hits[this.gatherRows[j]!] = r.index.dayOf(pos);
+        }
+        hitsByReg.set(r.meta.id, hits);
+      }
+    }
+    // Numbers with events in the store.
+    const pending: number[] = [];
+    if (this.withEvents.size > 0 && n > 0) {
+      this.withEvents.indexOfMany(nums, n, this.found, this.bounds);
+      for (let i = 0; i < n; i++) if (classIds[i]! >= 0 && this.found[i]! >= 0) pending.push(i);
+    }
+    // Numbers on the suppression list (hashed with each pepper, as Suppressions.entries does).
+    const suppressed = new Map<number, SuppressionEntry[]>();
+    if (this.suppressions) {
+      const { secrets, byHash } = this.suppressions;
+      const already = new Set(pending);
+      for (let i = 0; i < n; i++) {
+        if (classIds[i]! < 0) continue;
+        let found: SuppressionEntry[] | null = null;
+        for (const secret of secrets) {
+          const hit = byHash.get(phoneHash(secret, e164s[i]!));
+          if (hit) found = found ? [...found, ...hit] : [...hit];
+        }
+        if (!found) continue;
+        found.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        suppressed.set(i, found);
+        if (!already.has(i)) pending.push(i);
+      }
+    }
+    const pendingSet = new Set(pending);
+
+    // 4. Decisions for numbers without events: one engine call per kind, reused.
+    const rowHits: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const classId = classIds[i]!;
+      if (classId < 0 || pendingSet.has(i)) continue;
+      const regs = this.regsByCountry.get(countries[i]!);
+      rowHits.length = 0;
+      let listed = false;
+      if (regs) {
+        for (const r of regs) {
+          const h = hitsByReg.get(r.meta.id)![i]!;
+          rowHits.push(h);
+          if (h !== NOT_LISTED) listed = true;
+        }
+      }
+      let rid: number;
+      if (this.exact) {
+        rid = this.decideEmpty(regs, rowHits, reader.info(classId, e164s[i]!));
+      } else if (!listed) {
+        if (classId >= this.memoPlain.length) {
+          const grown = new Int32Array(Math.max(classId + 1, this.memoPlain.length * 2));
+          grown.set(this.memoPlain);
+          this.memoPlain = grown;
+        }
+        rid = this.memoPlain[classId]! - 1;
+        if (rid < 0) {
+          rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
+          this.memoPlain[classId] = rid + 1;
+        } else if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) {
+          this.audit(rid, classId, e164s[i]!, regs, rowHits);
+        }
+      } else {
+        const key = `${classId}|${rowHits.join(',')}`;
+        const m = this.memoListed.get(key);
+        if (m === undefined) {
+          rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
+          this.memoListed.set(key, rid);
+        } else {
+          rid = m;
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(rid, classId, e164s[i]!, regs, rowHits);
+        }
+      }
+      rids[i] = rid;
+    }
+
+    // 5. Numbers with events: their full history, a fresh engine call each.
+    if (pending.length > 0) {
+      const histories = await this.history.fetch([...new Set(pending.map((i) => e164s[i]!))]);
+      for (const i of pending) {
+        const e164 = e164s[i]!;
+        const phone = reader.info(classIds[i]!, e164);
+        const regs = this.regsByCountry.get(countries[i]!);
+        rowHits.length = 0;
+        if (regs) for (const r of regs) rowHits.push(hitsByReg.get(r.meta.id)![i]!);
+        const hist = histories.get(e164) ?? { events: [], reassignments: [] };
+        const sup = suppressed.get(i);
+        // As Optline.facts: the history's events, then the suppression entries as facts.
+        const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
+        const entities: Facts['entities'] = {};
+        for (const ev of events) {
+          if (!entities[ev.entityId]) {
+            const e = this.entities.get(ev.entityId);
+            if (e) entities[e.id] = e;
+          }
+        }
+        const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits), entities };
+        rids[i] = this.resultOf(decide(facts, this.question(phone)));
+      }
+    }
+
+    // 6. Output rows in input order (short rows padded so the added columns line up), and counts.
+    const counts = emptyCounts();
+    const perResult = new Array<number>(this.results.length).fill(0);
+    const delimiter = this.delimiter;
+    const eol = this.eol;
+    const cols = this.columnCount;
+    const parts: string[] = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const rid = rids[i]!;
+      perResult[rid] = (perResult[rid] ?? 0) + 1;
+      const pad = fields[i]! < cols ? delimiter.repeat(cols - fields[i]!) : '';
+      parts[i] = text.slice(starts[i]!, ends[i]!) + pad + delimiter + e164s[i]! + delimiter + this.results[rid]!.text + eol;
+    }
+    counts.rows = n;
+    counts.invalid = invalid;
+    for (let rid = 1; rid < perResult.length; rid++) {
+      const c = perResult[rid]!;
+      if (!c) continue;
+      const r = this.results[rid]!;
+      if (r.allowed) {
+        counts.allowed += c;
+        if (r.basis) counts.byBasis[r.basis] = (counts.byBasis[r.basis] ?? 0) + c;
+      } else {
+        counts.denied += c;
+        for (const d of r.denials) counts.byDenial[d] = (counts.byDenial[d] ?? 0) + c;
+      }
+    }
+    return { output: parts.join(''), rejects, lines: lineCount, counts };
+  }
+
+  /** Grows the per-row arrays keeping their content (while rows are being found). */
+  grow(n: number): void {
+    const keep = this.capacity;
+    const old = { starts: this.starts, ends: this.ends, fields: this.fields, lines: this.lines };
+    this.capacity = 0;
+    this.ensure(Math.max(n, keep * 2));
+    this.starts.set(old.starts.subarray(0, keep));
+    this.ends.set(old.ends.subarray(0, keep));
+    this.fields.set(old.fields.subarray(0, keep));
+    this.lines.set(old.lines.subarray(0, keep));
+  }
+
+  private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo): number {
+    const facts: Facts = { events: [], reassignments: [], registers: this.checks(regs, hits), entities: {} };
+    return this.resultOf(decide(facts, this.question(phone)));
+  }
+
+  private audit(rid: number, classId: number, e164: string, regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): void {
+    const again = this.decideEmpty(regs, hits, this.reader.info(classId, e164));
+    if (again !== rid) {
+      throw new Error(
+        `scrub: the engine answered ${e164} differently from other numbers of its kind (${this.results[again]!.text} vs ${this.results[rid]!.text}); the scrub's shortcut does not hold for this rule pack – run with OPTLINE_SCRUB_EXACT=1`,
+      );
+    }
+  }
+}
+
+/** Collects the rows scanRows finds into the core's arrays. */
+class RowCollector implements RowSink {
+  n = 0;
+  phones: Array<string | null> = [];
+  private readonly core: ScrubCore;
+
+  constructor(core: ScrubCore) {
+    this.core = core;
+  }
+
+  row(line: number, rowStart: number, rowEnd: number, phone: string | null, fields: number): void {
+    const c = this.core;
+    const n = this.n;
+    if (n === c.capacity) c.grow(n + 1);
+    c.starts[n] = rowStart;
+    c.ends[n] = rowEnd;
+    c.fields[n] = fields;
+    c.lines[n] = line;
+    this.phones.push(phone);
+    this.n = n + 1;
+  }
+}

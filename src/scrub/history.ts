@@ -1,0 +1,110 @@
+/**
+ * Histories of numbers for the scrub, read in batches. The rows become facts exactly as
+ * Store.history (src/store/repository.ts) makes them – same columns, same order (at, id), same
+ * mapping – so the engine sees what a single decision sees; test/scrub.test.ts compares the two.
+ */
+import Database from 'better-sqlite3';
+import type { EntityFact, ReassignmentFact } from '../law/types.js';
+import type { Store } from '../store/repository.js';
+import type { HistorySource, NumberHistoryLite } from './core.js';
+
+interface EventRow {
+  id: string;
+  type: string;
+  entity_id: string | null;
+  phone: string | null;
+  at: string;
+  payload: string;
+}
+
+const BATCH = 500;
+
+/** rows: ordered by phone, at, id. */
+export function rowsToHistories(rows: EventRow[], into = new Map<string, NumberHistoryLite>()): Map<string, NumberHistoryLite> {
+  for (const row of rows) {
+    if (row.phone === null) continue;
+    let h = into.get(row.phone);
+    if (!h) {
+      h = { events: [], reassignments: [] };
+      into.set(row.phone, h);
+    }
+    const payload = JSON.parse(row.payload) as Record<string, unknown>;
+    const fact = { ...payload, id: row.id, type: row.type, entityId: row.entity_id, at: Date.parse(row.at) } as unknown as EntityFact | ReassignmentFact;
+    if (fact.type === 'reassignment') h.reassignments.push({ type: 'reassignment', id: fact.id, at: fact.at });
+    else h.events.push(fact as EntityFact);
+  }
+  return into;
+}
+
+/** Reads a SQLite store file directly, read-only: one connection per worker thread. */
+export class SqliteHistory implements HistorySource {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<number, Database.Statement>();
+
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private statement(n: number): Database.Statement {
+    let s = this.statements.get(n);
+    if (!s) {
+      s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE phone IN (${new Array(n).fill('?').join(',')}) ORDER BY phone, at, id`);
+      this.statements.set(n, s);
+    }
+    return s;
+  }
+
+  async fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
+    const out = new Map<string, NumberHistoryLite>();
+    for (let i = 0; i < e164s.length; i += BATCH) {
+      const batch = e164s.slice(i, i + BATCH);
+      rowsToHistories(this.statement(batch.length).all(...batch) as EventRow[], out);
+    }
+    return out;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Reads through the application's store (any engine): for in-process scrubs. */
+export class StoreHistory implements HistorySource {
+  private readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  async fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
+    const out = new Map<string, NumberHistoryLite>();
+    for (let i = 0; i < e164s.length; i += BATCH) {
+      const batch = e164s.slice(i, i + BATCH);
+      const rows = await this.store.db
+        .selectFrom('events')
+        .select(['id', 'type', 'entity_id', 'phone', 'at', 'payload'])
+        .where('phone', 'in', batch)
+        .orderBy('phone')
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
+      rowsToHistories(rows, out);
+    }
+    return out;
+  }
+}
+
+/** E.164 numbers (as digits) of every number with an event in the store, for the scrub's fast path. */
+export async function numbersWithEvents(store: Store): Promise<Float64Array> {
+  const rows = await store.db.selectFrom('events').select('phone').distinct().where('phone', 'is not', null).execute();
+  const out = new Float64Array(rows.length);
+  let n = 0;
+  for (const r of rows) {
+    const p = r.phone;
+    if (!p || p.charCodeAt(0) !== 43) continue;
+    const v = Number(p.slice(1));
+    if (Number.isInteger(v) && v > 0 && v < 1e16) out[n++] = v;
+  }
+  return out.subarray(0, n);
+}

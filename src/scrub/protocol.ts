@@ -1,0 +1,38 @@
+/** Messages between the scrub runner and its worker threads. */
+import type { Facts } from '../law/types.js';
+import type { RegisterMeta } from '../store/repository.js';
+import type { Reject, ScrubQuestion } from './core.js';
+import type { Dialect } from './csv.js';
+import type { ScrubCounts } from './summary.js';
+import type { SuppressionEntry } from '../service/suppression.js';
+
+export interface WorkerInit {
+  question: ScrubQuestion;
+  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
+  registers: Array<{ meta: RegisterMeta; image: SharedArrayBuffer | ArrayBuffer }>;
+  withEvents: SharedArrayBuffer | ArrayBuffer;
+  entities: Array<Facts['entities'][string]>;
+  dbPath: string;
+  auditEvery?: number;
+  phoneAuditEvery?: number;
+  exact?: boolean;
+  suppressions?: { secrets: string[]; entries: Array<[string, SuppressionEntry[]]> };
+}
+
+export type ToWorker =
+  | { type: 'chunk'; seq: number; buffer: ArrayBuffer; offset: number; length: number; final: boolean }
+  | { type: 'stop' };
+
+export type FromWorker =
+  | {
+      type: 'done';
+      seq: number;
+      output: ArrayBuffer;
+      outputOffset: number;
+      outputLength: number;
+      rejects: Reject[];
+      lines: number;
+      counts: ScrubCounts;
+      slowReads: number;
+    }
+  | { type: 'error'; seq: number; message: string };

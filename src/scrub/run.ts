@@ -1,0 +1,358 @@
+/**
+ * Runs a scrub: streams a CSV list through the engine and writes the scrubbed list, the rejects
+ * and the summary.
+ *
+ *  - Memory does not grow with the list: the input is read in 4 MB blocks cut at row boundaries,
+ *    at most two chunks per worker are in flight, results are written in input order.
+ *  - Both cores: with a SQLite store file, chunks go to worker threads (one per core, at most
+ *    OPTLINE_SCRUB_WORKERS) that share the register indexes; small lists, in-memory and
+ *    PostgreSQL stores are scrubbed on the calling thread.
+ *  - Outputs are written to temporary files beside their final names and renamed only when the
+ *    scrub is complete, so an interrupted scrub never leaves a partial file under the final name.
+ */
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Optline } from '../service/optline.js';
+import { newId } from '../store/repository.js';
+import { RULES_VERSION } from '../law/version.js';
+import type { Facts } from '../law/types.js';
+import { NumberIndex } from '../registers/number-index.js';
+import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
+import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
+import type { SuppressionEntry } from '../service/suppression.js';
+import { numbersWithEvents, StoreHistory } from './history.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
+import { ScrubStore } from './store.js';
+
+export interface ScrubOptions {
+  entityId: string;
+  /** The list (CSV file). */
+  input: string;
+  /** Where the scrubbed list goes (written under a temporary name, renamed at the end). */
+  output: string;
+  rejects?: string | null;
+  summary?: string | null;
+  /** Moment to decide for (epoch ms); default now. */
+  at?: number;
+  productCategory?: string | null;
+  phoneColumn?: string | null;
+  /** Worker threads; default: one per core (max 2 here) for lists over 8 MB on a SQLite file store. */
+  workers?: number;
+  onProgress?: (p: ScrubProgress) => void;
+  signal?: AbortSignal;
+  keyId?: string | null;
+  inputName?: string | null;
+  /** Id for the scrub record (default: a new one). */
+  id?: string;
+  /** Reuse nothing: decide each number with its own PhoneInfo. Default: OPTLINE_SCRUB_EXACT. */
+  exact?: boolean;
+  /** Called once the scrub's record exists in the store. */
+  onStart?: (id: string) => void;
+}
+
+export interface ScrubProgress {
+  bytes: number;
+  totalBytes: number;
+  rows: number;
+  elapsedMs: number;
+}
+
+export interface ScrubOutcome {
+  id: string;
+  counts: ScrubCounts;
+  dialect: Dialect;
+  durationMs: number;
+  workers: number;
+  /** Numbers that needed libphonenumber (not in E.164 or plain national format). */
+  slowReads: number;
+}
+
+export class ScrubAborted extends Error {
+  constructor() {
+    super('The scrub was interrupted; no output was written.');
+    this.name = 'ScrubAborted';
+  }
+}
+
+const BLOCK = 4 << 20;
+const DEBUG = process.env.OPTLINE_SCRUB_DEBUG === '1';
+const debug = (msg: string, t0: number) => {
+  if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms] ${msg}`);
+};
+const MAX_ROW = 64 << 20;
+
+function workerEntry(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('./worker-boot.mjs', here) : new URL('./worker.js', here);
+}
+
+/** A file written under a temporary name and renamed into place by commit(). */
+class AtomicFile {
+  readonly final: string;
+  readonly tmp: string;
+  private fd: number | null;
+
+  constructor(final: string) {
+    this.final = final;
+    this.tmp = join(dirname(final), `.${basename(final)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+    this.fd = openSync(this.tmp, 'w', 0o640);
+  }
+
+  write(data: Uint8Array | string): void {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    let off = 0;
+    while (off < buf.byteLength) off += writeSync(this.fd!, buf, off, buf.byteLength - off);
+  }
+
+  commit(): void {
+    fsyncSync(this.fd!);
+    closeSync(this.fd!);
+    this.fd = null;
+    renameSync(this.tmp, this.final);
+  }
+
+  discard(): void {
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
+      this.fd = null;
+      try {
+        unlinkSync(this.tmp);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+function defaultWorkers(app: Optline, inputBytes: number): number {
+  const env = process.env.OPTLINE_SCRUB_WORKERS;
+  const wanted = env !== undefined && env !== '' ? Math.max(0, Math.floor(Number(env)) || 0) : Math.min(2, availableParallelism());
+  if (app.store.kind !== 'sqlite' || app.store.location === ':memory:') return 0;
+  if (env === undefined && inputBytes < 8 << 20) return 0;
+  return wanted;
+}
+
+/** The suppression list as the scrub needs it: all entries by number hash (small: erased people only). */
+async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
+  const rows = await app.store.db.selectFrom('suppressions').selectAll().orderBy('at').orderBy('id').execute();
+  const byHash = new Map<string, SuppressionEntry[]>();
+  if (rows.length === 0) return { secrets: [], byHash };
+  for (const r of rows) {
+    const list = byHash.get(r.phone_hash) ?? [];
+    list.push({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionEntry['reason'], at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id });
+    byHash.set(r.phone_hash, list);
+  }
+  return { secrets: (await app.suppressions.peppers()).map((p) => p.secret), byHash };
+}
+
+export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
+  const started = Date.now();
+  const entity = await app.requireEntity(opts.entityId, 'entityId');
+  const at = opts.at ?? app.clock();
+  const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null };
+  const exact = opts.exact ?? process.env.OPTLINE_SCRUB_EXACT === '1';
+
+  const scrubs = new ScrubStore(app.store);
+  const id = opts.id ?? newId();
+  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, inputName: opts.inputName ?? basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
+  opts.onStart?.(id);
+  let inFd: number;
+  try {
+    inFd = openSync(opts.input, 'r');
+  } catch (err) {
+    await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: (err as Error).message });
+    throw err;
+  }
+  const files: AtomicFile[] = [];
+  const workers: Worker[] = [];
+  let cleanupOnExit: (() => void) | null = null;
+  let dialect: Dialect | null = null;
+  const counts = emptyCounts();
+  try {
+    const totalBytes = fstatSync(inFd).size;
+    // The header: read until its row is complete.
+    let head = Buffer.allocUnsafeSlow(Math.min(BLOCK, Math.max(totalBytes, 1)));
+    let headLen = readSync(inFd, head, 0, head.length, 0);
+    while (headLen < totalBytes && headLen < MAX_ROW && head.subarray(0, headLen).indexOf(10) < 0) {
+      const more = Buffer.allocUnsafeSlow(Math.min(totalBytes, head.length * 2));
+      head.copy(more, 0, 0, headLen);
+      head = more;
+      headLen += readSync(inFd, head, headLen, head.length - headLen, headLen);
+    }
+    const read = readDialect(head.subarray(0, headLen).toString('latin1'), { phoneColumn: opts.phoneColumn, atEnd: headLen >= totalBytes });
+    dialect = read.dialect;
+    const d = dialect;
+    let headerLines = 0;
+    for (let i = head.indexOf(10); i >= 0 && i < read.dataStart; i = head.indexOf(10, i + 1)) headerLines++;
+    if (read.dataStart >= headLen && headLen >= totalBytes && head[headLen - 1] !== 10) headerLines++;
+
+
+    const out = new AtomicFile(opts.output);
+    files.push(out);
+    const rej = opts.rejects ? new AtomicFile(opts.rejects) : null;
+    if (rej) files.push(rej);
+    cleanupOnExit = () => files.forEach((f) => f.discard());
+    process.once('exit', cleanupOnExit);
+    const bom = d.bom ? '\u00ef\u00bb\u00bf' : '';
+    const dl = d.delimiter;
+    out.write(`${bom}${d.headerRaw}${dl}e164${dl}allowed${dl}basis${dl}denials${d.eol}`);
+    rej?.write(`${bom}line${dl}reason${dl}${d.headerRaw}${d.eol}`);
+
+    // What the rows are decided with.
+    const withEvents = NumberIndex.fromArrays(await numbersWithEvents(app.store), null);
+    const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
+    const registers = app.registry.all();
+    const suppressions = await loadSuppressions(app);
+    debug(`header read, ${withEvents.size} numbers with events, ${entities.length} entities`, started);
+    const nWorkers = opts.workers ?? defaultWorkers(app, totalBytes);
+
+    let linesBefore = headerLines;
+    let bytesDone = read.dataStart;
+    let slowReads = 0;
+    const writeResult = (r: { output: Uint8Array; rejects: Reject[]; lines: number; counts: ScrubCounts }, chunkBytes: number) => {
+      out.write(r.output);
+      if (rej) {
+        for (const x of r.rejects) rej.write(`${linesBefore + x.line}${dl}${csvField(x.reason, dl)}${dl}${x.raw}${d.eol}`);
+      }
+      linesBefore += r.lines;
+      bytesDone += chunkBytes;
+      addCounts(counts, r.counts);
+      opts.onProgress?.({ bytes: bytesDone, totalBytes, rows: counts.rows, elapsedMs: Date.now() - started });
+    };
+    const checkAbort = () => {
+      if (opts.signal?.aborted) throw new ScrubAborted();
+    };
+
+    // The input in chunks of whole rows.
+    let carry = head.subarray(read.dataStart, headLen);
+    let pos = headLen;
+    async function* chunks(): AsyncGenerator<{ buf: Buffer; final: boolean }> {
+      for (;;) {
+        const buf = Buffer.allocUnsafeSlow(carry.length + BLOCK);
+        carry.copy(buf, 0);
+        const n = readSync(inFd, buf, carry.length, BLOCK, pos);
+        pos += n;
+        const len = carry.length + n;
+        if (n === 0) {
+          if (len > 0) yield { buf: buf.subarray(0, len), final: true };
+          return;
+        }
+        const cut = lastRowBoundary(buf, len, dl);
+        if (cut <= 0) {
+          if (len > MAX_ROW) throw new Error(`A row of the list is longer than ${MAX_ROW >> 20} MB (an unclosed quote?) after byte ${pos - len}.`);
+          carry = buf.subarray(0, len);
+          continue;
+        }
+        carry = Buffer.from(buf.subarray(cut, len));
+        yield { buf: buf.subarray(0, cut), final: false };
+      }
+    }
+
+    if (nWorkers === 0) {
+      const core = new ScrubCore({ question, dialect: d, registers, withEvents, entities: new Map(entities.map((e) => [e.id, e])), history: new StoreHistory(app.store), exact, suppressions });
+      for await (const c of chunks()) {
+        checkAbort();
+        const r = await core.processChunk(c.buf.toString('latin1'), c.final);
+        writeResult({ ...r, output: Buffer.from(r.output, 'latin1') }, c.buf.length);
+        debug(`chunk written (${r.counts.rows} rows)`, started);
+      }
+      slowReads = core.slowReads;
+    } else {
+      const init: WorkerInit = {
+        question,
+        dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns },
+        registers: registers.map((r) => ({ meta: r.meta, image: r.index.image })),
+        withEvents: withEvents.image,
+        entities,
+        dbPath: app.store.location,
+        exact,
+        suppressions: { secrets: suppressions.secrets, entries: [...suppressions.byHash] },
+      };
+      const pending = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
+      const inFlight = new Array<number>(nWorkers).fill(0);
+      let failure: Error | null = null;
+      const slowBy = new Array<number>(nWorkers).fill(0);
+      for (let w = 0; w < nWorkers; w++) {
+        const worker = new Worker(workerEntry(), { workerData: init });
+        worker.on('message', (m: FromWorker) => {
+          inFlight[w]!--;
+          if (m.type === 'done') slowBy[w] = m.slowReads;
+          const p = pending.get(m.seq);
+          pending.delete(m.seq);
+          p?.resolve(m);
+        });
+        worker.on('error', (err) => {
+          failure = err;
+          for (const p of pending.values()) p.reject(err);
+          pending.clear();
+        });
+        workers.push(worker);
+      }
+      const results = new Map<number, Promise<FromWorker>>();
+      const sizes = new Map<number, number>();
+      let seq = 0;
+      let next = 0;
+      const drain = async (upTo: number) => {
+        while (next < seq && (seq - next > upTo || upTo === 0)) {
+          const m = await results.get(next)!;
+          results.delete(next);
+          if (m.type === 'error') throw new Error(m.message);
+          writeResult({ output: new Uint8Array(m.output, m.outputOffset, m.outputLength), rejects: m.rejects, lines: m.lines, counts: m.counts }, sizes.get(next)!);
+          debug(`chunk ${next} written`, started);
+          sizes.delete(next);
+          next++;
+          checkAbort();
+        }
+      };
+      for await (const c of chunks()) {
+        checkAbort();
+        if (failure) throw failure;
+        let w = 0;
+        for (let k = 1; k < nWorkers; k++) if (inFlight[k]! < inFlight[w]!) w = k;
+        const s = seq++;
+        sizes.set(s, c.buf.length);
+        results.set(
+          s,
+          new Promise<FromWorker>((resolve, reject) => pending.set(s, { resolve, reject })),
+        );
+        inFlight[w]!++;
+        const msg: ToWorker = { type: 'chunk', seq: s, buffer: c.buf.buffer as ArrayBuffer, offset: c.buf.byteOffset, length: c.buf.length, final: c.final };
+        workers[w]!.postMessage(msg, [c.buf.buffer as ArrayBuffer]);
+        await drain(2 * nWorkers - 1);
+      }
+      await drain(0);
+      slowReads = slowBy.reduce((a, b) => a + b, 0);
+    }
+
+    out.commit();
+    rej?.commit();
+    if (opts.summary) {
+      const sum = new AtomicFile(opts.summary);
+      files.push(sum);
+      sum.write(Buffer.from(JSON.stringify(summaryJson(counts), null, 2) + '\n', 'utf8'));
+      sum.commit();
+    }
+    const durationMs = Date.now() - started;
+    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, outputPath: opts.output, rejectsPath: opts.rejects ?? null });
+    return { id, counts, dialect: d, durationMs, workers: nWorkers, slowReads };
+  } catch (err) {
+    for (const f of files) f.discard();
+    try {
+      await scrubs.finish(id, { status: 'failed', counts, finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: dialect?.phoneColumn ?? null, error: (err as Error).message });
+    } catch {
+      /* the store may be the problem */
+    }
+    throw err;
+  } finally {
+    closeSync(inFd);
+    for (const w of workers) void w.terminate();
+    if (cleanupOnExit) process.removeListener('exit', cleanupOnExit);
+  }
+}

@@ -1,0 +1,167 @@
+/** The record of each scrub (table `scrubs`, migration 0002_scrubs). */
+import type { Kysely } from 'kysely';
+import type { Store } from '../store/repository.js';
+import type { ScrubCounts } from './summary.js';
+
+export interface ScrubsTable {
+  id: string;
+  entity_id: string;
+  key_id: string | null;
+  status: string;
+  at: string;
+  product_category: string | null;
+  input_name: string | null;
+  phone_column: string | null;
+  rows: number;
+  allowed: number;
+  denied: number;
+  invalid: number;
+  by_basis: string;
+  by_denial: string;
+  rules_version: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  output_path: string | null;
+  rejects_path: string | null;
+}
+
+interface ScrubDb {
+  scrubs: ScrubsTable;
+}
+
+export type ScrubStatus = 'running' | 'done' | 'failed';
+
+export interface ScrubRecord extends ScrubCounts {
+  id: string;
+  entityId: string;
+  keyId: string | null;
+  status: ScrubStatus;
+  /** The moment the rows were decided for (RFC 3339). */
+  at: string;
+  productCategory: string | null;
+  inputName: string | null;
+  phoneColumn: string | null;
+  rulesVersion: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  outputPath: string | null;
+  rejectsPath: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function toRecord(r: ScrubsTable): ScrubRecord {
+  return {
+    id: r.id,
+    entityId: r.entity_id,
+    keyId: r.key_id,
+    status: r.status as ScrubStatus,
+    at: r.at,
+    productCategory: r.product_category,
+    inputName: r.input_name,
+    phoneColumn: r.phone_column,
+    rows: Number(r.rows),
+    allowed: Number(r.allowed),
+    denied: Number(r.denied),
+    invalid: Number(r.invalid),
+    byBasis: JSON.parse(r.by_basis) as Record<string, number>,
+    byDenial: JSON.parse(r.by_denial) as Record<string, number>,
+    rulesVersion: r.rules_version,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    error: r.error,
+    outputPath: r.output_path,
+    rejectsPath: r.rejects_path,
+  };
+}
+
+export class ScrubStore {
+  private readonly db: Kysely<ScrubDb>;
+
+  constructor(store: Store) {
+    this.db = store.db as unknown as Kysely<ScrubDb>;
+  }
+
+  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
+    await this.db
+      .insertInto('scrubs')
+      .values({
+        id: s.id,
+        entity_id: s.entityId,
+        key_id: s.keyId,
+        status: 'running',
+        at: iso(s.at),
+        product_category: s.productCategory,
+        input_name: s.inputName,
+        phone_column: null,
+        rows: 0,
+        allowed: 0,
+        denied: 0,
+        invalid: 0,
+        by_basis: '{}',
+        by_denial: '{}',
+        rules_version: s.rulesVersion,
+        started_at: iso(s.startedAt),
+        finished_at: null,
+        duration_ms: null,
+        error: null,
+        output_path: null,
+        rejects_path: null,
+      })
+      .execute();
+  }
+
+  async finish(
+    id: string,
+    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; error?: string | null; outputPath?: string | null; rejectsPath?: string | null },
+  ): Promise<void> {
+    await this.db
+      .updateTable('scrubs')
+      .set({
+        status: r.status,
+        phone_column: r.phoneColumn,
+        rows: r.counts.rows,
+        allowed: r.counts.allowed,
+        denied: r.counts.denied,
+        invalid: r.counts.invalid,
+        by_basis: JSON.stringify(r.counts.byBasis),
+        by_denial: JSON.stringify(r.counts.byDenial),
+        finished_at: iso(r.finishedAt),
+        duration_ms: Math.round(r.durationMs),
+        error: r.error ?? null,
+        output_path: r.outputPath ?? null,
+        rejects_path: r.rejectsPath ?? null,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async get(id: string): Promise<ScrubRecord | null> {
+    const r = await this.db.selectFrom('scrubs').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  /** Recent scrubs, newest first; `entityIds` null: every entity. */
+  async recent(entityIds: string[] | null, limit: number): Promise<ScrubRecord[]> {
+    if (entityIds && entityIds.length === 0) return [];
+    let q = this.db.selectFrom('scrubs').selectAll();
+    if (entityIds) q = q.where('entity_id', 'in', entityIds);
+    const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toRecord);
+  }
+
+  /** Scrubs whose files are older than the cut-off, for clean-up. */
+  async withFilesBefore(cutoff: number): Promise<ScrubRecord[]> {
+    const rows = await this.db.selectFrom('scrubs').selectAll().where('started_at', '<', iso(cutoff)).where('output_path', 'is not', null).execute();
+    return rows.map(toRecord);
+  }
+
+  async forgetFiles(id: string): Promise<void> {
+    await this.db.updateTable('scrubs').set({ output_path: null, rejects_path: null }).where('id', '=', id).execute();
+  }
+}

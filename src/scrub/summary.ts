@@ -1,0 +1,52 @@
+/**
+ * The pre-launch summary of a scrub: how many rows may be called, on which basis, and why the
+ * others may not. `rows` = `allowed` + `denied` + `invalid`; `byDenial` counts the denials of the
+ * denied rows (a row may have several); invalid rows (no readable number) are counted apart.
+ */
+export interface ScrubCounts {
+  rows: number;
+  allowed: number;
+  denied: number;
+  invalid: number;
+  byBasis: Record<string, number>;
+  byDenial: Record<string, number>;
+}
+
+export const emptyCounts = (): ScrubCounts => ({ rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {} });
+
+export function addCounts(into: ScrubCounts, c: ScrubCounts): void {
+  into.rows += c.rows;
+  into.allowed += c.allowed;
+  into.denied += c.denied;
+  into.invalid += c.invalid;
+  for (const [k, v] of Object.entries(c.byBasis)) into.byBasis[k] = (into.byBasis[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(c.byDenial)) into.byDenial[k] = (into.byDenial[k] ?? 0) + v;
+}
+
+/** The JSON written with --summary: exactly the counts, keys sorted by count. */
+export function summaryJson(c: ScrubCounts): ScrubCounts {
+  const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  return { rows: c.rows, allowed: c.allowed, denied: c.denied, invalid: c.invalid, byBasis: sorted(c.byBasis), byDenial: sorted(c.byDenial) };
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const pct = (n: number, of: number): string => (of === 0 ? '' : `${((100 * n) / of).toFixed(1)}%`);
+
+/** The summary as a table for a terminal. */
+export function formatSummary(c: ScrubCounts, extra: { title?: string; seconds?: number } = {}): string {
+  const rows: Array<[string, number, string]> = [];
+  rows.push(['rows', c.rows, '']);
+  rows.push(['allowed', c.allowed, pct(c.allowed, c.rows)]);
+  for (const [k, v] of Object.entries(summaryJson(c).byBasis)) rows.push([`  ${k}`, v, pct(v, c.rows)]);
+  rows.push(['denied', c.denied, pct(c.denied, c.rows)]);
+  for (const [k, v] of Object.entries(summaryJson(c).byDenial)) rows.push([`  ${k}`, v, pct(v, c.rows)]);
+  rows.push(['invalid', c.invalid, pct(c.invalid, c.rows)]);
+  const w1 = Math.max(...rows.map((r) => r[0].length));
+  const w2 = Math.max(...rows.map((r) => fmt(r[1]).length));
+  const lines = rows.map(([k, v, p]) => `${k.padEnd(w1)}  ${fmt(v).padStart(w2)}  ${p.padStart(6)}`.trimEnd());
+  if (extra.title) lines.unshift(extra.title);
+  if (extra.seconds !== undefined && extra.seconds > 0) {
+    lines.push(`${c.rows ? fmt(Math.round(c.rows / extra.seconds)) : 0} rows/s, ${extra.seconds.toFixed(1)} s`);
+  }
+  return lines.join('\n');
+}

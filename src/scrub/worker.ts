@@ -1,0 +1,50 @@
+/**
+ * A scrub worker thread: scrubs the chunks the runner sends, with register indexes shared
+ * (SharedArrayBuffer, no copy) and its own read-only connection to the SQLite store for the
+ * histories of numbers that have events.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { NumberIndex } from '../registers/number-index.js';
+import { ScrubCore, type CoreInit } from './core.js';
+import { SqliteHistory } from './history.js';
+import type { WorkerInit, ToWorker, FromWorker } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const history = new SqliteHistory(init.dbPath);
+const core = new ScrubCore({
+  question: init.question,
+  dialect: init.dialect,
+  registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
+  withEvents: NumberIndex.fromImage(init.withEvents),
+  entities: new Map(init.entities.map((e) => [e.id, e])),
+  history,
+  auditEvery: init.auditEvery,
+  phoneAuditEvery: init.phoneAuditEvery,
+  exact: init.exact,
+  suppressions: init.suppressions ? { secrets: init.suppressions.secrets, byHash: new Map(init.suppressions.entries) } : undefined,
+} satisfies CoreInit);
+
+const port = parentPort!;
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'stop') {
+    history.close();
+    port.close();
+    return;
+  }
+  queue = queue.then(async () => {
+    try {
+      const text = Buffer.from(msg.buffer, msg.offset, msg.length).toString('latin1');
+      const t0 = Date.now();
+      const r = await core.processChunk(text, msg.final);
+      if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms`);
+      const out = Buffer.from(r.output, 'latin1');
+      const reply: FromWorker = { type: 'done', seq: msg.seq, output: out.buffer as ArrayBuffer, outputOffset: out.byteOffset, outputLength: out.length, rejects: r.rejects, lines: r.lines, counts: r.counts, slowReads: core.slowReads };
+      port.postMessage(reply, out.byteOffset === 0 && out.buffer.byteLength === out.length ? [out.buffer as ArrayBuffer] : []);
+    } catch (err) {
+      const reply: FromWorker = { type: 'error', seq: msg.seq, message: (err as Error).message ?? String(err) };
+      port.postMessage(reply);
+    }
+  });
+});

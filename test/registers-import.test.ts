@@ -1,0 +1,160 @@
+/**
+ * Register imports: the file formats, where the copy is kept (table rows or snapshot), loading
+ * at start, and atomicity – a failed import leaves the old copy in force, in memory and on disk.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { importRegister, importRegisterFile, RegisterLineParser } from '../src/registers/import.js';
+import { snapshotDirFor } from '../src/registers/snapshot.js';
+
+const NOW = Date.parse('2026-11-28T10:00:00Z');
+const AS_OF = Date.parse('2026-11-01T00:00:00Z');
+const root = mkdtempSync(join(tmpdir(), 'optline-registers-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const opened: Array<{ store: Store; app: Optline }> = [];
+afterEach(async () => {
+  delete process.env.OPTLINE_REGISTER_TABLE_MAX;
+  for (const o of opened.splice(0)) {
+    await o.app.close();
+    await o.store.close();
+  }
+});
+
+async function open(db: string): Promise<Optline> {
+  const store = await Store.open(db);
+  const app = await Optline.open(store, () => NOW);
+  opened.push({ store, app });
+  return app;
+}
+
+const listed = (app: Optline, e164: string, country = 'NL') => app.registry.checksFor(e164, country).map((c) => c.listed);
+
+describe('register files', () => {
+  it('reads numbers, dates, the US layout; skips header, comments and blank lines; reports bad lines', () => {
+    const p = new RegisterLineParser('NL');
+    p.push('\u00ef\u00bb\u00bfnumber;listed\r\n# a comment\r\n+31612345678;2014-03-03\r\n\r\n0612345679\r\n"06 12345670"\r\n+4915123456789\r\njunk\r\n+31612345671;yesterday\r\n');
+    p.end();
+    const index = p.builder.finish();
+    expect(index.size).toBe(3);
+    expect(index.lookup('+31612345678')).toBe(Date.UTC(2014, 2, 3));
+    expect(index.lookup('+31612345670')).toBeNull();
+    expect(p.rejected).toEqual([
+      { line: 7, reason: '+4915123456789 is not a NL number' },
+      { line: 8, reason: expect.stringMatching(/^"junk" is not a valid phone number/) },
+      { line: 9, reason: '"yesterday" is not a date (use YYYY-MM-DD)' },
+    ]);
+    expect(p.lines).toBe(9);
+
+    const us = new RegisterLineParser('US', { areaCodeLayout: true });
+    for (const part of ['212,5550', '123\n415,5550100\n+12125550', '199\n2125550188\n']) us.push(part);
+    us.end();
+    const usIndex = us.builder.finish();
+    expect([...usIndex.entries()].map((e) => `+${e.num}`)).toEqual(['+12125550123', '+12125550188', '+12125550199', '+14155550100']);
+    expect(us.rejectedCount).toBe(0);
+  });
+});
+
+describe('keeping and loading register copies', () => {
+  it('keeps small registers as rows (with a snapshot cache) and huge ones as a snapshot only', async () => {
+    const db = join(root, 'storage.db');
+    let app = await open(db);
+    const small = await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n+447400123457\n');
+    expect(small.storage).toBe('table');
+    process.env.OPTLINE_REGISTER_TABLE_MAX = '3';
+    const file = join(root, 'nl.txt');
+    writeFileSync(file, Array.from({ length: 10 }, (_, i) => `+3161234567${i}`).join('\n'));
+    const big = await importRegisterFile(app, 'nl-bel-me-niet', file, { country: 'NL', asOf: AS_OF });
+    expect(big).toMatchObject({ storage: 'snapshot', count: 10, rejectedCount: 0 });
+    const rows = await app.store.db.selectFrom('register_entries').select('register_id').execute();
+    expect(rows.filter((r) => r.register_id === 'nl-bel-me-niet')).toHaveLength(0);
+    expect(rows.filter((r) => r.register_id === 'gb-tps')).toHaveLength(2);
+
+    // A restart loads both from their snapshots.
+    await opened.pop()!.store.close();
+    app = await open(db);
+    expect(app.registry.list().map((r) => [r.id, r.count]).sort()).toEqual([
+      ['gb-tps', 2],
+      ['nl-bel-me-niet', 10],
+    ]);
+    expect(listed(app, '+31612345675')).toEqual([true]);
+    expect(listed(app, '+447400123457', 'GB')).toEqual([true]);
+
+    // A lost cache is rebuilt from the table; a lost copy of record stops the start.
+    const dir = snapshotDirFor(app.store)!;
+    await opened.pop()!.store.close();
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('gb-tps.'))) rmSync(join(dir, f));
+    app = await open(db);
+    expect(listed(app, '+447400123456', 'GB')).toEqual([true]);
+    expect(readdirSync(dir).some((f) => f.startsWith('gb-tps.'))).toBe(true);
+    await opened.pop()!.store.close();
+    for (const f of readdirSync(dir).filter((f) => f.startsWith('nl-bel-me-niet.'))) rmSync(join(dir, f));
+    await expect(open(db)).rejects.toThrow(/Register nl-bel-me-niet \(10 numbers.*is missing.*Import the register again/);
+  });
+
+  it('a failed import leaves the old copy in force, in memory, in the store and after a restart', async () => {
+    const db = join(root, 'atomic.db');
+    let app = await open(db);
+    process.env.OPTLINE_REGISTER_TABLE_MAX = '1';
+    await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: AS_OF }, '+31612345678\n+31612345679\n');
+    const dir = snapshotDirFor(app.store)!;
+    const before = readdirSync(dir);
+
+    // The store fails while the new copy is being committed.
+    const db0 = app.store.db as unknown as { transaction: () => unknown };
+    const transaction = db0.transaction;
+    db0.transaction = () => {
+      throw new Error('disk full');
+    };
+    try {
+      await expect(importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: AS_OF + 86_400_000 }, '+31612345670\n')).rejects.toThrow('disk full');
+    } finally {
+      db0.transaction = transaction;
+    }
+    expect(listed(app, '+31612345678')).toEqual([true]);
+    expect(listed(app, '+31612345670')).toEqual([false]);
+    expect(readdirSync(dir)).toEqual(before);
+
+    // The snapshot cannot be written (the directory is a file).
+    process.env.OPTLINE_REGISTERS_DIR = join(root, 'not-a-dir');
+    writeFileSync(process.env.OPTLINE_REGISTERS_DIR, 'x');
+    try {
+      await expect(importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: AS_OF + 86_400_000 }, '+31612345670\n')).rejects.toThrow();
+    } finally {
+      delete process.env.OPTLINE_REGISTERS_DIR;
+    }
+    expect(listed(app, '+31612345678')).toEqual([true]);
+    expect(app.registry.list()[0]!.asOf).toBe(AS_OF);
+
+    await opened.pop()!.store.close();
+    app = await open(db);
+    expect(app.registry.list()).toMatchObject([{ id: 'nl-bel-me-niet', count: 2, asOf: AS_OF }]);
+    expect(listed(app, '+31612345679')).toEqual([true]);
+    expect(existsSync(join(root, 'not-a-dir'))).toBe(true);
+  });
+
+  it('a new copy replaces the old one and its file', async () => {
+    const db = join(root, 'replace.db');
+    const app = await open(db);
+    process.env.OPTLINE_REGISTER_TABLE_MAX = '0';
+    const a = await importRegister(app, 'us-dnc', { country: 'US', asOf: AS_OF }, '212,5550123\n');
+    const b = await importRegister(app, 'us-dnc', { country: 'US', asOf: AS_OF + 86_400_000 }, '212,5550124\n');
+    expect(b.loadedAt).toBeGreaterThan(a.loadedAt);
+    expect(listed(app, '+12125550123', 'US')).toEqual([false]);
+    expect(listed(app, '+12125550124', 'US')).toEqual([true]);
+    expect(readdirSync(snapshotDirFor(app.store)!)).toEqual([`us-dnc.${b.loadedAt}.bin`]);
+  });
+
+  it('refuses an unknown register or the wrong country', async () => {
+    const app = await open(':memory:');
+    await expect(importRegister(app, 'xx-dnc', { country: 'NL', asOf: AS_OF }, '')).rejects.toThrow(/Unknown register/);
+    await expect(importRegister(app, 'us-dnc', { country: 'NL', asOf: AS_OF }, '')).rejects.toThrow(/holds US numbers/);
+    // Without a snapshot directory (in-memory store) every copy is kept as rows.
+    process.env.OPTLINE_REGISTER_TABLE_MAX = '0';
+    expect((await importRegister(app, 'us-dnc', { country: 'US', asOf: AS_OF }, '2125550123\n')).storage).toBe('table');
+  });
+});

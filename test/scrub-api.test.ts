@@ -1,0 +1,141 @@
+/**
+ * POST/GET /v1/scrubs: the list streamed in and the scrubbed list streamed back, jobs with
+ * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, startApi, type TestApi } from './helpers/api.js';
+
+const AT = '2026-11-28T10:00:00+01:00';
+let api: TestApi;
+const tokens: Record<string, string> = {};
+
+async function scrub(query: string, csv: string, token = tokens.supervisor!, headers: Record<string, string> = {}) {
+  return api.server.inject({
+    method: 'POST',
+    url: `/v1/scrubs?${query}`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', ...headers },
+    payload: csv,
+  });
+}
+
+async function waitDone(id: string, token = tokens.supervisor!): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 200; i++) {
+    const r = await api.call('GET', `/v1/scrubs/${id}`, undefined, token);
+    const body = r.json() as Record<string, unknown>;
+    if (body.status !== 'running') return body;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error('scrub did not finish');
+}
+
+beforeAll(async () => {
+  api = await startApi({ clock: () => Date.parse(AT) });
+  for (const [id, country] of [['acme', 'NL'], ['other', 'NL']] as const) {
+    expect((await api.call('PUT', `/v1/entities/${id}`, { name: id.toUpperCase(), kind: 'company', country })).statusCode).toBeLessThan(300);
+  }
+  for (const role of ['supervisor', 'integration', 'compliance', 'agent'] as const) {
+    const r = await api.call('POST', '/v1/keys', { role, entityIds: ['acme'] });
+    tokens[role] = (r.json() as { token: string }).token;
+  }
+  await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-05T10:00:00+01:00', phone: '+31612345678', source: { method: 'web_form', recordingRef: 'rec-1' } });
+  await api.call('POST', '/v1/objections', { entityId: 'acme', at: '2026-02-01T10:00:00+01:00', phone: '+31612345679' });
+});
+
+afterAll(async () => {
+  await api.close();
+});
+
+describe('POST /v1/scrubs', () => {
+  it('streams the scrubbed list back, with the summary and where to find the scrub', async () => {
+    const csv = 'id,name,phone\n1,"Jansen, A",+31612345678\n2,B,0612345679\n3,C,+31612345670\n4,D,nonsense\n';
+    const r = await scrub('entityId=acme', csv);
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = r.body.trimEnd().split('\n');
+    expect(lines[0]).toBe('id,name,phone,e164,allowed,basis,denials');
+    expect(lines[1]).toBe('1,"Jansen, A",+31612345678,+31612345678,true,consent,');
+    expect(lines[2]).toBe('2,B,0612345679,+31612345679,false,,objected');
+    expect(lines[3]).toBe('3,C,+31612345670,+31612345670,false,,no_basis');
+    expect(lines[4]).toBe('4,D,nonsense,,false,,invalid_number');
+    const summary = JSON.parse(String(r.headers['optline-scrub-summary']));
+    expect(summary).toEqual({ rows: 4, allowed: 1, denied: 2, invalid: 1, byBasis: { consent: 1 }, byDenial: { no_basis: 1, objected: 1 } });
+    const id = String(r.headers['optline-scrub-id']);
+    expect(r.headers.location).toBe(`/v1/scrubs/${id}`);
+
+    // The decisions are the single-decision path's.
+    for (const [phone, line] of [['+31612345678', 1], ['0612345679', 2], ['+31612345670', 3]] as const) {
+      const d = (await api.call('POST', '/v1/decisions', { phone, entityId: 'acme' })).json() as { allowed: boolean; basis: string | null; denials: string[] };
+      expect(lines[line]!.split(',').slice(-3).join(',')).toBe(`${d.allowed},${d.basis ?? ''},${d.denials.join('|')}`);
+    }
+
+    const past = await api.call('GET', `/v1/scrubs/${id}`, undefined, tokens.compliance);
+    expect(past.statusCode).toBe(200);
+    expect(past.json()).toMatchObject({ id, entityId: 'acme', status: 'done', rows: 4, allowed: 1, denied: 2, invalid: 1, phoneColumn: 'phone', links: { output: `/v1/scrubs/${id}/output`, rejects: `/v1/scrubs/${id}/rejects` } });
+    const rejects = await api.call('GET', `/v1/scrubs/${id}/rejects`, undefined, tokens.supervisor);
+    expect(rejects.statusCode).toBe(200);
+    expect(rejects.body.split('\n')[1]).toMatch(/^5,.*,4,D,nonsense$/);
+    const output = await api.call('GET', `/v1/scrubs/${id}/output`, undefined, tokens.integration);
+    expect(output.body).toBe(r.body);
+  });
+
+  it('runs as a job with Prefer: respond-async', async () => {
+    const rows = ['phone'];
+    for (let i = 0; i < 2000; i++) rows.push(`+316${String(10000000 + i)}`);
+    const r = await scrub('entityId=acme&productCategory=energy', rows.join('\r\n') + '\r\n', tokens.integration, { prefer: 'respond-async' });
+    expect(r.statusCode).toBe(202);
+    const job = r.json() as { id: string; status: string; links: { self: string } };
+    expect(job.links.self).toBe(`/v1/scrubs/${job.id}`);
+    const done = await waitDone(job.id, tokens.integration);
+    expect(done).toMatchObject({ status: 'done', rows: 2000, invalid: 0, productCategory: 'energy' });
+    const out = await api.call('GET', `/v1/scrubs/${job.id}/output`, undefined, tokens.integration);
+    expect(out.body.split('\r\n')[0]).toBe('phone,e164,allowed,basis,denials');
+    expect(out.body.split('\r\n')).toHaveLength(2002);
+  });
+
+  it('answers problem+json for a list without a phone column, naming the columns seen', async () => {
+    const r = await scrub('entityId=acme', 'id,name,tel_no\n1,A,+31612345678\n');
+    expect(r.statusCode).toBe(422);
+    expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+    const p = r.json() as { detail: string; errors: Array<{ path: string }> };
+    expect(p.detail).toContain('"id", "name", "tel_no"');
+    expect(p.errors[0]!.path).toBe('phoneColumn');
+    const named = await scrub('entityId=acme&phoneColumn=tel_no', 'id,name,tel_no\n1,A,+31612345678\n');
+    expect(named.statusCode).toBe(200);
+    expect(named.body.split('\n')[1]).toBe('1,A,+31612345678,+31612345678,true,consent,');
+  });
+
+  it('takes a list of 0 rows', async () => {
+    const r = await scrub('entityId=acme', 'id,phone\n');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toBe('id,phone,e164,allowed,basis,denials\n');
+    expect(JSON.parse(String(r.headers['optline-scrub-summary']))).toMatchObject({ rows: 0, allowed: 0, denied: 0, invalid: 0 });
+  });
+
+  it('checks roles and entity scope', async () => {
+    expect((await scrub('entityId=acme', 'phone\n', tokens.agent)).statusCode).toBe(403);
+    expect((await scrub('entityId=acme', 'phone\n', tokens.compliance)).statusCode).toBe(403);
+    expect((await scrub('entityId=other', 'phone\n', tokens.supervisor)).statusCode).toBe(403);
+    expect((await scrub('entityId=acme', 'phone\n', 'nope')).statusCode).toBe(401);
+    expect((await scrub('entityId=nobody', 'phone\n', ADMIN)).statusCode).toBe(422);
+    const bad = await scrub('entityId=acme&at=yesterday', 'phone\n');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('lists recent scrubs of the key’s entities', async () => {
+    await api.call('PUT', '/v1/entities/other', { name: 'OTHER', kind: 'company', country: 'NL' });
+    const mine = await scrub('entityId=other', 'phone\n+31612345678\n', ADMIN);
+    expect(mine.statusCode).toBe(200);
+    const forSupervisor = (await api.call('GET', '/v1/scrubs', undefined, tokens.supervisor)).json() as Array<{ entityId: string; startedAt: string }>;
+    expect(forSupervisor.length).toBeGreaterThan(0);
+    expect(forSupervisor.every((s) => s.entityId === 'acme')).toBe(true);
+    const sorted = [...forSupervisor].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    expect(forSupervisor.map((s) => s.startedAt)).toEqual(sorted.map((s) => s.startedAt));
+    const forAdmin = (await api.call('GET', '/v1/scrubs?limit=100')).json() as Array<{ entityId: string }>;
+    expect(forAdmin.some((s) => s.entityId === 'other')).toBe(true);
+    const otherId = String(mine.headers['optline-scrub-id']);
+    expect((await api.call('GET', `/v1/scrubs/${otherId}`, undefined, tokens.supervisor)).statusCode).toBe(404);
+    expect((await api.call('GET', '/v1/scrubs?entityId=other', undefined, tokens.supervisor)).statusCode).toBe(403);
+    expect((await api.call('GET', '/v1/scrubs', undefined, tokens.agent)).statusCode).toBe(403);
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * The bulk scrub gives every row the decision the single-decision path gives (Optline.decide),
+ * in process and in worker threads, with and without its shortcut for numbers without events.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { importRegister } from '../src/registers/import.js';
+import { eraseSubject } from '../src/service/retention.js';
+import { runScrub } from '../src/scrub/run.js';
+import type { RelationshipKind } from '../src/law/types.js';
+
+const NOW = Date.parse('2026-11-30T15:00:00+01:00');
+let dir: string;
+let store: Store;
+let app: Optline;
+
+/** Seeded PRNG so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rnd = prng(424242);
+const int = (n: number): number => Math.floor(rnd() * n);
+const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
+const digits = (n: number): string => Array.from({ length: n }, () => int(10)).join('');
+const day = (iso: string): number => Date.parse(`${iso}T09:00:00Z`);
+const randomDay = (): number => day(`${2019 + int(8)}-${String(1 + int(12)).padStart(2, '0')}-${String(1 + int(28)).padStart(2, '0')}`);
+
+const NUMBERS = {
+  NL: () => '+316' + pick(['1', '2', '3', '4', '5', '8']) + digits(7),
+  DE: () => '+49151' + digits(8),
+  GB: () => '+447400' + digits(6),
+  US: () => '+1' + pick(['212', '415', '305', '808', '907']) + (2 + int(8)) + digits(6),
+};
+const nl = () => (rnd() < 0.5 ? NUMBERS.NL() : '+3120' + pick(['1', '2', '3', '4', '5']) + digits(6));
+const numberOf = (c: keyof typeof NUMBERS): string => (c === 'NL' ? nl() : NUMBERS[c]());
+
+const ENTITIES = [
+  { id: 'nl-co', kind: 'company', country: 'NL' },
+  { id: 'nl-charity', kind: 'charity', country: 'NL' },
+  { id: 'de-co', kind: 'company', country: 'DE' },
+  { id: 'gb-co', kind: 'company', country: 'GB' },
+  { id: 'us-co', kind: 'company', country: 'US' },
+] as const;
+
+const pool: string[] = [];
+const listed: string[] = [];
+let listFile: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'optline-scrub-test-'));
+  store = await Store.open(join(dir, 'o.db'));
+  app = await Optline.open(store, () => NOW);
+  for (const e of ENTITIES) await app.putEntity(e.id, { name: e.id.toUpperCase(), kind: e.kind, country: e.country, parentId: e.id === 'nl-charity' ? null : null });
+
+  // Facts for a pool of numbers, by every kind of event.
+  const countries = ['NL', 'NL', 'DE', 'GB', 'US'] as const;
+  for (let i = 0; i < 160; i++) pool.push(numberOf(pick(countries)));
+  for (const phone of pool) {
+    const events = 1 + int(3);
+    for (let k = 0; k < events; k++) {
+      const entityId = pick(ENTITIES).id;
+      const at = randomDay();
+      const kind = int(8);
+      if (kind <= 2) {
+        await app.recordConsent({
+          entityId,
+          channel: rnd() < 0.85 ? 'phone' : 'email',
+          status: rnd() < 0.8 ? 'granted' : 'withdrawn',
+          at,
+          phone,
+          email: 'x@example.org',
+          products: rnd() < 0.3 ? [pick(['energy', 'solar'])] : [],
+          expiresAt: rnd() < 0.2 ? at + 400 * 86_400_000 : null,
+          source: { method: pick(['web_form', 'agent_call', 'paper', 'email'] as const), recordingRef: rnd() < 0.3 ? 'rec' : null, verifiedAt: rnd() < 0.5 ? at : null, bundled: rnd() < 0.1 },
+        });
+      } else if (kind === 3) {
+        await app.recordObjection({ entityId, phone, at });
+      } else if (kind === 4) {
+        await app.recordRelationship({
+          entityId,
+          phone,
+          kind: pick<RelationshipKind>(['purchase', 'subscription', 'donation', 'quote_request', 'volunteer', 'event']),
+          productCategory: pick(['energy', 'solar']),
+          startedAt: at,
+          endedAt: rnd() < 0.4 ? at + int(900) * 86_400_000 : null,
+          informedAtCollection: rnd() < 0.8,
+          optOutOfferedAtCollection: rnd() < 0.7,
+        });
+      } else if (kind === 5) {
+        await app.recordContactRequest({ entityId, phone, at, offer: 'solar panels' });
+      } else if (kind === 6) {
+        await app.recordCall({ entityId, phone, at });
+      } else {
+        await app.recordPresumedConsent({ entityId, phone, at, justification: 'Asked for an offer at the fair.', productCategory: rnd() < 0.5 ? 'energy' : null });
+      }
+    }
+    if (rnd() < 0.08) await app.recordReassignment({ phone, at: randomDay() });
+  }
+  // Erased people: their objections live on as hashed suppression entries.
+  for (const phone of pool.slice(0, 6)) await eraseSubject(app, { phone, scope: '*', suppress: true });
+
+  // Register copies, some with listing dates.
+  const reg = { NL: [] as string[], GB: [] as string[], US: [] as string[] };
+  for (let i = 0; i < 300; i++) {
+    const c = pick(['NL', 'GB', 'US'] as const);
+    const phone = rnd() < 0.3 ? pool[int(pool.length)]! : numberOf(c);
+    if (!phone.startsWith({ NL: '+31', GB: '+44', US: '+1' }[c])) continue;
+    reg[c].push(rnd() < 0.5 ? `${phone},${new Date(randomDay()).toISOString().slice(0, 10)}` : phone);
+    listed.push(phone);
+  }
+  await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: day('2021-06-01') }, reg.NL.join('\n'));
+  await importRegister(app, 'gb-tps', { country: 'GB', asOf: day('2026-11-20') }, reg.GB.join('\n'));
+  await importRegister(app, 'gb-ctps', { country: 'GB', asOf: day('2026-11-20') }, reg.GB.slice(0, 20).join('\n'));
+  await importRegister(app, 'us-dnc', { country: 'US', asOf: day('2026-11-15') }, reg.US.map((l) => l.replace(/^\+1(\d{3})(\d{7})/, '$1,$2')).join('\n'));
+
+  // The list: numbers with facts, listed numbers, fresh numbers, national formats, junk.
+  const rows = ['id,name,phone,segment'];
+  for (let i = 0; i < 1500; i++) {
+    const r = rnd();
+    // The first rows: the erased numbers (suppression entries), then numbers with facts.
+    let phone = i < 12 ? pool[i]! : r < 0.35 ? pick(pool) : r < 0.55 ? pick(listed) : r < 0.9 ? numberOf(pick(countries)) : pick(['', 'n/a', '12', '+33612345678', '+3161234', '0031612345678', '+999123']);
+    if (phone.startsWith('+31') && rnd() < 0.4) phone = pick([`0${phone.slice(3)}`, `+31 (0)${phone.slice(3, 4)} ${phone.slice(4)}`, `0${phone.slice(3, 4)}-${phone.slice(4)}`]);
+    if (phone.startsWith('+1') && rnd() < 0.3) phone = pick([phone.slice(2), `(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`, phone.slice(1)]);
+    if (rnd() < 0.05) phone = ` ${phone} `;
+    const name = rnd() < 0.2 ? `"Doe, ${i}"` : `Name ${i}`;
+    rows.push(`${i + 1},${name},${phone.includes(',') ? `"${phone}"` : phone},S${i % 3}`);
+  }
+  listFile = join(dir, 'list.csv');
+  writeFileSync(listFile, rows.join('\n') + '\n');
+}, 120_000);
+
+afterAll(async () => {
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function parseOut(text: string): string[][] {
+  // The appended columns never hold a comma; the phone column is the third.
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+}
+
+describe('scrub = single decisions', () => {
+  for (const e of ENTITIES) {
+    for (const [label, at, product] of [
+      ['now', NOW, null],
+      ['2020 (NL opt-out regime)', Date.parse('2020-06-02T11:00:00+02:00'), 'energy'],
+    ] as const) {
+      it(`${e.id}, ${label}: a random sample of rows equals Optline.decide; workers, in-process and exact mode agree`, async () => {
+        const out = (n: string) => join(dir, `${e.id}-${at}-${n}.csv`);
+        const base = { entityId: e.id, input: listFile, at, productCategory: product };
+        const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
+        const b = await runScrub(app, { ...base, output: out('b'), workers: 2 });
+        await runScrub(app, { ...base, output: out('c'), workers: 0, exact: true });
+        const textA = readFileSync(out('a'), 'utf8');
+        expect(readFileSync(out('b'), 'utf8')).toBe(textA);
+        expect(readFileSync(out('c'), 'utf8')).toBe(textA);
+        expect(b.counts).toEqual(a.counts);
+        expect(a.counts.rows).toBe(1500);
+
+        const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
+        const output = textA.trimEnd().split('\n').slice(1);
+        expect(output).toHaveLength(1500);
+        const outcomes = new Set(output.map((l) => l.split(',').slice(-3).join(',')));
+        expect(outcomes.size, [...outcomes].join(' / ')).toBeGreaterThanOrEqual(3);
+        const sample = new Set<number>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        while (sample.size < 250) sample.add(int(1500));
+        for (const i of sample) {
+          const row = input[i]!;
+          const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(row)![1]!.replace(/^"(.*)"$/, '$1');
+          const d = await app.decide({ phone, entityId: e.id, at, productCategory: product });
+          const cols = output[i]!.split(',');
+          const [e164, allowed, basis, denials] = cols.slice(-4);
+          expect(output[i]!.startsWith(row), `row ${i + 2} keeps its columns`).toBe(true);
+          expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${row}`).toEqual({
+            e164: d.phone ?? '',
+            allowed: String(d.allowed),
+            basis: d.basis ?? '',
+            denials: d.denials.join('|'),
+          });
+        }
+      }, 120_000);
+    }
+  }
+
+  it('counts add up and invalid rows go to the rejects with their line numbers', async () => {
+    const out = join(dir, 'counts.csv');
+    const rej = join(dir, 'counts.rejects.csv');
+    const r = await runScrub(app, { entityId: 'nl-co', input: listFile, output: out, rejects: rej, at: NOW });
+    const c = r.counts;
+    expect(c.allowed + c.denied + c.invalid).toBe(c.rows);
+    const rows = parseOut(readFileSync(out, 'utf8'));
+    expect(rows.filter((x) => x.at(-3) === 'true')).toHaveLength(c.allowed);
+    expect(rows.filter((x) => x.at(-1) === 'invalid_number')).toHaveLength(c.invalid);
+    const basisSum = Object.values(c.byBasis).reduce((s, n) => s + n, 0);
+    expect(basisSum).toBe(c.allowed);
+    const rejects = readFileSync(rej, 'utf8').trimEnd().split('\n');
+    expect(rejects[0]).toBe('line,reason,id,name,phone,segment');
+    expect(rejects).toHaveLength(c.invalid + 1);
+    const input = readFileSync(listFile, 'utf8').split('\n');
+    for (const line of rejects.slice(1)) {
+      const n = Number(line.split(',')[0]);
+      expect(line.endsWith(input[n - 1]!), `reject line ${n}`).toBe(true);
+    }
+  }, 60_000);
+});
