@@ -34,6 +34,8 @@ program
     const app = await openApp();
     const { seeded } = await prepare(app, process.env);
     const server = await buildServer(app, { logger: true });
+    // Other servers on the same store may import register copies: pick them up.
+    app.startRegisterSync(Number(process.env.OPTLINE_REGISTER_SYNC_SECONDS ?? 30) * 1000);
     const port = Number(process.env.PORT ?? 3000);
     const host = process.env.HOST ?? '127.0.0.1';
     await server.listen({ port, host });
@@ -41,7 +43,8 @@ program
     console.log(`\nOptline is serving ${app.store.kind} store ${app.store.location}`);
     console.log(`  API docs:   ${base}/docs`);
     console.log(`  OpenAPI:    ${base}/v1/openapi.json`);
-    if (seeded) console.log(`  Demo data seeded. Tokens: admin "${DEMO_TOKENS.admin}", agent "${DEMO_TOKENS.agent}"`);
+    console.log(`  Agent page: ${base}/   Dashboard: ${base}/dashboard`);
+    if (seeded) console.log(`  Demo data seeded. Tokens: admin "${DEMO_TOKENS.admin}", agent "${DEMO_TOKENS.agent}", supervisor "${DEMO_TOKENS.supervisor}"`);
     const stop = async (signal: string) => {
       server.log.info({ signal }, 'shutting down: finishing requests in flight');
       await server.close();

@@ -23,40 +23,58 @@ export class Registry {
    * numbers that are listed.
    */
   async loadAll(store: Store): Promise<void> {
-    const dir = snapshotDirFor(store);
+    for (const meta of await store.listRegisters()) this.loaded.set(meta.id, { meta, index: await this.load(store, meta) });
+  }
+
+  /**
+   * Servers that share a store learn of a copy another server imported by asking the store
+   * which copies are in force (their `loaded_at`) and loading only the ones that changed. Until
+   * the new copy is loaded, the old one stays in force. Returns the ids reloaded.
+   */
+  async refresh(store: Store): Promise<string[]> {
+    const changed: string[] = [];
     for (const meta of await store.listRegisters()) {
-      let index: NumberIndex | null = null;
-      let problem = '';
-      const path = dir ? snapshotPath(dir, meta.id, meta.loadedAt) : null;
-      if (path && existsSync(path)) {
-        try {
-          const snap = readSnapshot(path);
-          if (snap.meta.id !== meta.id || snap.meta.count !== meta.count || snap.meta.asOf !== meta.asOf) problem = `${path} does not match the register row`;
-          else index = snap.index;
-        } catch (err) {
-          problem = (err as Error).message;
-        }
-      } else if (path) {
-        problem = `${path} is missing`;
-      }
-      if (!index) {
-        const entries = await store.registerEntries(meta.id);
-        if (entries.length !== meta.count) {
-          throw new Error(
-            `Register ${meta.id} (${meta.count} numbers, loaded ${new Date(meta.loadedAt).toISOString()}) cannot be loaded: ${problem || 'no snapshot directory'} and the table holds ${entries.length} of its numbers. Import the register again (optline registers import).`,
-          );
-        }
-        index = NumberIndex.build(entries);
-        if (dir) {
-          try {
-            writeSnapshot(dir, { id: meta.id, country: meta.country, asOf: meta.asOf, loadedAt: meta.loadedAt }, index);
-          } catch {
-            /* a cache only: the table holds the copy */
-          }
-        }
-      }
-      this.loaded.set(meta.id, { meta, index });
+      const mine = this.loaded.get(meta.id);
+      if (mine && mine.meta.loadedAt === meta.loadedAt) continue;
+      this.loaded.set(meta.id, { meta, index: await this.load(store, meta) });
+      changed.push(meta.id);
     }
+    return changed;
+  }
+
+  private async load(store: Store, meta: RegisterMeta): Promise<NumberIndex> {
+    const dir = snapshotDirFor(store);
+    let index: NumberIndex | null = null;
+    let problem = '';
+    const path = dir ? snapshotPath(dir, meta.id, meta.loadedAt) : null;
+    if (path && existsSync(path)) {
+      try {
+        const snap = readSnapshot(path);
+        if (snap.meta.id !== meta.id || snap.meta.count !== meta.count || snap.meta.asOf !== meta.asOf) problem = `${path} does not match the register row`;
+        else index = snap.index;
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+    } else if (path) {
+      problem = `${path} is missing`;
+    }
+    if (!index) {
+      const entries = await store.registerEntries(meta.id);
+      if (entries.length !== meta.count) {
+        throw new Error(
+          `Register ${meta.id} (${meta.count} numbers, loaded ${new Date(meta.loadedAt).toISOString()}) cannot be loaded: ${problem || 'no snapshot directory'} and the table holds ${entries.length} of its numbers. Import the register again (optline registers import).`,
+        );
+      }
+      index = NumberIndex.build(entries);
+      if (dir) {
+        try {
+          writeSnapshot(dir, { id: meta.id, country: meta.country, asOf: meta.asOf, loadedAt: meta.loadedAt }, index);
+        } catch {
+          /* a cache only: the table holds the copy */
+        }
+      }
+    }
+    return index;
   }
 
   /** The copies in force with their indexes, in load order (the order checksFor reports them). */

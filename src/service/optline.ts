@@ -121,8 +121,30 @@ export class Optline {
     return app;
   }
 
+  private registerSync: NodeJS.Timeout | null = null;
+
+  /**
+   * Keeps the in-memory register copies in step with the store when several servers share it:
+   * every `intervalMs` the store is asked which copies are in force and changed ones are loaded.
+   */
+  startRegisterSync(intervalMs = 30_000, onError: (err: Error) => void = (err) => console.error('register sync: %s', err.message)): void {
+    if (this.registerSync) return;
+    let running = false;
+    this.registerSync = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.registry
+        .refresh(this.store)
+        .catch(onError)
+        .finally(() => (running = false));
+    }, intervalMs);
+    this.registerSync.unref();
+  }
+
   async close(): Promise<void> {
-    await this.decisions.flush();
+    if (this.registerSync) clearInterval(this.registerSync);
+    this.registerSync = null;
+    await this.decisions.close();
   }
 
   // ---- entities -------------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+/** Servers sharing a store learn of a register copy another server imported. */
+import { describe, expect, it } from 'vitest';
+import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
+import { freshDb, storeNames } from './helpers/stores.js';
+
+// Only PostgreSQL is shared by several servers (one process owns a SQLite file).
+describe.skipIf(!storeNames().includes('postgres'))('register copies across servers on PostgreSQL', () => {
+  it('a second server picks up a copy the first one imported, and keeps the old copy until then', async () => {
+    const db = await freshDb('postgres');
+    const a = await Optline.open(await Store.open(db));
+    const b = await Optline.open(await Store.open(db));
+    try {
+      await a.putEntity('acme', { name: 'Acme Ltd', kind: 'company', country: 'GB' });
+      const at = Date.parse('2026-11-25T11:00:00Z');
+      await a.replaceRegister('gb-tps', { country: 'GB', asOf: Date.parse('2026-11-20T00:00:00Z') }, '+447400123456,2024-01-01\n');
+      expect((await b.decide({ phone: '+447400123456', entityId: 'acme', at })).denials).toContain('register_stale'); // b has no copy yet
+      expect(await b.registry.refresh(b.store)).toEqual(['gb-tps']);
+      expect((await b.decide({ phone: '+447400123456', entityId: 'acme', at })).denials).toEqual(['register_listed']);
+      expect(await b.registry.refresh(b.store)).toEqual([]); // unchanged copies are not reloaded
+      await a.replaceRegister('gb-tps', { country: 'GB', asOf: Date.parse('2026-11-21T00:00:00Z') }, '+447400123457,2024-01-01\n');
+      expect((await b.decide({ phone: '+447400123456', entityId: 'acme', at })).denials).toEqual(['register_listed']); // old copy in force
+      await b.registry.refresh(b.store);
+      expect((await b.decide({ phone: '+447400123456', entityId: 'acme', at })).allowed).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+      await a.store.close();
+      await b.store.close();
+    }
+  });
+});
