@@ -29,4 +29,22 @@ describe.skipIf(!storeNames().includes('postgres'))('register copies across serv
       await b.store.close();
     }
   });
+
+  it('a bulk load (COPY) that fails midway leaves the copy in force', async () => {
+    const store = await Store.open(await freshDb('postgres'));
+    try {
+      const meta = { id: 'us-dnc', country: 'US' as const, asOf: Date.parse('2026-11-20T00:00:00Z'), count: 2, loadedAt: 1000 };
+      await store.replaceRegisterRows(meta, [{ e164: '+12125550123', listedAt: null }, { e164: '+12125550124', listedAt: Date.parse('2025-01-01T00:00:00Z') }]);
+      function* failing() {
+        yield { e164: '+12125550199', listedAt: null };
+        throw new Error('the file ended early');
+      }
+      await expect(store.replaceRegisterRows({ ...meta, loadedAt: 2000, count: 1 }, failing())).rejects.toThrow();
+      expect((await store.listRegisters()).map((r) => r.loadedAt)).toEqual([1000]);
+      expect((await store.registerEntries('us-dnc')).map((e) => e.e164).sort()).toEqual(['+12125550123', '+12125550124']);
+      expect((await store.registerEntries('us-dnc')).find((e) => e.e164 === '+12125550124')?.listedAt).toBe(Date.parse('2025-01-01T00:00:00Z'));
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -221,7 +221,6 @@ export function importRegisterFile(host: RegisterHost, id: string, file: string,
   return importRegister(host, id, opts, createReadStream(file, { highWaterMark: 4 << 20 }));
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Persists a built index as the register's copy in force (snapshot first, then the row), and swaps it in. */
 export async function persistRegister(
@@ -237,23 +236,9 @@ export async function persistRegister(
   let written: string | null = null;
   if (dir) written = writeSnapshot(dir, { id: reg.id, country: reg.country, asOf: reg.asOf, loadedAt }, index);
   try {
-    await store.db.transaction().execute(async (trx) => {
-      const cur = await trx.selectFrom('registers').select('loaded_at').where('id', '=', reg.id).executeTakeFirst();
-      if (cur && Date.parse(cur.loaded_at) > loadedAt) throw new InputError(`A newer copy of ${reg.id} was imported meanwhile; this one was not applied.`, [], 409);
-      await trx.deleteFrom('register_entries').where('register_id', '=', reg.id).execute();
-      await trx.deleteFrom('registers').where('id', '=', reg.id).execute();
-      if (storage === 'table') {
-        let rows: Array<{ register_id: string; e164: string; listed_at: string | null }> = [];
-        for (const e of index.entries()) {
-          rows.push({ register_id: reg.id, e164: numberToE164(e.num), listed_at: e.listedAt != null ? iso(e.listedAt) : null });
-          if (rows.length === 5000) {
-            await trx.insertInto('register_entries').values(rows).execute();
-            rows = [];
-          }
-        }
-        if (rows.length > 0) await trx.insertInto('register_entries').values(rows).execute();
-      }
-      await trx.insertInto('registers').values({ id: reg.id, country: reg.country, as_of: iso(reg.asOf), count: index.size, loaded_at: iso(loadedAt) }).execute();
+    const rows = storage === 'table' ? mapIterable(index.entries(), (e) => ({ e164: numberToE164(e.num), listedAt: e.listedAt })) : null;
+    await store.replaceRegisterRows({ id: reg.id, country: reg.country, asOf: reg.asOf, count: index.size, loadedAt }, rows, (inForce) => {
+      if (inForce != null && inForce > loadedAt) throw new InputError(`A newer copy of ${reg.id} was imported meanwhile; this one was not applied.`, [], 409);
     });
   } catch (err) {
     if (written) {
@@ -272,3 +257,7 @@ export async function persistRegister(
 }
 
 export { snapshotPath };
+
+function* mapIterable<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
+  for (const t of items) yield f(t);
+}

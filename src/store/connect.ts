@@ -12,6 +12,8 @@ export interface Connection {
   kind: StoreKind;
   /** Where the data lives, for messages (password stripped). */
   location: string;
+  /** PostgreSQL's pool, for the one thing Kysely cannot do: COPY (bulk register loads). */
+  pgPool?: pg.Pool;
 }
 
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
@@ -25,6 +27,7 @@ export function connect(target: string): Connection {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       kind: 'postgres',
       location: target.replace(/\/\/[^@/]*@/, '//***@'),
+      pgPool: pool,
     };
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });

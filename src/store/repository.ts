@@ -10,6 +10,10 @@ import type {
   Jurisdiction,
   ReassignmentFact,
 } from '../law/types.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { connect, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
@@ -138,17 +142,19 @@ export class Store {
   readonly db: Kysely<Database>;
   readonly kind: StoreKind;
   readonly location: string;
+  private readonly pgPool: pg.Pool | undefined;
   private decisionWriter: DecisionWriter | null = null;
 
-  private constructor(db: Kysely<Database>, kind: StoreKind, location: string) {
+  private constructor(db: Kysely<Database>, kind: StoreKind, location: string, pgPool?: pg.Pool) {
     this.db = db;
     this.kind = kind;
     this.location = location;
+    this.pgPool = pgPool;
   }
 
   static async open(target: string): Promise<Store> {
     const c = connect(target);
-    const store = new Store(c.db, c.kind, c.location);
+    const store = new Store(c.db, c.kind, c.location, c.pgPool);
     await migrate(store.db);
     return store;
   }
@@ -429,16 +435,63 @@ export class Store {
 
   // ---- registers ------------------------------------------------------------------------------
 
-  /** Replaces a register's whole content in one transaction: a failure leaves the old copy. */
-  async replaceRegister(meta: { id: string; country: Jurisdiction; asOf: number }, entries: RegisterEntry[], now: number): Promise<void> {
+  /**
+   * Replaces a register's copy in one transaction: its metadata row and, unless the copy of
+   * record is a snapshot file (`entries` null), one row per number. A failure leaves the old
+   * copy. `check` runs first, inside the transaction, with the `loaded_at` of the copy in force.
+   * On PostgreSQL the rows are loaded with COPY (about ten times faster than INSERT).
+   */
+  async replaceRegisterRows(
+    meta: { id: string; country: Jurisdiction; asOf: number; count: number; loadedAt: number },
+    entries: Iterable<RegisterEntry> | null,
+    check: (loadedAtInForce: number | null) => void = () => {},
+  ): Promise<void> {
+    const metaRow = { id: meta.id, country: meta.country, as_of: iso(meta.asOf), count: meta.count, loaded_at: iso(meta.loadedAt) };
+    if (this.pgPool) {
+      const client = await this.pgPool.connect();
+      try {
+        await client.query('BEGIN');
+        const cur = await client.query<{ loaded_at: string }>('SELECT loaded_at FROM registers WHERE id = $1 FOR UPDATE', [meta.id]);
+        check(cur.rows[0] ? ms(cur.rows[0].loaded_at) : null);
+        await client.query('DELETE FROM register_entries WHERE register_id = $1', [meta.id]);
+        await client.query('DELETE FROM registers WHERE id = $1', [meta.id]);
+        if (entries) {
+          const copy = client.query(copyFrom('COPY register_entries (register_id, e164, listed_at) FROM STDIN'));
+          await pipeline(Readable.from(copyLines(meta.id, entries)), copy);
+        }
+        await client.query('INSERT INTO registers (id, country, as_of, count, loaded_at) VALUES ($1, $2, $3, $4, $5)', [
+          metaRow.id,
+          metaRow.country,
+          metaRow.as_of,
+          metaRow.count,
+          metaRow.loaded_at,
+        ]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
+      const cur = await trx.selectFrom('registers').select('loaded_at').where('id', '=', meta.id).executeTakeFirst();
+      check(cur ? ms(cur.loaded_at) : null);
       await trx.deleteFrom('register_entries').where('register_id', '=', meta.id).execute();
       await trx.deleteFrom('registers').where('id', '=', meta.id).execute();
-      for (let i = 0; i < entries.length; i += 5000) {
-        const chunk = entries.slice(i, i + 5000).map((e) => ({ register_id: meta.id, e164: e.e164, listed_at: e.listedAt != null ? iso(e.listedAt) : null }));
-        await trx.insertInto('register_entries').values(chunk).execute();
+      if (entries) {
+        let rows: Array<{ register_id: string; e164: string; listed_at: string | null }> = [];
+        for (const e of entries) {
+          rows.push({ register_id: meta.id, e164: e.e164, listed_at: e.listedAt != null ? iso(e.listedAt) : null });
+          if (rows.length === 5000) {
+            await trx.insertInto('register_entries').values(rows).execute();
+            rows = [];
+          }
+        }
+        if (rows.length > 0) await trx.insertInto('register_entries').values(rows).execute();
       }
-      await trx.insertInto('registers').values({ id: meta.id, country: meta.country, as_of: iso(meta.asOf), count: entries.length, loaded_at: iso(now) }).execute();
+      await trx.insertInto('registers').values(metaRow).execute();
     });
   }
 
@@ -466,4 +519,19 @@ function toEntity(r: Database['entities']): Entity {
     ...(r.retention ? { retention: JSON.parse(r.retention) as Entity['retention'] } : {}),
     ...(r.controller ? { controller: JSON.parse(r.controller) as Entity['controller'] } : {}),
   };
+}
+
+/** COPY's text format: tab-separated, \N for null. E.164 numbers and ISO times need no escaping. */
+function* copyLines(registerId: string, entries: Iterable<RegisterEntry>): Generator<string> {
+  let chunk = '';
+  let n = 0;
+  for (const e of entries) {
+    chunk += `${registerId}\t${e.e164}\t${e.listedAt != null ? iso(e.listedAt) : '\\N'}\n`;
+    if (++n === 10_000) {
+      yield chunk;
+      chunk = '';
+      n = 0;
+    }
+  }
+  if (chunk) yield chunk;
 }
