@@ -78,7 +78,8 @@ export interface Reject {
 }
 
 export interface ChunkResult {
-  output: string;
+  /** The scrubbed rows (bytes: the input rows as they were, plus the added columns). */
+  output: Buffer;
   rejects: Reject[];
   lines: number;
   counts: ScrubCounts;
@@ -113,6 +114,7 @@ export class ScrubCore {
   private memoHits = 0;
 
   private readonly results: Result[] = [];
+  private readonly resultBytes: Buffer[] = [];
   private readonly resultIds = new Map<string, number>();
   /** Reused answers for numbers on no register: class id → result id + 1. */
   private memoPlain: Int32Array = new Int32Array(256);
@@ -203,6 +205,8 @@ export class ScrubCore {
   private bounds = new Uint32Array(0);
   private gatherNums = new Float64Array(0);
   private gatherRows = new Int32Array(0);
+  private cidx = new Int32Array(0);
+  private pendingFlags = new Uint8Array(0);
 
   private ensure(n: number): void {
     if (n <= this.capacity) return;
@@ -219,6 +223,8 @@ export class ScrubCore {
     this.bounds = new Uint32Array(2 * c);
     this.gatherNums = new Float64Array(c);
     this.gatherRows = new Int32Array(c);
+    this.cidx = new Int32Array(c);
+    this.pendingFlags = new Uint8Array(c);
   }
 
   /**
@@ -226,13 +232,13 @@ export class ScrubCore {
    * look them up in batches, decide, write – each a tight loop over typed arrays: batched index
    * lookups overlap their cache misses, and small functions stay well optimised.
    */
-  async processChunk(text: string, final: boolean): Promise<ChunkResult> {
+  async processChunk(text: string, final: boolean, bytes: Uint8Array = Buffer.from(text, 'latin1')): Promise<ChunkResult> {
     // 1. Rows and their phone fields (the sink is one object for the core's life: a new closure
     // per chunk would make V8 throw away scanRows' optimised code at every chunk).
     const sink = this.sink;
     sink.n = 0;
     sink.phones = [];
-    const lineCount = scanRows(text, this.delimiter, this.phoneIndex, sink, final);
+    const lineCount = scanRows(text, this.delimiter, this.phoneIndex, sink, final, bytes);
     const n = sink.n;
     const phones = sink.phones;
     this.ensure(n);
@@ -272,17 +278,23 @@ export class ScrubCore {
     }
 
     // 3. Register look-ups, one batch per register: hits[k][i] = listing day, NO_DAY, or NOT_LISTED.
-    const hitsByReg = new Map<string, Int32Array>();
+    // Rows are grouped by the country whose registers apply (cidx: the group, -1: none).
+    const cidx = this.cidx;
+    cidx.fill(-1, 0, n);
+    const groups: Array<{ regs: Array<{ meta: RegisterMeta; index: NumberIndex }>; hits: Int32Array[] }> = [];
     for (const [country, regs] of this.regsByCountry) {
+      const g = groups.length;
       let m = 0;
       for (let i = 0; i < n; i++) {
         if (classIds[i]! >= 0 && countries[i] === country) {
           this.gatherNums[m] = nums[i]!;
           this.gatherRows[m] = i;
+          cidx[i] = g;
           m++;
         }
       }
       if (m === 0) continue;
+      const hitsList: Int32Array[] = [];
       for (const r of regs) {
         const hits = new Int32Array(n).fill(NOT_LISTED);
         r.index.indexOfMany(this.gatherNums, m, this.found, this.bounds);
@@ -290,9 +302,18 @@ export class ScrubCore {
           const pos = this.found[j]!;
           if (pos >= 0) hits[this.gatherRows[j]!] = r.index.dayOf(pos);
         }
-        hitsByReg.set(r.meta.id, hits);
+        hitsList.push(hits);
       }
+      groups.push({ regs, hits: hitsList });
     }
+    const hitsOf = (i: number, into: number[]): Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined => {
+      into.length = 0;
+      const g = cidx[i]!;
+      if (g < 0) return undefined;
+      const group = groups[g]!;
+      for (let k = 0; k < group.hits.length; k++) into.push(group.hits[k]![i]!);
+      return group.regs;
+    };
     // Numbers with events in the store.
     const pending: number[] = [];
     if (this.withEvents.size > 0 && n > 0) {
@@ -317,23 +338,18 @@ export class ScrubCore {
         if (!already.has(i)) pending.push(i);
       }
     }
-    const pendingSet = new Set(pending);
+    const isPending = this.pendingFlags;
+    isPending.fill(0, 0, n);
+    for (const i of pending) isPending[i] = 1;
 
     // 4. Decisions for numbers without events: one engine call per kind, reused.
     const rowHits: number[] = [];
     for (let i = 0; i < n; i++) {
       const classId = classIds[i]!;
-      if (classId < 0 || pendingSet.has(i)) continue;
-      const regs = this.regsByCountry.get(countries[i]!);
-      rowHits.length = 0;
+      if (classId < 0 || isPending[i] === 1) continue;
+      const regs = hitsOf(i, rowHits);
       let listed = false;
-      if (regs) {
-        for (const r of regs) {
-          const h = hitsByReg.get(r.meta.id)![i]!;
-          rowHits.push(h);
-          if (h !== NOT_LISTED) listed = true;
-        }
-      }
+      for (let k = 0; k < rowHits.length; k++) if (rowHits[k] !== NOT_LISTED) listed = true;
       let rid: number;
       if (this.exact) {
         rid = this.decideEmpty(regs, rowHits, reader.info(classId, e164s[i]!));
@@ -370,9 +386,7 @@ export class ScrubCore {
       for (const i of pending) {
         const e164 = e164s[i]!;
         const phone = reader.info(classIds[i]!, e164);
-        const regs = this.regsByCountry.get(countries[i]!);
-        rowHits.length = 0;
-        if (regs) for (const r of regs) rowHits.push(hitsByReg.get(r.meta.id)![i]!);
+        const regs = hitsOf(i, rowHits);
         const hist = histories.get(e164) ?? { events: [], reassignments: [] };
         const sup = suppressed.get(i);
         // As Optline.facts: the history's events, then the suppression entries as facts.
@@ -393,14 +407,39 @@ export class ScrubCore {
     const counts = emptyCounts();
     const perResult = new Array<number>(this.results.length).fill(0);
     const delimiter = this.delimiter;
-    const eol = this.eol;
     const cols = this.columnCount;
-    const parts: string[] = new Array<string>(n);
+    const eol = this.eol;
+    // Written as bytes straight from the input: no string per row. The added columns of each
+    // answer are encoded once.
+    while (this.resultBytes.length < this.results.length) {
+      const r = this.results[this.resultBytes.length]!;
+      this.resultBytes.push(Buffer.from(delimiter + r.text + eol, 'latin1'));
+    }
+    let size = 0;
     for (let i = 0; i < n; i++) {
       const rid = rids[i]!;
       perResult[rid] = (perResult[rid] ?? 0) + 1;
-      const pad = fields[i]! < cols ? delimiter.repeat(cols - fields[i]!) : '';
-      parts[i] = text.slice(starts[i]!, ends[i]!) + pad + delimiter + e164s[i]! + delimiter + this.results[rid]!.text + eol;
+      size += ends[i]! - starts[i]! + 1 + e164s[i]!.length + this.resultBytes[rid]!.length;
+      if (fields[i]! < cols) size += cols - fields[i]!;
+    }
+    const out = Buffer.allocUnsafeSlow(size);
+    const dc = delimiter.charCodeAt(0);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const a = starts[i]!;
+      const b = ends[i]!;
+      if (b - a > 64) {
+        out.set(bytes.subarray(a, b), o);
+        o += b - a;
+      } else {
+        for (let k = a; k < b; k++) out[o++] = bytes[k]!;
+      }
+      for (let k = fields[i]!; k < cols; k++) out[o++] = dc;
+      out[o++] = dc;
+      const e = e164s[i]!;
+      for (let k = 0; k < e.length; k++) out[o++] = e.charCodeAt(k);
+      const rb = this.resultBytes[rids[i]!]!;
+      for (let k = 0; k < rb.length; k++) out[o++] = rb[k]!;
     }
     counts.rows = n;
     counts.invalid = invalid;
@@ -416,7 +455,7 @@ export class ScrubCore {
         for (const d of r.denials) counts.byDenial[d] = (counts.byDenial[d] ?? 0) + c;
       }
     }
-    return { output: parts.join(''), rejects, lines: lineCount, counts };
+    return { output: out, rejects, lines: lineCount, counts };
   }
 
   /** Grows the per-row arrays keeping their content (while rows are being found). */

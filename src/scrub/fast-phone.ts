@@ -137,6 +137,11 @@ export function numberType(nn: string, plan: Plan): string | undefined {
   return undefined;
 }
 
+// The last type worked out while choosing a country, so finish() need not work it out again.
+let lastPlan: Plan | null = null;
+let lastNn = '';
+let lastType: string | undefined;
+
 // helpers/getCountryByCallingCode.js + getCountryByNationalNumber.js
 function countryByCallingCode(cc: string, nn: string): Plan | undefined {
   const plans = COUNTRIES_OF.get(cc);
@@ -145,8 +150,14 @@ function countryByCallingCode(cc: string, nn: string): Plan | undefined {
   for (const plan of plans) {
     if (plan.leading) {
       if (nn && plan.leading.test(nn)) return plan;
-    } else if (numberType(nn, plan)) {
-      return plan;
+    } else {
+      const type = numberType(nn, plan);
+      if (type) {
+        lastPlan = plan;
+        lastNn = nn;
+        lastType = type;
+        return plan;
+      }
     }
   }
   return undefined;
@@ -202,7 +213,8 @@ function finish(cc: string, nn: string, plan: Plan | undefined, fallbackCountry:
   // isValid.js: the plan of the country, or else of the calling code's main country.
   const chosen = country ? PLANS.get(country)! : COUNTRIES_OF.get(cc)![0]!;
   if (!chosen.hasTypes) throw DECLINE;
-  return { cc, nn, country, type: numberType(nn, chosen) };
+  const type = lastPlan === chosen && lastNn === nn ? lastType : numberType(nn, chosen);
+  return { cc, nn, country, type };
 }
 
 /** Separators libphonenumber ignores between digits; anything else sends the input to parsePhone. */
@@ -217,9 +229,9 @@ export function fastParse(input: string, defaultCountry: string | undefined): Fa
   const len = input.length;
   if (len === 0 || len > 40) return null;
   // Digits only, allowing one leading '+' and separators; collect the digits.
-  let digits = '';
+  let digits: string;
   let plus = false;
-  let plain = true;
+  let separators = false;
   let first = true;
   for (let i = 0; i < len; i++) {
     const c = input.charCodeAt(i);
@@ -230,16 +242,16 @@ export function fastParse(input: string, defaultCountry: string | undefined): Fa
     if (c === 43 && first && !plus) {
       plus = true;
       first = false;
-      plain = false;
+      if (i > 0) separators = true;
       continue;
     }
     if (c < 128 && SEPARATOR[c] === 1) {
-      plain = false;
+      separators = true;
       continue;
     }
     return null;
   }
-  if (plain) digits = input;
+  if (!separators) digits = plus ? input.slice(1) : input;
   else {
     let d = '';
     for (let i = 0; i < len; i++) {

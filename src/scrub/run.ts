@@ -22,7 +22,7 @@ import { NumberIndex } from '../registers/number-index.js';
 import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
-import { numbersWithEvents, StoreHistory } from './history.js';
+import { numbersWithEvents, SqliteHistory, StoreHistory } from './history.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
@@ -256,12 +256,17 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
     }
 
     if (nWorkers === 0) {
-      const core = new ScrubCore({ question, dialect: d, registers, withEvents, entities: new Map(entities.map((e) => [e.id, e])), history: new StoreHistory(app.store), exact, suppressions });
-      for await (const c of chunks()) {
-        checkAbort();
-        const r = await core.processChunk(c.buf.toString('latin1'), c.final);
-        writeResult({ ...r, output: Buffer.from(r.output, 'latin1') }, c.buf.length);
-        debug(`chunk written (${r.counts.rows} rows)`, started);
+      const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location) : new StoreHistory(app.store);
+      const core = new ScrubCore({ question, dialect: d, registers, withEvents, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
+      try {
+        for await (const c of chunks()) {
+          checkAbort();
+          const r = await core.processChunk(c.buf.toString('latin1'), c.final, c.buf);
+          writeResult(r, c.buf.length);
+          debug(`chunk written (${r.counts.rows} rows)`, started);
+        }
+      } finally {
+        if (history instanceof SqliteHistory) history.close();
       }
       slowReads = core.slowReads;
     } else {
@@ -280,7 +285,8 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
       let failure: Error | null = null;
       const slowBy = new Array<number>(nWorkers).fill(0);
       for (let w = 0; w < nWorkers; w++) {
-        const worker = new Worker(workerEntry(), { workerData: init });
+        // A larger young generation: fewer scavenges of the per-chunk strings.
+        const worker = new Worker(workerEntry(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
         worker.on('message', (m: FromWorker) => {
           inFlight[w]!--;
           if (m.type === 'done') slowBy[w] = m.slowReads;

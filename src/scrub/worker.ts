@@ -35,11 +35,11 @@ port.on('message', (msg: ToWorker) => {
   }
   queue = queue.then(async () => {
     try {
-      const text = Buffer.from(msg.buffer, msg.offset, msg.length).toString('latin1');
+      const bytes = Buffer.from(msg.buffer, msg.offset, msg.length);
       const t0 = Date.now();
-      const r = await core.processChunk(text, msg.final);
+      const r = await core.processChunk(bytes.toString('latin1'), msg.final, bytes);
       if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms`);
-      const out = Buffer.from(r.output, 'latin1');
+      const out = r.output;
       const reply: FromWorker = { type: 'done', seq: msg.seq, output: out.buffer as ArrayBuffer, outputOffset: out.byteOffset, outputLength: out.length, rejects: r.rejects, lines: r.lines, counts: r.counts, slowReads: core.slowReads };
       port.postMessage(reply, out.byteOffset === 0 && out.buffer.byteLength === out.length ? [out.buffer as ArrayBuffer] : []);
     } catch (err) {
