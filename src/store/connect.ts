@@ -23,6 +23,10 @@ export function connect(target: string): Connection {
     // An idle client whose server went away emits 'error'; unhandled it would end the process.
     // The pool drops that client and the next query connects anew, so the server heals itself.
     pool.on('error', (err) => console.error('store: idle PostgreSQL connection lost: %s', err.message));
+    // A connection that drops while a query runs emits 'error' on its client too, and the pool
+    // listens only while the client is idle: unhandled, that would end the process. The query
+    // itself fails (answered 503); the broken client is discarded when released.
+    pool.on('connect', (client) => client.on('error', (err) => console.error('store: PostgreSQL connection lost: %s', err.message)));
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
       kind: 'postgres',

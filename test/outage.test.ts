@@ -1,0 +1,61 @@
+/**
+ * Fail closed: with PostgreSQL down, decisions and writes answer 503 (never an allow), /healthz
+ * says so, and the server heals by itself when the database is back. Runs on a cluster of its
+ * own, since it stops it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startCluster, postgresBinDir, type Cluster } from './helpers/postgres.js';
+import { startApi, type TestApi } from './helpers/api.js';
+
+describe.skipIf(!postgresBinDir() || process.env.OPTLINE_SKIP_POSTGRES === '1')('store outage on PostgreSQL', () => {
+  let cluster: Cluster;
+  let api: TestApi;
+  const phone = '+31612345678';
+
+  beforeAll(async () => {
+    cluster = (await startCluster())!;
+    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+    await admin.connect();
+    await admin.query('CREATE DATABASE outage');
+    await admin.end();
+    api = await startApi({ db: cluster.url('outage') });
+    await api.call('PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+    await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00Z', phone });
+  });
+  afterAll(async () => {
+    await api?.close().catch(() => {});
+    cluster?.stop();
+  });
+
+  it('answers 503 while the database is down and recovers without a restart', async () => {
+    const decide = () => api.call('POST', '/v1/decisions', { entityId: 'acme', phone });
+    expect((await decide()).json()).toMatchObject({ allowed: true, basis: 'consent' });
+
+    cluster.pause();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await decide();
+        expect(r.statusCode, r.body).toBe(503);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(r.body).not.toContain('"allowed":true');
+      }
+      const w = await api.call('POST', '/v1/objections', { entityId: 'acme', phone, at: '2026-02-01T10:00:00Z' });
+      expect(w.statusCode).toBe(503);
+      expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
+    } finally {
+      cluster.resume();
+    }
+
+    let healed = false;
+    for (let i = 0; i < 50 && !healed; i++) {
+      healed = (await api.call('GET', '/healthz', undefined, null)).statusCode === 200;
+      if (!healed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(healed).toBe(true);
+    expect((await decide()).json()).toMatchObject({ allowed: true, basis: 'consent' });
+    // The refused write was not half-made: the number's history holds the consent only.
+    const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+    expect(h.json().events.map((e: { type: string }) => e.type)).toEqual(['consent']);
+  });
+});
