@@ -20,6 +20,7 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
+  | { type: 'init'; init: WorkerInit }
   | { type: 'chunk'; seq: number; buffer: ArrayBuffer; offset: number; length: number; final: boolean }
   | { type: 'stop' };
 

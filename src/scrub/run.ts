@@ -172,11 +172,21 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
   }
   const files: AtomicFile[] = [];
   const workers: Worker[] = [];
+  let bootError: Error | null = null;
   let cleanupOnExit: (() => void) | null = null;
   let dialect: Dialect | null = null;
   const counts = emptyCounts();
   try {
     const totalBytes = fstatSync(inFd).size;
+    // Workers start now: loading their code takes a second or two, done while this thread reads
+    // the header and what the rows are decided with. They get that in an 'init' message.
+    const nWorkers = opts.workers ?? defaultWorkers(app, totalBytes);
+    for (let w = 0; w < nWorkers; w++) {
+      // A larger young generation: fewer scavenges of the per-chunk strings.
+      const worker = new Worker(workerEntry(), { resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+      worker.on('error', (err) => (bootError ??= err));
+      workers.push(worker);
+    }
     // The header: read until its row is complete.
     let head = Buffer.allocUnsafeSlow(Math.min(BLOCK, Math.max(totalBytes, 1)));
     let headLen = readSync(inFd, head, 0, head.length, 0);
@@ -211,7 +221,6 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);
     debug(`header read, ${withEvents.size} numbers with events, ${entities.length} entities`, started);
-    const nWorkers = opts.workers ?? defaultWorkers(app, totalBytes);
 
     let linesBefore = headerLines;
     let bytesDone = read.dataStart;
@@ -284,9 +293,10 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
       const inFlight = new Array<number>(nWorkers).fill(0);
       let failure: Error | null = null;
       const slowBy = new Array<number>(nWorkers).fill(0);
+      if (bootError) throw bootError;
       for (let w = 0; w < nWorkers; w++) {
-        // A larger young generation: fewer scavenges of the per-chunk strings.
-        const worker = new Worker(workerEntry(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+        const worker = workers[w]!;
+        worker.postMessage({ type: 'init', init } satisfies ToWorker);
         worker.on('message', (m: FromWorker) => {
           inFlight[w]!--;
           if (m.type === 'done') slowBy[w] = m.slowReads;
@@ -299,7 +309,6 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
           for (const p of pending.values()) p.reject(err);
           pending.clear();
         });
-        workers.push(worker);
       }
       const results = new Map<number, Promise<FromWorker>>();
       const sizes = new Map<number, number>();

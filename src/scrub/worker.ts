@@ -9,34 +9,46 @@ import { ScrubCore, type CoreInit } from './core.js';
 import { SqliteHistory } from './history.js';
 import type { WorkerInit, ToWorker, FromWorker } from './protocol.js';
 
-const init = workerData as WorkerInit;
-const history = new SqliteHistory(init.dbPath);
-const core = new ScrubCore({
-  question: init.question,
-  dialect: init.dialect,
-  registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
-  withEvents: NumberIndex.fromImage(init.withEvents),
-  entities: new Map(init.entities.map((e) => [e.id, e])),
-  history,
-  auditEvery: init.auditEvery,
-  phoneAuditEvery: init.phoneAuditEvery,
-  exact: init.exact,
-  suppressions: init.suppressions ? { secrets: init.suppressions.secrets, byHash: new Map(init.suppressions.entries) } : undefined,
-} satisfies CoreInit);
+let core: ScrubCore | null = null;
+let history: SqliteHistory | null = null;
+
+/** Built when the runner sends what the scrub needs (the worker starts before that is known). */
+function start(init: WorkerInit): void {
+  history = new SqliteHistory(init.dbPath);
+  core = new ScrubCore({
+    question: init.question,
+    dialect: init.dialect,
+    registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
+    withEvents: NumberIndex.fromImage(init.withEvents),
+    entities: new Map(init.entities.map((e) => [e.id, e])),
+    history,
+    auditEvery: init.auditEvery,
+    phoneAuditEvery: init.phoneAuditEvery,
+    exact: init.exact,
+    suppressions: init.suppressions ? { secrets: init.suppressions.secrets, byHash: new Map(init.suppressions.entries) } : undefined,
+  } satisfies CoreInit);
+}
+
+if (workerData) start(workerData as WorkerInit);
 
 const port = parentPort!;
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'stop') {
-    history.close();
+    history?.close();
     port.close();
+    return;
+  }
+  if (msg.type === 'init') {
+    start(msg.init);
     return;
   }
   queue = queue.then(async () => {
     try {
       const bytes = Buffer.from(msg.buffer, msg.offset, msg.length);
       const t0 = Date.now();
+      if (!core) throw new Error('scrub worker: a chunk arrived before init');
       const r = await core.processChunk(bytes.toString('latin1'), msg.final, bytes);
       if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms`);
       const out = r.output;
