@@ -118,14 +118,29 @@ export class StoreHistory implements HistorySource {
 
 /** E.164 numbers (as digits) of every number with an event in the store, for the scrub's fast path. */
 export async function numbersWithEvents(store: Store): Promise<Float64Array> {
-  const rows = await store.db.selectFrom('events').select('phone').distinct().where('phone', 'is not', null).execute();
-  const out = new Float64Array(rows.length);
+  let out = new Float64Array(1 << 16);
   let n = 0;
-  for (const r of rows) {
-    const p = r.phone;
-    if (!p || p.charCodeAt(0) !== 43) continue;
+  const add = (p: string | null) => {
+    if (!p || p.charCodeAt(0) !== 43) return;
     const v = Number(p.slice(1));
-    if (Number.isInteger(v) && v > 0 && v < 1e16) out[n++] = v;
+    if (!(Number.isInteger(v) && v > 0 && v < 1e16)) return;
+    if (n === out.length) {
+      const grown = new Float64Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = v;
+  };
+  if (store.kind === 'sqlite' && store.location !== ':memory:') {
+    // Straight from the file: a million rows through the query builder cost half a second more.
+    const db = new Database(store.location, { readonly: true, fileMustExist: true });
+    try {
+      for (const p of db.prepare('SELECT DISTINCT phone FROM events WHERE phone IS NOT NULL').pluck().iterate()) add(p as string);
+    } finally {
+      db.close();
+    }
+  } else {
+    for (const r of await store.db.selectFrom('events').select('phone').distinct().where('phone', 'is not', null).execute()) add(r.phone);
   }
   return out.subarray(0, n);
 }
