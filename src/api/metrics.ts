@@ -33,10 +33,35 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'optline_process_' });
   }
 
+  // prom-client hashes label objects on every call, which cost more than the rest of a request's
+  // bookkeeping; the children for each label combination are looked up once and kept.
+  private readonly decisionChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+
   countDecision(d: { jurisdiction: string | null; allowed: boolean; basis: string | null; denials: string[] }): void {
     const jurisdiction = d.jurisdiction ?? 'none';
-    if (d.allowed) this.decisions.inc({ jurisdiction, allowed: 'true', basis: d.basis ?? 'none', denial: '' });
-    else for (const denial of d.denials) this.decisions.inc({ jurisdiction, allowed: 'false', basis: '', denial });
+    if (d.allowed) this.decisionChild(jurisdiction, 'true', d.basis ?? 'none', '').inc();
+    else for (const denial of d.denials) this.decisionChild(jurisdiction, 'false', '', denial).inc();
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let child = this.durationChildren.get(key);
+    if (!child) {
+      child = this.requestDuration.labels(method, route, String(status));
+      this.durationChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  private decisionChild(jurisdiction: string, allowed: string, basis: string, denial: string): { inc(): void } {
+    const key = `${jurisdiction}|${allowed}|${basis}|${denial}`;
+    let child = this.decisionChildren.get(key);
+    if (!child) {
+      child = this.decisions.labels(jurisdiction, allowed, basis, denial);
+      this.decisionChildren.set(key, child);
+    }
+    return child;
   }
 }
 
@@ -50,7 +75,7 @@ export function registerMetrics(f: FastifyInstance, metrics: Metrics): void {
   f.decorate('metrics', metrics);
   f.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    metrics.requestDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.observeRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     if (reply.statusCode === 503) metrics.storeErrors.inc();
     if (req.method === 'POST' && reply.statusCode === 201) metrics.writes.inc({ route });
   });
