@@ -79,6 +79,33 @@ describe('fuzzing the API', () => {
     );
   });
 
+  it('random and malformed CSV at the scrub endpoint: an answer, never a 500, and a refused list changes no permission data', async () => {
+    // A refused list is kept in the scrub log as failed (so a supervisor sees the attempt), never as done.
+    const doneScrubs = async () => Number((await api.app.store.db.selectFrom('scrubs' as never).select((eb) => eb.fn.countAll<number>().as('n')).where('status' as never, '=', 'done' as never).executeTakeFirstOrThrow() as { n: number }).n);
+    const cell = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('+31612345678', '0612345678', '"06 1234 5678"', '""', '"unclosed', '\uFEFF', '\r', 'phone', '+999', ''));
+    const csv = fc.oneof(
+      fc.array(fc.array(cell, { minLength: 0, maxLength: 4 }), { maxLength: 12 }).map((rows) => ['phone,name', ...rows.map((r) => r.join(','))].join(fc.sample(fc.constantFrom('\n', '\r\n'), 1)[0])),
+      fc.string({ maxLength: 300 }),
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(csv, fc.constantFrom('', '&phoneColumn=phone', '&phoneColumn=nope', '&at=yesterday', '&product=%00'), async (body, extra) => {
+        const before = await doneScrubs();
+        const events = await countEvents();
+        const r = await api.server.inject({
+          method: 'POST',
+          url: `/v1/scrubs?entityId=acme${extra}`,
+          headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/csv' },
+          payload: body,
+        });
+        expect(r.statusCode, r.body.slice(0, 300)).toBeLessThan(500);
+        expect(await countEvents()).toBe(events);
+        if (r.statusCode >= 400) expect(await doneScrubs()).toBe(before);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('random paths and methods answer a problem, never a 500', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), fc.webPath(), async (method, path) => {
