@@ -9,13 +9,14 @@
  * there, and no write may be there twice. Reports throughput and p50/p99 per store.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
 import { startCluster, type Cluster } from '../test/helpers/postgres.js';
 
 const { values: args } = parseArgs({
@@ -185,9 +186,13 @@ async function run(storeName: string, db: string, cluster?: Cluster) {
   const elapsed = (Date.now() - started) / 1000;
   await server.stop();
 
-  // Every acknowledged write is there, and none twice.
+  // A register import killed midway leaves the copy in force (crash mode).
+  const registerKept = args.crash ? await killedImportKeepsCopy(db, base) : null;
+
+  // Every acknowledged write is there, and none twice; the history still verifies.
   const store = await Store.open(db);
   const rows = await store.db.selectFrom('events').select(['id', 'type', 'phone', 'at']).where('entity_id', '=', 'load').execute();
+  const verified = await store.verifyHistory();
   await store.close();
   const ids = new Set(rows.map((r) => r.id));
   const missing = acks.filter((a) => !ids.has(a.id)).length;
@@ -214,7 +219,48 @@ async function run(storeName: string, db: string, cluster?: Cluster) {
     unavailable,
     allowedWrongly: allowedWrongly + outageAllowed,
     decisions,
+    historyVerified: verified.ok,
+    registerKept,
   };
+}
+
+/**
+ * Imports a small US DNC copy, then starts `optline registers import` of a large copy and kills
+ * it with SIGKILL midway: the small copy must still be the one in force, in the store and in a
+ * restarted server's answers.
+ */
+async function killedImportKeepsCopy(db: string, _base: string): Promise<boolean> {
+  const dir = mkdtempSync(join(tmpdir(), 'optline-load-reg-'));
+  const small = join(dir, 'small.txt');
+  const big = join(dir, 'big.txt');
+  writeFileSync(small, '+12125550123,2025-01-01\n+12125550124,2025-01-01\n+12125550125,2025-01-01\n');
+  const lines: string[] = [];
+  for (let i = 0; i < 3_000_000; i++) lines.push(`+1${212 + (i % 700)}${String(2000000 + (i % 7999999)).padStart(7, '0')}`);
+  writeFileSync(big, lines.join('\n'));
+  const env = { ...process.env, OPTLINE_DB: db, OPTLINE_DEMO: '0' };
+  const cli = (file: string) => spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'registers', 'import', 'us-dnc', file, '--country', 'US', '--as-of', '2026-11-20'], { env, stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => cli(small).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`small import exited ${code}`)))));
+  let store = await Store.open(db);
+  const before = (await store.listRegisters()).find((r) => r.id === 'us-dnc');
+  await store.close();
+  const killed = cli(big);
+  await new Promise((r) => setTimeout(r, 2500));
+  killed.kill('SIGKILL');
+  await new Promise((r) => killed.once('exit', r));
+  store = await Store.open(db);
+  const after = (await store.listRegisters()).find((r) => r.id === 'us-dnc');
+  await store.close();
+  const app = await Optline.open(await Store.open(db)).catch(() => null);
+  let listed = false;
+  if (app) {
+    await app.putEntity('load-us', { name: 'Load US Inc.', kind: 'company', country: 'US' });
+    const d = await app.decide({ phone: '+12125550124', entityId: 'load-us', at: Date.parse('2026-11-25T15:00:00Z') });
+    listed = d.denials.includes('register_listed');
+    await app.close();
+    await app.store.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return !!before && before.count === 3 && after?.loadedAt === before.loadedAt && after.count === 3 && listed;
 }
 
 const results = [];
@@ -238,11 +284,11 @@ if (args.store !== 'sqlite') {
 rmSync(dir, { recursive: true, force: true });
 
 console.log(`\nLoad test: ${CLIENTS} clients, ${SECONDS}s per store${args.crash ? ', server SIGKILLed every 3-6 s' : ''}${args.outage ? ', PostgreSQL stopped for 5 s mid-run' : ''}`);
-console.log('| store | req/s | p50 ms | p99 ms | writes acknowledged | stored | missing | duplicates | SIGKILLs | 503s | wrongly allowed |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| store | req/s | p50 ms | p99 ms | writes acknowledged | stored | missing | duplicates | SIGKILLs | 503s | wrongly allowed | history verifies | killed import kept old copy |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
 for (const r of results) {
-  console.log(`| ${r.store} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.acknowledged} | ${r.stored} | ${r.missing} | ${r.duplicates} | ${r.crashes} | ${r.unavailable} | ${r.allowedWrongly} |`);
+  console.log(`| ${r.store} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.acknowledged} | ${r.stored} | ${r.missing} | ${r.duplicates} | ${r.crashes} | ${r.unavailable} | ${r.allowedWrongly} | ${r.historyVerified ? 'yes' : 'NO'} | ${r.registerKept === null ? '–' : r.registerKept ? 'yes' : 'NO'} |`);
 }
-const bad = results.some((r) => r.missing > 0 || r.duplicates > 0 || r.allowedWrongly > 0);
+const bad = results.some((r) => r.missing > 0 || r.duplicates > 0 || r.allowedWrongly > 0 || !r.historyVerified || r.registerKept === false);
 if (bad) console.log('\nFAILED: an acknowledged write is missing, duplicated, or an objected number was allowed');
 process.exit(bad ? 1 : 0);
