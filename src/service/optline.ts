@@ -2,7 +2,7 @@ import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
 import type {
   CallingWindow,
   Channel,
-  ConsentMethod,
+  ConsentSource,
   Decision,
   Entity,
   EntityFact,
@@ -71,17 +71,7 @@ export interface ConsentInput {
   email?: string | null;
   products?: string[];
   expiresAt?: number | null;
-  source?: {
-    method: ConsentMethod;
-    wording?: string | null;
-    agentId?: string | null;
-    callId?: string | null;
-    recordingRef?: string | null;
-    ip?: string | null;
-    url?: string | null;
-    verifiedAt?: number | null;
-    bundled?: boolean;
-  };
+  source?: ConsentSource;
 }
 
 export interface RelationshipInput {
