@@ -39,7 +39,7 @@ export interface ScrubOptions {
   at?: number;
   productCategory?: string | null;
   phoneColumn?: string | null;
-  /** Worker threads; default: one per core (max 2 here) for lists over 8 MB on a SQLite file store. */
+  /** Worker threads; default: one per core (max 2 here) for lists over 48 MB on a SQLite file store. */
   workers?: number;
   onProgress?: (p: ScrubProgress) => void;
   signal?: AbortSignal;
@@ -135,7 +135,8 @@ function defaultWorkers(app: Optline, inputBytes: number): number {
   const env = process.env.OPTLINE_SCRUB_WORKERS;
   const wanted = env !== undefined && env !== '' ? Math.max(0, Math.floor(Number(env)) || 0) : Math.min(2, availableParallelism());
   if (app.store.kind !== 'sqlite' || app.store.location === ':memory:') return 0;
-  if (env === undefined && inputBytes < 8 << 20) return 0;
+  // Below ~1M rows the threads' start-up and warm-up (each compiles the hot code itself) cost more than they save.
+  if (env === undefined && inputBytes < 48 << 20) return 0;
   return wanted;
 }
 
@@ -182,8 +183,7 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
     // the header and what the rows are decided with. They get that in an 'init' message.
     const nWorkers = opts.workers ?? defaultWorkers(app, totalBytes);
     for (let w = 0; w < nWorkers; w++) {
-      // A larger young generation: fewer scavenges of the per-chunk strings.
-      const worker = new Worker(workerEntry(), { resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+      const worker = new Worker(workerEntry());
       worker.on('error', (err) => (bootError ??= err));
       workers.push(worker);
     }
