@@ -15,7 +15,7 @@
  * Roles: `scrub` (admin, supervisor, integration) to run one; `scrub_read` (also compliance) to
  * read them. Every call is limited to the entities the key may act for.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -70,11 +70,14 @@ const ScrubQuery = z
   })
   .strict();
 
-/** Where uploads and outputs are kept: OPTLINE_SCRUBS_DIR, else beside a SQLite store file, else the temp dir. */
-export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Where uploads and outputs are kept: OPTLINE_SCRUBS_DIR, else beside a SQLite store file; null
+ * for other stores (the server then uses a temporary directory of its own, removed at close).
+ */
+export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.OPTLINE_SCRUBS_DIR) return env.OPTLINE_SCRUBS_DIR;
   if (app.store.kind === 'sqlite' && app.store.location !== ':memory:') return `${app.store.location}.scrubs`;
-  return join(tmpdir(), `optline-scrubs-${process.pid}`);
+  return null;
 }
 
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
@@ -117,6 +120,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);
   /** Scrubs running in the background (Prefer: respond-async), for shutdown and tests. */
   const running = new Map<string, Promise<unknown>>();
+  let tempDir: string | null = null;
+  const dirOf = (): string => scrubDirFor(app) ?? (tempDir ??= mkdtempSync(join(tmpdir(), 'optline-scrubs-')));
 
   async function cleanOld(): Promise<void> {
     for (const r of await store.withFilesBefore(app.clock() - keepMs())) {
@@ -144,6 +149,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     f.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
     f.addHook('onClose', async () => {
       await Promise.allSettled(running.values());
+      // Without a store file the scrubs lived in a temporary directory of this server only.
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     });
 
     f.post(
@@ -166,7 +173,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         await app.requireEntity(q.entityId);
         const body = req.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [], 415);
-        const dir = scrubDirFor(app);
+        const dir = dirOf();
         mkdirSync(dir, { recursive: true });
         await cleanOld().catch(() => undefined);
         const id = newId();
