@@ -2,13 +2,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../src/store/repository.js';
+import { Store, newId } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('ids', () => {
+  it('are UUIDv7: version 7, RFC variant, and ordered by the millisecond they were made in', async () => {
+    const a = newId();
+    await new Promise((r) => setTimeout(r, 2));
+    const b = newId();
+    for (const id of [a, b]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a < b).toBe(true);
+    expect(parseInt(a.replace(/-/g, '').slice(0, 12), 16)).toBeLessThanOrEqual(Date.now());
+    expect(new Set(Array.from({ length: 10_000 }, newId)).size).toBe(10_000);
+  });
 });
 
 describe('SQLite file store', () => {
