@@ -10,16 +10,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decide } from '../src/law/index.js';
 import type {
   Basis,
   Decision,
-  Denial,
   Entity,
   EntityFact,
   Obligation,
   Question,
-  ReassignmentFact,
   RegisterCheck,
 } from '../src/law/index.js';
 import {
@@ -28,8 +25,6 @@ import {
   consent,
   contactRequest,
   makeEntity,
-  makeFacts,
-  makeQuestion,
   ms,
   objection,
   reassignment,
@@ -38,7 +33,8 @@ import {
   withdrawal,
   type When,
 } from './helpers/facts.js';
-import { describeReasons, expectNoReason, expectReason, expectWellFormed, type ReasonMatch } from './helpers/decision.js';
+import { describeReasons, expectReason, expectWellFormed } from './helpers/decision.js';
+import { allowed, denied, fail, lawTable, pass, type Case as TableCase } from './helpers/law-table.js';
 
 /* ------------------------------------------------------------------ the calendar of the law */
 
@@ -91,65 +87,11 @@ const oblFor = (at: When): Obligation[] => (isOptOutEra(at) ? OBL_OPT_OUT_ERA : 
 
 /* ------------------------------------------------------------------ the table format */
 
-interface Expectation {
-  allowed: boolean;
-  basis: Basis | null;
-  /** Exact set when given. */
-  denials?: Denial[];
-  /** Exact set when given. */
-  obligations?: Obligation[];
-  reasons?: ReasonMatch[];
-  noReasons?: ReasonMatch[];
-}
+type Case = TableCase;
 
-interface Case {
-  name: string;
-  at: When;
-  entity?: Entity;
-  events?: EntityFact[];
-  registers?: RegisterCheck[];
-  reassignments?: ReassignmentFact[];
-  q?: Partial<Question>;
-  expect: Expectation;
-}
-
-const allowed = (basis: Basis, obligations: Obligation[], reasons: ReasonMatch[] = [], noReasons: ReasonMatch[] = []): Expectation => ({
-  allowed: true,
-  basis,
-  denials: [],
-  obligations,
-  reasons,
-  noReasons,
-});
-const denied = (denials: Denial[], reasons: ReasonMatch[] = [], noReasons: ReasonMatch[] = []): Expectation => ({
-  allowed: false,
-  basis: null,
-  denials,
-  obligations: [],
-  reasons,
-  noReasons,
-});
-
-const pass = (rule: string, code?: string): ReasonMatch => ({ rule, passed: true, code });
-const fail = (rule: string, code?: string): ReasonMatch => ({ rule, passed: false, code });
-
-const sorted = <T extends string>(xs: readonly T[]): T[] => [...xs].sort();
-
-function run(c: Pick<Case, 'at' | 'entity' | 'events' | 'registers' | 'reassignments' | 'q'>): Decision {
-  const facts = makeFacts({
-    events: c.events ?? [],
-    registers: c.registers ?? [],
-    reassignments: c.reassignments ?? [],
-    entities: ALL_ENTITIES,
-  });
-  return decide(facts, makeQuestion(c.entity ?? ENERGY, c.at, c.q));
-}
-
-/** What every Dutch decision must satisfy, whatever the case. */
-function expectDutchShape(d: Decision, c: Pick<Case, 'at' | 'q'>): void {
-  const service = c.q?.purpose === 'service';
-  expectWellFormed(d, 'NL', { basisFree: service });
-  if (service) return;
+/** What every Dutch decision must satisfy beyond being well formed, whatever the case. */
+function dutchShape(d: Decision, c: Pick<Case, 'at' | 'q'>): void {
+  if (c.q?.purpose === 'service') return;
   expectReason(d, pass('NL-11', 'telemarketing_call'));
   expectReason(d, pass('NL-1'));
   if (!d.allowed) return;
@@ -169,24 +111,13 @@ function expectDutchShape(d: Decision, c: Pick<Case, 'at' | 'q'>): void {
   if (!isOptOutEra(c.at)) expect(d.obligations).not.toContain('mention_bel_me_niet');
 }
 
-function check(c: Case): Decision {
-  const d = run(c);
-  const why = `${c.name}\n${describeReasons(d)}`;
-  expectDutchShape(d, c);
-  expect(d.allowed, why).toBe(c.expect.allowed);
-  expect(d.basis, why).toBe(c.expect.basis);
-  if (c.expect.denials) expect(sorted(d.denials), why).toEqual(sorted(c.expect.denials));
-  if (c.expect.obligations) expect(sorted(d.obligations), why).toEqual(sorted(c.expect.obligations));
-  for (const r of c.expect.reasons ?? []) expectReason(d, r);
-  for (const r of c.expect.noReasons ?? []) expectNoReason(d, r);
-  return d;
+/** What every Dutch decision must satisfy, whatever the case (for decisions made outside the table). */
+function expectDutchShape(d: Decision, c: Pick<Case, 'at' | 'q'>): void {
+  expectWellFormed(d, 'NL', { basisFree: c.q?.purpose === 'service' });
+  dutchShape(d, c);
 }
 
-const table = (cases: Case[]): void => {
-  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    check(c);
-  });
-};
+const { run, table } = lawTable('NL', { entity: ENERGY, entities: ALL_ENTITIES }, dutchShape);
 
 /* ================================================================== NL-1 natural vs legal persons */
 
