@@ -29,6 +29,7 @@ import { Store, type NewEvent } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { US_AREA_CODES } from '../src/phone/us-area-codes.js';
 import type { EntityFact } from '../src/law/types.js';
+import { prng } from '../test/helpers/prng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -46,17 +47,6 @@ const SEED = num(flag('seed') ?? process.env.BENCH_SEED, 20261128);
 const DIR = flag('dir') ?? process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'optline-bench-'));
 mkdirSync(DIR, { recursive: true });
 
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);
 

@@ -12,23 +12,13 @@ import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
 import type { RelationshipKind } from '../src/law/types.js';
+import { prng } from './helpers/prng.js';
 
 const NOW = Date.parse('2026-11-30T15:00:00+01:00');
 let dir: string;
 let store: Store;
 let app: Optline;
 
-/** Seeded PRNG so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(424242);
 const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
