@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey, Role, Store } from '../store/repository.js';
-import { hashToken } from '../store/repository.js';
 import { ForbiddenError } from '../service/errors.js';
+import { SecretCache } from './secret-cache.js';
 
 /** What a role may do. Entity scope is checked separately, per entity touched. */
 export const PERMISSIONS = {
@@ -49,27 +49,16 @@ export class Unauthorized extends Error {
  * store for every call; revocation takes effect within that time on every server.
  */
 export class KeyCache {
-  private readonly cache = new Map<string, { key: ApiKey | null; until: number }>();
+  private readonly cache: SecretCache<ApiKey>;
   private readonly store: Store;
-  private readonly clock: () => number;
-  private readonly ttlMs: number;
 
   constructor(store: Store, clock: () => number, ttlMs = 5000) {
     this.store = store;
-    this.clock = clock;
-    this.ttlMs = ttlMs;
+    this.cache = new SecretCache(clock, ttlMs);
   }
 
-  async resolve(token: string): Promise<ApiKey | null> {
-    const digest = hashToken(token);
-    const now = this.clock();
-    const hit = this.cache.get(digest);
-    if (hit && hit.until > now) return hit.key;
-    const key = await this.store.keyForToken(token, now);
-    if (this.cache.size > 10_000) this.cache.clear();
-    const until = key?.expiresAt ? Math.min(now + this.ttlMs, Date.parse(key.expiresAt)) : now + this.ttlMs;
-    this.cache.set(digest, { key, until });
-    return key;
+  resolve(token: string): Promise<ApiKey | null> {
+    return this.cache.get(token, (now) => this.store.keyForToken(token, now), (key) => (key.expiresAt ? Date.parse(key.expiresAt) : null));
   }
 
   clear(): void {

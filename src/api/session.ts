@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey, Store } from '../store/repository.js';
-import { hashToken } from '../store/repository.js';
 import { SessionStore, type StoredSession } from '../store/sessions.js';
 import { ForbiddenError } from '../service/errors.js';
 import type { SessionAuthenticator } from './auth.js';
+import { SecretCache } from './secret-cache.js';
 
 /**
  * Browser sessions for the agent and supervisor pages: a person signs in with an API key once and
@@ -62,25 +62,17 @@ function cookieAttributes(req: FastifyRequest, maxAgeSeconds: number): string {
 export class Sessions implements SessionAuthenticator {
   readonly store: SessionStore;
   private readonly clock: () => number;
-  private readonly ttlMs: number;
-  private readonly cache = new Map<string, { session: StoredSession | null; until: number }>();
+  private readonly cache: SecretCache<StoredSession>;
 
   /** Lookups are cached for a few seconds, like API keys: revocation takes effect within that time. */
   constructor(store: Store, clock: () => number, ttlMs = 5000) {
     this.store = new SessionStore(store.db);
     this.clock = clock;
-    this.ttlMs = ttlMs;
+    this.cache = new SecretCache(clock, ttlMs);
   }
 
-  async resolve(id: string): Promise<StoredSession | null> {
-    const digest = hashToken(id);
-    const now = this.clock();
-    const hit = this.cache.get(digest);
-    if (hit && hit.until > now) return hit.session;
-    const session = await this.store.find(id, now);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(digest, { session, until: Math.min(now + this.ttlMs, session?.expiresAt ?? Infinity) });
-    return session;
+  resolve(id: string): Promise<StoredSession | null> {
+    return this.cache.get(id, (now) => this.store.find(id, now), (session) => session.expiresAt);
   }
 
   /** For the auth hook: the key behind the session cookie, or null when there is no live session. */
@@ -116,7 +108,7 @@ export class Sessions implements SessionAuthenticator {
   async signOut(req: FastifyRequest, reply: FastifyReply, id: string | null): Promise<void> {
     if (id) {
       await this.store.delete(id);
-      this.cache.delete(hashToken(id));
+      this.cache.forget(id);
     }
     reply.header('set-cookie', `${SESSION_COOKIE}=; ${cookieAttributes(req, 0)}`);
   }
