@@ -325,11 +325,6 @@ export class Store {
     return { events, reassignments, rows: timeline };
   }
 
-  async getEvent(id: string): Promise<{ type: string; entityId: string | null; phone: string | null } | null> {
-    const r = await this.db.selectFrom('events').select(['type', 'entity_id', 'phone']).where('id', '=', id).executeTakeFirst();
-    return r ? { type: r.type, entityId: r.entity_id, phone: r.phone } : null;
-  }
-
   /** Recomputes the hash chains (all, or one entity's) and names the first broken event. */
   async verifyHistory(entityId?: string): Promise<VerifyResult> {
     return verifyChains(this.db, entityId);
