@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
+import { isPostgres } from './connect.js';
 
 export const NO_ENTITY_CHAIN = '-';
 const GENESIS = '0'.repeat(64);
@@ -40,9 +41,6 @@ export interface ChainFields {
   hash: string;
 }
 
-function isPostgres(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
-}
 
 /**
  * Links new rows onto their chains inside the caller's transaction. The head row is locked

@@ -69,3 +69,8 @@ function withStatementCache(sqlite: SQLite.Database, max = 256): SQLite.Database
     },
   });
 }
+
+/** Whether a Kysely instance (or transaction) speaks to PostgreSQL: FOR UPDATE is PostgreSQL-only here. */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { linkRows } from './chain.js';
 import type { Database } from './schema.js';
+import { isPostgres } from './connect.js';
 
 /**
  * Ordered, append-only list of schema changes. Written with Kysely's schema builder only, so the
@@ -233,9 +234,6 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
   });
 }
 
-function isPostgres(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
-}
 
 export async function ping(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
