@@ -14,6 +14,7 @@
  *    and compared; a difference stops the scrub rather than write a wrong answer.
  */
 import { decide } from '../law/index.js';
+import { questionFor } from '../law/question.js';
 import type { Decision, Entity, EntityFact, Facts, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
@@ -162,20 +163,9 @@ export class ScrubCore {
   }
 
   private question(phone: PhoneInfo): Question {
-    // As Optline.evaluate builds it for a DecisionInput with only phone, entity, at and product.
-    return {
-      entity: this.q.entity,
-      phone,
-      at: this.q.at,
-      productCategory: this.q.productCategory ?? null,
-      subscriberType: 'consumer',
-      autodialed: false,
-      prerecorded: false,
-      lineType: null,
-      timeZone: null,
-      purpose: 'marketing',
-    };
+    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory });
   }
+
 
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {
     // As Registry.checksFor reports them.

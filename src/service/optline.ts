@@ -1,4 +1,5 @@
 import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
+import { questionFor, type QuestionOptions } from '../law/question.js';
 import type {
   CallingWindow,
   Channel,
@@ -9,11 +10,8 @@ import type {
   EntityKind,
   Facts,
   Jurisdiction,
-  LineType,
   PhoneInfo,
-  Question,
-  RelationshipKind,
-  SubscriberType,
+  RelationshipFact,
 } from '../law/types.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { Registry } from '../registers/registry.js';
@@ -41,17 +39,10 @@ export interface EntityInput {
   controller?: Entity['controller'];
 }
 
-export interface DecisionInput {
+export interface DecisionInput extends QuestionOptions {
   phone: string;
   entityId: string;
   at?: number;
-  productCategory?: string | null;
-  subscriberType?: SubscriberType;
-  autodialed?: boolean;
-  prerecorded?: boolean;
-  lineType?: LineType | null;
-  timeZone?: string | null;
-  purpose?: 'marketing' | 'service';
 }
 
 export interface DecisionResult extends Decision {
@@ -74,15 +65,11 @@ export interface ConsentInput {
   source?: ConsentSource;
 }
 
-export interface RelationshipInput {
+export interface RelationshipInput
+  extends Pick<RelationshipFact, 'kind' | 'productCategory' | 'startedAt' | 'informedAtCollection' | 'optOutOfferedAtCollection'> {
+  endedAt?: number | null;
   phone: string;
   entityId: string;
-  kind: RelationshipKind;
-  productCategory: string;
-  startedAt: number;
-  endedAt?: number | null;
-  informedAtCollection: boolean;
-  optOutOfferedAtCollection: boolean;
 }
 
 /**
@@ -226,18 +213,7 @@ export class Optline {
     if (!phoneInfo) {
       decision = invalidNumberDecision(input.phone, 'it is not a valid phone number');
     } else {
-      const question: Question = {
-        entity,
-        phone: phoneInfo,
-        at,
-        productCategory: input.productCategory ?? null,
-        subscriberType: input.subscriberType ?? 'consumer',
-        autodialed: input.autodialed ?? false,
-        prerecorded: input.prerecorded ?? false,
-        lineType: input.lineType ?? null,
-        timeZone: input.timeZone ?? null,
-        purpose: input.purpose ?? 'marketing',
-      };
+      const question = questionFor(entity, phoneInfo, at, input);
       decision = decideByLaw(facts ?? (await this.facts(phoneInfo.e164, phoneInfo.country)), question);
     }
     return { entity, at, phoneInfo, decision };
