@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { inferSchema, initParser } from 'udsv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastRowBoundary, readDialect, scanRows } from '../src/scrub/csv.js';
+import { CsvError, lastRowBoundary, readDialect, scanRows } from '../src/scrub/csv.js';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { runScrub, ScrubAborted } from '../src/scrub/run.js';
@@ -100,6 +100,11 @@ describe('dialect', () => {
     expect(() => readDialect('id,name,fax\n', { atEnd: true })).toThrow(/no phone column\. Columns seen: "id", "name", "fax"/);
     expect(() => readDialect('id,name\n', { atEnd: true, phoneColumn: 'gsm' })).toThrow(/no column "gsm"\. Columns seen: "id", "name"/);
     expect(() => readDialect('', { atEnd: true })).toThrow(/empty/);
+  });
+
+  it('refuses a header it cannot split as bad input, not a crash (found by fuzzing)', () => {
+    expect(() => readDialect('"|', { atEnd: true })).toThrow(CsvError);
+    expect(() => readDialect('"|', { atEnd: true })).toThrow(/header row cannot be read/);
   });
 });
 

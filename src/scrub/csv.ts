@@ -77,7 +77,13 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
   } else if (headerRaw.endsWith('\n')) headerRaw = headerRaw.slice(0, -1);
   if (headerRaw.trim() === '') throw new CsvError('The list is empty: there is no header row naming the columns.');
   const utf8Header = Buffer.from(headerRaw, 'latin1').toString('utf8');
-  const schema = inferSchema(utf8Header + '\n');
+  let schema: ReturnType<typeof inferSchema>;
+  try {
+    schema = inferSchema(utf8Header + '\n');
+  } catch {
+    // uDSV throws a TypeError on a header it cannot split (an unclosed quote): that is bad input.
+    throw new CsvError('The header row cannot be read as CSV (an unclosed quote?).');
+  }
   const delimiter = [',', ';', '\t', '|'].includes(schema.col) ? schema.col : ',';
   const columns = schema.cols.map((c) => c.name.trim());
   const wanted = opts.phoneColumn?.trim();
