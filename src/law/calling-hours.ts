@@ -33,8 +33,11 @@ export interface ZoneChoice {
 
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
+const HHMM: string[] = [];
+for (let m = 0; m <= 24 * 60; m++) HHMM.push(`${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+
 export function hhmm(minute: number): string {
-  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+  return HHMM[minute] ?? `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }
 
 /** Zone validity never changes in a running process; luxon builds an Intl formatter per check (~40 µs). */
@@ -121,13 +124,31 @@ export function inWindow(dt: DateTime, w: CallingWindow): boolean {
   return second >= w.fromMinute * 60 && second < w.toMinute * 60;
 }
 
-function describeLocal(locals: Local[]): string {
-  return locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${hhmm(l.dt.hour * 60 + l.dt.minute)} in ${l.zone}`).join(' and ');
+/** Texts already written: a bulk scrub describes the same instant and windows for every row. */
+const localTexts = new Map<string, string>();
+
+function describeLocal(at: number, locals: Local[]): string {
+  const key = locals.length === 1 ? `${at}|${locals[0]!.zone}` : `${at}|${locals.map((l) => l.zone).join('|')}`;
+  let text = localTexts.get(key);
+  if (text === undefined) {
+    text = locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${hhmm(l.dt.hour * 60 + l.dt.minute)} in ${l.zone}`).join(' and ');
+    if (localTexts.size >= 1000) localTexts.clear();
+    localTexts.set(key, text);
+  }
+  return text;
 }
 
+const windowTexts = new WeakMap<CallingWindow, string>();
+
 function describeWindow(w: CallingWindow): string {
-  const days = w.days && w.days.length > 0 && w.days.length < 7 ? ` on ${w.days.map((d) => WEEKDAYS[d]).join(', ')}` : '';
-  return `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days}`;
+  let text = windowTexts.get(w);
+  if (text === undefined) {
+    const days = w.days && w.days.length > 0 && w.days.length < 7 ? ` on ${w.days.map((d) => WEEKDAYS[d]).join(', ')}` : '';
+    text = `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days}`;
+    // Windows are plain data: cache only frozen ones, whose text cannot go stale.
+    if (Object.isFrozen(w) && (!w.days || Object.isFrozen(w.days))) windowTexts.set(w, text);
+  }
+  return text;
 }
 
 function applied(source: AppliedWindow['source'], rule: string, zones: string[], w: CallingWindow): AppliedWindow {
@@ -157,7 +178,7 @@ export function checkCallingHours(
   if (laws.length === 0 && own.length === 0) return null;
   const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones);
   const locals = localTimes(q.at, zones);
-  const now = describeLocal(locals);
+  const now = describeLocal(q.at, locals);
   let firstMiss: AppliedWindow | null = null;
   let held: AppliedWindow | null = null;
 

@@ -9,9 +9,29 @@ export function startOfDay(isoDate: string, zone: string): number {
   return dt.toMillis();
 }
 
-/** Calendar months later, in UTC (month ends clamp: 31 Jan + 1 month = 28/29 Feb). */
+/**
+ * Calendar months later, in UTC (month ends clamp: 31 Jan + 1 month = 28/29 Feb), as luxon's
+ * plus({ months }) in UTC computes it (test/time.test.ts compares the two). By hand because the
+ * engine asks this for every relationship it weighs and luxon builds two DateTimes a call.
+ */
 export function addMonths(at: number, months: number): number {
-  return DateTime.fromMillis(at, { zone: 'utc' }).plus({ months }).toMillis();
+  const d = new Date(at);
+  const year = d.getUTCFullYear();
+  const month = d.getUTCMonth();
+  const day = d.getUTCDate();
+  const timeOfDay = at - utcDate(year, month, day);
+  const m = month + months;
+  const ty = year + Math.floor(m / 12);
+  const tm = m - Math.floor(m / 12) * 12;
+  const lastDay = new Date(utcDate(ty, tm + 1, 1) - DAY_MS).getUTCDate();
+  return utcDate(ty, tm, Math.min(day, lastDay)) + timeOfDay;
+}
+
+/** Date.UTC without its two-digit-year rule (years 0–99 would become 1900–1999). */
+function utcDate(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  return d.getTime();
 }
 
 export function addDays(at: number, days: number): number {
@@ -60,7 +80,7 @@ export function isoDay(at: number, zone = 'utc'): string {
  * later date errs towards protection (GB-2, US-2) and towards a stale copy (US-2).
  */
 export function daysToCall(registerDate: number, at: number, zone: string): number {
-  const local = DateTime.fromMillis(at, { zone });
-  const localDay = Math.floor(Date.UTC(local.year, local.month - 1, local.day) / DAY_MS);
+  // isoDay's YYYY-MM-DD read back as a UTC date: Date.parse reads date-only forms as UTC.
+  const localDay = Math.floor(Date.parse(isoDay(at, zone)) / DAY_MS);
   return Math.max(Math.floor(at / DAY_MS), localDay) - Math.floor(registerDate / DAY_MS);
 }

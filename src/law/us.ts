@@ -45,9 +45,9 @@ export const US_RULES = {
   /** US-1, US-6: consent methods that are not written (no signature). */
   unwrittenMethods: ['agent_call'] as ReadonlyArray<string>,
   /** US-5: federal calling hours, local time. */
-  federalWindow: { fromMinute: 8 * 60, toMinute: 21 * 60 } satisfies CallingWindow,
+  federalWindow: Object.freeze({ fromMinute: 8 * 60, toMinute: 21 * 60 }) satisfies CallingWindow,
   /** US-8: Florida (FTSA): calling hours and at most this many calls per 24 hours. */
-  floridaWindow: { fromMinute: 8 * 60, toMinute: 20 * 60 } satisfies CallingWindow,
+  floridaWindow: Object.freeze({ fromMinute: 8 * 60, toMinute: 20 * 60 }) satisfies CallingWindow,
   floridaMaxCalls: 3,
   floridaCapHours: 24,
   /** US-7: the FCC one-to-one consent rule, vacated in January 2025. */

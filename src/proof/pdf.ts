@@ -3,7 +3,6 @@
  * Made with pdfkit and its built-in Helvetica and Courier (no font files to ship), so text is
  * limited to the Windows-1252 repertoire; anything else is shown as '?'.
  */
-import PDFDocument from 'pdfkit';
 import type { ChainPosition, ProofConsent, ProofDossier, ProofEvent } from './dossier.js';
 import { collectionMethod, purposeText } from './kantara.js';
 
@@ -39,6 +38,8 @@ const REASON_TEXT: Record<string, string> = {
 const day = (isoText: string | null | undefined): string => (isoText ? isoText.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC').replace(/Z$/, ' UTC') : '-');
 
 export async function renderPdf(d: ProofDossier): Promise<Buffer> {
+  // Loaded on first use: pdfkit takes longer to load than most commands take to run.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: 56, bottom: 56, left: 50, right: 50 },

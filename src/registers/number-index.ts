@@ -226,41 +226,42 @@ export class NumberIndex {
   indexOfMany(nums: Float64Array, n: number, out: Int32Array, bounds: Uint32Array = new Uint32Array(2 * n)): void {
     const segs = this.segCount;
     const offsets = this.offsets;
+    const segMin = this.segMin;
+    const segMax = this.segMax;
+    const segInv = this.segInv;
+    const segOff = this.segOff;
     for (let i = 0; i < n; i++) {
       const num = nums[i]!;
       let k = 0;
-      while (k < segs && (num < this.segMin[k]! || num > this.segMax[k]!)) k++;
+      while (k < segs && (num < segMin[k]! || num > segMax[k]!)) k++;
       if (k === segs) {
         out[i] = -1;
         continue;
       }
       out[i] = k;
-      const o = this.segOff[k]! + Math.floor((num - this.segMin[k]!) * this.segInv[k]!);
+      const o = segOff[k]! + Math.floor((num - segMin[k]!) * segInv[k]!);
       bounds[2 * i] = offsets[o]!;
       bounds[2 * i + 1] = offsets[o + 1]!;
     }
+    const { segInv: inv, segWidth, segRes, segBase, segWide } = this.segments();
+    const res16 = this.res16;
+    const res32 = this.res32;
     for (let i = 0; i < n; i++) {
       const k = out[i]!;
       if (k < 0) continue;
-      const d = nums[i]! - this.segMin[k]!;
-      const r = d - Math.floor(d * this.segInv[k]!) * this.segWidth[k]!;
-      const rs = this.segRes[k]!;
-      let lo = rs + bounds[2 * i]!;
-      let hi = rs + bounds[2 * i + 1]! - 1;
-      const res = this.segWide[k] === 1 ? this.res32 : this.res16;
-      let found = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const v = res[mid]!;
-        if (v === r) {
-          found = this.segBase[k]! + (mid - rs);
-          break;
-        }
-        if (v < r) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      out[i] = found;
+      const d = nums[i]! - segMin[k]!;
+      const r = d - Math.floor(d * inv[k]!) * segWidth[k]!;
+      const lo = segRes[k]! + bounds[2 * i]!;
+      const hi = segRes[k]! + bounds[2 * i + 1]! - 1;
+      // One search function per array type: each keyed load then sees one element kind.
+      const at = segWide[k] === 1 ? search32(res32, lo, hi, r) : search16(res16, lo, hi, r);
+      out[i] = at < 0 ? -1 : segBase[k]! + (at - segRes[k]!);
     }
+  }
+
+  /** The segment tables, for searchMany. */
+  segments(): { segMin: Float64Array; segInv: Float64Array; segWidth: Float64Array; segRes: Int32Array; segBase: Int32Array; segWide: Uint8Array } {
+    return { segMin: this.segMin, segInv: this.segInv, segWidth: this.segWidth, segRes: this.segRes, segBase: this.segBase, segWide: this.segWide };
   }
 
   has(num: number): boolean {
@@ -317,6 +318,29 @@ export class NumberIndex {
       }
     }
   }
+}
+
+/** Position of r in the sorted res[lo..hi], or -1. */
+function search16(res: Uint16Array, lo: number, hi: number, r: number): number {
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = res[mid]!;
+    if (v === r) return mid;
+    if (v < r) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function search32(res: Uint32Array, lo: number, hi: number, r: number): number {
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = res[mid]!;
+    if (v === r) return mid;
+    if (v < r) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 export const NUMBER_INDEX_NO_DAY = NO_DAY;

@@ -113,13 +113,16 @@ export class ScrubCore {
   private readonly exact: boolean;
   private readonly suppressions: ScrubSuppressions | null;
   private memoHits = 0;
+  /** Milliseconds spent per phase (OPTLINE_SCRUB_DEBUG): rows, numbers, look-ups, reused answers, histories, fresh decisions, output. */
+  readonly phaseMs: Float64Array | null = process.env.OPTLINE_SCRUB_DEBUG === '1' ? new Float64Array(PHASES.length) : null;
 
   private readonly results: Result[] = [];
   private readonly resultBytes: Buffer[] = [];
   private readonly resultIds = new Map<string, number>();
   /** Reused answers for numbers on no register: class id → result id + 1. */
   private memoPlain: Int32Array = new Int32Array(256);
-  private readonly memoListed = new Map<string, number>();
+  /** Reused answers for listed numbers: (class id, register hits) → result id. Numeric key for one register (most lists). */
+  private readonly memoListed = new Map<number | string, number>();
 
   constructor(init: CoreInit) {
     this.q = init.question;
@@ -143,6 +146,16 @@ export class ScrubCore {
     const invalid: Result = { text: `false${this.delimiter}${this.delimiter}invalid_number`, allowed: false, basis: null, denials: ['invalid_number'] };
     this.results.push(invalid);
     this.resultIds.set(invalid.text, INVALID);
+  }
+
+  /** Rows scrubbed so far. */
+  rowsDone = 0;
+
+  /** Where the time went so far, per phase, for OPTLINE_SCRUB_DEBUG. */
+  phaseReport(): string {
+    if (!this.phaseMs) return '';
+    const rows = Math.max(1, this.rowsDone);
+    return PHASES.map((p, i) => `${p} ${((this.phaseMs![i]! * 1000) / rows).toFixed(2)}`).join(', ') + ` µs a row (${this.rowsDone} rows)`;
   }
 
   /** How many numbers needed libphonenumber itself. */
@@ -223,6 +236,7 @@ export class ScrubCore {
    * lookups overlap their cache misses, and small functions stay well optimised.
    */
   async processChunk(text: string, final: boolean, bytes: Uint8Array = Buffer.from(text, 'latin1')): Promise<ChunkResult> {
+    const clock = this.phaseMs ? new PhaseClock(this.phaseMs) : null;
     // 1. Rows and their phone fields (the sink is one object for the core's life: a new closure
     // per chunk would make V8 throw away scanRows' optimised code at every chunk).
     const sink = this.sink;
@@ -234,6 +248,7 @@ export class ScrubCore {
     this.ensure(n);
     const { starts, ends, fields, lines, classIds, nums, rids } = this;
 
+    clock?.lap(0);
     // 2. Numbers.
     const reader = this.reader;
     const e164s: string[] = new Array<string>(n);
@@ -267,6 +282,7 @@ export class ScrubCore {
       }
     }
 
+    clock?.lap(1);
     // 3. Register look-ups, one batch per register: hits[k][i] = listing day, NO_DAY, or NOT_LISTED.
     // Rows are grouped by the country whose registers apply (cidx: the group, -1: none).
     const cidx = this.cidx;
@@ -332,11 +348,24 @@ export class ScrubCore {
     isPending.fill(0, 0, n);
     for (const i of pending) isPending[i] = 1;
 
+    clock?.lap(2);
     // 4. Decisions for numbers without events: one engine call per kind, reused.
     const rowHits: number[] = [];
+    // One register for the country of the rows (most lists): reused answers straight from its hits.
+    const single = !this.exact && groups.length === 1 && groups[0]!.hits.length === 1 ? groups[0]!.hits[0]! : null;
     for (let i = 0; i < n; i++) {
       const classId = classIds[i]!;
       if (classId < 0 || isPending[i] === 1) continue;
+      if (single !== null && classId < 1 << 20) {
+        const h = cidx[i] === 0 ? single[i]! : NOT_LISTED;
+        const memo = this.memoPlain;
+        const m = h === NOT_LISTED ? (classId < memo.length ? memo[classId]! - 1 : -1) : (this.memoListed.get(classId * 4294967296 + (h + 2147483648)) ?? -1);
+        if (m >= 0) {
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, e164s[i]!, hitsOf(i, rowHits), rowHits);
+          rids[i] = m;
+          continue;
+        }
+      }
       const regs = hitsOf(i, rowHits);
       let listed = false;
       for (let k = 0; k < rowHits.length; k++) if (rowHits[k] !== NOT_LISTED) listed = true;
@@ -357,7 +386,7 @@ export class ScrubCore {
           this.audit(rid, classId, e164s[i]!, regs, rowHits);
         }
       } else {
-        const key = `${classId}|${rowHits.join(',')}`;
+        const key = rowHits.length === 1 && classId < 1 << 20 ? classId * 4294967296 + (rowHits[0]! + 2147483648) : `${classId}|${rowHits.join(',')}`;
         const m = this.memoListed.get(key);
         if (m === undefined) {
           rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
@@ -370,9 +399,11 @@ export class ScrubCore {
       rids[i] = rid;
     }
 
+    clock?.lap(3);
     // 5. Numbers with events: their full history, a fresh engine call each.
     if (pending.length > 0) {
       const histories = await this.history.fetch([...new Set(pending.map((i) => e164s[i]!))]);
+      clock?.lap(4);
       for (const i of pending) {
         const e164 = e164s[i]!;
         const phone = reader.info(classIds[i]!, e164);
@@ -393,6 +424,7 @@ export class ScrubCore {
       }
     }
 
+    clock?.lap(5);
     // 6. Output rows in input order (short rows padded so the added columns line up), and counts.
     const counts = emptyCounts();
     const perResult = new Array<number>(this.results.length).fill(0);
@@ -445,6 +477,8 @@ export class ScrubCore {
         for (const d of r.denials) counts.byDenial[d] = (counts.byDenial[d] ?? 0) + c;
       }
     }
+    clock?.lap(6);
+    this.rowsDone += n;
     return { output: out, rejects, lines: lineCount, counts };
   }
 
@@ -472,6 +506,19 @@ export class ScrubCore {
         `scrub: the engine answered ${e164} differently from other numbers of its kind (${this.results[again]!.text} vs ${this.results[rid]!.text}); the scrub's shortcut does not hold for this rule pack – run with OPTLINE_SCRUB_EXACT=1`,
       );
     }
+  }
+}
+
+export const PHASES = ['rows', 'numbers', 'look-ups', 'reused answers', 'histories', 'fresh decisions', 'output'] as const;
+
+/** Adds the time since the last lap to a phase's total. */
+class PhaseClock {
+  private t = performance.now();
+  constructor(private readonly into: Float64Array) {}
+  lap(phase: number): void {
+    const now = performance.now();
+    this.into[phase]! += now - this.t;
+    this.t = now;
   }
 }
 

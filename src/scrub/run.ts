@@ -51,6 +51,8 @@ export interface ScrubOptions {
   exact?: boolean;
   /** Called once the scrub's record exists in the store. */
   onStart?: (id: string) => void;
+  /** Worker threads started with startScrubWorkers (instead of `workers`); runScrub ends them. */
+  threads?: Worker[];
 }
 
 export interface ScrubProgress {
@@ -84,9 +86,10 @@ const debug = (msg: string, t0: number) => {
 };
 const MAX_ROW = 64 << 20;
 
+/** The worker's module: beside this one in the sources (through tsx), or the bundle's own (dist/, scripts/build-cli.mjs). */
 function workerEntry(): URL {
   const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./worker-boot.mjs', here) : new URL('./worker.js', here);
+  return here.endsWith('.ts') ? new URL('./worker-boot.mjs', here) : new URL('./scrub-worker.mjs', here);
 }
 
 /** A file written under a temporary name and renamed into place by commit(). */
@@ -131,13 +134,23 @@ class AtomicFile {
   }
 }
 
-function defaultWorkers(app: Optline, inputBytes: number): number {
+/** How many worker threads a scrub of this size on this store uses by default (OPTLINE_SCRUB_WORKERS overrides). */
+export function defaultScrubWorkers(store: { kind: string; location: string }, inputBytes: number): number {
   const env = process.env.OPTLINE_SCRUB_WORKERS;
   const wanted = env !== undefined && env !== '' ? Math.max(0, Math.floor(Number(env)) || 0) : Math.min(2, availableParallelism());
-  if (app.store.kind !== 'sqlite' || app.store.location === ':memory:') return 0;
+  // Workers read histories from the SQLite file themselves; other stores are read on this thread.
+  if (store.kind !== 'sqlite' || store.location === ':memory:') return 0;
   // Below ~1M rows the threads' start-up and warm-up (each compiles the hot code itself) cost more than they save.
   if (env === undefined && inputBytes < 48 << 20) return 0;
   return wanted;
+}
+
+/**
+ * Starts scrub worker threads ahead of runScrub (pass them as `threads`): loading their code
+ * then overlaps opening the store and loading the register copies.
+ */
+export function startScrubWorkers(count: number): Worker[] {
+  return Array.from({ length: count }, () => new Worker(workerEntry()));
 }
 
 /** The suppression list as the scrub needs it: all entries by number hash (small: erased people only). */
@@ -154,6 +167,15 @@ async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
 }
 
 export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
+  try {
+    return await scrub(app, opts);
+  } finally {
+    // Threads handed in end with the scrub, also when it failed before using them.
+    for (const w of opts.threads ?? []) void w.terminate();
+  }
+}
+
+async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   const started = Date.now();
   const entity = await app.requireEntity(opts.entityId, 'entityId');
   const at = opts.at ?? app.clock();
@@ -179,14 +201,12 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
   const counts = emptyCounts();
   try {
     const totalBytes = fstatSync(inFd).size;
-    // Workers start now: loading their code takes a second or two, done while this thread reads
-    // the header and what the rows are decided with. They get that in an 'init' message.
-    const nWorkers = opts.workers ?? defaultWorkers(app, totalBytes);
-    for (let w = 0; w < nWorkers; w++) {
-      const worker = new Worker(workerEntry());
-      worker.on('error', (err) => (bootError ??= err));
-      workers.push(worker);
-    }
+    // Workers start now unless started earlier (startScrubWorkers): loading their code takes a
+    // moment, done while this thread reads the header and what the rows are decided with. They get
+    // that in an 'init' message.
+    const nWorkers = opts.threads ? opts.threads.length : (opts.workers ?? defaultScrubWorkers(app.store, totalBytes));
+    workers.push(...(opts.threads ?? startScrubWorkers(nWorkers)));
+    for (const worker of workers) worker.on('error', (err) => (bootError ??= err));
     // The header: read until its row is complete.
     let head = Buffer.allocUnsafeSlow(Math.min(BLOCK, Math.max(totalBytes, 1)));
     let headLen = readSync(inFd, head, 0, head.length, 0);
@@ -272,7 +292,7 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
           checkAbort();
           const r = await core.processChunk(c.buf.toString('latin1'), c.final, c.buf);
           writeResult(r, c.buf.length);
-          debug(`chunk written (${r.counts.rows} rows)`, started);
+          debug(`chunk written (${r.counts.rows} rows); ${core.phaseReport()}`, started);
         }
       } finally {
         if (history instanceof SqliteHistory) history.close();

@@ -50,7 +50,7 @@ port.on('message', (msg: ToWorker) => {
       const t0 = Date.now();
       if (!core) throw new Error('scrub worker: a chunk arrived before init');
       const r = await core.processChunk(bytes.toString('latin1'), msg.final, bytes);
-      if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms`);
+      if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms; ${core.phaseReport()}`);
       const out = r.output;
       const reply: FromWorker = { type: 'done', seq: msg.seq, output: out.buffer as ArrayBuffer, outputOffset: out.byteOffset, outputLength: out.length, rejects: r.rejects, lines: r.lines, counts: r.counts, slowReads: core.slowReads };
       port.postMessage(reply, out.byteOffset === 0 && out.buffer.byteLength === out.length ? [out.buffer as ArrayBuffer] : []);

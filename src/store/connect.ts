@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect, PostgresDialect } from 'kysely';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -19,7 +20,9 @@ export interface Connection {
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
 export function connect(target: string): Connection {
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const pool = new pg.Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000 });
+    // Loaded only for PostgreSQL stores: SQLite users (and every short CLI command) skip its load time.
+    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000 });
     // An idle client whose server went away emits 'error'; unhandled it would end the process.
     // The pool drops that client and the next query connects anew, so the server heals itself.
     pool.on('error', (err) => console.error('store: idle PostgreSQL connection lost: %s', err.message));

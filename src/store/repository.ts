@@ -12,7 +12,6 @@ import type {
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { connect, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
@@ -460,6 +459,7 @@ export class Store {
         await client.query('DELETE FROM register_entries WHERE register_id = $1', [meta.id]);
         await client.query('DELETE FROM registers WHERE id = $1', [meta.id]);
         if (entries) {
+          const { from: copyFrom } = await import('pg-copy-streams');
           const copy = client.query(copyFrom('COPY register_entries (register_id, e164, listed_at) FROM STDIN'));
           await pipeline(Readable.from(copyLines(meta.id, entries)), copy);
         }

@@ -1,7 +1,9 @@
 /** `optline scrub`: a campaign list through the engine, before the campaign starts. */
 import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
-import { runScrub, ScrubAborted, type ScrubProgress } from '../../scrub/run.js';
+import { statSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { defaultScrubWorkers, runScrub, ScrubAborted, startScrubWorkers, type ScrubProgress } from '../../scrub/run.js';
 import { formatSummary } from '../../scrub/summary.js';
 
 function parseInstant(value: string): number {
@@ -43,7 +45,19 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): { upda
   };
 }
 
-export function scrubCommand(openApp: () => Promise<Optline>): Command {
+/** The worker threads for a scrub, started before the store opens (their start-up overlaps it). */
+function earlyWorkers(dbTarget: string, input: string, workers: number | undefined): Worker[] {
+  let bytes: number;
+  try {
+    bytes = statSync(input).size;
+  } catch {
+    return []; // runScrub reports the missing list
+  }
+  const kind = /^postgres(ql)?:\/\//.test(dbTarget) ? 'postgres' : 'sqlite';
+  return startScrubWorkers(kind === 'sqlite' && dbTarget !== ':memory:' ? (workers ?? defaultScrubWorkers({ kind, location: dbTarget }, bytes)) : 0);
+}
+
+export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => string): Command {
   return new Command('scrub')
     .description('scrub a call list (CSV) before a campaign: every row gets the decision the engine gives, plus a summary (reads OPTLINE_DB)')
     .requiredOption('--entity <id>', 'the calling legal entity')
@@ -60,7 +74,14 @@ export function scrubCommand(openApp: () => Promise<Optline>): Command {
       return n;
     })
     .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
-      const app = await openApp();
+      const threads = earlyWorkers(dbTarget(), o.in, o.workers);
+      let app: Optline;
+      try {
+        app = await openApp();
+      } catch (err) {
+        for (const t of threads) void t.terminate();
+        throw err;
+      }
       const ctrl = new AbortController();
       let signals = 0;
       const onSignal = () => {
@@ -80,7 +101,7 @@ export function scrubCommand(openApp: () => Promise<Optline>): Command {
           at: o.at,
           productCategory: o.product ?? null,
           phoneColumn: o.phoneColumn ?? null,
-          workers: o.workers,
+          threads,
           onProgress: bar.update,
           signal: ctrl.signal,
         });
