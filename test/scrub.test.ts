@@ -11,6 +11,7 @@ import { Optline } from '../src/service/optline.js';
 import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
+import { numbersWithEvents } from '../src/scrub/history.js';
 import type { RelationshipKind } from '../src/law/types.js';
 import { prng } from './helpers/prng.js';
 
@@ -144,6 +145,17 @@ function parseOut(text: string): string[][] {
     .slice(1)
     .map((l) => l.split(','));
 }
+
+describe('numbers with events (the rows that take the full path)', () => {
+  it('are every distinct number in the event log, read page by page', async () => {
+    const rows = await store.db.selectFrom('events').select('phone').distinct().where('phone', 'is not', null).execute();
+    const expected = rows.map((r) => Number(r.phone!.slice(1))).sort((a, b) => a - b);
+    expect(expected.length).toBeGreaterThan(20);
+    for (const pageSize of [1_000_000, 7, 1]) {
+      expect([...(await numbersWithEvents(store, pageSize))].sort((a, b) => a - b), `pages of ${pageSize}`).toEqual(expected);
+    }
+  });
+});
 
 describe('scrub = single decisions', () => {
   for (const e of ENTITIES) {

@@ -117,13 +117,10 @@ export class StoreHistory implements HistorySource {
 }
 
 /** E.164 numbers (as digits) of every number with an event in the store, for the scrub's fast path. */
-export async function numbersWithEvents(store: Store): Promise<Float64Array> {
+export async function numbersWithEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, pageSize = 1_000_000): Promise<Float64Array> {
   let out = new Float64Array(1 << 16);
   let n = 0;
-  const add = (p: string | null) => {
-    if (!p || p.charCodeAt(0) !== 43) return;
-    const v = Number(p.slice(1));
-    if (!(Number.isInteger(v) && v > 0 && v < 1e16)) return;
+  const push = (v: number) => {
     if (n === out.length) {
       const grown = new Float64Array(out.length * 2);
       grown.set(out);
@@ -131,11 +128,38 @@ export async function numbersWithEvents(store: Store): Promise<Float64Array> {
     }
     out[n++] = v;
   };
+  const add = (p: string | null) => {
+    if (!p || p.charCodeAt(0) !== 43) return;
+    const v = Number(p.slice(1));
+    if (Number.isInteger(v) && v > 0 && v < 1e16) push(v);
+  };
   if (store.kind === 'sqlite' && store.location !== ':memory:') {
-    // Straight from the file: a million rows through the query builder cost half a second more.
+    // Straight from the file, a page of numbers joined into one string per query: a row per number
+    // through better-sqlite3 takes two to four times as long (0.5–1.2 s against 0.3 s for a million).
     const db = new Database(store.location, { readonly: true, fileMustExist: true });
     try {
-      for (const p of db.prepare('SELECT DISTINCT phone FROM events WHERE phone IS NOT NULL').pluck().iterate()) add(p as string);
+      const page = db
+        .prepare("SELECT group_concat(phone, ','), max(phone) FROM (SELECT DISTINCT phone FROM events WHERE phone > ? ORDER BY phone LIMIT ?)")
+        .raw(true);
+      for (let after = ''; ; ) {
+        const [joined, last] = page.get(after, pageSize) as [string | null, string | null];
+        if (joined === null || last === null) break;
+        // Each item as add() reads it: '+' and up to 16 digits; anything else is skipped.
+        for (let i = 0; i < joined.length; ) {
+          let j = joined.indexOf(',', i);
+          if (j < 0) j = joined.length;
+          let v = 0;
+          let ok = j - i >= 2 && j - i <= 17 && joined.charCodeAt(i) === 43;
+          for (let k = i + 1; ok && k < j; k++) {
+            const c = joined.charCodeAt(k) - 48;
+            if (c < 0 || c > 9) ok = false;
+            else v = v * 10 + c;
+          }
+          if (ok && v > 0 && v < 1e16) push(v);
+          i = j + 1;
+        }
+        after = last;
+      }
     } finally {
       db.close();
     }
