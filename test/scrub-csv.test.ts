@@ -22,7 +22,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function scan(text: string, delimiter: string, phoneIndex: number, final = true) {
   const rows: Array<{ line: number; raw: string; phone: string | null; fields: number }> = [];
-  const lines = scanRows(text, delimiter, phoneIndex, { row: (line, a, b, phone, fields) => rows.push({ line, raw: text.slice(a, b), phone, fields }) }, final);
+  const lines = scanRows(text, delimiter, phoneIndex, { row: (line, a, b, ps, pe, quoted, fields) => rows.push({ line, raw: text.slice(a, b), phone: quoted ?? (ps < 0 ? null : text.slice(ps, pe)), fields }) }, final);
   return { rows, lines };
 }
 
@@ -155,6 +155,15 @@ describe('scrubbing awkward files', () => {
     const lines = readFileSync(rej, 'utf8').trimEnd().split('\n').slice(1);
     expect(lines.map((l) => Number(l.split(',')[0]))).toEqual([4, 5, 6]);
     expect(lines[2]).toContain('empty');
+  });
+
+  it('writes numbers longer than a float64 holds exactly as they were read', async () => {
+    // libphonenumber accepts some German numbers of 17 digits; the scrub keeps numbers as float64s.
+    const input = file('long.csv', 'phone\n+49655109205435536\n+49 6551 0920543553 7\n+31612345678\n');
+    const out = join(dir, 'long.out.csv');
+    await runScrub(app, { entityId: 'acme', input, output: out });
+    const e164s = readFileSync(out, 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split(',')[1]);
+    expect(e164s).toEqual(['+49655109205435536', '+49655109205435537', '+31612345678']);
   });
 
   it('takes a list of 0 rows, and a header without a line ending', async () => {

@@ -94,6 +94,9 @@ interface Result {
 }
 
 const INVALID = 0;
+/** phoneStarts: the row has too few fields for the phone column; the row has quotes (its value is in RowCollector.quoted). */
+const NO_PHONE = -1;
+const QUOTED = -2;
 /** In the per-register hit arrays: the number is not on the register (NUMBER_INDEX_NO_DAY: on it, date unknown). */
 const NOT_LISTED = NUMBER_INDEX_NO_DAY + 1;
 
@@ -201,6 +204,8 @@ export class ScrubCore {
   ends = new Int32Array(0);
   fields = new Int32Array(0);
   lines = new Int32Array(0);
+  phoneStarts = new Int32Array(0);
+  phoneEnds = new Int32Array(0);
   private classIds = new Int32Array(0);
   private nums = new Float64Array(0);
   private rids = new Int32Array(0);
@@ -219,6 +224,8 @@ export class ScrubCore {
     this.ends = new Int32Array(c);
     this.fields = new Int32Array(c);
     this.lines = new Int32Array(c);
+    this.phoneStarts = new Int32Array(c);
+    this.phoneEnds = new Int32Array(c);
     this.classIds = new Int32Array(c);
     this.nums = new Float64Array(c);
     this.rids = new Int32Array(c);
@@ -241,43 +248,43 @@ export class ScrubCore {
     // per chunk would make V8 throw away scanRows' optimised code at every chunk).
     const sink = this.sink;
     sink.n = 0;
-    sink.phones = [];
+    sink.quoted.clear();
     const lineCount = scanRows(text, this.delimiter, this.phoneIndex, sink, final, bytes);
     const n = sink.n;
-    const phones = sink.phones;
     this.ensure(n);
-    const { starts, ends, fields, lines, classIds, nums, rids } = this;
+    const { starts, ends, fields, lines, phoneStarts, phoneEnds, classIds, nums, rids } = this;
 
     clock?.lap(0);
-    // 2. Numbers.
+    // 2. Numbers: read from the bytes of the phone field (rows with quotes: from their value).
+    // A number is kept as its E.164 digits in a float64; its string is made only where needed.
     const reader = this.reader;
-    const e164s: string[] = new Array<string>(n);
     const countries: Array<string | null> = new Array<string | null>(n);
+    const quoted = sink.quoted;
+    // Numbers beyond 2^53 (libphonenumber accepts some 17-digit German ones) do not survive as a
+    // float64: their text is kept as read. Look-ups of such numbers may also match a neighbour's
+    // float – a register hit or an exact-path history read, both on the side of caution.
+    const longE164 = new Map<number, string>();
+    const e164At = (i: number): string => longE164.get(i) ?? '+' + nums[i]!;
     const rejects: Reject[] = [];
     let invalid = 0;
     for (let i = 0; i < n; i++) {
-      const phone = phones[i]!;
+      const ps = phoneStarts[i]!;
       let classId = -1;
-      let reason = '';
-      if (phone === null) {
-        const f = fields[i]!;
-        reason = `the row has ${f} field${f === 1 ? '' : 's'}; the phone column "${this.phoneColumn}" is field ${this.phoneIndex + 1}`;
-      } else {
-        classId = reader.read(phone);
-        if (classId < 0) reason = reader.error;
-      }
+      if (ps >= 0) classId = reader.readBytes(bytes, ps, phoneEnds[i]!);
+      else if (ps === QUOTED) classId = reader.read(quoted.get(i)!);
       classIds[i] = classId;
       if (classId < 0) {
-        e164s[i] = '';
+        const f = fields[i]!;
+        const reason = ps === NO_PHONE ? `the row has ${f} field${f === 1 ? '' : 's'}; the phone column "${this.phoneColumn}" is field ${this.phoneIndex + 1}` : reader.error;
         countries[i] = null;
         nums[i] = 0;
         rids[i] = INVALID;
         invalid++;
         rejects.push({ line: lines[i]!, reason, raw: text.slice(starts[i]!, ends[i]!) });
       } else {
-        e164s[i] = reader.e164;
         countries[i] = reader.country;
         nums[i] = reader.num;
+        if (reader.num > Number.MAX_SAFE_INTEGER) longE164.set(i, reader.e164);
         rids[i] = -1;
       }
     }
@@ -335,7 +342,7 @@ export class ScrubCore {
         if (classIds[i]! < 0) continue;
         let found: SuppressionEntry[] | null = null;
         for (const secret of secrets) {
-          const hit = byHash.get(phoneHash(secret, e164s[i]!));
+          const hit = byHash.get(phoneHash(secret, e164At(i)));
           if (hit) found = found ? [...found, ...hit] : [...hit];
         }
         if (!found) continue;
@@ -361,7 +368,7 @@ export class ScrubCore {
         const memo = this.memoPlain;
         const m = h === NOT_LISTED ? (classId < memo.length ? memo[classId]! - 1 : -1) : (this.memoListed.get(classId * 4294967296 + (h + 2147483648)) ?? -1);
         if (m >= 0) {
-          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, e164s[i]!, hitsOf(i, rowHits), rowHits);
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, e164At(i), hitsOf(i, rowHits), rowHits);
           rids[i] = m;
           continue;
         }
@@ -371,7 +378,7 @@ export class ScrubCore {
       for (let k = 0; k < rowHits.length; k++) if (rowHits[k] !== NOT_LISTED) listed = true;
       let rid: number;
       if (this.exact) {
-        rid = this.decideEmpty(regs, rowHits, reader.info(classId, e164s[i]!));
+        rid = this.decideEmpty(regs, rowHits, reader.info(classId, e164At(i)));
       } else if (!listed) {
         if (classId >= this.memoPlain.length) {
           const grown = new Int32Array(Math.max(classId + 1, this.memoPlain.length * 2));
@@ -383,7 +390,7 @@ export class ScrubCore {
           rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
           this.memoPlain[classId] = rid + 1;
         } else if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) {
-          this.audit(rid, classId, e164s[i]!, regs, rowHits);
+          this.audit(rid, classId, e164At(i), regs, rowHits);
         }
       } else {
         const key = rowHits.length === 1 && classId < 1 << 20 ? classId * 4294967296 + (rowHits[0]! + 2147483648) : `${classId}|${rowHits.join(',')}`;
@@ -393,7 +400,7 @@ export class ScrubCore {
           this.memoListed.set(key, rid);
         } else {
           rid = m;
-          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(rid, classId, e164s[i]!, regs, rowHits);
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(rid, classId, e164At(i), regs, rowHits);
         }
       }
       rids[i] = rid;
@@ -402,10 +409,10 @@ export class ScrubCore {
     clock?.lap(3);
     // 5. Numbers with events: their full history, a fresh engine call each.
     if (pending.length > 0) {
-      const histories = await this.history.fetch([...new Set(pending.map((i) => e164s[i]!))]);
+      const histories = await this.history.fetch([...new Set(pending.map((i) => e164At(i)))]);
       clock?.lap(4);
       for (const i of pending) {
-        const e164 = e164s[i]!;
+        const e164 = e164At(i);
         const phone = reader.info(classIds[i]!, e164);
         const regs = hitsOf(i, rowHits);
         const hist = histories.get(e164) ?? { events: [], reassignments: [] };
@@ -441,7 +448,7 @@ export class ScrubCore {
     for (let i = 0; i < n; i++) {
       const rid = rids[i]!;
       perResult[rid] = (perResult[rid] ?? 0) + 1;
-      size += ends[i]! - starts[i]! + 1 + e164s[i]!.length + this.resultBytes[rid]!.length;
+      size += ends[i]! - starts[i]! + 1 + (rid === INVALID ? 0 : nums[i]! > Number.MAX_SAFE_INTEGER ? e164At(i).length : 1 + digitCount(nums[i]!)) + this.resultBytes[rid]!.length;
       if (fields[i]! < cols) size += cols - fields[i]!;
     }
     const out = Buffer.allocUnsafeSlow(size);
@@ -458,8 +465,10 @@ export class ScrubCore {
       }
       for (let k = fields[i]!; k < cols; k++) out[o++] = dc;
       out[o++] = dc;
-      const e = e164s[i]!;
-      for (let k = 0; k < e.length; k++) out[o++] = e.charCodeAt(k);
+      if (rids[i] !== INVALID) {
+        if (nums[i]! <= Number.MAX_SAFE_INTEGER) o = writeE164(out, o, nums[i]!);
+        else for (const ch of e164At(i)) out[o++] = ch.charCodeAt(0);
+      }
       const rb = this.resultBytes[rids[i]!]!;
       for (let k = 0; k < rb.length; k++) out[o++] = rb[k]!;
     }
@@ -485,13 +494,15 @@ export class ScrubCore {
   /** Grows the per-row arrays keeping their content (while rows are being found). */
   grow(n: number): void {
     const keep = this.capacity;
-    const old = { starts: this.starts, ends: this.ends, fields: this.fields, lines: this.lines };
+    const old = { starts: this.starts, ends: this.ends, fields: this.fields, lines: this.lines, phoneStarts: this.phoneStarts, phoneEnds: this.phoneEnds };
     this.capacity = 0;
     this.ensure(Math.max(n, keep * 2));
     this.starts.set(old.starts.subarray(0, keep));
     this.ends.set(old.ends.subarray(0, keep));
     this.fields.set(old.fields.subarray(0, keep));
     this.lines.set(old.lines.subarray(0, keep));
+    this.phoneStarts.set(old.phoneStarts.subarray(0, keep));
+    this.phoneEnds.set(old.phoneEnds.subarray(0, keep));
   }
 
   private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo): number {
@@ -525,14 +536,15 @@ class PhaseClock {
 /** Collects the rows scanRows finds into the core's arrays. */
 class RowCollector implements RowSink {
   n = 0;
-  phones: Array<string | null> = [];
+  /** Phone values of rows with quotes, by row. */
+  readonly quoted = new Map<number, string>();
   private readonly core: ScrubCore;
 
   constructor(core: ScrubCore) {
     this.core = core;
   }
 
-  row(line: number, rowStart: number, rowEnd: number, phone: string | null, fields: number): void {
+  row(line: number, rowStart: number, rowEnd: number, phoneStart: number, phoneEnd: number, quotedPhone: string | null, fields: number): void {
     const c = this.core;
     const n = this.n;
     if (n === c.capacity) c.grow(n + 1);
@@ -540,7 +552,45 @@ class RowCollector implements RowSink {
     c.ends[n] = rowEnd;
     c.fields[n] = fields;
     c.lines[n] = line;
-    this.phones.push(phone);
+    if (quotedPhone !== null) {
+      this.quoted.set(n, quotedPhone);
+      c.phoneStarts[n] = QUOTED;
+    } else {
+      c.phoneStarts[n] = phoneStart < 0 ? NO_PHONE : phoneStart;
+    }
+    c.phoneEnds[n] = phoneEnd;
     this.n = n + 1;
   }
+}
+
+/** Digits of a positive whole number below 10^16. */
+function digitCount(num: number): number {
+  let d = 1;
+  while (d < 16 && num >= POW10[d]!) d++;
+  return d;
+}
+
+const POW10: number[] = [];
+for (let i = 0, p = 1; i <= 16; i++, p *= 10) POW10.push(p);
+
+/** Writes '+' and the digits of num (a safe integer) at o; returns the position after them. */
+function writeE164(out: Uint8Array, o: number, num: number): number {
+  out[o++] = 43;
+  const len = digitCount(num);
+  // Two halves that fit in 32 bits, so the digit loop runs on small integers.
+  const hi = Math.floor(num / 1e8);
+  let lo = num - hi * 1e8;
+  let end = o + len;
+  for (let k = 0; k < 8 && end > o; k++) {
+    const q = (lo / 10) | 0;
+    out[--end] = 48 + lo - q * 10;
+    lo = q;
+  }
+  let h = hi;
+  while (end > o) {
+    const q = Math.floor(h / 10);
+    out[--end] = 48 + h - q * 10;
+    h = q;
+  }
+  return o + len;
 }

@@ -163,8 +163,13 @@ export function lastRowBoundary(buf: Uint8Array, length: number, delimiter: stri
 
 /** One data row found by the scanner. */
 export interface RowSink {
-  /** phone: the phone field's value (unquoted), or null when the row has too few fields; fields: how many fields the row has. */
-  row(line: number, rowStart: number, rowEnd: number, phone: string | null, fields: number): void;
+  /**
+   * The phone field is bytes [phoneStart, phoneEnd) of the chunk (phoneStart -1: the row has too
+   * few fields) – or, in a row with quotes, `quotedPhone`, the field's value unquoted (null: too
+   * few fields). fields: how many fields the row has. Positions, not strings: the scrub reads
+   * plain rows' numbers from the bytes without making a string of each.
+   */
+  row(line: number, rowStart: number, rowEnd: number, phoneStart: number, phoneEnd: number, quotedPhone: string | null, fields: number): void;
 }
 
 /** Where the quoted-row scanner stopped. */
@@ -213,7 +218,7 @@ export function scanRows(text: string, delimiter: string, phoneIndex: number, si
     }
     if (quoted) {
       scanQuotedRow(text, pos, delimiter, phoneIndex, final, q);
-      sink.row(line, pos, q.rowEnd, q.phone, q.fields);
+      sink.row(line, pos, q.rowEnd, -1, -1, q.phone, q.fields);
       line += q.extraLines;
       pos = q.next;
       continue;
@@ -225,10 +230,10 @@ export function scanRows(text: string, delimiter: string, phoneIndex: number, si
       continue;
     }
     if (k < phoneIndex) {
-      sink.row(line, pos, rowEnd, null, k + 1);
+      sink.row(line, pos, rowEnd, -1, -1, null, k + 1);
     } else {
       if (b < 0 || b > rowEnd) b = rowEnd;
-      sink.row(line, pos, rowEnd, text.slice(a, b), k + 1);
+      sink.row(line, pos, rowEnd, a, b, null, k + 1);
     }
     pos = i + 1;
   }
