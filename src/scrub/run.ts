@@ -236,7 +236,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     rej?.write(`${bom}line${dl}reason${dl}${d.headerRaw}${d.eol}`);
 
     // What the rows are decided with.
-    const withEvents = NumberIndex.fromArrays(await numbersWithEvents(app.store), null);
+    const withEvents = NumberIndex.fromArrays(await numbersWithEvents(app.store, entity.id), null);
     const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);

@@ -196,6 +196,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.createIndex('decisions_recorded').on('decisions').column('recorded_at').execute();
     },
   },
+  {
+    // The numbers an entity has events for, read from the index alone: a scrub looks up the full
+    // history only of those (and of reassigned numbers, entity_id null) – src/scrub/history.ts.
+    name: '0007_events_entity_phone',
+    async up(db) {
+      await db.schema.createIndex('events_entity_phone').on('events').columns(['entity_id', 'phone']).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */
