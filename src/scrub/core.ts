@@ -94,6 +94,8 @@ interface Result {
 }
 
 const INVALID = 0;
+/** Ranges the look-up order groups numbers into (see nearOrder). */
+const NEAR = 4096;
 /** phoneStarts: the row has too few fields for the phone column; the row has quotes (its value is in RowCollector.quoted). */
 const NO_PHONE = -1;
 const QUOTED = -2;
@@ -120,7 +122,11 @@ export class ScrubCore {
   readonly phaseMs: Float64Array | null = process.env.OPTLINE_SCRUB_DEBUG === '1' ? new Float64Array(PHASES.length) : null;
 
   private readonly results: Result[] = [];
-  private readonly resultBytes: Buffer[] = [];
+  /** The added columns of every answer (delimiter, text, line end) as bytes: answer r is packed[packedStart[r] .. packedStart[r + 1]). */
+  private packed = new Uint8Array(0);
+  private packedStart = new Int32Array(1);
+  private packedCount = 0;
+  private packedLongest = 0;
   private readonly resultIds = new Map<string, number>();
   /** Reused answers for numbers on no register: class id → result id + 1. */
   private memoPlain: Int32Array = new Int32Array(256);
@@ -215,6 +221,8 @@ export class ScrubCore {
   private gatherRows = new Int32Array(0);
   private cidx = new Int32Array(0);
   private pendingFlags = new Uint8Array(0);
+  private order = new Int32Array(0);
+  private readonly nearCounts = new Int32Array(NEAR + 1);
 
   private ensure(n: number): void {
     if (n <= this.capacity) return;
@@ -235,6 +243,7 @@ export class ScrubCore {
     this.gatherRows = new Int32Array(c);
     this.cidx = new Int32Array(c);
     this.pendingFlags = new Uint8Array(c);
+    this.order = new Int32Array(c);
   }
 
   /**
@@ -242,7 +251,10 @@ export class ScrubCore {
    * look them up in batches, decide, write – each a tight loop over typed arrays: batched index
    * lookups overlap their cache misses, and small functions stay well optimised.
    */
-  async processChunk(text: string, final: boolean, bytes: Uint8Array = Buffer.from(text, 'latin1')): Promise<ChunkResult> {
+  async processChunk(bytes: Buffer, final: boolean): Promise<ChunkResult> {
+    // The chunk as text only when a row has quotes (their fields are unescaped as strings): most
+    // lists have none, and a 4 MB string a chunk is as much work for the collector as the rows.
+    const text = bytes.indexOf(34) >= 0 ? bytes.toString('latin1') : '';
     const clock = this.phaseMs ? new PhaseClock(this.phaseMs) : null;
     // 1. Rows and their phone fields (the sink is one object for the core's life: a new closure
     // per chunk would make V8 throw away scanRows' optimised code at every chunk).
@@ -280,7 +292,7 @@ export class ScrubCore {
         nums[i] = 0;
         rids[i] = INVALID;
         invalid++;
-        rejects.push({ line: lines[i]!, reason, raw: text.slice(starts[i]!, ends[i]!) });
+        rejects.push({ line: lines[i]!, reason, raw: bytes.toString('latin1', starts[i]!, ends[i]!) });
       } else {
         countries[i] = reader.country;
         nums[i] = reader.num;
@@ -294,12 +306,18 @@ export class ScrubCore {
     // Rows are grouped by the country whose registers apply (cidx: the group, -1: none).
     const cidx = this.cidx;
     cidx.fill(-1, 0, n);
+    // The readable rows grouped into NEAR ranges of their numbers (a counting sort: two passes).
+    // Look-ups in that order stay within a few pages of an index at a time; in input order each
+    // jumps elsewhere in a register of hundreds of MB and misses the TLB on 4 KB pages.
+    const order = this.order;
+    const valid = this.nearOrder(classIds, nums, n, order);
     const groups: Array<{ regs: Array<{ meta: RegisterMeta; index: NumberIndex }>; hits: Int32Array[] }> = [];
     for (const [country, regs] of this.regsByCountry) {
       const g = groups.length;
       let m = 0;
-      for (let i = 0; i < n; i++) {
-        if (classIds[i]! >= 0 && countries[i] === country) {
+      for (let j = 0; j < valid; j++) {
+        const i = order[j]!;
+        if (countries[i] === country) {
           this.gatherNums[m] = nums[i]!;
           this.gatherRows[m] = i;
           cidx[i] = g;
@@ -327,12 +345,16 @@ export class ScrubCore {
       for (let k = 0; k < group.hits.length; k++) into.push(group.hits[k]![i]!);
       return group.regs;
     };
-    // Numbers with events in the store.
-    const pending: number[] = [];
-    if (this.withEvents.size > 0 && n > 0) {
-      this.withEvents.indexOfMany(nums, n, this.found, this.bounds);
-      for (let i = 0; i < n; i++) if (classIds[i]! >= 0 && this.found[i]! >= 0) pending.push(i);
+    // Numbers with events in the store (looked up in the same order).
+    const isPending = this.pendingFlags;
+    isPending.fill(0, 0, n);
+    if (this.withEvents.size > 0 && valid > 0) {
+      for (let j = 0; j < valid; j++) this.gatherNums[j] = nums[order[j]!]!;
+      this.withEvents.indexOfMany(this.gatherNums, valid, this.found, this.bounds);
+      for (let j = 0; j < valid; j++) if (this.found[j]! >= 0) isPending[order[j]!] = 1;
     }
+    const pending: number[] = [];
+    for (let i = 0; i < n; i++) if (isPending[i] === 1) pending.push(i);
     // Numbers on the suppression list (hashed with each pepper, as Suppressions.entries does).
     const suppressed = new Map<number, SuppressionEntry[]>();
     if (this.suppressions) {
@@ -351,8 +373,6 @@ export class ScrubCore {
         if (!already.has(i)) pending.push(i);
       }
     }
-    const isPending = this.pendingFlags;
-    isPending.fill(0, 0, n);
     for (const i of pending) isPending[i] = 1;
 
     clock?.lap(2);
@@ -434,24 +454,17 @@ export class ScrubCore {
     clock?.lap(5);
     // 6. Output rows in input order (short rows padded so the added columns line up), and counts.
     const counts = emptyCounts();
-    const perResult = new Array<number>(this.results.length).fill(0);
+    const perResult = new Int32Array(this.results.length);
     const delimiter = this.delimiter;
     const cols = this.columnCount;
-    const eol = this.eol;
     // Written as bytes straight from the input: no string per row. The added columns of each
-    // answer are encoded once.
-    while (this.resultBytes.length < this.results.length) {
-      const r = this.results[this.resultBytes.length]!;
-      this.resultBytes.push(Buffer.from(delimiter + r.text + eol, 'latin1'));
-    }
-    let size = 0;
-    for (let i = 0; i < n; i++) {
-      const rid = rids[i]!;
-      perResult[rid] = (perResult[rid] ?? 0) + 1;
-      size += ends[i]! - starts[i]! + 1 + (rid === INVALID ? 0 : nums[i]! > Number.MAX_SAFE_INTEGER ? e164At(i).length : 1 + digitCount(nums[i]!)) + this.resultBytes[rid]!.length;
-      if (fields[i]! < cols) size += cols - fields[i]!;
-    }
-    const out = Buffer.allocUnsafeSlow(size);
+    // answer are encoded once, packed in one array (one array type in the loop below).
+    if (this.packedCount < this.results.length) this.packResults();
+    const packed = this.packed;
+    const packedStart = this.packedStart;
+    // Room for the worst case instead of a pass to measure: the input rows, padding, and per row
+    // a delimiter, an E.164 number of up to 20 digits and the longest answer.
+    const out = this.outputBuffer(bytes.length + n * (cols + 22 + this.packedLongest));
     const dc = delimiter.charCodeAt(0);
     let o = 0;
     for (let i = 0; i < n; i++) {
@@ -465,13 +478,15 @@ export class ScrubCore {
       }
       for (let k = fields[i]!; k < cols; k++) out[o++] = dc;
       out[o++] = dc;
-      if (rids[i] !== INVALID) {
+      const rid = rids[i]!;
+      perResult[rid]!++;
+      if (rid !== INVALID) {
         if (nums[i]! <= Number.MAX_SAFE_INTEGER) o = writeE164(out, o, nums[i]!);
         else for (const ch of e164At(i)) out[o++] = ch.charCodeAt(0);
       }
-      const rb = this.resultBytes[rids[i]!]!;
-      for (let k = 0; k < rb.length; k++) out[o++] = rb[k]!;
+      for (let k = packedStart[rid]!, end = packedStart[rid + 1]!; k < end; k++) out[o++] = packed[k]!;
     }
+    const output = out.subarray(0, o);
     counts.rows = n;
     counts.invalid = invalid;
     for (let rid = 1; rid < perResult.length; rid++) {
@@ -488,8 +503,60 @@ export class ScrubCore {
     }
     clock?.lap(6);
     this.rowsDone += n;
-    return { output: out, rejects, lines: lineCount, counts };
+    return { output, rejects, lines: lineCount, counts };
   }
+
+  private packResults(): void {
+    const parts = this.results.map((r) => Buffer.from(this.delimiter + r.text + this.eol, 'latin1'));
+    this.packed = new Uint8Array(Buffer.concat(parts));
+    this.packedStart = new Int32Array(parts.length + 1);
+    for (let r = 0; r < parts.length; r++) this.packedStart[r + 1] = this.packedStart[r]! + parts[r]!.length;
+    this.packedCount = parts.length;
+    this.packedLongest = Math.max(...parts.map((p) => p.length));
+  }
+
+  /** Fills order with the readable rows, grouped by which of NEAR equal ranges their number is in; returns how many. */
+  private nearOrder(classIds: Int32Array, nums: Float64Array, n: number, order: Int32Array): number {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (classIds[i]! < 0) continue;
+      const v = nums[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (min > max) return 0;
+    const scale = NEAR / (max - min + 1);
+    const counts = this.nearCounts;
+    counts.fill(0);
+    // min() : beyond 2^53 the range's float can round so that the largest number lands on NEAR.
+    for (let i = 0; i < n; i++) if (classIds[i]! >= 0) counts[Math.min(NEAR - 1, Math.floor((nums[i]! - min) * scale)) + 1]!++;
+    for (let b = 1; b <= NEAR; b++) counts[b]! += counts[b - 1]!;
+    for (let i = 0; i < n; i++) if (classIds[i]! >= 0) order[counts[Math.min(NEAR - 1, Math.floor((nums[i]! - min) * scale))]!++] = i;
+    return counts[NEAR - 1]!;
+  }
+
+  /**
+   * A buffer for a chunk's output: one given back with recycle() when large enough – fresh
+   * memory costs a page fault every 4 KB, 1,500 a chunk – else a new one with room to spare.
+   */
+  private outputBuffer(size: number): Buffer {
+    const pool = this.freeOutputs;
+    for (let k = 0; k < pool.length; k++) {
+      if (pool[k]!.byteLength >= size) {
+        const [buf] = pool.splice(k, 1);
+        return Buffer.from(buf!, 0, size);
+      }
+    }
+    return Buffer.from(new ArrayBuffer(Math.ceil(size * 1.25)), 0, size);
+  }
+
+  /** Gives back the memory of a ChunkResult's output once it has been written. */
+  recycle(buffer: ArrayBuffer): void {
+    if (this.freeOutputs.length < 4) this.freeOutputs.push(buffer);
+  }
+
+  private readonly freeOutputs: ArrayBuffer[] = [];
 
   /** Grows the per-row arrays keeping their content (while rows are being found). */
   grow(n: number): void {
@@ -563,11 +630,14 @@ class RowCollector implements RowSink {
   }
 }
 
-/** Digits of a positive whole number below 10^16. */
+/** Digits of a positive whole number below 10^16 (E.164 numbers have 8 to 17). */
 function digitCount(num: number): number {
-  let d = 1;
-  while (d < 16 && num >= POW10[d]!) d++;
-  return d;
+  if (num < 1e10) {
+    let d = 1;
+    while (d < 10 && num >= POW10[d]!) d++;
+    return d;
+  }
+  return num < 1e11 ? 11 : num < 1e12 ? 12 : num < 1e13 ? 13 : num < 1e14 ? 14 : num < 1e15 ? 15 : 16;
 }
 
 const POW10: number[] = [];

@@ -183,8 +183,8 @@ interface QuotedRow {
 }
 
 /**
- * Scans a chunk of whole rows: `text` is the chunk as latin1 (one char a byte) and `bytes` the
- * same chunk as bytes. Calls sink.row for each non-empty row with its physical line number
+ * Scans a chunk of whole rows: `bytes` is the chunk and `text` the same chunk as latin1 (one
+ * char a byte), needed only when a row holds a quote (may be '' when none does). Calls sink.row for each non-empty row with its physical line number
  * (1-based within the chunk) and returns the number of lines in the chunk. `final`: the chunk
  * ends the input (a last row without line ending, an unclosed quote).
  * Plain rows are found by one pass over the bytes (a byte loop is the one thing V8 optimises

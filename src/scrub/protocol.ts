@@ -22,6 +22,8 @@ export interface WorkerInit {
 export type ToWorker =
   | { type: 'init'; init: WorkerInit }
   | { type: 'chunk'; seq: number; buffer: ArrayBuffer; offset: number; length: number; final: boolean }
+  /** A chunk's output buffer, written: the worker fills it again. */
+  | { type: 'recycle'; buffer: ArrayBuffer }
   | { type: 'stop' };
 
 export type FromWorker =
@@ -35,5 +37,7 @@ export type FromWorker =
       lines: number;
       counts: ScrubCounts;
       slowReads: number;
+      /** The chunk's input buffer, given back to be read into again. */
+      input: ArrayBuffer;
     }
   | { type: 'error'; seq: number; message: string };

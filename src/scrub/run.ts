@@ -260,11 +260,21 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     };
 
     // The input in chunks of whole rows.
-    let carry = head.subarray(read.dataStart, headLen);
+    let carry: Buffer = head.subarray(read.dataStart, headLen);
     let pos = headLen;
+    // Input buffers come back once their chunk is scrubbed and are read into again: fresh memory
+    // costs a page fault every 4 KB.
+    const freeInputs: ArrayBuffer[] = [];
+    const inputBuffer = (size: number): Buffer => {
+      const k = freeInputs.findIndex((b) => b.byteLength >= size);
+      return k >= 0 ? Buffer.from(freeInputs.splice(k, 1)[0]!, 0, size) : Buffer.from(new ArrayBuffer(size));
+    };
+    const giveBackInput = (b: ArrayBuffer) => {
+      if (freeInputs.length < 2 * nWorkers + 2) freeInputs.push(b);
+    };
     async function* chunks(): AsyncGenerator<{ buf: Buffer; final: boolean }> {
       for (;;) {
-        const buf = Buffer.allocUnsafeSlow(carry.length + BLOCK);
+        const buf = inputBuffer(carry.length + BLOCK);
         carry.copy(buf, 0);
         const n = readSync(inFd, buf, carry.length, BLOCK, pos);
         pos += n;
@@ -290,8 +300,10 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       try {
         for await (const c of chunks()) {
           checkAbort();
-          const r = await core.processChunk(c.buf.toString('latin1'), c.final, c.buf);
+          const r = await core.processChunk(c.buf, c.final);
           writeResult(r, c.buf.length);
+          core.recycle(r.output.buffer as ArrayBuffer);
+          giveBackInput(c.buf.buffer as ArrayBuffer);
           debug(`chunk written (${r.counts.rows} rows); ${core.phaseReport()}`, started);
         }
       } finally {
@@ -332,6 +344,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       }
       const results = new Map<number, Promise<FromWorker>>();
       const sizes = new Map<number, number>();
+      const workerOf = new Map<number, number>();
       let seq = 0;
       let next = 0;
       const drain = async (upTo: number) => {
@@ -340,6 +353,10 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
           results.delete(next);
           if (m.type === 'error') throw new Error(m.message);
           writeResult({ output: new Uint8Array(m.output, m.outputOffset, m.outputLength), rejects: m.rejects, lines: m.lines, counts: m.counts }, sizes.get(next)!);
+          // Both buffers are used again: the output by its worker, the input by the reader.
+          workers[workerOf.get(next)!]!.postMessage({ type: 'recycle', buffer: m.output } satisfies ToWorker, [m.output]);
+          workerOf.delete(next);
+          giveBackInput(m.input);
           debug(`chunk ${next} written`, started);
           sizes.delete(next);
           next++;
@@ -358,6 +375,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
           new Promise<FromWorker>((resolve, reject) => pending.set(s, { resolve, reject })),
         );
         inFlight[w]!++;
+        workerOf.set(s, w);
         const msg: ToWorker = { type: 'chunk', seq: s, buffer: c.buf.buffer as ArrayBuffer, offset: c.buf.byteOffset, length: c.buf.length, final: c.final };
         workers[w]!.postMessage(msg, [c.buf.buffer as ArrayBuffer]);
         await drain(2 * nWorkers - 1);

@@ -44,16 +44,20 @@ port.on('message', (msg: ToWorker) => {
     start(msg.init);
     return;
   }
+  if (msg.type === 'recycle') {
+    core?.recycle(msg.buffer);
+    return;
+  }
   queue = queue.then(async () => {
     try {
       const bytes = Buffer.from(msg.buffer, msg.offset, msg.length);
       const t0 = Date.now();
       if (!core) throw new Error('scrub worker: a chunk arrived before init');
-      const r = await core.processChunk(bytes.toString('latin1'), msg.final, bytes);
+      const r = await core.processChunk(bytes, msg.final);
       if (process.env.OPTLINE_SCRUB_DEBUG === '1') console.error(`[worker] chunk ${msg.seq}: ${Date.now() - t0} ms; ${core.phaseReport()}`);
       const out = r.output;
-      const reply: FromWorker = { type: 'done', seq: msg.seq, output: out.buffer as ArrayBuffer, outputOffset: out.byteOffset, outputLength: out.length, rejects: r.rejects, lines: r.lines, counts: r.counts, slowReads: core.slowReads };
-      port.postMessage(reply, out.byteOffset === 0 && out.buffer.byteLength === out.length ? [out.buffer as ArrayBuffer] : []);
+      const reply: FromWorker = { type: 'done', seq: msg.seq, output: out.buffer as ArrayBuffer, outputOffset: out.byteOffset, outputLength: out.length, rejects: r.rejects, lines: r.lines, counts: r.counts, slowReads: core.slowReads, input: msg.buffer };
+      port.postMessage(reply, [out.buffer as ArrayBuffer, msg.buffer]);
     } catch (err) {
       const reply: FromWorker = { type: 'error', seq: msg.seq, message: (err as Error).message ?? String(err) };
       port.postMessage(reply);
