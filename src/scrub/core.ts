@@ -312,6 +312,7 @@ export class ScrubCore {
     const order = this.order;
     const valid = this.nearOrder(classIds, nums, n, order);
     const groups: Array<{ regs: Array<{ meta: RegisterMeta; index: NumberIndex }>; hits: Int32Array[] }> = [];
+    let hitsUsed = 0;
     for (const [country, regs] of this.regsByCountry) {
       const g = groups.length;
       let m = 0;
@@ -327,7 +328,7 @@ export class ScrubCore {
       if (m === 0) continue;
       const hitsList: Int32Array[] = [];
       for (const r of regs) {
-        const hits = new Int32Array(n).fill(NOT_LISTED);
+        const hits = this.hitsArray(hitsUsed++, n);
         r.index.indexOfMany(this.gatherNums, m, this.found, this.bounds);
         for (let j = 0; j < m; j++) {
           const pos = this.found[j]!;
@@ -505,6 +506,19 @@ export class ScrubCore {
     this.rowsDone += n;
     return { output, rejects, lines: lineCount, counts };
   }
+
+  /** The k-th per-register hit array of this chunk, NOT_LISTED everywhere (kept across chunks: no fresh memory each time). */
+  private hitsArray(k: number, n: number): Int32Array {
+    let a = this.hitArrays[k];
+    if (!a || a.length < n) {
+      a = new Int32Array(Math.max(n, this.capacity));
+      this.hitArrays[k] = a;
+    }
+    a.fill(NOT_LISTED, 0, n);
+    return a;
+  }
+
+  private readonly hitArrays: Int32Array[] = [];
 
   private packResults(): void {
     const parts = this.results.map((r) => Buffer.from(this.delimiter + r.text + this.eol, 'latin1'));

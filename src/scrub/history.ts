@@ -1,7 +1,9 @@
 /**
  * Histories of numbers for the scrub, read in batches. The rows become facts exactly as
  * Store.history (src/store/repository.ts) makes them – same columns, same order (at, id), same
- * mapping – so the engine sees what a single decision sees; test/scrub.test.ts compares the two.
+ * mapping – but only the scrubbing entity's events and reassignments: another entity's events
+ * never change the outcome (see numbersWithEvents), only the explanation, which a scrub does not
+ * write. test/scrub.test.ts compares scrub rows with single decisions.
  */
 import Database from 'better-sqlite3';
 import type { EntityFact, ReassignmentFact } from '../law/types.js';
@@ -50,8 +52,10 @@ function byAtThenId(a: EventRow, b: EventRow): number {
 export class SqliteHistory implements HistorySource {
   private readonly db: Database.Database;
   private readonly statements = new Map<number, Database.Statement>();
+  private readonly entityId: string;
 
-  constructor(path: string) {
+  constructor(path: string, entityId: string) {
+    this.entityId = entityId;
     this.db = new Database(path, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
   }
@@ -60,7 +64,9 @@ export class SqliteHistory implements HistorySource {
     let s = this.statements.get(n);
     if (!s) {
       // Rows as arrays and no ORDER BY (a temporary B-tree per batch): grouped and sorted below.
-      s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE phone IN (${new Array(n).fill('?').join(',')})`).raw(true);
+      s = this.db
+        .prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE (entity_id = ? OR entity_id IS NULL) AND phone IN (${new Array(n).fill('?').join(',')})`)
+        .raw(true);
       this.statements.set(n, s);
     }
     return s;
@@ -70,7 +76,7 @@ export class SqliteHistory implements HistorySource {
     const groups = new Map<string, EventRow[]>();
     for (let i = 0; i < e164s.length; i += BATCH) {
       const batch = e164s.slice(i, i + BATCH);
-      for (const r of this.statement(batch.length).all(...batch) as Array<[string, string, string | null, string, string, string]>) {
+      for (const r of this.statement(batch.length).all(this.entityId, ...batch) as Array<[string, string, string | null, string, string, string]>) {
         const row: EventRow = { id: r[0], type: r[1], entity_id: r[2], phone: r[3], at: r[4], payload: r[5] };
         const g = groups.get(row.phone!);
         if (g) g.push(row);
@@ -93,9 +99,11 @@ export class SqliteHistory implements HistorySource {
 /** Reads through the application's store (any engine): for in-process scrubs. */
 export class StoreHistory implements HistorySource {
   private readonly store: Store;
+  private readonly entityId: string;
 
-  constructor(store: Store) {
+  constructor(store: Store, entityId: string) {
     this.store = store;
+    this.entityId = entityId;
   }
 
   async fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
@@ -106,6 +114,7 @@ export class StoreHistory implements HistorySource {
         .selectFrom('events')
         .select(['id', 'type', 'entity_id', 'phone', 'at', 'payload'])
         .where('phone', 'in', batch)
+        .where((eb) => eb.or([eb('entity_id', '=', this.entityId), eb('entity_id', 'is', null)]))
         .orderBy('phone')
         .orderBy('at')
         .orderBy('id')

@@ -295,7 +295,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     }
 
     if (nWorkers === 0) {
-      const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location) : new StoreHistory(app.store);
+      const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
       const core = new ScrubCore({ question, dialect: d, registers, withEvents, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
       try {
         for await (const c of chunks()) {

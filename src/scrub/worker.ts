@@ -14,7 +14,7 @@ let history: SqliteHistory | null = null;
 
 /** Built when the runner sends what the scrub needs (the worker starts before that is known). */
 function start(init: WorkerInit): void {
-  history = new SqliteHistory(init.dbPath);
+  history = new SqliteHistory(init.dbPath, init.question.entity.id);
   core = new ScrubCore({
     question: init.question,
     dialect: init.dialect,
