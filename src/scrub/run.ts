@@ -10,7 +10,7 @@
  *  - Outputs are written to temporary files beside their final names and renamed only when the
  *    scrub is complete, so an interrupted scrub never leaves a partial file under the final name.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -82,7 +82,7 @@ export class ScrubAborted extends Error {
 const BLOCK = 4 << 20;
 const DEBUG = process.env.OPTLINE_SCRUB_DEBUG === '1';
 const debug = (msg: string, t0: number) => {
-  if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms] ${msg}`);
+  if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms, process ${Math.round(process.uptime() * 1000)} ms] ${msg}`);
 };
 const MAX_ROW = 64 << 20;
 
@@ -92,11 +92,16 @@ function workerEntry(): URL {
   return here.endsWith('.ts') ? new URL('./worker-boot.mjs', here) : new URL('./scrub-worker.mjs', here);
 }
 
+/** Bytes written between background flushes of a large output (see AtomicFile.write). */
+const FLUSH_EVERY = 64 << 20;
+
 /** A file written under a temporary name and renamed into place by commit(). */
 class AtomicFile {
   readonly final: string;
   readonly tmp: string;
   private fd: number | null;
+  private unflushed = 0;
+  private flushing: Promise<void> | null = null;
 
   constructor(final: string) {
     this.final = final;
@@ -108,9 +113,18 @@ class AtomicFile {
     const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     let off = 0;
     while (off < buf.byteLength) off += writeSync(this.fd!, buf, off, buf.byteLength - off);
+    // Flushed to disk as it grows, on libuv's thread pool: the fsync before the rename then has
+    // only the last few MB to write instead of the whole list (0.4 s for 500 MB, at the end).
+    this.unflushed += buf.byteLength;
+    if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
+      this.unflushed = 0;
+      const fd = this.fd!;
+      this.flushing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).finally(() => (this.flushing = null));
+    }
   }
 
-  commit(): void {
+  async commit(): Promise<void> {
+    await this.flushing;
     fsyncSync(this.fd!);
     closeSync(this.fd!);
     this.fd = null;
@@ -118,6 +132,7 @@ class AtomicFile {
   }
 
   discard(): void {
+    // A background flush may still be running: it only syncs, so closing under it is harmless.
     if (this.fd !== null) {
       try {
         closeSync(this.fd);
@@ -384,16 +399,19 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       slowReads = slowBy.reduce((a, b) => a + b, 0);
     }
 
-    out.commit();
-    rej?.commit();
+    debug('all chunks written', started);
+    await out.commit();
+    await rej?.commit();
+    debug('output committed', started);
     if (opts.summary) {
       const sum = new AtomicFile(opts.summary);
       files.push(sum);
       sum.write(Buffer.from(JSON.stringify(summaryJson(counts), null, 2) + '\n', 'utf8'));
-      sum.commit();
+      await sum.commit();
     }
     const durationMs = Date.now() - started;
     await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, outputPath: opts.output, rejectsPath: opts.rejects ?? null });
+    debug('recorded', started);
     return { id, counts, dialect: d, durationMs, workers: nWorkers, slowReads };
   } catch (err) {
     for (const f of files) f.discard();
