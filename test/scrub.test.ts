@@ -11,7 +11,7 @@ import { Optline } from '../src/service/optline.js';
 import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
-import { numbersWithEvents } from '../src/scrub/history.js';
+import { entityEvents } from '../src/scrub/history.js';
 import type { RelationshipKind } from '../src/law/types.js';
 import { prng } from './helpers/prng.js';
 
@@ -160,7 +160,12 @@ describe('numbers with events (the rows that take the full path)', () => {
       expect(expected.length, e.id).toBeGreaterThan(10);
       for (const pageSize of [1_000_000, 7, 1]) {
         // A number with the entity's events and a reassignment comes twice: the index keeps it once.
-        expect([...new Set(await numbersWithEvents(store, e.id, pageSize))].sort((a, b) => a - b), `${e.id}, pages of ${pageSize}`).toEqual(expected);
+        const found = await entityEvents(store, e.id, pageSize);
+        expect([...new Set(found.nums)].sort((a, b) => a - b), `${e.id}, pages of ${pageSize}`).toEqual(expected);
+        // One entry per event, with its rowid.
+        const own = await store.db.selectFrom('events').select('id').where('phone', 'is not', null).where((eb) => eb.or([eb('entity_id', '=', e.id), eb('type', '=', 'reassignment')])).execute();
+        expect(found.rowids).toHaveLength(own.length);
+        expect(new Set(found.rowids).size).toBe(own.length);
       }
     }
   });

@@ -23,6 +23,7 @@ import { FastPhoneReader } from './fast-phone.js';
 import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
 import { emptyCounts, type ScrubCounts } from './summary.js';
 import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
+import type { EventIndex } from './history.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +35,8 @@ export interface NumberHistoryLite {
 /** Reads histories of numbers known to have events (a batch per chunk). */
 export interface HistorySource {
   fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>>;
+  /** The same, by the events' rowids (EventIndex, SQLite files). */
+  fetchRows?(rowids: number[]): Promise<Map<string, NumberHistoryLite>>;
 }
 
 export interface ScrubQuestion {
@@ -47,8 +50,8 @@ export interface CoreInit {
   dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
   /** Register copies in force, in the registry's order. */
   registers: Array<{ meta: RegisterMeta; index: NumberIndex }>;
-  /** Numbers (E.164 digits) with any event in the store. */
-  withEvents: NumberIndex;
+  /** Numbers whose decision needs their history, and where their events are. */
+  events: EventIndex;
   entities: Map<string, Facts['entities'][string]>;
   history: HistorySource;
   /** Re-decide every n-th reused answer with the full PhoneInfo (0: never). Default 4096. */
@@ -111,7 +114,7 @@ export class ScrubCore {
   private readonly columnCount: number;
   private readonly reader: FastPhoneReader;
   private readonly regsByCountry = new Map<string, Array<{ meta: RegisterMeta; index: NumberIndex }>>();
-  private readonly withEvents: NumberIndex;
+  private readonly events: EventIndex;
   private readonly entities: Map<string, Facts['entities'][string]>;
   private readonly history: HistorySource;
   private readonly auditEvery: number;
@@ -146,7 +149,7 @@ export class ScrubCore {
       list.push(r);
       this.regsByCountry.set(r.meta.country, list);
     }
-    this.withEvents = init.withEvents;
+    this.events = init.events;
     this.entities = init.entities;
     this.history = init.history;
     this.auditEvery = init.auditEvery ?? 4096;
@@ -221,6 +224,8 @@ export class ScrubCore {
   private gatherRows = new Int32Array(0);
   private cidx = new Int32Array(0);
   private pendingFlags = new Uint8Array(0);
+  /** Per row: the number's position in events.numbers (valid where pendingFlags says so), else -1. */
+  private eventPos = new Int32Array(0);
   private order = new Int32Array(0);
   private readonly nearCounts = new Int32Array(NEAR + 1);
 
@@ -243,6 +248,7 @@ export class ScrubCore {
     this.gatherRows = new Int32Array(c);
     this.cidx = new Int32Array(c);
     this.pendingFlags = new Uint8Array(c);
+    this.eventPos = new Int32Array(c);
     this.order = new Int32Array(c);
   }
 
@@ -349,10 +355,17 @@ export class ScrubCore {
     // Numbers with events in the store (looked up in the same order).
     const isPending = this.pendingFlags;
     isPending.fill(0, 0, n);
-    if (this.withEvents.size > 0 && valid > 0) {
+    const eventPos = this.eventPos;
+    eventPos.fill(-1, 0, n);
+    if (this.events.numbers.size > 0 && valid > 0) {
       for (let j = 0; j < valid; j++) this.gatherNums[j] = nums[order[j]!]!;
-      this.withEvents.indexOfMany(this.gatherNums, valid, this.found, this.bounds);
-      for (let j = 0; j < valid; j++) if (this.found[j]! >= 0) isPending[order[j]!] = 1;
+      this.events.numbers.indexOfMany(this.gatherNums, valid, this.found, this.bounds);
+      for (let j = 0; j < valid; j++) {
+        const p = this.found[j]!;
+        if (p < 0) continue;
+        isPending[order[j]!] = 1;
+        eventPos[order[j]!] = p;
+      }
     }
     const pending: number[] = [];
     for (let i = 0; i < n; i++) if (isPending[i] === 1) pending.push(i);
@@ -430,7 +443,14 @@ export class ScrubCore {
     clock?.lap(3);
     // 5. Numbers with events: their full history, a fresh engine call each.
     if (pending.length > 0) {
-      const histories = await this.history.fetch([...new Set(pending.map((i) => e164At(i)))]);
+      let histories: Map<string, NumberHistoryLite>;
+      if (this.events.hasRowids && this.history.fetchRows) {
+        const rowids: number[] = [];
+        for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
+        histories = await this.history.fetchRows([...new Set(rowids)].sort((a, b) => a - b));
+      } else {
+        histories = await this.history.fetch([...new Set(pending.map((i) => e164At(i)))]);
+      }
       clock?.lap(4);
       for (const i of pending) {
         const e164 = e164At(i);

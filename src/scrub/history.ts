@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { EntityFact, ReassignmentFact } from '../law/types.js';
 import type { Store } from '../store/repository.js';
 import type { HistorySource, NumberHistoryLite } from './core.js';
+import { NumberIndex } from '../registers/number-index.js';
 
 interface EventRow {
   id: string;
@@ -20,6 +21,8 @@ interface EventRow {
 }
 
 const BATCH = 500;
+
+type RawRow = [id: string, type: string, entityId: string | null, phone: string | null, at: string, payload: string];
 
 /** rows: ordered by phone, at, id. */
 export function rowsToHistories(rows: EventRow[], into = new Map<string, NumberHistoryLite>()): Map<string, NumberHistoryLite> {
@@ -76,13 +79,42 @@ export class SqliteHistory implements HistorySource {
     const groups = new Map<string, EventRow[]>();
     for (let i = 0; i < e164s.length; i += BATCH) {
       const batch = e164s.slice(i, i + BATCH);
-      for (const r of this.statement(batch.length).all(this.entityId, ...batch) as Array<[string, string, string | null, string, string, string]>) {
-        const row: EventRow = { id: r[0], type: r[1], entity_id: r[2], phone: r[3], at: r[4], payload: r[5] };
-        const g = groups.get(row.phone!);
-        if (g) g.push(row);
-        else groups.set(row.phone!, [row]);
-      }
+      this.group(this.statement(batch.length).all(this.entityId, ...batch) as RawRow[], groups);
     }
+    return this.histories(groups);
+  }
+
+  /**
+   * The events with these rowids (EventIndex), as histories by number. Rows of another entity
+   * are left out: a rowid freed by an erasure may have been given to a new event meanwhile.
+   */
+  async fetchRows(rowids: number[]): Promise<Map<string, NumberHistoryLite>> {
+    const groups = new Map<string, EventRow[]>();
+    for (let i = 0; i < rowids.length; i += BATCH) {
+      const batch = rowids.slice(i, i + BATCH);
+      let s = this.byRowid.get(batch.length);
+      if (!s) {
+        s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE rowid IN (${new Array(batch.length).fill('?').join(',')})`).raw(true);
+        this.byRowid.set(batch.length, s);
+      }
+      this.group((s.all(...batch) as RawRow[]).filter((r) => r[2] === this.entityId || r[2] === null), groups);
+    }
+    return this.histories(groups);
+  }
+
+  private readonly byRowid = new Map<number, Database.Statement>();
+
+  private group(rows: RawRow[], groups: Map<string, EventRow[]>): void {
+    for (const r of rows) {
+      if (r[3] === null) continue;
+      const row: EventRow = { id: r[0], type: r[1], entity_id: r[2], phone: r[3], at: r[4], payload: r[5] };
+      const g = groups.get(r[3]);
+      if (g) g.push(row);
+      else groups.set(r[3], [row]);
+    }
+  }
+
+  private histories(groups: Map<string, EventRow[]>): Map<string, NumberHistoryLite> {
     const out = new Map<string, NumberHistoryLite>();
     for (const rows of groups.values()) {
       if (rows.length > 1) rows.sort(byAtThenId);
@@ -125,65 +157,142 @@ export class StoreHistory implements HistorySource {
   }
 }
 
+/** What entityEvents found: one entry per event (numbers repeat). */
+export interface EntityEvents {
+  /** The event's number (E.164 digits). */
+  nums: Float64Array;
+  /** The event's rowid (SQLite files), or null (other stores). */
+  rowids: Float64Array | null;
+}
+
 /**
- * E.164 numbers (as digits) whose decision for `entityId` needs their history: numbers with an
- * event of that entity, and reassigned numbers (entity_id null). Another entity's events never
- * change an entity's decision – consent and relationships are per legal entity (NL-3(b), DE-3,
- * GB-3, US-1) and the rule packs read them only to explain why they do not count – so every
- * other number is decided as one with no history (test/law-others.test.ts checks that claim on
- * random facts). Numbers on the suppression list are found separately.
+ * The events whose numbers' decisions for `entityId` need their history: the entity's own events
+ * and reassignments (entity_id null). Another entity's events never change an entity's decision –
+ * consent and relationships are per legal entity (NL-3(b), DE-3, GB-3, US-1) and the rule packs
+ * read them only to explain why they do not count – so every other number is decided as one with
+ * no history (test/law-others.test.ts checks that claim on random facts). Numbers on the
+ * suppression list are found separately.
  */
-export async function numbersWithEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string, pageSize = 1_000_000): Promise<Float64Array> {
-  let out = new Float64Array(1 << 16);
+export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string, pageSize = 1_000_000): Promise<EntityEvents> {
+  let nums = new Float64Array(1 << 16);
+  let rowids = new Float64Array(1 << 16);
   let n = 0;
-  const push = (v: number) => {
-    if (n === out.length) {
-      const grown = new Float64Array(out.length * 2);
-      grown.set(out);
-      out = grown;
+  const push = (num: number, rowid: number) => {
+    if (n === nums.length) {
+      const grownNums = new Float64Array(n * 2);
+      grownNums.set(nums);
+      nums = grownNums;
+      const grownRowids = new Float64Array(n * 2);
+      grownRowids.set(rowids);
+      rowids = grownRowids;
     }
-    out[n++] = v;
+    nums[n] = num;
+    rowids[n++] = rowid;
   };
-  const add = (p: string | null) => {
-    if (!p || p.charCodeAt(0) !== 43) return;
-    const v = Number(p.slice(1));
-    // Numbers beyond 2^53 round to a neighbour's float: that can only add numbers (a history read for nothing), never lose one.
-    if (Number.isInteger(v) && v > 0) push(v);
-  };
+  /** The digits of an E.164 text; NaN for anything else. Beyond 2^53 a number rounds to a neighbour's float: that can only add history reads, never lose one. */
+  const digits = (p: string | null): number => (p && p.charCodeAt(0) === 43 && /^\+\d+$/.test(p) ? Number(p.slice(1)) : NaN);
   if (store.kind === 'sqlite' && store.location !== ':memory:') {
-    // Straight from the file (index events_entity_phone), a page of numbers joined into one string
-    // per query: a row per number through better-sqlite3 takes two to four times as long.
+    // Straight from the file and from the index events_entity_phone alone (its entries end with
+    // the rowid): a page of "phone rowid" pairs joined into one string per query – a row per event
+    // through better-sqlite3 takes two to four times as long. Paged by (phone, rowid).
     const db = new Database(store.location, { readonly: true, fileMustExist: true });
     try {
-      const pages = [
-        db.prepare("SELECT group_concat(phone, ','), max(phone) FROM (SELECT DISTINCT phone FROM events WHERE entity_id = ? AND phone > ? ORDER BY phone LIMIT ?)").raw(true),
-        db.prepare("SELECT group_concat(phone, ','), max(phone) FROM (SELECT DISTINCT phone FROM events WHERE entity_id IS NULL AND ? IS NOT NULL AND phone > ? ORDER BY phone LIMIT ?)").raw(true),
-      ];
-      for (const page of pages) {
-        for (let after = ''; ; ) {
-          const [joined, last] = page.get(entityId, after, pageSize) as [string | null, string | null];
-          if (joined === null || last === null) break;
-          for (let i = 0; i < joined.length; ) {
-            let j = joined.indexOf(',', i);
-            if (j < 0) j = joined.length;
-            add(joined.slice(i, j));
-            i = j + 1;
+      const select = (who: string) =>
+        db.prepare(`SELECT group_concat(p, ',') FROM (SELECT phone || ' ' || rowid AS p FROM events WHERE ${who} AND (phone, rowid) > (?, ?) ORDER BY phone, rowid LIMIT ?)`).pluck();
+      for (const [page, args] of [
+        [select('entity_id = ?'), [entityId]],
+        [select('entity_id IS NULL'), []],
+      ] as const) {
+        for (let afterPhone = '', afterRowid = 0; ; ) {
+          const joined = page.get(...args, afterPhone, afterRowid, pageSize) as string | null;
+          if (joined === null) break;
+          for (const item of joined.split(',')) {
+            const space = item.indexOf(' ');
+            const phone = item.slice(0, space);
+            const rowid = Number(item.slice(space + 1));
+            const num = digits(phone);
+            if (num > 0) push(num, rowid);
+            // The next page starts after the largest pair seen (group_concat's order is not promised).
+            if (phone > afterPhone || (phone === afterPhone && rowid > afterRowid)) {
+              afterPhone = phone;
+              afterRowid = rowid;
+            }
           }
-          after = last;
         }
       }
     } finally {
       db.close();
     }
-  } else {
-    const rows = await store.db
-      .selectFrom('events')
-      .select('phone')
-      .distinct()
-      .where('phone', 'is not', null)
-      .where((eb) => eb.or([eb('entity_id', '=', entityId), eb('entity_id', 'is', null)]))
-      .execute();
-    for (const r of rows) add(r.phone);
+    return { nums: nums.subarray(0, n), rowids: rowids.subarray(0, n) };
   }
-  return out.subarray(0, n);
+  const rows = await store.db
+    .selectFrom('events')
+    .select('phone')
+    .distinct()
+    .where('phone', 'is not', null)
+    .where((eb) => eb.or([eb('entity_id', '=', entityId), eb('entity_id', 'is', null)]))
+    .execute();
+  for (const r of rows) {
+    const num = digits(r.phone);
+    if (num > 0) push(num, 0);
+  }
+  return { nums: nums.subarray(0, n), rowids: null };
+}
+
+/** EventIndex in transferable form (shared memory: worker threads read it without a copy). */
+export interface EventIndexImage {
+  numbers: SharedArrayBuffer | ArrayBuffer;
+  offsets: SharedArrayBuffer | null;
+  rowids: SharedArrayBuffer | null;
+}
+
+/**
+ * The numbers whose decision needs their history (see entityEvents), and – for SQLite files –
+ * the rowids of their events, by the number's position in `numbers`: the scrub then reads each
+ * event with one B-tree search of the table instead of one of the phone index and one of the table.
+ */
+export class EventIndex {
+  readonly numbers: NumberIndex;
+  private readonly offsets: Uint32Array | null;
+  private readonly rowids: Float64Array | null;
+
+  private constructor(numbers: NumberIndex, offsets: Uint32Array | null, rowids: Float64Array | null) {
+    this.numbers = numbers;
+    this.offsets = offsets;
+    this.rowids = rowids;
+  }
+
+  static build(events: EntityEvents): EventIndex {
+    const numbers = NumberIndex.fromArrays(events.nums, null);
+    if (!events.rowids) return new EventIndex(numbers, null, null);
+    const n = events.nums.length;
+    const pos = new Int32Array(n);
+    numbers.indexOfMany(events.nums, n, pos);
+    // Rowids grouped by position: offsets[p] .. offsets[p + 1].
+    const offsets = new Uint32Array(new SharedArrayBuffer(4 * (numbers.size + 1)));
+    for (let i = 0; i < n; i++) if (pos[i]! >= 0) offsets[pos[i]! + 1]!++;
+    for (let p = 0; p < numbers.size; p++) offsets[p + 1]! += offsets[p]!;
+    const rowids = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, offsets[numbers.size]!)));
+    const next = offsets.slice(0, numbers.size);
+    for (let i = 0; i < n; i++) if (pos[i]! >= 0) rowids[next[pos[i]!]!++] = events.rowids[i]!;
+    return new EventIndex(numbers, offsets, rowids);
+  }
+
+  static fromImage(image: EventIndexImage): EventIndex {
+    return new EventIndex(NumberIndex.fromImage(image.numbers), image.offsets ? new Uint32Array(image.offsets) : null, image.rowids ? new Float64Array(image.rowids) : null);
+  }
+
+  get image(): EventIndexImage {
+    return { numbers: this.numbers.image, offsets: (this.offsets?.buffer as SharedArrayBuffer | undefined) ?? null, rowids: (this.rowids?.buffer as SharedArrayBuffer | undefined) ?? null };
+  }
+
+  /** Whether events can be read by rowid. */
+  get hasRowids(): boolean {
+    return this.rowids !== null;
+  }
+
+  /** Adds the rowids of the events of the number at position p of `numbers`. */
+  rowidsAt(p: number, into: number[]): void {
+    for (let k = this.offsets![p]!, end = this.offsets![p + 1]!; k < end; k++) into.push(this.rowids![k]!);
+  }
 }

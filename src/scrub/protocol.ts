@@ -3,6 +3,7 @@ import type { Facts } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { Reject, ScrubQuestion } from './core.js';
 import type { Dialect } from './csv.js';
+import type { EventIndexImage } from './history.js';
 import type { ScrubCounts } from './summary.js';
 import type { SuppressionEntry } from '../service/suppression.js';
 
@@ -10,7 +11,7 @@ export interface WorkerInit {
   question: ScrubQuestion;
   dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
   registers: Array<{ meta: RegisterMeta; image: SharedArrayBuffer | ArrayBuffer }>;
-  withEvents: SharedArrayBuffer | ArrayBuffer;
+  events: EventIndexImage;
   entities: Array<Facts['entities'][string]>;
   dbPath: string;
   auditEvery?: number;

@@ -18,11 +18,10 @@ import type { Optline } from '../service/optline.js';
 import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
 import type { Facts } from '../law/types.js';
-import { NumberIndex } from '../registers/number-index.js';
 import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
-import { numbersWithEvents, SqliteHistory, StoreHistory } from './history.js';
+import { entityEvents, EventIndex, SqliteHistory, StoreHistory } from './history.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
@@ -251,11 +250,11 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     rej?.write(`${bom}line${dl}reason${dl}${d.headerRaw}${d.eol}`);
 
     // What the rows are decided with.
-    const withEvents = NumberIndex.fromArrays(await numbersWithEvents(app.store, entity.id), null);
+    const events = EventIndex.build(await entityEvents(app.store, entity.id));
     const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);
-    debug(`header read, ${withEvents.size} numbers with events, ${entities.length} entities`, started);
+    debug(`header read, ${events.numbers.size} numbers with events of ${entity.id}, ${entities.length} entities`, started);
 
     let linesBefore = headerLines;
     let bytesDone = read.dataStart;
@@ -311,7 +310,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
 
     if (nWorkers === 0) {
       const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
-      const core = new ScrubCore({ question, dialect: d, registers, withEvents, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
+      const core = new ScrubCore({ question, dialect: d, registers, events, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
       try {
         for await (const c of chunks()) {
           checkAbort();
@@ -330,7 +329,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         question,
         dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns },
         registers: registers.map((r) => ({ meta: r.meta, image: r.index.image })),
-        withEvents: withEvents.image,
+        events: events.image,
         entities,
         dbPath: app.store.location,
         exact,

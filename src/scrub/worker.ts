@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NumberIndex } from '../registers/number-index.js';
 import { ScrubCore, type CoreInit } from './core.js';
-import { SqliteHistory } from './history.js';
+import { EventIndex, SqliteHistory } from './history.js';
 import type { WorkerInit, ToWorker, FromWorker } from './protocol.js';
 
 let core: ScrubCore | null = null;
@@ -19,7 +19,7 @@ function start(init: WorkerInit): void {
     question: init.question,
     dialect: init.dialect,
     registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
-    withEvents: NumberIndex.fromImage(init.withEvents),
+    events: EventIndex.fromImage(init.events),
     entities: new Map(init.entities.map((e) => [e.id, e])),
     history,
     auditEvery: init.auditEvery,
