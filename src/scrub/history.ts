@@ -197,27 +197,21 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     // through better-sqlite3 takes two to four times as long. Paged by (phone, rowid).
     const db = new Database(store.location, { readonly: true, fileMustExist: true });
     try {
-      const select = (who: string) =>
-        db.prepare(`SELECT group_concat(p, ',') FROM (SELECT phone || ' ' || rowid AS p FROM events WHERE ${who} AND (phone, rowid) > (?, ?) ORDER BY phone, rowid LIMIT ?)`).pluck();
+      const range = (who: string) => `FROM events WHERE ${who} AND (phone, rowid) > (?, ?) ORDER BY phone, rowid`;
+      const pages = (who: string) => ({
+        joined: db.prepare(`SELECT group_concat(p, ','), count(*) FROM (SELECT phone || ' ' || rowid AS p ${range(who)} LIMIT ?)`).raw(true),
+        // Where a full page ended (group_concat's order is not promised, so not read from its text).
+        last: db.prepare(`SELECT phone, rowid ${range(who)} LIMIT 1 OFFSET ?`).raw(true),
+      });
       for (const [page, args] of [
-        [select('entity_id = ?'), [entityId]],
-        [select('entity_id IS NULL'), []],
+        [pages('entity_id = ?'), [entityId]],
+        [pages('entity_id IS NULL'), []],
       ] as const) {
         for (let afterPhone = '', afterRowid = 0; ; ) {
-          const joined = page.get(...args, afterPhone, afterRowid, pageSize) as string | null;
-          if (joined === null) break;
-          for (const item of joined.split(',')) {
-            const space = item.indexOf(' ');
-            const phone = item.slice(0, space);
-            const rowid = Number(item.slice(space + 1));
-            const num = digits(phone);
-            if (num > 0) push(num, rowid);
-            // The next page starts after the largest pair seen (group_concat's order is not promised).
-            if (phone > afterPhone || (phone === afterPhone && rowid > afterRowid)) {
-              afterPhone = phone;
-              afterRowid = rowid;
-            }
-          }
+          const [joined, count] = page.joined.get(...args, afterPhone, afterRowid, pageSize) as [string | null, number];
+          if (joined !== null) parsePairs(joined, push);
+          if (count < pageSize) break;
+          [afterPhone, afterRowid] = page.last.get(...args, afterPhone, afterRowid, pageSize - 1) as [string, number];
         }
       }
     } finally {
@@ -237,6 +231,42 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     if (num > 0) push(num, 0);
   }
   return { nums: nums.subarray(0, n), rowids: null };
+}
+
+/**
+ * Reads "+phone rowid" items joined by commas, without a string per item. Numbers of up to 15
+ * digits are summed digit by digit (exact); longer ones go through Number() like the phone
+ * reader's, so a number beyond 2^53 rounds to the same float on both sides. Malformed items are skipped.
+ */
+function parsePairs(s: string, push: (num: number, rowid: number) => void): void {
+  const len = s.length;
+  let i = 0;
+  while (i < len) {
+    const start = i;
+    let ok = s.charCodeAt(i) === 43;
+    i++;
+    let num = 0;
+    let digits = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 32 || c === 44) break;
+      if (c < 48 || c > 57) ok = false;
+      num = num * 10 + (c - 48);
+      digits++;
+    }
+    if (digits > 15) num = Number(s.slice(start + 1, i));
+    const space = i < len && s.charCodeAt(i) === 32;
+    i++;
+    let rowid = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 44) break;
+      if (c < 48 || c > 57) ok = false;
+      rowid = rowid * 10 + (c - 48);
+    }
+    i++;
+    if (ok && space && digits > 0 && num > 0) push(num, rowid);
+  }
 }
 
 /** EventIndex in transferable form (shared memory: worker threads read it without a copy). */
