@@ -11,7 +11,7 @@ import { Optline } from '../src/service/optline.js';
 import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
-import { entityEvents } from '../src/scrub/history.js';
+import { entityEvents, EventIndex } from '../src/scrub/history.js';
 import type { RelationshipKind } from '../src/law/types.js';
 import { prng } from './helpers/prng.js';
 
@@ -166,6 +166,11 @@ describe('numbers with events (the rows that take the full path)', () => {
         const own = await store.db.selectFrom('events').select('id').where('phone', 'is not', null).where((eb) => eb.or([eb('entity_id', '=', e.id), eb('type', '=', 'reassignment')])).execute();
         expect(found.rowids).toHaveLength(own.length);
         expect(new Set(found.rowids).size).toBe(own.length);
+        // The bit filter in front of the index never turns a number with events away.
+        const index = EventIndex.fromImage(EventIndex.build(found).image);
+        expect(found.nums.every((n) => index.mayHave(n) && index.numbers.indexOf(n) >= 0)).toBe(true);
+        const strangers = Array.from({ length: 2000 }, (_, k) => 4930000000 + k * 7919).filter((n) => !found.nums.includes(n));
+        expect(strangers.filter((n) => index.mayHave(n)).length).toBeLessThan(strangers.length * 0.1);
       }
     }
   });

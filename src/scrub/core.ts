@@ -357,14 +357,21 @@ export class ScrubCore {
     isPending.fill(0, 0, n);
     const eventPos = this.eventPos;
     eventPos.fill(-1, 0, n);
-    if (this.events.numbers.size > 0 && valid > 0) {
-      for (let j = 0; j < valid; j++) this.gatherNums[j] = nums[order[j]!]!;
-      this.events.numbers.indexOfMany(this.gatherNums, valid, this.found, this.bounds);
+    const events = this.events;
+    if (events.numbers.size > 0 && valid > 0) {
+      let m = 0;
       for (let j = 0; j < valid; j++) {
+        const i = order[j]!;
+        if (!events.mayHave(nums[i]!)) continue;
+        this.gatherNums[m] = nums[i]!;
+        this.gatherRows[m++] = i;
+      }
+      events.numbers.indexOfMany(this.gatherNums, m, this.found, this.bounds);
+      for (let j = 0; j < m; j++) {
         const p = this.found[j]!;
         if (p < 0) continue;
-        isPending[order[j]!] = 1;
-        eventPos[order[j]!] = p;
+        isPending[this.gatherRows[j]!] = 1;
+        eventPos[this.gatherRows[j]!] = p;
       }
     }
     const pending: number[] = [];

@@ -262,7 +262,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     const writeResult = (r: { output: Uint8Array; rejects: Reject[]; lines: number; counts: ScrubCounts }, chunkBytes: number) => {
       out.write(r.output);
       if (rej) {
-        for (const x of r.rejects) rej.write(`${linesBefore + x.line}${dl}${csvField(x.reason, dl)}${dl}${x.raw}${d.eol}`);
+        if (r.rejects.length > 0) rej.write(r.rejects.map((x) => `${linesBefore + x.line}${dl}${csvField(x.reason, dl)}${dl}${x.raw}${d.eol}`).join(''));
       }
       linesBefore += r.lines;
       bytesDone += chunkBytes;
