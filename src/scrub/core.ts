@@ -270,21 +270,71 @@ export class ScrubCore {
     const lineCount = scanRows(text, this.delimiter, this.phoneIndex, sink, final, bytes);
     const n = sink.n;
     this.ensure(n);
-    const { starts, ends, fields, lines, phoneStarts, phoneEnds, classIds, nums, rids } = this;
-
+    // Each phase is a method of its own: V8 then optimises each loop with the type feedback of
+    // its own runs. In one long function, the first loop's on-stack replacement compiled the
+    // later phases before they had run, and each of them deoptimised it in turn (--trace-deopt).
     clock?.lap(0);
-    // 2. Numbers: read from the bytes of the phone field (rows with quotes: from their value).
-    // A number is kept as its E.164 digits in a float64; its string is made only where needed.
+    const rejects = this.readNumbers(bytes, n);
+    clock?.lap(1);
+    const pending = this.lookUp(n);
+    clock?.lap(2);
+    this.reuseAnswers(n);
+    clock?.lap(3);
+    if (pending.length > 0) {
+      const histories = await this.histories(pending);
+      clock?.lap(4);
+      this.decidePending(pending, histories);
+    }
+    clock?.lap(5);
+    const { output, counts } = this.writeOutput(bytes, n);
+    counts.invalid = rejects.length;
+    clock?.lap(6);
+    this.rowsDone += n;
+    return { output, rejects, lines: lineCount, counts };
+  }
+
+  // What the phases of one chunk share.
+  /** Per row: the country of the number (null: unreadable). */
+  private countries: Array<string | null> = [];
+  /** Rows whose number is beyond 2^53: its text as read (see readNumbers). */
+  private readonly longE164 = new Map<number, string>();
+  /** Register hits by group of rows (cidx: a row's group, -1: none). */
+  private groups: Array<{ regs: Array<{ meta: RegisterMeta; index: NumberIndex }>; hits: Int32Array[] }> = [];
+  /** Suppression entries of the rows that have some. */
+  private suppressed = new Map<number, SuppressionEntry[]>();
+  private readonly rowHits: number[] = [];
+
+  /** The E.164 text of row i's number. */
+  private e164At(i: number): string {
+    return this.longE164.get(i) ?? '+' + this.nums[i]!;
+  }
+
+  /** Row i's register hits into `into`, in its group's register order; the group's registers. */
+  private hitsOf(i: number, into: number[]): Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined {
+    into.length = 0;
+    const g = this.cidx[i]!;
+    if (g < 0) return undefined;
+    const group = this.groups[g]!;
+    for (let k = 0; k < group.hits.length; k++) into.push(group.hits[k]![i]!);
+    return group.regs;
+  }
+
+  /**
+   * 2. Numbers: read from the bytes of the phone field (rows with quotes: from their value). A
+   * number is kept as its E.164 digits in a float64; its string is made only where needed.
+   * Returns the rows that cannot be read.
+   */
+  private readNumbers(bytes: Buffer, n: number): Reject[] {
+    const { starts, ends, fields, lines, phoneStarts, phoneEnds, classIds, nums, rids } = this;
     const reader = this.reader;
-    const countries: Array<string | null> = new Array<string | null>(n);
-    const quoted = sink.quoted;
+    const countries = (this.countries = new Array<string | null>(n));
+    const quoted = this.sink.quoted;
     // Numbers beyond 2^53 (libphonenumber accepts some 17-digit German ones) do not survive as a
     // float64: their text is kept as read. Look-ups of such numbers may also match a neighbour's
     // float – a register hit or an exact-path history read, both on the side of caution.
-    const longE164 = new Map<number, string>();
-    const e164At = (i: number): string => longE164.get(i) ?? '+' + nums[i]!;
+    const longE164 = this.longE164;
+    longE164.clear();
     const rejects: Reject[] = [];
-    let invalid = 0;
     for (let i = 0; i < n; i++) {
       const ps = phoneStarts[i]!;
       let classId = -1;
@@ -297,7 +347,6 @@ export class ScrubCore {
         countries[i] = null;
         nums[i] = 0;
         rids[i] = INVALID;
-        invalid++;
         rejects.push({ line: lines[i]!, reason, raw: bytes.toString('latin1', starts[i]!, ends[i]!) });
       } else {
         countries[i] = reader.country;
@@ -306,10 +355,17 @@ export class ScrubCore {
         rids[i] = -1;
       }
     }
+    return rejects;
+  }
 
-    clock?.lap(1);
-    // 3. Register look-ups, one batch per register: hits[k][i] = listing day, NO_DAY, or NOT_LISTED.
-    // Rows are grouped by the country whose registers apply (cidx: the group, -1: none).
+  /**
+   * 3. Register look-ups, one batch per register (hits[k][i] = listing day, NO_DAY, or
+   * NOT_LISTED), rows grouped by the country whose registers apply; then the rows whose number
+   * has events or suppression entries. Returns those rows (they take the full path).
+   */
+  private lookUp(n: number): number[] {
+    const { classIds, nums } = this;
+    const countries = this.countries;
     const cidx = this.cidx;
     cidx.fill(-1, 0, n);
     // The readable rows grouped into NEAR ranges of their numbers (a counting sort: two passes).
@@ -317,7 +373,7 @@ export class ScrubCore {
     // jumps elsewhere in a register of hundreds of MB and misses the TLB on 4 KB pages.
     const order = this.order;
     const valid = this.nearOrder(classIds, nums, n, order);
-    const groups: Array<{ regs: Array<{ meta: RegisterMeta; index: NumberIndex }>; hits: Int32Array[] }> = [];
+    const groups: typeof this.groups = (this.groups = []);
     let hitsUsed = 0;
     for (const [country, regs] of this.regsByCountry) {
       const g = groups.length;
@@ -344,14 +400,6 @@ export class ScrubCore {
       }
       groups.push({ regs, hits: hitsList });
     }
-    const hitsOf = (i: number, into: number[]): Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined => {
-      into.length = 0;
-      const g = cidx[i]!;
-      if (g < 0) return undefined;
-      const group = groups[g]!;
-      for (let k = 0; k < group.hits.length; k++) into.push(group.hits[k]![i]!);
-      return group.regs;
-    };
     // Numbers with events in the store (looked up in the same order).
     const isPending = this.pendingFlags;
     isPending.fill(0, 0, n);
@@ -377,7 +425,7 @@ export class ScrubCore {
     const pending: number[] = [];
     for (let i = 0; i < n; i++) if (isPending[i] === 1) pending.push(i);
     // Numbers on the suppression list (hashed with each pepper, as Suppressions.entries does).
-    const suppressed = new Map<number, SuppressionEntry[]>();
+    const suppressed = (this.suppressed = new Map<number, SuppressionEntry[]>());
     if (this.suppressions) {
       const { secrets, byHash } = this.suppressions;
       const already = new Set(pending);
@@ -385,7 +433,7 @@ export class ScrubCore {
         if (classIds[i]! < 0) continue;
         let found: SuppressionEntry[] | null = null;
         for (const secret of secrets) {
-          const hit = byHash.get(phoneHash(secret, e164At(i)));
+          const hit = byHash.get(phoneHash(secret, this.e164At(i)));
           if (hit) found = found ? [...found, ...hit] : [...hit];
         }
         if (!found) continue;
@@ -395,10 +443,16 @@ export class ScrubCore {
       }
     }
     for (const i of pending) isPending[i] = 1;
+    return pending;
+  }
 
-    clock?.lap(2);
-    // 4. Decisions for numbers without events: one engine call per kind, reused.
-    const rowHits: number[] = [];
+  /** 4. Decisions for numbers without events: one engine call per kind, reused. */
+  private reuseAnswers(n: number): void {
+    const { classIds, rids, cidx } = this;
+    const isPending = this.pendingFlags;
+    const reader = this.reader;
+    const rowHits = this.rowHits;
+    const groups = this.groups;
     // One register for the country of the rows (most lists): reused answers straight from its hits.
     const single = !this.exact && groups.length === 1 && groups[0]!.hits.length === 1 ? groups[0]!.hits[0]! : null;
     for (let i = 0; i < n; i++) {
@@ -409,17 +463,17 @@ export class ScrubCore {
         const memo = this.memoPlain;
         const m = h === NOT_LISTED ? (classId < memo.length ? memo[classId]! - 1 : -1) : (this.memoListed.get(classId * 4294967296 + (h + 2147483648)) ?? -1);
         if (m >= 0) {
-          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, e164At(i), hitsOf(i, rowHits), rowHits);
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, this.e164At(i), this.hitsOf(i, rowHits), rowHits);
           rids[i] = m;
           continue;
         }
       }
-      const regs = hitsOf(i, rowHits);
+      const regs = this.hitsOf(i, rowHits);
       let listed = false;
       for (let k = 0; k < rowHits.length; k++) if (rowHits[k] !== NOT_LISTED) listed = true;
       let rid: number;
       if (this.exact) {
-        rid = this.decideEmpty(regs, rowHits, reader.info(classId, e164At(i)));
+        rid = this.decideEmpty(regs, rowHits, reader.info(classId, this.e164At(i)));
       } else if (!listed) {
         if (classId >= this.memoPlain.length) {
           const grown = new Int32Array(Math.max(classId + 1, this.memoPlain.length * 2));
@@ -431,7 +485,7 @@ export class ScrubCore {
           rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
           this.memoPlain[classId] = rid + 1;
         } else if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) {
-          this.audit(rid, classId, e164At(i), regs, rowHits);
+          this.audit(rid, classId, this.e164At(i), regs, rowHits);
         }
       } else {
         const key = rowHits.length === 1 && classId < 1 << 20 ? classId * 4294967296 + (rowHits[0]! + 2147483648) : `${classId}|${rowHits.join(',')}`;
@@ -441,49 +495,52 @@ export class ScrubCore {
           this.memoListed.set(key, rid);
         } else {
           rid = m;
-          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(rid, classId, e164At(i), regs, rowHits);
+          if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(rid, classId, this.e164At(i), regs, rowHits);
         }
       }
       rids[i] = rid;
     }
+  }
 
-    clock?.lap(3);
-    // 5. Numbers with events: their full history, a fresh engine call each.
-    if (pending.length > 0) {
-      let histories: Map<string, NumberHistoryLite>;
-      if (this.events.hasRowids && this.history.fetchRows) {
-        const rowids: number[] = [];
-        for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
-        histories = await this.history.fetchRows([...new Set(rowids)].sort((a, b) => a - b));
-      } else {
-        histories = await this.history.fetch([...new Set(pending.map((i) => e164At(i)))]);
-      }
-      clock?.lap(4);
-      for (const i of pending) {
-        const e164 = e164At(i);
-        const phone = reader.info(classIds[i]!, e164);
-        const regs = hitsOf(i, rowHits);
-        const hist = histories.get(e164) ?? { events: [], reassignments: [] };
-        const sup = suppressed.get(i);
-        // As Optline.facts: the history's events, then the suppression entries as facts.
-        const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
-        const entities: Facts['entities'] = {};
-        for (const ev of events) {
-          if (!entities[ev.entityId]) {
-            const e = this.entities.get(ev.entityId);
-            if (e) entities[e.id] = e;
-          }
-        }
-        const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits), entities };
-        rids[i] = this.resultOf(decide(facts, this.question(phone)));
-      }
+  /** 5a. The histories of the rows with events: by rowid where the index has them, else by number. */
+  private histories(pending: number[]): Promise<Map<string, NumberHistoryLite>> {
+    const eventPos = this.eventPos;
+    if (this.events.hasRowids && this.history.fetchRows) {
+      const rowids: number[] = [];
+      for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
+      return this.history.fetchRows([...new Set(rowids)].sort((a, b) => a - b));
     }
+    return this.history.fetch([...new Set(pending.map((i) => this.e164At(i)))]);
+  }
 
-    clock?.lap(5);
-    // 6. Output rows in input order (short rows padded so the added columns line up), and counts.
+  /** 5b. Rows with events: a fresh engine call each, with the facts a single decision would use. */
+  private decidePending(pending: number[], histories: Map<string, NumberHistoryLite>): void {
+    const rowHits = this.rowHits;
+    for (const i of pending) {
+      const e164 = this.e164At(i);
+      const phone = this.reader.info(this.classIds[i]!, e164);
+      const regs = this.hitsOf(i, rowHits);
+      const hist = histories.get(e164) ?? { events: [], reassignments: [] };
+      const sup = this.suppressed.get(i);
+      // As Optline.facts: the history's events, then the suppression entries as facts.
+      const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
+      const entities: Facts['entities'] = {};
+      for (const ev of events) {
+        if (!entities[ev.entityId]) {
+          const e = this.entities.get(ev.entityId);
+          if (e) entities[e.id] = e;
+        }
+      }
+      const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits), entities };
+      this.rids[i] = this.resultOf(decide(facts, this.question(phone)));
+    }
+  }
+
+  /** 6. Output rows in input order (short rows padded so the added columns line up), and counts. */
+  private writeOutput(bytes: Buffer, n: number): { output: Buffer; counts: ScrubCounts } {
+    const { starts, ends, fields, nums, rids } = this;
     const counts = emptyCounts();
     const perResult = new Int32Array(this.results.length);
-    const delimiter = this.delimiter;
     const cols = this.columnCount;
     // Written as bytes straight from the input: no string per row. The added columns of each
     // answer are encoded once, packed in one array (one array type in the loop below).
@@ -493,7 +550,7 @@ export class ScrubCore {
     // Room for the worst case instead of a pass to measure: the input rows, padding, and per row
     // a delimiter, an E.164 number of up to 20 digits and the longest answer.
     const out = this.outputBuffer(bytes.length + n * (cols + 22 + this.packedLongest));
-    const dc = delimiter.charCodeAt(0);
+    const dc = this.delimiter.charCodeAt(0);
     let o = 0;
     for (let i = 0; i < n; i++) {
       const a = starts[i]!;
@@ -510,13 +567,11 @@ export class ScrubCore {
       perResult[rid]!++;
       if (rid !== INVALID) {
         if (nums[i]! <= Number.MAX_SAFE_INTEGER) o = writeE164(out, o, nums[i]!);
-        else for (const ch of e164At(i)) out[o++] = ch.charCodeAt(0);
+        else for (const ch of this.e164At(i)) out[o++] = ch.charCodeAt(0);
       }
       for (let k = packedStart[rid]!, end = packedStart[rid + 1]!; k < end; k++) out[o++] = packed[k]!;
     }
-    const output = out.subarray(0, o);
     counts.rows = n;
-    counts.invalid = invalid;
     for (let rid = 1; rid < perResult.length; rid++) {
       const c = perResult[rid]!;
       if (!c) continue;
@@ -529,9 +584,7 @@ export class ScrubCore {
         for (const d of r.denials) counts.byDenial[d] = (counts.byDenial[d] ?? 0) + c;
       }
     }
-    clock?.lap(6);
-    this.rowsDone += n;
-    return { output, rejects, lines: lineCount, counts };
+    return { output: out.subarray(0, o), counts };
   }
 
   /** The k-th per-register hit array of this chunk, NOT_LISTED everywhere (kept across chunks: no fresh memory each time). */
