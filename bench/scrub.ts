@@ -17,11 +17,12 @@
  *   --no-baselines BENCH_BASELINES=0  skip sort+join and SQLite (e.g. for the 100M memory run)
  *   --dir D        BENCH_DIR        where data goes (default a new directory under the OS temp dir)
  *   --keep         BENCH_KEEP=1     keep the generated data
+ *   --reuse        BENCH_REUSE=1    use the data kept in --dir by an earlier run with the same sizes (implies --keep)
  *   --seed S       BENCH_SEED       PRNG seed (default 20261128)
  * Quick run: npm run bench:scrub -- --rows 200000 --register 1000000 --events 20000
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,8 @@ const ROWS = num(flag('rows') ?? process.env.BENCH_ROWS, 10_000_000);
 const REGISTER = num(flag('register') ?? process.env.BENCH_REGISTER, 50_000_000);
 const EVENTS = num(flag('events') ?? process.env.BENCH_EVENTS, 1_000_000);
 const BASELINES = !argv.includes('--no-baselines') && process.env.BENCH_BASELINES !== '0';
-const KEEP = argv.includes('--keep') || process.env.BENCH_KEEP === '1';
+const KEEP = argv.includes('--keep') || process.env.BENCH_KEEP === '1' || argv.includes('--reuse');
+const REUSE = argv.includes('--reuse') || process.env.BENCH_REUSE === '1';
 const SEED = num(flag('seed') ?? process.env.BENCH_SEED, 20261128);
 const DIR = flag('dir') ?? process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'optline-bench-'));
 mkdirSync(DIR, { recursive: true });
@@ -101,103 +103,108 @@ async function main(): Promise<void> {
   log(`data in ${DIR}: list ${fmt(ROWS)} rows, register ${fmt(REGISTER)} numbers, ${fmt(EVENTS)} consents and relationships, seed ${SEED}`);
   const t0 = Date.now();
 
-  // 1. The register: random US numbers, written sorted (E.164, one a line) – "the pre-sorted register".
-  const reg = new Float64Array(REGISTER);
-  for (let i = 0; i < REGISTER; i++) reg[i] = usNumber();
-  reg.sort();
   const regFile = join(DIR, 'us-dnc.sorted.txt');
-  {
-    const w = new Writer(regFile);
-    let prev = -1;
-    let buf = '';
-    for (let i = 0; i < REGISTER; i++) {
-      const v = reg[i]!;
-      if (v === prev) continue;
-      prev = v;
-      buf += '+' + v + '\n';
-      if (buf.length > 1 << 20) {
-        w.add(buf);
-        buf = '';
-      }
-    }
-    w.add(buf);
-    w.close();
-  }
-  log(`register written (${mb(statSync(regFile).size)})`);
-
-  // 2. The lists: 30 % of the rows are on the register, the rest random; 0.1 % unreadable.
-  const FIRST = ['Ann', 'Bob', 'Carla', 'Dirk', 'Eva', 'Finn', 'Gina', 'Hugo', 'Ines', 'Jan'];
-  const LAST = ['Smith', 'Jones', 'Garcia', 'Miller', 'Davis', 'Lopez', 'Wilson', 'Moore', 'Clark', 'Lewis'];
-  const CITY = ['Springfield', 'Riverside', 'Franklin', 'Greenville', 'Bristol', 'Clinton', 'Fairview', 'Salem'];
-  const listNums = new Float64Array(ROWS);
-  for (let i = 0; i < ROWS; i++) listNums[i] = rnd() < 0.3 ? reg[int(REGISTER)]! : usNumber();
   const listE164 = join(DIR, 'list-e164.csv');
   const listNational = join(DIR, 'list-national.csv');
-  {
-    const we = new Writer(listE164);
-    const wn = new Writer(listNational);
-    we.add('id,first_name,last_name,phone,city\n');
-    wn.add('id,first_name,last_name,phone,city\n');
-    let be = '';
-    let bn = '';
-    for (let i = 0; i < ROWS; i++) {
-      const pre = `${i + 1},${FIRST[int(FIRST.length)]},${LAST[int(LAST.length)]},`;
-      const post = `,${CITY[int(CITY.length)]}\n`;
-      if (rnd() < 0.001) {
-        be += pre + 'n/a' + post;
-        bn += pre + 'n/a' + post;
-      } else {
-        const digits = String(listNums[i]!);
-        be += pre + '+' + digits + post;
-        bn += pre + digits.slice(1) + post;
-      }
-      if (be.length > 1 << 20) {
-        we.add(be);
-        wn.add(bn);
-        be = '';
-        bn = '';
-      }
-    }
-    we.add(be);
-    wn.add(bn);
-    we.close();
-    wn.close();
-  }
-  log(`lists written (${mb(statSync(listE164).size)} each)`);
-
-  // 3. The store: three US entities and the consents and relationships (half of them on list numbers).
   const dbPath = join(DIR, 'optline.db');
-  rmSync(dbPath, { force: true });
-  rmSync(`${dbPath}.registers`, { recursive: true, force: true });
-  {
-    const store = await Store.open(dbPath);
-    const app = await Optline.open(store);
-    for (const [id, name] of [['bench-us', 'Bench Energy Inc'], ['bench-us-2', 'Bench Solar LLC'], ['bench-us-3', 'Bench Media Co']]) {
-      await app.putEntity(id!, { name: name!, kind: 'company', country: 'US' });
-    }
-    const DAY = 86_400_000;
-    const base = Date.parse('2024-01-01T00:00:00Z');
-    let batch: NewEvent[] = [];
-    for (let i = 0; i < EVENTS; i++) {
-      const n = rnd() < 0.5 ? listNums[int(ROWS)]! : usNumber();
-      const phone = '+' + n;
-      const entityId = rnd() < 0.6 ? 'bench-us' : rnd() < 0.5 ? 'bench-us-2' : 'bench-us-3';
-      const at = base + int(900) * DAY;
-      const fact: EntityFact =
-        i % 5 < 3
-          ? { type: 'consent', id: '', entityId, at, channel: 'phone', status: rnd() < 0.9 ? 'granted' : 'withdrawn', products: [], expiresAt: null, source: { method: 'web_form', wording: 'You may call me about offers.', verifiedAt: at } }
-          : { type: 'relationship', id: '', entityId, at, kind: 'purchase', productCategory: 'energy', startedAt: at, endedAt: rnd() < 0.3 ? at + 200 * DAY : null, informedAtCollection: true, optOutOfferedAtCollection: true };
-      batch.push({ fact, phone });
-      if (batch.length === 5000) {
-        await store.appendEvents(batch, Date.now());
-        batch = [];
+  // --reuse: the data of an earlier --keep run in --dir (same sizes and seed), not generated again.
+  const reuse = REUSE && [regFile, listE164, listNational, dbPath].every((f) => existsSync(f));
+  if (reuse) log('reusing the data in ' + DIR);
+  else {
+    // 1. The register: random US numbers, written sorted (E.164, one a line) – "the pre-sorted register".
+    const reg = new Float64Array(REGISTER);
+    for (let i = 0; i < REGISTER; i++) reg[i] = usNumber();
+    reg.sort();
+    {
+      const w = new Writer(regFile);
+      let prev = -1;
+      let buf = '';
+      for (let i = 0; i < REGISTER; i++) {
+        const v = reg[i]!;
+        if (v === prev) continue;
+        prev = v;
+        buf += '+' + v + '\n';
+        if (buf.length > 1 << 20) {
+          w.add(buf);
+          buf = '';
+        }
       }
+      w.add(buf);
+      w.close();
     }
-    if (batch.length) await store.appendEvents(batch, Date.now());
-    await app.close();
-    await store.close();
+    log(`register written (${mb(statSync(regFile).size)})`);
+
+    // 2. The lists: 30 % of the rows are on the register, the rest random; 0.1 % unreadable.
+    const FIRST = ['Ann', 'Bob', 'Carla', 'Dirk', 'Eva', 'Finn', 'Gina', 'Hugo', 'Ines', 'Jan'];
+    const LAST = ['Smith', 'Jones', 'Garcia', 'Miller', 'Davis', 'Lopez', 'Wilson', 'Moore', 'Clark', 'Lewis'];
+    const CITY = ['Springfield', 'Riverside', 'Franklin', 'Greenville', 'Bristol', 'Clinton', 'Fairview', 'Salem'];
+    const listNums = new Float64Array(ROWS);
+    for (let i = 0; i < ROWS; i++) listNums[i] = rnd() < 0.3 ? reg[int(REGISTER)]! : usNumber();
+    {
+      const we = new Writer(listE164);
+      const wn = new Writer(listNational);
+      we.add('id,first_name,last_name,phone,city\n');
+      wn.add('id,first_name,last_name,phone,city\n');
+      let be = '';
+      let bn = '';
+      for (let i = 0; i < ROWS; i++) {
+        const pre = `${i + 1},${FIRST[int(FIRST.length)]},${LAST[int(LAST.length)]},`;
+        const post = `,${CITY[int(CITY.length)]}\n`;
+        if (rnd() < 0.001) {
+          be += pre + 'n/a' + post;
+          bn += pre + 'n/a' + post;
+        } else {
+          const digits = String(listNums[i]!);
+          be += pre + '+' + digits + post;
+          bn += pre + digits.slice(1) + post;
+        }
+        if (be.length > 1 << 20) {
+          we.add(be);
+          wn.add(bn);
+          be = '';
+          bn = '';
+        }
+      }
+      we.add(be);
+      wn.add(bn);
+      we.close();
+      wn.close();
+    }
+    log(`lists written (${mb(statSync(listE164).size)} each)`);
+
+    // 3. The store: three US entities and the consents and relationships (half of them on list numbers).
+    rmSync(dbPath, { force: true });
+    rmSync(`${dbPath}.registers`, { recursive: true, force: true });
+    {
+      const store = await Store.open(dbPath);
+      const app = await Optline.open(store);
+      for (const [id, name] of [['bench-us', 'Bench Energy Inc'], ['bench-us-2', 'Bench Solar LLC'], ['bench-us-3', 'Bench Media Co']]) {
+        await app.putEntity(id!, { name: name!, kind: 'company', country: 'US' });
+      }
+      const DAY = 86_400_000;
+      const base = Date.parse('2024-01-01T00:00:00Z');
+      let batch: NewEvent[] = [];
+      for (let i = 0; i < EVENTS; i++) {
+        const n = rnd() < 0.5 ? listNums[int(ROWS)]! : usNumber();
+        const phone = '+' + n;
+        const entityId = rnd() < 0.6 ? 'bench-us' : rnd() < 0.5 ? 'bench-us-2' : 'bench-us-3';
+        const at = base + int(900) * DAY;
+        const fact: EntityFact =
+          i % 5 < 3
+            ? { type: 'consent', id: '', entityId, at, channel: 'phone', status: rnd() < 0.9 ? 'granted' : 'withdrawn', products: [], expiresAt: null, source: { method: 'web_form', wording: 'You may call me about offers.', verifiedAt: at } }
+            : { type: 'relationship', id: '', entityId, at, kind: 'purchase', productCategory: 'energy', startedAt: at, endedAt: rnd() < 0.3 ? at + 200 * DAY : null, informedAtCollection: true, optOutOfferedAtCollection: true };
+        batch.push({ fact, phone });
+        if (batch.length === 5000) {
+          await store.appendEvents(batch, Date.now());
+          batch = [];
+        }
+      }
+      if (batch.length) await store.appendEvents(batch, Date.now());
+      await app.close();
+      await store.close();
+    }
+    log(`store written (${mb(statSync(dbPath).size)})`);
   }
-  log(`store written (${mb(statSync(dbPath).size)})`);
   const genSeconds = (Date.now() - t0) / 1000;
 
   // The command as installed: bin/optline.js runs the bundle in dist/ (built here first, so the
@@ -260,7 +267,7 @@ async function main(): Promise<void> {
   ];
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\nScrub benchmark ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`);
-  console.log(`list ${fmt(ROWS)} rows, register ${fmt(REGISTER)} numbers (${fmt(count)} distinct), ${fmt(EVENTS)} consents and relationships; seed ${SEED}; data generated in ${genSeconds.toFixed(0)} s\n`);
+  console.log(`list ${fmt(ROWS)} rows, register ${fmt(REGISTER)} numbers (${fmt(count)} distinct), ${fmt(EVENTS)} consents and relationships; seed ${SEED}; ${reuse ? `data of an earlier run reused` : `data generated in ${genSeconds.toFixed(0)} s`}\n`);
   console.log(lines.join('\n'));
   console.log(`\nsummary (E.164): ${JSON.stringify(summaries['E.164'])}`);
   if (!KEEP) rmSync(DIR, { recursive: true, force: true });
