@@ -206,6 +206,10 @@ async function main(): Promise<void> {
     log(`store written (${mb(statSync(dbPath).size)})`);
   }
   const genSeconds = (Date.now() - t0) / 1000;
+  // The generator leaves gigabytes of dirty pages; written back while a step runs they would be
+  // measured as part of it. Each step starts with nothing left to write.
+  const settle = () => spawnSync('sync');
+  settle();
 
   // The command as installed: bin/optline.js runs the bundle in dist/ (built here first, so the
   // build is not timed).
@@ -218,6 +222,7 @@ async function main(): Promise<void> {
   const imp = timed(`${optline} registers import us-dnc ${regFile} --country US --as-of 2026-11-01 --show-rejected 3`, env);
   log(imp.stdout.trim());
   const count = Number(/: ([\d,]+) numbers/.exec(imp.stdout)?.[1]?.replace(/,/g, '') ?? REGISTER);
+  settle();
   results.push({ what: '`optline registers import` (text → index → snapshot)', seconds: imp.seconds, rows: REGISTER, rss: imp.maxRssMb, note: `${fmt(count)} numbers kept` });
   const list = timed(`${optline} registers list`, env);
   results.push({ what: 'start-up: load the register snapshot (`optline registers list`)', seconds: list.seconds, rows: count, rss: list.maxRssMb, note: 'process start included' });
@@ -233,6 +238,7 @@ async function main(): Promise<void> {
     log(`scrub ${label}: ${r.seconds}s, ${fmt(ROWS / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
     results.push({ what: `**optline scrub**, list in ${label}`, seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: 'all rules, all 1M facts, CSV out' });
     rmSync(out, { force: true });
+    settle();
   }
 
   if (BASELINES) {
