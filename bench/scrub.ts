@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     const r = timed(`${optline} scrub --entity bench-us --in ${file} --out ${out} --at ${at} --summary ${sum} --rejects ${out}.rejects.csv`, env);
     summaries[label] = JSON.parse(readFileSync(sum, 'utf8'));
     log(`scrub ${label}: ${r.seconds}s, ${fmt(ROWS / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
-    results.push({ what: `**optline scrub**, list in ${label}`, seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: 'all rules, all 1M facts, CSV out' });
+    results.push({ what: `**optline scrub**, list in ${label}`, seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: "all rules, the caller's facts, CSV out" });
     rmSync(out, { force: true });
     settle();
   }
