@@ -199,20 +199,10 @@ export class NumberIndex {
       const r = d - b * this.segWidth[k]!;
       const o = this.segOff[k]! + b;
       const rs = this.segRes[k]!;
-      let lo = rs + this.offsets[o]!;
-      let hi = rs + this.offsets[o + 1]!;
-      const res = this.segWide[k] === 1 ? this.res32 : this.res16;
-      // Buckets hold ~8 numbers in one or two cache lines: narrow by halves, then scan.
-      while (hi - lo > 8) {
-        const mid = (lo + hi) >>> 1;
-        if (res[mid]! <= r) lo = mid;
-        else hi = mid;
-      }
-      for (; lo < hi; lo++) {
-        const v = res[lo]!;
-        if (v >= r) return v === r ? this.segBase[k]! + (lo - rs) : -1;
-      }
-      return -1;
+      const lo = rs + this.offsets[o]!;
+      const hi = rs + this.offsets[o + 1]! - 1;
+      const at = this.segWide[k] === 1 ? search32(this.res32, lo, hi, r) : search16(this.res16, lo, hi, r);
+      return at < 0 ? -1 : this.segBase[k]! + (at - rs);
     }
     return -1;
   }
@@ -243,25 +233,20 @@ export class NumberIndex {
       bounds[2 * i] = offsets[o]!;
       bounds[2 * i + 1] = offsets[o + 1]!;
     }
-    const { segInv: inv, segWidth, segRes, segBase, segWide } = this.segments();
+    const { segWidth, segRes, segBase, segWide } = this;
     const res16 = this.res16;
     const res32 = this.res32;
     for (let i = 0; i < n; i++) {
       const k = out[i]!;
       if (k < 0) continue;
       const d = nums[i]! - segMin[k]!;
-      const r = d - Math.floor(d * inv[k]!) * segWidth[k]!;
+      const r = d - Math.floor(d * segInv[k]!) * segWidth[k]!;
       const lo = segRes[k]! + bounds[2 * i]!;
       const hi = segRes[k]! + bounds[2 * i + 1]! - 1;
       // One search function per array type: each keyed load then sees one element kind.
       const at = segWide[k] === 1 ? search32(res32, lo, hi, r) : search16(res16, lo, hi, r);
       out[i] = at < 0 ? -1 : segBase[k]! + (at - segRes[k]!);
     }
-  }
-
-  /** The segment tables, for searchMany. */
-  segments(): { segMin: Float64Array; segInv: Float64Array; segWidth: Float64Array; segRes: Int32Array; segBase: Int32Array; segWide: Uint8Array } {
-    return { segMin: this.segMin, segInv: this.segInv, segWidth: this.segWidth, segRes: this.segRes, segBase: this.segBase, segWide: this.segWide };
   }
 
   has(num: number): boolean {
@@ -320,7 +305,7 @@ export class NumberIndex {
   }
 }
 
-/** Position of r in the sorted res[lo..hi], or -1. */
+/** Position of r in the sorted res[lo..hi], or -1 (indexOf, indexOfMany; one function per array type, so each keyed load sees one element kind). */
 function search16(res: Uint16Array, lo: number, hi: number, r: number): number {
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
