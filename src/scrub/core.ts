@@ -32,11 +32,18 @@ export interface NumberHistoryLite {
   reassignments: ReassignmentFact[];
 }
 
-/** Reads histories of numbers known to have events (a batch per chunk). */
-export interface HistorySource {
-  fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>>;
-  /** The same, by the events' rowids (EventIndex, SQLite files). */
-  fetchRows?(rowids: number[]): Promise<Map<string, NumberHistoryLite>>;
+/**
+ * Reads histories of numbers known to have events (a batch per chunk): by the events' rowids for
+ * a SQLite file (its EventIndex has them), by number for other stores.
+ */
+export type HistorySource = HistoryByRowid | HistoryByNumber;
+
+export interface HistoryByRowid {
+  byRowid(rowids: number[]): Promise<Map<string, NumberHistoryLite>>;
+}
+
+export interface HistoryByNumber {
+  byNumber(e164s: string[]): Promise<Map<string, NumberHistoryLite>>;
 }
 
 export interface ScrubQuestion {
@@ -502,15 +509,13 @@ export class ScrubCore {
     }
   }
 
-  /** 5a. The histories of the rows with events: by rowid where the index has them, else by number. */
+  /** 5a. The histories of the rows with events. */
   private histories(pending: number[]): Promise<Map<string, NumberHistoryLite>> {
+    if ('byNumber' in this.history) return this.history.byNumber([...new Set(pending.map((i) => this.e164At(i)))]);
     const eventPos = this.eventPos;
-    if (this.events.hasRowids && this.history.fetchRows) {
-      const rowids: number[] = [];
-      for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
-      return this.history.fetchRows([...new Set(rowids)].sort((a, b) => a - b));
-    }
-    return this.history.fetch([...new Set(pending.map((i) => this.e164At(i)))]);
+    const rowids: number[] = [];
+    for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
+    return this.history.byRowid([...new Set(rowids)].sort((a, b) => a - b));
   }
 
   /** 5b. Rows with events: a fresh engine call each, with the facts a single decision would use. */

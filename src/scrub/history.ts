@@ -1,14 +1,14 @@
 /**
- * Histories of numbers for the scrub, read in batches. The rows become facts exactly as
- * Store.history (src/store/repository.ts) makes them – same columns, same order (at, id), same
- * mapping – but only the scrubbing entity's events and reassignments: another entity's events
- * never change the outcome (see numbersWithEvents), only the explanation, which a scrub does not
- * write. test/scrub.test.ts compares scrub rows with single decisions.
+ * Histories of numbers for the scrub, read in batches. The rows become facts as Store.history
+ * (src/store/repository.ts) makes them – same columns, same order (at, id), the same rowToFact –
+ * but only the scrubbing entity's events and reassignments: another entity's events never change
+ * the outcome (see entityEvents), only the explanation, which a scrub does not write.
+ * test/scrub.test.ts compares scrub rows with single decisions.
  */
 import Database from 'better-sqlite3';
-import type { EntityFact, ReassignmentFact } from '../law/types.js';
-import type { Store } from '../store/repository.js';
-import type { HistorySource, NumberHistoryLite } from './core.js';
+import type { EntityFact } from '../law/types.js';
+import { rowToFact, type Store } from '../store/repository.js';
+import type { HistoryByNumber, HistoryByRowid, NumberHistoryLite } from './core.js';
 import { NumberIndex } from '../registers/number-index.js';
 
 interface EventRow {
@@ -33,13 +33,7 @@ export function rowsToHistories(rows: EventRow[], into = new Map<string, NumberH
       h = { events: [], reassignments: [] };
       into.set(row.phone, h);
     }
-    // As Store.history: the payload with id, type, entityId and at set from the row.
-    const fact = JSON.parse(row.payload) as Record<string, unknown>;
-    fact.id = row.id;
-    fact.type = row.type;
-    fact.entityId = row.entity_id;
-    fact.at = Date.parse(row.at);
-    const f = fact as unknown as EntityFact | ReassignmentFact;
+    const f = rowToFact(row);
     if (f.type === 'reassignment') h.reassignments.push({ type: 'reassignment', id: f.id, at: f.at });
     else h.events.push(f as EntityFact);
   }
@@ -52,9 +46,8 @@ function byAtThenId(a: EventRow, b: EventRow): number {
 }
 
 /** Reads a SQLite store file directly, read-only: one connection per worker thread. */
-export class SqliteHistory implements HistorySource {
+export class SqliteHistory implements HistoryByRowid {
   private readonly db: Database.Database;
-  private readonly statements = new Map<number, Database.Statement>();
   private readonly entityId: string;
 
   constructor(path: string, entityId: string) {
@@ -63,46 +56,25 @@ export class SqliteHistory implements HistorySource {
     this.db.pragma('busy_timeout = 5000');
   }
 
-  private statement(n: number): Database.Statement {
-    let s = this.statements.get(n);
-    if (!s) {
-      // Rows as arrays and no ORDER BY (a temporary B-tree per batch): grouped and sorted below.
-      s = this.db
-        .prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE (entity_id = ? OR entity_id IS NULL) AND phone IN (${new Array(n).fill('?').join(',')})`)
-        .raw(true);
-      this.statements.set(n, s);
-    }
-    return s;
-  }
-
-  async fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
-    const groups = new Map<string, EventRow[]>();
-    for (let i = 0; i < e164s.length; i += BATCH) {
-      const batch = e164s.slice(i, i + BATCH);
-      this.group(this.statement(batch.length).all(this.entityId, ...batch) as RawRow[], groups);
-    }
-    return this.histories(groups);
-  }
-
   /**
    * The events with these rowids (EventIndex), as histories by number. Rows of another entity
    * are left out: a rowid freed by an erasure may have been given to a new event meanwhile.
    */
-  async fetchRows(rowids: number[]): Promise<Map<string, NumberHistoryLite>> {
+  async byRowid(rowids: number[]): Promise<Map<string, NumberHistoryLite>> {
     const groups = new Map<string, EventRow[]>();
     for (let i = 0; i < rowids.length; i += BATCH) {
       const batch = rowids.slice(i, i + BATCH);
-      let s = this.byRowid.get(batch.length);
+      let s = this.rowidStatements.get(batch.length);
       if (!s) {
         s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE rowid IN (${new Array(batch.length).fill('?').join(',')})`).raw(true);
-        this.byRowid.set(batch.length, s);
+        this.rowidStatements.set(batch.length, s);
       }
       this.group((s.all(...batch) as RawRow[]).filter((r) => r[2] === this.entityId || r[2] === null), groups);
     }
     return this.histories(groups);
   }
 
-  private readonly byRowid = new Map<number, Database.Statement>();
+  private readonly rowidStatements = new Map<number, Database.Statement>();
 
   private group(rows: RawRow[], groups: Map<string, EventRow[]>): void {
     for (const r of rows) {
@@ -129,7 +101,7 @@ export class SqliteHistory implements HistorySource {
 }
 
 /** Reads through the application's store (any engine): for in-process scrubs. */
-export class StoreHistory implements HistorySource {
+export class StoreHistory implements HistoryByNumber {
   private readonly store: Store;
   private readonly entityId: string;
 
@@ -138,7 +110,7 @@ export class StoreHistory implements HistorySource {
     this.entityId = entityId;
   }
 
-  async fetch(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
+  async byNumber(e164s: string[]): Promise<Map<string, NumberHistoryLite>> {
     const out = new Map<string, NumberHistoryLite>();
     for (let i = 0; i < e164s.length; i += BATCH) {
       const batch = e164s.slice(i, i + BATCH);
@@ -363,13 +335,9 @@ export class EventIndex {
     };
   }
 
-  /** Whether events can be read by rowid. */
-  get hasRowids(): boolean {
-    return this.rowids !== null;
-  }
-
   /** Adds the rowids of the events of the number at position p of `numbers`. */
   rowidsAt(p: number, into: number[]): void {
-    for (let k = this.offsets![p]!, end = this.offsets![p + 1]!; k < end; k++) into.push(this.rowids![k]!);
+    if (!this.offsets || !this.rowids) throw new Error('scrub: this event index has no rowids (it was not read from a SQLite file)');
+    for (let k = this.offsets[p]!, end = this.offsets[p + 1]!; k < end; k++) into.push(this.rowids[k]!);
   }
 }

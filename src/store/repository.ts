@@ -133,7 +133,8 @@ export interface StoredDecision {
   keyId: string | null;
 }
 
-function rowToFact(row: EventsTable): EntityFact | ReassignmentFact {
+/** An event row as the engine's fact: the payload with id, type, entityId and at from the row (also the scrub's history reader). */
+export function rowToFact(row: Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'at' | 'payload'>): EntityFact | ReassignmentFact {
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
   return { ...payload, id: row.id, type: row.type, entityId: row.entity_id, at: ms(row.at) } as unknown as EntityFact;
 }
