@@ -435,7 +435,6 @@ export class ScrubCore {
     const suppressed = (this.suppressed = new Map<number, SuppressionEntry[]>());
     if (this.suppressions) {
       const { secrets, byHash } = this.suppressions;
-      const already = new Set(pending);
       for (let i = 0; i < n; i++) {
         if (classIds[i]! < 0) continue;
         let found: SuppressionEntry[] | null = null;
@@ -446,10 +445,12 @@ export class ScrubCore {
         if (!found) continue;
         found.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         suppressed.set(i, found);
-        if (!already.has(i)) pending.push(i);
+        if (isPending[i] === 0) {
+          isPending[i] = 1;
+          pending.push(i);
+        }
       }
     }
-    for (const i of pending) isPending[i] = 1;
     return pending;
   }
 
@@ -468,7 +469,7 @@ export class ScrubCore {
       if (single !== null && classId < 1 << 20) {
         const h = cidx[i] === 0 ? single[i]! : NOT_LISTED;
         const memo = this.memoPlain;
-        const m = h === NOT_LISTED ? (classId < memo.length ? memo[classId]! - 1 : -1) : (this.memoListed.get(classId * 4294967296 + (h + 2147483648)) ?? -1);
+        const m = h === NOT_LISTED ? (classId < memo.length ? memo[classId]! - 1 : -1) : (this.memoListed.get(listedKey(classId, h)) ?? -1);
         if (m >= 0) {
           if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, this.e164At(i), this.hitsOf(i, rowHits), rowHits);
           rids[i] = m;
@@ -495,7 +496,7 @@ export class ScrubCore {
           this.audit(rid, classId, this.e164At(i), regs, rowHits);
         }
       } else {
-        const key = rowHits.length === 1 && classId < 1 << 20 ? classId * 4294967296 + (rowHits[0]! + 2147483648) : `${classId}|${rowHits.join(',')}`;
+        const key = rowHits.length === 1 && classId < 1 << 20 ? listedKey(classId, rowHits[0]!) : `${classId}|${rowHits.join(',')}`;
         const m = this.memoListed.get(key);
         if (m === undefined) {
           rid = this.decideEmpty(regs, rowHits, reader.classPhone(classId));
@@ -727,6 +728,11 @@ class RowCollector implements RowSink {
     c.phoneEnds[n] = phoneEnd;
     this.n = n + 1;
   }
+}
+
+/** memoListed's key for a class with one register's hit (class id below 2^20: exact in a float64). */
+function listedKey(classId: number, hit: number): number {
+  return classId * 4294967296 + (hit + 2147483648);
 }
 
 /** Digits of a positive whole number below 10^16 (E.164 numbers have 8 to 17). */
