@@ -38,7 +38,7 @@ export interface ScrubOptions {
   at?: number;
   productCategory?: string | null;
   phoneColumn?: string | null;
-  /** Worker threads; default: one per core (max 2 here) for lists over 48 MB on a SQLite file store. */
+  /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB. */
   workers?: number;
   onProgress?: (p: ScrubProgress) => void;
   signal?: AbortSignal;
@@ -148,12 +148,16 @@ class AtomicFile {
   }
 }
 
-/** How many worker threads a scrub of this size on this store uses by default (OPTLINE_SCRUB_WORKERS overrides). */
-export function defaultScrubWorkers(store: { kind: string; location: string }, inputBytes: number): number {
+/**
+ * How many worker threads a scrub of this size on this store uses: `requested` (--workers), else
+ * OPTLINE_SCRUB_WORKERS, else one per core for large lists – and none for a store other than a
+ * SQLite file, whatever was asked: workers read histories from the file themselves.
+ */
+export function scrubWorkers(store: { kind: string; location: string }, inputBytes: number, requested?: number): number {
+  if (store.kind !== 'sqlite' || store.location === ':memory:') return 0;
+  if (requested !== undefined) return requested;
   const env = process.env.OPTLINE_SCRUB_WORKERS;
   const wanted = env !== undefined && env !== '' ? Math.max(0, Math.floor(Number(env)) || 0) : Math.min(2, availableParallelism());
-  // Workers read histories from the SQLite file themselves; other stores are read on this thread.
-  if (store.kind !== 'sqlite' || store.location === ':memory:') return 0;
   // Below ~1M rows the threads' start-up and warm-up (each compiles the hot code itself) cost more than they save.
   if (env === undefined && inputBytes < 48 << 20) return 0;
   return wanted;
@@ -218,7 +222,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     // Workers start now unless started earlier (startScrubWorkers): loading their code takes a
     // moment, done while this thread reads the header and what the rows are decided with. They get
     // that in an 'init' message.
-    const nWorkers = opts.threads ? opts.threads.length : (opts.workers ?? defaultScrubWorkers(app.store, totalBytes));
+    const nWorkers = opts.threads ? opts.threads.length : scrubWorkers(app.store, totalBytes, opts.workers);
     workers.push(...(opts.threads ?? startScrubWorkers(nWorkers)));
     for (const worker of workers) worker.on('error', (err) => (bootError ??= err));
     // The header: read until its row is complete.

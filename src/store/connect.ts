@@ -17,9 +17,14 @@ export interface Connection {
   pgPool?: pg.Pool;
 }
 
+/** Which store an `OPTLINE_DB` names: a postgres:// URL, else a SQLite file path (or `:memory:`). */
+export function storeKindOf(target: string): StoreKind {
+  return /^postgres(ql)?:\/\//.test(target) ? 'postgres' : 'sqlite';
+}
+
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
 export function connect(target: string): Connection {
-  if (/^postgres(ql)?:\/\//.test(target)) {
+  if (storeKindOf(target) === 'postgres') {
     // Loaded only for PostgreSQL stores: SQLite users (and every short CLI command) skip its load time.
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
     const pool = new Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000 });

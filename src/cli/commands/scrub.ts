@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { statSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { defaultScrubWorkers, runScrub, ScrubAborted, startScrubWorkers, type ScrubProgress } from '../../scrub/run.js';
+import { runScrub, ScrubAborted, scrubWorkers, startScrubWorkers, type ScrubProgress } from '../../scrub/run.js';
+import { storeKindOf } from '../../store/connect.js';
 import { formatSummary } from '../../scrub/summary.js';
 
 function parseInstant(value: string): number {
@@ -53,8 +54,7 @@ function earlyWorkers(dbTarget: string, input: string, workers: number | undefin
   } catch {
     return []; // runScrub reports the missing list
   }
-  const kind = /^postgres(ql)?:\/\//.test(dbTarget) ? 'postgres' : 'sqlite';
-  return startScrubWorkers(kind === 'sqlite' && dbTarget !== ':memory:' ? (workers ?? defaultScrubWorkers({ kind, location: dbTarget }, bytes)) : 0);
+  return startScrubWorkers(scrubWorkers({ kind: storeKindOf(dbTarget), location: dbTarget }, bytes, workers));
 }
 
 export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => string): Command {
