@@ -4,17 +4,23 @@
  * read and write is limited to the entities the key may act for.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { requireKey, requireScope } from '../auth.js';
 import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
-import { exportProof, PROOF_FORMATS } from '../../proof/index.js';
+import { exportProof, PROOF_FORMATS, type ProofExport } from '../../proof/index.js';
 import { runRetention, eraseSubject } from '../../service/retention.js';
 import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
 import { InputError } from '../../service/errors.js';
 import { InvalidPhoneNumberError, parsePhone } from '../../phone/index.js';
 import { JURISDICTIONS } from '../../law/types.js';
+
+/** A proof export as the answer: a PDF as an attachment, JSON inline, under the export's file name. */
+function sendExport(reply: FastifyReply, out: ProofExport): FastifyReply {
+  reply.header('content-disposition', `${out.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${out.filename}"`);
+  return reply.type(out.contentType).send(out.body);
+}
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];
@@ -127,8 +133,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
       async (req, reply) => {
         if (req.query.entityId) requireScope(req, req.query.entityId);
         const out = await exportProof(app, { phone: req.query.phone, entityId: req.query.entityId, scope: scopeOf(req), keyId: requireKey(req).id }, req.query.format);
-        reply.header('content-disposition', `${out.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${out.filename}"`);
-        return reply.type(out.contentType).send(out.body);
+        return sendExport(reply, out);
       },
     );
 
@@ -147,8 +152,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const out = await exportProof(app, { consentId: req.params.id, scope: scopeOf(req), keyId: requireKey(req).id }, req.query.format);
-        reply.header('content-disposition', `${out.contentType === 'application/pdf' ? 'attachment' : 'inline'}; filename="${out.filename}"`);
-        return reply.type(out.contentType).send(out.body);
+        return sendExport(reply, out);
       },
     );
 
