@@ -7,6 +7,7 @@
 import { KEY_EVENT_TYPES, type KeyEventPayload } from '../store/key-audit.js';
 import { InputError } from './errors.js';
 import type { Optline } from './optline.js';
+import type { StoredDecision } from '../store/repository.js';
 
 export interface DecisionAuditQuery {
   entityId?: string | null;
@@ -20,21 +21,14 @@ export interface DecisionAuditQuery {
   scope: string[] | '*';
 }
 
-export interface AuditedDecision {
+/** A stored decision as the audit shows it: times as RFC 3339 text, the key that asked by id, role and label. */
+export interface AuditedDecision extends Pick<StoredDecision, 'entityId' | 'phone' | 'allowed' | 'basis' | 'denials' | 'rulesVersion' | 'request' | 'response'> {
   decisionId: string;
-  entityId: string;
-  phone: string | null;
   /** The moment the call was asked about. */
   at: string;
   /** When the look-up was made. */
   recordedAt: string;
   key: { id: string; role: string | null; label: string | null } | null;
-  allowed: boolean;
-  basis: string | null;
-  denials: string[];
-  rulesVersion: string;
-  request: unknown;
-  response: unknown;
 }
 
 interface Cursor {
