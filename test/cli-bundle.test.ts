@@ -5,8 +5,8 @@
  * exercise, so these tests run the built command end to end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +68,51 @@ describe('the built optline command', () => {
     expect(out.split('\n')[8]).toBe('7,06 1234 5678,+31612345678,true,consent,');
     expect(JSON.parse(readFileSync(join(dir, 'threads.csv.json'), 'utf8'))).toMatchObject({ rows: 3000, allowed: 1, invalid: 6 });
   }, 120_000);
+
+  // `optline scrub` starts itself again with glibc's huge pages on (bin/optline.js).
+  const hugePagesOn = process.platform === 'linux' && existsSync('/sys/kernel/mm/transparent_hugepage/enabled') && !readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').includes('[never]');
+
+  it.runIf(hugePagesOn)('scrubs with huge pages, and a killed command takes its scrubbing copy with it', async () => {
+    const rows = ['id,phone'];
+    for (let i = 0; i < 2_000_000; i++) rows.push(`${i},+316${String(10000000 + i)}`);
+    writeFileSync(join(dir, 'big.csv'), rows.join('\n') + '\n');
+    const out = join(dir, 'big.out.csv');
+    const command = spawn(process.execPath, [BIN, 'scrub', '--entity', 'acme', '--in', join(dir, 'big.csv'), '--out', out, '--workers', '2'], { env: { ...process.env, OPTLINE_DB: db }, stdio: 'ignore' });
+    // The copy: the command's child process, once it is writing its temporary output.
+    let copy = 0;
+    for (let i = 0; i < 1200 && command.exitCode === null; i++) {
+      copy = childrenOf(command.pid!)[0] ?? 0;
+      if (copy && readdirSync(dir).some((f) => f.startsWith('.big.out.csv') && f.endsWith('.tmp'))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(command.exitCode).toBeNull();
+    expect(copy).toBeGreaterThan(0);
+    expect(readFileSync(`/proc/${copy}/environ`, 'latin1').split('\0')).toContain('GLIBC_TUNABLES=glibc.malloc.hugetlb=1');
+    command.kill('SIGKILL');
+    await new Promise((r) => command.once('exit', r));
+    let gone = false;
+    for (let i = 0; i < 200 && !gone; i++) {
+      gone = !existsSync(`/proc/${copy}`) || /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${copy}/stat`, 'latin1'));
+      if (!gone) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(gone).toBe(true);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
 });
+
+/** Pids of a process's children (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) kids.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return kids;
+}

@@ -134,6 +134,7 @@ export class ScrubCore {
   private readonly results: Result[] = [];
   /** The added columns of every answer (delimiter, text, line end) as bytes: answer r is packed[packedStart[r] .. packedStart[r + 1]). */
   private packed = new Uint8Array(0);
+  private packedView = new DataView(this.packed.buffer);
   private packedStart = new Int32Array(1);
   private packedCount = 0;
   private packedLongest = 0;
@@ -557,17 +558,20 @@ export class ScrubCore {
     // a delimiter, an E.164 number of up to 20 digits and the longest answer.
     const out = this.outputBuffer(bytes.length + n * (cols + 22 + this.packedLongest));
     const dc = this.delimiter.charCodeAt(0);
+    // Rows and answers are copied four bytes at a time (unaligned DataView loads and stores,
+    // which V8 compiles to single instructions): a row is about 40 bytes, too short for a native
+    // copy call to pay for itself, and byte by byte this loop was a tenth of the scrub.
+    const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const dst = new DataView(out.buffer, out.byteOffset, out.length);
+    const answers = this.packedView;
     let o = 0;
     for (let i = 0; i < n; i++) {
       const a = starts[i]!;
       const b = ends[i]!;
-      if (b - a > 64) {
-        out.set(bytes.subarray(a, b), o);
-        o += b - a;
-      } else {
-        for (let k = a; k < b; k++) out[o++] = bytes[k]!;
-      }
-      for (let k = fields[i]!; k < cols; k++) out[o++] = dc;
+      let k = a;
+      for (; k + 4 <= b; k += 4, o += 4) dst.setUint32(o, src.getUint32(k));
+      for (; k < b; k++) out[o++] = bytes[k]!;
+      for (let f = fields[i]!; f < cols; f++) out[o++] = dc;
       out[o++] = dc;
       const rid = rids[i]!;
       perResult[rid]!++;
@@ -575,7 +579,10 @@ export class ScrubCore {
         if (nums[i]! <= Number.MAX_SAFE_INTEGER) o = writeE164(out, o, nums[i]!);
         else for (const ch of this.e164At(i)) out[o++] = ch.charCodeAt(0);
       }
-      for (let k = packedStart[rid]!, end = packedStart[rid + 1]!; k < end; k++) out[o++] = packed[k]!;
+      let p = packedStart[rid]!;
+      const end = packedStart[rid + 1]!;
+      for (; p + 4 <= end; p += 4, o += 4) dst.setUint32(o, answers.getUint32(p));
+      for (; p < end; p++) out[o++] = packed[p]!;
     }
     counts.rows = n;
     for (let rid = 1; rid < perResult.length; rid++) {
@@ -609,6 +616,7 @@ export class ScrubCore {
   private packResults(): void {
     const parts = this.results.map((r) => Buffer.from(this.delimiter + r.text + this.eol, 'latin1'));
     this.packed = new Uint8Array(Buffer.concat(parts));
+    this.packedView = new DataView(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength);
     this.packedStart = new Int32Array(parts.length + 1);
     for (let r = 0; r < parts.length; r++) this.packedStart[r + 1] = this.packedStart[r]! + parts[r]!.length;
     this.packedCount = parts.length;

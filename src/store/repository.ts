@@ -135,8 +135,14 @@ export interface StoredDecision {
 
 /** An event row as the engine's fact: the payload with id, type, entityId and at from the row (also the scrub's history reader). */
 export function rowToFact(row: Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'at' | 'payload'>): EntityFact | ReassignmentFact {
-  const payload = JSON.parse(row.payload) as Record<string, unknown>;
-  return { ...payload, id: row.id, type: row.type, entityId: row.entity_id, at: ms(row.at) } as unknown as EntityFact;
+  // The parsed payload itself becomes the fact (the same keys in the same order as spreading it
+  // into a new object): no copy, which the bulk scrub makes a million times.
+  const fact = JSON.parse(row.payload) as Record<string, unknown>;
+  fact.id = row.id;
+  fact.type = row.type;
+  fact.entityId = row.entity_id;
+  fact.at = ms(row.at);
+  return fact as unknown as EntityFact;
 }
 
 /** What the engine needs to know about one number, straight from the event log. */
