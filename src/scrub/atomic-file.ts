@@ -1,0 +1,187 @@
+/**
+ * The scrub's output files: written under a temporary name beside the final one and renamed into
+ * place by commit(), so an interrupted scrub never leaves a partial file under the final name.
+ *
+ * A large output (the scrubbed list: about twice the list) is written with direct I/O where the
+ * file system allows it. Through the page cache, the kernel copies every byte and later writes it
+ * back: 1.2–1.9 s of CPU for 750 MB here, on a machine whose two cores are busy scrubbing, against
+ * 0.2 s direct – and the list no longer pushes everything else out of the cache. Node has no
+ * aligned allocation, so the writer finds where its staging memory starts on a 4 KB boundary by
+ * trying (the kernel refuses misaligned direct writes with EINVAL). File systems without O_DIRECT
+ * (tmpfs) and failed probes fall back to ordinary writes, flushed in the background.
+ */
+import { closeSync, constants, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Bytes written between background flushes of a buffered file. */
+const FLUSH_EVERY = 64 << 20;
+/** Direct writes: the alignment asked of memory, file offsets and lengths (covers 512-byte and 4 KB devices). */
+const ALIGN = 4096;
+/** Direct writes: the size of each of the two staging buffers. */
+const STAGE = 8 << 20;
+
+export class AtomicFile {
+  readonly final: string;
+  readonly tmp: string;
+  private fd: number | null;
+  private unflushed = 0;
+  private flushing: Promise<void> | null = null;
+  /** Direct I/O: two aligned staging buffers (one filling while the other is written), else null. */
+  private stages: [Buffer, Buffer] | null = null;
+  private current = 0;
+  private fill = 0;
+  /** Direct I/O: bytes written to the file so far (a multiple of ALIGN until commit). */
+  private written = 0;
+  private inFlight: Promise<void> | null = null;
+  private failure: Error | null = null;
+
+  constructor(final: string, opts: { direct?: boolean } = {}) {
+    this.final = final;
+    this.tmp = join(dirname(final), `.${basename(final)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+    this.fd = opts.direct ? this.openDirect() : null;
+    this.fd ??= openSync(this.tmp, 'w', 0o640);
+  }
+
+  /** Whether the file is written with direct I/O. */
+  get direct(): boolean {
+    return this.stages !== null;
+  }
+
+  write(data: Uint8Array | string): void {
+    if (this.failure) throw this.failure;
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    if (this.stages) return this.stage(buf);
+    let off = 0;
+    while (off < buf.byteLength) off += writeSync(this.fd!, buf, off, buf.byteLength - off);
+    // Flushed to disk as it grows, on libuv's thread pool: the fsync before the rename then has
+    // only the last few MB to write instead of the whole list (0.4 s for 500 MB, at the end).
+    this.unflushed += buf.byteLength;
+    if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
+      this.unflushed = 0;
+      const fd = this.fd!;
+      this.flushing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).finally(() => (this.flushing = null));
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.stages) {
+      await this.inFlight;
+      if (this.failure) throw this.failure;
+      // The last, partial block goes out padded to the alignment; the padding is cut off after.
+      const rest = this.fill;
+      if (rest > 0) {
+        const padded = Math.ceil(rest / ALIGN) * ALIGN;
+        const buf = this.stages[this.current]!;
+        buf.fill(0, rest, padded);
+        this.writeAllSync(buf, padded, this.written);
+      }
+      // Also when nothing was written: the alignment probe wrote a block at the start.
+      ftruncateSync(this.fd!, this.written + rest);
+    } else {
+      await this.flushing;
+    }
+    fsyncSync(this.fd!);
+    closeSync(this.fd!);
+    this.fd = null;
+    renameSync(this.tmp, this.final);
+  }
+
+  discard(): void {
+    if (this.fd !== null) {
+      const fd = this.fd;
+      const close = () => {
+        try {
+          closeSync(fd);
+        } catch {
+          /* closed */
+        }
+      };
+      // A write still running on the thread pool must not meet the descriptor's number reused by
+      // another file: closed once it is done. (A background flush only syncs: harmless.)
+      if (this.inFlight) void this.inFlight.then(close);
+      else close();
+      this.fd = null;
+      try {
+        unlinkSync(this.tmp);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  /** Copies into the current staging buffer; a full one is written while the other fills. */
+  private stage(buf: Uint8Array): void {
+    let off = 0;
+    while (off < buf.byteLength) {
+      const target = this.stages![this.current]!;
+      const n = Math.min(buf.byteLength - off, STAGE - this.fill);
+      target.set(buf.subarray(off, off + n), this.fill);
+      this.fill += n;
+      off += n;
+      if (this.fill < STAGE) continue;
+      const at = this.written;
+      this.written += STAGE;
+      this.fill = 0;
+      if (this.inFlight) {
+        // The other buffer is still being written: this one is written now, on this thread.
+        this.writeAllSync(target, STAGE, at);
+        continue;
+      }
+      this.inFlight = this.writeAsync(target, at).finally(() => (this.inFlight = null));
+      this.current = 1 - this.current;
+    }
+  }
+
+  private writeAsync(buf: Buffer, at: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      write(this.fd!, buf, 0, STAGE, at, (err, n) => {
+        if (err) this.failure = err;
+        else if (n !== STAGE) this.failure = new Error(`short write to ${this.tmp}: ${n} of ${STAGE} bytes`);
+        resolve();
+      });
+    });
+  }
+
+  private writeAllSync(buf: Buffer, length: number, at: number): void {
+    // Direct writes of whole blocks are not cut short but by a full disk, which throws.
+    const n = writeSync(this.fd!, buf, 0, length, at);
+    if (n !== length) throw new Error(`short write to ${this.tmp}: ${n} of ${length} bytes`);
+  }
+
+  /** Opens the temporary file for direct I/O with aligned staging buffers; null where that cannot be done. */
+  private openDirect(): number | null {
+    const O_DIRECT = (constants as Record<string, number>).O_DIRECT;
+    if (!O_DIRECT) return null;
+    let fd: number;
+    try {
+      fd = openSync(this.tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_DIRECT, 0o640);
+    } catch {
+      return null;
+    }
+    const stages = [alignedBuffer(fd), alignedBuffer(fd)];
+    if (stages[0] && stages[1]) {
+      this.stages = [stages[0], stages[1]];
+      return fd;
+    }
+    closeSync(fd);
+    return null;
+  }
+}
+
+/**
+ * STAGE bytes starting on an ALIGN boundary in memory: found by direct-writing one block from each
+ * 16-byte step of an oversized buffer (to the file's start, which the output overwrites later)
+ * until the kernel accepts one. Large buffers start a fixed small distance past a page boundary,
+ * so few tries are made; null when none is accepted.
+ */
+function alignedBuffer(fd: number): Buffer | null {
+  const raw = Buffer.from(new ArrayBuffer(STAGE + ALIGN));
+  for (let offset = 0; offset < ALIGN; offset += 16) {
+    try {
+      if (writeSync(fd, raw, offset, ALIGN, 0) === ALIGN) return raw.subarray(offset, offset + STAGE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') return null;
+    }
+  }
+  return null;
+}
