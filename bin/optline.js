@@ -10,18 +10,26 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Huge pages for `optline scrub`: its look-ups jump around register indexes of hundreds of MB
-// and miss the TLB on 4 KB pages (about 5 % of its time on a 50M register). Node cannot ask for
-// huge pages, but glibc's malloc – which holds large ArrayBuffers – can (MADV_HUGEPAGE) when
-// GLIBC_TUNABLES says so at process start: so the command starts itself once more with it set.
-// OPTLINE_HUGE_PAGES=0 turns this off; elsewhere than Linux with glibc the setting does nothing.
-if (process.argv[2] === 'scrub' && process.platform === 'linux' && process.env.OPTLINE_HUGE_PAGES !== '0' && !/glibc\.malloc\.hugetlb/.test(process.env.GLIBC_TUNABLES ?? '') && transparentHugePages()) {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    // The IPC channel only tells the child when this process is gone (see below).
+// `optline scrub` runs in a copy of this process started with settings that can only be given at
+// process start (OPTLINE_SCRUB_RESTART=0 runs it here, without them):
+//  - Huge pages. The scrub's look-ups jump around register indexes of hundreds of MB and miss the
+//    TLB on 4 KB pages (about 5 % of its time on a 50M register). Node cannot ask for huge pages,
+//    but glibc's malloc – which holds large ArrayBuffers – does (MADV_HUGEPAGE) when
+//    GLIBC_TUNABLES says so. Elsewhere than Linux with glibc the setting does nothing.
+//  - V8 compiling hot code on the thread that runs it (--no-concurrent-recompilation). With a
+//    scrub thread on every core, the background compiler threads wait for a core while the
+//    threads run unoptimised code: about 0.3 s of the 10M-row benchmark's first seconds.
+if (process.argv[2] === 'scrub' && process.env.OPTLINE_WRAPPED === undefined && process.env.OPTLINE_SCRUB_RESTART !== '0') {
+  const env = { ...process.env, OPTLINE_WRAPPED: '1' };
+  if (process.platform === 'linux' && !/glibc\.malloc\.hugetlb/.test(env.GLIBC_TUNABLES ?? '') && transparentHugePages()) {
+    env.GLIBC_TUNABLES = [env.GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1'].filter(Boolean).join(':');
+  }
+  const child = spawn(process.execPath, [...process.execArgv, '--no-concurrent-recompilation', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    // The IPC channel only tells the copy when this process is gone (see below).
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1'].filter(Boolean).join(':'), OPTLINE_WRAPPED: '1' },
+    env,
   });
-  // The child does the work: signals sent to this process are passed on (Ctrl-C reaches both).
+  // The copy does the work: signals sent to this process are passed on (Ctrl-C reaches both).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
   process.exit(code ?? 128 + (constants.signals[signal] ?? 1));
