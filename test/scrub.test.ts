@@ -188,10 +188,14 @@ describe('scrub = single decisions', () => {
         const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
         const b = await runScrub(app, { ...base, output: out('b'), workers: 2 });
         await runScrub(app, { ...base, output: out('c'), workers: 0, exact: true });
+        // Many small chunks: the workers start on them before they have the caller's events.
+        const d = await runScrub(app, { ...base, output: out('d'), workers: 2, chunkBytes: 2048 });
         const textA = readFileSync(out('a'), 'utf8');
         expect(readFileSync(out('b'), 'utf8')).toBe(textA);
         expect(readFileSync(out('c'), 'utf8')).toBe(textA);
+        expect(readFileSync(out('d'), 'utf8')).toBe(textA);
         expect(b.counts).toEqual(a.counts);
+        expect(d.counts).toEqual(a.counts);
         expect(a.counts.rows).toBe(1500);
 
         const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);

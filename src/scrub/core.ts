@@ -57,8 +57,11 @@ export interface CoreInit {
   dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
   /** Register copies in force, in the registry's order. */
   registers: Array<{ meta: RegisterMeta; index: NumberIndex }>;
-  /** Numbers whose decision needs their history, and where their events are. */
-  events: EventIndex;
+  /**
+   * Numbers whose decision needs their history, and where their events are. null: given later
+   * with setEvents – a chunk's rows are read and looked up in the registers meanwhile.
+   */
+  events: EventIndex | null;
   entities: Map<string, Facts['entities'][string]>;
   history: HistorySource;
   /** Re-decide every n-th reused answer with the full PhoneInfo (0: never). Default 4096. */
@@ -121,8 +124,11 @@ export class ScrubCore {
   private readonly columnCount: number;
   private readonly reader: FastPhoneReader;
   private readonly regsByCountry = new Map<string, Array<{ meta: RegisterMeta; index: NumberIndex }>>();
-  private readonly events: EventIndex;
+  private events: EventIndex | null;
+  private eventsArrived: Promise<void>;
+  private eventsGiven: () => void = () => {};
   private readonly entities: Map<string, Facts['entities'][string]>;
+  private readonly callerOnly: Facts['entities'] | null;
   private readonly history: HistorySource;
   private readonly auditEvery: number;
   private readonly exact: boolean;
@@ -158,7 +164,11 @@ export class ScrubCore {
       this.regsByCountry.set(r.meta.country, list);
     }
     this.events = init.events;
+    this.eventsArrived = this.events ? Promise.resolve() : new Promise<void>((resolve) => (this.eventsGiven = resolve));
     this.entities = init.entities;
+    const caller = init.entities.get(init.question.entity.id);
+    // Shared by every decision whose events are all the caller's (the engine only reads facts).
+    this.callerOnly = caller ? Object.freeze({ [caller.id]: caller }) : null;
     this.history = init.history;
     this.auditEvery = init.auditEvery ?? 4096;
     this.exact = init.exact ?? false;
@@ -166,6 +176,12 @@ export class ScrubCore {
     const invalid: Result = { text: `false${this.delimiter}${this.delimiter}invalid_number`, allowed: false, basis: null, denials: ['invalid_number'] };
     this.results.push(invalid);
     this.resultIds.set(invalid.text, INVALID);
+  }
+
+  /** The caller's events, when the core was made without them. */
+  setEvents(events: EventIndex): void {
+    this.events = events;
+    this.eventsGiven();
   }
 
   /** Rows scrubbed so far. */
@@ -284,7 +300,9 @@ export class ScrubCore {
     clock?.lap(0);
     const rejects = this.readNumbers(bytes, n);
     clock?.lap(1);
-    const pending = this.lookUp(n);
+    this.lookUpRegisters(n);
+    if (!this.events) await this.eventsArrived;
+    const pending = this.lookUpEvents(n);
     clock?.lap(2);
     this.reuseAnswers(n);
     clock?.lap(3);
@@ -367,11 +385,10 @@ export class ScrubCore {
   }
 
   /**
-   * 3. Register look-ups, one batch per register (hits[k][i] = listing day, NO_DAY, or
-   * NOT_LISTED), rows grouped by the country whose registers apply; then the rows whose number
-   * has events or suppression entries. Returns those rows (they take the full path).
+   * 3a. Register look-ups, one batch per register (hits[k][i] = listing day, NO_DAY, or
+   * NOT_LISTED), rows grouped by the country whose registers apply.
    */
-  private lookUp(n: number): number[] {
+  private lookUpRegisters(n: number): void {
     const { classIds, nums } = this;
     const countries = this.countries;
     const cidx = this.cidx;
@@ -408,12 +425,24 @@ export class ScrubCore {
       }
       groups.push({ regs, hits: hitsList });
     }
-    // Numbers with events in the store (looked up in the same order).
+    this.validRows = valid;
+  }
+
+  /** Readable rows, in look-up order in `order` (lookUpRegisters). */
+  private validRows = 0;
+
+  /**
+   * 3b. The rows whose number has events or suppression entries: they take the full path.
+   */
+  private lookUpEvents(n: number): number[] {
+    const { classIds, nums, order } = this;
+    const valid = this.validRows;
+    // Numbers with events in the store (looked up in the order of the register look-ups).
     const isPending = this.pendingFlags;
     isPending.fill(0, 0, n);
     const eventPos = this.eventPos;
     eventPos.fill(-1, 0, n);
-    const events = this.events;
+    const events = this.events!;
     if (events.numbers.size > 0 && valid > 0) {
       let m = 0;
       for (let j = 0; j < valid; j++) {
@@ -516,13 +545,14 @@ export class ScrubCore {
     if ('byNumber' in this.history) return this.history.byNumber([...new Set(pending.map((i) => this.e164At(i)))]);
     const eventPos = this.eventPos;
     const rowids: number[] = [];
-    for (const i of pending) if (eventPos[i]! >= 0) this.events.rowidsAt(eventPos[i]!, rowids);
+    for (const i of pending) if (eventPos[i]! >= 0) this.events!.rowidsAt(eventPos[i]!, rowids);
     return this.history.byRowid([...new Set(rowids)].sort((a, b) => a - b));
   }
 
   /** 5b. Rows with events: a fresh engine call each, with the facts a single decision would use. */
   private decidePending(pending: number[], histories: Map<string, NumberHistoryLite>): void {
     const rowHits = this.rowHits;
+    const callerId = this.q.entity.id;
     for (const i of pending) {
       const e164 = this.e164At(i);
       const phone = this.reader.info(this.classIds[i]!, e164);
@@ -531,11 +561,16 @@ export class ScrubCore {
       const sup = this.suppressed.get(i);
       // As Optline.facts: the history's events, then the suppression entries as facts.
       const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
-      const entities: Facts['entities'] = {};
-      for (const ev of events) {
-        if (!entities[ev.entityId]) {
-          const e = this.entities.get(ev.entityId);
-          if (e) entities[e.id] = e;
+      // The entities the events name: almost always only the caller (histories hold its events).
+      let entities = events.length > 0 ? this.callerOnly : null;
+      for (const ev of events) if (ev.entityId !== callerId) entities = null;
+      if (entities === null) {
+        entities = {};
+        for (const ev of events) {
+          if (!entities[ev.entityId]) {
+            const e = this.entities.get(ev.entityId);
+            if (e) entities[e.id] = e;
+          }
         }
       }
       const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits), entities };

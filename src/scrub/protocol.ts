@@ -11,7 +11,8 @@ export interface WorkerInit {
   question: ScrubQuestion;
   dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
   registers: Array<{ meta: RegisterMeta; image: SharedArrayBuffer | ArrayBuffer }>;
-  events: EventIndexImage;
+  /** The caller's events; null: they follow in an 'events' message (see runScrub). */
+  events: EventIndexImage | null;
   entities: Array<Facts['entities'][string]>;
   dbPath: string;
   auditEvery?: number;
@@ -22,6 +23,8 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'init'; init: WorkerInit }
+  /** The caller's events, when init came without them. */
+  | { type: 'events'; events: EventIndexImage }
   | { type: 'chunk'; seq: number; buffer: ArrayBuffer; offset: number; length: number; final: boolean }
   /** A chunk's output buffer, written: the worker fills it again. */
   | { type: 'recycle'; buffer: ArrayBuffer }

@@ -51,6 +51,8 @@ export interface ScrubOptions {
   exact?: boolean;
   /** Called once the scrub's record exists in the store. */
   onStart?: (id: string) => void;
+  /** Size of the blocks the list is read and handed out in (default 4 MB; tests use small ones for many chunks). */
+  chunkBytes?: number;
   /** Worker threads started with startScrubWorkers (instead of `workers`); runScrub ends them. */
   threads?: Worker[];
 }
@@ -174,7 +176,8 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     workers.push(...(opts.threads ?? startScrubWorkers(nWorkers)));
     for (const worker of workers) worker.on('error', (err) => (bootError ??= err));
     // The header: read until its row is complete.
-    let head = Buffer.allocUnsafeSlow(Math.min(BLOCK, Math.max(totalBytes, 1)));
+    const block = opts.chunkBytes ?? BLOCK;
+    let head = Buffer.allocUnsafeSlow(Math.min(block, Math.max(totalBytes, 1)));
     let headLen = readSync(inFd, head, 0, head.length, 0);
     while (headLen < totalBytes && headLen < MAX_ROW && head.subarray(0, headLen).indexOf(10) < 0) {
       const more = Buffer.allocUnsafeSlow(Math.min(totalBytes, head.length * 2));
@@ -203,12 +206,17 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     out.write(`${bom}${d.headerRaw}${dl}e164${dl}allowed${dl}basis${dl}denials${d.eol}`);
     rej?.write(`${bom}line${dl}reason${dl}${d.headerRaw}${d.eol}`);
 
-    // What the rows are decided with.
-    const events = EventIndex.build(await entityEvents(app.store, entity.id));
+    // What the rows are decided with. The caller's events take a while to read (0.5 s for 600,000):
+    // worker threads get them once their first chunks are under way (see below).
     const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);
-    debug(`header read, ${events.numbers.size} numbers with events of ${entity.id}, ${entities.length} entities`, started);
+    const loadEvents = async () => {
+      const events = EventIndex.build(await entityEvents(app.store, entity.id));
+      debug(`${events.numbers.size} numbers with events of ${entity.id}`, started);
+      return events;
+    };
+    debug(`header read, ${entities.length} entities`, started);
 
     let linesBefore = headerLines;
     let bytesDone = read.dataStart;
@@ -242,9 +250,9 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     };
     async function* chunks(): AsyncGenerator<{ buf: Buffer; final: boolean }> {
       for (;;) {
-        const buf = inputBuffer(carry.length + BLOCK);
+        const buf = inputBuffer(carry.length + block);
         carry.copy(buf, 0);
-        const n = readSync(inFd, buf, carry.length, BLOCK, pos);
+        const n = readSync(inFd, buf, carry.length, block, pos);
         pos += n;
         const len = carry.length + n;
         if (n === 0) {
@@ -264,7 +272,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
 
     if (nWorkers === 0) {
       const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
-      const core = new ScrubCore({ question, dialect: d, registers, events, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
+      const core = new ScrubCore({ question, dialect: d, registers, events: await loadEvents(), entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
       try {
         for await (const c of chunks()) {
           checkAbort();
@@ -283,7 +291,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         question,
         dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns },
         registers: registers.map((r) => ({ meta: r.meta, image: r.index.image })),
-        events: events.image,
+        events: null,
         entities,
         dbPath: app.store.location,
         exact,
@@ -310,6 +318,13 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
           pending.clear();
         });
       }
+      let eventsSent = false;
+      const sendEvents = async () => {
+        if (eventsSent) return;
+        eventsSent = true;
+        const events = (await loadEvents()).image;
+        for (const worker of workers) worker.postMessage({ type: 'events', events } satisfies ToWorker);
+      };
       const results = new Map<number, Promise<FromWorker>>();
       const sizes = new Map<number, number>();
       const workerOf = new Map<number, number>();
@@ -346,8 +361,12 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         workerOf.set(s, w);
         const msg: ToWorker = { type: 'chunk', seq: s, buffer: c.buf.buffer as ArrayBuffer, offset: c.buf.byteOffset, length: c.buf.length, final: c.final };
         workers[w]!.postMessage(msg, [c.buf.buffer as ArrayBuffer]);
+        // The caller's events: read while the workers read and look up their first chunks, given
+        // before waiting for any result (each chunk waits for them after its register look-ups).
+        if (seq === 2 * nWorkers) await sendEvents();
         await drain(2 * nWorkers - 1);
       }
+      await sendEvents();
       await drain(0);
       slowReads = slowBy.reduce((a, b) => a + b, 0);
     }

@@ -19,7 +19,7 @@ function start(init: WorkerInit): void {
     question: init.question,
     dialect: init.dialect,
     registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
-    events: EventIndex.fromImage(init.events),
+    events: init.events ? EventIndex.fromImage(init.events) : null,
     entities: new Map(init.entities.map((e) => [e.id, e])),
     history,
     auditEvery: init.auditEvery,
@@ -42,6 +42,11 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'init') {
     start(msg.init);
+    return;
+  }
+  if (msg.type === 'events') {
+    // Not queued behind the chunks: a chunk may be waiting for them.
+    core?.setEvents(EventIndex.fromImage(msg.events));
     return;
   }
   if (msg.type === 'recycle') {
