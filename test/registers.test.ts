@@ -93,6 +93,27 @@ describe('NumberIndex', () => {
     expect(NumberIndex.empty().has(31_612_345_678)).toBe(false);
   });
 
+  it('stages past its first 4M numbers in place, with listing days that start arriving before it grows', () => {
+    // The staging array grows in place (a resizable buffer) and becomes the sorted key array;
+    // listing days switch on before it grows, and the grown part starts undated.
+    const n = 4_500_000;
+    const firstDated = 4_000_000;
+    const b = new NumberIndexBuilder();
+    const dayOf = (k: number) => (k % 7 === 0 ? Date.UTC(2010, 0, 1) + (k % 1000) * 86_400_000 : null);
+    for (let i = 0; i < n; i++) {
+      const k = (i * 7_919) % n; // every k once, out of order
+      b.add(12_000_000_000 + k * 13, i >= firstDated ? dayOf(k) : null);
+    }
+    const index = b.finish();
+    expect(index.size).toBe(n);
+    for (let i = 0; i < n; i += 997) {
+      const k = (i * 7_919) % n;
+      const num = 12_000_000_000 + k * 13;
+      expect(index.lookupNum(num), `number ${num}`).toBe(i >= firstDated ? dayOf(k) : null);
+      expect(index.has(num + 1)).toBe(false);
+    }
+  }, 60_000);
+
   it('reads E.164 text the way the store writes it', () => {
     expect(e164ToNumber('+31612345678')).toBe(31_612_345_678);
     expect(e164ToNumber('+999999999999999')).toBe(999_999_999_999_999);

@@ -336,7 +336,37 @@ interface Staged {
   length: number;
 }
 
+/** A staging array's first size, and the most one grows to (resizable ArrayBuffers stop at 4 GB). */
 const CHUNK = 1 << 22;
+const MAX_STAGED = 2 ** 32 / 8;
+
+/**
+ * Staging arrays grow in place: a resizable ArrayBuffer reserves its address space up front and
+ * takes memory only as it grows, so a register of any size up to 512M numbers stays in one array
+ * that is sorted where it lies – no second array to copy it into (that doubled the import's peak).
+ */
+function stagedNums(length: number): Float64Array {
+  return new Float64Array(new ArrayBuffer(8 * length, { maxByteLength: 8 * MAX_STAGED }));
+}
+
+function stagedDays(length: number): Int32Array {
+  return new Int32Array(new ArrayBuffer(4 * length, { maxByteLength: 4 * MAX_STAGED })).fill(NO_DAY);
+}
+
+/** Doubles a staging array's room (up to MAX_STAGED numbers); false when it is as large as it gets. */
+function growStaged(c: Staged): boolean {
+  const old = c.nums.length;
+  if (old >= MAX_STAGED) return false;
+  const length = Math.min(MAX_STAGED, old * 2);
+  (c.nums.buffer as ArrayBuffer).resize(8 * length);
+  c.nums = new Float64Array(c.nums.buffer, 0, length);
+  if (c.days) {
+    (c.days.buffer as ArrayBuffer).resize(4 * length);
+    c.days = new Int32Array(c.days.buffer, 0, length);
+    c.days.fill(NO_DAY, old);
+  }
+  return true;
+}
 
 /**
  * Collects numbers without a JS object per entry (chunks of 4M float64s, listing days only once a
@@ -353,15 +383,15 @@ export class NumberIndexBuilder {
   add(num: number, listedAt: number | null): void {
     if (!(num >= 1 && num < 1e16 && Math.floor(num) === num)) throw new RangeError(`not an E.164 number: ${num}`);
     let c = this.current;
-    if (!c || c.length === c.nums.length) {
-      c = { nums: new Float64Array(CHUNK), days: this.anyDay ? new Int32Array(CHUNK).fill(NO_DAY) : null, length: 0 };
+    if (!c || (c.length === c.nums.length && !growStaged(c))) {
+      c = { nums: stagedNums(CHUNK), days: this.anyDay ? stagedDays(CHUNK) : null, length: 0 };
       this.chunks.push(c);
       this.current = c;
     }
     if (listedAt != null) {
       if (!this.anyDay) {
         this.anyDay = true;
-        for (const ch of this.chunks) ch.days = new Int32Array(ch.nums.length).fill(NO_DAY);
+        for (const ch of this.chunks) ch.days = stagedDays(ch.nums.length);
       }
       c.days![c.length] = Math.floor(listedAt / DAY_MS);
     }
@@ -460,10 +490,23 @@ function buildImage(chunks: Staged[]): NumberIndex {
   }
   if (hasDays && (!days16 || keySpace >= 2 ** 53)) return buildByBuckets(chunks, st);
 
-  // Keys, chunk by chunk into one array (each chunk is released once copied).
-  const keys = new Float64Array(total);
+  // Keys: one staging array (any register up to 512M numbers) becomes the key array where it lies;
+  // several are copied chunk by chunk into one array (each released once copied).
+  const single = chunks.length === 1 ? chunks[0]! : null;
+  const keys = single ? single.nums.subarray(0, single.length) : new Float64Array(total);
   let at = 0;
-  for (const c of chunks) {
+  if (single && hasDays) {
+    // In place: key i depends only on number i and day i.
+    const { nums, days } = single;
+    for (let i = 0; i < total; i++) {
+      const n = nums[i]!;
+      const dg = digitCount(n);
+      const day = days ? days[i]! : NO_DAY;
+      keys[i] = keyBase[dg]! + (n - min[dg]!) * 65536 + (day === NO_DAY ? NO_DAY16 : day);
+    }
+    single.days = null;
+  }
+  for (const c of single ? [] : chunks) {
     const { nums, days, length } = c;
     if (hasDays) {
       for (let i = 0; i < length; i++) {
