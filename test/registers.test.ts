@@ -114,6 +114,17 @@ describe('NumberIndex', () => {
     }
   }, 60_000);
 
+  it('builds from arrays without touching them (callers keep other data by position)', () => {
+    // EventIndex keeps rowids beside the numbers it builds from: sorting or compacting its array
+    // in place would pair numbers with other numbers' events.
+    const nums = Float64Array.from([31_612_345_679, 31_612_345_678, 31_612_345_678, 12_025_550_123]);
+    const before = Array.from(nums);
+    const index = NumberIndex.fromArrays(nums, null);
+    expect(Array.from(nums)).toEqual(before);
+    expect(index.size).toBe(3);
+    for (const n of before) expect(index.has(n)).toBe(true);
+  });
+
   it('reads E.164 text the way the store writes it', () => {
     expect(e164ToNumber('+31612345678')).toBe(31_612_345_678);
     expect(e164ToNumber('+999999999999999')).toBe(999_999_999_999_999);

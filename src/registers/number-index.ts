@@ -168,12 +168,13 @@ export class NumberIndex {
   }
 
   /** Builds from parallel arrays of E.164 numbers (digits as numbers) and listing days (NO_DAY: unknown). */
+  /** Builds from the caller's arrays, which are left as they are. */
   static fromArrays(nums: Float64Array, days: Int32Array | null, length = nums.length): NumberIndex {
-    return buildImage([{ nums, days, length }]);
+    return buildImage([{ nums, days, length }], false);
   }
 
   static empty(): NumberIndex {
-    return buildImage([]);
+    return buildImage([], true);
   }
 
   get size(): number {
@@ -407,7 +408,7 @@ export class NumberIndexBuilder {
     const chunks = this.chunks;
     this.chunks = [];
     this.current = null;
-    return buildImage(chunks);
+    return buildImage(chunks, true);
   }
 }
 
@@ -476,7 +477,7 @@ function planSegments(count: Float64Array, min: Float64Array, max: Float64Array)
  * sort of one Float64Array, then one sequential pass. Anything else (dated entries spread over
  * a huge range) takes the bucket counting sort.
  */
-function buildImage(chunks: Staged[]): NumberIndex {
+function buildImage(chunks: Staged[], ownsChunks: boolean): NumberIndex {
   const st = statsOf(chunks);
   const { count, min, max, hasDays, days16 } = st;
   let total = 0;
@@ -490,9 +491,10 @@ function buildImage(chunks: Staged[]): NumberIndex {
   }
   if (hasDays && (!days16 || keySpace >= 2 ** 53)) return buildByBuckets(chunks, st);
 
-  // Keys: one staging array (any register up to 512M numbers) becomes the key array where it lies;
-  // several are copied chunk by chunk into one array (each released once copied).
-  const single = chunks.length === 1 ? chunks[0]! : null;
+  // Keys: the builder's one staging array (any register up to 512M numbers) becomes the key array
+  // where it lies – sorted and compacted in place, so never a caller's array (fromArrays); others
+  // are copied chunk by chunk into one array (each released once copied).
+  const single = ownsChunks && chunks.length === 1 ? chunks[0]! : null;
   const keys = single ? single.nums.subarray(0, single.length) : new Float64Array(total);
   let at = 0;
   if (single && hasDays) {
