@@ -100,6 +100,33 @@ describe('the built optline command', () => {
     expect(gone).toBe(true);
     expect(existsSync(out)).toBe(false);
   }, 120_000);
+
+  it.runIf(process.platform === 'linux')('stops cleanly on Ctrl-C, which reaches the command and its copy at once', async () => {
+    const rows = ['id,phone'];
+    for (let i = 0; i < 2_000_000; i++) rows.push(`${i},+316${String(10000000 + i)}`);
+    writeFileSync(join(dir, 'ctrlc.csv'), rows.join('\n') + '\n');
+    const out = join(dir, 'ctrlc.out.csv');
+    // In a process group of its own, as a shell runs a foreground command: the terminal's SIGINT
+    // goes to the whole group.
+    const command = spawn(process.execPath, [BIN, 'scrub', '--entity', 'acme', '--in', join(dir, 'ctrlc.csv'), '--out', out, '--workers', '2'], {
+      env: { ...process.env, OPTLINE_DB: db },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    command.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 1200 && command.exitCode === null; i++) {
+      if (readdirSync(dir).some((f) => f.startsWith('.ctrlc.out.csv') && f.endsWith('.tmp'))) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(command.exitCode).toBeNull();
+    process.kill(-command.pid!, 'SIGINT');
+    const code = await new Promise((r) => command.once('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(stderr).toContain('The scrub was interrupted; no output was written.');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.ctrlc.out.csv'))).toEqual([]);
+  }, 120_000);
 });
 
 /** Pids of a process's children (Linux /proc). */

@@ -83,9 +83,14 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
         throw err;
       }
       const ctrl = new AbortController();
-      let signals = 0;
+      // The first signal stops the scrub cleanly; another one a second later stops the process at
+      // once. Not one that comes with the first: Ctrl-C reaches this process both from the terminal
+      // and through the command that started it (bin/optline.js passes signals on).
+      let firstSignal = 0;
       const onSignal = () => {
-        if (++signals > 1) process.exit(130);
+        const now = Date.now();
+        if (firstSignal > 0 && now - firstSignal > 1000) process.exit(130);
+        if (firstSignal === 0) firstSignal = now;
         ctrl.abort();
       };
       process.on('SIGINT', onSignal);
