@@ -38,11 +38,14 @@ const SMALL_BUCKET = 48;
 const POW10: number[] = [];
 for (let i = 0, p = 1; i <= 16; i++, p *= 10) POW10.push(p);
 
-/** Number of decimal digits of a positive integer below 10^16. */
-function digitCount(n: number): number {
-  let d = 1;
-  while (d < 16 && n >= POW10[d]!) d++;
-  return d;
+/** Number of decimal digits of a positive integer below 10^16 (E.164 numbers of up to 11 digits counted up, longer ones compared: the scrub writes one per row). */
+export function digitCount(n: number): number {
+  if (n < 1e10) {
+    let d = 1;
+    while (d < 10 && n >= POW10[d]!) d++;
+    return d;
+  }
+  return n < 1e11 ? 11 : n < 1e12 ? 12 : n < 1e13 ? 13 : n < 1e14 ? 14 : n < 1e15 ? 15 : 16;
 }
 
 export function e164ToNumber(e164: string): number {
@@ -167,8 +170,7 @@ export class NumberIndex {
     return b.finish();
   }
 
-  /** Builds from parallel arrays of E.164 numbers (digits as numbers) and listing days (NO_DAY: unknown). */
-  /** Builds from the caller's arrays, which are left as they are. */
+  /** Builds from parallel arrays of E.164 numbers (digits as numbers) and listing days (NO_DAY: unknown), which are left as they are. */
   static fromArrays(nums: Float64Array, days: Int32Array | null, length = nums.length): NumberIndex {
     return buildImage([{ nums, days, length }], false);
   }
@@ -497,27 +499,17 @@ function buildImage(chunks: Staged[], ownsChunks: boolean): NumberIndex {
   const single = ownsChunks && chunks.length === 1 ? chunks[0]! : null;
   const keys = single ? single.nums.subarray(0, single.length) : new Float64Array(total);
   let at = 0;
-  if (single && hasDays) {
-    // In place: key i depends only on number i and day i.
-    const { nums, days } = single;
-    for (let i = 0; i < total; i++) {
-      const n = nums[i]!;
-      const dg = digitCount(n);
-      const day = days ? days[i]! : NO_DAY;
-      keys[i] = keyBase[dg]! + (n - min[dg]!) * 65536 + (day === NO_DAY ? NO_DAY16 : day);
-    }
-    single.days = null;
-  }
-  for (const c of single ? [] : chunks) {
+  for (const c of chunks) {
     const { nums, days, length } = c;
     if (hasDays) {
+      // Also in place (keys is then this chunk's own array): key i depends only on number i and day i.
       for (let i = 0; i < length; i++) {
         const n = nums[i]!;
         const dg = digitCount(n);
         const day = days ? days[i]! : NO_DAY;
         keys[at++] = keyBase[dg]! + (n - min[dg]!) * 65536 + (day === NO_DAY ? NO_DAY16 : day);
       }
-    } else {
+    } else if (c !== single) {
       keys.set(length === nums.length ? nums : nums.subarray(0, length), at);
       at += length;
     }

@@ -18,7 +18,7 @@ import { questionFor } from '../law/question.js';
 import type { Decision, Entity, EntityFact, Facts, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
-import { NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
+import { digitCount, NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
 import { FastPhoneReader } from './fast-phone.js';
 import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
 import { emptyCounts, type ScrubCounts } from './summary.js';
@@ -300,9 +300,9 @@ export class ScrubCore {
     clock?.lap(0);
     const rejects = this.readNumbers(bytes, n);
     clock?.lap(1);
-    this.lookUpRegisters(n);
+    const valid = this.lookUpRegisters(n);
     if (!this.events) await this.eventsArrived;
-    const pending = this.lookUpEvents(n);
+    const pending = this.lookUpEvents(n, valid);
     clock?.lap(2);
     this.reuseAnswers(n);
     clock?.lap(3);
@@ -386,9 +386,10 @@ export class ScrubCore {
 
   /**
    * 3a. Register look-ups, one batch per register (hits[k][i] = listing day, NO_DAY, or
-   * NOT_LISTED), rows grouped by the country whose registers apply.
+   * NOT_LISTED), rows grouped by the country whose registers apply. Returns how many rows are
+   * readable: the first that many of `order`, in look-up order.
    */
-  private lookUpRegisters(n: number): void {
+  private lookUpRegisters(n: number): number {
     const { classIds, nums } = this;
     const countries = this.countries;
     const cidx = this.cidx;
@@ -425,18 +426,15 @@ export class ScrubCore {
       }
       groups.push({ regs, hits: hitsList });
     }
-    this.validRows = valid;
+    return valid;
   }
 
-  /** Readable rows, in look-up order in `order` (lookUpRegisters). */
-  private validRows = 0;
-
   /**
-   * 3b. The rows whose number has events or suppression entries: they take the full path.
+   * 3b. The rows whose number has events or suppression entries: they take the full path. `valid`:
+   * the readable rows at the start of `order` (lookUpRegisters).
    */
-  private lookUpEvents(n: number): number[] {
+  private lookUpEvents(n: number, valid: number): number[] {
     const { classIds, nums, order } = this;
-    const valid = this.validRows;
     // Numbers with events in the store (looked up in the order of the register look-ups).
     const isPending = this.pendingFlags;
     isPending.fill(0, 0, n);
@@ -777,19 +775,6 @@ class RowCollector implements RowSink {
 function listedKey(classId: number, hit: number): number {
   return classId * 4294967296 + (hit + 2147483648);
 }
-
-/** Digits of a positive whole number below 10^16 (E.164 numbers have 8 to 17). */
-function digitCount(num: number): number {
-  if (num < 1e10) {
-    let d = 1;
-    while (d < 10 && num >= POW10[d]!) d++;
-    return d;
-  }
-  return num < 1e11 ? 11 : num < 1e12 ? 12 : num < 1e13 ? 13 : num < 1e14 ? 14 : num < 1e15 ? 15 : 16;
-}
-
-const POW10: number[] = [];
-for (let i = 0, p = 1; i <= 16; i++, p *= 10) POW10.push(p);
 
 /** Writes '+' and the digits of num (a safe integer) at o; returns the position after them. */
 function writeE164(out: Uint8Array, o: number, num: number): number {
