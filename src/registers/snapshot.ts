@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { endianness } from 'node:os';
 import type { Store } from '../store/repository.js';
+import { isSqliteFile } from '../store/connect.js';
 import { NumberIndex } from './number-index.js';
 
 const MAGIC = Buffer.from('OPTLREG1', 'latin1');
@@ -44,7 +45,7 @@ export interface SnapshotMeta {
  */
 export function snapshotDirFor(store: Pick<Store, 'kind' | 'location'>, env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.OPTLINE_REGISTERS_DIR) return env.OPTLINE_REGISTERS_DIR;
-  if (store.kind !== 'sqlite' || store.location === ':memory:' || store.location === '') return null;
+  if (!isSqliteFile(store) || store.location === '') return null;
   return `${store.location}.registers`;
 }
 

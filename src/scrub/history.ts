@@ -10,6 +10,7 @@ import type { EntityFact } from '../law/types.js';
 import { rowToFact, type Store } from '../store/repository.js';
 import type { HistoryByNumber, HistoryByRowid, NumberHistoryLite } from './core.js';
 import { NumberIndex } from '../registers/number-index.js';
+import { isSqliteFile } from '../store/connect.js';
 
 interface EventRow {
   id: string;
@@ -163,7 +164,7 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
   };
   /** The digits of an E.164 text; NaN for anything else. Beyond 2^53 a number rounds to a neighbour's float: that can only add history reads, never lose one. */
   const digits = (p: string | null): number => (p && p.charCodeAt(0) === 43 && /^\+\d+$/.test(p) ? Number(p.slice(1)) : NaN);
-  if (store.kind === 'sqlite' && store.location !== ':memory:') {
+  if (isSqliteFile(store)) {
     // Straight from the file and from the index events_entity_phone alone (its entries end with
     // the rowid): a page of "phone rowid" pairs joined into one string per query – a row per event
     // through better-sqlite3 takes two to four times as long. Paged by (phone, rowid).

@@ -26,6 +26,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
 import { AtomicFile } from './atomic-file.js';
+import { isSqliteFile, type StoreKind } from '../store/connect.js';
 
 export interface ScrubOptions {
   entityId: string;
@@ -101,8 +102,8 @@ function workerEntry(): URL {
  * OPTLINE_SCRUB_WORKERS, else one per core for large lists – and none for a store other than a
  * SQLite file, whatever was asked: workers read histories from the file themselves.
  */
-export function scrubWorkers(store: { kind: string; location: string }, inputBytes: number, requested?: number): number {
-  if (store.kind !== 'sqlite' || store.location === ':memory:') return 0;
+export function scrubWorkers(store: { kind: StoreKind; location: string }, inputBytes: number, requested?: number): number {
+  if (!isSqliteFile(store)) return 0;
   if (requested !== undefined) return requested;
   const env = process.env.OPTLINE_SCRUB_WORKERS;
   const wanted = env !== undefined && env !== '' ? Math.max(0, Math.floor(Number(env)) || 0) : Math.min(2, availableParallelism());
@@ -271,7 +272,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     }
 
     if (nWorkers === 0) {
-      const history = app.store.kind === 'sqlite' && app.store.location !== ':memory:' ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
+      const history = isSqliteFile(app.store) ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
       const core = new ScrubCore({ question, dialect: d, registers, events: await loadEvents(), entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
       try {
         for await (const c of chunks()) {

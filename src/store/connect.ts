@@ -22,6 +22,11 @@ export function storeKindOf(target: string): StoreKind {
   return /^postgres(ql)?:\/\//.test(target) ? 'postgres' : 'sqlite';
 }
 
+/** A store in a SQLite file (not `:memory:`): other threads and processes can open the file themselves. */
+export function isSqliteFile(store: { kind: StoreKind; location: string }): boolean {
+  return store.kind === 'sqlite' && store.location !== ':memory:';
+}
+
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
 export function connect(target: string): Connection {
   if (storeKindOf(target) === 'postgres') {

@@ -12,7 +12,7 @@ import type {
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { connect, type StoreKind } from './connect.js';
+import { connect, isSqliteFile, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
 import { linkRows, verifyChains, type VerifyResult } from './chain.js';
@@ -414,7 +414,7 @@ export class Store {
       response: JSON.stringify(d.response),
       key_id: d.keyId,
     }));
-    if (this.kind === 'sqlite' && this.location !== ':memory:') {
+    if (isSqliteFile(this)) {
       // On SQLite the inserts run on a writer thread of their own (see decision-writer.ts).
       this.decisionWriter ??= new DecisionWriter(this.location);
       await this.decisionWriter.write(rows);

@@ -23,6 +23,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
+import { isSqliteFile } from '../../store/connect.js';
 import { inScope, requireKey, requireScope } from '../auth.js';
 import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
 import { InputError, NotFoundError } from '../../service/errors.js';
@@ -76,7 +77,7 @@ const ScrubQuery = z
  */
 export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.OPTLINE_SCRUBS_DIR) return env.OPTLINE_SCRUBS_DIR;
-  if (app.store.kind === 'sqlite' && app.store.location !== ':memory:') return `${app.store.location}.scrubs`;
+  if (isSqliteFile(app.store)) return `${app.store.location}.scrubs`;
   return null;
 }
 
