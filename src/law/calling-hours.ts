@@ -33,11 +33,12 @@ export interface ZoneChoice {
 
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-const HHMM: string[] = [];
-for (let m = 0; m <= 24 * 60; m++) HHMM.push(`${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+const formatHhmm = (minute: number): string => `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+/** Every minute of a day written once (the engine writes hours into reasons for every decision). */
+const HHMM = Array.from({ length: 24 * 60 + 1 }, (_, m) => formatHhmm(m));
 
 export function hhmm(minute: number): string {
-  return HHMM[minute] ?? `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+  return HHMM[minute] ?? formatHhmm(minute);
 }
 
 /** Zone validity never changes in a running process; luxon builds an Intl formatter per check (~40 µs). */
@@ -128,7 +129,7 @@ export function inWindow(dt: DateTime, w: CallingWindow): boolean {
 const localTexts = new Map<string, string>();
 
 function describeLocal(at: number, locals: Local[]): string {
-  const key = locals.length === 1 ? `${at}|${locals[0]!.zone}` : `${at}|${locals.map((l) => l.zone).join('|')}`;
+  const key = `${at}|${locals.map((l) => l.zone).join('|')}`;
   let text = localTexts.get(key);
   if (text === undefined) {
     text = locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${hhmm(l.dt.hour * 60 + l.dt.minute)} in ${l.zone}`).join(' and ');

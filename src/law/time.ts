@@ -11,7 +11,7 @@ export function startOfDay(isoDate: string, zone: string): number {
 
 /**
  * Calendar months later, in UTC (month ends clamp: 31 Jan + 1 month = 28/29 Feb), as luxon's
- * plus({ months }) in UTC computes it (test/time.test.ts compares the two). By hand because the
+ * plus({ months }) in UTC computes it (test/law-time.test.ts compares the two). By hand because the
  * engine asks this for every relationship it weighs and luxon builds two DateTimes a call.
  */
 export function addMonths(at: number, months: number): number {
