@@ -11,7 +11,7 @@ import { Optline } from '../src/service/optline.js';
 import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
-import { entityEvents, EventIndex } from '../src/scrub/history.js';
+import { entityEvents, EventIndex, eventsFromParts, lastEventRowid, readEventRecords, SqliteHistory } from '../src/scrub/history.js';
 import type { RelationshipKind } from '../src/law/types.js';
 import { prng } from './helpers/prng.js';
 
@@ -44,6 +44,7 @@ const ENTITIES = [
   { id: 'us-co', kind: 'company', country: 'US' },
 ] as const;
 
+const ODD_WORDING = 'Ja,\tbel mij.\n"Mañana" – 電話 OK\u001f';
 const pool: string[] = [];
 const listed: string[] = [];
 let listFile: string;
@@ -73,7 +74,14 @@ beforeAll(async () => {
           email: 'x@example.org',
           products: rnd() < 0.3 ? [pick(['energy', 'solar'])] : [],
           expiresAt: rnd() < 0.2 ? at + 400 * 86_400_000 : null,
-          source: { method: pick(['web_form', 'agent_call', 'paper', 'email'] as const), recordingRef: rnd() < 0.3 ? 'rec' : null, verifiedAt: rnd() < 0.5 ? at : null, bundled: rnd() < 0.1 },
+          source: {
+            method: pick(['web_form', 'agent_call', 'paper', 'email'] as const),
+            recordingRef: rnd() < 0.3 ? 'rec' : null,
+            verifiedAt: rnd() < 0.5 ? at : null,
+            bundled: rnd() < 0.1,
+            // Tabs, line ends, quotes and non-ASCII text survive every way of reading events.
+            wording: rnd() < 0.2 ? ODD_WORDING : undefined,
+          },
         });
       } else if (kind === 3) {
         await app.recordObjection({ entityId, phone, at });
@@ -160,12 +168,12 @@ describe('numbers with events (the rows that take the full path)', () => {
       expect(expected.length, e.id).toBeGreaterThan(10);
       for (const pageSize of [1_000_000, 7, 1]) {
         // A number with the entity's events and a reassignment comes twice: the index keeps it once.
-        const found = await entityEvents(store, e.id, pageSize);
+        const found = await entityEvents(store, e.id, { pageSize });
         expect([...new Set(found.nums)].sort((a, b) => a - b), `${e.id}, pages of ${pageSize}`).toEqual(expected);
         // One entry per event, with its rowid.
         const own = await store.db.selectFrom('events').select('id').where('phone', 'is not', null).where((eb) => eb.or([eb('entity_id', '=', e.id), eb('type', '=', 'reassignment')])).execute();
-        expect(found.rowids).toHaveLength(own.length);
-        expect(new Set(found.rowids).size).toBe(own.length);
+        expect(found.refs).toHaveLength(own.length);
+        expect(new Set(found.refs).size).toBe(own.length);
         // The bit filter in front of the index never turns a number with events away.
         const index = EventIndex.fromImage(EventIndex.build(found).image);
         expect(found.nums.every((n) => index.mayHave(n) && index.numbers.indexOf(n) >= 0)).toBe(true);
@@ -173,6 +181,34 @@ describe('numbers with events (the rows that take the full path)', () => {
         expect(strangers.filter((n) => index.mayHave(n)).length).toBeLessThan(strangers.length * 0.1);
       }
     }
+  });
+
+  it('read whole, give the same histories as read by rowid – in one part or in several – and are not kept beyond their size limit', async () => {
+    const last = lastEventRowid(store.location);
+    let odd = 0;
+    for (const e of ENTITIES) {
+      const byRowid = await entityEvents(store, e.id);
+      const sqlite = new SqliteHistory(store.location, e.id);
+      const expected = await sqlite.byRef([...byRowid.refs!]);
+      sqlite.close();
+      expect(expected.size, e.id).toBeGreaterThan(10);
+      for (const h of expected.values()) odd += h.events.filter((f) => f.type === 'consent' && f.source.wording === ODD_WORDING).length;
+
+      const whole = await entityEvents(store, e.id, { records: true, pageSize: 7 });
+      expect(whole.records, e.id).not.toBeNull();
+      expect([...whole.nums].sort((a, b) => a - b)).toEqual([...byRowid.nums].sort((a, b) => a - b));
+      expect(await whole.records!.byRef([...whole.refs!])).toEqual(expected);
+      // In three parts of the table, as worker threads read them, in pages of five events.
+      const bound = (k: number) => (k === 3 ? Number.MAX_SAFE_INTEGER : Math.floor((last * k) / 3));
+      const split = eventsFromParts([0, 1, 2].map((k) => readEventRecords(store.location, e.id, k, bound(k), bound(k + 1), 1 << 20, 5)!));
+      expect(split.nums.length).toBe(byRowid.nums.length);
+      expect(await split.records!.byRef([...split.refs!])).toEqual(expected);
+      // Too large to keep: the rowids instead.
+      const tooLarge = await entityEvents(store, e.id, { records: true, maxRecordBytes: 100 });
+      expect(tooLarge.records).toBeNull();
+      expect(tooLarge.refs).toEqual(byRowid.refs);
+    }
+    expect(odd).toBeGreaterThan(0);
   });
 });
 
@@ -185,17 +221,19 @@ describe('scrub = single decisions', () => {
       it(`${e.id}, ${label}: a random sample of rows equals Optline.decide; workers, in-process and exact mode agree`, async () => {
         const out = (n: string) => join(dir, `${e.id}-${at}-${n}.csv`);
         const base = { entityId: e.id, input: listFile, at, productCategory: product };
-        const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
-        const b = await runScrub(app, { ...base, output: out('b'), workers: 2 });
+        // Histories read by rowid, and from the caller's events read whole (in one part, and in
+        // one part per worker thread).
+        const a = await runScrub(app, { ...base, output: out('a'), workers: 0, readEventsWhole: false });
+        const b = await runScrub(app, { ...base, output: out('b'), workers: 2, readEventsWhole: false });
         await runScrub(app, { ...base, output: out('c'), workers: 0, exact: true });
         // Many small chunks: the workers start on them before they have the caller's events.
-        const d = await runScrub(app, { ...base, output: out('d'), workers: 2, chunkBytes: 2048 });
+        const d = await runScrub(app, { ...base, output: out('d'), workers: 2, chunkBytes: 2048, readEventsWhole: true });
+        const w = await runScrub(app, { ...base, output: out('w'), workers: 0, readEventsWhole: true });
         const textA = readFileSync(out('a'), 'utf8');
-        expect(readFileSync(out('b'), 'utf8')).toBe(textA);
-        expect(readFileSync(out('c'), 'utf8')).toBe(textA);
-        expect(readFileSync(out('d'), 'utf8')).toBe(textA);
+        for (const other of ['b', 'c', 'd', 'w']) expect(readFileSync(out(other), 'utf8'), other).toBe(textA);
         expect(b.counts).toEqual(a.counts);
         expect(d.counts).toEqual(a.counts);
+        expect(w.counts).toEqual(a.counts);
         expect(a.counts.rows).toBe(1500);
 
         const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);

@@ -26,6 +26,8 @@ import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/su
 import type { EventIndex } from './history.js';
 
 const DAY_MS = 86_400_000;
+/** Rows with events decided at a time (see processChunk). */
+const PENDING_BATCH = 2048;
 
 export interface NumberHistoryLite {
   events: EntityFact[];
@@ -33,13 +35,13 @@ export interface NumberHistoryLite {
 }
 
 /**
- * Reads histories of numbers known to have events (a batch per chunk): by the events' rowids for
- * a SQLite file (its EventIndex has them), by number for other stores.
+ * Reads histories of numbers known to have events (a batch per chunk): by the references its
+ * EventIndex has for a SQLite file (record offsets or rowids), by number for other stores.
  */
-export type HistorySource = HistoryByRowid | HistoryByNumber;
+export type HistorySource = HistoryByRef | HistoryByNumber;
 
-export interface HistoryByRowid {
-  byRowid(rowids: number[]): Promise<Map<string, NumberHistoryLite>>;
+export interface HistoryByRef {
+  byRef(refs: number[]): Promise<Map<string, NumberHistoryLite>>;
 }
 
 export interface HistoryByNumber {
@@ -306,10 +308,15 @@ export class ScrubCore {
     clock?.lap(2);
     this.reuseAnswers(n);
     clock?.lap(3);
-    if (pending.length > 0) {
-      const histories = await this.histories(pending);
+    // In batches: a batch's histories, facts and decisions die young (a scavenge), where a whole
+    // chunk's – on a list made of the caller's customers, 100,000 of each – lived long enough to be
+    // copied to the old generation.
+    for (let from = 0; from < pending.length; from += PENDING_BATCH) {
+      const batch = pending.length <= PENDING_BATCH ? pending : pending.slice(from, from + PENDING_BATCH);
+      const histories = await this.histories(batch);
       clock?.lap(4);
-      this.decidePending(pending, histories);
+      this.decidePending(batch, histories);
+      clock?.lap(5);
     }
     clock?.lap(5);
     const { output, counts } = this.writeOutput(bytes, n);
@@ -540,11 +547,13 @@ export class ScrubCore {
 
   /** 5a. The histories of the rows with events. */
   private histories(pending: number[]): Promise<Map<string, NumberHistoryLite>> {
-    if ('byNumber' in this.history) return this.history.byNumber([...new Set(pending.map((i) => this.e164At(i)))]);
+    // The caller's events themselves when they were read whole, else the store.
+    const source = this.events!.records ?? this.history;
+    if ('byNumber' in source) return source.byNumber([...new Set(pending.map((i) => this.e164At(i)))]);
     const eventPos = this.eventPos;
-    const rowids: number[] = [];
-    for (const i of pending) if (eventPos[i]! >= 0) this.events!.rowidsAt(eventPos[i]!, rowids);
-    return this.history.byRowid([...new Set(rowids)].sort((a, b) => a - b));
+    const refs: number[] = [];
+    for (const i of pending) if (eventPos[i]! >= 0) this.events!.refsAt(eventPos[i]!, refs);
+    return source.byRef([...new Set(refs)].sort((a, b) => a - b));
   }
 
   /** 5b. Rows with events: a fresh engine call each, with the facts a single decision would use. */

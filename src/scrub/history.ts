@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import type { EntityFact } from '../law/types.js';
 import { rowToFact, type Store } from '../store/repository.js';
-import type { HistoryByNumber, HistoryByRowid, NumberHistoryLite } from './core.js';
+import type { HistoryByNumber, HistoryByRef, NumberHistoryLite } from './core.js';
 import { NumberIndex } from '../registers/number-index.js';
 import { isSqliteFile } from '../store/connect.js';
 
@@ -46,10 +46,31 @@ function byAtThenId(a: EventRow, b: EventRow): number {
   return a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** Event rows of several numbers, grouped by number as they come in. */
+class RowsByNumber {
+  private readonly groups = new Map<string, EventRow[]>();
+
+  add(row: EventRow): void {
+    const g = this.groups.get(row.phone!);
+    if (g) g.push(row);
+    else this.groups.set(row.phone!, [row]);
+  }
+
+  histories(): Map<string, NumberHistoryLite> {
+    const out = new Map<string, NumberHistoryLite>();
+    for (const rows of this.groups.values()) {
+      if (rows.length > 1) rows.sort(byAtThenId);
+      rowsToHistories(rows, out);
+    }
+    return out;
+  }
+}
+
 /** Reads a SQLite store file directly, read-only: one connection per worker thread. */
-export class SqliteHistory implements HistoryByRowid {
+export class SqliteHistory implements HistoryByRef {
   private readonly db: Database.Database;
   private readonly entityId: string;
+  private readonly rowidStatements = new Map<number, Database.Statement>();
 
   constructor(path: string, entityId: string) {
     this.entityId = entityId;
@@ -61,8 +82,8 @@ export class SqliteHistory implements HistoryByRowid {
    * The events with these rowids (EventIndex), as histories by number. Rows of another entity
    * are left out: a rowid freed by an erasure may have been given to a new event meanwhile.
    */
-  async byRowid(rowids: number[]): Promise<Map<string, NumberHistoryLite>> {
-    const groups = new Map<string, EventRow[]>();
+  async byRef(rowids: number[]): Promise<Map<string, NumberHistoryLite>> {
+    const rows = new RowsByNumber();
     for (let i = 0; i < rowids.length; i += BATCH) {
       const batch = rowids.slice(i, i + BATCH);
       let s = this.rowidStatements.get(batch.length);
@@ -70,35 +91,171 @@ export class SqliteHistory implements HistoryByRowid {
         s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE rowid IN (${new Array(batch.length).fill('?').join(',')})`).raw(true);
         this.rowidStatements.set(batch.length, s);
       }
-      this.group((s.all(...batch) as RawRow[]).filter((r) => r[2] === this.entityId || r[2] === null), groups);
+      for (const r of s.all(...batch) as RawRow[]) {
+        if (r[3] === null || (r[2] !== this.entityId && r[2] !== null)) continue;
+        rows.add({ id: r[0], type: r[1], entity_id: r[2], phone: r[3], at: r[4], payload: r[5] });
+      }
     }
-    return this.histories(groups);
-  }
-
-  private readonly rowidStatements = new Map<number, Database.Statement>();
-
-  private group(rows: RawRow[], groups: Map<string, EventRow[]>): void {
-    for (const r of rows) {
-      if (r[3] === null) continue;
-      const row: EventRow = { id: r[0], type: r[1], entity_id: r[2], phone: r[3], at: r[4], payload: r[5] };
-      const g = groups.get(r[3]);
-      if (g) g.push(row);
-      else groups.set(r[3], [row]);
-    }
-  }
-
-  private histories(groups: Map<string, EventRow[]>): Map<string, NumberHistoryLite> {
-    const out = new Map<string, NumberHistoryLite>();
-    for (const rows of groups.values()) {
-      if (rows.length > 1) rows.sort(byAtThenId);
-      rowsToHistories(rows, out);
-    }
-    return out;
+    return rows.histories();
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+/** Record and field separators of EventRecords: valid JSON never holds these bytes raw (JSON escapes every control character in strings), nor do numbers, ids, types or times. */
+const RECORD_END = 0x1e;
+const FIELD_END = 0x1f;
+
+/** References to records of part k are k·PART_STRIDE + the record's offset in the part (exact in a float64). */
+const PART_STRIDE = 2 ** 36;
+
+/**
+ * The caller's events read in one pass over the events table and kept as UTF-8 records in shared
+ * memory, which worker threads read without a copy: "phone id type entity at payload", fields
+ * ended by 0x1F, records by 0x1E, an empty entity for a reassignment (entity_id null). Read in
+ * parts (a range of rowids each: the worker threads read one each, at the same time).
+ *
+ * Why: read one by one by rowid, an event costs a B-tree search and a page read (about 5 µs in
+ * the scrub: the events of a list's numbers lie all over the table); the table scan costs about
+ * 1.5 µs an event for all of the caller's events, and a record read from here about 0.5 µs.
+ * runScrub chooses this for lists with at least as many rows as the caller has events.
+ */
+export class EventRecords implements HistoryByRef {
+  private readonly bufs: Buffer[];
+
+  constructor(readonly parts: SharedArrayBuffer[]) {
+    this.bufs = parts.map((p) => Buffer.from(p));
+  }
+
+  /** The events of these records (references from EventIndex), as histories by number. */
+  async byRef(refs: number[]): Promise<Map<string, NumberHistoryLite>> {
+    const rows = new RowsByNumber();
+    for (const ref of refs) {
+      const part = Math.floor(ref / PART_STRIDE);
+      const buf = this.bufs[part]!;
+      const start = ref - part * PART_STRIDE;
+      const f = buf.toString('utf8', start, buf.indexOf(RECORD_END, start)).split('\x1f');
+      rows.add({ phone: f[0]!, id: f[1]!, type: f[2]!, entity_id: f[3] === '' ? null : f[3]!, at: f[4]!, payload: f[5]! });
+    }
+    return rows.histories();
+  }
+}
+
+/** (number, reference) per event, in arrays that double when full. */
+class EventRefs {
+  nums = new Float64Array(1 << 16);
+  refs = new Float64Array(1 << 16);
+  length = 0;
+
+  push(num: number, ref: number): void {
+    if (this.length === this.nums.length) {
+      const nums = new Float64Array(this.length * 2);
+      nums.set(this.nums);
+      this.nums = nums;
+      const refs = new Float64Array(this.length * 2);
+      refs.set(this.refs);
+      this.refs = refs;
+    }
+    this.nums[this.length] = num;
+    this.refs[this.length++] = ref;
+  }
+}
+
+/** One part of the caller's events as records, with (number, reference) per event. */
+export interface EventRecordPart {
+  bytes: SharedArrayBuffer;
+  nums: Float64Array;
+  refs: Float64Array;
+}
+
+/** The largest rowid of the events table (0: empty), to split the reading of records into parts. */
+export function lastEventRowid(path: string): number {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT max(rowid) FROM events').pluck().get() as number | null) ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Reads the entity's events and reassignments with rowids in (fromRowid, toRowid] as part `part`
+ * of EventRecords: page by page in rowid order (a scan of that stretch of the table, each page of
+ * it read once), one string a page built by SQLite (a row per event through better-sqlite3 takes
+ * longer). null: they take more than maxBytes.
+ */
+export function readEventRecords(path: string, entityId: string, part: number, fromRowid: number, toRowid: number, maxBytes: number, pageRows = 25_000): EventRecordPart | null {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const found = new EventRefs();
+  const push = (num: number, offset: number) => found.push(num, part * PART_STRIDE + offset);
+  try {
+    const page = db
+      .prepare(
+        `SELECT group_concat(r, ''), count(*), max(k) FROM (
+           SELECT rowid AS k, phone || char(31) || id || char(31) || type || char(31) || ifnull(entity_id, '') || char(31) || at || char(31) || payload || char(30) AS r
+           FROM events NOT INDEXED WHERE rowid > ? AND rowid <= ? AND (entity_id = ? OR entity_id IS NULL) AND phone IS NOT NULL ORDER BY rowid LIMIT ?)`,
+      )
+      .raw(true);
+    const bytes = new SharedArrayBuffer(0, { maxByteLength: maxBytes });
+    let buf = Buffer.from(bytes);
+    let used = 0;
+    for (let after = fromRowid; ; ) {
+      const [text, count, last] = page.get(after, toRowid, entityId, pageRows) as [string | null, number, number | null];
+      if (text !== null) {
+        // At most three bytes of UTF-8 per UTF-16 unit; the exact size only when that bound does not fit.
+        let need = used + text.length * 3;
+        if (need > maxBytes) need = used + Buffer.byteLength(text);
+        if (need > maxBytes) return null;
+        if (need > bytes.byteLength) {
+          bytes.grow(Math.min(maxBytes, Math.max(need, Math.floor(bytes.byteLength * 1.5))));
+          buf = Buffer.from(bytes);
+        }
+        const start = used;
+        used += buf.write(text, used);
+        indexRecords(buf, start, used, push);
+      }
+      if (count < pageRows || last === null) break;
+      after = last;
+    }
+    return { bytes, nums: found.nums.slice(0, found.length), refs: found.refs.slice(0, found.length) };
+  } finally {
+    db.close();
+  }
+}
+
+/** Pushes (number, offset) for each record in buf[from, to); a record whose phone is not E.164 digits is skipped (as parsePairs skips it). */
+function indexRecords(buf: Buffer, from: number, to: number, push: (num: number, offset: number) => void): void {
+  for (let p = from; p < to; ) {
+    let q = p + 1;
+    let ok = buf[p] === 43;
+    let num = 0;
+    for (; q < to && buf[q] !== FIELD_END; q++) {
+      const c = buf[q]!;
+      if (c < 48 || c > 57) ok = false;
+      num = num * 10 + (c - 48);
+    }
+    const digits = q - p - 1;
+    if (digits > 15) num = Number(buf.toString('latin1', p + 1, q));
+    if (ok && digits > 0 && num > 0) push(num, p);
+    const end = buf.indexOf(RECORD_END, q);
+    p = end < 0 || end >= to ? to : end + 1;
+  }
+}
+
+/** The caller's events from the parts read (in order of part). */
+export function eventsFromParts(parts: EventRecordPart[]): EntityEvents {
+  const n = parts.reduce((sum, p) => sum + p.nums.length, 0);
+  const nums = new Float64Array(n);
+  const refs = new Float64Array(n);
+  let k = 0;
+  for (const p of parts) {
+    nums.set(p.nums, k);
+    refs.set(p.refs, k);
+    k += p.nums.length;
+  }
+  return { nums, refs, records: new EventRecords(parts.map((p) => p.bytes)) };
 }
 
 /** Reads through the application's store (any engine): for in-process scrubs. */
@@ -134,8 +291,30 @@ export class StoreHistory implements HistoryByNumber {
 export interface EntityEvents {
   /** The event's number (E.164 digits). */
   nums: Float64Array;
-  /** The event's rowid (SQLite files), or null (other stores). */
-  rowids: Float64Array | null;
+  /** Where the event is read from: its rowid (SQLite files), its offset in `records` when those were read, or null (other stores: by number). */
+  refs: Float64Array | null;
+  /** The events themselves, when asked for and within the size limit. */
+  records: EventRecords | null;
+}
+
+export interface EntityEventsOptions {
+  /** Events a query reads (tests use small pages). */
+  pageSize?: number;
+  /** Read the events themselves (EventRecords), for a SQLite file: worth it when the list has at least as many rows as the caller has events. */
+  records?: boolean;
+  /** Records beyond this size are not kept: the rowids are read instead. Default 512 MB. */
+  maxRecordBytes?: number;
+}
+
+/** How many events and reassignments entityEvents would find for the entity (SQLite files: from the index alone). */
+export function entityEventCount(store: Pick<Store, 'location'>, entityId: string): number {
+  const db = new Database(store.location, { readonly: true, fileMustExist: true });
+  try {
+    const count = (who: string, ...args: string[]) => db.prepare(`SELECT count(*) FROM events WHERE ${who} AND phone IS NOT NULL`).pluck().get(...args) as number;
+    return count('entity_id = ?', entityId) + count('entity_id IS NULL');
+  } finally {
+    db.close();
+  }
 }
 
 /**
@@ -146,24 +325,17 @@ export interface EntityEvents {
  * no history (test/law-others.test.ts checks that claim on random facts). Numbers on the
  * suppression list are found separately.
  */
-export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string, pageSize = 1_000_000): Promise<EntityEvents> {
-  let nums = new Float64Array(1 << 16);
-  let rowids = new Float64Array(1 << 16);
-  let n = 0;
-  const push = (num: number, rowid: number) => {
-    if (n === nums.length) {
-      const grownNums = new Float64Array(n * 2);
-      grownNums.set(nums);
-      nums = grownNums;
-      const grownRowids = new Float64Array(n * 2);
-      grownRowids.set(rowids);
-      rowids = grownRowids;
-    }
-    nums[n] = num;
-    rowids[n++] = rowid;
-  };
+export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string, opts: EntityEventsOptions = {}): Promise<EntityEvents> {
+  const pageSize = opts.pageSize ?? 1_000_000;
+  const found = new EventRefs();
+  const push = (num: number, ref: number) => found.push(num, ref);
   /** The digits of an E.164 text; NaN for anything else. Beyond 2^53 a number rounds to a neighbour's float: that can only add history reads, never lose one. */
   const digits = (p: string | null): number => (p && p.charCodeAt(0) === 43 && /^\+\d+$/.test(p) ? Number(p.slice(1)) : NaN);
+  if (isSqliteFile(store) && opts.records) {
+    const part = readEventRecords(store.location, entityId, 0, 0, Number.MAX_SAFE_INTEGER, opts.maxRecordBytes ?? 512 << 20, Math.min(pageSize, 25_000));
+    if (part) return eventsFromParts([part]);
+    // Too large to keep: the rowids instead.
+  }
   if (isSqliteFile(store)) {
     // Straight from the file and from the index events_entity_phone alone (its entries end with
     // the rowid): a page of "phone rowid" pairs joined into one string per query – a row per event
@@ -190,7 +362,7 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     } finally {
       db.close();
     }
-    return { nums: nums.subarray(0, n), rowids: rowids.subarray(0, n) };
+    return { nums: found.nums.subarray(0, found.length), refs: found.refs.subarray(0, found.length), records: null };
   }
   const rows = await store.db
     .selectFrom('events')
@@ -203,7 +375,7 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     const num = digits(r.phone);
     if (num > 0) push(num, 0);
   }
-  return { nums: nums.subarray(0, n), rowids: null };
+  return { nums: found.nums.subarray(0, found.length), refs: null, records: null };
 }
 
 /**
@@ -246,8 +418,9 @@ function parsePairs(s: string, push: (num: number, rowid: number) => void): void
 export interface EventIndexImage {
   numbers: SharedArrayBuffer | ArrayBuffer;
   offsets: SharedArrayBuffer | null;
-  rowids: SharedArrayBuffer | null;
+  refs: SharedArrayBuffer | null;
   filter: SharedArrayBuffer;
+  records: SharedArrayBuffer[] | null;
 }
 
 /** A 32-bit mix of a number's float64 value (both halves), for the bit filter. */
@@ -261,13 +434,16 @@ function hashNumber(num: number): number {
 
 /**
  * The numbers whose decision needs their history (see entityEvents), and – for SQLite files –
- * the rowids of their events, by the number's position in `numbers`: the scrub then reads each
- * event with one B-tree search of the table instead of one of the phone index and one of the table.
+ * where their events are, by the number's position in `numbers`: the offsets of their records
+ * when the caller's events were read (`records`), else their rowids – each event is then read
+ * with one B-tree search of the table instead of one of the phone index and one of the table.
  */
 export class EventIndex {
   readonly numbers: NumberIndex;
+  /** The caller's events, when they were read whole: histories come from here. */
+  readonly records: EventRecords | null;
   private readonly offsets: Uint32Array | null;
-  private readonly rowids: Float64Array | null;
+  private readonly refs: Float64Array | null;
   /**
    * A bit per hash of each number (16 bits a number: 6 % false positives): most rows of a list
    * have no events, and one bit answers that for them where a look-up in `numbers` costs
@@ -276,12 +452,13 @@ export class EventIndex {
   private readonly filter: Int32Array;
   private readonly mask: number;
 
-  private constructor(numbers: NumberIndex, offsets: Uint32Array | null, rowids: Float64Array | null, filter: Int32Array) {
+  private constructor(numbers: NumberIndex, offsets: Uint32Array | null, refs: Float64Array | null, filter: Int32Array, records: EventRecords | null) {
     this.numbers = numbers;
     this.offsets = offsets;
-    this.rowids = rowids;
+    this.refs = refs;
     this.filter = filter;
     this.mask = filter.length * 32 - 1;
+    this.records = records;
   }
 
   private static filterOf(nums: Float64Array, count: number): Int32Array {
@@ -304,26 +481,27 @@ export class EventIndex {
   static build(events: EntityEvents): EventIndex {
     const numbers = NumberIndex.fromArrays(events.nums, null);
     const filter = EventIndex.filterOf(events.nums, numbers.size);
-    if (!events.rowids) return new EventIndex(numbers, null, null, filter);
+    if (!events.refs) return new EventIndex(numbers, null, null, filter, null);
     const n = events.nums.length;
     const pos = new Int32Array(n);
     numbers.indexOfMany(events.nums, n, pos);
-    // Rowids grouped by position: offsets[p] .. offsets[p + 1].
+    // References grouped by position: offsets[p] .. offsets[p + 1].
     const offsets = new Uint32Array(new SharedArrayBuffer(4 * (numbers.size + 1)));
     for (let i = 0; i < n; i++) if (pos[i]! >= 0) offsets[pos[i]! + 1]!++;
     for (let p = 0; p < numbers.size; p++) offsets[p + 1]! += offsets[p]!;
-    const rowids = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, offsets[numbers.size]!)));
+    const refs = new Float64Array(new SharedArrayBuffer(8 * Math.max(1, offsets[numbers.size]!)));
     const next = offsets.slice(0, numbers.size);
-    for (let i = 0; i < n; i++) if (pos[i]! >= 0) rowids[next[pos[i]!]!++] = events.rowids[i]!;
-    return new EventIndex(numbers, offsets, rowids, filter);
+    for (let i = 0; i < n; i++) if (pos[i]! >= 0) refs[next[pos[i]!]!++] = events.refs[i]!;
+    return new EventIndex(numbers, offsets, refs, filter, events.records);
   }
 
   static fromImage(image: EventIndexImage): EventIndex {
     return new EventIndex(
       NumberIndex.fromImage(image.numbers),
       image.offsets ? new Uint32Array(image.offsets) : null,
-      image.rowids ? new Float64Array(image.rowids) : null,
+      image.refs ? new Float64Array(image.refs) : null,
       new Int32Array(image.filter),
+      image.records ? new EventRecords(image.records) : null,
     );
   }
 
@@ -331,14 +509,15 @@ export class EventIndex {
     return {
       numbers: this.numbers.image,
       offsets: (this.offsets?.buffer as SharedArrayBuffer | undefined) ?? null,
-      rowids: (this.rowids?.buffer as SharedArrayBuffer | undefined) ?? null,
+      refs: (this.refs?.buffer as SharedArrayBuffer | undefined) ?? null,
       filter: this.filter.buffer as SharedArrayBuffer,
+      records: this.records?.parts ?? null,
     };
   }
 
-  /** Adds the rowids of the events of the number at position p of `numbers`. */
-  rowidsAt(p: number, into: number[]): void {
-    if (!this.offsets || !this.rowids) throw new Error('scrub: this event index has no rowids (it was not read from a SQLite file)');
-    for (let k = this.offsets[p]!, end = this.offsets[p + 1]!; k < end; k++) into.push(this.rowids[k]!);
+  /** Adds the references (record offsets or rowids) of the events of the number at position p of `numbers`. */
+  refsAt(p: number, into: number[]): void {
+    if (!this.offsets || !this.refs) throw new Error('scrub: this event index has no references (it was not read from a SQLite file)');
+    for (let k = this.offsets[p]!, end = this.offsets[p + 1]!; k < end; k++) into.push(this.refs[k]!);
   }
 }

@@ -3,7 +3,7 @@ import type { Facts } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { Reject, ScrubQuestion } from './core.js';
 import type { Dialect } from './csv.js';
-import type { EventIndexImage } from './history.js';
+import type { EventIndexImage, EventRecordPart } from './history.js';
 import type { ScrubCounts } from './summary.js';
 import type { SuppressionEntry } from '../service/suppression.js';
 
@@ -25,12 +25,15 @@ export type ToWorker =
   | { type: 'init'; init: WorkerInit }
   /** The caller's events, when init came without them. */
   | { type: 'events'; events: EventIndexImage }
+  /** Read part of the caller's events as records (readEventRecords), before any chunk. */
+  | { type: 'readEvents'; part: number; fromRowid: number; toRowid: number; maxBytes: number }
   | { type: 'chunk'; seq: number; buffer: ArrayBuffer; offset: number; length: number; final: boolean }
   /** A chunk's output buffer, written: the worker fills it again. */
   | { type: 'recycle'; buffer: ArrayBuffer }
   | { type: 'stop' };
 
-export type FromWorker =
+/** A worker's answer for one chunk. */
+export type ChunkReply =
   | {
       type: 'done';
       seq: number;
@@ -45,3 +48,9 @@ export type FromWorker =
       input: ArrayBuffer;
     }
   | { type: 'error'; seq: number; message: string };
+
+export type FromWorker =
+  | ChunkReply
+  /** The part asked for with 'readEvents'; null: larger than maxBytes. */
+  | { type: 'eventsRead'; part: EventRecordPart | null }
+  | { type: 'eventsFailed'; message: string };

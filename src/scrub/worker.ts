@@ -6,14 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NumberIndex } from '../registers/number-index.js';
 import { ScrubCore, type CoreInit } from './core.js';
-import { EventIndex, SqliteHistory } from './history.js';
+import { EventIndex, readEventRecords, SqliteHistory } from './history.js';
 import type { WorkerInit, ToWorker, FromWorker } from './protocol.js';
 
 let core: ScrubCore | null = null;
 let history: SqliteHistory | null = null;
+let settings: WorkerInit | null = null;
 
 /** Built when the runner sends what the scrub needs (the worker starts before that is known). */
 function start(init: WorkerInit): void {
+  settings = init;
   history = new SqliteHistory(init.dbPath, init.question.entity.id);
   core = new ScrubCore({
     question: init.question,
@@ -42,6 +44,17 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'init') {
     start(msg.init);
+    return;
+  }
+  if (msg.type === 'readEvents') {
+    // At once, before the chunks queued behind it: the runner waits for every part.
+    try {
+      if (!settings) throw new Error('scrub worker: readEvents arrived before init');
+      const part = readEventRecords(settings.dbPath, settings.question.entity.id, msg.part, msg.fromRowid, msg.toRowid, msg.maxBytes);
+      port.postMessage({ type: 'eventsRead', part } satisfies FromWorker, part ? [part.nums.buffer as ArrayBuffer, part.refs.buffer as ArrayBuffer] : []);
+    } catch (err) {
+      port.postMessage({ type: 'eventsFailed', message: (err as Error).message ?? String(err) } satisfies FromWorker);
+    }
     return;
   }
   if (msg.type === 'events') {

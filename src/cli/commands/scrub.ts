@@ -107,6 +107,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           productCategory: o.product ?? null,
           phoneColumn: o.phoneColumn ?? null,
           threads,
+          workers: o.workers,
           onProgress: bar.update,
           signal: ctrl.signal,
         });
