@@ -2,7 +2,7 @@
  * The bulk scrub gives every row the decision the single-decision path gives (Optline.decide),
  * in process and in worker threads, with and without its shortcut for numbers without events.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -260,6 +260,22 @@ describe('scrub = single decisions', () => {
       }, 120_000);
     }
   }
+
+  it('a list read whole in its first block is handed out in chunks of a block (1 MB for lists of customers)', async () => {
+    // 100 copies of the list's rows: more than 2 MB, read at once with the header, then cut.
+    const [header, ...rows] = readFileSync(listFile, 'utf8').trimEnd().split('\n');
+    const big = join(dir, 'big.csv');
+    writeFileSync(big, [header, ...Array.from({ length: 100 }, () => rows).flat()].join('\n') + '\n');
+    const base = { entityId: 'nl-co', input: big, at: NOW };
+    let chunks = 0;
+    const a = await runScrub(app, { ...base, output: join(dir, 'big-a.csv'), workers: 0, readEventsWhole: false });
+    const b = await runScrub(app, { ...base, output: join(dir, 'big-b.csv'), workers: 2, readEventsWhole: true, onProgress: () => chunks++ });
+    expect(statSync(big).size).toBeGreaterThan(2 << 20);
+    expect(chunks).toBeGreaterThan(statSync(big).size / (1 << 20));
+    expect(b.counts).toEqual(a.counts);
+    expect(a.counts.rows).toBe(100 * 1500);
+    expect(readFileSync(join(dir, 'big-b.csv'), 'utf8')).toBe(readFileSync(join(dir, 'big-a.csv'), 'utf8'));
+  }, 120_000);
 
   it('counts add up and invalid rows go to the rejects with their line numbers', async () => {
     const out = join(dir, 'counts.csv');
