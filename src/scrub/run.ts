@@ -62,6 +62,8 @@ export interface ScrubOptions {
    * as many rows as the caller has events (see readWhole).
    */
   readEventsWhole?: boolean;
+  /** The most memory the caller's events read whole may take (default 512 MB); beyond it their rowids are read instead. */
+  maxEventRecordBytes?: number;
 }
 
 export interface ScrubProgress {
@@ -94,7 +96,7 @@ const debug = (msg: string, t0: number) => {
   if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms, process ${Math.round(process.uptime() * 1000)} ms] ${msg}`);
 };
 const MAX_ROW = 64 << 20;
-/** The caller's events are read whole (EventRecords) up to this size; beyond it their rowids are read instead. */
+/** The caller's events are read whole (EventRecords) up to this size by default; beyond it their rowids are read instead. */
 const MAX_RECORD_BYTES = 512 << 20;
 /** Lists from this size on have their scrubbed output written with direct I/O. */
 const DIRECT_OUTPUT_FROM = 32 << 20;
@@ -222,6 +224,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);
+    const maxRecordBytes = opts.maxEventRecordBytes ?? MAX_RECORD_BYTES;
     let estimatedRows = 0;
     const readWhole = () => {
       if (opts.readEventsWhole !== undefined) return opts.readEventsWhole;
@@ -241,7 +244,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     const loadEvents = async (records: boolean, parts?: Promise<Array<EventRecordPart | null>>) => {
       const read = parts ? await parts : null;
       // Parts too large to keep: the rowids instead.
-      const events = EventIndex.build(read && read.every((p) => p !== null) ? eventsFromParts(read as EventRecordPart[]) : await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes: MAX_RECORD_BYTES }));
+      const events = EventIndex.build(read && read.every((p) => p !== null) ? eventsFromParts(read as EventRecordPart[]) : await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes: maxRecordBytes }));
       debug(`${events.numbers.size} numbers with events of ${entity.id}${events.records ? ', read whole' : ''}`, started);
       return events;
     };
@@ -367,7 +370,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         worker.postMessage({ type: 'init', init } satisfies ToWorker);
         if (parts) {
           const range = (k: number) => (k === nWorkers ? Number.MAX_SAFE_INTEGER : Math.floor((lastRowid * k) / nWorkers));
-          worker.postMessage({ type: 'readEvents', part: w, fromRowid: range(w), toRowid: range(w + 1), maxBytes: Math.floor(MAX_RECORD_BYTES / nWorkers) } satisfies ToWorker);
+          worker.postMessage({ type: 'readEvents', part: w, fromRowid: range(w), toRowid: range(w + 1), maxBytes: Math.floor(maxRecordBytes / nWorkers) } satisfies ToWorker);
         }
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'eventsRead') return partWaiters[w]?.resolve(m.part);
