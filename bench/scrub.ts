@@ -6,6 +6,7 @@
  *  - `optline scrub` end to end (a child process: start, register snapshot load, scrub, summary)
  *    on the list in E.164 and in national format: rows/s and peak memory (max RSS); and on a
  *    list of the caller's customers (the numbers of its events), where every row needs its history;
+ *    and on the list against a copy of the store in which one person was erased (suppression list);
  *  - the same set difference with `LC_ALL=C sort` + `join -v` against the pre-sorted register;
  *  - an indexed SQLite join (NOT EXISTS against a primary-key register table, tables loaded
  *    beforehand), with the sqlite3 shell;
@@ -293,6 +294,31 @@ async function main(): Promise<void> {
     results.push({ what: "**optline scrub**, list of the caller's customers", seconds: r.seconds, rows: customerRows, rss: r.maxRssMb, note: `${fmt(customerRows)} rows, each with the caller's facts (history + engine call)${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
   }
   rmSync(listCustomers, { force: true });
+
+  // 5c. The E.164 list against a copy of the store in which one person was erased: every row is then
+  // checked against the suppression list (an HMAC of its number under each pepper).
+  {
+    const erasedDb = join(DIR, 'erased.db');
+    const cleanup = () => {
+      for (const f of [erasedDb, `${erasedDb}-wal`, `${erasedDb}-shm`, `${erasedDb}.registers`]) rmSync(f, { recursive: true, force: true });
+    };
+    cleanup();
+    spawnSync('bash', ['-c', `sqlite3 ${dbPath} ".backup ${erasedDb}" && cp -r ${dbPath}.registers ${erasedDb}.registers`]);
+    const phone = spawnSync('sqlite3', [erasedDb, "SELECT phone FROM events WHERE entity_id = 'bench-us' AND phone IS NOT NULL LIMIT 1"], { encoding: 'utf8' }).stdout.trim();
+    const erase = spawnSync('bash', ['-c', `${optline} erase --phone '${phone}' --reference bench`], { env: { ...process.env, OPTLINE_DB: erasedDb }, encoding: 'utf8' });
+    if (erase.status !== 0) throw new Error(`erase failed: ${erase.stderr}`);
+    const out = join(DIR, 'scrubbed-erased.csv');
+    const r = median(() => {
+      warm(listE164, erasedDb, `${erasedDb}.registers`);
+      const t = timed(`${optline} scrub --entity bench-us --in ${listE164} --out ${out} --at ${at}`, { OPTLINE_DB: erasedDb });
+      rmSync(out, { force: true });
+      settle();
+      return t;
+    });
+    log(`scrub E.164, one person erased: ${r.seconds}s, ${fmt(ROWS / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
+    results.push({ what: '**optline scrub**, list in E.164, a store with one erased person', seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: `every row checked against the suppression list${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
+    cleanup();
+  }
 
   if (BASELINES) {
     // 6. sort + join: rows of the E.164 list whose number is not on the register.

@@ -23,6 +23,7 @@ import { FastPhoneReader } from './fast-phone.js';
 import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
 import { emptyCounts, type ScrubCounts } from './summary.js';
 import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
+import { SuppressionFilter } from './suppression-filter.js';
 import type { EventIndex } from './history.js';
 
 const DAY_MS = 86_400_000;
@@ -135,6 +136,8 @@ export class ScrubCore {
   private readonly auditEvery: number;
   private readonly exact: boolean;
   private readonly suppressions: ScrubSuppressions | null;
+  /** Answers "no entries" for almost every row without node:crypto (see SuppressionFilter). */
+  private readonly suppressionFilter: SuppressionFilter | null;
   private memoHits = 0;
   /** Milliseconds spent per phase (OPTLINE_SCRUB_DEBUG): rows, numbers, look-ups, reused answers, histories, fresh decisions, output. */
   readonly phaseMs: Float64Array | null = process.env.OPTLINE_SCRUB_DEBUG === '1' ? new Float64Array(PHASES.length) : null;
@@ -175,6 +178,7 @@ export class ScrubCore {
     this.auditEvery = init.auditEvery ?? 4096;
     this.exact = init.exact ?? false;
     this.suppressions = init.suppressions && init.suppressions.byHash.size > 0 ? init.suppressions : null;
+    this.suppressionFilter = this.suppressions ? new SuppressionFilter(this.suppressions.secrets, this.suppressions.byHash.keys()) : null;
     const invalid: Result = { text: `false${this.delimiter}${this.delimiter}invalid_number`, allowed: false, basis: null, denials: ['invalid_number'] };
     this.results.push(invalid);
     this.resultIds.set(invalid.text, INVALID);
@@ -470,8 +474,9 @@ export class ScrubCore {
     const suppressed = (this.suppressed = new Map<number, SuppressionEntry[]>());
     if (this.suppressions) {
       const { secrets, byHash } = this.suppressions;
+      const filter = this.suppressionFilter!;
       for (let i = 0; i < n; i++) {
-        if (classIds[i]! < 0) continue;
+        if (classIds[i]! < 0 || !filter.mayHave(nums[i]!)) continue;
         let found: SuppressionEntry[] | null = null;
         for (const secret of secrets) {
           const hit = byHash.get(phoneHash(secret, this.e164At(i)));
