@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ShortHmac, SuppressionFilter } from '../src/scrub/suppression-filter.js';
-import { phoneHash } from '../src/service/suppression.js';
+import { phoneHash, suppressionTag, tagSeed } from '../src/service/suppression.js';
 import { prng } from './helpers/prng.js';
 
 const rnd = prng(20261128);
@@ -57,6 +57,32 @@ describe('SuppressionFilter', () => {
     // Numbers the float cannot hold exactly always go to the full check.
     expect(filter.mayHave(2 ** 53 + 2)).toBe(true);
     expect(filter.mayHave(Number.NaN)).toBe(true);
+  });
+
+  it('by tags (entries since migration 0008): lets through every number with an entry, few others, and every number beyond 2^53', () => {
+    const secrets = [randomKey(), 'pepper'];
+    const numbers = Array.from({ length: 20000 }, () => Math.floor(rnd() * 10 ** (8 + int(8))) + 1);
+    const withEntries = numbers.filter((_, i) => i % 50 === 0);
+    const bySecret = secrets.map((secret, k) => ({ secret, tags: withEntries.filter((_, i) => i % 2 === k).map((num) => suppressionTag(tagSeed(secret), num)) }));
+    const hashes = withEntries.map((num, i) => phoneHash(secrets[i % 2]!, `+${num}`));
+    const filter = new SuppressionFilter(secrets, hashes, bySecret);
+    for (const num of withEntries) expect(filter.mayHave(num), `+${num}`).toBe(true);
+    const others = numbers.filter((_, i) => i % 50 !== 0);
+    // 400 entries in 65,536 tags a pepper: about 0.6 % of the other numbers pass to the full check.
+    const passed = others.filter((num) => filter.mayHave(num)).length;
+    expect(passed).toBeLessThan(others.length * 0.02);
+    expect(filter.mayHave(2 ** 53 + 2)).toBe(true);
+    expect(suppressionTag(tagSeed('pepper'), 2 ** 53 + 2)).toBe(-1);
+  });
+
+  it('tags are 16 bits, keyed: another pepper gives other tags', () => {
+    const a = tagSeed('pepper-a');
+    const b = tagSeed('pepper-b');
+    const nums = Array.from({ length: 1000 }, (_, i) => 31612000000 + i * 7919);
+    expect(nums.every((n) => suppressionTag(a, n) >= 0 && suppressionTag(a, n) < 65536)).toBe(true);
+    expect(nums.filter((n) => suppressionTag(a, n) === suppressionTag(b, n)).length).toBeLessThan(5);
+    // Spread over the 65,536 values: 1,000 numbers, hardly any shared tag.
+    expect(new Set(nums.map((n) => suppressionTag(a, n))).size).toBeGreaterThan(980);
   });
 
   it('without entries turns every number away', () => {

@@ -280,6 +280,25 @@ describe('scrub = single decisions', () => {
     expect(readFileSync(join(dir, 'big-b.csv'), 'utf8')).toBe(readFileSync(join(dir, 'big-a.csv'), 'utf8'));
   }, 120_000);
 
+  it("erased people's numbers are found by their entries' tags, and by hash alone for entries made before tags", async () => {
+    const entries = await store.db.selectFrom('suppressions').select(['id', 'tag', 'pepper_id']).execute();
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.every((e) => e.tag !== null && e.tag >= 0 && e.tag < 65536)).toBe(true);
+    const base = { entityId: 'nl-co', input: listFile, at: NOW };
+    const tagged = await runScrub(app, { ...base, output: join(dir, 'tagged.csv'), workers: 2 });
+    // As a store migrated from before tags has them: no tag, only the hash.
+    await store.db.updateTable('suppressions').set({ tag: null }).execute();
+    try {
+      const untagged = await runScrub(app, { ...base, output: join(dir, 'untagged.csv'), workers: 2 });
+      expect(untagged.counts).toEqual(tagged.counts);
+      expect(readFileSync(join(dir, 'untagged.csv'), 'utf8')).toBe(readFileSync(join(dir, 'tagged.csv'), 'utf8'));
+    } finally {
+      for (const e of entries) await store.db.updateTable('suppressions').set({ tag: e.tag }).where('id', '=', e.id).execute();
+    }
+    // The erased numbers lead the list: each is refused with its entry's reason.
+    expect(tagged.counts.denied).toBeGreaterThan(0);
+  }, 120_000);
+
   it('counts add up and invalid rows go to the rejects with their line numbers', async () => {
     const out = join(dir, 'counts.csv');
     const rej = join(dir, 'counts.rejects.csv');

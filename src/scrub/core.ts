@@ -84,6 +84,8 @@ export interface CoreInit {
 export interface ScrubSuppressions {
   secrets: string[];
   byHash: Map<string, SuppressionEntry[]>;
+  /** The entries' tags (suppressionTag) by pepper; null when some entry has none (made before tags). */
+  tags: Array<{ secret: string; tags: number[] }> | null;
 }
 
 export interface Reject {
@@ -178,7 +180,7 @@ export class ScrubCore {
     this.auditEvery = init.auditEvery ?? 4096;
     this.exact = init.exact ?? false;
     this.suppressions = init.suppressions && init.suppressions.byHash.size > 0 ? init.suppressions : null;
-    this.suppressionFilter = this.suppressions ? new SuppressionFilter(this.suppressions.secrets, this.suppressions.byHash.keys()) : null;
+    this.suppressionFilter = this.suppressions ? new SuppressionFilter(this.suppressions.secrets, this.suppressions.byHash.keys(), this.suppressions.tags) : null;
     const invalid: Result = { text: `false${this.delimiter}${this.delimiter}invalid_number`, allowed: false, basis: null, denials: ['invalid_number'] };
     this.results.push(invalid);
     this.resultIds.set(invalid.text, INVALID);

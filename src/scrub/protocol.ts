@@ -18,7 +18,7 @@ export interface WorkerInit {
   auditEvery?: number;
   phoneAuditEvery?: number;
   exact?: boolean;
-  suppressions?: { secrets: string[]; entries: Array<[string, SuppressionEntry[]]> };
+  suppressions?: { secrets: string[]; entries: Array<[string, SuppressionEntry[]]>; tags: Array<{ secret: string; tags: number[] }> | null };
 }
 
 export type ToWorker =

@@ -132,17 +132,21 @@ export function startScrubWorkers(count: number): Worker[] {
   return Array.from({ length: count }, () => new Worker(workerEntry(), { resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
 }
 
-/** The suppression list as the scrub needs it: all entries by number hash (small: erased people only). */
+/** The suppression list as the scrub needs it: all entries by number hash (small: erased people only), and their tags by pepper. */
 async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
   const rows = await app.store.db.selectFrom('suppressions').selectAll().orderBy('at').orderBy('id').execute();
   const byHash = new Map<string, SuppressionEntry[]>();
-  if (rows.length === 0) return { secrets: [], byHash };
+  if (rows.length === 0) return { secrets: [], byHash, tags: null };
   for (const r of rows) {
     const list = byHash.get(r.phone_hash) ?? [];
     list.push({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionEntry['reason'], at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id });
     byHash.set(r.phone_hash, list);
   }
-  return { secrets: (await app.suppressions.peppers()).map((p) => p.secret), byHash };
+  const peppers = await app.suppressions.peppers();
+  // Entries from before tags (migration 0008) can be told apart only by their hash.
+  const tagged = rows.every((r) => r.tag !== null);
+  const tags = tagged ? peppers.map((p) => ({ secret: p.secret, tags: rows.filter((r) => r.pepper_id === p.id).map((r) => r.tag!) })).filter((p) => p.tags.length > 0) : null;
+  return { secrets: peppers.map((p) => p.secret), byHash, tags };
 }
 
 export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
@@ -350,7 +354,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         entities,
         dbPath: app.store.location,
         exact,
-        suppressions: { secrets: suppressions.secrets, entries: [...suppressions.byHash] },
+        suppressions: { secrets: suppressions.secrets, entries: [...suppressions.byHash], tags: suppressions.tags },
       };
       const pending = new Map<number, { resolve: (m: ChunkReply) => void; reject: (e: Error) => void }>();
       const inFlight = new Array<number>(nWorkers).fill(0);

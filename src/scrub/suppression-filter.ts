@@ -2,6 +2,8 @@
  * The scrub's first check of a row against the suppression list (erased people's objections, kept
  * as HMAC-SHA256 of the number under each pepper: Suppressions in src/service/suppression.ts).
  *
+ * Entries carry a 16-bit keyed tag of their number (since migration 0008): rows are compared by
+ * tag, a few multiplications each. For entries made before, each row's HMAC must be computed.
  * Why by hand: node:crypto's createHmac costs about 2.9 µs a call (an object and a native call a
  * number), and the scrub checks every row under every pepper – with one erased person in the
  * store, a scrub of 10 million rows went from 7.4 s to 26 s. Here the key's two padded blocks are
@@ -12,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { digitCount } from '../registers/number-index.js';
+import { suppressionTag, tagSeed } from '../service/suppression.js';
 
 // prettier-ignore
 const K = Int32Array.from([
@@ -118,17 +121,29 @@ export class ShortHmac {
 
 /**
  * Says quickly that a number has no suppression entries. The entries' hashes are known, their
- * numbers not (that is the point of hashing them): each row's number is hashed under each pepper
- * and the first 32 bits are looked up among the entries'.
+ * numbers not (that is the point of hashing them). Entries made since migration 0008 carry a 16-bit
+ * keyed tag of the number (suppressionTag): each row's tag under each pepper is looked up in a
+ * bitmap of the entries' tags – a few multiplications a row. Entries from before have only their
+ * hash: then each row's number is hashed under each pepper (ShortHmac) and the first 32 bits are
+ * looked up among the entries'.
  */
 export class SuppressionFilter {
   private readonly hmacs: ShortHmac[];
   private readonly prefixes: Set<number>;
+  /** Tag mode: per pepper with entries, its keys and a bit per tag of its entries. */
+  private readonly tagged: Array<{ seed: [number, number]; bits: Int32Array }> | null;
   /** "+" and the digits, as big-endian words (bytes past the number zero). */
   private readonly message = new Int32Array(16);
 
-  constructor(secrets: string[], hashes: Iterable<string>) {
-    this.hmacs = secrets.map((s) => new ShortHmac(s));
+  constructor(secrets: string[], hashes: Iterable<string>, tags: Array<{ secret: string; tags: number[] }> | null = null) {
+    this.tagged = tags
+      ? tags.map(({ secret, tags: list }) => {
+          const bits = new Int32Array(65536 / 32);
+          for (const t of list) if (t >= 0) bits[t >>> 5]! |= 1 << (t & 31);
+          return { seed: tagSeed(secret), bits };
+        })
+      : null;
+    this.hmacs = tags ? [] : secrets.map((s) => new ShortHmac(s));
     this.prefixes = new Set([...hashes].map((h) => Number.parseInt(h.slice(0, 8), 16) | 0));
   }
 
@@ -136,6 +151,13 @@ export class SuppressionFilter {
   mayHave(num: number): boolean {
     // Beyond 2^53 the float is not the number's digits: the caller checks those in full.
     if (!(num <= Number.MAX_SAFE_INTEGER) || num < 1) return true;
+    if (this.tagged) {
+      for (const { seed, bits } of this.tagged) {
+        const t = suppressionTag(seed, num);
+        if ((bits[t >>> 5]! & (1 << (t & 31))) !== 0) return true;
+      }
+      return false;
+    }
     const m = this.message;
     m.fill(0);
     const len = 1 + digitCount(num);

@@ -27,7 +27,7 @@ function start(init: WorkerInit): void {
     auditEvery: init.auditEvery,
     phoneAuditEvery: init.phoneAuditEvery,
     exact: init.exact,
-    suppressions: init.suppressions ? { secrets: init.suppressions.secrets, byHash: new Map(init.suppressions.entries) } : undefined,
+    suppressions: init.suppressions ? { secrets: init.suppressions.secrets, byHash: new Map(init.suppressions.entries), tags: init.suppressions.tags } : undefined,
   } satisfies CoreInit);
 }
 

@@ -10,6 +10,9 @@
  * exactly as they would have before the erasure, cite the same law rows, and a newer consent the
  * person gives afterwards still beats it.
  *
+ * Each entry also keeps a 16-bit tag of the number keyed by the pepper (suppressionTag), so a bulk
+ * scrub can pass over most rows without an HMAC each; it tells less than the hash beside it.
+ *
  * The pepper comes from OPTLINE_SUPPRESSION_PEPPER (keep it outside the database: with the pepper
  * in the same dump, the small space of phone numbers can be searched). Without it, a random pepper
  * is generated once and kept in the store's `trust_settings` table, which still keeps numbers out
@@ -44,6 +47,33 @@ const PEPPER_SETTING = 'suppression_pepper';
 
 export const pepperId = (secret: string): string => createHash('sha256').update(`optline-pepper|${secret}`).digest('hex').slice(0, 16);
 export const phoneHash = (secret: string, e164: string): string => createHmac('sha256', secret).update(e164).digest('hex');
+
+/** The two 32-bit keys of a pepper's tags (suppressionTag), derived from the pepper. */
+export function tagSeed(secret: string): [number, number] {
+  const d = createHmac('sha256', secret).update('optline suppression tag').digest();
+  return [d.readInt32BE(0), d.readInt32BE(4)];
+}
+
+/**
+ * A 16-bit tag of a number (its E.164 digits as a float64), keyed by the pepper (tagSeed). Kept
+ * beside an entry's hash so that a bulk scrub can pass over the rows whose tag no entry has with a
+ * few multiplications, instead of an HMAC per row (2.9 µs with node:crypto). It reveals less than
+ * the hash beside it: 16 bits, shared by about one number in 65,536 of the same plan. -1 for a
+ * number beyond 2^53, which a float does not hold exactly (the scrub checks those in full).
+ */
+export function suppressionTag(seed: readonly [number, number], num: number): number {
+  if (!(num <= Number.MAX_SAFE_INTEGER) || num < 0) return -1;
+  const hi = Math.floor(num / 4294967296);
+  const lo = (num - hi * 4294967296) | 0;
+  // murmur3's finaliser over both halves, each mixed with a key.
+  let h = Math.imul(lo ^ seed[0], 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h ^ hi ^ seed[1], 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 15;
+  return h & 0xffff;
+}
 
 /** The fact the engine sees for an entry: an objection, or a withdrawal of phone consent. */
 export function suppressionFact(e: SuppressionEntry): EntityFact {
@@ -154,6 +184,7 @@ export class Suppressions {
       id: uuidv7(),
       phone_hash: phoneHash(current!.secret, e164),
       pepper_id: current!.id,
+      tag: suppressionTag(tagSeed(current!.secret), Number(e164.slice(1))),
       entity_id: entityId,
       reason,
       at: new Date(at).toISOString(),

@@ -204,6 +204,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.createIndex('events_entity_phone').on('events').columns(['entity_id', 'phone']).execute();
     },
   },
+  {
+    // A 16-bit keyed tag of the number beside its hash (suppressionTag): a bulk scrub compares each
+    // row's tag instead of computing an HMAC per row. Entries from before have none (null).
+    name: '0008_suppressions_tag',
+    async up(db) {
+      await db.schema.alterTable('suppressions').addColumn('tag', 'integer').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -118,6 +118,11 @@ export interface SuppressionsTable {
   created_at: IsoTime;
   /** The erasure or retention event that created it. */
   event_id: string | null;
+  /**
+   * suppressionTag of the number under the entry's pepper (0…65535); -1 for a number beyond 2^53;
+   * null for entries made before migration 0008.
+   */
+  tag: number | null;
 }
 
 export interface TrustSettingsTable {
