@@ -23,7 +23,7 @@ import { FastPhoneReader } from './fast-phone.js';
 import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
 import { emptyCounts, type ScrubCounts } from './summary.js';
 import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
-import { SuppressionFilter } from './suppression-filter.js';
+import { SuppressionFilter, type TagsByPepper } from './suppression-filter.js';
 import type { EventIndex } from './history.js';
 
 const DAY_MS = 86_400_000;
@@ -85,7 +85,7 @@ export interface ScrubSuppressions {
   secrets: string[];
   byHash: Map<string, SuppressionEntry[]>;
   /** The entries' tags (suppressionTag) by pepper; null when some entry has none (made before tags). */
-  tags: Array<{ secret: string; tags: number[] }> | null;
+  tags: TagsByPepper | null;
 }
 
 export interface Reject {

@@ -5,6 +5,7 @@ import type { Reject, ScrubQuestion } from './core.js';
 import type { Dialect } from './csv.js';
 import type { EventIndexImage, EventRecordPart } from './history.js';
 import type { ScrubCounts } from './summary.js';
+import type { TagsByPepper } from './suppression-filter.js';
 import type { SuppressionEntry } from '../service/suppression.js';
 
 export interface WorkerInit {
@@ -18,7 +19,7 @@ export interface WorkerInit {
   auditEvery?: number;
   phoneAuditEvery?: number;
   exact?: boolean;
-  suppressions?: { secrets: string[]; entries: Array<[string, SuppressionEntry[]]>; tags: Array<{ secret: string; tags: number[] }> | null };
+  suppressions?: { secrets: string[]; entries: Array<[string, SuppressionEntry[]]>; tags: TagsByPepper | null };
 }
 
 export type ToWorker =

@@ -119,6 +119,9 @@ export class ShortHmac {
   }
 }
 
+/** The tags of the suppression entries (suppressionTag), by the pepper they were made under. */
+export type TagsByPepper = Array<{ secret: string; tags: number[] }>;
+
 /**
  * Says quickly that a number has no suppression entries. The entries' hashes are known, their
  * numbers not (that is the point of hashing them). Entries made since migration 0008 carry a 16-bit
@@ -135,7 +138,7 @@ export class SuppressionFilter {
   /** "+" and the digits, as big-endian words (bytes past the number zero). */
   private readonly message = new Int32Array(16);
 
-  constructor(secrets: string[], hashes: Iterable<string>, tags: Array<{ secret: string; tags: number[] }> | null = null) {
+  constructor(secrets: string[], hashes: Iterable<string>, tags: TagsByPepper | null = null) {
     this.tagged = tags
       ? tags.map(({ secret, tags: list }) => {
           const bits = new Int32Array(65536 / 32);
