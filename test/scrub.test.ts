@@ -229,14 +229,17 @@ describe('scrub = single decisions', () => {
         // Many small chunks: the workers start on them before they have the caller's events.
         const d = await runScrub(app, { ...base, output: out('d'), workers: 2, chunkBytes: 2048, readEventsWhole: true });
         const w = await runScrub(app, { ...base, output: out('w'), workers: 0, readEventsWhole: true });
+        // Each row's history read by number (short lists for callers with many events).
+        const byNumber = await runScrub(app, { ...base, output: out('n'), workers: 0, historiesByNumber: true });
         // Too large to keep whole (a budget of 2 KB): the rowids instead, in the workers' parts too.
         const small = await runScrub(app, { ...base, output: out('s'), workers: 2, readEventsWhole: true, maxEventRecordBytes: 2048 });
         const textA = readFileSync(out('a'), 'utf8');
-        for (const other of ['b', 'c', 'd', 'w', 's']) expect(readFileSync(out(other), 'utf8'), other).toBe(textA);
+        for (const other of ['b', 'c', 'd', 'w', 's', 'n']) expect(readFileSync(out(other), 'utf8'), other).toBe(textA);
         expect(b.counts).toEqual(a.counts);
         expect(d.counts).toEqual(a.counts);
         expect(w.counts).toEqual(a.counts);
         expect(small.counts).toEqual(a.counts);
+        expect(byNumber.counts).toEqual(a.counts);
         expect(a.counts.rows).toBe(1500);
 
         const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);

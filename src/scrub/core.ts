@@ -62,9 +62,11 @@ export interface CoreInit {
   registers: Array<{ meta: RegisterMeta; index: NumberIndex }>;
   /**
    * Numbers whose decision needs their history, and where their events are. null: given later
-   * with setEvents – a chunk's rows are read and looked up in the registers meanwhile.
+   * with setEvents – a chunk's rows are read and looked up in the registers meanwhile – or
+   * 'every row': each row's history is read by number (a short list for a caller with many
+   * events: cheaper than reading the numbers of all its events first; needs a HistoryByNumber).
    */
-  events: EventIndex | null;
+  events: EventIndex | null | 'every row';
   entities: Map<string, Facts['entities'][string]>;
   history: HistorySource;
   /** Re-decide every n-th reused answer with the full PhoneInfo (0: never). Default 4096. */
@@ -131,6 +133,8 @@ export class ScrubCore {
   private readonly regsByCountry = new Map<string, Array<{ meta: RegisterMeta; index: NumberIndex }>>();
   private events: EventIndex | null;
   private eventsArrived: Promise<void>;
+  /** Every row's history is read by number (CoreInit.events). */
+  private readonly everyRow: boolean;
   private eventsGiven: () => void = () => {};
   private readonly entities: Map<string, Facts['entities'][string]>;
   private readonly callerOnly: Facts['entities'] | null;
@@ -170,8 +174,10 @@ export class ScrubCore {
       list.push(r);
       this.regsByCountry.set(r.meta.country, list);
     }
-    this.events = init.events;
-    this.eventsArrived = this.events ? Promise.resolve() : new Promise<void>((resolve) => (this.eventsGiven = resolve));
+    this.everyRow = init.events === 'every row';
+    this.events = init.events === 'every row' ? null : init.events;
+    if (this.everyRow && !('byNumber' in init.history)) throw new Error('scrub: reading every row\'s history needs a history by number');
+    this.eventsArrived = this.events || this.everyRow ? Promise.resolve() : new Promise<void>((resolve) => (this.eventsGiven = resolve));
     this.entities = init.entities;
     const caller = init.entities.get(init.question.entity.id);
     // Shared by every decision whose events are all the caller's (the engine only reads facts).
@@ -309,7 +315,7 @@ export class ScrubCore {
     const rejects = this.readNumbers(bytes, n);
     clock?.lap(1);
     const valid = this.lookUpRegisters(n);
-    if (!this.events) await this.eventsArrived;
+    if (!this.events && !this.everyRow) await this.eventsArrived;
     const pending = this.lookUpEvents(n, valid);
     clock?.lap(2);
     this.reuseAnswers(n);
@@ -453,8 +459,10 @@ export class ScrubCore {
     isPending.fill(0, 0, n);
     const eventPos = this.eventPos;
     eventPos.fill(-1, 0, n);
-    const events = this.events!;
-    if (events.numbers.size > 0 && valid > 0) {
+    const events = this.events;
+    if (this.everyRow) {
+      for (let i = 0; i < n; i++) if (classIds[i]! >= 0) isPending[i] = 1;
+    } else if (events && events.numbers.size > 0 && valid > 0) {
       let m = 0;
       for (let j = 0; j < valid; j++) {
         const i = order[j]!;
@@ -555,7 +563,7 @@ export class ScrubCore {
   /** 5a. The histories of the rows with events. */
   private histories(pending: number[]): Promise<Map<string, NumberHistoryLite>> {
     // The caller's events themselves when they were read whole, else the store.
-    const source = this.events!.records ?? this.history;
+    const source = this.events?.records ?? this.history;
     if ('byNumber' in source) return source.byNumber([...new Set(pending.map((i) => this.e164At(i)))]);
     const eventPos = this.eventPos;
     const refs: number[] = [];

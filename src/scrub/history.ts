@@ -306,15 +306,24 @@ export interface EntityEventsOptions {
   maxRecordBytes?: number;
 }
 
-/** How many events and reassignments entityEvents would find for the entity (SQLite files: from the index alone). */
-export function entityEventCount(store: Pick<Store, 'location'>, entityId: string): number {
-  const db = new Database(store.location, { readonly: true, fileMustExist: true });
-  try {
-    const count = (who: string, ...args: string[]) => db.prepare(`SELECT count(*) FROM events WHERE ${who} AND phone IS NOT NULL`).pluck().get(...args) as number;
-    return count('entity_id = ?', entityId) + count('entity_id IS NULL');
-  } finally {
-    db.close();
+/** How many events and reassignments entityEvents would find for the entity (from the index events(entity_id, phone) alone). */
+export async function entityEventCount(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string): Promise<number> {
+  if (isSqliteFile(store)) {
+    const db = new Database(store.location, { readonly: true, fileMustExist: true });
+    try {
+      const count = (who: string, ...args: string[]) => db.prepare(`SELECT count(*) FROM events WHERE ${who} AND phone IS NOT NULL`).pluck().get(...args) as number;
+      return count('entity_id = ?', entityId) + count('entity_id IS NULL');
+    } finally {
+      db.close();
+    }
   }
+  const row = await store.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('phone', 'is not', null)
+    .where((eb) => eb.or([eb('entity_id', '=', entityId), eb('entity_id', 'is', null)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /**
