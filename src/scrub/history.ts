@@ -345,34 +345,7 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     if (part) return eventsFromParts([part]);
     // Too large to keep: the rowids instead.
   }
-  if (isSqliteFile(store)) {
-    // Straight from the file and from the index events_entity_phone alone (its entries end with
-    // the rowid): a page of "phone rowid" pairs joined into one string per query – a row per event
-    // through better-sqlite3 takes two to four times as long. Paged by (phone, rowid).
-    const db = new Database(store.location, { readonly: true, fileMustExist: true });
-    try {
-      const range = (who: string) => `FROM events WHERE ${who} AND (phone, rowid) > (?, ?) ORDER BY phone, rowid`;
-      const pages = (who: string) => ({
-        joined: db.prepare(`SELECT group_concat(p, ','), count(*) FROM (SELECT phone || ' ' || rowid AS p ${range(who)} LIMIT ?)`).raw(true),
-        // Where a full page ended (group_concat's order is not promised, so not read from its text).
-        last: db.prepare(`SELECT phone, rowid ${range(who)} LIMIT 1 OFFSET ?`).raw(true),
-      });
-      for (const [page, args] of [
-        [pages('entity_id = ?'), [entityId]],
-        [pages('entity_id IS NULL'), []],
-      ] as const) {
-        for (let afterPhone = '', afterRowid = 0; ; ) {
-          const [joined, count] = page.joined.get(...args, afterPhone, afterRowid, pageSize) as [string | null, number];
-          if (joined !== null) parsePairs(joined, push);
-          if (count < pageSize) break;
-          [afterPhone, afterRowid] = page.last.get(...args, afterPhone, afterRowid, pageSize - 1) as [string, number];
-        }
-      }
-    } finally {
-      db.close();
-    }
-    return { nums: found.nums.subarray(0, found.length), refs: found.refs.subarray(0, found.length), records: null };
-  }
+  if (isSqliteFile(store)) return readEventNumbers(store.location, entityId, pageSize);
   const rows = await store.db
     .selectFrom('events')
     .select('phone')
@@ -385,6 +358,41 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     if (num > 0) push(num, 0);
   }
   return { nums: found.nums.subarray(0, found.length), refs: null, records: null };
+}
+
+/**
+ * entityEvents for a SQLite file: (number, rowid) of each of the entity's events and reassignments,
+ * straight from the file and from the index events_entity_phone alone (its entries end with the
+ * rowid). A page of "phone rowid" pairs is joined into one string per query – a row per event
+ * through better-sqlite3 takes two to four times as long. Paged by (phone, rowid). Synchronous:
+ * a scrub with worker threads has one of them read this (see runScrub).
+ */
+export function readEventNumbers(path: string, entityId: string, pageSize = 1_000_000): EntityEvents {
+  const found = new EventRefs();
+  const push = (num: number, ref: number) => found.push(num, ref);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const range = (who: string) => `FROM events WHERE ${who} AND (phone, rowid) > (?, ?) ORDER BY phone, rowid`;
+    const pages = (who: string) => ({
+      joined: db.prepare(`SELECT group_concat(p, ','), count(*) FROM (SELECT phone || ' ' || rowid AS p ${range(who)} LIMIT ?)`).raw(true),
+      // Where a full page ended (group_concat's order is not promised, so not read from its text).
+      last: db.prepare(`SELECT phone, rowid ${range(who)} LIMIT 1 OFFSET ?`).raw(true),
+    });
+    for (const [page, args] of [
+      [pages('entity_id = ?'), [entityId]],
+      [pages('entity_id IS NULL'), []],
+    ] as const) {
+      for (let afterPhone = '', afterRowid = 0; ; ) {
+        const [joined, count] = page.joined.get(...args, afterPhone, afterRowid, pageSize) as [string | null, number];
+        if (joined !== null) parsePairs(joined, push);
+        if (count < pageSize) break;
+        [afterPhone, afterRowid] = page.last.get(...args, afterPhone, afterRowid, pageSize - 1) as [string, number];
+      }
+    }
+  } finally {
+    db.close();
+  }
+  return { nums: found.nums.slice(0, found.length), refs: found.refs.slice(0, found.length), records: null };
 }
 
 /**

@@ -21,7 +21,7 @@ import type { Facts } from '../law/types.js';
 import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
-import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EventRecordPart } from './history.js';
+import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventRecordPart } from './history.js';
 import type { ChunkReply, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
@@ -251,10 +251,16 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       // events on the list) and costs the records' memory.
       return eventCount > 0 && eventCount <= 3 * estimatedRows && estimatedRows <= 4 * eventCount;
     };
-    const loadEvents = async (records: boolean, parts?: Promise<Array<EventRecordPart | null>>) => {
+    const loadEvents = async (records: boolean, parts?: Promise<Array<EventRecordPart | null>>, numbers?: Promise<EntityEvents>) => {
       const read = parts ? await parts : null;
-      // Parts too large to keep: the rowids instead.
-      const events = EventIndex.build(read && read.every((p) => p !== null) ? eventsFromParts(read as EventRecordPart[]) : await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes: maxRecordBytes }));
+      const events = EventIndex.build(
+        read && read.every((p) => p !== null)
+          ? eventsFromParts(read as EventRecordPart[])
+          : numbers
+            ? await numbers
+            : // Parts too large to keep: the rowids instead.
+              await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes: maxRecordBytes }),
+      );
       debug(`${events.numbers.size} numbers with events of ${entity.id}${events.records ? ', read whole' : ''}`, started);
       return events;
     };
@@ -380,17 +386,28 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         : undefined;
       // Unhandled until sendEvents awaits it: a worker failing meanwhile fails the scrub there.
       parts?.catch(() => {});
+      // Otherwise the first worker reads the numbers and rowids: this thread – a server's, for a
+      // scrub over HTTP – is not held up by the read (0.7 s for 600,000 events).
+      let numbersWaiter: { resolve: (e: EntityEvents) => void; reject: (e: Error) => void } | null = null;
+      const numbers = parts ? undefined : new Promise<EntityEvents>((resolve, reject) => (numbersWaiter = { resolve, reject }));
+      numbers?.catch(() => {});
       const lastRowid = parts ? lastEventRowid(app.store.location) : 0;
       for (let w = 0; w < nWorkers; w++) {
         const worker = workers[w]!;
         worker.postMessage({ type: 'init', init } satisfies ToWorker);
+        if (numbers && w === 0) worker.postMessage({ type: 'readEventNumbers' } satisfies ToWorker);
         if (parts) {
           const range = (k: number) => (k === nWorkers ? Number.MAX_SAFE_INTEGER : Math.floor((lastRowid * k) / nWorkers));
           worker.postMessage({ type: 'readEvents', part: w, fromRowid: range(w), toRowid: range(w + 1), maxBytes: Math.floor(maxRecordBytes / nWorkers) } satisfies ToWorker);
         }
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'eventsRead') return partWaiters[w]?.resolve(m.part);
-          if (m.type === 'eventsFailed') return partWaiters[w]?.reject(new Error(m.message));
+          if (m.type === 'eventNumbersRead') return numbersWaiter?.resolve({ nums: new Float64Array(m.nums), refs: new Float64Array(m.refs), records: null });
+          if (m.type === 'eventsFailed') {
+            partWaiters[w]?.reject(new Error(m.message));
+            if (w === 0) numbersWaiter?.reject(new Error(m.message));
+            return;
+          }
           inFlight[w]!--;
           if (m.type === 'done') slowBy[w] = m.slowReads;
           const p = pending.get(m.seq);
@@ -400,6 +417,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         worker.on('error', (err) => {
           failure = err;
           partWaiters[w]?.reject(err);
+          if (w === 0) numbersWaiter?.reject(err);
           for (const p of pending.values()) p.reject(err);
           pending.clear();
         });
@@ -408,7 +426,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       const sendEvents = async () => {
         if (eventsSent) return;
         eventsSent = true;
-        const events = (await loadEvents(false, parts)).image;
+        const events = (await loadEvents(false, parts, numbers)).image;
         for (const worker of workers) worker.postMessage({ type: 'events', events } satisfies ToWorker);
       };
       const results = new Map<number, Promise<ChunkReply>>();

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NumberIndex } from '../registers/number-index.js';
 import { ScrubCore, type CoreInit } from './core.js';
-import { EventIndex, readEventRecords, SqliteHistory } from './history.js';
+import { EventIndex, readEventNumbers, readEventRecords, SqliteHistory } from './history.js';
 import type { WorkerInit, ToWorker, FromWorker } from './protocol.js';
 
 let core: ScrubCore | null = null;
@@ -44,6 +44,18 @@ port.on('message', (msg: ToWorker) => {
   }
   if (msg.type === 'init') {
     start(msg.init);
+    return;
+  }
+  if (msg.type === 'readEventNumbers') {
+    try {
+      if (!settings) throw new Error('scrub worker: readEventNumbers arrived before init');
+      const found = readEventNumbers(settings.dbPath, settings.question.entity.id);
+      const nums = found.nums.buffer as ArrayBuffer;
+      const refs = found.refs!.buffer as ArrayBuffer;
+      port.postMessage({ type: 'eventNumbersRead', nums, refs } satisfies FromWorker, [nums, refs]);
+    } catch (err) {
+      port.postMessage({ type: 'eventsFailed', message: (err as Error).message ?? String(err) } satisfies FromWorker);
+    }
     return;
   }
   if (msg.type === 'readEvents') {
