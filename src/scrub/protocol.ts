@@ -26,7 +26,7 @@ export type ToWorker =
   | { type: 'init'; init: WorkerInit }
   /** The caller's events, when init came without them. */
   | { type: 'events'; events: EventIndexImage }
-  /** Read the numbers and rowids of the caller's events (readEventNumbers), before any chunk. */
+  /** Read the numbers and rowids of the caller's events (readEventNumbers) and index them, before any chunk. */
   | { type: 'readEventNumbers' }
   /** Read part of the caller's events as records (readEventRecords), before any chunk. */
   | { type: 'readEvents'; part: number; fromRowid: number; toRowid: number; maxBytes: number }
@@ -54,8 +54,8 @@ export type ChunkReply =
 
 export type FromWorker =
   | ChunkReply
-  /** What 'readEventNumbers' asked for (Float64Arrays' buffers). */
-  | { type: 'eventNumbersRead'; nums: ArrayBuffer; refs: ArrayBuffer }
+  /** What 'readEventNumbers' asked for, as an EventIndex (shared memory). */
+  | { type: 'eventIndexBuilt'; events: EventIndexImage }
   /** The part asked for with 'readEvents'; null: larger than maxBytes. */
   | { type: 'eventsRead'; part: EventRecordPart | null }
   | { type: 'eventsFailed'; message: string };

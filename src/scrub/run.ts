@@ -21,7 +21,7 @@ import type { Facts } from '../law/types.js';
 import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
-import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventRecordPart } from './history.js';
+import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EventIndexImage, type EventRecordPart } from './history.js';
 import type { ChunkReply, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
@@ -40,7 +40,7 @@ export interface ScrubOptions {
   at?: number;
   productCategory?: string | null;
   phoneColumn?: string | null;
-  /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB, or over 100,000 rows mostly of the caller's customers (see readEventsWhole). */
+  /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB, over 100,000 rows mostly of the caller's customers (see readEventsWhole), or with keepThreadFree for a caller with 200,000 events or more (unless its history is read by number). */
   workers?: number;
   onProgress?: (p: ScrubProgress) => void;
   signal?: AbortSignal;
@@ -64,6 +64,8 @@ export interface ScrubOptions {
   readEventsWhole?: boolean;
   /** The most memory the caller's events read whole may take (default 512 MB); beyond it their rowids are read instead. */
   maxEventRecordBytes?: number;
+  /** The calling thread serves others (the API server): large reads go to worker threads. */
+  keepThreadFree?: boolean;
   /**
    * Read each row's history by number instead of first finding the numbers the caller has events
    * for (without worker threads). Default: for lists with fewer than a twentieth as many rows as
@@ -102,6 +104,8 @@ const debug = (msg: string, t0: number) => {
   if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms, process ${Math.round(process.uptime() * 1000)} ms] ${msg}`);
 };
 const MAX_ROW = 64 << 20;
+/** From this many events a caller's event numbers are read in a worker thread, whatever the list's size. */
+const MANY_EVENTS = 200_000;
 /** The caller's events are read whole (EventRecords) up to this size by default; beyond it their rowids are read instead. */
 const MAX_RECORD_BYTES = 512 << 20;
 /** Lists from this size on have their scrubbed output written with direct I/O. */
@@ -251,16 +255,10 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       // events on the list) and costs the records' memory.
       return eventCount > 0 && eventCount <= 3 * estimatedRows && estimatedRows <= 4 * eventCount;
     };
-    const loadEvents = async (records: boolean, parts?: Promise<Array<EventRecordPart | null>>, numbers?: Promise<EntityEvents>) => {
+    const loadEvents = async (records: boolean, parts?: Promise<Array<EventRecordPart | null>>) => {
       const read = parts ? await parts : null;
-      const events = EventIndex.build(
-        read && read.every((p) => p !== null)
-          ? eventsFromParts(read as EventRecordPart[])
-          : numbers
-            ? await numbers
-            : // Parts too large to keep: the rowids instead.
-              await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes: maxRecordBytes }),
-      );
+      // Parts too large to keep: the rowids instead.
+      const events = EventIndex.build(read && read.every((p) => p !== null) ? eventsFromParts(read as EventRecordPart[]) : await entityEvents(app.store, entity.id, { records: records && !parts, maxRecordBytes }));
       debug(`${events.numbers.size} numbers with events of ${entity.id}${events.records ? ', read whole' : ''}`, started);
       return events;
     };
@@ -269,9 +267,13 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     // row with its engine call) costs less than reading the numbers of all the caller's events
     // first (about 1 µs each) – and keeps a server that scrubs over HTTP from stopping for it.
     const everyRow = opts.historiesByNumber ?? (!whole && estimatedRows * 20 < eventCount);
-    // A list mostly of the caller's customers takes the full path on most rows (a history and an
-    // engine call, about 10 µs a row): worker threads pay from 100,000 rows on, not only from 48 MB.
-    if (workers.length === 0 && whole && estimatedRows >= 100_000 && opts.workers === undefined) {
+    // Worker threads below 48 MB too: a list mostly of the caller's customers takes the full path
+    // on most rows (a history and an engine call, about 10 µs a row), so they pay from 100,000 rows
+    // on; and in a server, for a caller with many events, the first of them reads the events'
+    // numbers (0.25 s a 200,000) so that the server's thread does not stop for it. (For the command,
+    // threads for a short list cost more than that read: 3.1 s against 2.1 s for 40,000 rows.)
+    const manyEvents = opts.keepThreadFree === true && !everyRow && isSqliteFile(app.store) && eventCount >= MANY_EVENTS;
+    if (workers.length === 0 && opts.workers === undefined && ((whole && estimatedRows >= 100_000) || manyEvents)) {
       addWorkers(startScrubWorkers(scrubWorkers(app.store, Number.MAX_SAFE_INTEGER)));
     }
     const nWorkers = workers.length;
@@ -386,10 +388,10 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         : undefined;
       // Unhandled until sendEvents awaits it: a worker failing meanwhile fails the scrub there.
       parts?.catch(() => {});
-      // Otherwise the first worker reads the numbers and rowids: this thread – a server's, for a
-      // scrub over HTTP – is not held up by the read (0.7 s for 600,000 events).
-      let numbersWaiter: { resolve: (e: EntityEvents) => void; reject: (e: Error) => void } | null = null;
-      const numbers = parts ? undefined : new Promise<EntityEvents>((resolve, reject) => (numbersWaiter = { resolve, reject }));
+      // Otherwise the first worker reads the numbers and rowids and indexes them: this thread – a
+      // server's, for a scrub over HTTP – is not held up by the read (0.7 s for 600,000 events).
+      let numbersWaiter: { resolve: (e: EventIndexImage) => void; reject: (e: Error) => void } | null = null;
+      const numbers = parts ? undefined : new Promise<EventIndexImage>((resolve, reject) => (numbersWaiter = { resolve, reject }));
       numbers?.catch(() => {});
       const lastRowid = parts ? lastEventRowid(app.store.location) : 0;
       for (let w = 0; w < nWorkers; w++) {
@@ -402,7 +404,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         }
         worker.on('message', (m: FromWorker) => {
           if (m.type === 'eventsRead') return partWaiters[w]?.resolve(m.part);
-          if (m.type === 'eventNumbersRead') return numbersWaiter?.resolve({ nums: new Float64Array(m.nums), refs: new Float64Array(m.refs), records: null });
+          if (m.type === 'eventIndexBuilt') return numbersWaiter?.resolve(m.events);
           if (m.type === 'eventsFailed') {
             partWaiters[w]?.reject(new Error(m.message));
             if (w === 0) numbersWaiter?.reject(new Error(m.message));
@@ -426,7 +428,8 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       const sendEvents = async () => {
         if (eventsSent) return;
         eventsSent = true;
-        const events = (await loadEvents(false, parts, numbers)).image;
+        const events = numbers ? await numbers : (await loadEvents(false, parts)).image;
+        debug("the caller's events indexed", started);
         for (const worker of workers) worker.postMessage({ type: 'events', events } satisfies ToWorker);
       };
       const results = new Map<number, Promise<ChunkReply>>();

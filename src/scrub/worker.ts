@@ -49,10 +49,8 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'readEventNumbers') {
     try {
       if (!settings) throw new Error('scrub worker: readEventNumbers arrived before init');
-      const found = readEventNumbers(settings.dbPath, settings.question.entity.id);
-      const nums = found.nums.buffer as ArrayBuffer;
-      const refs = found.refs!.buffer as ArrayBuffer;
-      port.postMessage({ type: 'eventNumbersRead', nums, refs } satisfies FromWorker, [nums, refs]);
+      const events = EventIndex.build(readEventNumbers(settings.dbPath, settings.question.entity.id)).image;
+      port.postMessage({ type: 'eventIndexBuilt', events } satisfies FromWorker);
     } catch (err) {
       port.postMessage({ type: 'eventsFailed', message: (err as Error).message ?? String(err) } satisfies FromWorker);
     }

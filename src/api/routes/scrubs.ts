@@ -204,6 +204,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           productCategory: q.productCategory ?? null,
           phoneColumn: q.phoneColumn ?? null,
           keyId: req.apiKey?.id ?? null,
+          // This thread answers decisions meanwhile: large reads of the store go to worker threads.
+          keepThreadFree: true,
           inputName: typeof req.headers['content-disposition'] === 'string' ? (/filename="?([^";]+)"?/.exec(req.headers['content-disposition'])?.[1] ?? null) : null,
         }).finally(() => {
           try {
