@@ -330,7 +330,6 @@ export class ScrubCore {
       this.decidePending(batch, histories);
       clock?.lap(5);
     }
-    clock?.lap(5);
     const { output, counts } = this.writeOutput(bytes, n);
     counts.invalid = rejects.length;
     clock?.lap(6);

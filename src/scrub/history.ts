@@ -120,7 +120,7 @@ const PART_STRIDE = 2 ** 36;
  * Why: read one by one by rowid, an event costs a B-tree search and a page read (about 5 µs in
  * the scrub: the events of a list's numbers lie all over the table); the table scan costs about
  * 1.5 µs an event for all of the caller's events, and a record read from here about 0.5 µs.
- * runScrub chooses this for lists with at least as many rows as the caller has events.
+ * runScrub chooses this for lists with a third to four times as many rows as the caller has events.
  */
 export class EventRecords implements HistoryByRef {
   private readonly bufs: Buffer[];
@@ -300,7 +300,7 @@ export interface EntityEvents {
 export interface EntityEventsOptions {
   /** Events a query reads (tests use small pages). */
   pageSize?: number;
-  /** Read the events themselves (EventRecords), for a SQLite file: worth it when the list has at least as many rows as the caller has events. */
+  /** Read the events themselves (EventRecords), for a SQLite file: worth it when most of the caller's events are on the list (see runScrub). */
   records?: boolean;
   /** Records beyond this size are not kept: the rowids are read instead. Default 512 MB. */
   maxRecordBytes?: number;
@@ -336,16 +336,15 @@ export async function entityEventCount(store: Pick<Store, 'kind' | 'location' | 
  */
 export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'>, entityId: string, opts: EntityEventsOptions = {}): Promise<EntityEvents> {
   const pageSize = opts.pageSize ?? 1_000_000;
-  const found = new EventRefs();
-  const push = (num: number, ref: number) => found.push(num, ref);
-  /** The digits of an E.164 text; NaN for anything else. Beyond 2^53 a number rounds to a neighbour's float: that can only add history reads, never lose one. */
-  const digits = (p: string | null): number => (p && p.charCodeAt(0) === 43 && /^\+\d+$/.test(p) ? Number(p.slice(1)) : NaN);
   if (isSqliteFile(store) && opts.records) {
     const part = readEventRecords(store.location, entityId, 0, 0, Number.MAX_SAFE_INTEGER, opts.maxRecordBytes ?? 512 << 20, Math.min(pageSize, 25_000));
     if (part) return eventsFromParts([part]);
     // Too large to keep: the rowids instead.
   }
   if (isSqliteFile(store)) return readEventNumbers(store.location, entityId, pageSize);
+  /** The digits of an E.164 text; NaN for anything else. Beyond 2^53 a number rounds to a neighbour's float: that can only add history reads, never lose one. */
+  const digits = (p: string | null): number => (p && p.charCodeAt(0) === 43 && /^\+\d+$/.test(p) ? Number(p.slice(1)) : NaN);
+  const found = new EventRefs();
   const rows = await store.db
     .selectFrom('events')
     .select('phone')
@@ -355,7 +354,7 @@ export async function entityEvents(store: Pick<Store, 'kind' | 'location' | 'db'
     .execute();
   for (const r of rows) {
     const num = digits(r.phone);
-    if (num > 0) push(num, 0);
+    if (num > 0) found.push(num, 0);
   }
   return { nums: found.nums.subarray(0, found.length), refs: null, records: null };
 }

@@ -146,8 +146,9 @@ export class SuppressionFilter {
           return { seed: tagSeed(secret), bits };
         })
       : null;
+    // The HMAC path only where some entry has no tag.
     this.hmacs = tags ? [] : secrets.map((s) => new ShortHmac(s));
-    this.prefixes = new Set([...hashes].map((h) => Number.parseInt(h.slice(0, 8), 16) | 0));
+    this.prefixes = new Set(tags ? [] : [...hashes].map((h) => Number.parseInt(h.slice(0, 8), 16) | 0));
   }
 
   /** False: the number (E.164 digits) has no entries. True: it may have – check with phoneHash. */

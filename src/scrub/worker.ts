@@ -46,22 +46,17 @@ port.on('message', (msg: ToWorker) => {
     start(msg.init);
     return;
   }
-  if (msg.type === 'readEventNumbers') {
+  if (msg.type === 'readEventNumbers' || msg.type === 'readEvents') {
+    // At once, before the chunks queued behind it: the runner waits for the caller's events.
     try {
-      if (!settings) throw new Error('scrub worker: readEventNumbers arrived before init');
-      const events = EventIndex.build(readEventNumbers(settings.dbPath, settings.question.entity.id)).image;
-      port.postMessage({ type: 'eventIndexBuilt', events } satisfies FromWorker);
-    } catch (err) {
-      port.postMessage({ type: 'eventsFailed', message: (err as Error).message ?? String(err) } satisfies FromWorker);
-    }
-    return;
-  }
-  if (msg.type === 'readEvents') {
-    // At once, before the chunks queued behind it: the runner waits for every part.
-    try {
-      if (!settings) throw new Error('scrub worker: readEvents arrived before init');
-      const part = readEventRecords(settings.dbPath, settings.question.entity.id, msg.part, msg.fromRowid, msg.toRowid, msg.maxBytes);
-      port.postMessage({ type: 'eventsRead', part } satisfies FromWorker, part ? [part.nums.buffer as ArrayBuffer, part.refs.buffer as ArrayBuffer] : []);
+      if (!settings) throw new Error(`scrub worker: ${msg.type} arrived before init`);
+      const { dbPath, question } = settings;
+      if (msg.type === 'readEventNumbers') {
+        port.postMessage({ type: 'eventIndexBuilt', events: EventIndex.build(readEventNumbers(dbPath, question.entity.id)).image } satisfies FromWorker);
+      } else {
+        const part = readEventRecords(dbPath, question.entity.id, msg.part, msg.fromRowid, msg.toRowid, msg.maxBytes);
+        port.postMessage({ type: 'eventsRead', part } satisfies FromWorker, part ? [part.nums.buffer as ArrayBuffer, part.refs.buffer as ArrayBuffer] : []);
+      }
     } catch (err) {
       port.postMessage({ type: 'eventsFailed', message: (err as Error).message ?? String(err) } satisfies FromWorker);
     }
