@@ -260,20 +260,24 @@ async function main(): Promise<void> {
 
   // 5. optline scrub, E.164 and national format.
   const at = '2026-11-30T14:00:00-05:00';
+  /** One scrub step: `optline scrub` of a list against a store, median of REPEAT runs, inputs warmed. */
+  const scrubStep = (o: { label: string; what: string; note: string; list: string; rows: number; db: string; out: string; args?: string }) => {
+    const r = median(() => {
+      warm(o.list, o.db, `${o.db}-wal`, `${o.db}.registers`);
+      const t = timed(`${optline} scrub --entity bench-us --in ${o.list} --out ${o.out} --at ${at}${o.args ?? ''}`, { OPTLINE_DB: o.db });
+      rmSync(o.out, { force: true });
+      settle();
+      return t;
+    });
+    log(`scrub ${o.label}: ${r.seconds}s, ${fmt(o.rows / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
+    results.push({ what: o.what, seconds: r.seconds, rows: o.rows, rss: r.maxRssMb, note: `${o.note}${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
+  };
   const summaries: Record<string, unknown> = {};
   for (const [label, file] of [['E.164', listE164], ['national format', listNational]] as const) {
     const out = join(DIR, `scrubbed-${label === 'E.164' ? 'e164' : 'national'}.csv`);
     const sum = join(DIR, `summary-${label === 'E.164' ? 'e164' : 'national'}.json`);
-    const r = median(() => {
-      warm(file, dbPath, `${dbPath}-wal`, `${dbPath}.registers`);
-      const t = timed(`${optline} scrub --entity bench-us --in ${file} --out ${out} --at ${at} --summary ${sum} --rejects ${out}.rejects.csv`, env);
-      rmSync(out, { force: true });
-      settle();
-      return t;
-    });
+    scrubStep({ label, what: `**optline scrub**, list in ${label}`, note: "all rules, the caller's facts, CSV out", list: file, rows: ROWS, db: dbPath, out, args: ` --summary ${sum} --rejects ${out}.rejects.csv` });
     summaries[label] = JSON.parse(readFileSync(sum, 'utf8'));
-    log(`scrub ${label}: ${r.seconds}s, ${fmt(ROWS / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
-    results.push({ what: `**optline scrub**, list in ${label}`, seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: `all rules, the caller's facts, CSV out${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
   }
 
   // 5b. A list of the caller's own customers (its events' numbers): every row takes the full path,
@@ -281,22 +285,19 @@ async function main(): Promise<void> {
   const listCustomers = join(DIR, 'list-customers.csv');
   spawnSync('bash', ['-c', `(echo id,phone; sqlite3 -csv ${dbPath} "SELECT rowid, phone FROM events WHERE entity_id = 'bench-us' AND phone IS NOT NULL ORDER BY id") > ${listCustomers}`]);
   const customerRows = Number(spawnSync('bash', ['-c', `tail -n +2 ${listCustomers} | wc -l`], { encoding: 'utf8' }).stdout.trim());
-  {
-    const out = join(DIR, 'scrubbed-customers.csv');
-    const r = median(() => {
-      warm(listCustomers, dbPath, `${dbPath}-wal`, `${dbPath}.registers`);
-      const t = timed(`${optline} scrub --entity bench-us --in ${listCustomers} --out ${out} --at ${at}`, env);
-      rmSync(out, { force: true });
-      settle();
-      return t;
-    });
-    log(`scrub customers: ${r.seconds}s, ${fmt(customerRows / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
-    results.push({ what: "**optline scrub**, list of the caller's customers", seconds: r.seconds, rows: customerRows, rss: r.maxRssMb, note: `${fmt(customerRows)} rows, each with the caller's facts (history + engine call)${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
-  }
+  scrubStep({
+    label: 'customers',
+    what: "**optline scrub**, list of the caller's customers",
+    note: `${fmt(customerRows)} rows, each with the caller's facts (history + engine call)`,
+    list: listCustomers,
+    rows: customerRows,
+    db: dbPath,
+    out: join(DIR, 'scrubbed-customers.csv'),
+  });
   rmSync(listCustomers, { force: true });
 
   // 5c. The E.164 list against a copy of the store in which one person was erased: every row is then
-  // checked against the suppression list (an HMAC of its number under each pepper).
+  // checked against the suppression list (by its tag, src/scrub/suppression-filter.ts).
   {
     const erasedDb = join(DIR, 'erased.db');
     const cleanup = () => {
@@ -307,16 +308,15 @@ async function main(): Promise<void> {
     const phone = spawnSync('sqlite3', [erasedDb, "SELECT phone FROM events WHERE entity_id = 'bench-us' AND phone IS NOT NULL LIMIT 1"], { encoding: 'utf8' }).stdout.trim();
     const erase = spawnSync('bash', ['-c', `${optline} erase --phone '${phone}' --reference bench`], { env: { ...process.env, OPTLINE_DB: erasedDb }, encoding: 'utf8' });
     if (erase.status !== 0) throw new Error(`erase failed: ${erase.stderr}`);
-    const out = join(DIR, 'scrubbed-erased.csv');
-    const r = median(() => {
-      warm(listE164, erasedDb, `${erasedDb}.registers`);
-      const t = timed(`${optline} scrub --entity bench-us --in ${listE164} --out ${out} --at ${at}`, { OPTLINE_DB: erasedDb });
-      rmSync(out, { force: true });
-      settle();
-      return t;
+    scrubStep({
+      label: 'E.164, one person erased',
+      what: '**optline scrub**, list in E.164, a store with one erased person',
+      note: 'every row checked against the suppression list',
+      list: listE164,
+      rows: ROWS,
+      db: erasedDb,
+      out: join(DIR, 'scrubbed-erased.csv'),
     });
-    log(`scrub E.164, one person erased: ${r.seconds}s, ${fmt(ROWS / r.seconds)} rows/s, max RSS ${r.maxRssMb.toFixed(0)} MB`);
-    results.push({ what: '**optline scrub**, list in E.164, a store with one erased person', seconds: r.seconds, rows: ROWS, rss: r.maxRssMb, note: `every row checked against the suppression list${REPEAT > 1 ? `; median of ${REPEAT}` : ''}` });
     cleanup();
   }
 
