@@ -104,6 +104,19 @@ describe('POST /v1/scrubs', () => {
     expect(named.body.split('\n')[1]).toBe('1,A,+31612345678,+31612345678,true,consent,');
   });
 
+  it('keeps the list’s file name from Content-Disposition, in UTF-8 too', async () => {
+    const nameOf = async (headers: Record<string, string>) => {
+      const r = await scrub('entityId=acme', 'phone\n+31612345678\n', tokens.supervisor, headers);
+      expect(r.statusCode).toBe(200);
+      return ((await api.call('GET', `/v1/scrubs/${String(r.headers['optline-scrub-id'])}`, undefined, tokens.supervisor)).json() as { inputName: string | null }).inputName;
+    };
+    expect(await nameOf({ 'content-disposition': 'attachment; filename="crm export; week 48.csv"' })).toBe('crm export; week 48.csv');
+    expect(await nameOf({ 'content-disposition': "attachment; filename*=UTF-8''bellijst%20%C3%A9%C3%A9n.csv" })).toBe('bellijst één.csv');
+    // No name, or a header that cannot be read: the scrub runs, without a name (not the server's temporary file's).
+    expect(await nameOf({})).toBeNull();
+    expect(await nameOf({ 'content-disposition': 'attachment; filename="unterminated' })).toBeNull();
+  });
+
   it('takes a list of 0 rows', async () => {
     const r = await scrub('entityId=acme', 'id,phone\n');
     expect(r.statusCode).toBe(200);

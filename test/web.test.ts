@@ -274,25 +274,63 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await law.getByRole('button', { name: /1 Jul 2026 · NL-3/ }).click();
     await law.locator('.law-headline[data-lost="1"]').waitFor();
 
-    // Recent scrubs: the summaries GET /v1/scrubs lists, for the chosen caller only (here answered by the test).
-    await page.getByRole('heading', { name: 'Recent scrubs' }).waitFor();
-    await page.route('**/v1/scrubs', (route) =>
-      route.fulfill({
-        json: [
-          { id: 's2', entityId: 'webtest', status: 'done', startedAt: new Date(now - 3_600_000).toISOString(), inputName: 'november-leads.csv', rows: 1200, allowed: 870, denied: 318, invalid: 12 },
-          { id: 's1', entityId: 'voltana', status: 'done', startedAt: new Date(now - 7_200_000).toISOString(), inputName: 'other.csv', rows: 5, allowed: 5, denied: 0, invalid: 0 },
-        ],
-      }),
-    );
-    await page.getByRole('button', { name: 'Refresh' }).click();
-    const scrubRow = page.locator('table.scrubs tbody tr');
+    // Check a call list: uploaded from the page, scrubbed by the server (POST /v1/scrubs), its
+    // summary shown, its output downloadable, and listed under the caller's recent scrubs.
+    const lists = page.locator('section.call-list');
+    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    await lists.getByText('No scrubs yet.', { exact: false }).waitFor();
+    const fileField = lists.getByLabel('Call list (CSV)');
+    const checkList = lists.getByRole('button', { name: 'Check list' });
+    // Without a file: said so at the field, nothing sent.
+    await checkList.click();
+    await lists.getByText('Choose the CSV file of the list first.').waitFor();
+    expect(await fileField.getAttribute('aria-invalid')).toBe('true');
+    // A list without a phone column: the server's problem, naming the columns it saw.
+    await fileField.setInputFiles({ name: 'no-phone.csv', mimeType: 'text/csv', buffer: Buffer.from('id,name\n1,A\n') });
+    await checkList.click();
+    await lists.getByRole('alert').filter({ hasText: '"id", "name"' }).waitFor();
+    // A list in the CRM's own columns and the customer's own format, decided for a moment after 1 July 2026.
+    const csv = ['klant,naam,telefoon', '1,"Jansen, A",06 1111 9000', '2,B,+31611119200', '3,C,+31611119300', '4,D,geen nummer'].join('\r\n') + '\r\n';
+    await fileField.setInputFiles({ name: 'leads week 48 – één.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await lists.getByLabel('Moment of the calls').fill('2026-12-01T10:30');
+    await checkList.click();
+    const result = lists.locator('.call-list-result');
+    await result.waitFor();
+    expect(await result.locator('h3').textContent()).toBe('leads week 48 – één.csv, decided for 1 Dec 2026, 10:30');
+    const kpi = (label: string) => result.locator('.kpi').filter({ hasText: label }).locator('.kpi-value').textContent();
+    expect([await kpi('Rows'), await kpi('May be called'), await kpi('May not be called'), await kpi('Unreadable numbers')]).toEqual(['4', '1', '2', '1']);
+    expect(await result.locator('.count-list').first().locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Consent\s+1\s+25%$/)]);
+    expect(await result.locator('.count-list').nth(1).locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^No basis to call.*\s+2\s+50%$/)]);
+    // The download is the scrubbed list: every column kept, the decision appended (the 2024 customer lost its basis on 1 July 2026, NL-3).
+    const href = await result.getByRole('link', { name: 'Download the checked list' }).getAttribute('href');
+    const download = await page.request.get(`${server.url}${href}`);
+    expect(download.status()).toBe(200);
+    expect((await download.text()).split('\r\n')).toEqual([
+      'klant,naam,telefoon,e164,allowed,basis,denials',
+      '1,"Jansen, A",06 1111 9000,+31611119000,true,consent,',
+      '2,B,+31611119200,+31611119200,false,,no_basis',
+      '3,C,+31611119300,+31611119300,false,,no_basis',
+      '4,D,geen nummer,,false,,invalid_number',
+      '',
+    ]);
+    expect(await result.getByRole('link', { name: 'Download the unreadable rows' }).getAttribute('href')).toMatch(/^\/v1\/scrubs\/[^/]+\/rejects$/);
+    const scrubRow = lists.locator('table.scrubs tbody tr');
     await scrubRow.first().waitFor();
-    expect(await scrubRow.count()).toBe(1);
-    expect((await scrubRow.locator('td').allTextContents()).slice(1)).toEqual(['november-leads.csv', '1,200', '870', '318', 'done']);
-    await page.unroute('**/v1/scrubs');
-    await page.route('**/v1/scrubs', (route) => route.fulfill({ status: 404, json: { status: 404, title: 'Not found', detail: 'No route' } }));
+    // Newest first; the list without a phone column is on record as failed, with the reason.
+    expect(await scrubRow.count()).toBe(2);
+    expect((await scrubRow.first().locator('td').allTextContents()).slice(1)).toEqual(['leads week 48 – één.csv', '4', '1', '2', '1', 'Download']);
+    expect((await scrubRow.nth(1).locator('td').allTextContents()).slice(1)).toEqual(['no-phone.csv', '—', '—', '—', '—', 'Failed']);
+    expect(await scrubRow.nth(1).locator('.bad-text').getAttribute('title')).toContain('"id", "name"');
+    // Another caller has its own lists.
+    await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
+    await lists.getByText('No scrubs yet.', { exact: false }).waitFor();
+    await page.getByLabel('Caller').selectOption({ label: 'Web Test B.V.' });
+    await scrubRow.first().waitFor();
+    // Past scrubs that cannot be read are said to be unavailable, not "none".
+    await page.route('**/v1/scrubs?*', (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', json: { status: 503, title: 'Store unavailable' } }));
     await page.getByRole('button', { name: 'Refresh' }).click();
-    await page.getByText('No scrubs yet.', { exact: false }).waitFor();
+    await lists.getByText('Past scrubs cannot be shown right now.').waitFor();
+    await page.unroute('**/v1/scrubs?*');
   });
 
   it('walks the golden path with the keyboard only, with visible focus', async () => {

@@ -45,6 +45,7 @@ export interface ScrubOptions {
   onProgress?: (p: ScrubProgress) => void;
   signal?: AbortSignal;
   keyId?: string | null;
+  /** The list's name in the scrub record (default: the input file's name; null: none given, as for an upload without a file name). */
   inputName?: string | null;
   /** Id for the scrub record (default: a new one). */
   id?: string;
@@ -177,7 +178,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
 
   const scrubs = new ScrubStore(app.store);
   const id = opts.id ?? newId();
-  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, inputName: opts.inputName ?? basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
+  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
   opts.onStart?.(id);
   let inFd: number;
   try {

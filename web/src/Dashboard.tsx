@@ -5,14 +5,13 @@ import { errorText, rememberedCaller, useI18n } from './context.js';
 import { CallerSelect } from './CallerSelect.js';
 import type { Dict } from './i18n.js';
 import { reasonHeadline } from './reasons.js';
+import { ScrubsCard } from './Scrubs.js';
 
 const CHANNEL_COLORS = { phone: '#1d4ed8', email: '#7c3aed', sms: '#0f766e' } as const;
 const GREEN = '#15803d';
 const RED = '#b91c1c';
 const AMBER = '#b45309';
 const AXIS = { fontSize: 12, fill: '#475569' };
-
-type ScrubState = { status: 'loading' } | { status: 'none' } | { status: 'list'; items: Array<Record<string, unknown>> };
 
 export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnded: () => void }) {
   const i18n = useI18n();
@@ -23,7 +22,7 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
   const [lawDate, setLawDate] = useState<string | undefined>(undefined);
   const [impact, setImpact] = useState<LawChangeImpact | null>(null);
   const [impactLoading, setImpactLoading] = useState(false);
-  const [scrubs, setScrubs] = useState<ScrubState>({ status: 'loading' });
+  const [refreshed, setRefreshed] = useState(0);
   const entity = me.entities.find((e) => e.id === entityId);
 
   const fail = useCallback(
@@ -38,13 +37,6 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
     if (!entityId) return;
     setError(null);
     api.dashboard(entityId).then(setStats, fail);
-    api.scrubs().then(
-      (data) => {
-        const items = Array.isArray(data) ? data : ((data as Record<string, unknown> | null)?.scrubs ?? (data as Record<string, unknown> | null)?.items);
-        setScrubs(Array.isArray(items) && items.length > 0 ? { status: 'list', items: items as Array<Record<string, unknown>> } : { status: 'none' });
-      },
-      () => setScrubs({ status: 'none' }),
-    );
   }, [entityId, fail]);
 
   useEffect(load, [load]);
@@ -85,7 +77,14 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
               setLawDate(undefined);
             }}
           />
-          <button type="button" className="button subtle" onClick={load}>
+          <button
+            type="button"
+            className="button subtle"
+            onClick={() => {
+              load();
+              setRefreshed((n) => n + 1);
+            }}
+          >
             {t.dashboard.refresh}
           </button>
         </div>
@@ -136,14 +135,11 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
         </>
       )}
 
+      <ScrubsCard me={me} entityId={entityId} entityName={entity?.name ?? entityId} refresh={refreshed} onSessionEnded={onSessionEnded} />
+
       <LawImpact impact={impact} loading={impactLoading} entityName={entity?.name ?? entityId} date={lawDate} onDate={setLawDate} />
 
-      {stats && (
-        <div className="grid-2">
-          <Expiring stats={stats} />
-          <Scrubs state={scrubs} entityId={entityId} />
-        </div>
-      )}
+      {stats && <Expiring stats={stats} />}
     </div>
   );
 }
@@ -450,78 +446,6 @@ function Expiring({ stats }: { stats: Stats }) {
             </tbody>
           </table>
           {x.total > x.items.length && <p className="muted">{fill(t.expiring.more, { n: x.total - x.items.length })}</p>}
-        </div>
-      )}
-    </section>
-  );
-}
-
-/** Reads a scrub summary whatever its exact field names, showing what is there. */
-function pick(o: Record<string, unknown>, ...keys: string[]): unknown {
-  for (const k of keys) {
-    const path = k.split('.');
-    let v: unknown = o;
-    for (const p of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-    if (v !== undefined && v !== null) return v;
-  }
-  return undefined;
-}
-
-function Scrubs({ state, entityId }: { state: ScrubState; entityId: string }) {
-  const { t, dateTime, number } = useI18n();
-  const num = (v: unknown) => (typeof v === 'number' ? number(v) : '—');
-  // Summaries name their entity; show the chosen caller's (a summary without one is shown too).
-  const items = state.status === 'list' ? state.items.filter((s) => (pick(s, 'entityId') ?? entityId) === entityId) : [];
-  return (
-    <section className="card" aria-labelledby="scrubs-title">
-      <h2 id="scrubs-title">{t.scrubs.title}</h2>
-      {state.status === 'loading' ? (
-        <p className="loading">{t.dashboard.loading}</p>
-      ) : items.length === 0 ? (
-        <p className="empty">{t.scrubs.none}</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table stack scrubs">
-            <thead>
-              <tr>
-                <th scope="col">{t.scrubs.started}</th>
-                <th scope="col">{t.scrubs.list}</th>
-                <th scope="col" className="num">
-                  {t.scrubs.numbers}
-                </th>
-                <th scope="col" className="num">
-                  {t.scrubs.allowed}
-                </th>
-                <th scope="col" className="num">
-                  {t.scrubs.notAllowed}
-                </th>
-                <th scope="col">{t.scrubs.status}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.slice(0, 20).map((s, i) => {
-                const at = pick(s, 'startedAt', 'createdAt', 'at', 'finishedAt');
-                return (
-                  <tr key={String(pick(s, 'id') ?? i)}>
-                    <td className="nowrap" data-label={t.scrubs.started}>
-                      {typeof at === 'string' || typeof at === 'number' ? dateTime(at) : '—'}
-                    </td>
-                    <td data-label={t.scrubs.list}>{String(pick(s, 'inputName', 'name', 'file') ?? '—')}</td>
-                    <td className="num" data-label={t.scrubs.numbers}>
-                      {num(pick(s, 'rows', 'total', 'count', 'summary.rows', 'summary.total'))}
-                    </td>
-                    <td className="num" data-label={t.scrubs.allowed}>
-                      {num(pick(s, 'allowed', 'summary.allowed'))}
-                    </td>
-                    <td className="num" data-label={t.scrubs.notAllowed}>
-                      {num(pick(s, 'denied', 'notAllowed', 'summary.denied'))}
-                    </td>
-                    <td data-label={t.scrubs.status}>{String(pick(s, 'status', 'state') ?? '—')}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
         </div>
       )}
     </section>

@@ -1,12 +1,14 @@
 import type { z } from 'zod';
 import type { DecisionSchema } from '../../src/api/schemas.js';
 import type { DashboardSchema, LawChangeImpactSchema, MeSchema } from '../../src/api/web-schemas.js';
+import type { ScrubSchema } from '../../src/api/routes/scrubs.js';
 
 /** The answers' shapes come from the server's own schemas (type-only imports: nothing is bundled). */
 export type Me = z.infer<typeof MeSchema>;
 export type Decision = z.infer<typeof DecisionSchema>;
 export type Dashboard = z.infer<typeof DashboardSchema>;
 export type LawChangeImpact = z.infer<typeof LawChangeImpactSchema>;
+export type Scrub = z.infer<typeof ScrubSchema>;
 export interface HistoryEvent {
   id: string;
   type: string;
@@ -55,15 +57,18 @@ function noteServerTime(iso: string): void {
 
 export const serverNow = (): string => new Date(Date.now() + clockOffset).toISOString();
 
+async function failure(res: Response): Promise<ApiError> {
+  return new ApiError(res.status, (await res.json().catch(() => null)) as Problem | null);
+}
+
 async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
-  const data: unknown = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, data as Problem | null);
-  return data as T;
+  if (!res.ok) throw await failure(res);
+  return (await res.json().catch(() => null)) as T;
 }
 
 const q = (params: Record<string, string | undefined>): string => {
@@ -88,6 +93,23 @@ export const api = {
     request<{ id: string }>('POST', '/v1/calls', { phone, entityId, at: serverNow(), ...(decisionId ? { decisionId } : {}) }),
   dashboard: (entityId: string) => request<Dashboard>('GET', `/v1/dashboard${q({ entityId })}`),
   lawChange: (entityId: string, date?: string) => request<LawChangeImpact>('GET', `/v1/dashboard/law-change${q({ entityId, date })}`),
-  /** Past scrub summaries, from another part of the API; absent on servers without it. */
-  scrubs: () => request<unknown>('GET', '/v1/scrubs'),
+  scrubs: (entityId: string) => request<Scrub[]>('GET', `/v1/scrubs${q({ entityId, limit: '20' })}`),
+  scrub: (id: string) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`),
+  /**
+   * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
+   * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.
+   */
+  async startScrub(file: File, params: { entityId: string; at?: string; productCategory?: string; phoneColumn?: string }): Promise<Scrub> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': 'text/csv',
+      prefer: 'respond-async',
+      // RFC 6266: the name in UTF-8 (header values must be Latin-1), for the list of past scrubs.
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    };
+    if (csrfToken) headers['x-csrf-token'] = csrfToken;
+    const res = await fetch(`/v1/scrubs${q(params)}`, { method: 'POST', headers, credentials: 'same-origin', body: file });
+    if (!res.ok) throw await failure(res);
+    return (await res.json()) as Scrub;
+  },
 };

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { isSqliteFile } from '../../store/connect.js';
@@ -103,6 +104,20 @@ function toApi(r: ScrubRecord): ScrubApi {
     error: r.error,
     links: { self, output: done && r.outputPath ? `${self}/output` : null, rejects: done && r.rejectsPath ? `${self}/rejects` : null },
   };
+}
+
+/**
+ * The list's file name from the request's Content-Disposition (`filename`, or RFC 5987's
+ * `filename*` in UTF-8 as browsers send names that are not Latin-1), for the list of past scrubs.
+ */
+export function uploadName(header: unknown): string | null {
+  if (typeof header !== 'string') return null;
+  try {
+    const name = parseContentDisposition(header).parameters.filename;
+    return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : null;
+  } catch {
+    return null; // a malformed header only loses the name, not the scrub
+  }
 }
 
 /** Counts bytes through, failing past the limit. */
@@ -206,7 +221,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           keyId: req.apiKey?.id ?? null,
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.
           keepThreadFree: true,
-          inputName: typeof req.headers['content-disposition'] === 'string' ? (/filename="?([^";]+)"?/.exec(req.headers['content-disposition'])?.[1] ?? null) : null,
+          inputName: uploadName(req.headers['content-disposition']),
         }).finally(() => {
           try {
             unlinkSync(upload);

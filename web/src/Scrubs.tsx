@@ -1,0 +1,362 @@
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { api, ApiError, type Me, type Scrub } from './api.js';
+import { errorText, useI18n } from './context.js';
+import type { Dict } from './i18n.js';
+
+/** How often a running scrub is asked for its state. */
+const POLL_MS = 1000;
+
+type ScrubsState = { status: 'loading' } | { status: 'failed' } | { status: 'list'; items: Scrub[] };
+
+/**
+ * Call lists on the dashboard: the form to check one (keys that may scrub) and the caller's recent
+ * scrubs (keys that may read them). `refresh` changes when the dashboard's Refresh is pressed.
+ */
+export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }: { me: Me; entityId: string; entityName: string; refresh: number; onSessionEnded: () => void }) {
+  const { t } = useI18n();
+  const mayScrub = me.permissions.includes('scrub');
+  const mayRead = me.permissions.includes('scrub_read');
+  const [scrubs, setScrubs] = useState<ScrubsState>({ status: 'loading' });
+  const load = useCallback(() => {
+    if (!mayRead || !entityId) return;
+    api.scrubs(entityId).then(
+      (items) => setScrubs({ status: 'list', items }),
+      (err: unknown) => (err instanceof ApiError && err.status === 401 ? onSessionEnded() : setScrubs({ status: 'failed' })),
+    );
+  }, [entityId, mayRead, onSessionEnded]);
+  useEffect(() => {
+    setScrubs({ status: 'loading' });
+    load();
+  }, [load, refresh]);
+  if (!mayScrub && !mayRead) return null;
+  return (
+    <section className="card call-list" aria-labelledby="call-list-title">
+      <h2 id="call-list-title">{mayScrub ? t.callList.title : t.scrubs.title}</h2>
+      {mayScrub && <CallListCheck entityId={entityId} entityName={entityName} onFinished={load} onSessionEnded={onSessionEnded} />}
+      {mayRead && <RecentScrubs state={scrubs} heading={mayScrub} />}
+    </section>
+  );
+}
+
+/**
+ * A campaign's call list checked before the campaign starts (POST /v1/scrubs): the supervisor
+ * uploads the CRM export, sees how many rows may be called and why the others may not, and
+ * downloads the list with the decision on every row.
+ */
+function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { entityId: string; entityName: string; onFinished: () => void; onSessionEnded: () => void }) {
+  const i18n = useI18n();
+  const { t, fill } = i18n;
+  const ids = { file: useId(), column: useId(), product: useId(), at: useId() };
+  const [file, setFile] = useState<File | null>(null);
+  const [phoneColumn, setPhoneColumn] = useState('');
+  const [product, setProduct] = useState('');
+  const [at, setAt] = useState('');
+  const [scrub, setScrub] = useState<Scrub | null>(null);
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fileMissing, setFileMissing] = useState(false);
+  const [elapsed, setElapsed] = useState(0);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const running = sending || scrub?.status === 'running';
+
+  const fail = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) return onSessionEnded();
+    setError(errorText(err, i18n));
+  };
+
+  // Another caller: another list.
+  useEffect(() => {
+    setScrub(null);
+    setError(null);
+  }, [entityId]);
+
+  // Poll a running scrub until it is done or failed; show the seconds meanwhile.
+  const scrubId = scrub?.status === 'running' ? scrub.id : null;
+  useEffect(() => {
+    if (!scrubId) return;
+    const started = Date.now();
+    let stopped = false;
+    const tick = setInterval(() => setElapsed(Math.round((Date.now() - started) / 1000)), 1000);
+    const poll = async () => {
+      while (!stopped) {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        if (stopped) return;
+        try {
+          const s = await api.scrub(scrubId);
+          if (stopped) return;
+          if (s.status !== 'running') {
+            setScrub(s);
+            onFinished();
+            return;
+          }
+        } catch (err) {
+          if (!stopped) fail(err);
+          return;
+        }
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      clearInterval(tick);
+    };
+    // Only the scrub's id restarts the poll (fail and onFinished are new functions every render).
+  }, [scrubId]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!file) {
+      setFileMissing(true);
+      fileRef.current?.focus();
+      return;
+    }
+    setError(null);
+    setScrub(null);
+    setElapsed(0);
+    setSending(true);
+    try {
+      const s = await api.startScrub(file, {
+        entityId,
+        at: at ? new Date(at).toISOString() : undefined,
+        productCategory: product.trim() || undefined,
+        phoneColumn: phoneColumn.trim() || undefined,
+      });
+      setScrub(s);
+      if (s.status !== 'running') onFinished();
+    } catch (err) {
+      fail(err);
+    } finally {
+      setSending(false);
+    }
+  };
+
+  return (
+    <>
+      <p className="muted">{fill(t.callList.intro, { entity: entityName })}</p>
+      <form className="call-list-form" onSubmit={submit} noValidate>
+        <div className="field file-field">
+          <label htmlFor={ids.file}>{t.callList.file}</label>
+          <input
+            ref={fileRef}
+            id={ids.file}
+            type="file"
+            accept=".csv,.txt,text/csv,text/plain"
+            aria-invalid={fileMissing || undefined}
+            aria-describedby={`${ids.file}-hint`}
+            onChange={(e) => {
+              setFile(e.target.files?.[0] ?? null);
+              setFileMissing(false);
+            }}
+          />
+          <span id={`${ids.file}-hint`} className={fileMissing ? 'field-error' : 'hint'}>
+            {fileMissing ? t.callList.chooseFile : t.callList.fileHint}
+          </span>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.column}>{t.callList.phoneColumn}</label>
+          <input id={ids.column} type="text" autoComplete="off" value={phoneColumn} aria-describedby={`${ids.column}-hint`} onChange={(e) => setPhoneColumn(e.target.value)} />
+          <span id={`${ids.column}-hint`} className="hint">
+            {t.check.optional} · {t.callList.phoneColumnHint}
+          </span>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.product}>{t.check.product}</label>
+          <input id={ids.product} type="text" autoComplete="off" value={product} aria-describedby={`${ids.product}-hint`} onChange={(e) => setProduct(e.target.value)} />
+          <span id={`${ids.product}-hint`} className="hint">
+            {t.check.optional} · {t.check.productHint}
+          </span>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.at}>{t.callList.at}</label>
+          <input id={ids.at} type="datetime-local" value={at} aria-describedby={`${ids.at}-hint`} onChange={(e) => setAt(e.target.value)} />
+          <span id={`${ids.at}-hint`} className="hint">
+            {t.callList.atHint}
+          </span>
+        </div>
+        <div className="field submit-field">
+          <button type="submit" className="button primary" disabled={running} aria-busy={running || undefined}>
+            {t.callList.submit}
+          </button>
+        </div>
+      </form>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div aria-live="polite">
+        {running && (
+          <p className="call-list-running">
+            <span className="spinner" aria-hidden="true" />
+            {fill(t.callList.running, { name: file?.name ?? '' })}
+            {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
+          </p>
+        )}
+        {scrub && scrub.status !== 'running' && <ScrubResult scrub={scrub} />}
+      </div>
+    </>
+  );
+}
+
+function ScrubResult({ scrub }: { scrub: Scrub }) {
+  const { t, fill, number, percent, dateTime } = useI18n();
+  if (scrub.status === 'failed') {
+    return (
+      <p className="error" role="alert">
+        {fill(t.callList.failed, { message: scrub.error ?? '' })}
+      </p>
+    );
+  }
+  const share = (n: number) => (scrub.rows > 0 ? percent(n / scrub.rows) : '');
+  const byBasis = Object.entries(scrub.byBasis).sort((a, b) => b[1] - a[1]);
+  const byDenial = Object.entries(scrub.byDenial).sort((a, b) => b[1] - a[1]);
+  return (
+    <div className="call-list-result">
+      <h3>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
+      <div className="kpis small">
+        <div className="kpi">
+          <span className="kpi-label">{t.callList.rows}</span>
+          <span className="kpi-value">{number(scrub.rows)}</span>
+          <span className="kpi-note">{scrub.durationMs !== null ? fill(t.callList.took, { s: scrub.durationMs < 100 ? '< 0.1' : (scrub.durationMs / 1000).toFixed(1) }) : ''}</span>
+        </div>
+        <div className="kpi good">
+          <span className="kpi-label">{t.callList.allowed}</span>
+          <span className="kpi-value">{number(scrub.allowed)}</span>
+          <span className="kpi-note">{share(scrub.allowed)}</span>
+        </div>
+        <div className="kpi bad">
+          <span className="kpi-label">{t.callList.denied}</span>
+          <span className="kpi-value">{number(scrub.denied)}</span>
+          <span className="kpi-note">{share(scrub.denied)}</span>
+        </div>
+        <div className="kpi warn">
+          <span className="kpi-label">{t.callList.invalid}</span>
+          <span className="kpi-value">{number(scrub.invalid)}</span>
+          <span className="kpi-note">{share(scrub.invalid)}</span>
+        </div>
+      </div>
+      <div className="grid-2 inner">
+        <CountList title={t.callList.byBasis} rows={byBasis.map(([k, n]) => ({ key: k, name: (t.bases[k as keyof Dict['bases']] ?? [k])[0], count: n }))} total={scrub.rows} />
+        <CountList
+          title={t.callList.byDenial}
+          note={byDenial.length > 1 ? t.callList.severalDenials : undefined}
+          rows={byDenial.map(([k, n]) => ({ key: k, name: t.denials[k as keyof Dict['denials']] ?? k, count: n }))}
+          total={scrub.rows}
+        />
+      </div>
+      <p className="call-list-links">
+        {scrub.links.output ? (
+          <a className="button primary" href={scrub.links.output} download>
+            {t.callList.downloadOutput}
+          </a>
+        ) : (
+          <span className="muted">{t.callList.gone}</span>
+        )}
+        {scrub.invalid > 0 && scrub.links.rejects && (
+          <a className="button" href={scrub.links.rejects} download>
+            {t.callList.downloadRejects}
+          </a>
+        )}
+      </p>
+    </div>
+  );
+}
+
+function CountList({ title, rows, total, note }: { title: string; rows: Array<{ key: string; name: string; count: number }>; total: number; note?: string }) {
+  const { t, number, percent } = useI18n();
+  return (
+    <div className="card count-list">
+      <h4>{title}</h4>
+      {rows.length === 0 ? (
+        <p className="empty">{t.callList.noRows}</p>
+      ) : (
+        <table className="table compact">
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <th scope="row">{r.name}</th>
+                <td className="num">{number(r.count)}</td>
+                <td className="num muted">{total > 0 ? percent(r.count / total) : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {note && <p className="hint">{note}</p>}
+    </div>
+  );
+}
+
+/** The caller's recent scrubs, newest first, with their lists to download while they are kept. */
+function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean }) {
+  const { t, dateTime, number } = useI18n();
+  return (
+    <div className={heading ? 'recent-scrubs' : undefined}>
+      {heading && <h3 id="scrubs-title">{t.scrubs.title}</h3>}
+      {state.status === 'loading' ? (
+        <p className="loading">{t.dashboard.loading}</p>
+      ) : state.status === 'failed' ? (
+        <p className="empty">{t.scrubs.unavailable}</p>
+      ) : state.items.length === 0 ? (
+        <p className="empty">{t.scrubs.none}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="table stack scrubs">
+            <thead>
+              <tr>
+                <th scope="col">{t.scrubs.started}</th>
+                <th scope="col">{t.scrubs.list}</th>
+                <th scope="col" className="num">
+                  {t.scrubs.numbers}
+                </th>
+                <th scope="col" className="num">
+                  {t.scrubs.allowed}
+                </th>
+                <th scope="col" className="num">
+                  {t.scrubs.notAllowed}
+                </th>
+                <th scope="col" className="num">
+                  {t.scrubs.invalid}
+                </th>
+                <th scope="col">{t.scrubs.status}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {state.items.map((s) => (
+                <tr key={s.id}>
+                  <td className="nowrap" data-label={t.scrubs.started}>
+                    {dateTime(s.startedAt)}
+                  </td>
+                  <td data-label={t.scrubs.list}>{s.inputName ?? '—'}</td>
+                  <td className="num" data-label={t.scrubs.numbers}>
+                    {s.status === 'done' ? number(s.rows) : '—'}
+                  </td>
+                  <td className="num" data-label={t.scrubs.allowed}>
+                    {s.status === 'done' ? number(s.allowed) : '—'}
+                  </td>
+                  <td className="num" data-label={t.scrubs.notAllowed}>
+                    {s.status === 'done' ? number(s.denied) : '—'}
+                  </td>
+                  <td className="num" data-label={t.scrubs.invalid}>
+                    {s.status === 'done' ? number(s.invalid) : '—'}
+                  </td>
+                  <td data-label={t.scrubs.status}>
+                    {s.status === 'done' && s.links.output ? (
+                      <a href={s.links.output} download>
+                        {t.scrubs.download}
+                      </a>
+                    ) : (
+                      <span className={s.status === 'failed' ? 'bad-text' : undefined} title={s.error ?? undefined}>
+                        {t.scrubs.statuses[s.status]}
+                      </span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
