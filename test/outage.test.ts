@@ -1,9 +1,12 @@
 /**
  * Fail closed: with PostgreSQL down, decisions and writes answer 503 (never an allow), /healthz
  * says so, and the server heals by itself when the database is back. Runs on a cluster of its
- * own, since it stops it.
+ * own, since it stops it. A SQLite file that can no longer be read is the same: 503, not 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startCluster, postgresBinDir, type Cluster } from './helpers/postgres.js';
 import { startApi, type TestApi } from './helpers/api.js';
@@ -57,5 +60,37 @@ describe.skipIf(!postgresBinDir() || process.env.OPTLINE_SKIP_POSTGRES === '1')(
     // The refused write was not half-made: the number's history holds the consent only.
     const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
     expect(h.json().events.map((e: { type: string }) => e.type)).toEqual(['consent']);
+  });
+});
+
+describe('store file damaged on SQLite', () => {
+  it('answers 503 for decisions, writes and /healthz, never an allow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-damaged-'));
+    const db = join(dir, 'optline.db');
+    const api = await startApi({ db });
+    try {
+      const phone = '+31612345678';
+      await api.call('PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00Z', phone });
+      const decide = () => api.call('POST', '/v1/decisions', { entityId: 'acme', phone });
+      expect((await decide()).json()).toMatchObject({ allowed: true, basis: 'consent' });
+      expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+
+      // The file and its WAL overwritten under the running server (a disk fault, a wrong restore).
+      const junk = Buffer.alloc(64 * 1024, 'not a database ');
+      for (const f of [db, `${db}-wal`, `${db}-shm`]) writeFileSync(f, junk);
+
+      const d = await decide();
+      expect(d.statusCode, d.body).toBe(503);
+      expect(d.headers['content-type']).toContain('application/problem+json');
+      expect(d.json()).toMatchObject({ status: 503 });
+      expect(d.body).not.toContain('"allowed":true');
+      expect((await api.call('POST', '/v1/objections', { entityId: 'acme', phone, at: '2026-02-01T10:00:00Z' })).statusCode).toBe(503);
+      expect((await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).statusCode).toBe(503);
+      expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
+    } finally {
+      await api.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -74,11 +74,23 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   return problem(500, 'Something went wrong on our side; the request was not completed.');
 }
 
-/** Connection-level failures of either store: fail closed with 503. */
+/**
+ * The store cannot serve the request – unreachable, locked, or its file unreadable, damaged, full
+ * or read-only: fail closed with 503 (the request may be retried), not 500.
+ * SQLite's extended codes (SQLITE_IOERR_READ, SQLITE_CORRUPT_INDEX, …) count with their primary
+ * code; PostgreSQL's by SQLSTATE class: 08 connection, 53 resources, 57P operator intervention,
+ * 58 system (I/O), XX001/XX002 data or index corrupted, 25006 read-only transaction.
+ */
+const SQLITE_DOWN = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|FULL|READONLY|PROTOCOL)(_|$)/;
+const POSTGRES_DOWN = /^(08|53|57P|58)|^XX00[12]$|^25006$/;
+
 function isStoreDown(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: unknown; message?: string };
+  const code = typeof e.code === 'string' ? e.code : '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001', '08003', 'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR'].includes(e.code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) ||
+    SQLITE_DOWN.test(code) ||
+    (/^[0-9A-Z]{5}$/.test(code) && POSTGRES_DOWN.test(code)) ||
     /Connection terminated|connection closed|database is locked|The database connection is not open/i.test(e.message ?? '')
   );
 }
