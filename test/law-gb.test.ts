@@ -197,6 +197,14 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       events: [pensionsClient({ optOutOfferedAtCollection: false })],
       expect: denied(['consent_required'], [fail('GB-4', 'client_no_refusal_offered')]),
     },
+    {
+      // "Where such calls are expected": the client was not told at collection that pensions calls would follow.
+      name: 'pensions: a client not told at collection that such calls would follow',
+      at: NOW,
+      q: { productCategory: 'pensions' },
+      events: [pensionsClient({ informedAtCollection: false })],
+      expect: denied(['consent_required'], [fail('GB-4', 'client_not_expecting_calls')]),
+    },
     { name: 'pensions: the relationship ended', at: NOW, q: { productCategory: 'pensions' }, events: [pensionsClient({ endedAt: '2026-06-01T00:00:00Z' })], expect: denied(['consent_required'], [fail('GB-4', 'client_ended')]) },
     {
       name: 'pensions: a client for another product',

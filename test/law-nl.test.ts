@@ -648,6 +648,12 @@ describe('NL-4 customers acquired before 2021-07-01 need no opt-out offered at c
 
 describe('NL-5 the relationship counts for a per-entity term after it ended (default 36 months)', () => {
   const energyCall: Partial<Question> = { productCategory: 'energy' };
+  it('names the dates on the Dutch calendar', () => {
+    const d = run({ at: '2024-02-29T12:00:00+01:00', q: energyCall, events: [relationship(ENERGY, '2019-01-01T00:30:00+01:00', { endedAt: '2021-03-01T00:00:00+01:00' })] });
+    expect(d.reasons.find((r) => r.code === 'relationship_in_term')?.detail).toBe('The relationship ended on 2021-03-01 and still counts until 2024-03-01 (36 months).');
+    expect(d.reasons.find((r) => r.code === 'relationship_transaction')?.detail).toContain('on 2019-01-01');
+  });
+
   const started = '2019-01-10T10:00:00+01:00';
   const ended = '2022-03-15T12:00:00Z';
   const endsAfter36 = ms('2025-03-15T12:00:00Z');
@@ -721,6 +727,22 @@ describe('NL-5 the relationship counts for a per-entity term after it ended (def
       q: energyCall,
       events: ended2022,
       expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    // The term on the Dutch calendar: a contract that ended at midnight starting 1 March 2021
+    // (28 February 23:00 UTC) counts to midnight starting 1 March 2024 – the leap day included.
+    {
+      name: 'ended at Amsterdam midnight on 1 March 2021: counts on 29 February 2024',
+      at: '2024-02-29T12:00:00+01:00',
+      q: energyCall,
+      events: [relationship(ENERGY, '2019-01-01T10:00:00+01:00', { endedAt: '2021-03-01T00:00:00+01:00' })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-5', 'relationship_in_term')]),
+    },
+    {
+      name: 'ended at Amsterdam midnight on 1 March 2021: expired on 1 March 2024',
+      at: '2024-03-01T00:00:00+01:00',
+      q: energyCall,
+      events: [relationship(ENERGY, '2019-01-01T10:00:00+01:00', { endedAt: '2021-03-01T00:00:00+01:00' })],
+      expect: denied(['no_basis'], [fail('NL-5', 'relationship_expired')]),
     },
     {
       name: 'the term runs from the end, not from the start (started 2015, ended 2022)',

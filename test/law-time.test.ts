@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { addMonths, daysToCall, DAY_MS } from '../src/law/time.js';
+import { addMonths, addMonthsIn, daysToCall, DAY_MS, isoDay } from '../src/law/time.js';
 
 const MIN = Date.parse('1990-01-01T00:00:00Z');
 const MAX = Date.parse('2060-12-31T23:59:59Z');
@@ -26,6 +26,55 @@ describe('addMonths', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('addMonthsIn', () => {
+  it('keeps the local date: an end at Amsterdam midnight plus 36 months is midnight of the same date', () => {
+    const end = Date.parse('2021-03-01T00:00:00+01:00');
+    expect(new Date(addMonthsIn(end, 36, 'Europe/Amsterdam')).toISOString()).toBe('2024-02-29T23:00:00.000Z'); // 1 March 2024, 00:00 CET
+    // In UTC the same end (28 February 23:00) came out a day early.
+    expect(new Date(addMonths(end, 36)).toISOString()).toBe('2024-02-28T23:00:00.000Z');
+    // Across a change to summer time the local time of day stays.
+    expect(new Date(addMonthsIn(Date.parse('2026-01-15T09:00:00+01:00'), 3, 'Europe/Amsterdam')).toISOString()).toBe('2026-04-15T07:00:00.000Z');
+    // 29 February 2024, 20:00 in New York + 18 months: 29 August 2025, 20:00 EDT.
+    expect(new Date(addMonthsIn(Date.parse('2024-02-29T20:00:00-05:00'), 18, 'America/New_York')).toISOString()).toBe('2025-08-30T00:00:00.000Z');
+  });
+
+  it('equals luxon plus({ months }) in the zone for any instant, term and zone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: MIN, max: MAX }), fc.integer({ min: -240, max: 240 }), fc.constantFrom(...ZONES), (at, months, zone) => {
+        expect(addMonthsIn(at, months, zone)).toBe(DateTime.fromMillis(at, { zone }).plus({ months }).toMillis());
+      }),
+      { numRuns: 5000 },
+    );
+    // Instants next to the changes of offset, where the way back from wall-clock time matters.
+    for (const zone of ZONES.slice(1)) {
+      for (const iso of ['2026-03-29T00:30:00Z', '2026-03-29T01:30:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-03-08T06:30:00Z', '2026-03-08T07:30:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z']) {
+        for (const months of [-12, -1, 1, 6, 12]) {
+          const at = Date.parse(iso);
+          expect(addMonthsIn(at, months, zone), `${iso} ${zone} ${months}`).toBe(DateTime.fromMillis(at, { zone }).plus({ months }).toMillis());
+        }
+      }
+    }
+  });
+});
+
+describe('isoDay', () => {
+  it('is the calendar date in the zone, as luxon has it, on any day including changes of offset', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: MIN, max: MAX }), fc.constantFrom(...ZONES), (at, zone) => {
+        expect(isoDay(at, zone)).toBe(DateTime.fromMillis(at, { zone }).toISODate());
+      }),
+      { numRuns: 5000 },
+    );
+    for (const zone of ZONES) {
+      for (let at = Date.parse('2026-03-28T00:00:00Z'); at < Date.parse('2026-03-30T00:00:00Z'); at += 15 * 60_000) {
+        expect(isoDay(at, zone)).toBe(DateTime.fromMillis(at, { zone }).toISODate());
+      }
+    }
+    expect(isoDay(Date.parse('2021-02-28T23:00:00Z'), 'Europe/Amsterdam')).toBe('2021-03-01');
+    expect(() => isoDay(0, 'Mars/Olympus_Mons')).toThrow(/Unknown time zone/);
   });
 });
 

@@ -132,7 +132,7 @@ describe('US-2, US-9 protection from 31 days after registration; a copy at most 
     { name: 'stale copy that lists the number', at: '2026-11-28T10:00:00-05:00', registers: [dnc({ asOf: OLD })], expect: denied(['register_stale', 'register_listed']) },
     { name: 'no copy loaded', at: NOW, registers: [], expect: denied(['register_stale'], [fail('US-2', 'register_missing')]) },
     { name: 'no copy, but written consent', at: NOW, registers: [], events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-1', 'register_not_needed')]) },
-    { name: 'no copy, but an EBR', at: NOW, registers: [], events: [relationship(SELLER, '2025-01-01T00:00:00Z')], expect: allowed('established_business_relationship', ['show_caller_id']) },
+    { name: 'no copy, but an EBR', at: NOW, registers: [], events: [relationship(SELLER, '2025-01-01T00:00:00Z', { kind: 'subscription' })], expect: allowed('established_business_relationship', ['show_caller_id']) },
     { name: 'stale copy, but written consent', at: '2026-11-28T10:00:00-05:00', registers: [dnc({ asOf: OLD })], events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
     { name: 'no copy, business line', at: NOW, registers: [], q: { subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
   ]);
@@ -140,6 +140,51 @@ describe('US-2, US-9 protection from 31 days after registration; a copy at most 
 
 describe('US-3 EBR: 18 months after the last transaction, 3 months after an inquiry', () => {
   table([
+    // A purchase or donation is one transaction: recorded without an end, the 18 months run from its date.
+    {
+      name: 'a purchase without an end, 17 months ago',
+      at: '2026-11-27T14:00:00-05:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2025-06-27T15:00:00Z')],
+      expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_transaction'), pass('US-1', 'register_exception')]),
+    },
+    {
+      name: 'a purchase without an end, 19 months ago: no longer an EBR',
+      at: '2026-11-27T14:00:00-05:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2025-04-27T15:00:00Z')],
+      expect: denied(['register_listed'], [fail('US-3', 'ebr_expired')]),
+    },
+    {
+      name: 'a donation of 2015 without an end is no EBR in 2024',
+      at: '2024-06-10T11:00:00-04:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2015-03-01T15:00:00Z', { kind: 'donation' })],
+      expect: denied(['register_listed'], [fail('US-3', 'ebr_expired')]),
+    },
+    {
+      name: 'a subscription without an end is a continuing EBR',
+      at: '2026-11-27T14:00:00-05:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2015-03-01T15:00:00Z', { kind: 'subscription' })],
+      expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_current')]),
+    },
+    // The 18 months on the called party's calendar: ended 29 February 2024 at 20:00 in New York
+    // (1 March in UTC), the EBR ends with 29 August 2025 there.
+    {
+      name: 'ended on 29 February in New York: an EBR on 29 August 2025',
+      at: '2025-08-29T12:00:00-04:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2023-01-10T15:00:00Z', { endedAt: '2024-02-29T20:00:00-05:00' })],
+      expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_transaction')]),
+    },
+    {
+      name: 'ended on 29 February in New York: no EBR on 30 August 2025',
+      at: '2025-08-30T12:00:00-04:00',
+      registers: LISTED,
+      events: [relationship(SELLER, '2023-01-10T15:00:00Z', { endedAt: '2024-02-29T20:00:00-05:00' })],
+      expect: denied(['register_listed'], [fail('US-3', 'ebr_expired')]),
+    },
     // Purchase ended 2025-05-27: EBR until 2026-11-27 00:00 UTC.
     {
       name: 'purchase ended 18 months less a day ago',
@@ -194,7 +239,7 @@ describe('US-4 company-specific do-not-call beats an EBR', () => {
       name: 'a customer who asked not to be called',
       at: NOW,
       registers: LISTED,
-      events: [relationship(SELLER, '2025-01-01T00:00:00Z'), objection(SELLER, EARLIER)],
+      events: [relationship(SELLER, '2025-01-01T00:00:00Z', { kind: 'subscription' }), objection(SELLER, EARLIER)],
       expect: denied(['objected', 'register_listed'], [fail('US-3', 'ebr_ended_by_request')]),
     },
     {
@@ -300,7 +345,7 @@ describe('US-6 autodialed or prerecorded calls need written consent; an EBR does
       at: NOW,
       registers: LISTED,
       q: { autodialed: true, lineType: 'mobile' },
-      events: [relationship(SELLER, '2025-01-01T00:00:00Z')],
+      events: [relationship(SELLER, '2025-01-01T00:00:00Z', { kind: 'subscription' })],
       expect: denied(['consent_required'], [pass('US-1', 'register_exception')]),
     },
     { name: 'prerecorded to a residential landline', at: NOW, q: { prerecorded: true }, expect: denied(['consent_required']) },

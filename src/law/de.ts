@@ -110,6 +110,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
     requireProducts: true,
     rejectMethods: DE_RULES.rejectMethods,
     rejectWhy: 'which does not tie the phone number to the person (an e-mail double opt-in proves the e-mail address, not the phone number)',
+    zone: ZONE,
   });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });

@@ -93,6 +93,8 @@ export interface ConsentRules {
   rejectMethods: ReadonlyArray<string>;
   /** Why a consent captured by a rejected method does not count (default: DE-3's reason). */
   rejectWhy?: string;
+  /** The zone whose calendar dates the reasons name (default UTC: a country of several zones). */
+  zone?: string;
 }
 
 export interface ConsentAnalysis {
@@ -113,6 +115,7 @@ export function analyseConsents(
   question: Question,
   rules: ConsentRules,
 ): ConsentAnalysis {
+  const zone = rules.zone ?? 'utc';
   const t = question.at;
   const product = question.productCategory ?? null;
   const reasons: Reason[] = [];
@@ -128,7 +131,7 @@ export function analyseConsents(
   let valid: ConsentFact | null = null;
   for (const c of consents) {
     if (c.status !== 'granted') continue;
-    const when = isoDay(c.at);
+    const when = isoDay(c.at, zone);
     if (c.channel !== 'phone') {
       reasons.push(
         fail('consent_wrong_channel', rules.rule, `The consent of ${when} is for ${c.channel}, which does not cover phone calls.`),
@@ -174,12 +177,12 @@ export function analyseConsents(
       continue;
     }
     if (c.expiresAt != null && c.expiresAt <= t) {
-      reasons.push(fail('consent_expired', rules.rule, `The consent of ${when} expired on ${isoDay(c.expiresAt)}.`));
+      reasons.push(fail('consent_expired', rules.rule, `The consent of ${when} expired on ${isoDay(c.expiresAt, zone)}.`));
       continue;
     }
     if (lastWithdrawal && lastWithdrawal.at >= c.at) {
       reasons.push(
-        fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(lastWithdrawal.at)}.`),
+        fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(lastWithdrawal.at, zone)}.`),
       );
       continue;
     }
@@ -187,7 +190,7 @@ export function analyseConsents(
   }
   if (valid) {
     reasons.push(
-      pass('consent_valid', rules.rule, `The person gave ${question.entity.name} consent to be called on ${isoDay(valid.at)}.`),
+      pass('consent_valid', rules.rule, `The person gave ${question.entity.name} consent to be called on ${isoDay(valid.at, zone)}.`),
     );
   } else if (!consents.some((c) => c.status === 'granted')) {
     reasons.push(fail('no_consent', rules.rule, `No consent to calls from ${question.entity.name} is on record.`));
@@ -199,7 +202,7 @@ export function analyseConsents(
       fail(
         'consent_other_entity',
         rules.entityRule,
-        `A consent given to ${holder} on ${isoDay(c.at)} does not count for ${question.entity.name}: consent is per legal entity.`,
+        `A consent given to ${holder} on ${isoDay(c.at, zone)} does not count for ${question.entity.name}: consent is per legal entity.`,
       ),
     );
   }

@@ -59,6 +59,13 @@ function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; re
   if (r.endedAt != null && r.endedAt <= q.at) {
     return { ok: false, reason: fail('client_ended', 'GB-4', `The pensions relationship ended on ${isoDay(r.endedAt)}, so the person is no longer an existing client.`) };
   }
+  if (!r.informedAtCollection) {
+    // "Where such calls are expected": the client was told, when the details were collected, that pensions calls would follow.
+    return {
+      ok: false,
+      reason: fail('client_not_expecting_calls', 'GB-4', 'The client was not told when the details were collected that such calls would follow, so they are not expected and the client relationship does not serve.'),
+    };
+  }
   if (!r.optOutOfferedAtCollection) {
     return {
       ok: false,
@@ -67,7 +74,7 @@ function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; re
   }
   return {
     ok: true,
-    reason: pass('pension_client', 'GB-4', `The person is an existing pensions client of ${q.entity.name} since ${since} and was offered a simple way to refuse calls.`),
+    reason: pass('pension_client', 'GB-4', `The person is an existing pensions client of ${q.entity.name} since ${since}, was told such calls would follow and was offered a simple way to refuse them.`),
   };
 }
 
@@ -108,7 +115,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
   const candidates: Candidate[] = [];
 
   // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable)
-  const consent = analyseConsents(counted, facts, q, { rule: 'GB-3', entityRule: 'GB-3', requireProducts: false, rejectMethods: [] });
+  const consent = analyseConsents(counted, facts, q, { rule: 'GB-3', entityRule: 'GB-3', requireProducts: false, rejectMethods: [], zone: ZONE });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 

@@ -19,7 +19,7 @@ import type {
   RelationshipKind,
   RulePack,
 } from './types.js';
-import { addMonths, isoDay, startOfDay } from './time.js';
+import { addMonthsIn, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { evidenceFor, analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
@@ -62,6 +62,14 @@ const REGIME_TEXT: Record<Regime, string> = {
     'from 1 July 2026 a call to a natural person needs consent or the person\'s own request; the customer-relationship exception remains only for charities, charity lotteries and publishers',
 };
 
+/**
+ * NL-5: the last moment a customer relationship that ended counts – its end plus the term, on the
+ * Dutch calendar (an end at Amsterdam midnight on 1 March runs to midnight on 1 March).
+ */
+export function relationshipTermEnd(endedAt: number, termMonths: number): number {
+  return addMonthsIn(endedAt, termMonths, ZONE);
+}
+
 interface Candidate {
   /** The event the permission comes from. */
   eventId: string;
@@ -78,7 +86,7 @@ function checkRelationship(
   regime: Regime,
 ): { ok: boolean; reasons: Reason[] } {
   const e = q.entity;
-  const since = isoDay(r.startedAt);
+  const since = isoDay(r.startedAt, ZONE);
   const reasons: Reason[] = [];
   const isCharity = e.kind === 'charity';
   const counts = NL_RULES.financialKinds.includes(r.kind) || (isCharity && NL_RULES.charityKinds.includes(r.kind));
@@ -120,12 +128,12 @@ function checkRelationship(
     reasons.push(pass('relationship_same_product', 'NL-3', `The call offers ${r.productCategory}, the kind of product the person already has.`));
   }
   if (r.endedAt != null && r.endedAt <= q.at) {
-    const until = addMonths(r.endedAt, e.relationshipTermMonths);
+    const until = relationshipTermEnd(r.endedAt, e.relationshipTermMonths);
     if (q.at >= until) {
       ok = false;
-      reasons.push(fail('relationship_expired', 'NL-5', `The relationship ended on ${isoDay(r.endedAt)} and expired on ${isoDay(until)}, ${e.relationshipTermMonths} months later.`));
+      reasons.push(fail('relationship_expired', 'NL-5', `The relationship ended on ${isoDay(r.endedAt, ZONE)} and expired on ${isoDay(until, ZONE)}, ${e.relationshipTermMonths} months later.`));
     } else {
-      reasons.push(pass('relationship_in_term', 'NL-5', `The relationship ended on ${isoDay(r.endedAt)} and still counts until ${isoDay(until)} (${e.relationshipTermMonths} months).`));
+      reasons.push(pass('relationship_in_term', 'NL-5', `The relationship ended on ${isoDay(r.endedAt, ZONE)} and still counts until ${isoDay(until, ZONE)} (${e.relationshipTermMonths} months).`));
     }
   } else {
     reasons.push(pass('relationship_ongoing', 'NL-5', 'The relationship is ongoing.'));
@@ -168,6 +176,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     entityRule: 'NL-2',
     requireProducts: false,
     rejectMethods: [],
+    zone: ZONE,
   };
   const consent = analyseConsents(counted, facts, q, consentRules);
   reasons.push(...consent.reasons);
@@ -205,7 +214,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
           pass(
             'consent_earlier_counts',
             'NL-10',
-            `The earlier consent of ${isoDay(older.at)} ${isVerified(older) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
+            `The earlier consent of ${isoDay(older.at, ZONE)} ${isVerified(older) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
           ),
         );
         candidates.push({ basis: 'consent', eventId: older.id, at: older.at, fromPerson: true });
@@ -235,9 +244,9 @@ export function decideNL(facts: Facts, q: Question): Decision {
   if (request) {
     const usedBy = counted.own.filter(ofType('call')).find((c) => c.at >= request.at && c.at < q.at);
     if (usedBy) {
-      reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at)}.`));
+      reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at, ZONE)}.`));
     } else {
-      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at)} to be called about "${request.offer}": one call is allowed.`));
+      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}": one call is allowed.`));
       candidates.push({ basis: 'requested_communication', eventId: request.id, at: request.at, fromPerson: true });
     }
   } else if (!optOut) {
@@ -252,8 +261,8 @@ export function decideNL(facts: Facts, q: Question): Decision {
     usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
     reasons.push(
       usable.length > 0
-        ? pass('objection_overridden', 'NL-8', `The person objected on ${isoDay(objection.at)} but later gave a new permission.`)
-        : fail('objected', 'NL-8', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at)}.`),
+        ? pass('objection_overridden', 'NL-8', `The person objected on ${isoDay(objection.at, ZONE)} but later gave a new permission.`)
+        : fail('objected', 'NL-8', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at, ZONE)}.`),
     );
   } else {
     reasons.push(pass('no_objection', 'NL-8', `The person has not objected to calls from ${q.entity.name}.`));
@@ -262,7 +271,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     const before = usable.length;
     usable = usable.filter((c) => c.at > withdrawal.at);
     if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'NL-2', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+      reasons.push(fail('withdrawal_beats_older', 'NL-2', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
     }
   }
 
@@ -295,7 +304,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     // Withdrawing consent to calls says "do not call me": under the opt-out rules that is an
     // objection (NL-8), whatever basis the call would otherwise have had.
     if (withdrawal && !objection) {
-      reasons.push(fail('withdrawal_is_objection', 'NL-8', `The person withdrew consent to calls on ${isoDay(withdrawal.at)}; that counts as an objection to further calls.`));
+      reasons.push(fail('withdrawal_is_objection', 'NL-8', `The person withdrew consent to calls on ${isoDay(withdrawal.at, ZONE)}; that counts as an objection to further calls.`));
     }
     const objectedNow = objection !== null || withdrawal !== null;
     if (objectedNow) denials.push('objected');

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 export const DAY_MS = 86_400_000;
 
@@ -27,6 +27,51 @@ export function addMonths(at: number, months: number): number {
   return utcDate(ty, tm, Math.min(day, lastDay)) + timeOfDay;
 }
 
+/**
+ * Calendar months later on the wall clock of `zone`: a term "N months after the end" runs to the
+ * same local date. In UTC an end stored at Amsterdam midnight (23:00 UTC the day before) would
+ * land on the wrong day – 1 March 2021 + 36 months came out as 28 February 2024. Same result as
+ * luxon's DateTime.fromMillis(at, { zone }).plus({ months }) (test/law-time.test.ts), without
+ * building DateTimes on the engine's path.
+ */
+export function addMonthsIn(at: number, months: number, zone: string): number {
+  const offset = zoneOffset(zone, at);
+  const wall = addMonths(at + offset, months);
+  // The wall-clock time back to an instant, as luxon does around a change of offset.
+  let guess = wall - offset;
+  const o2 = zoneOffset(zone, guess);
+  if (o2 === offset) return guess;
+  guess -= o2 - offset;
+  const o3 = zoneOffset(zone, guess);
+  return o2 === o3 ? guess : wall - Math.max(o2, o3);
+}
+
+const zoneDays = new Map<string, Map<number, number>>();
+
+/**
+ * A zone's UTC offset at an instant, in ms. Cached by UTC day – the offset for the whole day, or
+ * NaN on the two days a year it changes – since the engine asks for the dates of events spread
+ * over years, and each Intl look-up costs microseconds.
+ */
+export function zoneOffset(zone: string, at: number): number {
+  let byDay = zoneDays.get(zone);
+  if (!byDay) {
+    byDay = new Map();
+    zoneDays.set(zone, byDay);
+  }
+  const day = Math.floor(at / DAY_MS);
+  let o = byDay.get(day);
+  if (o === undefined) {
+    const iana = IANAZone.create(zone);
+    if (!iana.isValid) throw new RangeError(`Unknown time zone "${zone}"`);
+    const first = iana.offset(day * DAY_MS);
+    o = first === iana.offset((day + 1) * DAY_MS - 1) ? first * 60_000 : NaN;
+    if (byDay.size >= 50_000) byDay.clear();
+    byDay.set(day, o);
+  }
+  return Number.isNaN(o) ? IANAZone.create(zone).offset(at) * 60_000 : o;
+}
+
 /** Date.UTC without its two-digit-year rule (years 0–99 would become 1900–1999). */
 function utcDate(year: number, month: number, day: number): number {
   const d = new Date(0);
@@ -38,14 +83,9 @@ export function addDays(at: number, days: number): number {
   return at + days * DAY_MS;
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A date for people: 2026-11-28 (in UTC unless a zone is given). On the hot path: no luxon. */
-/** Recent zoned answers: a bulk scrub asks for the same call instant millions of times. */
-const zonedDays = new Map<string, string>();
-
 const utcDays = new Map<number, string>();
 
+/** A date for people: 2026-11-28 (in UTC unless a zone is given). On the hot path: no DateTime. */
 export function isoDay(at: number, zone = 'utc'): string {
   if (zone === 'utc') {
     // The UTC date depends only on the day number.
@@ -58,19 +98,8 @@ export function isoDay(at: number, zone = 'utc'): string {
     }
     return s;
   }
-  const key = `${zone}|${at}`;
-  const hit = zonedDays.get(key);
-  if (hit !== undefined) return hit;
-  let f = dayFormats.get(zone);
-  if (!f) {
-    // en-CA formats dates as YYYY-MM-DD.
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    dayFormats.set(zone, f);
-  }
-  const day = f.format(at);
-  if (zonedDays.size >= 4096) zonedDays.clear();
-  zonedDays.set(key, day);
-  return day;
+  // The local date is the UTC date of the local wall-clock time.
+  return isoDay(at + zoneOffset(zone, at));
 }
 
 /**

@@ -19,7 +19,7 @@ import type {
   RelationshipKind,
   RulePack,
 } from './types.js';
-import { addMonths, daysToCall, isoDay } from './time.js';
+import { addMonthsIn, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
@@ -40,6 +40,11 @@ export const US_RULES = {
   ebrInquiryMonths: 3,
   /** US-3: relationships that are a purchase, transaction or payment. */
   transactionKinds: ['purchase', 'subscription', 'donation'] as ReadonlyArray<RelationshipKind>,
+  /**
+   * US-3: of those, the ones that are a single transaction on their date: recorded without an end,
+   * the 18 months run from that date (a subscription without an end is a continuing one).
+   */
+  singleTransactionKinds: ['purchase', 'donation'] as ReadonlyArray<RelationshipKind>,
   /** US-3: relationships that are an inquiry or application. */
   inquiryKinds: ['quote_request'] as ReadonlyArray<RelationshipKind>,
   /** US-1, US-6: consent methods that are not written (no signature). */
@@ -66,23 +71,42 @@ interface Candidate {
 }
 
 /** US-3: does the relationship give an EBR at the moment of the call? */
+/**
+ * US-3's months on the called party's calendar. Where the number's zone is not known for certain
+ * (an area code spanning zones, or none known) the earliest end counts: when in doubt, the EBR is
+ * over sooner.
+ */
+function ebrEnd(from: number, months: number, q: Question): { until: number; zone: string } {
+  const own = q.phone.timeZones.filter((z) => US_ALL_ZONES.includes(z));
+  let best = { until: Infinity, zone: 'utc' };
+  for (const zone of own.length > 0 ? own : US_ALL_ZONES) {
+    const until = addMonthsIn(from, months, zone);
+    if (until < best.until) best = { until, zone };
+  }
+  return best;
+}
+
 function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
   const since = isoDay(r.startedAt);
   if (US_RULES.transactionKinds.includes(r.kind)) {
-    if (r.endedAt == null || r.endedAt > q.at) {
+    const single = US_RULES.singleTransactionKinds.includes(r.kind);
+    if (r.endedAt != null ? r.endedAt > q.at : !single) {
       return { ok: true, reason: pass('ebr_current', 'US-3', `The person has a current ${r.kind} with ${q.entity.name} (since ${since}): an established business relationship.`) };
     }
-    const until = addMonths(r.endedAt, US_RULES.ebrTransactionMonths);
+    // The last transaction: the end on record, or the purchase or donation itself.
+    const last = r.endedAt ?? r.startedAt;
+    const { until, zone } = ebrEnd(last, US_RULES.ebrTransactionMonths, q);
+    const what = r.endedAt != null ? `The last ${r.kind} ended on ${isoDay(last, zone)}` : `The ${r.kind} was made on ${isoDay(last, zone)}`;
     return q.at < until
-      ? { ok: true, reason: pass('ebr_transaction', 'US-3', `The last ${r.kind} ended on ${isoDay(r.endedAt)}; the established business relationship lasts until ${isoDay(until)} (18 months).`) }
-      : { ok: false, reason: fail('ebr_expired', 'US-3', `The last ${r.kind} ended on ${isoDay(r.endedAt)}; the established business relationship ended on ${isoDay(until)} (18 months).`) };
+      ? { ok: true, reason: pass('ebr_transaction', 'US-3', `${what}; the established business relationship lasts until ${isoDay(until, zone)} (18 months).`) }
+      : { ok: false, reason: fail('ebr_expired', 'US-3', `${what}; the established business relationship ended on ${isoDay(until, zone)} (18 months).`) };
   }
   if (US_RULES.inquiryKinds.includes(r.kind)) {
     const from = r.endedAt != null && r.endedAt <= q.at ? r.endedAt : r.startedAt;
-    const until = addMonths(from, US_RULES.ebrInquiryMonths);
+    const { until, zone } = ebrEnd(from, US_RULES.ebrInquiryMonths, q);
     return q.at < until
-      ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `The person asked ${q.entity.name} for a quote on ${isoDay(from)}; that inquiry counts as a business relationship until ${isoDay(until)} (3 months).`) }
-      : { ok: false, reason: fail('ebr_expired', 'US-3', `The person's inquiry of ${isoDay(from)} counted as a business relationship only until ${isoDay(until)} (3 months).`) };
+      ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `The person asked ${q.entity.name} for a quote on ${isoDay(from, zone)}; that inquiry counts as a business relationship until ${isoDay(until, zone)} (3 months).`) }
+      : { ok: false, reason: fail('ebr_expired', 'US-3', `The person's inquiry of ${isoDay(from, zone)} counted as a business relationship only until ${isoDay(until, zone)} (3 months).`) };
   }
   return { ok: false, reason: fail('ebr_no_transaction', 'US-3', `A ${r.kind} is neither a purchase nor an inquiry, so it is no established business relationship.`) };
 }

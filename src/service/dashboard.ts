@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import type { Basis, Denial, Entity, Jurisdiction, Reason } from '../law/types.js';
-import { NL_RULES } from '../law/nl.js';
+import { NL_RULES, relationshipTermEnd } from '../law/nl.js';
 import { COUNTRY_ZONES } from '../law/calling-hours.js';
-import { addMonths, isoDay, startOfDay } from '../law/time.js';
+import { isoDay, startOfDay } from '../law/time.js';
 import { tryParsePhone } from '../phone/index.js';
 import type { Optline } from './optline.js';
 
@@ -111,7 +111,7 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
   for (const r of relRows) {
     const p = JSON.parse(r.payload) as { kind: string; productCategory: string; endedAt?: number | null };
     if (p.endedAt == null || !r.phone) continue;
-    const expiresAt = addMonths(p.endedAt, entity.relationshipTermMonths);
+    const expiresAt = relationshipTermEnd(p.endedAt, entity.relationshipTermMonths);
     if (expiresAt < now || expiresAt >= horizon) continue;
     expiring.push({
       id: r.id,

@@ -70,6 +70,7 @@ const HEADLINES: Record<string, { nl: string; de: string }> = {
   no_client_relationship: { nl: 'Geen bestaande klant', de: 'Kein bestehender Kunde' },
   client_ended: { nl: 'Klantrelatie beëindigd', de: 'Kundenbeziehung beendet' },
   client_no_refusal_offered: { nl: 'Geen weigering aangeboden', de: 'Keine Ablehnung angeboten' },
+  client_not_expecting_calls: { nl: 'Klant verwacht zulke gesprekken niet', de: 'Kunde erwartet solche Anrufe nicht' },
   client_no_transaction: { nl: 'Geen klant door deze relatie', de: 'Kein Kunde durch diese Beziehung' },
   client_other_product: { nl: 'Relatie gaat over een ander product', de: 'Beziehung betrifft ein anderes Produkt' },
   offer_refusal: { nl: 'Bied een eenvoudige weigering aan', de: 'Einfache Ablehnung anbieten' },
