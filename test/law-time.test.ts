@@ -48,6 +48,26 @@ describe('addMonthsIn', () => {
       }),
       { numRuns: 5000 },
     );
+    // A wall-clock time that does not exist (02:00 on the night clocks go forward in Berlin) moves forward, as luxon does.
+    expect(new Date(addMonthsIn(Date.parse('2022-12-26T02:00:00+01:00'), 63, 'Europe/Berlin')).toISOString()).toBe('2028-03-26T01:00:00.000Z');
+    // Terms that end on a wall-clock time a change of offset skips or repeats, in each zone.
+    const changes: Array<[string, string[]]> = [
+      ['Europe/Amsterdam', ['2027-03-28T02:30', '2027-10-31T02:30']],
+      ['Europe/London', ['2027-03-28T01:30', '2027-10-31T01:30']],
+      ['Europe/Berlin', ['2027-03-28T02:30', '2027-10-31T02:30']],
+      ['America/New_York', ['2027-03-14T02:30', '2027-11-07T01:30']],
+      ['America/Los_Angeles', ['2027-03-14T02:30', '2027-11-07T01:30']],
+      ['America/St_Johns', ['2027-03-14T02:30', '2027-11-07T01:30']],
+    ];
+    for (const [zone, walls] of changes) {
+      for (const wall of walls) {
+        for (const months of [1, 5, 12, 18, 36]) {
+          // The same wall-clock time `months` earlier, on a day without a change.
+          const from = DateTime.fromISO(wall, { zone }).minus({ months }).set({ hour: Number(wall.slice(11, 13)), minute: 30 });
+          expect(addMonthsIn(from.toMillis(), months, zone), `${from.toISO()} + ${months} months in ${zone}`).toBe(from.plus({ months }).toMillis());
+        }
+      }
+    }
     // Instants next to the changes of offset, where the way back from wall-clock time matters.
     for (const zone of ZONES.slice(1)) {
       for (const iso of ['2026-03-29T00:30:00Z', '2026-03-29T01:30:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-03-08T06:30:00Z', '2026-03-08T07:30:00Z', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z']) {

@@ -43,7 +43,8 @@ export function addMonthsIn(at: number, months: number, zone: string): number {
   if (o2 === offset) return guess;
   guess -= o2 - offset;
   const o3 = zoneOffset(zone, guess);
-  return o2 === o3 ? guess : wall - Math.max(o2, o3);
+  // Neither: a wall-clock time the change of offset skips (02:30 on the spring-forward night) – moved forward past the gap.
+  return o2 === o3 ? guess : wall - Math.min(o2, o3);
 }
 
 const zoneDays = new Map<string, Map<number, number>>();
