@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, newId } from '../src/store/repository.js';
@@ -47,6 +47,45 @@ describe('SQLite file store', () => {
     expect(Number(n.n)).toBe(1200);
     expect((await store.history('+31612345678')).events).toHaveLength(1);
     expect((await store.verifyHistory()).ok).toBe(true);
+    await store.close();
+  });
+});
+
+describe('SQLite decision log writer thread', () => {
+  it('fails a batch it cannot write instead of leaving it waiting, and the next batch gets a new thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-writer-'));
+    dirs.push(dir);
+    const file = join(dir, 'o.db');
+    const store = await Store.open(file);
+    const row = (id: string) => ({
+      id,
+      entityId: 'acme',
+      phone: '+31612345678',
+      at: Date.parse('2026-01-01T10:00:00Z'),
+      allowed: false,
+      basis: null,
+      denials: ['no_basis'],
+      rulesVersion: 'test',
+      request: {},
+      response: {},
+      keyId: null,
+    });
+    // The writer thread starts with the first batch; let it find no database at the path.
+    const parts = [file, `${file}-wal`, `${file}-shm`];
+    for (const f of parts) renameSync(f, `${f}.away`);
+    writeFileSync(file, Buffer.alloc(8192, 'not a database '));
+    const failed = await Promise.race([
+      store.recordDecisions([row('d-1')], Date.now()).then(
+        () => 'written',
+        (e: Error) => e.message,
+      ),
+      new Promise((r) => setTimeout(() => r('still waiting'), 10_000)),
+    ]);
+    expect(failed).toMatch(/writer thread/);
+    // The file is back: a new thread writes the retried batch.
+    for (const f of parts) renameSync(`${f}.away`, f);
+    await store.recordDecisions([row('d-1'), row('d-2')], Date.now());
+    expect((await store.getDecision('d-2'))?.id).toBe('d-2');
     await store.close();
   });
 });

@@ -56,7 +56,7 @@ export class DecisionLog {
           // A retry must not keep a finished process alive.
           this.timer.unref();
         }
-        console.error('decision log: could not write %d decisions: %s', batch.length, (err as Error).message);
+        console.error('decision log: could not write %d decisions: %s', batch.length, err instanceof Error ? err.message : String(err));
       }
     });
     return this.flushing;

@@ -196,6 +196,7 @@ export class Store {
       parent_id: e.parentId ?? null,
       relationship_term_months: e.relationshipTermMonths,
       require_verified_consent: e.requireVerifiedConsent ? 1 : 0,
+      ideological_organisation: e.ideologicalOrganisation ? 1 : 0,
       calling_windows: e.callingWindows ? JSON.stringify(e.callingWindows) : null,
       retention: e.retention ? JSON.stringify(e.retention) : null,
       controller: e.controller ? JSON.stringify(e.controller) : null,
@@ -416,7 +417,9 @@ export class Store {
     }));
     if (isSqliteFile(this)) {
       // On SQLite the inserts run on a writer thread of their own (see decision-writer.ts).
-      this.decisionWriter ??= new DecisionWriter(this.location);
+      // A new writer thread when the last one is gone (it could not open the file, e.g. while the
+      // store was unreadable): its batches failed and are retried by the decision log.
+      if (!this.decisionWriter || this.decisionWriter.dead) this.decisionWriter = new DecisionWriter(this.location);
       await this.decisionWriter.write(rows);
       return;
     }
@@ -526,6 +529,7 @@ function toEntity(r: Database['entities']): Entity {
     parentId: r.parent_id,
     relationshipTermMonths: r.relationship_term_months,
     requireVerifiedConsent: r.require_verified_consent === 1,
+    ideologicalOrganisation: r.ideological_organisation === 1,
     callingWindows: r.calling_windows ? (JSON.parse(r.calling_windows) as Partial<Record<Jurisdiction, CallingWindow[]>>) : undefined,
     ...(r.retention ? { retention: JSON.parse(r.retention) as Entity['retention'] } : {}),
     ...(r.controller ? { controller: JSON.parse(r.controller) as Entity['controller'] } : {}),
