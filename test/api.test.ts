@@ -47,6 +47,21 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(updated.json().relationshipTermMonths).toBe(24);
     });
 
+    it('keeps the ideological-organisation setting (NL-3, unconfirmed: off unless set) and decides by it', async () => {
+      expect((await api.call('PUT', '/v1/entities/krant', { name: 'De Krant', kind: 'publisher', country: 'NL' })).json().ideologicalOrganisation).toBe(false);
+      const party = await api.call('PUT', '/v1/entities/partij', { name: 'Partij voor de Duinen', kind: 'company', country: 'NL', ideologicalOrganisation: true });
+      expect(party.statusCode, party.body).toBe(201);
+      expect(party.json().ideologicalOrganisation).toBe(true);
+      expect((await api.app.store.getEntity('partij'))?.ideologicalOrganisation).toBe(true);
+      const phone = '+31612349901';
+      const rel = await api.call('POST', '/v1/relationships', { phone, entityId: 'partij', kind: 'subscription', productCategory: 'membership', startedAt: '2024-03-01T10:00:00+01:00', informedAtCollection: true, optOutOfferedAtCollection: true });
+      expect(rel.statusCode, rel.body).toBe(201);
+      const ask = () => api.call('POST', '/v1/decisions', { phone, entityId: 'partij', productCategory: 'membership', at: '2027-01-12T11:00:00+01:00' });
+      expect((await ask()).json()).toMatchObject({ allowed: true, basis: 'customer_relationship' });
+      await api.call('PUT', '/v1/entities/partij', { name: 'Partij voor de Duinen', kind: 'company', country: 'NL' });
+      expect((await ask()).json()).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
     it('refuses an unknown parent and a bad kind as problem+json', async () => {
       const r = await api.call('PUT', '/v1/entities/x', { name: 'X', kind: 'company', country: 'NL', parentId: 'nope' });
       expect(r.statusCode).toBe(422);

@@ -824,6 +824,52 @@ describe("NL-6 charities' donors, volunteers and event visitors are customers", 
   table(cases);
 });
 
+/* ================================================================== NL-3 ideological organisations (unconfirmed: a setting) */
+
+describe('NL-3 (unconfirmed) ideological organisations keep the exception only with their setting', () => {
+  // A party set up as a company of kind `company`: the table's unconfirmed reading is configuration, off by default.
+  const PARTY = makeEntity({ id: 'nl-party', name: 'Partij voor de Duinen', kind: 'company' });
+  const CLAIMED = { ...PARTY, ideologicalOrganisation: true };
+  const members: Partial<Question> = { productCategory: 'membership' };
+  const member = (kind: 'subscription' | 'volunteer' | 'event') => [relationship(PARTY, '2022-04-01T10:00:00+02:00', { kind, productCategory: 'membership' })];
+  const cases: Case[] = [];
+  for (const at of [T.wideLast, T.narrowFirst, T.narrow]) {
+    const narrowed = ms(at) >= NARROW;
+    cases.push(
+      {
+        name: `without the setting, a member called ${at}: ${narrowed ? 'the exception has ended' : 'counts'}`,
+        at,
+        entity: PARTY,
+        q: members,
+        events: member('subscription'),
+        expect: narrowed ? denied(['no_basis'], [fail('NL-3', 'relationship_exception_ended')]) : allowed('customer_relationship', OBL_STANDARD),
+      },
+      {
+        name: `with the setting, a member called ${at}: counts${narrowed ? ', said to rest on the unconfirmed reading' : ''}`,
+        at,
+        entity: CLAIMED,
+        q: members,
+        events: member('subscription'),
+        expect: allowed('customer_relationship', OBL_STANDARD, narrowed ? [pass('NL-3', 'relationship_exception_ideological')] : [], [fail('NL-3')]),
+      },
+    );
+  }
+  // NL-6: its volunteers and event visitors count as customers, as a charity's do; without the setting they do not.
+  for (const kind of ['volunteer', 'event'] as const) {
+    cases.push(
+      { name: `with the setting, a ${kind} counts (NL-6)`, at: T.wide, entity: CLAIMED, q: members, events: member(kind), expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-6', 'relationship_charity_supporter')]) },
+      { name: `without the setting, a ${kind} does not count`, at: T.wide, entity: PARTY, q: members, events: member(kind), expect: denied(['no_basis'], [fail('NL-6', 'relationship_no_transaction')]) },
+    );
+  }
+  table(cases);
+
+  it('names the unconfirmed reading and the setting in the reason', () => {
+    const d = run({ at: T.narrow, entity: CLAIMED, q: members, events: member('subscription') });
+    const r = d.reasons.find((x) => x.code === 'relationship_exception_ideological');
+    expect(r?.detail).toMatch(/unconfirmed.*ideologicalOrganisation/);
+  });
+});
+
 /* ================================================================== NL-7 requested communication */
 
 describe('NL-7 requested communication: exactly one call, unless there is consent', () => {

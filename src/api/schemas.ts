@@ -74,6 +74,10 @@ export const EntityBody = z
     parentId: Id.nullish(),
     relationshipTermMonths: z.number().int().min(0).max(1200).optional().describe('NL-5: months a customer relationship counts after it ended (default 36)'),
     requireVerifiedConsent: z.boolean().optional().describe('NL-10: an unverified consent given from 2025-07-01 blocks instead of warning'),
+    ideologicalOrganisation: z
+      .boolean()
+      .optional()
+      .describe('NL-3, NL-6: a political or other ideological organisation – its supporters count as customers, and it keeps the customer-relationship exception from 2026-07-01 (unconfirmed reading; default false)'),
     callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema).max(14)).optional().describe('Own calling windows per called country, local time of the called party, stricter than the law'),
     retention: RetentionSetting.optional(),
     controller: ControllerSchema.optional(),
@@ -88,6 +92,7 @@ export const EntitySchema = z.object({
   parentId: z.string().nullable(),
   relationshipTermMonths: z.number(),
   requireVerifiedConsent: z.boolean(),
+  ideologicalOrganisation: z.boolean(),
   callingWindows: z.partialRecord(z.enum(JURISDICTIONS), z.array(CallingWindowSchema)).optional(),
   retention: z.partialRecord(z.enum(JURISDICTIONS), z.object({ months: z.number() })).optional(),
   controller: ControllerSchema.optional(),
@@ -248,5 +253,5 @@ export function windowsToApi(w: EngineWindows | undefined): ApiWindows {
 }
 
 export function entityToApi(e: import('../law/types.js').Entity): z.infer<typeof EntitySchema> {
-  return { ...e, parentId: e.parentId ?? null, callingWindows: windowsToApi(e.callingWindows) };
+  return { ...e, parentId: e.parentId ?? null, ideologicalOrganisation: e.ideologicalOrganisation ?? false, callingWindows: windowsToApi(e.callingWindows) };
 }

@@ -35,7 +35,7 @@ export const NL_RULES = {
   relationshipNarrowedFrom: startOfDay('2026-07-01', ZONE),
   /**
    * NL-3: who keeps the exception from 2026-07-01. Ideological organisations are argued to be
-   * covered too (unconfirmed): they are modelled as `charity` entities if a caller chooses so.
+   * covered too (unconfirmed): only entities with the setting `ideologicalOrganisation`.
    */
   relationshipSurvivesFor: ['charity', 'lottery', 'publisher'] as ReadonlyArray<EntityKind>,
   /** NL-3(a): relationships that arose from a financial transaction. */
@@ -88,7 +88,8 @@ function checkRelationship(
   const e = q.entity;
   const since = isoDay(r.startedAt, ZONE);
   const reasons: Reason[] = [];
-  const isCharity = e.kind === 'charity';
+  // NL-6: charities and ideological organisations count their supporters as customers.
+  const isCharity = e.kind === 'charity' || e.ideologicalOrganisation === true;
   const counts = NL_RULES.financialKinds.includes(r.kind) || (isCharity && NL_RULES.charityKinds.includes(r.kind));
   if (!counts) {
     reasons.push(
@@ -100,7 +101,7 @@ function checkRelationship(
   }
   reasons.push(
     isCharity && r.kind !== 'donation' && !NL_RULES.financialKinds.includes(r.kind)
-      ? pass('relationship_charity_supporter', 'NL-6', `As a ${r.kind === 'event' ? 'visitor of an event' : 'volunteer'} of ${e.name} (since ${since}) the person counts as a customer of the charity.`)
+      ? pass('relationship_charity_supporter', 'NL-6', `As a ${r.kind === 'event' ? 'visitor of an event' : 'volunteer'} of ${e.name} (since ${since}) the person counts as a customer of the ${e.kind === 'charity' ? 'charity' : 'organisation'}.`)
       : pass('relationship_transaction', 'NL-3', `The number was obtained with a ${r.kind} on ${since}.`),
   );
   let ok = true;
@@ -139,8 +140,18 @@ function checkRelationship(
     reasons.push(pass('relationship_ongoing', 'NL-5', 'The relationship is ongoing.'));
   }
   if (regime === 'opt_in_narrowed' && !NL_RULES.relationshipSurvivesFor.includes(e.kind)) {
-    ok = false;
-    reasons.push(fail('relationship_exception_ended', 'NL-3', `Since 1 July 2026 a customer relationship is no basis for a ${e.kind}; only charities, charity lotteries and publishers keep it.`));
+    if (e.ideologicalOrganisation === true) {
+      reasons.push(
+        pass(
+          'relationship_exception_ideological',
+          'NL-3',
+          `Since 1 July 2026 only charities, charity lotteries and publishers keep the customer-relationship exception; ${e.name} is set up as a political or ideological organisation, which is argued to be covered too (unconfirmed – the entity's setting ideologicalOrganisation).`,
+        ),
+      );
+    } else {
+      ok = false;
+      reasons.push(fail('relationship_exception_ended', 'NL-3', `Since 1 July 2026 a customer relationship is no basis for a ${e.kind}; only charities, charity lotteries and publishers keep it.`));
+    }
   }
   return { ok, reasons };
 }

@@ -82,6 +82,13 @@ export interface Entity {
   relationshipTermMonths: number;
   /** NL-10 product policy: an unverified consent given from 2025-07-01 blocks instead of warning. */
   requireVerifiedConsent: boolean;
+  /**
+   * NL-3, NL-6: a political or other ideological organisation. Its donors, volunteers and event
+   * visitors count as customers (NL-6), and it keeps the customer-relationship exception from
+   * 2026-07-01 as charities do – a reading the law table marks *unconfirmed*, so it is this
+   * setting, off unless the entity turns it on. Absent: false.
+   */
+  ideologicalOrganisation?: boolean;
   /** The entity's own calling windows per country, stricter than the law (US-5 and beyond). */
   callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
   /** Months personal data is kept after its last use, per called country (not read by the engine; src/service/retention.ts). */

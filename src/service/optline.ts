@@ -34,6 +34,7 @@ export interface EntityInput {
   parentId?: string | null;
   relationshipTermMonths?: number;
   requireVerifiedConsent?: boolean;
+  ideologicalOrganisation?: boolean;
   callingWindows?: Partial<Record<Jurisdiction, CallingWindow[]>>;
   retention?: Entity['retention'];
   controller?: Entity['controller'];
@@ -141,6 +142,7 @@ export class Optline {
       parentId: input.parentId ?? null,
       relationshipTermMonths: input.relationshipTermMonths ?? 36,
       requireVerifiedConsent: input.requireVerifiedConsent ?? false,
+      ideologicalOrganisation: input.ideologicalOrganisation ?? false,
       callingWindows: input.callingWindows,
       ...(input.retention ? { retention: input.retention } : {}),
       ...(input.controller ? { controller: input.controller } : {}),

@@ -212,6 +212,13 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('suppressions').addColumn('tag', 'integer').execute();
     },
   },
+  {
+    // NL-3, NL-6: political and other ideological organisations (the entity setting ideologicalOrganisation).
+    name: '0009_entities_ideological',
+    async up(db) {
+      await db.schema.alterTable('entities').addColumn('ideological_organisation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -9,6 +9,8 @@ export interface EntitiesTable {
   parent_id: string | null;
   relationship_term_months: number;
   require_verified_consent: number;
+  /** NL-3, NL-6: 1 for a political or other ideological organisation (migration 0009). */
+  ideological_organisation: number;
   calling_windows: string | null;
   /** JSON: retention months per called country (src/service/retention.ts); null: the defaults. */
   retention?: string | null;

@@ -69,6 +69,7 @@ const HEADLINES: Record<string, { nl: string; de: string }> = {
   pension_client: { nl: 'Bestaande pensioenklant', de: 'Bestehender Pensionskunde' },
   no_client_relationship: { nl: 'Geen bestaande klant', de: 'Kein bestehender Kunde' },
   client_ended: { nl: 'Klantrelatie beëindigd', de: 'Kundenbeziehung beendet' },
+  relationship_exception_ideological: { nl: 'Ideële organisatie: klantrelatie telt (onbevestigd)', de: 'Ideelle Organisation: Kundenbeziehung zählt (unbestätigt)' },
   client_no_refusal_offered: { nl: 'Geen weigering aangeboden', de: 'Keine Ablehnung angeboten' },
   client_not_expecting_calls: { nl: 'Klant verwacht zulke gesprekken niet', de: 'Kunde erwartet solche Anrufe nicht' },
   client_no_transaction: { nl: 'Geen klant door deze relatie', de: 'Kein Kunde durch diese Beziehung' },
