@@ -334,6 +334,20 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(Object.keys(doc.paths)).toContain(p);
       }
       expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
+      // As on the wire: errors are problem+json, CSV bodies and answers are text/csv.
+      expect(Object.keys(doc.paths['/v1/decisions'].post.responses['422'].content)).toEqual(['application/problem+json']);
+      for (const [path, op] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)) {
+        for (const [method, o] of Object.entries(op)) {
+          for (const [code, res] of Object.entries(o.responses)) {
+            if (Number(code) >= 400 && res.content) expect(Object.keys(res.content), `${method} ${path} ${code}`).toEqual(['application/problem+json']);
+          }
+        }
+      }
+      const registers = doc.paths['/v1/registers/{id}'].put;
+      expect(Object.keys(registers.requestBody.content)).toEqual(['text/csv']);
+      expect(Object.keys(registers.responses['415'].content)).toEqual(['application/problem+json']);
+      expect(Object.keys(doc.paths['/v1/scrubs'].post.requestBody.content)).toEqual(['text/csv']);
+      expect(Object.keys(doc.paths['/v1/scrubs'].post.responses['200'].content)).toEqual(['text/csv']);
     });
 
     it('serves Swagger UI at /docs and health without a token', async () => {

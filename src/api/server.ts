@@ -11,6 +11,7 @@ import { scrubRoutes } from './routes/scrubs.js';
 import { webRoutes } from './routes/web.js';
 import { Sessions } from './session.js';
 import { registerIdempotency } from './idempotency.js';
+import { finishOpenApi } from './openapi.js';
 import { registerHardening } from './hardening.js';
 import { registerMetrics, Metrics } from './metrics.js';
 import { maskPhone } from '../phone/index.js';
@@ -61,6 +62,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'optline_session' } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: (documentObject) => finishOpenApi('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
   });
   await f.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -1,0 +1,55 @@
+/**
+ * What the generated OpenAPI document cannot say from the route schemas alone, added after
+ * generation so the document describes the wire format integrations see:
+ * - error answers are `application/problem+json` (RFC 9457), not `application/json`;
+ * - routes that take or give CSV (register copies, scrubs) say `text/csv`, with the 415 answer
+ *   for a body that is not CSV.
+ */
+
+type Json = Record<string, unknown>;
+
+/** Routes whose request body is CSV (the route schemas describe only JSON bodies). */
+const CSV_BODIES: Array<[path: string, method: string, what: string]> = [
+  ['/v1/registers/{id}', 'put', 'The register copy: one number a line, optional second column listedAt (date)'],
+  ['/v1/scrubs', 'post', 'The call list: a header row and a phone column, any delimiter, quoted fields, BOM and CRLF allowed'],
+];
+
+/** Routes that answer CSV on success. */
+const CSV_ANSWERS: Array<[path: string, method: string]> = [
+  ['/v1/scrubs', 'post'],
+  ['/v1/scrubs/{id}/output', 'get'],
+  ['/v1/scrubs/{id}/rejects', 'get'],
+];
+
+const obj = (v: unknown): Json | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : null);
+
+export function finishOpenApi<T>(doc: T): T {
+  const paths = obj(obj(doc)?.paths) ?? {};
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(obj(item) ?? {})) {
+      const responses = obj(obj(op)?.responses);
+      if (!responses) continue;
+      for (const [code, response] of Object.entries(responses)) {
+        const content = obj(obj(response)?.content);
+        if (Number(code) >= 400 && content?.['application/json']) {
+          content['application/problem+json'] = content['application/json'];
+          delete content['application/json'];
+        }
+      }
+    }
+  }
+  for (const [path, method, what] of CSV_BODIES) {
+    const op = obj(obj(paths[path])?.[method]);
+    if (!op) continue;
+    op.requestBody = { required: true, description: what, content: { 'text/csv': { schema: { type: 'string' } } } };
+    const responses = obj(op.responses);
+    const problem = obj(responses?.['400']);
+    if (responses && problem) responses['415'] = { ...problem, description: 'The body is not text/csv' };
+  }
+  for (const [path, method] of CSV_ANSWERS) {
+    const ok = obj(obj(obj(obj(paths[path])?.[method])?.responses)?.['200']);
+    const content = obj(ok?.content);
+    if (ok && content?.['application/json']) ok.content = { 'text/csv': content['application/json'] };
+  }
+  return doc;
+}
