@@ -101,10 +101,15 @@ describe('the built optline command', () => {
     expect(existsSync(out)).toBe(false);
   }, 120_000);
 
-  it.runIf(process.platform === 'linux')('stops cleanly on Ctrl-C, which reaches the command and its copy at once', async () => {
-    const rows = ['id,phone'];
-    for (let i = 0; i < 2_000_000; i++) rows.push(`${i},+316${String(10000000 + i)}`);
-    writeFileSync(join(dir, 'ctrlc.csv'), rows.join('\n') + '\n');
+  it.runIf(process.platform === 'linux').each([
+    ['SIGINT', 130, 'Ctrl-C'],
+    ['SIGHUP', 129, 'a closed terminal'],
+  ] as const)('stops cleanly on %s (%s: %s), which reaches the command and its copy at once', async (signal, exitCode, _what) => {
+    if (!existsSync(join(dir, 'ctrlc.csv'))) {
+      const rows = ['id,phone'];
+      for (let i = 0; i < 2_000_000; i++) rows.push(`${i},+316${String(10000000 + i)}`);
+      writeFileSync(join(dir, 'ctrlc.csv'), rows.join('\n') + '\n');
+    }
     const out = join(dir, 'ctrlc.out.csv');
     // In a process group of its own, as a shell runs a foreground command: the terminal's SIGINT
     // goes to the whole group.
@@ -120,9 +125,9 @@ describe('the built optline command', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(command.exitCode).toBeNull();
-    process.kill(-command.pid!, 'SIGINT');
+    process.kill(-command.pid!, signal);
     const code = await new Promise((r) => command.once('exit', (c) => r(c)));
-    expect(code).toBe(130);
+    expect(code).toBe(exitCode);
     expect(stderr).toContain('The scrub was interrupted; no output was written.');
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.ctrlc.out.csv'))).toEqual([]);

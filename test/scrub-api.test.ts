@@ -2,8 +2,13 @@
  * POST/GET /v1/scrubs: the list streamed in and the scrubbed list streamed back, jobs with
  * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startApi, type TestApi } from './helpers/api.js';
+import { sql } from 'kysely';
+import { runScrub } from '../src/scrub/run.js';
 
 const AT = '2026-11-28T10:00:00+01:00';
 let api: TestApi;
@@ -115,6 +120,26 @@ describe('POST /v1/scrubs', () => {
     // No name, or a header that cannot be read: the scrub runs, without a name (not the server's temporary file's).
     expect(await nameOf({})).toBeNull();
     expect(await nameOf({ 'content-disposition': 'attachment; filename="unterminated' })).toBeNull();
+  });
+
+  it('neither serves nor deletes the files `optline scrub` wrote, though their scrubs are listed', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'optline-cli-files-'));
+    try {
+      writeFileSync(join(own, 'list.csv'), 'phone\n+31612345678\n');
+      const cli = await runScrub(api.app, { entityId: 'acme', input: join(own, 'list.csv'), output: join(own, 'out.csv'), rejects: join(own, 'rejects.csv'), at: Date.parse(AT), workers: 0 });
+      const record = (await api.call('GET', `/v1/scrubs/${cli.id}`, undefined, tokens.supervisor)).json() as { status: string; links: { output: string | null } };
+      expect(record).toMatchObject({ status: 'done', links: { output: null } });
+      const output = await api.call('GET', `/v1/scrubs/${cli.id}/output`, undefined, tokens.supervisor);
+      expect(output.statusCode).toBe(404);
+      expect(output.json().detail).toContain('written by `optline scrub` to its own file');
+      // Long past the keeping time, a server scrub's clean-up leaves the command's files alone.
+      await sql`update scrubs set started_at = '2020-01-01T00:00:00.000Z' where id = ${cli.id}`.execute(api.app.store.db);
+      expect((await scrub('entityId=acme', 'phone\n+31612345678\n')).statusCode).toBe(200);
+      expect(readFileSync(join(own, 'out.csv'), 'utf8')).toBe('phone,e164,allowed,basis,denials\n+31612345678,+31612345678,true,consent,\n');
+      expect(existsSync(join(own, 'rejects.csv'))).toBe(true);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('takes a list of 0 rows', async () => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Store, ROLES, type Role } from '../store/repository.js';
 import { Optline } from '../service/optline.js';
 import { InputError, NotFoundError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { scrubCommand } from './commands/scrub.js';
+import { parseInstant } from './instant.js';
 import { registersCommand } from './commands/registers.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
@@ -15,11 +16,6 @@ async function openApp(): Promise<Optline> {
   return Optline.open(store);
 }
 
-function parseInstant(value: string): number {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-11-28T10:00:00+01:00');
-  return ms;
-}
 
 const program = new Command();
 program.name('optline').description('Consent registry and call-permission engine').showHelpAfterError();

@@ -34,12 +34,22 @@ export class AtomicFile {
   private written = 0;
   private inFlight: Promise<void> | null = null;
   private failure: Error | null = null;
+  /** Renamed into place: discard() leaves it alone. */
+  private committed = false;
 
   constructor(final: string, opts: { direct?: boolean } = {}) {
     this.final = final;
-    this.tmp = join(dirname(final), `.${basename(final)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-    this.fd = opts.direct ? this.openDirect() : null;
-    this.fd ??= openSync(this.tmp, 'w', 0o640);
+    // Unique also for two files of one scrub made in the same millisecond.
+    this.tmp = join(dirname(final), `.${basename(final)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+    try {
+      this.fd = opts.direct ? this.openDirect() : null;
+      this.fd ??= openSync(this.tmp, 'w', 0o640);
+    } catch (err) {
+      // Said of the file the user named, not of the temporary one beside it.
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'no permission to write in its directory' : (err as Error).message;
+      throw Object.assign(new Error(`Cannot write ${final}: ${why}.`), { code });
+    }
   }
 
   /** Whether the file is written with direct I/O. */
@@ -83,30 +93,44 @@ export class AtomicFile {
     fsyncSync(this.fd!);
     closeSync(this.fd!);
     this.fd = null;
-    renameSync(this.tmp, this.final);
+    try {
+      renameSync(this.tmp, this.final);
+    } catch (err) {
+      // E.g. the final name is a directory: the temporary file must not stay behind.
+      this.removeTmp();
+      throw Object.assign(new Error(`Cannot write ${this.final}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
+    }
+    this.committed = true;
+  }
+
+  private removeTmp(): void {
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      /* gone */
+    }
   }
 
   discard(): void {
-    if (this.fd !== null) {
-      const fd = this.fd;
-      const close = () => {
-        try {
-          closeSync(fd);
-        } catch {
-          /* closed */
-        }
-      };
-      // A write still running on the thread pool must not meet the descriptor's number reused by
-      // another file: closed once it is done. (A background flush only syncs: harmless.)
-      if (this.inFlight) void this.inFlight.then(close);
-      else close();
-      this.fd = null;
-      try {
-        unlinkSync(this.tmp);
-      } catch {
-        /* gone */
-      }
+    if (this.fd === null) {
+      // Closed by a commit that did not get to its rename: the temporary file may be there still.
+      if (!this.committed) this.removeTmp();
+      return;
     }
+    const fd = this.fd;
+    const close = () => {
+      try {
+        closeSync(fd);
+      } catch {
+        /* closed */
+      }
+    };
+    // A write still running on the thread pool must not meet the descriptor's number reused by
+    // another file: closed once it is done. (A background flush only syncs: harmless.)
+    if (this.inFlight) void this.inFlight.then(close);
+    else close();
+    this.fd = null;
+    this.removeTmp();
   }
 
   /** Copies into the current staging buffer; a full one is written while the other fills. */

@@ -20,7 +20,7 @@ import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
 import { digitCount, NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
 import { FastPhoneReader } from './fast-phone.js';
-import { csvField, scanRows, type Dialect, type RowSink } from './csv.js';
+import { csvField, scanRows, UNCLOSED_QUOTE, type Dialect, type RowSink } from './csv.js';
 import { emptyCounts, type ScrubCounts } from './summary.js';
 import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
 import { SuppressionFilter, type TagsByPepper } from './suppression-filter.js';
@@ -94,7 +94,10 @@ export interface Reject {
   /** Line number within the chunk (1-based); the runner adds the lines before the chunk. */
   line: number;
   reason: string;
-  /** The row as read. */
+  /**
+   * The row as read – as one quoted field when the row is malformed (a quote never closed), so
+   * the rejects file stays valid CSV.
+   */
   raw: string;
 }
 
@@ -119,6 +122,8 @@ const NEAR = 4096;
 /** phoneStarts: the row has too few fields for the phone column; the row has quotes (its value is in RowCollector.quoted). */
 const NO_PHONE = -1;
 const QUOTED = -2;
+/** fields[i] of a malformed row, left out of the scrubbed list (it is in the rejects with its reason). */
+const OMITTED = -2;
 /** In the per-register hit arrays: the number is not on the register (NUMBER_INDEX_NO_DAY: on it, date unknown). */
 const NOT_LISTED = NUMBER_INDEX_NO_DAY + 1;
 
@@ -379,19 +384,31 @@ export class ScrubCore {
     const longE164 = this.longE164;
     longE164.clear();
     const rejects: Reject[] = [];
+    const cols = this.columnCount;
+    const dc = this.delimiter.charCodeAt(0);
     for (let i = 0; i < n; i++) {
       const ps = phoneStarts[i]!;
       let classId = -1;
-      if (ps >= 0) classId = reader.readBytes(bytes, ps, phoneEnds[i]!);
-      else if (ps === QUOTED) classId = reader.read(quoted.get(i)!);
+      let malformed: string | null = null;
+      if (fields[i]! > cols) malformed = this.trimLongRow(bytes, i, cols, dc);
+      else if (fields[i] === UNCLOSED_QUOTE) malformed = 'a quote (") opened in this row is never closed, so its fields cannot be told apart';
+      if (malformed === null) {
+        if (ps >= 0) classId = reader.readBytes(bytes, ps, phoneEnds[i]!);
+        else if (ps === QUOTED) classId = reader.read(quoted.get(i)!);
+      } else {
+        // Not in the scrubbed list at all: its added columns would not line up with the header.
+        fields[i] = OMITTED;
+      }
       classIds[i] = classId;
       if (classId < 0) {
         const f = fields[i]!;
-        const reason = ps === NO_PHONE ? `the row has ${f} field${f === 1 ? '' : 's'}; the phone column "${this.phoneColumn}" is field ${this.phoneIndex + 1}` : reader.error;
+        const reason =
+          malformed ?? (ps === NO_PHONE ? `the row has ${f} field${f === 1 ? '' : 's'}; the phone column "${this.phoneColumn}" is field ${this.phoneIndex + 1}` : reader.error);
         countries[i] = null;
         nums[i] = 0;
         rids[i] = INVALID;
-        rejects.push({ line: lines[i]!, reason, raw: bytes.toString('latin1', starts[i]!, ends[i]!) });
+        const raw = bytes.toString('latin1', starts[i]!, ends[i]!);
+        rejects.push({ line: lines[i]!, reason, raw: malformed !== null && raw.includes('"') ? csvField(raw, this.delimiter) : raw });
       } else {
         countries[i] = reader.country;
         nums[i] = reader.num;
@@ -599,6 +616,24 @@ export class ScrubCore {
     }
   }
 
+  /**
+   * A row with more fields than the header: when the extra fields are empty (a trailing delimiter,
+   * as some exports write), they are cut off so the added columns line up; otherwise the row is
+   * malformed and the reason is returned – its values cannot be told apart from the columns added,
+   * and a value such as "true" in the place of `allowed` must never reach a dialer.
+   */
+  private trimLongRow(bytes: Buffer, i: number, cols: number, dc: number): string | null {
+    const f = this.fields[i]!;
+    const extra = f - cols;
+    const end = this.ends[i]!;
+    for (let t = 1; t <= extra; t++) {
+      if (bytes[end - t] !== dc) return `the row has ${f} fields and the header ${cols}: its values cannot be told apart from the columns added`;
+    }
+    this.ends[i] = end - extra;
+    this.fields[i] = cols;
+    return null;
+  }
+
   /** 6. Output rows in input order (short rows padded so the added columns line up), and counts. */
   private writeOutput(bytes: Buffer, n: number): { output: Buffer; counts: ScrubCounts } {
     const { starts, ends, fields, nums, rids } = this;
@@ -622,6 +657,7 @@ export class ScrubCore {
     const answers = this.packedView;
     let o = 0;
     for (let i = 0; i < n; i++) {
+      if (fields[i] === OMITTED) continue; // malformed: in the rejects only
       const a = starts[i]!;
       const b = ends[i]!;
       let k = a;

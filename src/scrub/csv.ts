@@ -37,16 +37,30 @@ export class CsvError extends InputError {
   }
 }
 
+/** The delimiters a list may use (uDSV infers which). */
+const DELIMITERS = [',', ';', '\t', '|'];
+
 /**
  * Position just after the first complete row (its line ending included), respecting quotes;
- * -1 if the text holds no complete row.
+ * -1 if the text holds no complete row. As the row scanner counts them, a quote opens a quoted
+ * field only at the start of a field – here after any delimiter a list may use, since the
+ * header's own is not known yet – so a header such as `screen 5" size` is one line.
  */
 export function firstRowEnd(text: string, from = 0): number {
   let inQuote = false;
+  let fieldStart = true;
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34) inQuote = !inQuote;
-    else if (c === 10 && !inQuote) return i + 1;
+    if (inQuote) {
+      if (c === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++;
+        else inQuote = false;
+      }
+      continue;
+    }
+    if (c === 10) return i + 1;
+    if (c === 34 && fieldStart) inQuote = true;
+    fieldStart = DELIMITERS.includes(text[i]!);
   }
   return -1;
 }
@@ -58,6 +72,10 @@ export function firstRowEnd(text: string, from = 0): number {
 export function readDialect(head: string, opts: { phoneColumn?: string | null; atEnd: boolean }): { dialect: Dialect; dataStart: number } {
   let bom = false;
   let start = 0;
+  // The text is latin1, one char a byte: UTF-16's byte order marks are these two chars.
+  if (head.startsWith('\u00ff\u00fe') || head.startsWith('\u00fe\u00ff') || head.slice(0, 200).includes('\u0000')) {
+    throw new CsvError('The list is not UTF-8 text (it looks like UTF-16, as some spreadsheet programs save "Unicode text"): save it as CSV in UTF-8.');
+  }
   if (head.startsWith('\u00ef\u00bb\u00bf')) {
     bom = true;
     start = 3;
@@ -65,11 +83,23 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
   // Blank lines before the header are skipped.
   while (start < head.length && (head.charCodeAt(start) === 10 || head.charCodeAt(start) === 13)) start++;
   let end = firstRowEnd(head, start);
+  const crOnly = (line: string): boolean => {
+    const cr = line.indexOf('\r');
+    return cr >= 0 && cr < line.length - 1 && line.charCodeAt(cr + 1) !== 10;
+  };
+  if (end < 0 && crOnly(head.slice(start))) {
+    throw new CsvError('The lines of the list end in CR only (the old Mac format): save it as CSV with Windows (CRLF) or Unix (LF) line endings.');
+  }
   if (end < 0) {
     if (!opts.atEnd) throw new CsvError('The header row does not end within the first 16 MB (an unclosed quote?).');
     end = head.length;
   }
   let headerRaw = head.slice(start, end);
+  // Lines ended by CR alone (the old Mac format some spreadsheets still offer) would read as one
+  // header line and no rows: refuse instead of answering with an empty scrub.
+  if (crOnly(headerRaw)) {
+    throw new CsvError('The lines of the list end in CR only (the old Mac format): save it as CSV with Windows (CRLF) or Unix (LF) line endings.');
+  }
   let eol: '\n' | '\r\n' = '\n';
   if (headerRaw.endsWith('\r\n')) {
     eol = '\r\n';
@@ -166,11 +196,15 @@ export interface RowSink {
   /**
    * The phone field is bytes [phoneStart, phoneEnd) of the chunk (phoneStart -1: the row has too
    * few fields) – or, in a row with quotes, `quotedPhone`, the field's value unquoted (null: too
-   * few fields). fields: how many fields the row has. Positions, not strings: the scrub reads
+   * few fields). fields: how many fields the row has (UNCLOSED_QUOTE: a quote opened in the row
+   * is never closed – the row is its line). Positions, not strings: the scrub reads
    * plain rows' numbers from the bytes without making a string of each.
    */
   row(line: number, rowStart: number, rowEnd: number, phoneStart: number, phoneEnd: number, quotedPhone: string | null, fields: number): void;
 }
+
+/** RowSink.row's `fields` for a row whose quote is never closed (it holds no readable fields). */
+export const UNCLOSED_QUOTE = -1;
 
 /** Where the quoted-row scanner stopped. */
 interface QuotedRow {
@@ -273,9 +307,17 @@ function scanQuotedRow(text: string, pos: number, delimiter: string, phoneIndex:
       }
       if (!closed) {
         if (!final) throw new Error('scanRows: a chunk ended inside a quoted field');
-        for (let p = text.indexOf('\n', j); p >= 0; p = text.indexOf('\n', p + 1)) extra++;
-        value = parts + text.slice(segStart);
-        i = len;
+        // The quote is never closed: this row cannot be read. It is the row's own line (the rest
+        // of the list is read on from the next line, not swallowed into one field).
+        const nl = text.indexOf('\n', pos);
+        let rowEnd = nl < 0 ? len : nl;
+        if (rowEnd > pos && text.charCodeAt(rowEnd - 1) === 13) rowEnd--;
+        out.phone = null;
+        out.fields = UNCLOSED_QUOTE;
+        out.rowEnd = rowEnd;
+        out.next = nl < 0 ? len : nl + 1;
+        out.extraLines = 0;
+        return;
       } else {
         // Characters after the closing quote up to the delimiter are kept (lenient, like uDSV).
         let k2 = j;

@@ -10,15 +10,16 @@
  *  - Outputs are written to temporary files beside their final names and renamed only when the
  *    scrub is complete, so an interrupted scrub never leaves a partial file under the final name.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Optline } from '../service/optline.js';
 import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
 import type { Facts } from '../law/types.js';
-import { lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
+import { CsvError, lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
+import { InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
 import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventIndexImage, type EventRecordPart } from './history.js';
@@ -55,6 +56,8 @@ export interface ScrubOptions {
   onStart?: (id: string) => void;
   /** Size of the blocks the list is read and handed out in (default 4 MB; tests use small ones for many chunks). */
   chunkBytes?: number;
+  /** The longest row read before the list is refused (default 64 MB; tests use less). */
+  maxRowBytes?: number;
   /** Worker threads started with startScrubWorkers (none: as `workers` says); runScrub ends them. */
   threads?: Worker[];
   /**
@@ -160,6 +163,20 @@ async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
   return { secrets: peppers.map((p) => p.secret), byHash, tags };
 }
 
+/** The line number (1-based) at a byte offset of the list, for a message about the row there. */
+function lineAt(fd: number, offset: number): number {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let line = 1;
+  for (let at = 0; at < offset; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, offset - at), at);
+    if (n <= 0) break;
+    const got = buf.subarray(0, n);
+    for (let i = got.indexOf(10); i >= 0; i = got.indexOf(10, i + 1)) line++;
+    at += n;
+  }
+  return line;
+}
+
 export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   try {
     return await scrub(app, opts);
@@ -169,8 +186,40 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
   }
 }
 
+/**
+ * The files a scrub reads and writes, checked before it starts: one file named twice would be
+ * overwritten by another (the list by its own output), and an output that cannot be written
+ * would otherwise fail only at the end – after the others were put in place.
+ */
+function checkFiles(opts: ScrubOptions): void {
+  const cap = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
+  const named: Array<[what: string, path: string]> = [['the list', opts.input], ['the output', opts.output]];
+  if (opts.rejects) named.push(['the rejects file', opts.rejects]);
+  if (opts.summary) named.push(['the summary', opts.summary]);
+  const stats = named.map(([, p]) => {
+    try {
+      return statSync(p);
+    } catch {
+      return null;
+    }
+  });
+  for (let a = 0; a < named.length; a++) {
+    for (let b = a + 1; b < named.length; b++) {
+      const same = resolve(named[a]![1]) === resolve(named[b]![1]) || (stats[a] && stats[b] && stats[a]!.dev === stats[b]!.dev && stats[a]!.ino === stats[b]!.ino);
+      if (same) throw new InputError(`${cap(named[a]![0])} and ${named[b]![0]} are the same file (${named[b]![1]}): name another file for ${named[b]![0]}.`, [{ path: 'files', message: 'the same file twice' }]);
+    }
+  }
+  for (let k = 1; k < named.length; k++) {
+    const [what, p] = named[k]!;
+    if (stats[k]?.isDirectory()) throw new InputError(`${cap(what)} (${p}) is a directory: name a file.`, [{ path: 'files', message: 'a directory' }]);
+    const dir = dirname(resolve(p));
+    if (!existsSync(dir)) throw new InputError(`Cannot write ${what} (${p}): the directory ${dir} does not exist.`, [{ path: 'files', message: 'no such directory' }]);
+  }
+}
+
 async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   const started = Date.now();
+  checkFiles(opts);
   const entity = await app.requireEntity(opts.entityId, 'entityId');
   const at = opts.at ?? app.clock();
   const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null };
@@ -227,6 +276,9 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     debug(`output written ${out.direct ? 'with direct I/O' : 'through the page cache'}`, started);
     const rej = opts.rejects ? new AtomicFile(opts.rejects) : null;
     if (rej) files.push(rej);
+    // Opened now, so a summary that cannot be written stops the scrub before it starts.
+    const sum = opts.summary ? new AtomicFile(opts.summary) : null;
+    if (sum) files.push(sum);
     cleanupOnExit = () => files.forEach((f) => f.discard());
     process.once('exit', cleanupOnExit);
     const bom = d.bom ? '\u00ef\u00bb\u00bf' : '';
@@ -337,7 +389,11 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         }
         const cut = lastRowBoundary(buf, len, dl);
         if (cut <= 0) {
-          if (len > MAX_ROW) throw new Error(`A row of the list is longer than ${MAX_ROW >> 20} MB (an unclosed quote?) after byte ${pos - len}.`);
+          const maxRow = opts.maxRowBytes ?? MAX_ROW;
+          if (len > maxRow) {
+            const size = maxRow >= 1 << 20 ? `${maxRow >> 20} MB` : `${maxRow} bytes`;
+            throw new CsvError(`Line ${lineAt(inFd, pos - len)}: the row runs on for more than ${size} – a quote (") opened at the start of a field and never closed?`);
+          }
           carry = buf.subarray(0, len);
           continue;
         }
@@ -475,17 +531,13 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     }
 
     debug('all chunks written', started);
+    sum?.write(Buffer.from(JSON.stringify(summaryJson(counts), null, 2) + '\n', 'utf8'));
     await out.commit();
     await rej?.commit();
+    await sum?.commit();
     debug('output committed', started);
-    if (opts.summary) {
-      const sum = new AtomicFile(opts.summary);
-      files.push(sum);
-      sum.write(Buffer.from(JSON.stringify(summaryJson(counts), null, 2) + '\n', 'utf8'));
-      await sum.commit();
-    }
     const durationMs = Date.now() - started;
-    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, outputPath: opts.output, rejectsPath: opts.rejects ?? null });
+    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, outputPath: resolve(opts.output), rejectsPath: opts.rejects ? resolve(opts.rejects) : null });
     debug('recorded', started);
     return { id, counts, dialect: d, durationMs, workers: nWorkers, slowReads };
   } catch (err) {

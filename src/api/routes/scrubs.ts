@@ -17,7 +17,7 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -85,7 +85,12 @@ export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env):
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
 const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
 
-function toApi(r: ScrubRecord): ScrubApi {
+/**
+ * `kept`: whether a file of the record is one this server keeps (in its scrub directory). Scrubs
+ * run by `optline scrub` are recorded in the same table with the files the command wrote, on
+ * whatever machine and directory it ran in: the server neither serves nor deletes those.
+ */
+function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi {
   const self = `/v1/scrubs/${r.id}`;
   const done = r.status === 'done';
   return {
@@ -102,7 +107,7 @@ function toApi(r: ScrubRecord): ScrubApi {
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
     error: r.error,
-    links: { self, output: done && r.outputPath ? `${self}/output` : null, rejects: done && r.rejectsPath ? `${self}/rejects` : null },
+    links: { self, output: done && kept(r.outputPath) ? `${self}/output` : null, rejects: done && kept(r.rejectsPath) ? `${self}/rejects` : null },
   };
 }
 
@@ -138,11 +143,20 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const running = new Map<string, Promise<unknown>>();
   let tempDir: string | null = null;
   const dirOf = (): string => scrubDirFor(app) ?? (tempDir ??= mkdtempSync(join(tmpdir(), 'optline-scrubs-')));
+  /** A file in this server's scrub directory (a path recorded by the command line is not). */
+  const kept = (path: string | null): boolean => {
+    if (!path || !isAbsolute(path)) return false;
+    const rel = relative(resolve(dirOf()), path);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  const api = (r: ScrubRecord): ScrubApi => toApi(r, kept);
 
   async function cleanOld(): Promise<void> {
     for (const r of await store.withFilesBefore(app.clock() - keepMs())) {
+      // Only this server's own files; those of `optline scrub` belong to whoever ran it.
+      if (!kept(r.outputPath) && !kept(r.rejectsPath)) continue;
       for (const p of [r.outputPath, r.rejectsPath]) {
-        if (!p) continue;
+        if (!p || !kept(p)) continue;
         try {
           unlinkSync(p);
         } catch {
@@ -239,7 +253,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
             .code(202)
             .header('location', `/v1/scrubs/${id}`)
             .header('preference-applied', 'respond-async')
-            .send(toApi(r!));
+            .send(api(r!));
         }
         const done = await job;
         return reply
@@ -271,7 +285,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           requireScope(req, req.query.entityId);
           ids = [req.query.entityId];
         }
-        return (await store.recent(ids, req.query.limit)).map(toApi);
+        return (await store.recent(ids, req.query.limit)).map(api);
       },
     );
 
@@ -281,7 +295,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         config: { permission: 'scrub_read' },
         schema: { tags: ['scrubs'], summary: 'A scrub and its summary', security, params: z.object({ id: Id }), response: { 200: ScrubSchema, ...errors } },
       },
-      async (req) => toApi(await visible(req.params.id, req)),
+      async (req) => api(await visible(req.params.id, req)),
     );
 
     for (const [part, which] of [
@@ -304,6 +318,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           const r = await visible(req.params.id, req);
           if (r.status !== 'done') throw new InputError(`Scrub ${r.id} is ${r.status}.`, [], 409);
           const path = r[which];
+          if (path && !kept(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} was written by \`optline scrub\` to its own file; this server does not keep it.`);
           if (!path || !existsSync(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} is no longer kept.`);
           return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="scrub-${r.id}${part === 'rejects' ? '-rejects' : ''}.csv"`).send(createReadStream(path) as unknown as string);
         },

@@ -6,12 +6,8 @@ import type { Worker } from 'node:worker_threads';
 import { runScrub, ScrubAborted, scrubWorkers, startScrubWorkers, type ScrubProgress } from '../../scrub/run.js';
 import { storeKindOf } from '../../store/connect.js';
 import { formatSummary } from '../../scrub/summary.js';
+import { parseInstant } from '../instant.js';
 
-function parseInstant(value: string): number {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-11-28T10:00:00+01:00');
-  return ms;
-}
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -86,15 +82,21 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       // The first signal stops the scrub cleanly; another one a second later stops the process at
       // once. Not one that comes with the first: Ctrl-C reaches this process both from the terminal
       // and through the command that started it (bin/optline.js passes signals on).
+      // A closed terminal (SIGHUP) too: its temporary files go as well. The exit code is the
+      // shell's for the signal (128 + its number).
       let firstSignal = 0;
-      const onSignal = () => {
+      let exitCode = 130;
+      const onSignal = (signal: NodeJS.Signals) => {
         const now = Date.now();
-        if (firstSignal > 0 && now - firstSignal > 1000) process.exit(130);
-        if (firstSignal === 0) firstSignal = now;
+        if (firstSignal > 0 && now - firstSignal > 1000) process.exit(exitCode);
+        if (firstSignal === 0) {
+          firstSignal = now;
+          exitCode = 128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGTERM' ? 15 : 2);
+        }
         ctrl.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+      for (const s of signals) process.on(s, onSignal);
       const bar = progressBar();
       try {
         const r = await runScrub(app, {
@@ -119,13 +121,12 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
         bar.done();
         if (err instanceof ScrubAborted) {
           console.error(`optline: ${err.message}`);
-          process.exitCode = 130;
+          process.exitCode = exitCode;
           return;
         }
         throw err;
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+        for (const s of signals) process.removeListener(s, onSignal);
         await app.close();
         await app.store.close();
       }

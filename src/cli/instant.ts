@@ -1,0 +1,17 @@
+import { InvalidArgumentError } from 'commander';
+import { DateTime } from 'luxon';
+
+/**
+ * An `--at` moment: RFC 3339 with its offset, as the API takes it. Without an offset the moment
+ * would depend on the machine's zone, and a date alone would mean midnight UTC – both wrong
+ * without a word for a scrub that checks calling hours. A date that does not exist (30 February)
+ * is refused rather than rolled over.
+ */
+export function parseInstant(value: string): number {
+  const form = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$/;
+  const dt = DateTime.fromISO(value.replace(' ', 'T').toUpperCase(), { setZone: true });
+  if (!form.test(value) || !dt.isValid) {
+    throw new InvalidArgumentError(`expected a moment with its offset, such as 2026-11-28T10:00:00+01:00 or 2026-11-28T09:00:00Z${dt.isValid ? '' : ` (${dt.invalidExplanation ?? 'not a date'})`}`);
+  }
+  return dt.toMillis();
+}
