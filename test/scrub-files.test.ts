@@ -104,6 +104,10 @@ describe('the files a scrub writes', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a list that is a directory or a pipe (it is read by position, by several threads)', async () => {
+    await expect(runScrub(app, { entityId: 'acme', input: dir, output: join(dir, 'p.csv'), at: NOW })).rejects.toThrow(/^The list \(.*\) is a directory: name the CSV file\.$/);
+  });
+
   it('refuses an output that is a directory, or in a directory that does not exist, before writing anything', async () => {
     const input = list();
     const sub = join(dir, 'adir');

@@ -209,6 +209,11 @@ function checkFiles(opts: ScrubOptions): void {
       if (same) throw new InputError(`${cap(named[a]![0])} and ${named[b]![0]} are the same file (${named[b]![1]}): name another file for ${named[b]![0]}.`, [{ path: 'files', message: 'the same file twice' }]);
     }
   }
+  // Read by position (and by worker threads at once): a pipe cannot be.
+  if (stats[0] && !stats[0].isFile()) {
+    const why = stats[0].isDirectory() ? 'is a directory: name the CSV file' : `is not a file${stats[0].isFIFO() ? ' but a pipe' : ''}: save it to a file first`;
+    throw new InputError(`The list (${opts.input}) ${why}.`, [{ path: 'input', message: 'not a file' }]);
+  }
   for (let k = 1; k < named.length; k++) {
     const [what, p] = named[k]!;
     if (stats[k]?.isDirectory()) throw new InputError(`${cap(what)} (${p}) is a directory: name a file.`, [{ path: 'files', message: 'a directory' }]);

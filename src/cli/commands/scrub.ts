@@ -98,6 +98,8 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
       for (const s of signals) process.on(s, onSignal);
       const bar = progressBar();
+      // The moment every row is decided for: given, or now as the scrub starts (not as it ends).
+      const at = o.at ?? app.clock();
       try {
         const r = await runScrub(app, {
           entityId: o.entity,
@@ -105,7 +107,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           output: o.out,
           rejects: o.rejects ?? null,
           summary: o.summary ?? null,
-          at: o.at,
+          at,
           productCategory: o.product ?? null,
           phoneColumn: o.phoneColumn ?? null,
           threads,
@@ -114,8 +116,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           signal: ctrl.signal,
         });
         bar.done();
-        const at = new Date(o.at ?? Date.now()).toISOString();
-        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${at} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
+        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
         console.log(`wrote ${o.out}${o.rejects ? `, ${o.rejects}` : ''}${o.summary ? `, ${o.summary}` : ''}`);
       } catch (err) {
         bar.done();
