@@ -46,7 +46,7 @@ export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }
 function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { entityId: string; entityName: string; onFinished: () => void; onSessionEnded: () => void }) {
   const i18n = useI18n();
   const { t, fill } = i18n;
-  const ids = { file: useId(), column: useId(), product: useId(), at: useId() };
+  const ids = { file: useId() };
   const [file, setFile] = useState<File | null>(null);
   const [phoneColumn, setPhoneColumn] = useState('');
   const [product, setProduct] = useState('');
@@ -152,27 +152,9 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
             {fileMissing ? t.callList.chooseFile : t.callList.fileHint}
           </span>
         </div>
-        <div className="field">
-          <label htmlFor={ids.column}>{t.callList.phoneColumn}</label>
-          <input id={ids.column} type="text" autoComplete="off" value={phoneColumn} aria-describedby={`${ids.column}-hint`} onChange={(e) => setPhoneColumn(e.target.value)} />
-          <span id={`${ids.column}-hint`} className="hint">
-            {t.check.optional} · {t.callList.phoneColumnHint}
-          </span>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.product}>{t.check.product}</label>
-          <input id={ids.product} type="text" autoComplete="off" value={product} aria-describedby={`${ids.product}-hint`} onChange={(e) => setProduct(e.target.value)} />
-          <span id={`${ids.product}-hint`} className="hint">
-            {t.check.optional} · {t.check.productHint}
-          </span>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.at}>{t.callList.at}</label>
-          <input id={ids.at} type="datetime-local" value={at} aria-describedby={`${ids.at}-hint`} onChange={(e) => setAt(e.target.value)} />
-          <span id={`${ids.at}-hint`} className="hint">
-            {t.callList.atHint}
-          </span>
-        </div>
+        <HintedField label={t.callList.phoneColumn} value={phoneColumn} onChange={setPhoneColumn} hint={`${t.check.optional} · ${t.callList.phoneColumnHint}`} />
+        <HintedField label={t.check.product} value={product} onChange={setProduct} hint={`${t.check.optional} · ${t.check.productHint}`} />
+        <HintedField label={t.callList.at} type="datetime-local" value={at} onChange={setAt} hint={t.callList.atHint} />
         <div className="field submit-field">
           <button type="submit" className="button primary" disabled={running} aria-busy={running || undefined}>
             {t.callList.submit}
@@ -195,6 +177,20 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         {scrub && scrub.status !== 'running' && <ScrubResult scrub={scrub} />}
       </div>
     </>
+  );
+}
+
+/** A labelled input with its hint below, the hint read out with it. */
+function HintedField({ label, value, onChange, hint, type = 'text' }: { label: string; value: string; onChange: (v: string) => void; hint: string; type?: 'text' | 'datetime-local' }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type={type} autoComplete="off" value={value} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
+      <span id={`${id}-hint`} className="hint">
+        {hint}
+      </span>
+    </div>
   );
 }
 
