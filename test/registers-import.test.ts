@@ -2,7 +2,7 @@
  * Register imports: the file formats, where the copy is kept (table rows or snapshot), loading
  * at start, and atomicity – a failed import leaves the old copy in force, in memory and on disk.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -147,6 +147,48 @@ describe('keeping and loading register copies', () => {
     expect(listed(app, '+12125550123', 'US')).toEqual([false]);
     expect(listed(app, '+12125550124', 'US')).toEqual([true]);
     expect(readdirSync(snapshotDirFor(app.store)!)).toEqual([`us-dnc.${b.loadedAt}.bin`]);
+  });
+
+  it('refuses a copy that would make listed numbers callable, keeping the copy in force', async () => {
+    const app = await open(':memory:');
+    await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n+447400123457\n');
+    const keeps = () => expect(listed(app, '+447400123456', 'GB')).toEqual([true]);
+    // Nothing readable, or an empty body.
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, 'telefoon\nonbekend\n')).rejects.toThrow(/^No number could be read from the copy .*The copy in force is kept\./);
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '')).rejects.toThrow(/^No number could be read/);
+    keeps();
+    // Mostly another country's numbers: refused unless forced.
+    const mostlyDutch = '+447400123458\n+31612345678\n+31612345679\n';
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, mostlyDutch)).rejects.toThrow(/^More lines were rejected \(2\) than numbers read \(1\)/);
+    keeps();
+    expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF, force: true }, mostlyDutch)).count).toBe(1);
+    await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n');
+    // A listing after the copy's own date, a date that does not exist, a copy from the future.
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-10-01\n+447400123460,2099-01-01\n')).rejects.toThrow(
+      /^Line 2: \+447400123460 is listed on 2099-01-01, after the copy's date 2026-11-01: check asOf\./,
+    );
+    const bad = await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-02-30\n+447400123461,2026-02-28\n');
+    expect(bad.rejected).toEqual([{ line: 1, reason: '"2026-02-30" is not a date (use YYYY-MM-DD)' }]);
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: Date.parse('2030-01-01T00:00:00Z') }, '+447400123456\n')).rejects.toThrow(/^asOf 2030-01-01 is in the future/);
+    expect(app.registry.list()[0]!.asOf).toBe(AS_OF);
+  });
+
+  it('a copy whose snapshot is lost stops decisions, but not its own repair', async () => {
+    const db = join(root, 'lost.db');
+    let app = await open(db);
+    process.env.OPTLINE_REGISTER_TABLE_MAX = '0';
+    const first = await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n');
+    await opened.pop()!.app.close();
+    unlinkSync(join(snapshotDirFor(app.store)!, `gb-tps.${first.loadedAt}.bin`));
+    await app.store.close();
+    const store = await Store.open(db);
+    await expect(Optline.open(store, () => NOW)).rejects.toThrow(/Register gb-tps .* cannot be loaded: .* is missing/);
+    const left: string[] = [];
+    app = await Optline.open(store, () => NOW, { onUnloadableRegister: (id) => left.push(id) });
+    opened.push({ store, app });
+    expect(left).toEqual(['gb-tps']);
+    await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n');
+    expect(listed(app, '+447400123456', 'GB')).toEqual([true]);
   });
 
   it('refuses an unknown register or the wrong country', async () => {

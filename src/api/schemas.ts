@@ -203,7 +203,16 @@ export const ProblemSchema = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-export const RegisterQuery = z.object({ country: z.enum(JURISDICTIONS), asOf: z.union([IsoDate, Timestamp]) }).strict();
+export const RegisterQuery = z
+  .object({
+    country: z.enum(JURISDICTIONS),
+    asOf: z.union([IsoDate, Timestamp]),
+    force: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('true: put the copy in force although more lines were rejected than read (an empty copy is always refused)'),
+  })
+  .strict();
 
 export const RegisterResult = z.object({
   count: z.number(),

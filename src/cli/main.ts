@@ -16,6 +16,18 @@ async function openApp(): Promise<Optline> {
   return Optline.open(store);
 }
 
+/**
+ * For the commands that repair or keep the store – importing registers, erasure, retention,
+ * proofs, audits: a register copy that cannot be loaded must not stop them (importing it again is
+ * the repair), so it is left out with a warning. Deciding and scrubbing still refuse to start.
+ */
+async function openAppForUpkeep(): Promise<Optline> {
+  const store = await Store.open(dbTarget());
+  return Optline.open(store, Date.now, {
+    onUnloadableRegister: (id, err) => console.error(`optline: warning: register ${id} is left out: ${err.message}`),
+  });
+}
+
 
 const program = new Command();
 program.name('optline').description('Consent registry and call-permission engine').showHelpAfterError();
@@ -138,10 +150,10 @@ program
     for (const n of DEMO_NUMBERS) console.log(`${n.phone.padEnd(14)} ${n.entityId.padEnd(14)} ${n.expect}`);
   });
 
-registerTrustCommands(program, openApp);
+registerTrustCommands(program, openAppForUpkeep);
 
 program.addCommand(scrubCommand(openApp, dbTarget));
-program.addCommand(registersCommand(openApp));
+program.addCommand(registersCommand(openAppForUpkeep));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InputError || err instanceof NotFoundError) {

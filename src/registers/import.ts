@@ -38,6 +38,11 @@ export interface RegisterImportResult {
 export interface RegisterImportOptions {
   country: string;
   asOf: number;
+  /**
+   * Put the copy in force although more of its lines were rejected than read (a file of the
+   * wrong country or format would otherwise replace a good copy with a few numbers).
+   */
+  force?: boolean;
   maxRejected?: number;
   /** Called now and then with the number of bytes read. */
   onProgress?: (bytes: number, lines: number) => void;
@@ -50,7 +55,18 @@ export interface RegisterHost {
   clock: () => number;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** A listing's day as written (the time of day, if any, does not matter), or NaN: also for 30 February. */
+function listingDay(text: string): number {
+  const m = DATE.exec(text);
+  if (!m) return NaN;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(t).toISOString().slice(0, 10) === `${m[1]}-${m[2]}-${m[3]}` ? t : NaN;
+}
+
+/** A copy's date may be this much after the importer's clock (its day may have begun elsewhere); later is refused. */
+const AS_OF_AHEAD_MS = 86_400_000;
 
 export function tableMax(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.OPTLINE_REGISTER_TABLE_MAX);
@@ -72,14 +88,17 @@ export class RegisterLineParser {
   private readonly country: string;
   private readonly areaCodeLayout: boolean;
   private readonly maxRejected: number;
+  /** The copy's date: no listing may come after it. */
+  private readonly asOf: number;
   private tail = '';
   private started = false;
 
-  constructor(country: string, opts: { areaCodeLayout?: boolean; maxRejected?: number } = {}) {
+  constructor(country: string, opts: { areaCodeLayout?: boolean; maxRejected?: number; asOf?: number } = {}) {
     this.country = country;
     this.reader = new FastPhoneReader(country, { latin1: true });
     this.areaCodeLayout = opts.areaCodeLayout ?? false;
     this.maxRejected = opts.maxRejected ?? 10_000;
+    this.asOf = opts.asOf ?? Infinity;
   }
 
   /** Feeds a chunk of the file decoded as latin1 (one char a byte). */
@@ -153,10 +172,17 @@ export class RegisterLineParser {
     }
     let listedAt: number | null = null;
     if (listed) {
-      const t = DATE.test(listed) ? Date.parse(listed.length === 10 ? `${listed}T00:00:00Z` : listed) : NaN;
+      const t = listingDay(listed);
       if (Number.isNaN(t)) {
         this.reject(line, `"${listed.slice(0, 40)}" is not a date (use YYYY-MM-DD)`);
         return;
+      }
+      // A copy cannot list a number from after its own date: a wrong asOf or a damaged file. The
+      // whole import is refused – dropping the line would make a listed number callable.
+      if (t > this.asOf + AS_OF_AHEAD_MS) {
+        throw new InputError(`Line ${line}: ${this.reader.e164} is listed on ${listed.slice(0, 10)}, after the copy's date ${new Date(this.asOf).toISOString().slice(0, 10)}: check asOf. The copy in force is kept.`, [
+          { path: 'asOf', message: 'before a listing date in the copy' },
+        ]);
       }
       listedAt = t;
     }
@@ -190,7 +216,11 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
     throw new InputError(`Register ${id} holds ${known.country} numbers, not ${opts.country}.`, [{ path: 'country', message: `must be ${known.country}` }]);
   }
   if (!Number.isFinite(opts.asOf)) throw new InputError('asOf is not a date.', [{ path: 'asOf', message: 'expected YYYY-MM-DD or RFC 3339' }]);
-  const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected });
+  if (opts.asOf > host.clock() + AS_OF_AHEAD_MS) {
+    // A copy from the future would count as fresh for years (US-2's 31 days) and answer audits of past calls.
+    throw new InputError(`asOf ${new Date(opts.asOf).toISOString().slice(0, 10)} is in the future: give the date the copy was taken.`, [{ path: 'asOf', message: 'in the future' }]);
+  }
+  const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected, asOf: opts.asOf });
   if (typeof source === 'string') {
     parser.push(Buffer.from(source, 'utf8').toString('latin1'));
   } else {
@@ -212,6 +242,19 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
   }
   parser.end();
   const index = parser.builder.finish();
+  // An empty or mostly unreadable file must not replace the copy in force: every listed number
+  // would become callable.
+  if (index.size === 0) {
+    throw new InputError(`No number could be read from the copy (${parser.lines} lines, ${parser.rejectedCount} rejected${parser.rejected[0] ? `; line ${parser.rejected[0].line}: ${parser.rejected[0].reason}` : ''}). The copy in force is kept.`, [
+      { path: 'body', message: 'no numbers' },
+    ]);
+  }
+  if (parser.rejectedCount > index.size && !opts.force) {
+    throw new InputError(
+      `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format? The copy in force is kept; import with force to put it in force anyway.`,
+      [{ path: 'body', message: 'mostly rejected' }],
+    );
+  }
   const { loadedAt, storage } = await persistRegister(host, { id, country: known.country, asOf: opts.asOf }, index);
   return { count: index.size, rejected: parser.rejected, rejectedCount: parser.rejectedCount, lines: parser.lines, storage, asOf: opts.asOf, loadedAt };
 }

@@ -20,10 +20,19 @@ export class Registry {
    * Loads every register copy in force: from its snapshot file where there is one (fast), else
    * from the table (and writes the snapshot for the next start). A register whose only copy is
    * a snapshot that is missing or damaged stops the start: deciding without it would call
-   * numbers that are listed.
+   * numbers that are listed. With `onUnloadable` such a register is left out instead (its
+   * country's calls are then refused for want of a copy) and reported: for the commands that
+   * must work to repair it – importing it again, erasing a person, retention.
    */
-  async loadAll(store: Store): Promise<void> {
-    for (const meta of await store.listRegisters()) this.loaded.set(meta.id, { meta, index: await this.load(store, meta) });
+  async loadAll(store: Store, opts: { onUnloadable?: (id: string, err: Error) => void } = {}): Promise<void> {
+    for (const meta of await store.listRegisters()) {
+      try {
+        this.loaded.set(meta.id, { meta, index: await this.load(store, meta) });
+      } catch (err) {
+        if (!opts.onUnloadable) throw err;
+        opts.onUnloadable(meta.id, err as Error);
+      }
+    }
   }
 
   /**

@@ -80,6 +80,17 @@ export interface RelationshipInput
 export class Optline {
   readonly store: Store;
   readonly registry = new Registry();
+  /** Run after each erasure of a number (e.g. the server's kept scrub files that hold it go). */
+  private readonly erasureHooks: Array<(e: { e164: string; inScope: (entityId: string) => boolean }) => Promise<unknown>> = [];
+
+  onErasure(hook: (e: { e164: string; inScope: (entityId: string) => boolean }) => Promise<unknown>): void {
+    this.erasureHooks.push(hook);
+  }
+
+  /** Called by eraseSubject once the person's rows are redacted. */
+  async afterErasure(e: { e164: string; inScope: (entityId: string) => boolean }): Promise<void> {
+    for (const hook of this.erasureHooks) await hook(e);
+  }
   readonly decisions: DecisionLog;
   /** Hashed refusals that outlive an erasure (src/service/suppression.ts). */
   readonly suppressions: Suppressions;
@@ -93,9 +104,10 @@ export class Optline {
     this.suppressions = new Suppressions(store);
   }
 
-  static async open(store: Store, clock: () => number = Date.now): Promise<Optline> {
+  /** `onUnloadableRegister`: leave out a register copy that cannot be loaded instead of failing (see Registry.loadAll). */
+  static async open(store: Store, clock: () => number = Date.now, opts: { onUnloadableRegister?: (id: string, err: Error) => void } = {}): Promise<Optline> {
     const app = new Optline(store, clock);
-    await app.registry.loadAll(store);
+    await app.registry.loadAll(store, { onUnloadable: opts.onUnloadableRegister });
     return app;
   }
 
@@ -379,7 +391,7 @@ export class Optline {
   // ---- registers ------------------------------------------------------------------------------
 
   /** Parses and loads a register copy; swaps it in atomically in the store and in memory. */
-  async replaceRegister(id: string, opts: { country: string; asOf: number }, text: string): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
+  async replaceRegister(id: string, opts: { country: string; asOf: number; force?: boolean }, text: string): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
     const r = await importRegister(this, id, opts, text);
     return { count: r.count, rejected: r.rejected };
   }

@@ -263,7 +263,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
         if (typeof req.body !== 'string') throw new InputError('Send the register as text/csv.', [], 415);
         const q = req.query;
         const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : Date.parse(q.asOf);
-        return app.replaceRegister(req.params.id, { country: q.country, asOf }, req.body);
+        return app.replaceRegister(req.params.id, { country: q.country, asOf, force: q.force === 'true' }, req.body);
       },
     );
 
@@ -300,7 +300,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
                   chain: z.string(),
                   eventId: z.string().nullable(),
                   seq: z.number(),
-                  problem: z.enum(['changed', 'removed', 'inserted', 'reordered', 'truncated']),
+                  problem: z.enum(['changed', 'removed', 'inserted', 'reordered', 'truncated', 'head_missing']),
                   detail: z.string(),
                 }),
               ),

@@ -1,12 +1,15 @@
 /** `optline registers`: national do-not-call register copies. */
 import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
+import { parseInstant } from '../instant.js';
 import { importRegisterFile } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
 
+/** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment; 30 February is refused, not rolled over. */
 function parseDate(value: string): number {
-  const ms = value.length === 10 ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected a date such as 2026-11-01');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return parseInstant(value);
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new InvalidArgumentError('expected a date such as 2026-11-01');
   return ms;
 }
 
@@ -20,7 +23,8 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .requiredOption('--country <cc>', 'the country whose numbers the register holds (NL, DE, GB, US)')
     .requiredOption('--as-of <date>', 'date of the copy (YYYY-MM-DD)', parseDate)
     .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
-    .action(async (id: string, file: string, o: { country: string; asOf: number; showRejected: number }) => {
+    .option('--force', 'put the copy in force although more lines were rejected than read')
+    .action(async (id: string, file: string, o: { country: string; asOf: number; showRejected: number; force?: boolean }) => {
       const app = await openApp();
       const t0 = Date.now();
       const tty = process.stderr.isTTY;
@@ -28,6 +32,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
         const r = await importRegisterFile(app, id, file, {
           country: o.country.toUpperCase(),
           asOf: o.asOf,
+          force: o.force === true,
           onProgress: tty ? (bytes, lines) => process.stderr.write(`\r${(bytes / 1e6).toFixed(0)} MB, ${lines.toLocaleString('en-US')} lines   `) : undefined,
         });
         if (tty) process.stderr.write('\r\x1b[K');
