@@ -51,6 +51,18 @@ describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
     expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: null, problem: 'truncated' })]);
   });
 
+  it("checks a chain whose head was deleted, and says so – an edit in it cannot hide there", async () => {
+    await store.db.deleteFrom('chain_heads').where('chain', '=', 'acme').execute();
+    await store.db.updateTable('events').set({ at: '2020-01-01T00:00:00.000Z' }).where('id', '=', ids[2]!).execute();
+    const r = await store.verifyHistory();
+    expect(r.chains).toBe(3);
+    expect(r.events).toBe(7);
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[2], problem: 'changed' })]);
+    // Without the edit: the missing head itself.
+    await store.db.updateTable('events').set({ at: '2026-03-01T10:00:00.000Z' }).where('id', '=', ids[2]!).execute();
+    expect((await store.verifyHistory()).problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: null, problem: 'head_missing' })]);
+  });
+
   it('notices reordered events', async () => {
     // Swap the positions of the 2nd and 3rd event.
     await store.db.updateTable('events').set({ chain_seq: 99 }).where('id', '=', ids[1]!).execute();

@@ -142,6 +142,17 @@ describe('POST /v1/scrubs', () => {
     }
   });
 
+  it('an erasure removes the kept outputs that hold the erased number, and only those', async () => {
+    const holding = await scrub('entityId=acme', 'phone,name\n+31612345671,Jan Jansen\n+31612345672,B\n');
+    const other = await scrub('entityId=acme', 'phone,name\n+31612345673,C\n');
+    const e = await api.call('POST', '/v1/erasures', { phone: '0612345671', entityId: 'acme' });
+    expect(e.statusCode, e.body).toBe(201);
+    const gone = String(holding.headers['optline-scrub-id']);
+    expect((await api.call('GET', `/v1/scrubs/${gone}/output`, undefined, tokens.supervisor)).statusCode).toBe(404);
+    expect((await api.call('GET', `/v1/scrubs/${gone}`, undefined, tokens.supervisor)).json()).toMatchObject({ status: 'done', rows: 2, links: { output: null, rejects: null } });
+    expect((await api.call('GET', `/v1/scrubs/${String(other.headers['optline-scrub-id'])}/output`, undefined, tokens.supervisor)).statusCode).toBe(200);
+  });
+
   it('takes a list of 0 rows', async () => {
     const r = await scrub('entityId=acme', 'id,phone\n');
     expect(r.statusCode).toBe(200);

@@ -29,7 +29,7 @@ describe.each(storeNames())('scrub on %s', (storeName) => {
       await app.recordObjection({ entityId: 'acme', phone: '+31612345002', at: Date.parse('2019-05-01T10:00:00Z') });
       await app.recordConsent({ entityId: 'other', channel: 'phone', status: 'granted', at: Date.parse('2019-01-01T10:00:00Z'), phone: '+31612345003' });
       await app.recordReassignment({ phone: '+31612345001', at: Date.parse('2020-01-01T00:00:00Z') });
-      const reg = await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: Date.parse('2020-05-01T00:00:00Z') }, '+31612345004\n+31612345005,2020-07-01\n');
+      const reg = await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: Date.parse('2020-05-01T00:00:00Z') }, '+31612345004\n+31612345005,2020-04-01\n');
       expect(reg.storage).toBe('table');
 
       const phones = ['+31612345001', '0612345002', '+31612345003', '+31612345004', '+31612345005', '+31612345006', 'x'];

@@ -111,17 +111,19 @@ beforeAll(async () => {
 
   // Register copies, some with listing dates.
   const reg = { NL: [] as string[], GB: [] as string[], US: [] as string[] };
+  // A copy lists numbers up to its own date (an import refuses later listing dates).
+  const asOf = { NL: day('2021-06-01'), GB: day('2026-11-20'), US: day('2026-11-15') };
   for (let i = 0; i < 300; i++) {
     const c = pick(['NL', 'GB', 'US'] as const);
     const phone = rnd() < 0.3 ? pool[int(pool.length)]! : numberOf(c);
     if (!phone.startsWith({ NL: '+31', GB: '+44', US: '+1' }[c])) continue;
-    reg[c].push(rnd() < 0.5 ? `${phone},${new Date(randomDay()).toISOString().slice(0, 10)}` : phone);
+    reg[c].push(rnd() < 0.5 ? `${phone},${new Date(Math.min(randomDay(), asOf[c])).toISOString().slice(0, 10)}` : phone);
     listed.push(phone);
   }
-  await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: day('2021-06-01') }, reg.NL.join('\n'));
-  await importRegister(app, 'gb-tps', { country: 'GB', asOf: day('2026-11-20') }, reg.GB.join('\n'));
-  await importRegister(app, 'gb-ctps', { country: 'GB', asOf: day('2026-11-20') }, reg.GB.slice(0, 20).join('\n'));
-  await importRegister(app, 'us-dnc', { country: 'US', asOf: day('2026-11-15') }, reg.US.map((l) => l.replace(/^\+1(\d{3})(\d{7})/, '$1,$2')).join('\n'));
+  await importRegister(app, 'nl-bel-me-niet', { country: 'NL', asOf: asOf.NL }, reg.NL.join('\n'));
+  await importRegister(app, 'gb-tps', { country: 'GB', asOf: asOf.GB }, reg.GB.join('\n'));
+  await importRegister(app, 'gb-ctps', { country: 'GB', asOf: asOf.GB }, reg.GB.slice(0, 20).join('\n'));
+  await importRegister(app, 'us-dnc', { country: 'US', asOf: asOf.US }, reg.US.map((l) => l.replace(/^\+1(\d{3})(\d{7})/, '$1,$2')).join('\n'));
 
   // The list: numbers with facts, listed numbers, fresh numbers, national formats, junk.
   const rows = ['id,name,phone,segment'];

@@ -3,6 +3,9 @@
  * as a hashed suppression entry, decisions afterwards still refuse, and the hash chain still
  * verifies while tampering elsewhere is still found.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApi, ADMIN, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
@@ -214,6 +217,19 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await api.call('POST', '/v1/erasures', { phone: '0612340102' }, compliance)).statusCode).toBe(422); // a national number needs the entity
   });
 
+  it('redacts the decisions of an entity that holds no event of the person', async () => {
+    const phone = '+4915112349876';
+    const d = await api.call('POST', '/v1/decisions', { phone, entityId: 'kraft' }, agent);
+    expect(d.statusCode, d.body).toBe(200);
+    await api.app.decisions.flush();
+    const r = await erase({ phone });
+    expect(r.entities.map((e: { entityId: string }) => e.entityId)).toEqual(['kraft']);
+    const left = await api.app.store.db.selectFrom('decisions').select(['phone', 'request']).where('id', '=', d.json().decisionId).executeTakeFirstOrThrow();
+    expect(left.phone).toBeNull();
+    expect(left.request).not.toContain('4915112349876');
+    expect((await api.app.store.verifyHistory()).ok).toBe(true);
+  });
+
   it('records a request for a number with nothing on record', async () => {
     const before = await api.app.store.db.selectFrom('events').select('id').where('type', '=', 'erasure').execute();
     const r = await erase({ phone: '+31612349999' });
@@ -231,5 +247,33 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(d.suppressions.map((s: { reason: string }) => s.reason).sort()).toEqual(['erasure', 'objection']);
     expect(d.decisions[0]).toMatchObject({ allowed: false, denials: ['objected'] });
     expect((await api.call('GET', `/v1/consents/${ids.objConsent}/proof`, undefined, compliance)).statusCode).toBe(404);
+  });
+});
+
+describe('erasure on a SQLite file', () => {
+  it('leaves no copy of the erased number in the file or its WAL (secure_delete, checkpoint)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-erase-file-'));
+    const db = join(dir, 'o.db');
+    const api = await startApi({ db });
+    try {
+      const phone = '+31612347777';
+      await api.call('PUT', '/v1/entities/tulp', { name: 'Tulp B.V.', kind: 'company', country: 'NL' });
+      for (let i = 0; i < 3; i++) {
+        const c = await api.call('POST', '/v1/consents', { entityId: 'tulp', channel: 'phone', status: 'granted', at: `2026-0${i + 1}-01T10:00:00Z`, phone, source: { method: 'web_form', wording: `Bel mij, ${phone}` } });
+        expect(c.statusCode, c.body).toBe(201);
+        await api.call('POST', '/v1/decisions', { entityId: 'tulp', phone });
+      }
+      await api.app.decisions.flush();
+      const digits = Buffer.from('31612347777');
+      const inFiles = () => [db, `${db}-wal`].filter((f) => existsSync(f) && readFileSync(f).includes(digits));
+      expect(inFiles().length).toBeGreaterThan(0);
+      const r = await api.call('POST', '/v1/erasures', { phone });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(inFiles()).toEqual([]);
+      expect((await api.app.store.verifyHistory()).ok).toBe(true);
+    } finally {
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

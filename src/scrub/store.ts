@@ -1,6 +1,9 @@
 /** The record of each scrub (table `scrubs`, migration 0002_scrubs). */
+import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
+import { isSqliteFile } from '../store/connect.js';
 import type { ScrubCounts } from './summary.js';
 
 export interface ScrubsTable {
@@ -164,4 +167,71 @@ export class ScrubStore {
   async forgetFiles(id: string): Promise<void> {
     await this.db.updateTable('scrubs').set({ output_path: null, rejects_path: null }).where('id', '=', id).execute();
   }
+
+  /**
+   * After an erasure: the kept files of scrubs that hold the erased number (its E.164 form is in
+   * the output's e164 column) are deleted and forgotten – the scrub's record and counts stay.
+   * Only files `kept` says are this process's to delete. Returns the scrubs whose files went.
+   */
+  async forgetFilesHolding(e164: string, inScope: (entityId: string) => boolean, kept: (path: string | null) => boolean): Promise<string[]> {
+    const rows = await this.db.selectFrom('scrubs').selectAll().where('output_path', 'is not', null).execute();
+    const gone: string[] = [];
+    for (const r of rows.map(toRecord)) {
+      if (!inScope(r.entityId) || !kept(r.outputPath) || !fileHolds(r.outputPath!, e164)) continue;
+      for (const p of [r.outputPath, r.rejectsPath]) {
+        if (!p || !kept(p)) continue;
+        try {
+          unlinkSync(p);
+        } catch {
+          /* gone already */
+        }
+      }
+      await this.forgetFiles(r.id);
+      gone.push(r.id);
+    }
+    return gone;
+  }
+}
+
+/** Whether a file holds `text` (ASCII), read in blocks that overlap by the text's length. */
+function fileHolds(path: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const needle = Buffer.from(text, 'latin1');
+    const buf = Buffer.allocUnsafe(4 << 20);
+    let keep = 0;
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, keep, buf.length - keep, pos);
+      if (n <= 0) return false;
+      const have = keep + n;
+      if (buf.subarray(0, have).includes(needle)) return true;
+      pos += n;
+      keep = Math.min(needle.length - 1, have);
+      buf.copy(buf, 0, have - keep, have);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where uploads and outputs are kept: OPTLINE_SCRUBS_DIR, else beside a SQLite store file; null
+ * for other stores (the server then uses a temporary directory of its own, removed at close).
+ */
+export function scrubDirFor(app: { store: Store }, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.OPTLINE_SCRUBS_DIR) return env.OPTLINE_SCRUBS_DIR;
+  if (isSqliteFile(app.store)) return `${app.store.location}.scrubs`;
+  return null;
+}
+
+/** Whether `path` (absolute, as scrub records keep them) lies inside `dir`. */
+export function insideDir(dir: string, path: string | null): boolean {
+  if (!path || !isAbsolute(path)) return false;
+  const rel = relative(resolve(dir), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

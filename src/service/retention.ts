@@ -22,7 +22,7 @@
  * The term is the entity's setting for the called number's country, else the default below.
  */
 import { v7 as uuidv7 } from 'uuid';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
@@ -431,7 +431,10 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     });
   if (named) q = q.where('entity_id', '=', named.id);
   const rows = (await q.orderBy('at').orderBy('id').execute()).filter((r) => inScope(r.entity_id!));
-  const entityIds = [...new Set([...(named ? [named.id] : []), ...rows.map((r) => r.entity_id!)])];
+  // The entities that hold anything of the person: events, or only decisions about the number
+  // (asked before any event was recorded) – those must be redacted too.
+  const decidedBy = e164 && !named ? (await app.store.db.selectFrom('decisions').select('entity_id').distinct().where('phone', '=', e164).execute()).map((d) => d.entity_id).filter(inScope) : [];
+  const entityIds = [...new Set([...(named ? [named.id] : []), ...rows.map((r) => r.entity_id!), ...decidedBy])];
   const result: ErasureResult = { erasureId, phone: e164 ? maskPhone(e164) : null, at: new Date(now).toISOString(), entities: [] };
   for (const entityId of entityIds) {
     const entity = (await app.entity(entityId))!;
@@ -486,6 +489,15 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     await withRetry(() => app.store.db.transaction().execute(async (trx) => {
       await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
     }));
+  }
+  // Files outside the store that may hold the number (kept scrub outputs), for the entities in scope.
+  if (e164) await app.afterErasure({ e164, inScope: (id) => (named ? id === named.id : inScope(id)) });
+  if (app.store.kind === 'sqlite' && result.entities.length > 0) {
+    // The erased content's old page images stay in the WAL file until it is reused: write them
+    // into the database (where secure_delete zeroed the old content) and empty the WAL. Best
+    // effort – a reader holding the WAL open (a scrub) keeps it for now; the next checkpoint
+    // overwrites it.
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(app.store.db).catch(() => undefined);
   }
   return result;
 }

@@ -76,7 +76,7 @@ export interface ChainProblem {
   /** The first event at which the chain no longer holds (null: events missing at the end). */
   eventId: string | null;
   seq: number;
-  problem: 'changed' | 'removed' | 'inserted' | 'reordered' | 'truncated';
+  problem: 'changed' | 'removed' | 'inserted' | 'reordered' | 'truncated' | 'head_missing';
   detail: string;
 }
 
@@ -110,8 +110,15 @@ function erasuresRecorded(rows: EventsTable[]): Set<string> {
 export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Promise<VerifyResult> {
   let headsQ = db.selectFrom('chain_heads').select(['chain', 'seq', 'hash']).orderBy('chain');
   if (onlyChain) headsQ = headsQ.where('chain', '=', onlyChain);
-  const heads = await headsQ.execute();
+  const heads: Array<{ chain: string; seq: number | string | null; hash: string | null }> = await headsQ.execute();
   const problems: ChainProblem[] = [];
+  // The chains are those the events name, not only those with a head: deleting a chain's head
+  // row must not take its events out of the check.
+  let chainsQ = db.selectFrom('events').select('chain').distinct().where('chain', 'is not', null);
+  if (onlyChain) chainsQ = chainsQ.where('chain', '=', onlyChain);
+  const headless = new Set((await chainsQ.execute()).map((r) => r.chain!));
+  for (const h of heads) headless.delete(h.chain);
+  for (const chain of [...headless].sort()) heads.push({ chain, seq: null, hash: null });
   let events = 0;
   for (const head of heads) {
     const rows = await db.selectFrom('events').selectAll().where('chain', '=', head.chain).orderBy('chain_seq').orderBy('id').execute();
@@ -151,6 +158,9 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Pr
       }
       prev = r.hash!;
       expectedSeq = seq + 1;
+    }
+    if (!problem && head.hash === null) {
+      problem = { chain: head.chain, eventId: null, seq: expectedSeq, problem: 'head_missing', detail: `${expectedSeq - 1} events are in the chain but its head is gone: it was removed, and with it what the chain's length and last link should be` };
     }
     if (!problem && (Number(head.seq) !== expectedSeq - 1 || head.hash !== prev)) {
       problem = {

@@ -55,6 +55,9 @@ export function connect(target: string): Connection {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // An erasure rewrites rows in place: the space the old content held is zeroed, not left in the
+  // file's free pages where the erased number could still be read (see eraseSubject).
+  sqlite.pragma('secure_delete = ON');
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }), kind: 'sqlite', location: target };
 }
 

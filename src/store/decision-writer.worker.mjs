@@ -8,6 +8,9 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 10000');
+// As the store's own connection (connect.ts): pages this thread rewrites keep no stale copies of
+// rows an erasure later redacts.
+db.pragma('secure_delete = ON');
 const insert = db.prepare(
   'insert into decisions (id, entity_id, phone, at, recorded_at, allowed, basis, denials, rules_version, request, response, key_id) ' +
     'values (@id, @entity_id, @phone, @at, @recorded_at, @allowed, @basis, @denials, @rules_version, @request, @response, @key_id)',

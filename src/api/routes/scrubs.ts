@@ -17,20 +17,19 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
-import { isSqliteFile } from '../../store/connect.js';
 import { inScope, requireKey, requireScope } from '../auth.js';
 import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
 import { InputError, NotFoundError } from '../../service/errors.js';
 import { newId } from '../../store/repository.js';
 import { runScrub } from '../../scrub/run.js';
-import { ScrubStore, type ScrubRecord } from '../../scrub/store.js';
+import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { summaryJson } from '../../scrub/summary.js';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
@@ -72,15 +71,6 @@ const ScrubQuery = z
   })
   .strict();
 
-/**
- * Where uploads and outputs are kept: OPTLINE_SCRUBS_DIR, else beside a SQLite store file; null
- * for other stores (the server then uses a temporary directory of its own, removed at close).
- */
-export function scrubDirFor(app: Optline, env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.OPTLINE_SCRUBS_DIR) return env.OPTLINE_SCRUBS_DIR;
-  if (isSqliteFile(app.store)) return `${app.store.location}.scrubs`;
-  return null;
-}
 
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
 const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
@@ -144,12 +134,10 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   let tempDir: string | null = null;
   const dirOf = (): string => scrubDirFor(app) ?? (tempDir ??= mkdtempSync(join(tmpdir(), 'optline-scrubs-')));
   /** A file in this server's scrub directory (a path recorded by the command line is not). */
-  const kept = (path: string | null): boolean => {
-    if (!path || !isAbsolute(path)) return false;
-    const rel = relative(resolve(dirOf()), path);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  };
+  const kept = (path: string | null): boolean => insideDir(dirOf(), path);
   const api = (r: ScrubRecord): ScrubApi => toApi(r, kept);
+  // An erased number must not stay readable in this server's kept scrub outputs.
+  app.onErasure(({ e164, inScope }) => store.forgetFilesHolding(e164, inScope, kept));
 
   async function cleanOld(): Promise<void> {
     for (const r of await store.withFilesBefore(app.clock() - keepMs())) {

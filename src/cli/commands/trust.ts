@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { exportProof, PROOF_FORMATS, type ProofFormat } from '../../proof/index.js';
 import { eraseSubject, runRetention } from '../../service/retention.js';
+import { insideDir, scrubDirFor, ScrubStore } from '../../scrub/store.js';
 import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
 import { InputError } from '../../service/errors.js';
 import { parsePhone } from '../../phone/index.js';
@@ -94,6 +95,9 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
     .action(async (o: { phone?: string; email?: string; entity?: string; suppress: boolean; keepRequiredProof?: boolean; reference?: string; json?: boolean }) => {
       if (!o.phone && !o.email) throw new InputError('name --phone or --email');
       await withApp(openApp, async (app) => {
+        // The server's kept scrub outputs beside this store that hold the number go too.
+        const dir = scrubDirFor(app);
+        if (dir) app.onErasure(({ e164, inScope }) => new ScrubStore(app.store).forgetFilesHolding(e164, inScope, (p) => insideDir(dir, p)));
         const r = await eraseSubject(app, { phone: o.phone, email: o.email, entityId: o.entity, scope: '*', suppress: o.suppress, keepRequiredProof: o.keepRequiredProof, reference: o.reference });
         if (o.json) return print(r);
         console.log(`erasure ${r.erasureId} of ${r.phone ?? o.email} at ${r.at}`);
