@@ -28,7 +28,11 @@ export interface Dialect {
 }
 
 /** Header names taken for the phone column when none is named, in this order (case-insensitive). */
-export const PHONE_COLUMN_NAMES = ['phone', 'phone_number', 'phonenumber', 'phone number', 'telephone', 'tel', 'mobile', 'msisdn', 'e164', 'number', 'telefoon', 'telefoonnummer', 'telefon', 'telefonnummer'];
+export const PHONE_COLUMN_NAMES = [
+  'phone', 'phone_number', 'phonenumber', 'phone number', 'telephone', 'tel', 'mobile', 'mobile_number', 'mobile number', 'msisdn', 'e164', 'number',
+  // Dutch and German exports
+  'telefoon', 'telefoonnummer', 'mobiel', 'mobiel nummer', 'gsm', 'telefon', 'telefonnummer', 'handy', 'handynummer', 'mobilnummer',
+];
 
 export class CsvError extends InputError {
   constructor(message: string, path = 'csv') {

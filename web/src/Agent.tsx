@@ -41,8 +41,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   const canDecide = me.permissions.includes('decide');
   const canWrite = me.permissions.includes('write_events');
   const canLogCalls = me.permissions.includes('write_calls');
-  /** Answers are recorded for the number and caller of the verdict on screen, not for what is being typed. */
-  const target = decision?.phone && checked ? { phone: decision.phone, entityId: checked.entityId } : null;
+  /**
+   * The form no longer says what the verdict on screen was checked for: the agent typed another
+   * number, or chose another caller or product. The verdict is then marked as not for this, and
+   * no answer can be recorded until the number is checked again – an objection typed for one
+   * person must never land on another's number.
+   */
+  const edited = checked !== null && (phone.trim() !== checked.phone || entityId !== checked.entityId || product.trim() !== checked.productCategory);
+  /** Answers are recorded for the number and caller of the verdict on screen, and only while the form still says so. */
+  const target = decision?.phone && checked && !edited ? { phone: decision.phone, entityId: checked.entityId } : null;
 
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
@@ -68,6 +75,11 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
         setHistory(null);
       }
     } catch (err) {
+      // No verdict rather than the last number's: after a failed check the screen must not still
+      // say "Allowed" under the new number.
+      setDecision(null);
+      setChecked(null);
+      setHistory(null);
       fail(err);
     } finally {
       setChecking(false);
@@ -93,7 +105,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
       setPanel(null);
       await run(checked);
       const done = name === 'optIn' ? fill(t.done.optIn, { callId: extra ?? '' }) : t.done[name];
-      setMessage(`${done} ${t.done.rechecked}`);
+      setMessage(`${done} (${target.phone}) ${t.done.rechecked}`);
     } catch (err) {
       fail(err);
     } finally {
@@ -150,13 +162,23 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
           )}
         </section>
 
-        <Verdict decision={decision} checking={checking} />
+        <Verdict decision={decision} checking={checking} stale={edited} />
 
         {decision?.allowed && <Obligations decision={decision} />}
 
         <section className="card" aria-labelledby="actions-title">
           <h2 id="actions-title">{t.actions.title}</h2>
-          {!canWrite ? <p className="muted">{t.actions.readOnly}</p> : !target ? <p className="muted">{t.actions.needCheck}</p> : null}
+          {!canWrite ? (
+            <p className="muted">{t.actions.readOnly}</p>
+          ) : edited && decision ? (
+            <p className="notice" role="note">
+              {fill(t.actions.changed, { phone: decision.phone ?? '—' })}
+            </p>
+          ) : !target ? (
+            <p className="muted">{t.actions.needCheck}</p>
+          ) : (
+            <p className="muted actions-for">{fill(t.actions.forTarget, { phone: target.phone, caller: entityName(target.entityId) })}</p>
+          )}
           {canWrite && (
             <div className="actions">
               <button
@@ -259,7 +281,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
         </section>
       </div>
 
-      <div className="col-side">
+      <div className={`col-side${edited ? ' stale' : ''}`}>
         {decision && <Reasons decision={decision} />}
         <Timeline history={history} entityName={entityName} callerId={checked?.entityId ?? null} />
       </div>
@@ -267,13 +289,14 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   );
 }
 
-function Verdict({ decision, checking }: { decision: Decision | null; checking: boolean }) {
-  const { t } = useI18n();
+function Verdict({ decision, checking, stale }: { decision: Decision | null; checking: boolean; stale: boolean }) {
+  const { t, fill } = useI18n();
   const state = decision ? (decision.allowed ? 'allowed' : 'denied') : 'idle';
   const basis = decision?.allowed ? t.bases[(decision.basis ?? 'none') as keyof Dict['bases']] : null;
   const denials = decision && !decision.allowed ? decision.denials.map((d) => t.denials[d as keyof Dict['denials']] ?? d) : [];
   return (
-    <section id="verdict" className={`card verdict ${state}`} aria-busy={checking || undefined}>
+    <section id="verdict" className={`card verdict ${state}${stale && decision ? ' stale' : ''}`} aria-busy={checking || undefined}>
+      {stale && decision && <p className="verdict-stale">{fill(t.verdict.stale, { phone: decision.phone ?? '—' })}</p>}
       <div role="status" aria-atomic="true" className="verdict-status" data-allowed={decision ? String(decision.allowed) : undefined}>
         {decision ? (
           <>

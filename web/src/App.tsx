@@ -127,6 +127,17 @@ export function App({ page }: { page: Page }) {
           <p className="loading">{t.dashboard.loading}</p>
         ) : me === null ? (
           <SignIn onSignedIn={signedIn} notice={noticeText} />
+        ) : page === 'dashboard' && !me.permissions.includes('dashboard') ? (
+          // An agent's key on /dashboard (an old link, a bookmark): say so plainly, with the way back.
+          <section className="card notice-page">
+            <h1>{t.dashboard.title}</h1>
+            <p>{t.nav.noDashboard}</p>
+            <p>
+              <a className="button primary" href={hrefWithLang('/')}>
+                {t.nav.toAgent}
+              </a>
+            </p>
+          </section>
         ) : page === 'dashboard' ? (
           <Suspense fallback={<p className="loading">{t.dashboard.loading}</p>}>
             <Dashboard me={me} onSessionEnded={sessionEnded} />

@@ -221,7 +221,7 @@ function WeeklyChart({ id, title, stats, which }: { id: string; title: string; s
       }
     >
       <ResponsiveContainer width="100%" height={240}>
-        <BarChart data={rows} margin={{ top: 18, right: 8, bottom: 0, left: -18 }}>
+        <BarChart data={rows} margin={{ top: 18, right: 8, bottom: 0, left: -18 }} accessibilityLayer={false}>
           <CartesianGrid stroke="#e2e8f0" vertical={false} />
           <XAxis dataKey="label" tick={AXIS} tickLine={false} axisLine={{ stroke: '#cbd5e1' }} interval="preserveStartEnd" />
           <YAxis allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} />
@@ -278,7 +278,7 @@ function CountChart({ id, title, rows, color }: { id: string; title: string; row
       }
     >
       <ResponsiveContainer width="100%" height={height}>
-        <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 40, bottom: 4, left: 4 }} barCategoryGap={10}>
+        <BarChart data={rows} layout="vertical" margin={{ top: 4, right: 40, bottom: 4, left: 4 }} barCategoryGap={10} accessibilityLayer={false}>
           <CartesianGrid stroke="#e2e8f0" horizontal={false} />
           <XAxis type="number" allowDecimals={false} tick={AXIS} tickLine={false} axisLine={false} />
           <YAxis type="category" dataKey="name" width={180} tick={{ ...AXIS, fill: '#1e293b' }} tickLine={false} axisLine={false} />

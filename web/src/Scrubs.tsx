@@ -213,7 +213,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
         <div className="kpi">
           <span className="kpi-label">{t.callList.rows}</span>
           <span className="kpi-value">{number(scrub.rows)}</span>
-          <span className="kpi-note">{scrub.durationMs !== null ? fill(t.callList.took, { s: scrub.durationMs < 100 ? '< 0.1' : (scrub.durationMs / 1000).toFixed(1) }) : ''}</span>
+          <span className="kpi-note">{scrub.durationMs !== null ? fill(t.callList.took, { s: scrub.durationMs < 100 ? `< ${number(0.1)}` : number(Math.round(scrub.durationMs / 100) / 10) }) : ''}</span>
         </div>
         <div className="kpi good">
           <span className="kpi-label">{t.callList.allowed}</span>
@@ -338,13 +338,14 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                   </td>
                   <td data-label={t.scrubs.status}>
                     {s.status === 'done' && s.links.output ? (
-                      <a href={s.links.output} download>
+                      <a href={s.links.output} download aria-label={`${t.scrubs.download}: ${s.inputName ?? s.id}, ${dateTime(s.startedAt)}`}>
                         {t.scrubs.download}
                       </a>
                     ) : (
-                      <span className={s.status === 'failed' ? 'bad-text' : undefined} title={s.error ?? undefined}>
-                        {t.scrubs.statuses[s.status]}
-                      </span>
+                      <>
+                        <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
+                        {s.status === 'failed' && s.error && <span className="scrub-error">{s.error}</span>}
+                      </>
                     )}
                   </td>
                 </tr>
