@@ -870,6 +870,34 @@ describe('NL-3 (unconfirmed) ideological organisations keep the exception only w
   });
 });
 
+/* ================================================================== product categories are codes, not spellings */
+
+describe('product categories match whatever their case and spaces (NL-2, NL-3)', () => {
+  table([
+    {
+      name: 'a consent for "Energie" covers a call about " energie "',
+      at: T.narrow,
+      q: { productCategory: ' energie ' },
+      events: [consent(ENERGY, '2026-01-05T10:00:00+01:00', { products: ['Energie'], source: { recordingRef: 'rec-1' } })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-2', 'consent_valid')]),
+    },
+    {
+      name: 'a consent for "Energie" does not cover a call about "telecom"',
+      at: T.narrow,
+      q: { productCategory: 'telecom' },
+      events: [consent(ENERGY, '2026-01-05T10:00:00+01:00', { products: ['Energie'], source: { recordingRef: 'rec-1' } })],
+      expect: denied(['no_basis']),
+    },
+    {
+      name: 'a relationship about "ENERGY" counts for a call about "energy"',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [relationship(ENERGY, '2022-04-01T10:00:00+02:00', { productCategory: 'ENERGY' })],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-3', 'relationship_same_product')]),
+    },
+  ]);
+});
+
 /* ================================================================== NL-7 requested communication */
 
 describe('NL-7 requested communication: exactly one call, unless there is consent', () => {

@@ -4,6 +4,7 @@
  * customer-relationship exception for calls), presumed consent for businesses (only on a
  * justification the caller recorded), no suppressed caller number.
  */
+import { sameCategory } from './question.js';
 import type { Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack } from './types.js';
 import { isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
@@ -47,7 +48,7 @@ function presumedConsentReasons(
     const when = isoDay(p.at);
     if (p.justification.trim() === '') {
       reasons.push(fail('presumed_consent_no_justification', 'DE-2', `The presumed-consent record of ${when} gives no justification.`));
-    } else if (p.productCategory != null && p.productCategory !== q.productCategory) {
+    } else if (p.productCategory != null && !sameCategory(p.productCategory, q.productCategory)) {
       reasons.push(
         fail(
           'presumed_consent_product_mismatch',

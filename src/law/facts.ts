@@ -1,3 +1,4 @@
+import { sameCategory } from './question.js';
 import type {
   ConsentFact,
   ContactRequestFact,
@@ -79,7 +80,7 @@ export function relationships(own: EntityFact[]): RelationshipFact[] {
 /** Does a consent (or withdrawal) cover the product the call offers? */
 function coversProduct(products: string[], product: string | null | undefined): boolean {
   if (products.length === 0) return true;
-  return product != null && products.includes(product);
+  return product != null && products.some((p) => sameCategory(p, product));
 }
 
 export interface ConsentRules {

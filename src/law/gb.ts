@@ -5,6 +5,7 @@
  * not to call. Consent to this caller overrides the listing. Claims management and pensions
  * need consent (pensions also an existing client relationship).
  */
+import { sameCategory } from './question.js';
 import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
 import { daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
@@ -50,7 +51,7 @@ interface Candidate {
 /** GB-4: an existing client relationship for pensions in which such calls are expected. */
 function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
   const since = isoDay(r.startedAt);
-  if (r.productCategory !== GB_RULES.pensionsCategory) {
+  if (!sameCategory(r.productCategory, GB_RULES.pensionsCategory)) {
     return { ok: false, reason: fail('client_other_product', 'GB-4', `The relationship since ${since} is about ${r.productCategory}, not pensions.`) };
   }
   if (!GB_RULES.clientKinds.includes(r.kind)) {

@@ -4,6 +4,7 @@
  * customer-relationship exception until 2026-06-30, opt-in with the exception kept only for
  * charities, charity lotteries and publishers from 2026-07-01.
  */
+import { sameCategory } from './question.js';
 import type {
   Basis,
   ConsentFact,
@@ -122,7 +123,7 @@ function checkRelationship(
   if (q.productCategory == null) {
     ok = false;
     reasons.push(fail('relationship_product_unknown', 'NL-3', `A customer relationship only covers ${e.name}'s own similar products (${r.productCategory}); say which product the call offers.`));
-  } else if (q.productCategory !== r.productCategory) {
+  } else if (!sameCategory(q.productCategory, r.productCategory)) {
     ok = false;
     reasons.push(fail('relationship_product_mismatch', 'NL-3', `The relationship is about ${r.productCategory}; the call offers ${q.productCategory}, which is not a similar product.`));
   } else {

@@ -12,6 +12,20 @@ export interface QuestionOptions {
 }
 
 /**
+ * A product category as the engine compares it: categories are codes typed by people ("Energie",
+ * "energie "), and a consent recorded for one spelling must count for the other.
+ */
+export function normalCategory(c: string | null | undefined): string | null {
+  const t = c?.trim().toLowerCase();
+  return t ? t : null;
+}
+
+/** Whether two product categories are the same code, whatever their case and spaces. */
+export function sameCategory(a: string | null | undefined, b: string | null | undefined): boolean {
+  return a != null && b != null && normalCategory(a) === normalCategory(b);
+}
+
+/**
  * The engine's question with the defaults every path uses (single decisions and the bulk scrub
  * alike, so both ask the same question): a live marketing call to a consumer.
  */
@@ -20,7 +34,7 @@ export function questionFor(entity: Entity, phone: PhoneInfo, at: number, o: Que
     entity,
     phone,
     at,
-    productCategory: o.productCategory ?? null,
+    productCategory: normalCategory(o.productCategory),
     subscriberType: o.subscriberType ?? 'consumer',
     autodialed: o.autodialed ?? false,
     prerecorded: o.prerecorded ?? false,
