@@ -197,6 +197,10 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.locator('#verdict [data-allowed]').count()).toBe(0);
     expect(await objection.isDisabled()).toBe(true);
     await page.unroute('**/v1/decisions');
+    // No consent on record for the number: nothing to withdraw, though an objection can be recorded.
+    expect(await check(page, '06 1234 9912')).toMatch(/^Not allowed/);
+    expect(await objection.isEnabled()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Withdraw consent' }).isDisabled()).toBe(true);
   });
 
   it('tells an agent who opens the dashboard that it is not theirs, with the way back', async () => {

@@ -50,6 +50,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   const edited = checked !== null && (phone.trim() !== checked.phone || entityId !== checked.entityId || product.trim() !== checked.productCategory);
   /** Answers are recorded for the number and caller of the verdict on screen, and only while the form still says so. */
   const target = decision?.phone && checked && !edited ? { phone: decision.phone, entityId: checked.entityId } : null;
+  /**
+   * Whether the caller holds a phone consent for the number now, by its history (newest first):
+   * a withdrawal with none to withdraw would only add a confusing event. Unknown (no history
+   * shown to this key): allowed.
+   */
+  const hasConsent =
+    history === null || !checked
+      ? true
+      : history.events.find((e) => e.type === 'consent' && e.entityId === checked.entityId && e.data.channel === 'phone')?.data.status === 'granted';
 
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
@@ -59,6 +68,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   const run = async (input: Checked) => {
     setChecking(true);
     setError(null);
+    // The history shown is always the checked number's: none while another one is loading.
+    if (!checked || input.phone !== checked.phone || input.entityId !== checked.entityId) setHistory(null);
     try {
       const d = await api.decide({ phone: input.phone, entityId: input.entityId, productCategory: input.productCategory || undefined });
       setChecked(input);
@@ -215,7 +226,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
               <button
                 type="button"
                 className="button action"
-                disabled={!target}
+                disabled={!target || !hasConsent}
+                title={target && !hasConsent ? t.actions.noConsent : undefined}
                 aria-busy={busy === 'withdraw' || undefined}
                 onClick={() =>
                   void act('withdraw', (tg) =>
