@@ -168,6 +168,19 @@ export class ScrubStore {
     await this.db.updateTable('scrubs').set({ output_path: null, rejects_path: null }).where('id', '=', id).execute();
   }
 
+  /** Deletes a scrub's files that `kept` says are this process's, and forgets them all; the record stays. */
+  async removeFiles(r: ScrubRecord, kept: (path: string | null) => boolean): Promise<void> {
+    for (const p of [r.outputPath, r.rejectsPath]) {
+      if (!p || !kept(p)) continue;
+      try {
+        unlinkSync(p);
+      } catch {
+        /* gone already */
+      }
+    }
+    await this.forgetFiles(r.id);
+  }
+
   /**
    * After an erasure: the kept files of scrubs that hold the erased number (its E.164 form is in
    * the output's e164 column) are deleted and forgotten – the scrub's record and counts stay.
@@ -178,15 +191,7 @@ export class ScrubStore {
     const gone: string[] = [];
     for (const r of rows.map(toRecord)) {
       if (!inScope(r.entityId) || !kept(r.outputPath) || !fileHolds(r.outputPath!, e164)) continue;
-      for (const p of [r.outputPath, r.rejectsPath]) {
-        if (!p || !kept(p)) continue;
-        try {
-          unlinkSync(p);
-        } catch {
-          /* gone already */
-        }
-      }
-      await this.forgetFiles(r.id);
+      await this.removeFiles(r, kept);
       gone.push(r.id);
     }
     return gone;

@@ -6,6 +6,7 @@ import { CallerSelect } from './CallerSelect.js';
 import type { Dict } from './i18n.js';
 import { reasonHeadline } from './reasons.js';
 import { ScrubsCard } from './Scrubs.js';
+import { Kpi } from './Kpi.js';
 
 const CHANNEL_COLORS = { phone: '#1d4ed8', email: '#7c3aed', sms: '#0f766e' } as const;
 const GREEN = '#15803d';
@@ -146,17 +147,6 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
 
 /** The denial's sentence cut to its first clause, short enough for an axis label. */
 const shortDenial = (t: Dict, d: string): string => (t.denials[d as keyof Dict['denials']] ?? d).split(':')[0]!;
-
-function Kpi({ label, value, note, tone }: { label: string; value: number; note: string; tone?: 'good' | 'bad' | 'warn' }) {
-  const { number } = useI18n();
-  return (
-    <div className={`kpi ${tone ?? ''}`}>
-      <span className="kpi-label">{label}</span>
-      <span className="kpi-value">{number(value)}</span>
-      <span className="kpi-note">{note}</span>
-    </div>
-  );
-}
 
 function ChartCard({ id, title, empty, table, children }: { id: string; title: string; empty: boolean; table: ReactNode; children: ReactNode }) {
   const { t } = useI18n();

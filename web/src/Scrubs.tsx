@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 
 import { api, ApiError, type Me, type Scrub } from './api.js';
 import { errorText, useI18n } from './context.js';
 import type { Dict } from './i18n.js';
+import { Kpi } from './Kpi.js';
 
 /** How often a running scrub is asked for its state. */
 const POLL_MS = 1000;
@@ -210,26 +211,14 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
     <div className="call-list-result">
       <h3>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
       <div className="kpis small">
-        <div className="kpi">
-          <span className="kpi-label">{t.callList.rows}</span>
-          <span className="kpi-value">{number(scrub.rows)}</span>
-          <span className="kpi-note">{scrub.durationMs !== null ? fill(t.callList.took, { s: scrub.durationMs < 100 ? `< ${number(0.1)}` : number(Math.round(scrub.durationMs / 100) / 10) }) : ''}</span>
-        </div>
-        <div className="kpi good">
-          <span className="kpi-label">{t.callList.allowed}</span>
-          <span className="kpi-value">{number(scrub.allowed)}</span>
-          <span className="kpi-note">{share(scrub.allowed)}</span>
-        </div>
-        <div className="kpi bad">
-          <span className="kpi-label">{t.callList.denied}</span>
-          <span className="kpi-value">{number(scrub.denied)}</span>
-          <span className="kpi-note">{share(scrub.denied)}</span>
-        </div>
-        <div className="kpi warn">
-          <span className="kpi-label">{t.callList.invalid}</span>
-          <span className="kpi-value">{number(scrub.invalid)}</span>
-          <span className="kpi-note">{share(scrub.invalid)}</span>
-        </div>
+        <Kpi
+          label={t.callList.rows}
+          value={scrub.rows}
+          note={scrub.durationMs !== null ? fill(t.callList.took, { s: scrub.durationMs < 100 ? `< ${number(0.1)}` : number(Math.round(scrub.durationMs / 100) / 10) }) : ''}
+        />
+        <Kpi label={t.callList.allowed} value={scrub.allowed} note={share(scrub.allowed)} tone="good" />
+        <Kpi label={t.callList.denied} value={scrub.denied} note={share(scrub.denied)} tone="bad" />
+        <Kpi label={t.callList.invalid} value={scrub.invalid} note={share(scrub.invalid)} tone="warn" />
       </div>
       <div className="grid-2 inner">
         <CountList title={t.callList.byBasis} rows={byBasis.map(([k, n]) => ({ key: k, name: (t.bases[k as keyof Dict['bases']] ?? [k])[0], count: n }))} total={scrub.rows} />

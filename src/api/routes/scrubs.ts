@@ -143,15 +143,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     for (const r of await store.withFilesBefore(app.clock() - keepMs())) {
       // Only this server's own files; those of `optline scrub` belong to whoever ran it.
       if (!kept(r.outputPath) && !kept(r.rejectsPath)) continue;
-      for (const p of [r.outputPath, r.rejectsPath]) {
-        if (!p || !kept(p)) continue;
-        try {
-          unlinkSync(p);
-        } catch {
-          /* gone already */
-        }
-      }
-      await store.forgetFiles(r.id);
+      await store.removeFiles(r, kept);
     }
   }
 
