@@ -234,6 +234,19 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(d.integrity.events).toBe(5);
   });
 
+  it("does not call a consent in force that the person's later objection overrides", async () => {
+    const phone = '+4915112340077';
+    const c = await api.call('POST', '/v1/consents', { entityId: 'kraft', channel: 'phone', status: 'granted', at: '2026-01-05T10:00:00+01:00', phone, products: ['strom'], source: { method: 'web_form', ip: '203.0.113.7' } });
+    expect(c.statusCode, c.body).toBe(201);
+    const before = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft`, tokens.compliance)).json();
+    expect(before.consents[0].state).toBe('active');
+    await api.call('POST', '/v1/objections', { entityId: 'kraft', phone, at: '2026-02-01T10:00:00+01:00' });
+    const d = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft`, tokens.compliance)).json();
+    expect(d.consents[0].state).toBe('objected');
+    const iso = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft&format=iso27560`, tokens.compliance)).json();
+    expect(JSON.stringify(iso)).toContain('"record_status":"objected"');
+  });
+
   it('gives every event its chain position as stored, and the history verifies', async () => {
     const d = (await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.compliance)).json();
     const events = [...d.consents, ...d.calls];

@@ -76,8 +76,12 @@ export interface ProofConsent extends ProofEvent {
   /** For a consent given: the first later withdrawal that covers it. For a withdrawal: the consents it ends. */
   withdrawnBy: { id: string; at: string } | null;
   withdraws: string[];
-  /** What the record says now: active, withdrawn, expired, bundled (not valid), a withdrawal, or void after reassignment. */
-  state: 'active' | 'withdrawn' | 'expired' | 'not_valid' | 'withdrawal' | 'void';
+  /**
+   * What the record says now: active, withdrawn, ended by the person's later objection to this
+   * entity's calls (NL-8, US-4: a newer objection beats an older consent), expired, bundled (not
+   * valid), a withdrawal, or void after reassignment.
+   */
+  state: 'active' | 'withdrawn' | 'objected' | 'expired' | 'not_valid' | 'withdrawal' | 'void';
   /** What records.md asks a consent record to hold that this one lacks. */
   gaps: string[];
   /** How long the proof is kept: months after the last use, and until when. */
@@ -341,6 +345,8 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
           : g.source.bundled || g.channel !== 'phone'
             ? 'not_valid'
             : 'active';
+    // A proof must not call a consent in force that the person's later objection overrides.
+    if (g.state === 'active' && rows.some((r) => r.type === 'objection' && r.entity_id === g.entityId && Date.parse(r.at) >= Date.parse(g.at))) g.state = 'objected';
   }
   for (const c of consents) if (c.status === 'withdrawn') c.state = 'withdrawal';
 

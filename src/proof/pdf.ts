@@ -23,6 +23,7 @@ export function pdfSafe(s: string): string {
 const STATE_TEXT: Record<ProofConsent['state'], string> = {
   active: 'in force',
   withdrawn: 'withdrawn',
+  objected: 'overridden: the person later objected to calls',
   expired: 'expired',
   not_valid: 'not valid for calls',
   withdrawal: 'a withdrawal',
