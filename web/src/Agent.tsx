@@ -111,12 +111,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
     setBusy(name);
     setError(null);
     setMessage('');
+    // A call logged on the person's own request uses it up (NL-7): the verdict turns to Not allowed
+    // while the agent is still on that lawful call – say why.
+    const usesRequest = name === 'callMade' && decision?.basis === 'requested_communication';
     try {
       const extra = await record(target);
       setPanel(null);
       await run(checked);
       const done = name === 'optIn' ? fill(t.done.optIn, { callId: extra ?? '' }) : t.done[name];
-      setMessage(`${done} (${target.phone}) ${t.done.rechecked}`);
+      setMessage(`${done} (${target.phone}) ${usesRequest ? t.done.oneCallUsed : t.done.rechecked}`);
     } catch (err) {
       fail(err);
     } finally {

@@ -120,6 +120,7 @@ const en = {
     request: 'Call request saved.',
     withdraw: 'Consent withdrawal saved.',
     callMade: 'Call logged.',
+    oneCallUsed: 'This was the one call the person asked for: you may finish it; a further call needs a new request or consent.',
     rechecked: 'The number was checked again.',
   },
   history: {
@@ -372,6 +373,7 @@ const nl: Dict = {
     request: 'Belverzoek opgeslagen.',
     withdraw: 'Intrekking van toestemming opgeslagen.',
     callMade: 'Gesprek geregistreerd.',
+    oneCallUsed: 'Dit was het ene gesprek waarom de persoon vroeg: u mag het afmaken; een volgend gesprek vraagt een nieuw verzoek of toestemming.',
     rechecked: 'Het nummer is opnieuw gecontroleerd.',
   },
   history: {
@@ -622,6 +624,7 @@ const de: Dict = {
     request: 'Rückrufbitte gespeichert.',
     withdraw: 'Widerruf der Einwilligung gespeichert.',
     callMade: 'Anruf protokolliert.',
+    oneCallUsed: 'Das war der eine Anruf, um den die Person gebeten hat: Sie dürfen ihn beenden; ein weiterer Anruf braucht eine neue Bitte oder Einwilligung.',
     rechecked: 'Die Nummer wurde erneut geprüft.',
   },
   history: {
