@@ -203,6 +203,24 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await expect.poll(() => page.getByRole('button', { name: 'Withdraw consent' }).isDisabled()).toBe(true);
   });
 
+  it('gives the typed number back after a session that ended mid-call, and forgets it on sign-out', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    await page.getByLabel('Phone number').fill('06 1234 0077');
+    await page.route('**/v1/decisions', (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', json: { status: 401, title: 'Unauthorized' } }));
+    await page.getByLabel('Phone number').press('Enter');
+    await page.getByLabel('API key').waitFor();
+    await page.unroute('**/v1/decisions');
+    await page.getByLabel('API key').fill(DEMO_TOKENS.agent);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByLabel('Phone number').inputValue()).toBe('06 1234 0077');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(DEMO_TOKENS.agent);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Phone number').waitFor();
+    expect(await page.getByLabel('Phone number').inputValue()).toBe('');
+  });
+
   it('tells an agent who opens the dashboard that it is not theirs, with the way back', async () => {
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent, type RefObject } from 'react';
 import { api, ApiError, type Decision, type History, type HistoryEvent, type Me } from './api.js';
-import { errorText, readLocal, rememberedCaller, useI18n, writeLocal, type I18n } from './context.js';
+import { errorText, keepTypedCheck, readLocal, rememberedCaller, typedCheck, useI18n, writeLocal, type I18n } from './context.js';
 import { CallerSelect } from './CallerSelect.js';
 import { DICTS, LANGS, type Dict, type Lang } from './i18n.js';
 import { CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
@@ -23,8 +23,9 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   const { t, fill } = i18n;
   const entityIds = me.entities.map((e) => e.id);
   const [entityId, setEntityId] = useState(() => rememberedCaller(entityIds));
-  const [phone, setPhone] = useState('');
-  const [product, setProduct] = useState('');
+  const [phone, setPhone] = useState(() => typedCheck().phone);
+  const [product, setProduct] = useState(() => typedCheck().product);
+  useEffect(() => keepTypedCheck({ phone, product }), [phone, product]);
   const [checking, setChecking] = useState(false);
   const [checked, setChecked] = useState<Checked | null>(null);
   const [decision, setDecision] = useState<Decision | null>(null);

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { api, ApiError, setSession, type Me } from './api.js';
-import { I18nContext, makeI18n } from './context.js';
+import { I18nContext, keepTypedCheck, makeI18n } from './context.js';
 import { DICTS, detectLang, LANGS, localeFor, type Lang } from './i18n.js';
 import { Logo } from './icons.js';
 import { SignIn } from './SignIn.js';
@@ -65,6 +65,7 @@ export function App({ page }: { page: Page }) {
     }
     setSession(null);
     setMe(null);
+    keepTypedCheck(null);
   };
 
   const sessionEnded = useCallback(() => {

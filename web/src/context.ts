@@ -52,6 +52,28 @@ export function writeLocal(key: string, value: string): void {
   }
 }
 
+/**
+ * The number and product being typed, kept in this tab only (sessionStorage) so that a session
+ * that ends in the middle of a call gives them back after signing in again; a sign-out forgets them.
+ */
+const TYPED_KEY = 'optline.typed';
+export function typedCheck(): { phone: string; product: string } {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(TYPED_KEY) ?? '{}') as { phone?: unknown; product?: unknown };
+    return { phone: typeof v.phone === 'string' ? v.phone : '', product: typeof v.product === 'string' ? v.product : '' };
+  } catch {
+    return { phone: '', product: '' };
+  }
+}
+export function keepTypedCheck(v: { phone: string; product: string } | null): void {
+  try {
+    if (v && (v.phone || v.product)) sessionStorage.setItem(TYPED_KEY, JSON.stringify(v));
+    else sessionStorage.removeItem(TYPED_KEY);
+  } catch {
+    // not kept, but still used
+  }
+}
+
 /** The entity chosen as caller, shared by both pages and remembered in this browser. */
 const CALLER_KEY = 'optline.caller';
 export function rememberedCaller(ids: string[]): string {
