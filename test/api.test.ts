@@ -281,6 +281,29 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone: '+31612000022', at: '2021-06-30T12:00:00+02:00' })).toMatchObject({ allowed: true, basis: 'opt_out_regime' });
       expect(await decide({ phone: '+31612000020', at: '2021-07-01T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
+
+    it('streams a register copy in, and refuses one that would make listed numbers callable, with problem+json', async () => {
+      const put = (query: string, payload: string | Buffer, type = 'text/csv') =>
+        api.server.inject({ method: 'PUT', url: `/v1/registers/gb-tps?${query}`, headers: { authorization: 'Bearer test-admin-token', 'content-type': type }, payload });
+      const lines = Array.from({ length: 50_000 }, (_, i) => `+4474001${String(i).padStart(5, '0')}`).join('\n');
+      const big = await put('country=GB&asOf=2026-11-20', lines);
+      expect(big.statusCode, big.body).toBe(200);
+      expect(big.json()).toEqual({ count: 50_000, rejected: [] });
+      for (const [payload, detail] of [
+        ['', /^No number could be read/],
+        ['telefoon\nonbekend\n', /^No number could be read/],
+        ['+447400100001\n+31612345678\n+31612345679\n', /^More lines were rejected/],
+        ['+447400100001,2099-01-01\n', /after the copy's date/],
+      ] as const) {
+        const r = await put('country=GB&asOf=2026-11-20', payload);
+        expect(r.statusCode, r.body).toBe(422);
+        expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(r.json().detail).toMatch(detail);
+      }
+      expect((await put('country=GB&asOf=2026-11-20&force=true', '+447400100001\n+31612345678\n+31612345679\n')).json()).toMatchObject({ count: 1 });
+      expect((await put('country=GB&asOf=2030-01-01', '+447400100001\n')).statusCode).toBe(422);
+      expect((await put('country=GB&asOf=2026-11-20', JSON.stringify({ numbers: [] }), 'application/json')).statusCode).toBe(415);
+    });
   });
 
   describe('Idempotency-Key', () => {

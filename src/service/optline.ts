@@ -391,7 +391,7 @@ export class Optline {
   // ---- registers ------------------------------------------------------------------------------
 
   /** Parses and loads a register copy; swaps it in atomically in the store and in memory. */
-  async replaceRegister(id: string, opts: { country: string; asOf: number; force?: boolean }, text: string): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
+  async replaceRegister(id: string, opts: { country: string; asOf: number; force?: boolean }, text: string | AsyncIterable<Buffer | string>): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
     const r = await importRegister(this, id, opts, text);
     return { count: r.count, rejected: r.rejected };
   }

@@ -19,7 +19,8 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { byteLimit } from '../stream-limit.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
@@ -115,17 +116,6 @@ export function uploadName(header: unknown): string | null {
   }
 }
 
-/** Counts bytes through, failing past the limit. */
-function limit(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (seen > max) done(Object.assign(new Error(`The list is larger than ${max} bytes (OPTLINE_SCRUB_MAX_BYTES).`), { statusCode: 413 }));
-      else done(null, chunk);
-    },
-  });
-}
 
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);
@@ -189,7 +179,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         const id = newId();
         const upload = join(dir, `${id}.upload.csv`);
         try {
-          await pipeline(body, limit(maxBytes()), createWriteStream(upload, { mode: 0o600 }));
+          await pipeline(body, byteLimit(maxBytes(), 'The list (OPTLINE_SCRUB_MAX_BYTES)'), createWriteStream(upload, { mode: 0o600 }));
         } catch (err) {
           try {
             unlinkSync(upload);

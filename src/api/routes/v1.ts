@@ -1,4 +1,9 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Readable } from 'node:stream';
+import { byteLimit } from '../stream-limit.js';
+
+/** The largest register copy taken over HTTP; larger ones go through `optline registers import`. */
+const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
@@ -245,27 +250,37 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
       },
     );
 
-    f.put(
-      '/registers/:id',
-      {
-        config: { permission: 'registers' },
-        bodyLimit: 512 * 1024 * 1024,
-        schema: {
-          tags: ['registers'],
-          summary: 'Replace a national do-not-call register copy (text/csv: one number a line, optional listedAt column)',
-          security,
-          params: z.object({ id: z.string() }),
-          querystring: RegisterQuery,
-          response: { 200: RegisterResult, ...errors },
+    // A register copy is streamed into the import rather than read into one string first: a
+    // national copy is hundreds of MB, and parsing it in one piece held up every other request
+    // (2.2 s for 3 million lines). The route has its own CSV parser that hands the stream on.
+    await f.register(async (g) => {
+      g.removeContentTypeParser(['text/csv', 'text/plain']);
+      g.addContentTypeParser(['text/csv', 'text/plain'], (_req, payload, done) => done(null, payload));
+      g.withTypeProvider<ZodTypeProvider>().put(
+        '/registers/:id',
+        {
+          config: { permission: 'registers' },
+          schema: {
+            tags: ['registers'],
+            summary: 'Replace a national do-not-call register copy (text/csv: one number a line, optional listedAt column)',
+            security,
+            params: z.object({ id: z.string() }),
+            querystring: RegisterQuery,
+            response: { 200: RegisterResult, ...errors },
+          },
         },
-      },
-      async (req) => {
-        if (typeof req.body !== 'string') throw new InputError('Send the register as text/csv.', [], 415);
-        const q = req.query;
-        const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : Date.parse(q.asOf);
-        return app.replaceRegister(req.params.id, { country: q.country, asOf, force: q.force === 'true' }, req.body);
-      },
-    );
+        async (req) => {
+          const body = req.body as Readable | undefined;
+          if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [], 415);
+          const q = req.query;
+          const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : Date.parse(q.asOf);
+          const source = body.pipe(byteLimit(REGISTER_MAX_BYTES, 'The register copy'));
+          // A failed import must not leave the client's upload unread (or the limit's error unseen).
+          body.on('error', (err) => source.destroy(err));
+          return app.replaceRegister(req.params.id, { country: q.country, asOf, force: q.force === 'true' }, source);
+        },
+      );
+    });
 
     f.get(
       '/registers',
