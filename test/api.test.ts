@@ -127,6 +127,8 @@ describe.each(storeNames())('API on %s', (storeName) => {
       ['wrong types', '/v1/decisions', { phone: 31612345678, entityId: 'acme' }, 400],
       ['unknown fields', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', extra: 1 }, 400],
       ['a time without offset', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00' }, 400],
+      ['a day that does not exist', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-02-30T10:00:00Z' }, 400],
+      ['an hour that does not exist', '/v1/objections', { phone: NL, entityId: 'acme', at: '2026-02-28T24:00:00Z' }, 400],
       ['an unknown entity', '/v1/objections', { phone: NL, entityId: 'nobody', at: '2026-01-01T10:00:00Z' }, 422],
       ['an invalid number on a record', '/v1/objections', { phone: '12', entityId: 'acme', at: '2026-01-01T10:00:00Z' }, 422],
       ['an unknown entity on a decision', '/v1/decisions', { phone: NL, entityId: 'nobody' }, 422],
@@ -141,6 +143,12 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(r.headers['content-type']).toContain('application/problem+json');
       const p = r.json();
       expect(p).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+    });
+
+    it('takes RFC 3339 times in either case (t, z)', async () => {
+      const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme', at: '2026-11-28t10:00:00.5z' });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().at).toBe('2026-11-28T10:00:00.500Z');
     });
 
     it('does not store anything from a refused request', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DateTime } from 'luxon';
 import {
   BASES,
   CHANNELS,
@@ -12,9 +13,17 @@ import {
   SUBSCRIBER_TYPES,
 } from '../law/types.js';
 
-/** RFC 3339 with an offset (Z or ±hh:mm), as the contract requires. */
-export const Timestamp = z.iso
-  .datetime({ offset: true })
+/**
+ * RFC 3339 with an offset (Z or ±hh:mm), as the contract requires – in either case: RFC 3339
+ * allows "t" and "z" (§5.6), which zod's ISO check refuses. A date that does not exist (30
+ * February, 24:00) is refused rather than rolled over, as Date.parse would.
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]\d{2}:[0-5]\d)$/;
+export const Timestamp = z
+  .string()
+  .regex(RFC3339, 'expected an RFC 3339 timestamp with an offset, e.g. 2026-11-28T10:00:00+01:00')
+  .refine((v) => DateTime.fromISO(v.toUpperCase(), { setZone: true }).isValid, 'not a moment that exists (a day or hour out of range)')
+  .meta({ format: 'date-time' })
   .describe('RFC 3339 timestamp with an offset, e.g. 2026-11-28T10:00:00+01:00');
 
 export const IsoDate = z.iso.date().describe('A calendar date, YYYY-MM-DD');
@@ -237,8 +246,8 @@ export const KeySchema = z.object({
   revokedAt: z.string().nullable(),
 });
 
-export const toMs = (t: string): number => Date.parse(t);
-export const toMsOrNull = (t: string | null | undefined): number | null => (t == null ? null : Date.parse(t));
+export const toMs = (t: string): number => Date.parse(t.toUpperCase());
+export const toMsOrNull = (t: string | null | undefined): number | null => (t == null ? null : Date.parse(t.toUpperCase()));
 
 type ApiWindows = z.infer<typeof EntityBody>['callingWindows'];
 type EngineWindows = Partial<Record<(typeof JURISDICTIONS)[number], Array<{ fromMinute: number; toMinute: number; days?: number[] }>>>;
