@@ -57,8 +57,8 @@ export interface RegisterHost {
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** A listing's day as written (the time of day, if any, does not matter), or NaN: also for 30 February. */
-function listingDay(text: string): number {
+/** The calendar day a date is written for (a listing's, a copy's), as midnight UTC; the time of day, if any, does not matter. NaN for what is no date, also for 30 February. */
+export function calendarDay(text: string): number {
   const m = DATE.exec(text);
   if (!m) return NaN;
   const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
@@ -172,7 +172,7 @@ export class RegisterLineParser {
     }
     let listedAt: number | null = null;
     if (listed) {
-      const t = listingDay(listed);
+      const t = calendarDay(listed);
       if (Number.isNaN(t)) {
         this.reject(line, `"${listed.slice(0, 40)}" is not a date (use YYYY-MM-DD)`);
         return;

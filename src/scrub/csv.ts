@@ -87,11 +87,11 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
   // Blank lines before the header are skipped.
   while (start < head.length && (head.charCodeAt(start) === 10 || head.charCodeAt(start) === 13)) start++;
   let end = firstRowEnd(head, start);
-  const crOnly = (line: string): boolean => {
-    const cr = line.indexOf('\r');
-    return cr >= 0 && cr < line.length - 1 && line.charCodeAt(cr + 1) !== 10;
-  };
-  if (end < 0 && crOnly(head.slice(start))) {
+  // Lines ended by CR alone (the old Mac format some spreadsheets still offer) would read as one
+  // header line and no rows: refuse instead of answering with an empty scrub.
+  const firstRow = head.slice(start, end < 0 ? head.length : end);
+  const cr = firstRow.indexOf('\r');
+  if (cr >= 0 && cr < firstRow.length - 1 && firstRow.charCodeAt(cr + 1) !== 10) {
     throw new CsvError('The lines of the list end in CR only (the old Mac format): save it as CSV with Windows (CRLF) or Unix (LF) line endings.');
   }
   if (end < 0) {
@@ -99,11 +99,6 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
     end = head.length;
   }
   let headerRaw = head.slice(start, end);
-  // Lines ended by CR alone (the old Mac format some spreadsheets still offer) would read as one
-  // header line and no rows: refuse instead of answering with an empty scrub.
-  if (crOnly(headerRaw)) {
-    throw new CsvError('The lines of the list end in CR only (the old Mac format): save it as CSV with Windows (CRLF) or Unix (LF) line endings.');
-  }
   let eol: '\n' | '\r\n' = '\n';
   if (headerRaw.endsWith('\r\n')) {
     eol = '\r\n';

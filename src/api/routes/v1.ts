@@ -273,7 +273,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
           const body = req.body as Readable | undefined;
           if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [], 415);
           const q = req.query;
-          const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : Date.parse(q.asOf);
+          const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : toMs(q.asOf);
           const source = body.pipe(byteLimit(REGISTER_MAX_BYTES, 'The register copy'));
           // A failed import must not leave the client's upload unread (or the limit's error unseen).
           body.on('error', (err) => source.destroy(err));

@@ -2,14 +2,14 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { parseInstant } from '../instant.js';
-import { importRegisterFile } from '../../registers/import.js';
+import { importRegisterFile, calendarDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
 
 /** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment; 30 February is refused, not rolled over. */
 function parseDate(value: string): number {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return parseInstant(value);
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new InvalidArgumentError('expected a date such as 2026-11-01');
+  const ms = calendarDay(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('expected a date such as 2026-11-01');
   return ms;
 }
 
