@@ -57,17 +57,17 @@ function noteServerTime(iso: string): void {
 
 export const serverNow = (): string => new Date(Date.now() + clockOffset).toISOString();
 
-async function failure(res: Response): Promise<ApiError> {
-  return new ApiError(res.status, (await res.json().catch(() => null)) as Problem | null);
-}
-
-async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/**
+ * A call to the API with the session cookie (and its CSRF token on writes): a JSON body, or with
+ * `raw` a body sent as it is (a file) under the headers given.
+ */
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw?: { body: BodyInit; headers: Record<string, string> }): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...raw?.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 204) return undefined as T;
-  if (!res.ok) throw await failure(res);
+  if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => null)) as Problem | null);
   return (await res.json().catch(() => null)) as T;
 }
 
@@ -99,17 +99,14 @@ export const api = {
    * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
    * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.
    */
-  async startScrub(file: File, params: { entityId: string; at?: string; productCategory?: string; phoneColumn?: string }): Promise<Scrub> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'content-type': 'text/csv',
-      prefer: 'respond-async',
-      // RFC 6266: the name in UTF-8 (header values must be Latin-1), for the list of past scrubs.
-      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-    };
-    if (csrfToken) headers['x-csrf-token'] = csrfToken;
-    const res = await fetch(`/v1/scrubs${q(params)}`, { method: 'POST', headers, credentials: 'same-origin', body: file });
-    if (!res.ok) throw await failure(res);
-    return (await res.json()) as Scrub;
-  },
+  startScrub: (file: File, params: { entityId: string; at?: string; productCategory?: string; phoneColumn?: string }) =>
+    request<Scrub>('POST', `/v1/scrubs${q(params)}`, undefined, {
+      body: file,
+      headers: {
+        'content-type': 'text/csv',
+        prefer: 'respond-async',
+        // RFC 6266: the name in UTF-8 (header values must be Latin-1), for the list of past scrubs.
+        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      },
+    }),
 };
