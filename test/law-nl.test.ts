@@ -147,6 +147,7 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
         at,
         q: { subscriberType },
         events: [objection(ENERGY, '2020-01-15T12:00:00+01:00')],
+        registers: [notListedInBelMeNiet()],
         expect: denied(['objected'], [fail('NL-8', 'objected')]),
       });
     }
@@ -154,6 +155,7 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
       name: `business (legal person), no facts, call ${at}: opt-out regime`,
       at,
       q: { subscriberType: 'business' },
+      registers: [notListedInBelMeNiet()],
       expect: allowed('opt_out_regime', oblFor(at), [pass('NL-1'), pass('NL-8', 'no_objection')]),
     });
     cases.push({
@@ -161,6 +163,7 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
       at,
       q: { subscriberType: 'business' },
       events: [objection(ENERGY, '2020-01-15T12:00:00+01:00')],
+      registers: [notListedInBelMeNiet()],
       expect: denied(['objected'], [fail('NL-8', 'objected')]),
     });
     cases.push({
@@ -168,6 +171,7 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
       at,
       q: { subscriberType: 'business' },
       events: [objection(RETAIL, '2020-01-15T12:00:00+01:00')],
+      registers: [notListedInBelMeNiet()],
       expect: allowed('opt_out_regime', oblFor(at)),
     });
   }
@@ -195,6 +199,42 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
 
 describe('NL-9 the Bel-me-niet Register applies before 2021-07-01 and is consulted for nothing after', () => {
   table([
+    // No copy loaded (its data was deleted in 2021): the opt-out basis cannot be shown, so deny.
+    {
+      name: 'consumer, no register copy loaded, before 2021: denied register_stale',
+      at: T.pre,
+      expect: denied(['register_stale'], [fail('NL-9', 'register_unavailable'), pass('NL-8', 'no_objection')]),
+    },
+    {
+      name: 'business, no register copy loaded, last minute of the opt-out regime: denied register_stale',
+      at: T.optOutLast,
+      q: { subscriberType: 'business' },
+      expect: denied(['register_stale'], [fail('NL-9', 'register_unavailable')]),
+    },
+    {
+      name: 'consumer who objected, no register copy loaded, before 2021: both denials',
+      at: T.pre,
+      events: [objection(ENERGY, '2019-05-01T10:00:00+02:00')],
+      expect: denied(['objected', 'register_stale'], [fail('NL-9', 'register_unavailable'), fail('NL-8', 'objected')]),
+    },
+    {
+      name: 'consumer with phone consent, no register copy loaded, before 2021: the consent carries the call',
+      at: T.pre,
+      events: [consent(ENERGY, '2020-01-15T12:00:00+01:00')],
+      expect: allowed('consent', OBL_OPT_OUT_ERA, [pass('NL-2', 'consent_valid'), fail('NL-9', 'register_unavailable')]),
+    },
+    {
+      name: 'consumer who asked to be called, no register copy loaded, before 2021: the request carries the call',
+      at: T.optOutLast,
+      events: [contactRequest(ENERGY, '2021-06-30T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED, [fail('NL-9', 'register_unavailable')]),
+    },
+    {
+      name: 'business, no register copy loaded, first minute of opt-in: the register is no longer needed',
+      at: T.optInFirst,
+      q: { subscriberType: 'business' },
+      expect: allowed('opt_out_regime', OBL_STANDARD, [], [fail('NL-9')]),
+    },
     {
       name: 'consumer listed, last minute of the opt-out regime: denied register_listed',
       at: T.optOutLast,

@@ -293,9 +293,10 @@ export function decideNL(facts: Facts, q: Question): Decision {
   if (regime === 'opt_out') {
     listed = !!register && register.listed && (register.listedAt == null || register.listedAt <= q.at);
     if (!register) {
-      // The register's data was deleted by law in 2021, so most callers cannot load a copy for an
-      // audit of an older call: say so plainly instead of refusing every pre-2021 call.
-      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it.'));
+      // The register's data was deleted by law in 2021, so an audit of an older call usually has
+      // no copy: without one the call cannot be shown lawful under the opt-out rules (when in
+      // doubt, deny). A consent or a request still carries the call: it needs no register check.
+      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only a consent or a request to be called can allow it.'));
     } else {
       reasons.push(
         listed
@@ -321,6 +322,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     const objectedNow = objection !== null || withdrawal !== null;
     if (objectedNow) denials.push('objected');
     if (listed) denials.push('register_listed');
+    if (regime === 'opt_out' && !register) denials.push('register_stale');
     if (denials.length === 0) basis = 'opt_out_regime';
   }
   if (!basis && denials.length === 0) {
