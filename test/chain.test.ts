@@ -2,6 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
+import { eraseSubject } from '../src/service/retention.js';
+import { contentDigest, linkHash, type ChainHead } from '../src/store/chain.js';
+import { readCheckpoint } from '../src/store/checkpoint.js';
+import { InputError } from '../src/service/errors.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
 describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
@@ -92,5 +96,74 @@ describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
     const r = await store.verifyHistory();
     expect(r.problems.map((p) => p.chain)).toEqual(['beta']);
     expect((await store.verifyHistory('acme')).ok).toBe(true);
+  });
+
+  /** What someone with write access could do after an edit: recompute every link of the chain and its head. */
+  async function relinkChain(chain: string): Promise<void> {
+    const rows = await store.db.selectFrom('events').selectAll().where('chain', '=', chain).orderBy('chain_seq').execute();
+    let prev = '0'.repeat(64);
+    for (const r of rows) {
+      const content = contentDigest(r);
+      const hash = linkHash(prev, Number(r.chain_seq), content);
+      await store.db.updateTable('events').set({ content_hash: content, prev_hash: prev, hash }).where('id', '=', r.id).execute();
+      prev = hash;
+    }
+    await store.db.updateTable('chain_heads').set({ seq: rows.length, hash: prev }).where('chain', '=', chain).execute();
+  }
+
+  describe('checkpoints: heads kept outside the database', () => {
+    let checkpoint: ChainHead[];
+    beforeEach(async () => {
+      const r = await store.verifyHistory();
+      checkpoint = r.heads;
+      expect(checkpoint.map((h) => [h.chain, h.seq])).toEqual([['-', 1], ['acme', 5], ['beta', 1]]);
+      expect(r.checkpointChains).toBe(0);
+    });
+
+    it('show a chain rewritten with every link recomputed, which the chain alone cannot', async () => {
+      await store.db.updateTable('events').set({ at: '2020-01-01T00:00:00.000Z' }).where('id', '=', ids[2]!).execute();
+      await relinkChain('acme');
+      expect((await store.verifyHistory()).ok).toBe(true); // the limit a checkpoint closes
+      const r = await store.verifyHistory(undefined, checkpoint);
+      expect(r.ok).toBe(false);
+      expect(r.checkpointChains).toBe(3);
+      expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[4], seq: 5, problem: 'rewritten' })]);
+      expect(r.heads.map((h) => h.chain)).toEqual(['-', 'beta']);
+    });
+
+    it('still match after new events and an erasure (history is only appended; redaction keeps links)', async () => {
+      await app.recordConsent({ entityId: 'acme', channel: 'phone', status: 'granted', at: Date.parse('2026-07-01T10:00:00Z'), phone: '+31612000200' });
+      await eraseSubject(app, { phone: '+31612000101', entityId: 'acme', scope: '*', suppress: false });
+      const r = await store.verifyHistory(undefined, checkpoint);
+      expect(r).toMatchObject({ ok: true, problems: [], checkpointChains: 3 });
+      expect(r.heads.find((h) => h.chain === 'acme')!.seq).toBeGreaterThan(5);
+    });
+
+    it('show a chain cut short with its head moved back', async () => {
+      await store.db.deleteFrom('events').where('id', '=', ids[4]!).execute();
+      await relinkChain('acme');
+      expect((await store.verifyHistory()).ok).toBe(true);
+      const r = await store.verifyHistory('acme', checkpoint);
+      expect(r.checkpointChains).toBe(1);
+      expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: null, seq: 5, problem: 'rewritten' })]);
+    });
+
+    it('show a chain deleted whole, events and head', async () => {
+      await store.db.deleteFrom('events').where('chain', '=', 'beta').execute();
+      await store.db.deleteFrom('chain_heads').where('chain', '=', 'beta').execute();
+      expect((await store.verifyHistory()).ok).toBe(true);
+      const r = await store.verifyHistory(undefined, checkpoint);
+      expect(r.problems).toEqual([expect.objectContaining({ chain: 'beta', eventId: null, seq: 1, problem: 'rewritten' })]);
+    });
+
+    it('are read from the output of `verify --json`, and a wrong file is named clearly', () => {
+      const json = JSON.stringify({ ok: true, heads: checkpoint });
+      expect(readCheckpoint(json, 'cp.json')).toEqual(checkpoint);
+      expect(readCheckpoint(JSON.stringify(checkpoint), 'cp.json')).toEqual(checkpoint);
+      expect(() => readCheckpoint('{"heads": [', 'cp.json')).toThrow(/cp\.json is not JSON/);
+      expect(() => readCheckpoint(JSON.stringify({ heads: [{ chain: 'acme', seq: 5, hash: 'abc' }] }), 'cp.json')).toThrow(InputError);
+      expect(() => readCheckpoint(JSON.stringify({ heads: [{ chain: 'acme', seq: 5, hash: 'abc' }] }), 'cp.json')).toThrow(/heads\.0\.hash/);
+      expect(() => readCheckpoint(JSON.stringify([checkpoint[1], checkpoint[1]]), 'cp.json')).toThrow(/twice/);
+    });
   });
 });

@@ -55,6 +55,7 @@ const ENDPOINTS: Endpoint[] = [
   },
   { name: 'POST /v1/numbers/reassigned', roles: ['admin', 'agent', 'integration'], noEntity: true, request: () => ({ method: 'POST', url: '/v1/numbers/reassigned', body: { phone: uniquePhone(), at: AT } }) },
   { name: 'GET /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/verify' }) },
+  { name: 'POST /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'POST', url: '/v1/audit/verify', body: { checkpoint: [] } }) },
   { name: 'POST /v1/keys', roles: ['admin'], request: (e) => ({ method: 'POST', url: '/v1/keys', body: { role: 'agent', entityIds: [e] } }) },
   { name: 'GET /v1/keys', roles: ['admin'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/keys' }) },
   { name: 'GET /v1/proof', roles: ['admin', 'compliance'], request: (e) => ({ method: 'GET', url: `/v1/proof?phone=${encodeURIComponent(uniquePhone())}&entityId=${e}&format=kantara` }) },

@@ -259,6 +259,24 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(v.json()).toMatchObject({ ok: true, problems: [] });
   });
 
+  it('compares the history with an earlier answer kept as a checkpoint', async () => {
+    const before = (await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance)).json();
+    expect(before.heads.map((h: { chain: string }) => h.chain)).toContain('kraft');
+    const again = await api.call('POST', '/v1/audit/verify', { checkpoint: before.heads }, tokens.compliance);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ ok: true, problems: [], checkpointChains: before.heads.length });
+    // A link that is not the one recorded: the history up to it was rewritten.
+    const forged = before.heads.map((h: { chain: string }) => (h.chain === 'kraft' ? { ...h, hash: 'f'.repeat(64) } : h));
+    const r = (await api.call('POST', '/v1/audit/verify', { checkpoint: forged }, tokens.compliance)).json();
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'kraft', problem: 'rewritten' })]);
+    const bad = await api.call('POST', '/v1/audit/verify', { checkpoint: [{ chain: 'kraft', seq: 0, hash: 'abc' }] }, tokens.compliance);
+    expect(bad.statusCode).toBeGreaterThanOrEqual(400);
+    expect(bad.statusCode).toBeLessThan(500);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.json().errors.map((e: { path: string }) => e.path).join(' ')).toMatch(/checkpoint/);
+  });
+
   it('notices in the dossier an event edited in the database', async () => {
     const row = await api.app.store.db.selectFrom('events').select(['id', 'payload']).where('id', '=', consentB).executeTakeFirstOrThrow();
     await api.app.store.db.updateTable('events').set({ payload: row.payload.replace('203.0.113.9', '203.0.113.99') }).where('id', '=', consentB).execute();

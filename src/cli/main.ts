@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Store, ROLES, type Role } from '../store/repository.js';
 import { Optline } from '../service/optline.js';
@@ -7,9 +8,21 @@ import { SUBSCRIBER_TYPES } from '../law/types.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { scrubCommand } from './commands/scrub.js';
 import { parseInstant } from './instant.js';
+import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
+
+/** A small file the user named (a checkpoint): its text, or an InputError saying why not. */
+function readInputFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new InputError(`cannot read ${path}: ${why}`);
+  }
+}
 
 async function openApp(): Promise<Optline> {
   const store = await Store.open(dbTarget());
@@ -125,13 +138,17 @@ program
   .command('verify')
   .description('recompute the tamper-evident history and name the first event changed, removed or reordered')
   .option('--entity <id>', 'only this entity\'s chain')
-  .option('--json', 'print the result as JSON')
-  .action(async (o: { entity?: string; json?: boolean }) => {
+  .option('--json', 'print the result as JSON (with the chains\' heads: keep it outside the database as a checkpoint)')
+  .option('--checkpoint <file>', 'also check that the history up to an earlier `verify --json` was not rewritten')
+  .action(async (o: { entity?: string; json?: boolean; checkpoint?: string }) => {
+    // Read before the store is opened: a wrong file is the user's mistake, said before any work.
+    const checkpoint = o.checkpoint === undefined ? undefined : readCheckpoint(readInputFile(o.checkpoint), o.checkpoint);
     const store = await Store.open(dbTarget());
     try {
-      const r = await store.verifyHistory(o.entity);
-      if (o.json) console.log(JSON.stringify(r, null, 2));
-      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chains verified`);
+      const r = await store.verifyHistory(o.entity, checkpoint);
+      const compared = checkpoint ? `; the history up to the checkpoint (${r.checkpointChains} chains) was not rewritten` : '';
+      if (o.json) console.log(JSON.stringify({ ...r, verifiedAt: new Date().toISOString() }, null, 2));
+      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chains verified${compared}`);
       else {
         console.log(`HISTORY ALTERED: ${r.problems.length} chain(s) broken (${r.events} events in ${r.chains} chains checked)`);
         for (const p of r.problems) console.log(`  chain ${p.chain}, position ${p.seq}: ${p.problem} at event ${p.eventId ?? '(end of chain)'} – ${p.detail}`);

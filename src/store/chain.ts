@@ -71,13 +71,22 @@ export async function linkRows<T extends EventContent>(trx: Kysely<Database>, ro
   return out;
 }
 
+export const CHAIN_PROBLEMS = ['changed', 'removed', 'inserted', 'reordered', 'truncated', 'head_missing', 'rewritten'] as const;
+
 export interface ChainProblem {
   chain: string;
   /** The first event at which the chain no longer holds (null: events missing at the end). */
   eventId: string | null;
   seq: number;
-  problem: 'changed' | 'removed' | 'inserted' | 'reordered' | 'truncated' | 'head_missing';
+  problem: (typeof CHAIN_PROBLEMS)[number];
   detail: string;
+}
+
+/** A chain's length and last link: kept outside the database, it is a checkpoint (see verifyChains). */
+export interface ChainHead {
+  chain: string;
+  seq: number;
+  hash: string;
 }
 
 export interface VerifyResult {
@@ -85,6 +94,10 @@ export interface VerifyResult {
   chains: number;
   events: number;
   problems: ChainProblem[];
+  /** The last link of every chain found intact: save them (with the time) as a checkpoint. */
+  heads: ChainHead[];
+  /** How many chains were compared with a checkpoint given to the check. */
+  checkpointChains: number;
 }
 
 /**
@@ -106,8 +119,16 @@ function erasuresRecorded(rows: EventsTable[]): Set<string> {
   return ids;
 }
 
-/** Recomputes every chain from its first event; reports the first broken place of each. */
-export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Promise<VerifyResult> {
+/**
+ * Recomputes every chain from its first event; reports the first broken place of each.
+ *
+ * The chain shows edits made by hand, but someone with write access to the database could
+ * recompute a whole chain after an edit. Against that, the heads of an earlier check kept
+ * elsewhere (a checkpoint: in a ticket, an e-mail, a timestamping service) are compared: the link
+ * at each recorded position must still be the one recorded, since history is only ever appended
+ * (an erasure redacts a row but keeps its link).
+ */
+export async function verifyChains(db: Kysely<Database>, onlyChain?: string, checkpoint: readonly ChainHead[] = []): Promise<VerifyResult> {
   let headsQ = db.selectFrom('chain_heads').select(['chain', 'seq', 'hash']).orderBy('chain');
   if (onlyChain) headsQ = headsQ.where('chain', '=', onlyChain);
   const heads: Array<{ chain: string; seq: number | string | null; hash: string | null }> = await headsQ.execute();
@@ -119,8 +140,12 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Pr
   const headless = new Set((await chainsQ.execute()).map((r) => r.chain!));
   for (const h of heads) headless.delete(h.chain);
   for (const chain of [...headless].sort()) heads.push({ chain, seq: null, hash: null });
+  const checkpoints = new Map(checkpoint.filter((c) => onlyChain === undefined || c.chain === onlyChain).map((c) => [c.chain, c]));
+  const intactHeads: ChainHead[] = [];
   let events = 0;
   for (const head of heads) {
+    const saved = checkpoints.get(head.chain);
+    let savedLink: string | null = null;
     const rows = await db.selectFrom('events').selectAll().where('chain', '=', head.chain).orderBy('chain_seq').orderBy('id').execute();
     events += rows.length;
     let prev = GENESIS;
@@ -157,7 +182,20 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Pr
         break;
       }
       prev = r.hash!;
+      if (saved && seq === saved.seq) savedLink = r.hash!;
       expectedSeq = seq + 1;
+    }
+    if (!problem && saved && savedLink !== saved.hash) {
+      const at = rows.find((r) => Number(r.chain_seq) === saved.seq);
+      problem = {
+        chain: head.chain,
+        eventId: at?.id ?? null,
+        seq: saved.seq,
+        problem: 'rewritten',
+        detail: at
+          ? `the checkpoint recorded a different link at position ${saved.seq}: the history up to it was rewritten (every link recomputed, so only the checkpoint shows it)`
+          : `the checkpoint recorded ${saved.seq} events, ${expectedSeq - 1} are there: the history was rewritten or cut short`,
+      };
     }
     if (!problem && head.hash === null) {
       problem = { chain: head.chain, eventId: null, seq: expectedSeq, problem: 'head_missing', detail: `${expectedSeq - 1} events are in the chain but its head is gone: it was removed, and with it what the chain's length and last link should be` };
@@ -172,6 +210,13 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string): Pr
       };
     }
     if (problem) problems.push(problem);
+    else if (expectedSeq > 1) intactHeads.push({ chain: head.chain, seq: expectedSeq - 1, hash: prev });
   }
-  return { ok: problems.length === 0, chains: heads.length, events, problems };
+  // A chain of the checkpoint with no event left at all: deleted whole, head and events.
+  const present = new Set(heads.map((h) => h.chain));
+  for (const c of checkpoints.values()) {
+    if (present.has(c.chain)) continue;
+    problems.push({ chain: c.chain, eventId: null, seq: c.seq, problem: 'rewritten', detail: `the checkpoint recorded ${c.seq} events in this chain, none are there: the chain was deleted` });
+  }
+  return { ok: problems.length === 0, chains: heads.length, events, problems, heads: intactHeads, checkpointChains: checkpoints.size };
 }

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { connect, isSqliteFile, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
-import { linkRows, verifyChains, type VerifyResult } from './chain.js';
+import { linkRows, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
 import { auditKeyChange } from './key-audit.js';
 
 /**
@@ -332,9 +332,9 @@ export class Store {
     return { events, reassignments, rows: timeline };
   }
 
-  /** Recomputes the hash chains (all, or one entity's) and names the first broken event. */
-  async verifyHistory(entityId?: string): Promise<VerifyResult> {
-    return verifyChains(this.db, entityId);
+  /** Recomputes the hash chains (all, or one entity's) and names the first broken event; compares a checkpoint's heads if given. */
+  async verifyHistory(entityId?: string, checkpoint?: readonly ChainHead[]): Promise<VerifyResult> {
+    return verifyChains(this.db, entityId, checkpoint);
   }
 
   // ---- keys -----------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ import {
   entityToApi,
 } from '../schemas.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../service/errors.js';
-import { ROLES, type Role } from '../../store/repository.js';
+import { ROLES, type ApiKey, type Role } from '../../store/repository.js';
+import { CHAIN_PROBLEMS, type ChainHead } from '../../store/chain.js';
+import { ChainHeadSchema } from '../../store/checkpoint.js';
 import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
@@ -297,6 +299,39 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
         app.registry.list().map((r) => ({ id: r.id, country: r.country, asOf: new Date(r.asOf).toISOString(), count: r.count, loadedAt: new Date(r.loadedAt).toISOString() })),
     );
 
+    const verifyResult = z.object({
+      ok: z.boolean(),
+      chains: z.number(),
+      events: z.number(),
+      problems: z.array(
+        z.object({
+          chain: z.string(),
+          eventId: z.string().nullable(),
+          seq: z.number(),
+          problem: z.enum(CHAIN_PROBLEMS),
+          detail: z.string(),
+        }),
+      ),
+      heads: z.array(ChainHeadSchema).describe("The last link of every intact chain: keep this answer outside the database as a checkpoint and POST it back later"),
+      checkpointChains: z.number().describe('How many chains were compared with the checkpoint given'),
+      verifiedAt: z.string(),
+    });
+    /** A key sees the chains of its own entities; an all-entity key every chain. */
+    const verifyFor = async (key: ApiKey, checkpoint?: readonly ChainHead[]) => {
+      const results = key.entityIds.includes('*')
+        ? [await app.store.verifyHistory(undefined, checkpoint)]
+        : await Promise.all(key.entityIds.map((id) => app.store.verifyHistory(id, checkpoint)));
+      return {
+        ok: results.every((r) => r.ok),
+        chains: results.reduce((n, r) => n + r.chains, 0),
+        events: results.reduce((n, r) => n + r.events, 0),
+        problems: results.flatMap((r) => r.problems),
+        heads: results.flatMap((r) => r.heads),
+        checkpointChains: results.reduce((n, r) => n + r.checkpointChains, 0),
+        verifiedAt: new Date(now()).toISOString(),
+      };
+    };
+
     f.get(
       '/audit/verify',
       {
@@ -305,36 +340,28 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
           tags: ['audit'],
           summary: 'Recompute the hash chains of the history and name the first event changed, removed or reordered',
           security,
-          response: {
-            200: z.object({
-              ok: z.boolean(),
-              chains: z.number(),
-              events: z.number(),
-              problems: z.array(
-                z.object({
-                  chain: z.string(),
-                  eventId: z.string().nullable(),
-                  seq: z.number(),
-                  problem: z.enum(['changed', 'removed', 'inserted', 'reordered', 'truncated', 'head_missing']),
-                  detail: z.string(),
-                }),
-              ),
-            }),
-            ...errors,
-          },
+          response: { 200: verifyResult, ...errors },
         },
       },
-      async (req) => {
-        const key = requireKey(req);
-        if (key.entityIds.includes('*')) return app.store.verifyHistory();
-        const results = await Promise.all(key.entityIds.map((id) => app.store.verifyHistory(id)));
-        return {
-          ok: results.every((r) => r.ok),
-          chains: results.reduce((n, r) => n + r.chains, 0),
-          events: results.reduce((n, r) => n + r.events, 0),
-          problems: results.flatMap((r) => r.problems),
-        };
+      async (req) => verifyFor(requireKey(req)),
+    );
+
+    f.post(
+      '/audit/verify',
+      {
+        // A check, not a write: an Idempotency-Key must not replay an old result.
+        config: { permission: 'audit', idempotent: false },
+        schema: {
+          tags: ['audit'],
+          summary: 'The same check, and that the history up to an earlier answer (a checkpoint) was not rewritten',
+          description:
+            'Someone with write access to the database could recompute a whole chain after an edit. Keep an earlier answer of this call outside the database; sending its `heads` back shows whether any link up to them changed (problem `rewritten`). Chains of other entities than the key\'s are left out.',
+          security,
+          body: z.object({ checkpoint: z.array(ChainHeadSchema).max(100_000) }),
+          response: { 200: verifyResult, ...errors },
+        },
       },
+      async (req) => verifyFor(requireKey(req), req.body.checkpoint),
     );
 
     f.post(
