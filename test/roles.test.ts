@@ -53,7 +53,8 @@ const ENDPOINTS: Endpoint[] = [
     roles: ['admin', 'compliance', 'supervisor', 'agent'],
     request: (e) => ({ method: 'GET', url: `/v1/numbers/${encodeURIComponent(uniquePhone())}/history?entityId=${e}` }),
   },
-  { name: 'POST /v1/numbers/reassigned', roles: ['admin', 'agent', 'integration'], noEntity: true, request: () => ({ method: 'POST', url: '/v1/numbers/reassigned', body: { phone: uniquePhone(), at: AT } }) },
+  // A reassignment voids every entity's facts about the number: no key scoped to entities may record one.
+  { name: 'POST /v1/numbers/reassigned', roles: [], noEntity: true, request: () => ({ method: 'POST', url: '/v1/numbers/reassigned', body: { phone: uniquePhone(), at: AT } }) },
   { name: 'GET /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/verify' }) },
   { name: 'POST /v1/audit/verify', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'POST', url: '/v1/audit/verify', body: { checkpoint: [] } }) },
   { name: 'POST /v1/keys', roles: ['admin'], request: (e) => ({ method: 'POST', url: '/v1/keys', body: { role: 'agent', entityIds: [e] } }) },
@@ -111,6 +112,41 @@ describe('roles and entity scope', () => {
     expect(h.json().events.map((e: { entityId: string }) => e.entityId)).toEqual(['mine']);
     const d = (await api.call('POST', '/v1/decisions', { entityId: 'theirs', phone })).json();
     expect((await api.call('GET', `/v1/decisions/${d.decisionId}`, undefined, tokens.compliance)).statusCode).toBe(404);
+  });
+
+  it('leaves what reaches every entity – register copies, reassignments – to keys for every entity', async () => {
+    const phone = uniquePhone();
+    const reassign = await api.call('POST', '/v1/numbers/reassigned', { phone, at: AT }, tokens.admin);
+    expect(reassign.statusCode).toBe(403);
+    expect(reassign.json().detail).toMatch(/every entity/);
+    const register = await api.server.inject({
+      method: 'PUT',
+      url: '/v1/registers/nl-bel-me-niet?country=NL&asOf=2021-06-01',
+      headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'text/csv' },
+      payload: `${phone}\n`,
+    });
+    expect(register.statusCode).toBe(403);
+    expect((await api.call('GET', '/v1/registers')).json()).toEqual([]);
+    // The key for every entity may.
+    expect((await api.call('POST', '/v1/numbers/reassigned', { phone, at: AT })).statusCode).toBe(201);
+  });
+
+  it('lets an admin key see and revoke only keys within its own entities', async () => {
+    const theirs = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['theirs'] })).json();
+    const both = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['mine', 'theirs'] })).json();
+    const mine = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['mine'] }, tokens.admin)).json();
+    const listed = (await api.call('GET', '/v1/keys', undefined, tokens.admin)).json() as Array<{ id: string; entityIds: string[] }>;
+    expect(listed.map((k) => k.id)).toContain(mine.id);
+    expect(listed.every((k) => k.entityIds.every((e) => e === 'mine'))).toBe(true);
+    // Another entity's key, a key that also covers another entity, the key for every entity: unknown to it.
+    const all = (await api.call('GET', '/v1/keys')).json() as Array<{ id: string; entityIds: string[] }>;
+    const everyEntity = all.find((k) => k.entityIds.includes('*'))!;
+    for (const id of [theirs.id, both.id, everyEntity.id]) {
+      expect((await api.call('DELETE', `/v1/keys/${id}`, undefined, tokens.admin)).statusCode).toBe(404);
+    }
+    expect((await api.call('GET', '/v1/entities/theirs', undefined, theirs.token)).statusCode).toBe(200);
+    expect((await api.call('DELETE', `/v1/keys/${mine.id}`, undefined, tokens.admin)).statusCode).toBe(204);
+    expect((await api.call('GET', '/v1/entities/mine', undefined, mine.token)).statusCode).toBe(401);
   });
 
   it('refuses an expired key', async () => {

@@ -8,9 +8,11 @@ export const PERMISSIONS = {
   manage: ['admin'],
   write_events: ['admin', 'agent'],
   write_calls: ['admin', 'agent', 'integration'],
-  reassign: ['admin', 'agent', 'integration'],
+  /** A reassignment voids every entity's facts about the number: also needs a key for every entity. */
+  reassign: ['admin'],
   decide: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
   read: ['admin', 'compliance', 'supervisor', 'agent'],
+  /** Register copies apply to every entity's calls: also needs a key for every entity. */
   registers: ['admin'],
   audit: ['admin', 'compliance'],
   /** The supervisor dashboard: aggregated figures and the law-change impact. */
@@ -90,6 +92,23 @@ export function inScope(key: ApiKey, entityId: string): boolean {
 export function requireScope(req: FastifyRequest, entityId: string): void {
   const key = requireKey(req);
   if (!inScope(key, entityId)) throw new ForbiddenError(`This key may not act for entity "${entityId}".`);
+}
+
+/**
+ * For calls whose effect reaches every entity's decisions (a register copy, a reassigned number):
+ * a key scoped to some entities must not change what the others may call.
+ */
+export function requireAllEntities(req: FastifyRequest, what: string): void {
+  const key = requireKey(req);
+  if (!key.entityIds.includes('*')) {
+    throw new ForbiddenError(`${what} changes the decisions of every entity, so only a key for every entity ("*") may do it; this key is for ${key.entityIds.join(', ')}.`);
+  }
+}
+
+/** May this key see and revoke that key? Only when it covers every entity the other one does. */
+export function coversKey(key: ApiKey, other: ApiKey): boolean {
+  if (key.entityIds.includes('*')) return true;
+  return !other.entityIds.includes('*') && other.entityIds.every((id) => key.entityIds.includes(id));
 }
 
 /** A second way in: the browser session cookie of the agent and supervisor pages (src/api/session.ts). */

@@ -84,7 +84,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     }
   });
 
-  await f.register(v1Routes(app, keys), { prefix: '/v1' });
+  await f.register(v1Routes(app, keys, () => sessions.forgetCached()), { prefix: '/v1' });
   await f.register(trustRoutes(app), { prefix: '/v1' });
   await f.register(scrubRoutes(app), { prefix: '/v1' });
   await f.register(webRoutes(app, keys, sessions));

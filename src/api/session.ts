@@ -71,6 +71,11 @@ export class Sessions implements SessionAuthenticator {
     this.cache = new SecretCache(clock, ttlMs);
   }
 
+  /** After a key is revoked: the next request of each session reads it again (and finds the key gone). */
+  forgetCached(): void {
+    this.cache.clear();
+  }
+
   resolve(id: string): Promise<StoredSession | null> {
     return this.cache.get(id, (now) => this.store.find(id, now), (session) => session.expiresAt);
   }

@@ -6,7 +6,7 @@ import { byteLimit } from '../stream-limit.js';
 const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
-import { requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
+import { coversKey, requireAllEntities, requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
 import { writeContext } from '../idempotency.js';
 import {
   CallBody,
@@ -40,7 +40,8 @@ import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];
 
-export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
+/** `onRevoke`: drops cached sign-ins, so a revoked key's browser sessions end at once on this server. */
+export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = () => {}): FastifyPluginAsyncZod {
   return async (f) => {
     const now = () => app.clock();
 
@@ -167,6 +168,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
         schema: { tags: ['events'], summary: 'The number passed to a new holder: nothing recorded before counts any more', security, body: ReassignedBody, response: { 201: Created, ...errors } },
       },
       async (req, reply) => {
+        requireAllEntities(req, 'A reassigned number');
         const id = await app.recordReassignment({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
         return reply.code(201).send({ id });
       },
@@ -272,6 +274,7 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
           },
         },
         async (req) => {
+          requireAllEntities(req, 'A register copy');
           const body = req.body as Readable | undefined;
           if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [], 415);
           const q = req.query;
@@ -395,16 +398,23 @@ export function v1Routes(app: Optline, keys: KeyCache): FastifyPluginAsyncZod {
 
     f.get(
       '/keys',
-      { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'API keys (without tokens)', security, response: { 200: z.array(KeySchema) } } },
-      async () => app.store.listKeys(),
+      { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'API keys (without tokens) for the entities of this key', security, response: { 200: z.array(KeySchema) } } },
+      async (req) => {
+        const key = requireKey(req);
+        return (await app.store.listKeys()).filter((k) => coversKey(key, k));
+      },
     );
 
     f.delete(
       '/keys/:id',
       { config: { permission: 'manage' }, schema: { tags: ['keys'], summary: 'Revoke an API key', security, params: z.object({ id: z.string() }), response: { 204: z.null(), ...errors } } },
       async (req, reply) => {
-        if (!(await app.store.revokeKey(req.params.id, now(), requireKey(req).id))) throw new NotFoundError(`No active key "${req.params.id}".`);
+        const key = requireKey(req);
+        // A key of other entities is answered as unknown: a scoped admin learns nothing of them.
+        const target = (await app.store.listKeys()).find((k) => k.id === req.params.id);
+        if (!target || !coversKey(key, target) || !(await app.store.revokeKey(req.params.id, now(), key.id))) throw new NotFoundError(`No active key "${req.params.id}".`);
         keys.clear();
+        onRevoke();
         return reply.code(204).send(null);
       },
     );
