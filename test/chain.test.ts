@@ -91,6 +91,19 @@ describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
     expect(r.problems[0]!.eventId).toBe('01900000-0000-7000-8000-000000000000');
   });
 
+  it('names an event added outside every chain, and one moved to another entity', async () => {
+    const row = await store.db.selectFrom('events').selectAll().where('id', '=', ids[0]!).executeTakeFirstOrThrow();
+    const forged = '01900000-0000-7000-8000-0000000000f1';
+    await store.db.insertInto('events').values({ ...row, id: forged, phone: '+31612000999', chain: null, chain_seq: null, content_hash: null, prev_hash: null, hash: null }).execute();
+    const r = await store.verifyHistory();
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: forged, problem: 'inserted' })]);
+    expect((await store.verifyHistory('acme')).problems).toEqual([expect.objectContaining({ eventId: forged })]);
+    expect((await store.verifyHistory('beta')).ok).toBe(true);
+    await store.db.deleteFrom('events').where('id', '=', forged).execute();
+    await store.db.updateTable('events').set({ entity_id: 'beta' }).where('id', '=', ids[1]!).execute();
+    expect((await store.verifyHistory()).problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: ids[1], problem: 'changed' })]);
+  });
+
   it('keeps each entity\'s chain separate', async () => {
     await store.db.updateTable('events').set({ at: '2026-03-02T00:00:00.000Z' }).where('entity_id', '=', 'beta').execute();
     const r = await store.verifyHistory();

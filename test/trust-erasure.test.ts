@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApi, ADMIN, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
+import { contentDigest } from '../src/store/chain.js';
 
 const NOW = Date.parse('2026-11-27T10:00:00Z');
 const NL_OBJ = '+31612340101';
@@ -87,6 +88,41 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     // The suppression list holds a hash, not the number.
     const dump = JSON.stringify(await api.app.store.db.selectFrom('suppressions').selectAll().execute()) + JSON.stringify(recorded);
     expect(dump).not.toContain('612340101');
+  });
+
+  it('leaves no digest of the erased number that a guess could be checked against', async () => {
+    // A write retried with an Idempotency-Key keeps a digest of its request, number included.
+    const keyed = await api.server.inject({
+      method: 'POST',
+      url: '/v1/objections',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'idempotency-key': 'dialer-7781' },
+      payload: JSON.stringify({ entityId: 'tulp', phone: NL_OTHER, at: '2025-09-04T10:00:00Z' }),
+    });
+    expect(keyed.statusCode, keyed.body).toBe(201);
+    const objection = keyed.json().id as string;
+    const before = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', objection).executeTakeFirstOrThrow();
+    expect(before.salt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(await api.app.store.db.selectFrom('idempotency').selectAll().where('key', '=', 'dialer-7781').execute()).toHaveLength(1);
+
+    await erase({ phone: NL_OTHER, entityId: 'tulp' }, compliance);
+    const row = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', objection).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ phone: null, salt: null, content_hash: before.content_hash });
+    // The right guess, with everything else the row still shows, does not give its digest.
+    expect(contentDigest({ ...row, phone: NL_OTHER, payload: before.payload })).not.toBe(row.content_hash);
+    expect(contentDigest({ ...row, phone: NL_OTHER, payload: before.payload, salt: before.salt })).toBe(row.content_hash); // the salt was what made it
+    expect(await api.app.store.db.selectFrom('idempotency').selectAll().where('key', '=', 'dialer-7781').execute()).toEqual([]);
+    expect((await api.app.store.verifyHistory()).ok).toBe(true);
+  });
+
+  it('shows an erased row given data again, and keeps it out of decisions', async () => {
+    await erase({ phone: NL_CONSENT, entityId: 'tulp', suppress: false }, compliance);
+    const row = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', ids.consent!).executeTakeFirstOrThrow();
+    const other = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', ids.other!).executeTakeFirstOrThrow();
+    // Turned into a consent for another number: not checked against its digest any more, but seen.
+    await api.app.store.db.updateTable('events').set({ phone: NL_OBJ, payload: other.payload }).where('id', '=', row.id).execute();
+    const v = await api.app.store.verifyHistory();
+    expect(v.problems).toEqual([expect.objectContaining({ chain: 'tulp', eventId: row.id, problem: 'changed' })]);
+    expect((await api.app.store.history(NL_OBJ)).events.map((e) => e.id)).not.toContain(row.id);
   });
 
   it('leaves a consent-only number no longer allowed', async () => {

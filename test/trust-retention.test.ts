@@ -56,6 +56,25 @@ describe.each(storeNames())('retention on %s', (storeName) => {
   });
   afterEach(async () => api.close());
 
+  it('drops answers kept for Idempotency-Key replays once they are a day old', async () => {
+    const keyed = (key: string) =>
+      api.server.inject({
+        method: 'POST',
+        url: '/v1/decisions',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json', 'idempotency-key': key },
+        payload: JSON.stringify({ entityId: 'kraft', phone: DE_A }),
+      });
+    expect((await keyed('old-retry')).statusCode).toBe(200);
+    now += 24 * 3600_000 - 1000;
+    expect((await keyed('new-retry')).statusCode).toBe(200);
+    now += 2000;
+    await run({ dryRun: true }, complianceDe);
+    const keys = async () => (await api.app.store.db.selectFrom('idempotency').select('key').execute()).map((r) => r.key).sort();
+    expect(await keys()).toEqual(['new-retry', 'old-retry']);
+    await run({ dryRun: false, entityId: 'kraft' }, complianceDe);
+    expect(await keys()).toEqual(['new-retry']);
+  });
+
   it('keeps a consent until 5 years after its last use, to the millisecond (DE-4)', async () => {
     // DE_A's consent is due on 2025-03-15T10:00Z, five years after it was given.
     now = Date.parse('2025-03-15T09:59:59.999Z');

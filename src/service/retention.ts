@@ -26,7 +26,7 @@ import { sql, type Kysely } from 'kysely';
 import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
-import { linkRows } from '../store/chain.js';
+import { ERASED_PAYLOAD, linkRows } from '../store/chain.js';
 import { withRetry } from '../store/repository.js';
 import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
 import { InputError } from './errors.js';
@@ -54,7 +54,7 @@ const STATUTORY: Partial<Record<Jurisdiction, true>> = { DE: true };
 /** Event types that hold personal data and fall under retention. */
 export const RETAINED_TYPES = ['consent', 'call', 'relationship', 'contact_request', 'presumed_consent', 'objection'] as const;
 
-export const ERASED_PAYLOAD = '{"erased":true}';
+export { ERASED_PAYLOAD };
 
 export function termMonths(entity: Pick<Entity, 'retention'>, country: Jurisdiction): number {
   return entity.retention?.[country]?.months ?? RETENTION_DEFAULTS[country].months;
@@ -220,13 +220,18 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
     app.store.db.transaction().execute(async (trx) => {
       const added = await Suppressions.insert(trx, suppressionRows);
       for (const ids of chunks(plan.eventIds, 500)) {
-        await trx.updateTable('events').set({ phone: null, email: null, payload: ERASED_PAYLOAD, erased_at: nowIso }).where('id', 'in', ids).where('erased_at', 'is', null).execute();
+        await trx.updateTable('events').set({ phone: null, email: null, payload: ERASED_PAYLOAD, salt: null, erased_at: nowIso }).where('id', 'in', ids).where('erased_at', 'is', null).execute();
       }
       for (const ids of chunks(plan.decisionIds, 200)) {
         const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', ids).execute();
         for (const d of rows) {
           await trx.updateTable('decisions').set({ phone: null, request: ERASED_PAYLOAD, response: redactedDecision(d.response) }).where('id', '=', d.id).execute();
         }
+      }
+      // The answers kept for a replay of the requests that wrote these events: their request
+      // hashes digest the request body, number included (guessable like an unsalted digest).
+      for (const ids of chunks(plan.eventIds, 500)) {
+        await trx.deleteFrom('idempotency').where('body', 'in', ids.map((id) => JSON.stringify({ id }))).execute();
       }
       if (plan.idempotencyPhone) {
         await trx.deleteFrom('idempotency').where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute();
@@ -352,8 +357,13 @@ export async function runRetention(app: Optline, opts: { entityIds: string[] | '
     report.totals.suppressions += entry.suppressions;
     report.totals.decisions += decisionIds.length;
   }
+  // Answers kept for Idempotency-Key replays serve retries of a few minutes; after a day they are
+  // personal data (a digest of the request) kept for nothing.
+  if (!opts.dryRun) await app.store.db.deleteFrom('idempotency').where('created_at', '<', new Date(now - IDEMPOTENCY_KEEP_MS).toISOString()).execute();
   return report;
 }
+
+export const IDEMPOTENCY_KEEP_MS = 24 * 3600_000;
 
 /** Decisions of an entity whose audit term has run out (from when they were asked). */
 async function dueDecisions(app: Optline, entity: Entity, now: number): Promise<string[]> {

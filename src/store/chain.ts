@@ -10,7 +10,7 @@
  * by entity. Erasure (a data-subject request) redacts a row's payload but keeps its stored
  * content digest, so the chain still verifies while the erased content can no longer be read.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 import { isPostgres } from './connect.js';
@@ -20,12 +20,23 @@ const GENESIS = '0'.repeat(64);
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'email' | 'at' | 'recorded_at' | 'payload' | 'key_id'>;
+type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'email' | 'at' | 'recorded_at' | 'payload' | 'key_id' | 'salt'>;
 
-/** The digest of what an event says; a fixed field order so every engine computes the same. */
+/** What an erasure leaves of a row's payload (src/service/retention.ts). */
+export const ERASED_PAYLOAD = '{"erased":true}';
+
+/**
+ * The digest of what an event says; a fixed field order so every engine computes the same. The
+ * row's random salt is part of it: an erasure deletes the salt with the number, so the digest that
+ * stays behind cannot be matched against guessed numbers (a country's mobile numbers take minutes
+ * to try). Rows from before migration 0010 have no salt and keep the digest they were linked with.
+ */
 export function contentDigest(e: EventContent): string {
-  return sha256(JSON.stringify([e.id, e.type, e.entity_id, e.phone, e.email, e.at, e.recorded_at, e.payload, e.key_id]));
+  const fields = [e.id, e.type, e.entity_id, e.phone, e.email, e.at, e.recorded_at, e.payload, e.key_id];
+  return sha256(JSON.stringify(e.salt ? [...fields, e.salt] : fields));
 }
+
+export const newSalt = (): string => randomBytes(16).toString('base64url');
 
 export function linkHash(prev: string, seq: number, digest: string): string {
   return sha256(`${prev}|${seq}|${digest}`);
@@ -34,6 +45,7 @@ export function linkHash(prev: string, seq: number, digest: string): string {
 export const chainOf = (entityId: string | null): string => entityId ?? NO_ENTITY_CHAIN;
 
 export interface ChainFields {
+  salt: string;
   chain: string;
   chain_seq: number;
   content_hash: string;
@@ -46,7 +58,7 @@ export interface ChainFields {
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
  * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
  */
-export async function linkRows<T extends EventContent>(trx: Kysely<Database>, rows: T[]): Promise<Array<T & ChainFields>> {
+export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely<Database>, rows: T[]): Promise<Array<T & ChainFields>> {
   const out: Array<T & ChainFields> = [];
   const heads = new Map<string, { seq: number; hash: string }>();
   for (const row of rows) {
@@ -59,9 +71,10 @@ export async function linkRows<T extends EventContent>(trx: Kysely<Database>, ro
       head = { seq: Number(r.seq), hash: r.hash };
     }
     const seq = head.seq + 1;
-    const digest = contentDigest(row);
+    const salted = { ...row, salt: newSalt() };
+    const digest = contentDigest(salted);
     const hash = linkHash(head.hash, seq, digest);
-    out.push({ ...row, chain, chain_seq: seq, content_hash: digest, prev_hash: head.hash, hash });
+    out.push({ ...salted, chain, chain_seq: seq, content_hash: digest, prev_hash: head.hash, hash });
     head = { seq, hash };
     heads.set(chain, head);
   }
@@ -132,7 +145,6 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
   let headsQ = db.selectFrom('chain_heads').select(['chain', 'seq', 'hash']).orderBy('chain');
   if (onlyChain) headsQ = headsQ.where('chain', '=', onlyChain);
   const heads: Array<{ chain: string; seq: number | string | null; hash: string | null }> = await headsQ.execute();
-  const problems: ChainProblem[] = [];
   // The chains are those the events name, not only those with a head: deleting a chain's head
   // row must not take its events out of the check.
   let chainsQ = db.selectFrom('events').select('chain').distinct().where('chain', 'is not', null);
@@ -140,6 +152,22 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
   const headless = new Set((await chainsQ.execute()).map((r) => r.chain!));
   for (const h of heads) headless.delete(h.chain);
   for (const chain of [...headless].sort()) heads.push({ chain, seq: null, hash: null });
+  // Rows outside every chain (no position or link) are checked by nothing else, yet a decision
+  // reads every row of a number: each is reported.
+  let looseQ = db
+    .selectFrom('events')
+    .select(['id', 'entity_id', 'chain'])
+    .where((eb) => eb.or([eb('chain', 'is', null), eb('chain_seq', 'is', null), eb('content_hash', 'is', null), eb('prev_hash', 'is', null), eb('hash', 'is', null)]))
+    .orderBy('id');
+  if (onlyChain) looseQ = looseQ.where((eb) => (onlyChain === NO_ENTITY_CHAIN ? eb('entity_id', 'is', null) : eb('entity_id', '=', onlyChain)));
+  const loose = await looseQ.limit(1000).execute();
+  const problems: ChainProblem[] = loose.map((r) => ({
+    chain: r.chain ?? chainOf(r.entity_id),
+    eventId: r.id,
+    seq: 0,
+    problem: 'inserted',
+    detail: 'the event has no place in a hash chain (no position or link): it was added to the database by hand',
+  }));
   const checkpoints = new Map(checkpoint.filter((c) => onlyChain === undefined || c.chain === onlyChain).map((c) => [c.chain, c]));
   const intactHeads: ChainHead[] = [];
   let events = 0;
@@ -155,8 +183,17 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
     for (const r of rows) {
       const seq = Number(r.chain_seq);
       const erased = r.erased_at != null;
+      if (chainOf(r.entity_id) !== head.chain) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: `the event names ${r.entity_id ? `entity ${r.entity_id}` : 'no entity'} but sits in this chain: it was edited` };
+        break;
+      }
       if (erased && !recordedErasures.has(r.id)) {
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event is marked erased but no erasure or retention run in the history names it: it was edited' };
+        break;
+      }
+      // An erased row's content is no longer checked against its digest, so it must hold nothing.
+      if (erased && (r.phone != null || r.email != null || r.payload !== ERASED_PAYLOAD || r.salt != null)) {
+        problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event was erased but holds personal data or a payload again: it was edited' };
         break;
       }
       if (seq < expectedSeq) {

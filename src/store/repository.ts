@@ -318,7 +318,8 @@ export class Store {
   }
 
   async history(phone: string): Promise<NumberHistory> {
-    const rows = await this.db.selectFrom('events').selectAll().where('phone', '=', phone).orderBy('at').orderBy('id').execute();
+    // An erased row holds no number; the filter keeps one edited back in out of decisions too.
+    const rows = await this.db.selectFrom('events').selectAll().where('phone', '=', phone).where('erased_at', 'is', null).orderBy('at').orderBy('id').execute();
     const events: EntityFact[] = [];
     const reassignments: ReassignmentFact[] = [];
     const timeline: NumberHistory['rows'] = [];

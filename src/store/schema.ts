@@ -42,6 +42,8 @@ export interface EventsTable {
   hash?: string | null;
   /** Set when a data-subject erasure redacted the row's personal data. */
   erased_at?: IsoTime | null;
+  /** Random, part of content_hash; deleted by an erasure (migration 0010; null on older rows). */
+  salt?: string | null;
 }
 
 export interface ChainHeadsTable {
