@@ -4,12 +4,14 @@
  * own, since it stops it. A SQLite file that can no longer be read is the same: 503, not 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startCluster, postgresBinDir, type Cluster } from './helpers/postgres.js';
 import { startApi, type TestApi } from './helpers/api.js';
+import { sql } from 'kysely';
+import { Store } from '../src/store/repository.js';
 
 describe.skipIf(!postgresBinDir() || process.env.OPTLINE_SKIP_POSTGRES === '1')('store outage on PostgreSQL', () => {
   let cluster: Cluster;
@@ -90,6 +92,63 @@ describe('store file damaged on SQLite', () => {
       expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
     } finally {
       await api.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('store file removed or replaced on SQLite', () => {
+  for (const how of ['removed', 'replaced'] as const) {
+    it(`answers 503 for writes and /healthz when the file was ${how} under the server: no write is acknowledged into it`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'optline-gone-'));
+      const db = join(dir, 'optline.db');
+      const api = await startApi({ db });
+      try {
+        const phone = '+31612345679';
+        expect((await api.call('PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+        expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+        if (how === 'removed') rmSync(db);
+        else {
+          renameSync(db, `${db}.old`);
+          writeFileSync(db, '');
+        }
+        const w = await api.call('POST', '/v1/objections', { entityId: 'acme', phone, at: '2026-02-01T10:00:00Z' });
+        expect(w.statusCode, w.body).toBe(503);
+        expect(w.json().detail).toMatch(/temporarily|store/i);
+        const d = await api.call('POST', '/v1/decisions', { entityId: 'acme', phone });
+        expect(d.statusCode, d.body).toBe(503);
+        expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
+      } finally {
+        await api.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('reports the error that failed a transaction, not the failed rollback after SQLite rolled back itself (a full disk)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-rollback-'));
+    const store = await Store.open(join(dir, 'optline.db'));
+    try {
+      const failing = store.db.transaction().execute(async (trx) => {
+        await sql`rollback`.execute(trx); // what SQLite does itself on SQLITE_FULL
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      });
+      await expect(failing).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a store a newer Optline migrated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-newer-'));
+    const file = join(dir, 'optline.db');
+    const store = await Store.open(file);
+    await store.db.insertInto('optline_migrations').values({ name: '0099_future', applied_at: new Date().toISOString() }).execute();
+    await store.close();
+    try {
+      await expect(Store.open(file)).rejects.toThrow(/newer version of Optline \(0099_future\)/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -107,3 +107,19 @@ describe.each(storeNames())('migrations on %s', (storeName) => {
     await Promise.all(stores.map((s) => s.close()));
   });
 });
+
+describe.each(storeNames())('entities on %s', (storeName) => {
+  it('are created once when several requests put the same new entity at the same time', async () => {
+    const store = await Store.open(await freshDb(storeName));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const id = `race-${round}`;
+        const created = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putEntity({ id, name: `Race ${i}`, kind: 'company', country: 'NL', relationshipTermMonths: 36, requireVerifiedConsent: false }, Date.now())));
+        expect(created.filter(Boolean)).toHaveLength(1);
+        expect(await store.getEntity(id)).toMatchObject({ id });
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

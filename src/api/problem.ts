@@ -79,10 +79,11 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
  * or read-only: fail closed with 503 (the request may be retried), not 500.
  * SQLite's extended codes (SQLITE_IOERR_READ, SQLITE_CORRUPT_INDEX, …) count with their primary
  * code; PostgreSQL's by SQLSTATE class: 08 connection, 53 resources, 57P operator intervention,
- * 58 system (I/O), XX001/XX002 data or index corrupted, 25006 read-only transaction.
+ * 58 system (I/O), XX001/XX002 data or index corrupted, 25006 read-only transaction, 57014 a
+ * statement cancelled (statement_timeout).
  */
 const SQLITE_DOWN = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|FULL|READONLY|PROTOCOL)(_|$)/;
-const POSTGRES_DOWN = /^(08|53|57P|58)|^XX00[12]$|^25006$/;
+const POSTGRES_DOWN = /^(08|53|57P|58)|^XX00[12]$|^25006$|^57014$/;
 
 function isStoreDown(err: unknown): boolean {
   const e = err as { code?: unknown; message?: string };
@@ -91,6 +92,7 @@ function isStoreDown(err: unknown): boolean {
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) ||
     SQLITE_DOWN.test(code) ||
     (/^[0-9A-Z]{5}$/.test(code) && POSTGRES_DOWN.test(code)) ||
-    /Connection terminated|connection closed|database is locked|The database connection is not open/i.test(e.message ?? '')
+    // pg's pool when every connection stays busy past connectionTimeoutMillis (a long lock, say).
+    /Connection terminated|connection closed|database is locked|The database connection is not open|timeout exceeded when trying to connect/i.test(e.message ?? '')
   );
 }

@@ -5,7 +5,12 @@ import { seedDemo, DEMO_TOKENS } from '../demo/seed.js';
 export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<{ seeded: boolean }> {
   const now = app.clock();
   if (env.OPTLINE_ADMIN_TOKEN && !(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) {
-    await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'bootstrap (OPTLINE_ADMIN_TOKEN)', token: env.OPTLINE_ADMIN_TOKEN }, now);
+    try {
+      await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'bootstrap (OPTLINE_ADMIN_TOKEN)', token: env.OPTLINE_ADMIN_TOKEN }, now);
+    } catch (err) {
+      // Servers started together on a new store: another one created the key first.
+      if (!(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) throw err;
+    }
   }
   let seeded = false;
   if (env.OPTLINE_DEMO !== '0' && (await app.store.countEntities()) === 0) {

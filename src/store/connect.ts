@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, SqliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, SqliteDialect, PostgresDialect, type DatabaseConnection, type Driver } from 'kysely';
 import SQLite from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
@@ -15,6 +15,8 @@ export interface Connection {
   location: string;
   /** PostgreSQL's pool, for the one thing Kysely cannot do: COPY (bulk register loads). */
   pgPool?: pg.Pool;
+  /** SQLite: throws (SQLITE_CANTOPEN) when the file opened is no longer the one at its path. */
+  checkFile?: () => void;
 }
 
 /** Which store an `OPTLINE_DB` names: a postgres:// URL, else a SQLite file path (or `:memory:`). */
@@ -49,6 +51,7 @@ export function connect(target: string): Connection {
   }
   if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
   const sqlite = new SQLite(target);
+  const file = target === ':memory:' ? null : fileIdentity(target);
   // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
   // survive a power cut, not just a process crash.
   sqlite.pragma('journal_mode = WAL');
@@ -58,8 +61,70 @@ export function connect(target: string): Connection {
   // An erasure rewrites rows in place: the space the old content held is zeroed, not left in the
   // file's free pages where the erased number could still be read (see eraseSubject).
   sqlite.pragma('secure_delete = ON');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }), kind: 'sqlite', location: target };
+  const checkFile = (): void => {
+    if (target !== ':memory:') checkSameFile(target, file);
+  };
+  return { db: new Kysely<Database>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(sqlite) }, checkFile) }), kind: 'sqlite', location: target, checkFile };
 }
+
+interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+function fileIdentity(path: string): FileIdentity | null {
+  try {
+    const st = statSync(path);
+    return { dev: st.dev, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An open SQLite file that was deleted or replaced goes on working through its handle: writes
+ * would be acknowledged into a file nobody will open again. Checked before every transaction and
+ * by the health check (a stat, a few µs), the error answered 503 like any store that is gone.
+ */
+function checkSameFile(path: string, opened: FileIdentity | null): void {
+  const now = fileIdentity(path);
+  if (!opened || !now || now.dev !== opened.dev || now.ino !== opened.ino) {
+    throw Object.assign(new Error(`The store file ${path} was removed or replaced while open: restart the server on the right file.`), { code: 'SQLITE_CANTOPEN' });
+  }
+}
+
+/**
+ * Kysely's SQLite dialect with two guards: a transaction starts only on the file the store opened
+ * (checkSameFile), and a failed transaction reports its own error. SQLite itself rolls back on a
+ * full disk or an I/O error; Kysely's ROLLBACK then fails with "no transaction is active", and
+ * that error would hide the one that says the disk is full (answered 500 instead of 503).
+ */
+class GuardedSqliteDialect extends SqliteDialect {
+  readonly #check: () => void;
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0], check: () => void) {
+    super(config);
+    this.#check = check;
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const begin = driver.beginTransaction.bind(driver);
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.beginTransaction = async (connection: DatabaseConnection, settings) => {
+      this.#check();
+      return begin(connection, settings);
+    };
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      try {
+        await rollback(connection);
+      } catch (err) {
+        if (!/no transaction is active/i.test((err as Error).message)) throw err;
+      }
+    };
+    return driver;
+  }
+}
+
 
 /**
  * Kysely's SQLite driver prepares every statement anew; preparing costs more than running the

@@ -254,6 +254,13 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
     // SQLite has no FOR UPDATE: its write transaction is already exclusive.
     await (isPostgres(db) ? lock.forUpdate() : lock).execute();
     const done = new Set((await trx.selectFrom('optline_migrations').select('name').execute()).map((r) => r.name));
+    // A store a newer Optline migrated may hold columns and rules this one does not know of
+    // (a NOT NULL column it would not fill): refuse rather than write rows that break it.
+    const known = new Set(['!lock', ...MIGRATIONS.map((m) => m.name)]);
+    const unknown = [...done].filter((name) => !known.has(name)).sort();
+    if (unknown.length > 0) {
+      throw new Error(`This store was migrated by a newer version of Optline (${unknown.join(', ')}); run that version or a later one.`);
+    }
     const applied: string[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.name)) continue;

@@ -12,7 +12,7 @@ import type {
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { connect, isSqliteFile, type StoreKind } from './connect.js';
+import { connect, isSqliteFile, type Connection, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
 import { linkRows, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
@@ -75,7 +75,8 @@ export class IdempotencyConflict extends Error {
   }
 }
 
-const SERIALIZATION_FAILURES = new Set(['40001', '40P01', 'SQLITE_BUSY']);
+// SQLITE_BUSY_SNAPSHOT: a deferred transaction that read before writing, while another connection wrote.
+const SERIALIZATION_FAILURES = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
 
 /**
  * Runs a transaction again when the database gave up on it for a serialization failure or a
@@ -158,18 +159,19 @@ export class Store {
   readonly kind: StoreKind;
   readonly location: string;
   private readonly pgPool: pg.Pool | undefined;
+  private readonly checkFile: () => void;
   private decisionWriter: DecisionWriter | null = null;
 
-  private constructor(db: Kysely<Database>, kind: StoreKind, location: string, pgPool?: pg.Pool) {
-    this.db = db;
-    this.kind = kind;
-    this.location = location;
-    this.pgPool = pgPool;
+  private constructor(c: Connection) {
+    this.db = c.db;
+    this.kind = c.kind;
+    this.location = c.location;
+    this.pgPool = c.pgPool;
+    this.checkFile = c.checkFile ?? (() => {});
   }
 
   static async open(target: string): Promise<Store> {
-    const c = connect(target);
-    const store = new Store(c.db, c.kind, c.location, c.pgPool);
+    const store = new Store(connect(target));
     await migrate(store.db);
     return store;
   }
@@ -181,6 +183,7 @@ export class Store {
   }
 
   async ping(): Promise<void> {
+    this.checkFile();
     await ping(this.db);
   }
 
@@ -202,15 +205,26 @@ export class Store {
       controller: e.controller ? JSON.stringify(e.controller) : null,
       updated_at: iso(now),
     };
-    return withRetry(() => this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst();
-      if (existing) {
-        await trx.updateTable('entities').set(row).where('id', '=', e.id).execute();
-        return false;
-      }
-      await trx.insertInto('entities').values({ ...row, created_at: iso(now) }).execute();
-      return true;
-    }));
+    const put = () =>
+      withRetry(() =>
+        this.db.transaction().execute(async (trx) => {
+          const existing = await trx.selectFrom('entities').select('id').where('id', '=', e.id).executeTakeFirst();
+          if (existing) {
+            await trx.updateTable('entities').set(row).where('id', '=', e.id).execute();
+            return false;
+          }
+          await trx.insertInto('entities').values({ ...row, created_at: iso(now) }).execute();
+          return true;
+        }),
+      );
+    try {
+      return await put();
+    } catch (err) {
+      // Two requests creating the same entity at once (PostgreSQL's read committed lets both see
+      // none): the second one updates what the first created.
+      if (!isUniqueViolation(err)) throw err;
+      return put();
+    }
   }
 
   async getEntity(id: string): Promise<Entity | null> {
@@ -318,6 +332,7 @@ export class Store {
   }
 
   async history(phone: string): Promise<NumberHistory> {
+    this.checkFile(); // a decision from a store file that is gone would be one nobody can audit
     // An erased row holds no number; the filter keeps one edited back in out of decisions too.
     const rows = await this.db.selectFrom('events').selectAll().where('phone', '=', phone).where('erased_at', 'is', null).orderBy('at').orderBy('id').execute();
     const events: EntityFact[] = [];
