@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { prepare } from '../src/service/bootstrap.js';
-import { DEMO_NUMBERS } from '../src/demo/seed.js';
+import { DEMO_NUMBERS, DEMO_TOKENS } from '../src/demo/seed.js';
 
 describe('demo data', () => {
   let store: Store;
@@ -32,5 +32,43 @@ describe('demo data', () => {
     expect(d.allowed).toBe(m[1] === 'allowed');
     if (d.allowed) expect(d.basis).toBe(m[2]);
     else expect(d.denials).toContain(m[2]);
+  });
+});
+
+describe('demo keys', () => {
+  const open = async () => {
+    const store = await Store.open(':memory:');
+    return { store, app: await Optline.open(store) };
+  };
+
+  it('have the published tokens on this machine only, and are shown again at a restart', async () => {
+    const { store, app } = await open();
+    try {
+      const first = await prepare(app, { OPTLINE_DEMO: '1' });
+      expect(first).toMatchObject({ seeded: true, demoTokens: DEMO_TOKENS, warning: null });
+      expect(await prepare(app, { OPTLINE_DEMO: '1', HOST: 'localhost' })).toMatchObject({ seeded: false, demoTokens: DEMO_TOKENS });
+      // The same store served to the network later: the published admin token is said to be in force.
+      const exposed = await prepare(app, { OPTLINE_DEMO: '1', HOST: '0.0.0.0' });
+      expect(exposed.demoTokens).toBeNull();
+      expect(exposed.warning).toMatch(/demo-admin-token.*reach/);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
+  it('get random tokens on a server other machines can reach', async () => {
+    const { store, app } = await open();
+    try {
+      const r = await prepare(app, { OPTLINE_DEMO: '1', HOST: '0.0.0.0' });
+      expect(r.seeded).toBe(true);
+      expect(r.demoTokens!.admin).toMatch(/^demo_[A-Za-z0-9_-]{24}$/);
+      expect(await store.keyForToken(DEMO_TOKENS.admin, Date.now())).toBeNull();
+      expect(await store.keyForToken(r.demoTokens!.admin, Date.now())).toMatchObject({ role: 'admin', entityIds: ['*'] });
+      expect(await store.keyForToken(r.demoTokens!.agent, Date.now())).toMatchObject({ role: 'agent' });
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });

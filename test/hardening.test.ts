@@ -16,9 +16,37 @@ describe('hardening', () => {
       expect(r.headers['content-security-policy']).toContain("default-src 'self'");
       expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(r.headers['x-content-type-options']).toBe('nosniff');
-      expect(r.headers['strict-transport-security']).toBeDefined();
       expect(r.headers['referrer-policy']).toBe('no-referrer');
+      // Served over plain HTTP on a LAN address, a page that asks for https scripts stays blank.
+      expect(r.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      expect(r.headers['strict-transport-security']).toBeUndefined();
     }
+  });
+
+  it('asks browsers to keep to HTTPS only when served over TLS', async () => {
+    process.env.OPTLINE_SECURE_COOKIE = '1'; // a TLS proxy in front
+    try {
+      for (const url of ['/healthz', '/docs/', '/v1/entities']) {
+        const r = await api.server.inject({ method: 'GET', url });
+        expect(r.headers['strict-transport-security'], url).toBe('max-age=31536000; includeSubDomains');
+      }
+    } finally {
+      delete process.env.OPTLINE_SECURE_COOKIE;
+    }
+    // Or the proxy says so, when it is trusted.
+    process.env.OPTLINE_TRUST_PROXY = '1';
+    const proxied = await startApi();
+    try {
+      const https = await proxied.server.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-proto': 'https' } });
+      expect(https.headers['strict-transport-security']).toBeDefined();
+      const http = await proxied.server.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-proto': 'http' } });
+      expect(http.headers['strict-transport-security']).toBeUndefined();
+    } finally {
+      delete process.env.OPTLINE_TRUST_PROXY;
+      await proxied.close();
+    }
+    const untrusted = await api.server.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-proto': 'https' } });
+    expect(untrusted.headers['strict-transport-security']).toBeUndefined();
   });
 
   it('sends a fixed set of security headers on JSON API answers, never cacheable', async () => {
@@ -27,7 +55,23 @@ describe('hardening', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(r.headers['x-frame-options']).toBe('DENY');
     expect(r.headers['cache-control']).toBe('no-store');
-    expect(r.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('refuses an address after too many failed sign-ins, whatever token it tries next', async () => {
+    const guarded = await startApi({ server: { authFailuresPerMinute: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await guarded.call('GET', '/v1/entities', undefined, `guess-${i}`)).statusCode);
+      const signIn = await guarded.call('POST', '/v1/session', { apiKey: 'guess-4' }, null);
+      expect(statuses).toEqual([401, 401, 401]);
+      expect(signIn.statusCode).toBe(429);
+      expect(signIn.headers['content-type']).toContain('application/problem+json');
+      expect(signIn.json().detail).toMatch(/failed sign-ins/);
+      expect(Number(signIn.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await guarded.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('limits requests per key with a 429 problem, and other keys are not affected', async () => {
@@ -64,6 +108,8 @@ describe('hardening', () => {
     try {
       await logged.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
       await logged.call('GET', `/v1/numbers/${encodeURIComponent('+31612345678')}/history`);
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('06 1234 5677')}/history?entityId=acme`);
+      await logged.call('GET', `/v1/proof?phone=${encodeURIComponent('06-1234-5676')}&entityId=acme`);
       await logged.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' });
     } finally {
       await logged.close();
@@ -72,6 +118,8 @@ describe('hardening', () => {
     expect(all).toContain('/v1/numbers/');
     expect(all).toContain('+31*******78');
     expect(all).not.toContain('612345678');
+    expect(all).not.toMatch(/1234.?567[67]/);
+    expect(all).toContain('061*****77');
     expect(all).not.toContain(ADMIN);
   });
 });

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { sql } from 'kysely';
@@ -95,6 +96,33 @@ describe('POST /v1/scrubs', () => {
     const out = await api.call('GET', `/v1/scrubs/${job.id}/output`, undefined, tokens.integration);
     expect(out.body.split('\r\n')[0]).toBe('phone,e164,allowed,basis,denials');
     expect(out.body.split('\r\n')).toHaveLength(2002);
+  });
+
+  it('runs as many scrubs at once as OPTLINE_SCRUBS_AT_ONCE says, uploads included, and asks the next to retry', async () => {
+    process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
+    const slow = new PassThrough();
+    try {
+      slow.write('phone\r\n+31612345678\r\n');
+      const first = api.server.inject({
+        method: 'POST',
+        url: '/v1/scrubs?entityId=acme',
+        headers: { authorization: `Bearer ${tokens.supervisor}`, 'content-type': 'text/csv' },
+        payload: slow,
+      });
+      await new Promise((res) => setTimeout(res, 50)); // the upload is under way
+      const second = await scrub('entityId=acme', 'phone\r\n+31612345679\r\n');
+      expect(second.statusCode).toBe(429);
+      expect(second.headers['content-type']).toContain('application/problem+json');
+      expect(second.headers['retry-after']).toBe('30');
+      expect(second.json().detail).toMatch(/OPTLINE_SCRUBS_AT_ONCE/);
+      slow.end('+31612345679\r\n');
+      expect((await first).statusCode).toBe(200);
+      // Finished: the next one runs.
+      expect((await scrub('entityId=acme', 'phone\r\n+31612345679\r\n')).statusCode).toBe(200);
+    } finally {
+      delete process.env.OPTLINE_SCRUBS_AT_ONCE;
+      slow.destroy();
+    }
   });
 
   it('answers problem+json for a list without a phone column, naming the columns seen', async () => {

@@ -12,14 +12,20 @@ const API_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
 } as const;
 
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/** Over TLS (directly, or behind a proxy that says so with OPTLINE_SECURE_COOKIE=1, as for cookies). */
+const overTls = (req: FastifyRequest): boolean => req.protocol === 'https' || process.env.OPTLINE_SECURE_COOKIE === '1';
+
 export interface HardeningOptions {
   /** Requests per key (or per address without a key) per minute; 0 turns the limit off. */
   rateLimitPerMinute?: number;
+  /** Failed sign-ins (answers 401) an address may have a minute before it is refused (429); 0: off. */
+  authFailuresPerMinute?: number;
 }
 
 /**
@@ -40,8 +46,13 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
         formAction: ["'self'"],
+        // Helmet's default would have a browser fetch every script over https: served over plain
+        // HTTP on any address but localhost, the pages stayed blank. TLS is the proxy's to say.
+        upgradeInsecureRequests: null,
       },
     },
+    // Sent below, over TLS only: over plain HTTP it means nothing (browsers ignore it there).
+    strictTransportSecurity: false,
     // The pages are same-origin only; nothing needs to embed them.
     crossOriginEmbedderPolicy: false,
   });
@@ -50,7 +61,10 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
   f.addHook('onRequest', async (req, reply) => {
     if (req.url.startsWith('/v1/') && !req.url.startsWith('/v1/openapi.json')) reply.headers(API_HEADERS);
     else await reply.helmet();
+    if (overTls(req)) reply.header('strict-transport-security', HSTS);
   });
+
+  registerAuthFailureLimit(f, opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
 
   const limit = opts.rateLimitPerMinute ?? Number(process.env.OPTLINE_RATE_LIMIT ?? 600_000);
   if (limit > 0) {
@@ -76,4 +90,42 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
       },
     }));
   }
+}
+
+/**
+ * The per-key limit counts by whatever token a request carries, so each guessed token would get
+ * a fresh allowance. Failed sign-ins are therefore also counted per client address: past the
+ * limit within a minute, that address is refused (429) until the minute is over – tokens made by
+ * Optline cannot be guessed, but OPTLINE_ADMIN_TOKEN is whatever the operator chose.
+ */
+function registerAuthFailureLimit(f: FastifyInstance, perMinute: number): void {
+  if (!(perMinute > 0)) return;
+  const failures = new Map<string, { count: number; until: number }>();
+  f.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/healthz' || req.url === '/metrics') return;
+    const entry = failures.get(req.ip);
+    if (!entry) return;
+    const now = Date.now();
+    if (entry.until <= now) {
+      failures.delete(req.ip);
+      return;
+    }
+    if (entry.count >= perMinute) {
+      const wait = Math.ceil((entry.until - now) / 1000);
+      reply.header('retry-after', String(wait));
+      throw Object.assign(new Error(`Too many failed sign-ins from this address (${perMinute} a minute); retry in ${wait} s.`), { statusCode: 429 });
+    }
+  });
+  f.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode !== 401) return;
+    const now = Date.now();
+    let entry = failures.get(req.ip);
+    if (!entry || entry.until <= now) {
+      // Bounded: a flood from many addresses must not grow the map without end.
+      if (failures.size >= 100_000) failures.clear();
+      entry = { count: 0, until: now + 60_000 };
+      failures.set(req.ip, entry);
+    }
+    entry.count++;
+  });
 }

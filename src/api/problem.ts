@@ -66,7 +66,9 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
         ? `The body is not valid JSON: ${fe.message}`
         : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'The body is larger than this endpoint accepts.'
-          : fe.message;
+          : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+            ? `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers and /v1/scrubs.`
+            : fe.message;
     return problem(fe.statusCode, detail);
   }
   if (isStoreDown(err)) return problem(503, 'The consent store cannot be reached right now.', undefined, 'store-unavailable');

@@ -20,8 +20,10 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where JSON logs go (default stdout); tests read them. */
   logStream?: NodeJS.WritableStream;
-  /** Requests per key per minute (default OPTLINE_RATE_LIMIT or 60000); 0: off. */
+  /** Requests per key per minute (default OPTLINE_RATE_LIMIT or 600,000); 0: off. */
   rateLimitPerMinute?: number;
+  /** Failed sign-ins an address may have a minute (default OPTLINE_AUTH_FAILURES_PER_MINUTE or 60); 0: off. */
+  authFailuresPerMinute?: number;
   /** JSON bodies larger than this are refused with 413 (registers and scrubs have their own). */
   bodyLimit?: number;
 }
@@ -34,12 +36,15 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           serializers: {
             // Phone numbers in paths are masked: logs need the request, not the person.
-            req: (req) => ({ method: req.method, url: req.url.replace(/(\+|%2B)?\d{6,15}/g, (m: string) => maskPhone(m.replace('%2B', '+'))) }),
+            req: (req) => ({ method: req.method, url: maskPhonesInUrl(req.url) }),
           },
           ...(opts.logStream ? { stream: opts.logStream } : {}),
         }
       : false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    // Behind a proxy: which addresses' X-Forwarded-For/-Proto to believe (client address for the
+    // limits, https for cookies and HSTS). "1": the next hop; else addresses or CIDRs, comma-separated.
+    trustProxy: trustProxySetting(process.env.OPTLINE_TRUST_PROXY),
     genReqId: () => crypto.randomUUID(),
     ajv: undefined,
   }).withTypeProvider<ZodTypeProvider>();
@@ -47,7 +52,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   f.setValidatorCompiler(validatorCompiler);
   f.setSerializerCompiler(serializerCompiler);
 
-  await registerHardening(f, { rateLimitPerMinute: opts.rateLimitPerMinute });
+  await registerHardening(f, { rateLimitPerMinute: opts.rateLimitPerMinute, authFailuresPerMinute: opts.authFailuresPerMinute });
 
   f.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -94,4 +99,30 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     await app.close();
   });
   return f;
+}
+
+/**
+ * A URL for the log with every phone number in it masked, written in any format (E.164, national
+ * with spaces, dashes, dots or brackets, percent-encoded or not): a run of at least six digits
+ * with such separators between them keeps only its first three and last two characters. The URL
+ * is logged decoded.
+ */
+export function maskPhonesInUrl(url: string): string {
+  let text: string;
+  try {
+    text = decodeURIComponent(url.replace(/\+/g, '%2B'));
+  } catch {
+    text = url;
+  }
+  // Not inside a word or an id: a UUID's digit groups ("…-1234-5678-…") are not a number.
+  return text.replace(/(?<![\w-])\+?\d(?:[\s()./-]*\d){5,}(?![\w-])/g, (m) => {
+    const number = (m.startsWith('+') ? '+' : '') + m.replace(/\D/g, '');
+    return maskPhone(number);
+  });
+}
+
+function trustProxySetting(v: string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (!v || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return (_address, hop) => hop === 0; // only the proxy next to us
+  return v;
 }

@@ -50,9 +50,9 @@ program
   .description('serve the HTTP API, /docs and the agent page (PORT, HOST, OPTLINE_DB, OPTLINE_ADMIN_TOKEN, OPTLINE_DEMO)')
   .action(async () => {
     // The server's modules load only for `serve`: the other commands start faster without them.
-    const [{ buildServer }, { prepare }, { DEMO_TOKENS }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js'), import('../demo/seed.js')]);
+    const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
     const app = await openApp();
-    const { seeded } = await prepare(app, process.env);
+    const { seeded, demoTokens, warning } = await prepare(app, process.env);
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.
     app.startRegisterSync(Number(process.env.OPTLINE_REGISTER_SYNC_SECONDS ?? 30) * 1000);
@@ -64,7 +64,11 @@ program
     console.log(`  API docs:   ${base}/docs`);
     console.log(`  OpenAPI:    ${base}/v1/openapi.json`);
     console.log(`  Agent page: ${base}/   Dashboard: ${base}/dashboard`);
-    if (seeded) console.log(`  Demo data seeded. Tokens: admin "${DEMO_TOKENS.admin}", agent "${DEMO_TOKENS.agent}", supervisor "${DEMO_TOKENS.supervisor}"`);
+    if (demoTokens) {
+      console.log(`  ${seeded ? 'Demo data seeded' : 'Demo data'}. Tokens: admin "${demoTokens.admin}", agent "${demoTokens.agent}", supervisor "${demoTokens.supervisor}"`);
+      if (seeded && !isLoopback(host)) console.log('  (random tokens: this server can be reached from other machines; they are shown only now)');
+    }
+    if (warning) console.error(`optline: warning: ${warning}`);
     const stop = async (signal: string) => {
       server.log.info({ signal }, 'shutting down: finishing requests in flight');
       await server.close();

@@ -222,8 +222,8 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
 
   if (q.consentId) {
     consentRow = (await app.store.db.selectFrom('events').selectAll().where('id', '=', q.consentId).executeTakeFirst()) ?? null;
-    if (!consentRow || consentRow.type !== 'consent') throw new NotFoundError(`No consent "${q.consentId}".`);
-    if (!inScope(consentRow.entity_id!)) throw new ForbiddenError(`This key may not act for entity "${consentRow.entity_id}".`);
+    // Another entity's consent is answered as unknown, like a decision: its id must not confirm it exists.
+    if (!consentRow || consentRow.type !== 'consent' || !inScope(consentRow.entity_id!)) throw new NotFoundError(`No consent "${q.consentId}".`);
     if (consentRow.erased_at) throw new NotFoundError(`Consent "${q.consentId}" was erased on ${consentRow.erased_at}; only its place in the history remains.`);
     e164 = consentRow.phone;
     email = consentRow.phone ? null : consentRow.email;

@@ -1,8 +1,29 @@
+import { randomBytes } from 'node:crypto';
 import type { Optline } from './optline.js';
 import { seedDemo, DEMO_TOKENS } from '../demo/seed.js';
 
-/** Bootstrap: OPTLINE_ADMIN_TOKEN, and demo data with demo keys in an empty store. */
-export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<{ seeded: boolean }> {
+export type DemoTokens = { admin: string; agent: string; supervisor: string };
+
+export interface Prepared {
+  seeded: boolean;
+  /** The demo keys' tokens to show at start, when they are known and in force. */
+  demoTokens: DemoTokens | null;
+  /** Said at start when the demo's published tokens are in force on a server others can reach. */
+  warning: string | null;
+}
+
+/** Only this machine can connect: the published demo tokens are safe there and nowhere else. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Bootstrap: OPTLINE_ADMIN_TOKEN, and demo data with demo keys in an empty store. The demo keys
+ * have the published tokens of the README when the server listens on this machine only; on any
+ * other address (a LAN, a forgotten OPTLINE_DEMO=0 in production) they get random tokens, shown
+ * once at start, so a known admin token never guards a reachable server.
+ */
+export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Prepared> {
   const now = app.clock();
   if (env.OPTLINE_ADMIN_TOKEN && !(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) {
     try {
@@ -12,14 +33,25 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<{ s
       if (!(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) throw err;
     }
   }
-  let seeded = false;
+  const local = isLoopbackHost(env.HOST ?? '127.0.0.1');
   if (env.OPTLINE_DEMO !== '0' && (await app.store.countEntities()) === 0) {
     await seedDemo(app);
-    await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'demo admin', token: DEMO_TOKENS.admin }, now);
-    await app.store.createKey({ role: 'agent', entityIds: ['voltana', 'voltana-solar', 'kinderhulp', 'dagblad'], label: 'demo agent', token: DEMO_TOKENS.agent }, now);
-    await app.store.createKey({ role: 'supervisor', entityIds: ['voltana', 'voltana-solar', 'kinderhulp', 'dagblad'], label: 'demo supervisor', token: DEMO_TOKENS.supervisor }, now);
-    seeded = true;
+    const random = () => 'demo_' + randomBytes(18).toString('base64url');
+    const tokens: DemoTokens = local ? { ...DEMO_TOKENS } : { admin: random(), agent: random(), supervisor: random() };
+    const scope = ['voltana', 'voltana-solar', 'kinderhulp', 'dagblad'];
+    await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'demo admin', token: tokens.admin }, now);
+    await app.store.createKey({ role: 'agent', entityIds: scope, label: 'demo agent', token: tokens.agent }, now);
+    await app.store.createKey({ role: 'supervisor', entityIds: scope, label: 'demo supervisor', token: tokens.supervisor }, now);
+    return { seeded: true, demoTokens: tokens, warning: null };
   }
-  return { seeded };
+  // A restart: the demo's published tokens are shown again where they are safe, and said to be
+  // unsafe where they are not.
+  const published = (await app.store.keyForToken(DEMO_TOKENS.admin, now)) !== null;
+  if (!published) return { seeded: false, demoTokens: null, warning: null };
+  if (local) return { seeded: false, demoTokens: { ...DEMO_TOKENS }, warning: null };
+  return {
+    seeded: false,
+    demoTokens: null,
+    warning: `the demo admin key with the published token "${DEMO_TOKENS.admin}" is in force on a server other machines can reach: revoke it (DELETE /v1/keys/{id}) or start with a new store and OPTLINE_DEMO=0`,
+  };
 }
-

@@ -153,6 +153,11 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     });
 
+    // Each scrub takes up to a core per worker thread and its list's size on disk: a server runs a
+    // few at once (OPTLINE_SCRUBS_AT_ONCE, default 2), uploads included, and asks the rest to retry.
+    let active = 0;
+    const atOnce = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUBS_AT_ONCE ?? 2) || 2);
+
     f.post(
       '/scrubs',
       {
@@ -173,14 +178,25 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         await app.requireEntity(q.entityId);
         const body = req.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [], 415);
+        if (active >= atOnce()) {
+          reply.header('retry-after', '30');
+          throw Object.assign(new Error(`This server is running ${active} scrubs, as many as it runs at once (OPTLINE_SCRUBS_AT_ONCE); retry when one has finished.`), { statusCode: 429 });
+        }
+        active++;
+        let held = true;
+        const release = (): void => {
+          if (held) active--;
+          held = false;
+        };
         const dir = dirOf();
-        mkdirSync(dir, { recursive: true });
-        await cleanOld().catch(() => undefined);
         const id = newId();
         const upload = join(dir, `${id}.upload.csv`);
         try {
+          mkdirSync(dir, { recursive: true });
+          await cleanOld().catch(() => undefined);
           await pipeline(body, byteLimit(maxBytes(), 'The list (OPTLINE_SCRUB_MAX_BYTES)'), createWriteStream(upload, { mode: 0o600 }));
         } catch (err) {
+          release();
           try {
             unlinkSync(upload);
           } catch {
@@ -207,6 +223,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           keepThreadFree: true,
           inputName: uploadName(req.headers['content-disposition']),
         }).finally(() => {
+          release();
           try {
             unlinkSync(upload);
           } catch {
