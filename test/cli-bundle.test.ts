@@ -45,6 +45,41 @@ describe('the built optline command', () => {
     expect(existsSync(join(ROOT, 'dist', 'scrub-worker.mjs'))).toBe(true);
   }, 120_000);
 
+  it('works only on a store that exists: a wrong OPTLINE_DB is said, not answered from a new empty store', () => {
+    const missing = join(dir, 'no-such', 'store.db');
+    for (const args of [['verify'], ['decide', '--phone', '0612345678', '--entity', 'acme'], ['audit', 'keys'], ['scrub', '--entity', 'acme', '--in', join(dir, 'x.csv'), '--out', join(dir, 'y.csv')]]) {
+      const r = optline(args, { OPTLINE_DB: missing });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`No store at ${missing}: set OPTLINE_DB`);
+    }
+    expect(existsSync(missing)).toBe(false);
+    const unknown = optline(['verify', '--entity', 'nosuch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown entity "nosuch"');
+  }, 120_000);
+
+  it('stops quietly when the reader of its output goes away (`| head`)', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" decide --phone 0612345678 --entity acme | head -c 1 >/dev/null; exit \${PIPESTATUS[0]}`], { env: { ...process.env, OPTLINE_DB: db }, encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|at .*\(/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it('lists and revokes keys, and asks with the line type, time zone and dialing of the call', () => {
+    const created = optline(['keys', 'create', '--role', 'agent', '--entity', 'acme', '--label', 'Team Utrecht']);
+    expect(created.code).toBe(0);
+    const id = /key (\S+) for acme/.exec(created.stderr)![1]!;
+    expect(optline(['keys', 'list']).stdout).toMatch(new RegExp(`^${id}  agent +acme  Team Utrecht$`, 'm'));
+    expect(optline(['keys', 'revoke', id])).toMatchObject({ code: 0, stdout: `revoked key ${id}\n` });
+    expect(optline(['keys', 'list']).stdout).not.toContain(id);
+    expect(optline(['keys', 'list', '--all']).stdout).toMatch(new RegExp(`^${id} .* revoked `, 'm'));
+    expect(optline(['keys', 'revoke', id])).toMatchObject({ code: 2 });
+
+    const asked = optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--at', '2026-11-30T10:00:00+01:00', '--line-type', 'fixed', '--time-zone', 'Europe/Amsterdam', '--prerecorded', '--json']);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ allowed: true, basis: 'consent' });
+    expect(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--line-type', 'landline'])).toMatchObject({ code: 2, stderr: 'optline: --line-type must be mobile or fixed\n' });
+  }, 120_000);
+
   it('decides, logging the decision through the writer thread', () => {
     const r = optline(['decide', '--phone', '06 1234 5678', '--entity', 'acme', '--at', '2026-11-30T10:00:00+01:00', '--json']);
     expect(r.stderr).toBe('');

@@ -171,6 +171,12 @@ describe('keeping and loading register copies', () => {
     expect(bad.rejected).toEqual([{ line: 1, reason: '"2026-02-30" is not a date (use YYYY-MM-DD)' }]);
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: Date.parse('2030-01-01T00:00:00Z') }, '+447400123456\n')).rejects.toThrow(/^asOf 2030-01-01 is in the future/);
     expect(app.registry.list()[0]!.asOf).toBe(AS_OF);
+    // An older copy than the one in force: the numbers listed in between would become callable.
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF - 19 * 86_400_000 }, '+447400123459\n')).rejects.toThrow(
+      /^The copy in force is as of 2026-11-01; this one, as of 2026-10-13, is older/,
+    );
+    expect(app.registry.list()[0]!.asOf).toBe(AS_OF);
+    expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF - 19 * 86_400_000, force: true }, '+447400123456\n')).asOf).toBe(AS_OF - 19 * 86_400_000);
   });
 
   it('a copy whose snapshot is lost stops decisions, but not its own repair', async () => {

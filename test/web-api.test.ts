@@ -128,6 +128,10 @@ describe('sign-in sessions', () => {
     expect(bearer.json()).toMatchObject({ role: 'integration', session: null, entities: [{ id: 'acme', name: 'Acme Energie B.V.', kind: 'company', country: 'NL' }] });
     expect(bearer.json().permissions).not.toContain('read');
     expect((await api.call('GET', '/v1/me', undefined, null)).statusCode).toBe(401);
+    // The key's entities in the order it names them: the first is the pages' default caller.
+    const hulpFirst = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['hulp', 'acme'] })).json().token;
+    expect((await api.call('GET', '/v1/me', undefined, hulpFirst)).json().entities.map((e: { id: string }) => e.id)).toEqual(['hulp', 'acme']);
+    expect((await api.call('GET', '/v1/me')).json().entities.map((e: { id: string }) => e.id)).toEqual(['acme', 'other', 'hulp']); // every entity: by name
     expect((await withCookie('GET', '/v1/me', 'forged-session-id')).statusCode).toBe(401);
   });
 

@@ -83,9 +83,10 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.evaluate(() => document.cookie)).not.toContain('optline_session');
     expect(await page.getByRole('status').textContent()).toMatch(/Enter a phone number/);
 
-    // The caller chooser offers the key's entities and remembers the choice.
+    // The caller chooser offers the key's entities, the key's first one first (the default), and remembers the choice.
     const options = await page.getByLabel('Caller').locator('option').allTextContents();
-    expect(options).toEqual(['Het Dagblad', 'Stichting Kinderhulp', 'Voltana Energie B.V.', 'Voltana Solar B.V.']);
+    expect(options).toEqual(['Voltana Energie B.V.', 'Voltana Solar B.V.', 'Stichting Kinderhulp', 'Het Dagblad']);
+    expect(await page.getByLabel('Caller').inputValue()).toBe('voltana');
     await page.getByLabel('Caller').selectOption({ label: 'Stichting Kinderhulp' });
     await page.reload();
     await page.getByLabel('Phone number').waitFor();
@@ -409,7 +410,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.getByLabel('Phone number').waitFor();
     await tabTo(page, { id: 'phone' });
     await page.keyboard.type('0612349005');
-    await page.keyboard.press('Enter'); // the default caller: Het Dagblad
+    await page.keyboard.press('Enter'); // the default caller: Voltana, the demo agent key's first entity
     expect(await verdict(page, /^(Allowed|Not allowed)/)).toMatch(/^Not allowed/);
 
     await tabTo(page, { text: 'Record phone opt-in' });
@@ -429,7 +430,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // Focus returns to the button that opened the panel.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Record phone opt-in');
     const stored = (await server.app.store.history('+31612349005')).events.find((e) => e.type === 'consent');
-    expect(stored).toMatchObject({ entityId: 'dagblad', source: { agentId: 'agent-kb', method: 'agent_call' } });
+    expect(stored).toMatchObject({ entityId: 'voltana', source: { agentId: 'agent-kb', method: 'agent_call' } });
   });
 
   it('switches language with ?lang= and the picker; labels change, roles stay', async () => {

@@ -133,6 +133,6 @@ export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionA
       if (!key) throw new Unauthorized('Send Authorization: Bearer <token>.');
     }
     req.apiKey = key;
-    if (!can(key, permission)) throw new ForbiddenError(`A ${key.role} key may not do this.`);
+    if (!can(key, permission)) throw new ForbiddenError(`${/^[aeiou]/.test(key.role) ? 'An' : 'A'} ${key.role} key may not do this.`);
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { Store, ROLES, type Role } from '../store/repository.js';
+import { storeKindOf } from '../store/connect.js';
 import { Optline } from '../service/optline.js';
 import { InputError, NotFoundError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
@@ -12,6 +13,19 @@ import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
+
+/**
+ * The store every command but `serve` works on: it must exist. Opening a SQLite path creates the
+ * file, so a mistyped OPTLINE_DB (or a command run from another directory) would otherwise answer
+ * from a new, empty store – "history intact: 0 events", "Unknown entity".
+ */
+function existingStore(): string {
+  const target = dbTarget();
+  if (storeKindOf(target) === 'sqlite' && target !== ':memory:' && !existsSync(target)) {
+    throw new InputError(`No store at ${target}${process.env.OPTLINE_DB ? '' : ' (OPTLINE_DB is not set)'}: set OPTLINE_DB to your store's SQLite file or postgres:// URL; \`optline serve\` creates a new store.`);
+  }
+  return target;
+}
 
 /** A small file the user named (a checkpoint): its text, or an InputError saying why not. */
 function readInputFile(path: string): string {
@@ -24,8 +38,8 @@ function readInputFile(path: string): string {
   }
 }
 
-async function openApp(): Promise<Optline> {
-  const store = await Store.open(dbTarget());
+async function openApp(opts: { create?: boolean } = {}): Promise<Optline> {
+  const store = await Store.open(opts.create ? dbTarget() : existingStore());
   return Optline.open(store);
 }
 
@@ -35,12 +49,18 @@ async function openApp(): Promise<Optline> {
  * the repair), so it is left out with a warning. Deciding and scrubbing still refuse to start.
  */
 async function openAppForUpkeep(): Promise<Optline> {
-  const store = await Store.open(dbTarget());
+  const store = await Store.open(existingStore());
   return Optline.open(store, Date.now, {
     onUnloadableRegister: (id, err) => console.error(`optline: warning: register ${id} is left out: ${err.message}`),
   });
 }
 
+
+// `optline … | head`: the reader went away, and what is left to print is wanted by nobody.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 const program = new Command();
 program.name('optline').description('Consent registry and call-permission engine').showHelpAfterError();
@@ -51,7 +71,7 @@ program
   .action(async () => {
     // The server's modules load only for `serve`: the other commands start faster without them.
     const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
-    const app = await openApp();
+    const app = await openApp({ create: true });
     const { seeded, demoTokens, warning } = await prepare(app, process.env);
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.
@@ -88,9 +108,14 @@ program
   .option('--product <category>', 'product category the call offers')
   .option('--subscriber <type>', `subscriber type: ${SUBSCRIBER_TYPES.join(', ')}`, 'consumer')
   .option('--service', 'a service call that promotes nothing (NL-11)')
+  .option('--autodialed', 'the call is placed by an autodialer (US-6)')
+  .option('--prerecorded', 'the call plays a recorded message (US-6, GB)')
+  .option('--line-type <type>', 'mobile or fixed (default: from the number)')
+  .option('--time-zone <zone>', 'the called person\'s IANA time zone, if known (calling hours)')
   .option('--json', 'print the decision as JSON')
-  .action(async (o: { phone: string; entity: string; at?: number; product?: string; subscriber: string; service?: boolean; json?: boolean }) => {
+  .action(async (o: { phone: string; entity: string; at?: number; product?: string; subscriber: string; service?: boolean; autodialed?: boolean; prerecorded?: boolean; lineType?: string; timeZone?: string; json?: boolean }) => {
     if (!(SUBSCRIBER_TYPES as readonly string[]).includes(o.subscriber)) throw new InputError(`--subscriber must be one of ${SUBSCRIBER_TYPES.join(', ')}`);
+    if (o.lineType !== undefined && o.lineType !== 'mobile' && o.lineType !== 'fixed') throw new InputError('--line-type must be mobile or fixed');
     const app = await openApp();
     try {
       const d = await app.decide({
@@ -100,6 +125,10 @@ program
         productCategory: o.product,
         subscriberType: o.subscriber as (typeof SUBSCRIBER_TYPES)[number],
         purpose: o.service ? 'service' : 'marketing',
+        autodialed: o.autodialed,
+        prerecorded: o.prerecorded,
+        lineType: o.lineType as 'mobile' | 'fixed' | undefined,
+        timeZone: o.timeZone,
       });
       if (o.json) {
         console.log(JSON.stringify(d, null, 2));
@@ -137,6 +166,37 @@ keys
       await app.store.close();
     }
   });
+keys
+  .command('list')
+  .description('the API keys in force (never their tokens): id, role, entities, label, expiry')
+  .option('--all', 'also revoked and expired keys')
+  .action(async (o: { all?: boolean }) => {
+    const store = await Store.open(existingStore());
+    try {
+      const now = Date.now();
+      for (const k of await store.listKeys()) {
+        const expired = k.expiresAt != null && Date.parse(k.expiresAt) <= now;
+        if (!o.all && (k.revokedAt || expired)) continue;
+        const state = k.revokedAt ? `revoked ${k.revokedAt}` : expired ? `expired ${k.expiresAt}` : k.expiresAt ? `until ${k.expiresAt}` : '';
+        console.log([k.id, k.role.padEnd(11), k.entityIds.join(','), k.label ?? '', state].join('  ').trimEnd());
+      }
+    } finally {
+      await store.close();
+    }
+  });
+keys
+  .command('revoke')
+  .description('revoke an API key: its token and browser sessions stop working (other servers within seconds)')
+  .argument('<id>', 'the key id (optline keys list)')
+  .action(async (id: string) => {
+    const store = await Store.open(existingStore());
+    try {
+      if (!(await store.revokeKey(id, Date.now()))) throw new InputError(`No key "${id}" in force (optline keys list).`);
+      console.log(`revoked key ${id}`);
+    } finally {
+      await store.close();
+    }
+  });
 
 program
   .command('verify')
@@ -147,12 +207,13 @@ program
   .action(async (o: { entity?: string; json?: boolean; checkpoint?: string }) => {
     // Read before the store is opened: a wrong file is the user's mistake, said before any work.
     const checkpoint = o.checkpoint === undefined ? undefined : readCheckpoint(readInputFile(o.checkpoint), o.checkpoint);
-    const store = await Store.open(dbTarget());
+    const store = await Store.open(existingStore());
     try {
+      if (o.entity && !(await store.getEntity(o.entity))) throw new InputError(`Unknown entity "${o.entity}" (--entity).`);
       const r = await store.verifyHistory(o.entity, checkpoint);
-      const compared = checkpoint ? `; the history up to the checkpoint (${r.checkpointChains} chains) was not rewritten` : '';
+      const compared = checkpoint ? `; the history up to the checkpoint (${r.checkpointChains} chain${r.checkpointChains === 1 ? '' : 's'}) was not rewritten` : '';
       if (o.json) console.log(JSON.stringify({ ...r, verifiedAt: new Date().toISOString() }, null, 2));
-      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chains verified${compared}`);
+      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chain${r.chains === 1 ? '' : 's'} verified${compared}`);
       else {
         console.log(`HISTORY ALTERED: ${r.problems.length} chain(s) broken (${r.events} events in ${r.chains} chains checked)`);
         for (const p of r.problems) console.log(`  chain ${p.chain}, position ${p.seq}: ${p.problem} at event ${p.eventId ?? '(end of chain)'} – ${p.detail}`);
@@ -173,13 +234,19 @@ program
 
 registerTrustCommands(program, openAppForUpkeep);
 
-program.addCommand(scrubCommand(openApp, dbTarget));
+program.addCommand(scrubCommand(() => openApp(), existingStore));
 program.addCommand(registersCommand(openAppForUpkeep));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof InputError || err instanceof NotFoundError) {
     console.error(`optline: ${err.message}`);
     process.exit(2);
+  }
+  // The store could not be opened or reached: name where it was looked for.
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (/^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|28P01|28000|3D000|SQLITE_CANTOPEN|SQLITE_NOTADB)$/.test(code)) {
+    console.error(`optline: cannot open the store ${dbTarget().replace(/\/\/[^@/]*@/, '//***@')} (OPTLINE_DB): ${(err as Error).message}`);
+    process.exit(1);
   }
   console.error(`optline: ${(err as Error).message ?? err}`);
   process.exit(1);

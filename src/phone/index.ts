@@ -63,9 +63,11 @@ export function parsePhone(input: string, defaultCountry?: string): PhoneInfo {
   if (!parsed) {
     throw new InvalidPhoneNumberError(
       input,
-      trimmed.startsWith('+') || !defaultCountry
+      trimmed.startsWith('+')
         ? 'it cannot be read as an international number'
-        : `it cannot be read as a number in ${defaultCountry}`,
+        : !defaultCountry
+          ? 'it is not in international format (+31…), and no country was given to read a national number in'
+          : `it cannot be read as a number in ${defaultCountry}`,
     );
   }
   if (!parsed.isValid()) {

@@ -220,6 +220,15 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
     // A copy from the future would count as fresh for years (US-2's 31 days) and answer audits of past calls.
     throw new InputError(`asOf ${new Date(opts.asOf).toISOString().slice(0, 10)} is in the future: give the date the copy was taken.`, [{ path: 'asOf', message: 'in the future' }]);
   }
+  // An older copy would make callable every number listed since (and the copy's age counts for US-2).
+  const inForce = host.registry.list().find((r) => r.id === id);
+  if (inForce && opts.asOf < inForce.asOf && !opts.force) {
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    throw new InputError(
+      `The copy in force is as of ${day(inForce.asOf)}; this one, as of ${day(opts.asOf)}, is older and would make the numbers listed in between callable. The copy in force is kept; import with force (--force, or force=true over HTTP) to put an older copy in force.`,
+      [{ path: 'asOf', message: 'older than the copy in force' }],
+    );
+  }
   const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected, asOf: opts.asOf });
   if (typeof source === 'string') {
     parser.push(Buffer.from(source, 'utf8').toString('latin1'));
@@ -251,7 +260,7 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
   }
   if (parser.rejectedCount > index.size && !opts.force) {
     throw new InputError(
-      `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format? The copy in force is kept; import with force to put it in force anyway.`,
+      `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format? The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`,
       [{ path: 'body', message: 'mostly rejected' }],
     );
   }

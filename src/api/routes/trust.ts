@@ -164,7 +164,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
           tags: ['retention'],
           summary: 'Erase personal data past its retention term (DE: 5 years after the last use of a consent, DE-4); dryRun lists what is due',
           security,
-          body: z.object({ dryRun: z.boolean().optional(), entityId: Id.optional() }).strict().optional(),
+          body: z.object({ dryRun: z.boolean().optional(), entityId: Id.optional() }).strict().nullish(),
           response: { 200: RetentionReportSchema, ...errors },
         },
       },

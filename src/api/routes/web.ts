@@ -39,7 +39,10 @@ const PAGE_HEADERS = { 'cache-control': 'no-cache' };
 export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions): FastifyPluginAsyncZod {
   return async (f) => {
     async function me(key: ApiKey, session: { id: string; expiresAt: number } | null): Promise<z.infer<typeof MeSchema>> {
-      const entities = (await app.store.listEntities()).filter((e) => inScope(key, e.id));
+      // In the order the key names them (its first entity is the pages' default caller); a key
+      // for every entity lists them by name.
+      const order = new Map(key.entityIds.map((id, i) => [id, i]));
+      const entities = (await app.store.listEntities()).filter((e) => inScope(key, e.id)).sort((a, b) => (order.get(a.id) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.id) ?? Number.MAX_SAFE_INTEGER));
       return {
         keyId: key.id,
         role: key.role,

@@ -4,6 +4,22 @@ import type { Optline } from '../../service/optline.js';
 import { parseInstant } from '../instant.js';
 import { importRegisterFile, calendarDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
+import { InputError } from '../../service/errors.js';
+import { closeSync, openSync, fstatSync } from 'node:fs';
+
+/** The register file can be read: said before the store is opened, in words rather than errno. */
+function checkReadable(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`Cannot read the register file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}.`);
+  }
+  const dir = fstatSync(fd).isDirectory();
+  closeSync(fd);
+  if (dir) throw new InputError(`Cannot read the register file ${file}: it is a directory.`);
+}
 
 /** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment; 30 February is refused, not rolled over. */
 function parseDate(value: string): number {
@@ -20,17 +36,20 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .description(`replace a register copy from a file (one number a line, optional listing date; us-dnc also "area code,7-digit number"). Registers: ${Object.keys(REGISTERS).join(', ')}`)
     .argument('<id>', 'register id')
     .argument('<file>', 'the register file')
-    .requiredOption('--country <cc>', 'the country whose numbers the register holds (NL, DE, GB, US)')
-    .requiredOption('--as-of <date>', 'date of the copy (YYYY-MM-DD)', parseDate)
+    .option('--country <cc>', 'the country whose numbers the register holds (default: the register\'s own)')
+    .requiredOption('--as-of <date>', 'date of the copy: YYYY-MM-DD, or a moment with its offset', parseDate)
     .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
     .option('--force', 'put the copy in force although more lines were rejected than read')
-    .action(async (id: string, file: string, o: { country: string; asOf: number; showRejected: number; force?: boolean }) => {
+    .action(async (id: string, file: string, o: { country?: string; asOf: number; showRejected: number; force?: boolean }) => {
+      const country = (o.country ?? REGISTERS[id]?.country ?? '').toUpperCase();
+      if (!REGISTERS[id]) throw new InputError(`Unknown register "${id}": one of ${Object.keys(REGISTERS).join(', ')}.`);
+      checkReadable(file);
       const app = await openApp();
       const t0 = Date.now();
       const tty = process.stderr.isTTY;
       try {
         const r = await importRegisterFile(app, id, file, {
-          country: o.country.toUpperCase(),
+          country,
           asOf: o.asOf,
           force: o.force === true,
           onProgress: tty ? (bytes, lines) => process.stderr.write(`\r${(bytes / 1e6).toFixed(0)} MB, ${lines.toLocaleString('en-US')} lines   `) : undefined,

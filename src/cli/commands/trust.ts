@@ -129,7 +129,8 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
     .command('keys')
     .description('API keys created and revoked (JSON, newest first)')
     .option('--limit <n>', 'at most n entries', positive, 100)
-    .action(async (o: { limit: number }) => {
-      await withApp(openApp, async (app) => print(await auditKeyEvents(app, { scope: '*', limit: o.limit })));
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .action(async (o: { limit: number; cursor?: string }) => {
+      await withApp(openApp, async (app) => print(await auditKeyEvents(app, { scope: '*', limit: o.limit, cursor: o.cursor })));
     });
 }
