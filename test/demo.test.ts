@@ -72,3 +72,21 @@ describe('demo keys', () => {
     }
   });
 });
+
+describe('OPTLINE_ADMIN_TOKEN', () => {
+  it('creates the admin key, and a new token replaces the old one at the next start', async () => {
+    const store = await Store.open(':memory:');
+    const app = await Optline.open(store);
+    try {
+      await prepare(app, { OPTLINE_DEMO: '0', OPTLINE_ADMIN_TOKEN: 'first-admin-token-0123456789' });
+      await prepare(app, { OPTLINE_DEMO: '0', OPTLINE_ADMIN_TOKEN: 'first-admin-token-0123456789' });
+      expect(await store.keyForToken('first-admin-token-0123456789', Date.now())).toMatchObject({ role: 'admin', entityIds: ['*'] });
+      await prepare(app, { OPTLINE_DEMO: '0', OPTLINE_ADMIN_TOKEN: 'second-admin-token-0123456789' });
+      expect(await store.keyForToken('second-admin-token-0123456789', Date.now())).toMatchObject({ role: 'admin' });
+      expect(await store.keyForToken('first-admin-token-0123456789', Date.now())).toBeNull();
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+});

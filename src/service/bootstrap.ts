@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Optline } from './optline.js';
 import { seedDemo, DEMO_TOKENS } from '../demo/seed.js';
 
+const BOOTSTRAP_LABEL = 'bootstrap (OPTLINE_ADMIN_TOKEN)';
+
 export type DemoTokens = { admin: string; agent: string; supervisor: string };
 
 export interface Prepared {
@@ -27,10 +29,15 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
   const now = app.clock();
   if (env.OPTLINE_ADMIN_TOKEN && !(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) {
     try {
-      await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'bootstrap (OPTLINE_ADMIN_TOKEN)', token: env.OPTLINE_ADMIN_TOKEN }, now);
+      await app.store.createKey({ role: 'admin', entityIds: ['*'], label: BOOTSTRAP_LABEL, token: env.OPTLINE_ADMIN_TOKEN }, now);
     } catch (err) {
       // Servers started together on a new store: another one created the key first.
       if (!(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) throw err;
+    }
+    // A new OPTLINE_ADMIN_TOKEN replaces the old one (a rotation): the old token stops working.
+    const current = await app.store.keyForToken(env.OPTLINE_ADMIN_TOKEN, now);
+    for (const k of await app.store.listKeys()) {
+      if (k.label === BOOTSTRAP_LABEL && !k.revokedAt && current && k.id !== current.id) await app.store.revokeKey(k.id, now);
     }
   }
   const local = isLoopbackHost(env.HOST ?? '127.0.0.1');
