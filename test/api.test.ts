@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
+import { ConsentBody, DecisionBody, ObjectionBody } from '../src/api/schemas.js';
 
 describe.each(storeNames())('API on %s', (storeName) => {
   let api: TestApi;
@@ -365,6 +366,15 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(Object.keys(doc.paths)).toContain(p);
       }
       expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
+      // Swagger's "Try it out" starts from a real question about the demo data, which the schema takes.
+      const example = doc.paths['/v1/decisions'].post.requestBody.content['application/json'].examples.example1.value;
+      expect(example).toEqual({ phone: '06 1234 0001', entityId: 'voltana' });
+      expect(DecisionBody.safeParse(example).success).toBe(true);
+      for (const path of ['/v1/consents', '/v1/objections']) {
+        const media = doc.paths[path].post.requestBody.content['application/json'];
+        const ex = media.example ?? media.examples.example1.value; // one example is written as `example`
+        expect((path === '/v1/consents' ? ConsentBody : ObjectionBody).safeParse(ex).success, path).toBe(true);
+      }
       // As on the wire: errors are problem+json, CSV bodies and answers are text/csv.
       expect(Object.keys(doc.paths['/v1/decisions'].post.responses['422'].content)).toEqual(['application/problem+json']);
       for (const [path, op] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>)) {

@@ -132,9 +132,25 @@ export const ConsentBody = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .meta({
+    examples: [
+      {
+        entityId: 'voltana',
+        channel: 'phone',
+        status: 'granted',
+        at: '2026-11-28T10:00:00+01:00',
+        phone: '06 1234 0005',
+        products: ['energy'],
+        source: { method: 'agent_call', wording: 'Mogen wij u bellen over onze energietarieven?', agentId: 'agent-17', callId: 'CALL-2231', recordingRef: 'rec://2026/11/28/2231.wav', verifiedAt: '2026-11-28T10:05:00+01:00' },
+      },
+    ],
+  });
 
-export const ObjectionBody = z.object({ phone: Phone, entityId: Id, at: Timestamp }).strict();
+export const ObjectionBody = z
+  .object({ phone: Phone, entityId: Id, at: Timestamp })
+  .strict()
+  .meta({ examples: [{ phone: '+31612340005', entityId: 'voltana', at: '2026-11-28T10:00:00+01:00' }] });
 
 export const RelationshipBody = z
   .object({
@@ -180,7 +196,9 @@ export const DecisionBody = z
     timeZone: IanaZone.nullish(),
     purpose: z.enum(['marketing', 'service']).optional().describe('NL-11: a service call that promotes nothing is out of scope (default marketing)'),
   })
-  .strict();
+  .strict()
+  // The demo's first number (npm start seeds it): Swagger's "Try it out" then asks a real question.
+  .meta({ examples: [{ phone: '06 1234 0001', entityId: 'voltana' }, { phone: '+12125550123', entityId: 'solaris', at: '2026-11-30T14:00:00-05:00', autodialed: true, lineType: 'mobile' }] });
 
 export const ReasonSchema = z.object({ code: z.string(), rule: z.string(), passed: z.boolean(), detail: z.string() });
 

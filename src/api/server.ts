@@ -15,6 +15,8 @@ import { finishOpenApi } from './openapi.js';
 import { registerHardening } from './hardening.js';
 import { registerMetrics, Metrics } from './metrics.js';
 import { maskPhone } from '../phone/index.js';
+import { z } from 'zod';
+import { ProblemSchema } from './schemas.js';
 
 export interface ServerOptions {
   logger?: boolean;
@@ -80,14 +82,24 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
   f.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`)));
 
-  f.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+  f.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The store can be read (200), or not (503 problem+json); no token needed',
+        response: { 200: z.object({ status: z.literal('ok'), store: z.enum(['sqlite', 'postgres']) }), 503: ProblemSchema },
+      },
+    },
+    async (_req, reply) => {
     try {
       await app.store.ping();
-      return { status: 'ok', store: app.store.kind };
+      return { status: 'ok' as const, store: app.store.kind };
     } catch {
       return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
     }
-  });
+  },
+  );
 
   await f.register(v1Routes(app, keys, () => sessions.forgetCached()), { prefix: '/v1' });
   await f.register(trustRoutes(app), { prefix: '/v1' });
