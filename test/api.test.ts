@@ -239,6 +239,19 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect((await api.call('POST', '/v1/numbers/reassigned', { phone, at: '2026-06-01T00:00:00+02:00' })).statusCode).toBe(201);
       expect(await decide({ phone, at: '2026-05-31T10:00:00+02:00' })).toMatchObject({ allowed: true });
       expect(await decide({ phone, at: '2026-06-02T10:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+      // A feed that retries with an Idempotency-Key records the reassignment once, even when the retries race.
+      const send = () =>
+        api.server.inject({
+          method: 'POST',
+          url: '/v1/numbers/reassigned',
+          headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json', 'idempotency-key': 'carrier-feed-0042' },
+          payload: JSON.stringify({ phone, at: '2026-09-01T00:00:00+02:00' }),
+        });
+      const answers = await Promise.all([send(), send(), send(), send()]);
+      expect(answers.map((a) => a.statusCode)).toEqual([201, 201, 201, 201]);
+      expect(new Set(answers.map((a) => a.json().id)).size).toBe(1);
+      const rows = await api.app.store.db.selectFrom('events').select('id').where('type', '=', 'reassignment').where('phone', '=', phone).where('at', '=', '2026-08-31T22:00:00.000Z').execute();
+      expect(rows).toHaveLength(1);
     });
 
     it('does not let a subsidiary use its parent\'s consent', async () => {

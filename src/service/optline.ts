@@ -385,7 +385,10 @@ export class Optline {
       if (err instanceof InvalidPhoneNumberError) throw new InputError(err.message, [{ path: 'phone', message: err.message }]);
       throw err;
     }
-    return this.store.recordReassignment(phone, input.at, this.clock(), ctx.keyId ?? null);
+    // Through the same write as every event: a retry with the same Idempotency-Key is answered
+    // from the transaction that recorded it, never recorded twice.
+    const fact = { type: 'reassignment' as const, id: newId(), entityId: null, at: input.at };
+    return (await this.store.appendEvent({ fact, phone, keyId: ctx.keyId ?? null }, this.clock(), ctx.claim)).id;
   }
 
   // ---- registers ------------------------------------------------------------------------------

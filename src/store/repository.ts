@@ -101,7 +101,8 @@ const isUniqueViolation = (err: unknown): boolean => {
 
 /** A fact as the store keeps it: an event row plus who it concerns. */
 export interface NewEvent {
-  fact: EntityFact;
+  /** A reassignment belongs to no entity (entityId null, chain '-'). */
+  fact: EntityFact | (ReassignmentFact & { entityId: null });
   phone: string | null;
   email?: string | null;
   keyId?: string | null;
@@ -318,17 +319,6 @@ export class Store {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
-  }
-
-  async recordReassignment(phone: string, at: number, now: number, keyId: string | null): Promise<string> {
-    const id = newId();
-    const row = { id, type: 'reassignment', entity_id: null, phone, email: null, at: iso(at), recorded_at: iso(now), payload: '{}', key_id: keyId };
-    await withRetry(() =>
-      this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
-      }),
-    );
-    return id;
   }
 
   async history(phone: string): Promise<NumberHistory> {
