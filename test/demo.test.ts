@@ -84,6 +84,10 @@ describe('OPTLINE_ADMIN_TOKEN', () => {
       await prepare(app, { OPTLINE_DEMO: '0', OPTLINE_ADMIN_TOKEN: 'second-admin-token-0123456789' });
       expect(await store.keyForToken('second-admin-token-0123456789', Date.now())).toMatchObject({ role: 'admin' });
       expect(await store.keyForToken('first-admin-token-0123456789', Date.now())).toBeNull();
+      // Back to the first token: it stays revoked, and the start says so; the second one stays in force.
+      const back = await prepare(app, { OPTLINE_DEMO: '0', OPTLINE_ADMIN_TOKEN: 'first-admin-token-0123456789' });
+      expect(back.warning).toMatch(/OPTLINE_ADMIN_TOKEN was revoked/);
+      expect(await store.keyForToken('second-admin-token-0123456789', Date.now())).toMatchObject({ role: 'admin' });
     } finally {
       await app.close();
       await store.close();

@@ -57,17 +57,26 @@ describe('hardening', () => {
     expect(r.headers['cache-control']).toBe('no-store');
   });
 
-  it('refuses an address after too many failed sign-ins, whatever token it tries next', async () => {
+  it('refuses an address after too many failed credentials, but not the keys it used a moment ago', async () => {
     const guarded = await startApi({ server: { authFailuresPerMinute: 3 } });
     try {
+      // A signed-out page asks /v1/me without any credential: not a guess.
+      for (let i = 0; i < 5; i++) expect((await guarded.call('GET', '/v1/me', undefined, null)).statusCode).toBe(401);
+      // The admin key is in use (and so known) from this address.
+      expect((await guarded.call('GET', '/v1/entities')).statusCode).toBe(200);
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await guarded.call('GET', '/v1/entities', undefined, `guess-${i}`)).statusCode);
-      const signIn = await guarded.call('POST', '/v1/session', { apiKey: 'guess-4' }, null);
       expect(statuses).toEqual([401, 401, 401]);
+      // Past the limit, new credentials are refused unchecked: a sign-in, a token, a session cookie.
+      const signIn = await guarded.call('POST', '/v1/session', { apiKey: 'guess-4' }, null);
       expect(signIn.statusCode).toBe(429);
       expect(signIn.headers['content-type']).toContain('application/problem+json');
       expect(signIn.json().detail).toMatch(/failed sign-ins/);
       expect(Number(signIn.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await guarded.call('GET', '/v1/entities', undefined, 'guess-5')).statusCode).toBe(429);
+      expect((await guarded.server.inject({ method: 'GET', url: '/v1/me', headers: { cookie: 'optline_session=guess-6' } })).statusCode).toBe(429);
+      // The key used a moment ago still works, and so does the health check.
+      expect((await guarded.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' })).statusCode).not.toBe(429);
       expect((await guarded.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
     } finally {
       await guarded.close();

@@ -145,6 +145,11 @@ describe('roles and entity scope', () => {
       expect((await api.call('DELETE', `/v1/keys/${id}`, undefined, tokens.admin)).statusCode).toBe(404);
     }
     expect((await api.call('GET', '/v1/entities/theirs', undefined, theirs.token)).statusCode).toBe(200);
+    // Nor does the audit trail of keys show them to a compliance key of its entity.
+    const audited = (await api.call('GET', '/v1/audit/keys?limit=500', undefined, tokens.compliance)).json().items as Array<{ keyId: string }>;
+    expect(audited.map((e) => e.keyId)).toContain(mine.id);
+    expect(audited.map((e) => e.keyId)).not.toContain(both.id);
+    expect(audited.map((e) => e.keyId)).not.toContain(theirs.id);
     expect((await api.call('DELETE', `/v1/keys/${mine.id}`, undefined, tokens.admin)).statusCode).toBe(204);
     expect((await api.call('GET', '/v1/entities/mine', undefined, mine.token)).statusCode).toBe(401);
   });

@@ -103,13 +103,24 @@ describe('POST /v1/scrubs', () => {
     const slow = new PassThrough();
     try {
       slow.write('phone\r\n+31612345678\r\n');
+      // Know when the first request's handler runs: it looks its entity up just before it takes its slot.
+      const requireEntity = api.app.requireEntity.bind(api.app);
+      let reached!: () => void;
+      const handling = new Promise<void>((res) => (reached = res));
+      api.app.requireEntity = (async (...args: Parameters<typeof requireEntity>) => {
+        const entity = await requireEntity(...args);
+        reached();
+        return entity;
+      }) as typeof requireEntity;
       const first = api.server.inject({
         method: 'POST',
         url: '/v1/scrubs?entityId=acme',
         headers: { authorization: `Bearer ${tokens.supervisor}`, 'content-type': 'text/csv' },
         payload: slow,
       });
-      await new Promise((res) => setTimeout(res, 50)); // the upload is under way
+      await handling;
+      api.app.requireEntity = requireEntity;
+      await new Promise((res) => setImmediate(res)); // past taking the slot, into the upload
       const second = await scrub('entityId=acme', 'phone\r\n+31612345679\r\n');
       expect(second.statusCode).toBe(429);
       expect(second.headers['content-type']).toContain('application/problem+json');

@@ -3,6 +3,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, newId } from '../src/store/repository.js';
+import type { Database } from '../src/store/schema.js';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import SQLite from 'better-sqlite3';
 import { Optline } from '../src/service/optline.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
@@ -120,6 +123,42 @@ describe.each(storeNames())('entities on %s', (storeName) => {
       }
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('upgrading a store from before the hash chain', () => {
+  it('links its events so that the history verifies, and new events after them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-upgrade-'));
+    const file = join(dir, 'old.db');
+    try {
+      // A store as an Optline before migration 0005 left it, with one event.
+      const { MIGRATIONS } = await import('../src/store/migrations.js');
+      const old = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(file) }) });
+      await sql`create table optline_migrations (name text primary key, applied_at text not null)`.execute(old);
+      for (const m of MIGRATIONS.slice(0, MIGRATIONS.findIndex((x) => x.name === '0005_hash_chain'))) {
+        await m.up(old as unknown as Kysely<unknown>);
+        await old.insertInto('optline_migrations').values({ name: m.name, applied_at: '2026-01-01T00:00:00Z' }).execute();
+      }
+      await old
+        .insertInto('events')
+        .values({ id: newId(), type: 'objection', entity_id: 'acme', phone: '+31612345678', email: null, at: '2025-01-01T00:00:00.000Z', recorded_at: '2025-01-01T00:00:00.000Z', payload: '{}', key_id: null })
+        .execute();
+      await old.destroy();
+
+      const store = await Store.open(file);
+      try {
+        expect(await store.verifyHistory()).toMatchObject({ ok: true, events: 1, problems: [] });
+        const app = await Optline.open(store);
+        await app.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+        await app.recordObjection({ entityId: 'acme', phone: '+31612345679', at: Date.parse('2026-01-01T00:00:00Z') });
+        expect(await store.verifyHistory()).toMatchObject({ ok: true, events: 2, problems: [] });
+        await app.close();
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -265,6 +265,17 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const again = await api.call('POST', '/v1/audit/verify', { checkpoint: before.heads }, tokens.compliance);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ ok: true, problems: [], checkpointChains: before.heads.length });
+    // The earlier answer as it was kept, sent back whole.
+    const kept = await api.call('POST', '/v1/audit/verify', before, tokens.compliance);
+    expect(kept.statusCode, kept.body).toBe(200);
+    expect(kept.json()).toMatchObject({ ok: true, checkpointChains: before.heads.length });
+    // A checkpoint of a large deployment (5,000 chains, ~0.5 MB) fits the route's body limit; chains it
+    // names beyond the key's entities are left out.
+    const many = [...before.heads, ...Array.from({ length: 5000 }, (_, i) => ({ chain: `other-${i}`, seq: 3, hash: 'a'.repeat(64) }))];
+    const large = await api.call('POST', '/v1/audit/verify', { checkpoint: many }, tokens.compliance);
+    expect(large.statusCode, large.body.slice(0, 200)).toBe(200);
+    expect(large.json().checkpointChains).toBe(before.heads.length);
+    expect((await api.call('POST', '/v1/audit/verify', { checkpoint: before.heads, extra: 1 }, tokens.compliance)).statusCode).toBe(400);
     // A link that is not the one recorded: the history up to it was rewritten.
     const forged = before.heads.map((h: { chain: string }) => (h.chain === 'kraft' ? { ...h, hash: 'f'.repeat(64) } : h));
     const r = (await api.call('POST', '/v1/audit/verify', { checkpoint: forged }, tokens.compliance)).json();

@@ -63,6 +63,11 @@ export class KeyCache {
     return this.cache.get(token, (now) => this.store.keyForToken(token, now), (key) => (key.expiresAt ? Date.parse(key.expiresAt) : null));
   }
 
+  /** Found valid a moment ago: passes the sign-in guard without counting as a guess. */
+  known(token: string): boolean {
+    return this.cache.known(token);
+  }
+
   clear(): void {
     this.cache.clear();
   }
@@ -115,24 +120,103 @@ export function coversKey(key: ApiKey, other: ApiKey): boolean {
 export interface SessionAuthenticator {
   /** The session's key, null without a live session; throws ForbiddenError on a missing CSRF token. */
   authenticate(req: FastifyRequest): Promise<ApiKey | null>;
+  /** The request's session was found valid a moment ago. */
+  known(req: FastifyRequest): boolean;
 }
 
-export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionAuthenticator) {
+/**
+ * Guessing tokens: the per-key rate limit counts by whatever token a request carries, so each
+ * guess would get a fresh allowance. Failed credentials (a token, a session cookie, a sign-in)
+ * are therefore also counted per client address. Past `perMinute` within a minute, credentials
+ * from that address are refused unchecked (429) until the minute is over – checking them would
+ * let the guessing go on – except those found valid a moment ago (the cache), so the busy dialers
+ * behind the same address keep working. Requests without any credential are not counted (a
+ * signed-out page asks /v1/me).
+ */
+export class SignInGuard {
+  private readonly failures = new Map<string, { count: number; until: number }>();
+  constructor(
+    readonly perMinute: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Throws 429 when this address is over the limit; `known`: the credential was valid a moment ago. */
+  check(req: FastifyRequest, known: boolean): void {
+    if (!(this.perMinute > 0) || known) return;
+    const entry = this.failures.get(req.ip);
+    if (!entry) return;
+    const now = this.clock();
+    if (entry.until <= now) {
+      this.failures.delete(req.ip);
+      return;
+    }
+    if (entry.count >= this.perMinute) {
+      const wait = Math.ceil((entry.until - now) / 1000);
+      throw new TooManyFailures(`Too many failed sign-ins from this address (${this.perMinute} a minute); retry in ${wait} s.`, wait);
+    }
+  }
+
+  /** A credential failed (answered 401). */
+  failed(req: FastifyRequest): void {
+    if (!(this.perMinute > 0)) return;
+    const now = this.clock();
+    let entry = this.failures.get(req.ip);
+    if (!entry || entry.until <= now) {
+      // Bounded: a flood from many addresses must not grow the map without end.
+      if (this.failures.size >= 100_000) this.failures.clear();
+      entry = { count: 0, until: now + 60_000 };
+      this.failures.set(req.ip, entry);
+    }
+    entry.count++;
+  }
+}
+
+export class TooManyFailures extends Error {
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'TooManyFailures';
+  }
+}
+
+export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionAuthenticator, guard?: SignInGuard) {
   void store;
-  return async function authenticate(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.apiKey = null;
     const permission = req.routeOptions.config?.permission;
     if (!permission) return;
     const token = bearerToken(req);
     let key: ApiKey | null;
     if (token) {
+      guardCheck(guard, req, reply, keys.known(token));
       key = await keys.resolve(token);
-      if (!key) throw new Unauthorized('The token is unknown, expired or revoked.');
+      if (!key) {
+        guard?.failed(req);
+        throw new Unauthorized('The token is unknown, expired or revoked.');
+      }
     } else {
+      const hasCookie = sessions !== undefined && /(?:^|;\s*)optline_session=/.test(req.headers.cookie ?? '');
+      if (hasCookie) guardCheck(guard, req, reply, sessions.known(req));
       key = sessions ? await sessions.authenticate(req) : null;
-      if (!key) throw new Unauthorized('Send Authorization: Bearer <token>.');
+      if (!key) {
+        if (hasCookie) guard?.failed(req);
+        throw new Unauthorized('Send Authorization: Bearer <token>.');
+      }
     }
     req.apiKey = key;
     if (!can(key, permission)) throw new ForbiddenError(`${/^[aeiou]/.test(key.role) ? 'An' : 'A'} ${key.role} key may not do this.`);
   };
+}
+
+/** The guard's refusal, with the Retry-After a client needs. */
+export function guardCheck(guard: SignInGuard | undefined, req: FastifyRequest, reply: FastifyReply, known: boolean): void {
+  try {
+    guard?.check(req, known);
+  } catch (err) {
+    if (err instanceof TooManyFailures) reply.header('retry-after', String(err.retryAfterSeconds));
+    throw err;
+  }
 }

@@ -24,8 +24,6 @@ const overTls = (req: FastifyRequest): boolean => req.protocol === 'https' || pr
 export interface HardeningOptions {
   /** Requests per key (or per address without a key) per minute; 0 turns the limit off. */
   rateLimitPerMinute?: number;
-  /** Failed sign-ins (answers 401) an address may have a minute before it is refused (429); 0: off. */
-  authFailuresPerMinute?: number;
 }
 
 /**
@@ -64,8 +62,6 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
     if (overTls(req)) reply.header('strict-transport-security', HSTS);
   });
 
-  registerAuthFailureLimit(f, opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
-
   const limit = opts.rateLimitPerMinute ?? Number(process.env.OPTLINE_RATE_LIMIT ?? 600_000);
   if (limit > 0) {
     // Not as a route hook (the plugin's default): route hooks run after the instance's
@@ -90,42 +86,4 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
       },
     }));
   }
-}
-
-/**
- * The per-key limit counts by whatever token a request carries, so each guessed token would get
- * a fresh allowance. Failed sign-ins are therefore also counted per client address: past the
- * limit within a minute, that address is refused (429) until the minute is over – tokens made by
- * Optline cannot be guessed, but OPTLINE_ADMIN_TOKEN is whatever the operator chose.
- */
-function registerAuthFailureLimit(f: FastifyInstance, perMinute: number): void {
-  if (!(perMinute > 0)) return;
-  const failures = new Map<string, { count: number; until: number }>();
-  f.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/healthz' || req.url === '/metrics') return;
-    const entry = failures.get(req.ip);
-    if (!entry) return;
-    const now = Date.now();
-    if (entry.until <= now) {
-      failures.delete(req.ip);
-      return;
-    }
-    if (entry.count >= perMinute) {
-      const wait = Math.ceil((entry.until - now) / 1000);
-      reply.header('retry-after', String(wait));
-      throw Object.assign(new Error(`Too many failed sign-ins from this address (${perMinute} a minute); retry in ${wait} s.`), { statusCode: 429 });
-    }
-  });
-  f.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode !== 401) return;
-    const now = Date.now();
-    let entry = failures.get(req.ip);
-    if (!entry || entry.until <= now) {
-      // Bounded: a flood from many addresses must not grow the map without end.
-      if (failures.size >= 100_000) failures.clear();
-      entry = { count: 0, until: now + 60_000 };
-      failures.set(req.ip, entry);
-    }
-    entry.count++;
-  });
 }

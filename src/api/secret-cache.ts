@@ -27,6 +27,12 @@ export class SecretCache<T> {
     return value;
   }
 
+  /** The secret was found valid a moment ago (a cached hit, not a cached miss). */
+  known(secret: string): boolean {
+    const hit = this.cache.get(hashToken(secret));
+    return !!hit && hit.value !== null && hit.until > this.clock();
+  }
+
   forget(secret: string): void {
     this.cache.delete(hashToken(secret));
   }

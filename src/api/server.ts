@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Optline } from '../service/optline.js';
-import { KeyCache, permissionHook } from './auth.js';
+import { KeyCache, permissionHook, SignInGuard } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
@@ -54,7 +54,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   f.setValidatorCompiler(validatorCompiler);
   f.setSerializerCompiler(serializerCompiler);
 
-  await registerHardening(f, { rateLimitPerMinute: opts.rateLimitPerMinute, authFailuresPerMinute: opts.authFailuresPerMinute });
+  await registerHardening(f, { rateLimitPerMinute: opts.rateLimitPerMinute });
 
   f.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -77,7 +77,8 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   const sessions = new Sessions(app.store, app.clock);
   registerMetrics(f, new Metrics());
   registerIdempotency(f, app.store, app.clock);
-  f.addHook('onRequest', permissionHook(app.store, keys, sessions));
+  const guard = new SignInGuard(opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
+  f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
 
   f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
   f.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`)));
@@ -92,19 +93,19 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
       },
     },
     async (_req, reply) => {
-    try {
-      await app.store.ping();
-      return { status: 'ok' as const, store: app.store.kind };
-    } catch {
-      return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
-    }
-  },
+      try {
+        await app.store.ping();
+        return { status: 'ok' as const, store: app.store.kind };
+      } catch {
+        return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
+      }
+    },
   );
 
   await f.register(v1Routes(app, keys, () => sessions.forgetCached()), { prefix: '/v1' });
   await f.register(trustRoutes(app), { prefix: '/v1' });
   await f.register(scrubRoutes(app), { prefix: '/v1' });
-  await f.register(webRoutes(app, keys, sessions));
+  await f.register(webRoutes(app, keys, sessions, guard));
   f.get('/v1/openapi.json', { schema: { hide: true } }, async () => f.swagger());
 
   f.addHook('onClose', async () => {
@@ -135,6 +136,11 @@ export function maskPhonesInUrl(url: string): string {
 
 function trustProxySetting(v: string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
   if (!v || v === '0' || v === 'false') return false;
-  if (v === '1' || v === 'true') return (_address, hop) => hop === 0; // only the proxy next to us
+  if (v === 'true') v = '1';
+  // A number: that many proxies in front (1: the one next to us).
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    return (_address, hop) => hop < hops;
+  }
   return v;
 }

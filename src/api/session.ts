@@ -80,6 +80,12 @@ export class Sessions implements SessionAuthenticator {
     return this.cache.get(id, (now) => this.store.find(id, now), (session) => session.expiresAt);
   }
 
+  /** The request's session cookie names a session found live a moment ago. */
+  known(req: FastifyRequest): boolean {
+    const id = readCookie(req, SESSION_COOKIE);
+    return id ? this.cache.known(id) : false;
+  }
+
   /** For the auth hook: the key behind the session cookie, or null when there is no live session. */
   async authenticate(req: FastifyRequest): Promise<ApiKey | null> {
     const id = readCookie(req, SESSION_COOKIE);

@@ -56,10 +56,10 @@ async function openAppForUpkeep(): Promise<Optline> {
 }
 
 
-// `optline … | head`: the reader went away, and what is left to print is wanted by nobody.
+// `optline … | head`: the reader went away, and what is left to print is wanted by nobody. The
+// command still ends with its own exit code (3: not allowed, 4: history altered).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code !== 'EPIPE') throw err;
 });
 
 const program = new Command();

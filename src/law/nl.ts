@@ -295,8 +295,8 @@ export function decideNL(facts: Facts, q: Question): Decision {
     if (!register) {
       // The register's data was deleted by law in 2021, so an audit of an older call usually has
       // no copy: without one the call cannot be shown lawful under the opt-out rules (when in
-      // doubt, deny). A consent or a request still carries the call: it needs no register check.
-      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only a consent or a request to be called can allow it.'));
+      // doubt, deny). A consent, a customer relationship or a request still carries the call.
+      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only a consent, a customer relationship or a request to be called can allow it.'));
     } else {
       reasons.push(
         listed

@@ -88,7 +88,8 @@ export class SqliteHistory implements HistoryByRef {
       const batch = rowids.slice(i, i + BATCH);
       let s = this.rowidStatements.get(batch.length);
       if (!s) {
-        s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE rowid IN (${new Array(batch.length).fill('?').join(',')})`).raw(true);
+        // Erased rows hold no number; the filter keeps one edited back in out, as Store.history does.
+        s = this.db.prepare(`SELECT id, type, entity_id, phone, at, payload FROM events WHERE rowid IN (${new Array(batch.length).fill('?').join(',')}) AND erased_at IS NULL`).raw(true);
         this.rowidStatements.set(batch.length, s);
       }
       for (const r of s.all(...batch) as RawRow[]) {
@@ -195,7 +196,7 @@ export function readEventRecords(path: string, entityId: string, part: number, f
       .prepare(
         `SELECT group_concat(r, ''), count(*), max(k) FROM (
            SELECT rowid AS k, phone || char(31) || id || char(31) || type || char(31) || ifnull(entity_id, '') || char(31) || at || char(31) || payload || char(30) AS r
-           FROM events NOT INDEXED WHERE rowid > ? AND rowid <= ? AND (entity_id = ? OR entity_id IS NULL) AND phone IS NOT NULL ORDER BY rowid LIMIT ?)`,
+           FROM events NOT INDEXED WHERE rowid > ? AND rowid <= ? AND (entity_id = ? OR entity_id IS NULL) AND phone IS NOT NULL AND erased_at IS NULL ORDER BY rowid LIMIT ?)`,
       )
       .raw(true);
     const bytes = new SharedArrayBuffer(0, { maxByteLength: maxBytes });
@@ -276,6 +277,7 @@ export class StoreHistory implements HistoryByNumber {
         .selectFrom('events')
         .select(['id', 'type', 'entity_id', 'phone', 'at', 'payload'])
         .where('phone', 'in', batch)
+        .where('erased_at', 'is', null)
         .where((eb) => eb.or([eb('entity_id', '=', this.entityId), eb('entity_id', 'is', null)]))
         .orderBy('phone')
         .orderBy('at')

@@ -131,7 +131,8 @@ export async function auditKeyEvents(app: Optline, q: { scope: string[] | '*'; l
   const all = rows
     .map((r) => ({ r, p: parseJson(r.payload) as KeyEventPayload | null }))
     .filter((x): x is { r: (typeof rows)[number]; p: KeyEventPayload } => x.p != null)
-    .filter(({ p }) => q.scope === '*' || p.entityIds.some((id) => (q.scope as string[]).includes(id)));
+    // As GET /v1/keys (coversKey): a scoped key sees only keys wholly within its entities.
+    .filter(({ p }) => q.scope === '*' || p.entityIds.every((id) => (q.scope as string[]).includes(id)));
   let start = 0;
   if (q.cursor) {
     const c = decodeCursor(q.cursor);

@@ -27,17 +27,26 @@ export function isLoopbackHost(host: string): boolean {
  */
 export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Prepared> {
   const now = app.clock();
-  if (env.OPTLINE_ADMIN_TOKEN && !(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) {
-    try {
-      await app.store.createKey({ role: 'admin', entityIds: ['*'], label: BOOTSTRAP_LABEL, token: env.OPTLINE_ADMIN_TOKEN }, now);
-    } catch (err) {
-      // Servers started together on a new store: another one created the key first.
-      if (!(await app.store.hasToken(env.OPTLINE_ADMIN_TOKEN))) throw err;
+  let adminWarning: string | null = null;
+  const token = env.OPTLINE_ADMIN_TOKEN;
+  if (token) {
+    if (!(await app.store.hasToken(token))) {
+      try {
+        await app.store.createKey({ role: 'admin', entityIds: ['*'], label: BOOTSTRAP_LABEL, token }, now);
+      } catch (err) {
+        // Servers started together on a new store: another one created the key first.
+        if (!(await app.store.hasToken(token))) throw err;
+      }
     }
-    // A new OPTLINE_ADMIN_TOKEN replaces the old one (a rotation): the old token stops working.
-    const current = await app.store.keyForToken(env.OPTLINE_ADMIN_TOKEN, now);
-    for (const k of await app.store.listKeys()) {
-      if (k.label === BOOTSTRAP_LABEL && !k.revokedAt && current && k.id !== current.id) await app.store.revokeKey(k.id, now);
+    const current = await app.store.keyForToken(token, now);
+    if (!current) {
+      // Revoked (by hand, or by a later rotation) or expired: it is not brought back by itself.
+      adminWarning = 'the key of OPTLINE_ADMIN_TOKEN was revoked or has expired, so that token does not work: set a new token to create a new admin key';
+    } else {
+      // A new OPTLINE_ADMIN_TOKEN replaces the old one (a rotation): the old token stops working.
+      for (const k of await app.store.listKeys()) {
+        if (k.label === BOOTSTRAP_LABEL && !k.revokedAt && k.id !== current.id) await app.store.revokeKey(k.id, now);
+      }
     }
   }
   const local = isLoopbackHost(env.HOST ?? '127.0.0.1');
@@ -49,16 +58,16 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
     await app.store.createKey({ role: 'admin', entityIds: ['*'], label: 'demo admin', token: tokens.admin }, now);
     await app.store.createKey({ role: 'agent', entityIds: scope, label: 'demo agent', token: tokens.agent }, now);
     await app.store.createKey({ role: 'supervisor', entityIds: scope, label: 'demo supervisor', token: tokens.supervisor }, now);
-    return { seeded: true, demoTokens: tokens, warning: null };
+    return { seeded: true, demoTokens: tokens, warning: adminWarning };
   }
   // A restart: the demo's published tokens are shown again where they are safe, and said to be
   // unsafe where they are not.
   const published = (await app.store.keyForToken(DEMO_TOKENS.admin, now)) !== null;
-  if (!published) return { seeded: false, demoTokens: null, warning: null };
-  if (local) return { seeded: false, demoTokens: { ...DEMO_TOKENS }, warning: null };
+  if (!published) return { seeded: false, demoTokens: null, warning: adminWarning };
+  if (local) return { seeded: false, demoTokens: { ...DEMO_TOKENS }, warning: adminWarning };
   return {
     seeded: false,
     demoTokens: null,
-    warning: `the demo admin key with the published token "${DEMO_TOKENS.admin}" is in force on a server other machines can reach: revoke it (DELETE /v1/keys/{id}) or start with a new store and OPTLINE_DEMO=0`,
+    warning: `${adminWarning ? `${adminWarning}; ` : ''}the demo admin key with the published token "${DEMO_TOKENS.admin}" is in force on a server other machines can reach: revoke it (DELETE /v1/keys/{id}) or start with a new store and OPTLINE_DEMO=0`,
   };
 }

@@ -230,8 +230,14 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
       }
       // The answers kept for a replay of the requests that wrote these events: their request
       // hashes digest the request body, number included (guessable like an unsalted digest).
-      for (const ids of chunks(plan.eventIds, 500)) {
-        await trx.deleteFrom('idempotency').where('body', 'in', ids.map((id) => JSON.stringify({ id }))).execute();
+      // One scan of the short answers ({"id":…}) – the table has no index on the answer – then
+      // deletes by key.
+      if (plan.eventIds.length > 0) {
+        const erased = new Set(plan.eventIds.map((id) => JSON.stringify({ id })));
+        const answers = await trx.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', '{"id":%').execute();
+        for (const a of answers) {
+          if (erased.has(a.body)) await trx.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();
+        }
       }
       if (plan.idempotencyPhone) {
         await trx.deleteFrom('idempotency').where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute();

@@ -45,7 +45,7 @@ export function linkHash(prev: string, seq: number, digest: string): string {
 export const chainOf = (entityId: string | null): string => entityId ?? NO_ENTITY_CHAIN;
 
 export interface ChainFields {
-  salt: string;
+  salt: string | null;
   chain: string;
   chain_seq: number;
   content_hash: string;
@@ -58,7 +58,7 @@ export interface ChainFields {
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
  * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
  */
-export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely<Database>, rows: T[]): Promise<Array<T & ChainFields>> {
+export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely<Database>, rows: T[], opts: { salt?: boolean } = {}): Promise<Array<T & ChainFields>> {
   const out: Array<T & ChainFields> = [];
   const heads = new Map<string, { seq: number; hash: string }>();
   for (const row of rows) {
@@ -71,7 +71,8 @@ export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely
       head = { seq: Number(r.seq), hash: r.hash };
     }
     const seq = head.seq + 1;
-    const salted = { ...row, salt: newSalt() };
+    // No salt only for migration 0005, which links rows of a store that has no salt column yet.
+    const salted = { ...row, salt: opts.salt === false ? null : newSalt() };
     const digest = contentDigest(salted);
     const hash = linkHash(head.hash, seq, digest);
     out.push({ ...salted, chain, chain_seq: seq, content_hash: digest, prev_hash: head.hash, hash });
@@ -152,12 +153,13 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
   const headless = new Set((await chainsQ.execute()).map((r) => r.chain!));
   for (const h of heads) headless.delete(h.chain);
   for (const chain of [...headless].sort()) heads.push({ chain, seq: null, hash: null });
-  // Rows outside every chain (no position or link) are checked by nothing else, yet a decision
+  // Rows outside every chain are checked by nothing else, yet a decision
   // reads every row of a number: each is reported.
   let looseQ = db
     .selectFrom('events')
     .select(['id', 'entity_id', 'chain'])
-    .where((eb) => eb.or([eb('chain', 'is', null), eb('chain_seq', 'is', null), eb('content_hash', 'is', null), eb('prev_hash', 'is', null), eb('hash', 'is', null)]))
+    // (A row with a chain but no position or link is reported by the walk of its chain.)
+    .where('chain', 'is', null)
     .orderBy('id');
   if (onlyChain) looseQ = looseQ.where((eb) => (onlyChain === NO_ENTITY_CHAIN ? eb('entity_id', 'is', null) : eb('entity_id', '=', onlyChain)));
   const loose = await looseQ.limit(1000).execute();

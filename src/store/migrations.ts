@@ -130,7 +130,8 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       const typed = db as unknown as Kysely<Database>;
       const rows = await typed.selectFrom('events').selectAll().orderBy('recorded_at').orderBy('id').execute();
       // Runs inside the migration's transaction (see migrate()).
-      const linked = await linkRows(typed, rows);
+      // Without a salt: the salt column comes with 0010, and these rows keep the digest linked here.
+      const linked = await linkRows(typed, rows, { salt: false });
       for (const r of linked) {
         await typed.updateTable('events').set({ chain: r.chain, chain_seq: r.chain_seq, content_hash: r.content_hash, prev_hash: r.prev_hash, hash: r.hash }).where('id', '=', r.id).execute();
       }

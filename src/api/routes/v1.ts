@@ -315,7 +315,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
           detail: z.string(),
         }),
       ),
-      heads: z.array(ChainHeadSchema).describe("The last link of every intact chain: keep this answer outside the database as a checkpoint and POST it back later"),
+      heads: z.array(ChainHeadSchema).describe('The last link of every intact chain: keep this answer outside the database as a checkpoint and POST it (or {checkpoint: heads}) to /v1/audit/verify later'),
       checkpointChains: z.number().describe('How many chains were compared with the checkpoint given'),
       verifiedAt: z.string(),
     });
@@ -354,17 +354,20 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       {
         // A check, not a write: an Idempotency-Key must not replay an old result.
         config: { permission: 'audit', idempotent: false },
+        // A head is about 110 bytes: room for the checkpoint of 100,000 chains.
+        bodyLimit: 16 * 1024 * 1024,
         schema: {
           tags: ['audit'],
           summary: 'The same check, and that the history up to an earlier answer (a checkpoint) was not rewritten',
           description:
-            'Someone with write access to the database could recompute a whole chain after an edit. Keep an earlier answer of this call outside the database; sending its `heads` back shows whether any link up to them changed (problem `rewritten`). Chains of other entities than the key\'s are left out.',
+            'Someone with write access to the database could recompute a whole chain after an edit. Keep an earlier answer of this check outside the database; sending it back (or `{checkpoint: heads}`) shows whether any link up to its heads changed (problem `rewritten`). Chains of other entities than the key\'s are left out.',
           security,
-          body: z.object({ checkpoint: z.array(ChainHeadSchema).max(100_000) }),
+          // {checkpoint: heads}, or an earlier answer of this check as it was kept.
+          body: z.union([z.object({ checkpoint: z.array(ChainHeadSchema).max(100_000) }).strict(), verifyResult.extend({ heads: z.array(ChainHeadSchema).max(100_000) })]),
           response: { 200: verifyResult, ...errors },
         },
       },
-      async (req) => verifyFor(requireKey(req), req.body.checkpoint),
+      async (req) => verifyFor(requireKey(req), 'checkpoint' in req.body ? req.body.checkpoint : req.body.heads),
     );
 
     f.post(

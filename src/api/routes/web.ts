@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Optline } from '../../service/optline.js';
-import { PERMISSIONS, can, inScope, requireKey, requireScope, Unauthorized, type KeyCache, type Permission } from '../auth.js';
+import { PERMISSIONS, can, guardCheck, inScope, requireKey, requireScope, Unauthorized, type KeyCache, type Permission, type SignInGuard } from '../auth.js';
 import { csrfTokenFor, readCookie, SESSION_COOKIE, type Sessions } from '../session.js';
 import { ProblemSchema } from '../schemas.js';
 import { DashboardQuery, DashboardSchema, LawChangeImpactSchema, LawChangeQuery, MeSchema, SignInBody } from '../web-schemas.js';
@@ -36,7 +36,7 @@ const PAGE_HEADERS = { 'cache-control': 'no-cache' };
  * The browser side of the API: sign-in with an API key into a session cookie, who-am-I, the
  * supervisor dashboard's figures, and the built agent and dashboard pages (web/, `npm run build:web`).
  */
-export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions): FastifyPluginAsyncZod {
+export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions, guard?: SignInGuard): FastifyPluginAsyncZod {
   return async (f) => {
     async function me(key: ApiKey, session: { id: string; expiresAt: number } | null): Promise<z.infer<typeof MeSchema>> {
       // In the order the key names them (its first entity is the pages' default caller); a key
@@ -65,8 +65,13 @@ export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions): Fas
         },
       },
       async (req, reply) => {
-        const key = await keys.resolve(req.body.apiKey.trim());
-        if (!key) throw new Unauthorized('That API key is unknown, expired or revoked.');
+        const token = req.body.apiKey.trim();
+        guardCheck(guard, req, reply, keys.known(token));
+        const key = await keys.resolve(token);
+        if (!key) {
+          guard?.failed(req);
+          throw new Unauthorized('That API key is unknown, expired or revoked.');
+        }
         const session = await sessions.signIn(req, reply, key);
         return reply.code(201).send(await me(key, session));
       },
