@@ -295,9 +295,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.getByRole('heading', { name: 'Supervisor dashboard' }).waitFor();
     await page.getByLabel('Caller').selectOption({ label: 'Web Test B.V.' });
     await page.getByText('Figures for Web Test B.V.').waitFor();
+    // Choosing the caller already shown again (the change event repeats it) keeps the figures.
+    await page.getByLabel('Caller').selectOption({ label: 'Web Test B.V.' });
 
     const given = page.locator('#chart-given');
-    await given.locator('svg.recharts-surface').first().waitFor();
+    await given.locator('svg.recharts-surface').first().waitFor({ timeout: 10_000 });
     // Twelve weekly columns, this week's total 3 and last week's 2, as labels on the stacks.
     // SVG text sits in recharts' zero-width measuring wrapper: wait for it to be in the page, not "visible".
     const attached = { state: 'attached' } as const;

@@ -11,6 +11,9 @@ export function CallerSelect({ id, me, value, onChange }: { id: string; me: Me; 
         id={id}
         value={value}
         onChange={(e) => {
+          // The caller already shown (a change event can repeat it): nothing to load again – the
+          // pages clear their figures on a change and would wait for an answer never asked.
+          if (e.target.value === value) return;
           rememberCaller(e.target.value);
           onChange(e.target.value);
         }}
