@@ -233,6 +233,20 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
+    it('records a call whose decision is not on record (lost in a crash), so the one requested call is used up', async () => {
+      const phone = '+31612000017';
+      await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'solar panels' });
+      expect(await decide({ phone, at: '2026-11-02T09:59:00+01:00' })).toMatchObject({ allowed: true, basis: 'requested_communication' });
+      const lost = '01900000-0000-7000-8000-00000000dead';
+      const call = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', decisionId: lost });
+      expect(call.statusCode, call.body).toBe(201);
+      expect(call.json().warning).toMatch(/not on record/);
+      const h = await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`);
+      const callEvent = h.json().events.find((e: { type: string }) => e.type === 'call');
+      expect(callEvent.data).toMatchObject({ decisionId: null, citedDecisionId: lost, basis: 'requested_communication' });
+      expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
     it('forgets the previous holder after a reassignment', async () => {
       const phone = '+31612000013';
       await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });

@@ -340,28 +340,48 @@ export class Optline {
     return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer }, phone, ctx);
   }
 
-  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, ctx: WriteContext = {}): Promise<string> {
+  /** Records a call that was made; `warning` when the decision it named is not on record. */
+  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, ctx: WriteContext = {}): Promise<{ id: string; warning?: string }> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
     // Record what the call rested on, so each use of a consent is on file (DE-4 keeps proof five
     // years from every use). The decision the dialer named wins; otherwise the engine's answer
     // for that moment.
     let used: { basis: string | null; evidence?: string[] } | null = null;
+    let decisionId = input.decisionId ?? null;
+    let warning: string | undefined;
     if (input.decisionId) {
       await this.decisions.flush();
       const d = await this.store.getDecision(input.decisionId);
-      if (!d || d.entityId !== entity.id || d.phone !== phone) {
-        throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'unknown decision for this number and entity' }]);
+      if (d && (d.entityId !== entity.id || d.phone !== phone)) {
+        throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'a decision for another number or entity' }]);
       }
-      used = d.response as { basis: string | null; evidence?: string[] };
-    } else {
-      used = (await this.evaluate({ phone, entityId: entity.id, at: input.at })).decision;
+      if (d) used = d.response as { basis: string | null; evidence?: string[] };
+      else {
+        // Not on record – the last moments of decisions can be lost in a crash (they are written
+        // in batches), or the id is wrong. The call happened all the same, and the count of calls
+        // (US-8's cap, NL-7's one call) must not miss it: it is recorded on the engine's answer
+        // for its moment, the id kept apart.
+        decisionId = null;
+        warning = `Decision "${input.decisionId}" is not on record; the call is recorded with the engine's answer for its moment.`;
+      }
     }
-    return this.append(
-      { type: 'call', id: newId(), entityId: entity.id, at: input.at, decisionId: input.decisionId ?? null, basis: used.basis, evidence: used.evidence ?? [] },
+    used ??= (await this.evaluate({ phone, entityId: entity.id, at: input.at })).decision;
+    const id = await this.append(
+      {
+        type: 'call',
+        id: newId(),
+        entityId: entity.id,
+        at: input.at,
+        decisionId,
+        ...(warning ? { citedDecisionId: input.decisionId! } : {}),
+        basis: used.basis,
+        evidence: used.evidence ?? [],
+      },
       phone,
       ctx,
     );
+    return warning ? { id, warning } : { id };
   }
 
   async recordPresumedConsent(

@@ -153,11 +153,20 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
 
     f.post(
       '/calls',
-      { config: { permission: 'write_calls' }, schema: { tags: ['events'], summary: 'Record a call that was made', security, body: CallBody, response: { 201: Created, ...errors } } },
+      {
+        config: { permission: 'write_calls' },
+        schema: {
+          tags: ['events'],
+          summary: 'Record a call that was made',
+          description: 'A decisionId that is not on record (lost in a crash, or wrong) does not lose the call: it is recorded with the engine\'s answer for its moment, and the answer says so in `warning`. A decision for another number or entity is refused (422).',
+          security,
+          body: CallBody,
+          response: { 201: Created.extend({ warning: z.string().optional() }), ...errors },
+        },
+      },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordCall({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
-        return reply.code(201).send({ id });
+        return reply.code(201).send(await app.recordCall({ ...req.body, at: toMs(req.body.at) }, writeContext(req)));
       },
     );
 
