@@ -222,7 +222,8 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(a.gaps).toEqual([]);
     const b = d.consents.find((c: { id: string }) => c.id === consentB);
     expect(b).toMatchObject({ state: 'active', withdrawnBy: null, uses: [], source: { method: 'web_form', ip: '203.0.113.9' } });
-    expect(b.gaps.some((g: string) => g.startsWith('verification'))).toBe(true);
+    // NL-10's verification is asked of Dutch consents given from 2025-07-01, not of a German one.
+    expect(b.gaps.some((g: string) => g.startsWith('verification'))).toBe(false);
     const w = d.consents.find((c: { id: string }) => c.id === withdrawal);
     expect(w).toMatchObject({ status: 'withdrawn', state: 'withdrawal', withdraws: [consentA] });
     expect(d.calls.map((c: { id: string }) => c.id)).toEqual(calls);
@@ -257,6 +258,47 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     }
     const v = await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance);
     expect(v.json()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('calls a consent in force only when the law lets it carry a call, and counts calls recorded without a decision as uses', async () => {
+    const post = async (url: string, body: unknown) => {
+      const r = await api.call('POST', url, body);
+      expect(r.statusCode, r.body).toBeLessThan(300);
+      return r.json();
+    };
+    await api.call('PUT', '/v1/entities/tulp-proof', { name: 'Tulp B.V.', kind: 'company', country: 'NL', requireVerifiedConsent: true });
+    await api.call('PUT', '/v1/entities/roos-proof', { name: 'Roos B.V.', kind: 'company', country: 'NL' });
+    const consent = (entityId: string, phone: string, at: string, extra: Record<string, unknown>) =>
+      post('/v1/consents', { entityId, phone, at, channel: 'phone', status: 'granted', ...extra });
+    // DE-3: captured by e-mail, or naming no product: no call can rest on it.
+    const byEmail = (await consent('kraft', '+4915112340001', '2026-02-01T10:00:00+01:00', { products: ['strom'], source: { method: 'email' } })).id;
+    const noProducts = (await consent('kraft', '+4915112340002', '2026-02-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
+    // NL-10 with requireVerifiedConsent: not verified.
+    const unverified = (await consent('tulp-proof', '+31612349003', '2026-02-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
+    // Verified, but only after the first call made on it.
+    const late = (await consent('roos-proof', '+31612349004', '2026-11-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1', verifiedAt: '2026-11-10T10:00:00+01:00' } })).id;
+    await post('/v1/calls', { entityId: 'roos-proof', phone: '+31612349004', at: '2026-11-05T10:00:00+01:00' });
+    const state = async (phone: string, entityId: string, id: string) => {
+      const d = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent(phone)}&entityId=${entityId}`)).json();
+      return d.consents.find((c: { id: string }) => c.id === id);
+    };
+    expect((await state('+4915112340001', 'kraft', byEmail)).state).toBe('not_valid');
+    expect((await state('+4915112340002', 'kraft', noProducts)).state).toBe('not_valid');
+    expect((await state('+31612349003', 'tulp-proof', unverified)).state).toBe('not_valid');
+    const lateOne = await state('+31612349004', 'roos-proof', late);
+    expect(lateOne.uses).toHaveLength(1);
+    expect(lateOne.gaps.some((g: string) => /after the first call/.test(g))).toBe(true);
+
+    // DE-4: a call recorded without a decision but with its product is a use of the consent.
+    const sun = (await consent('kraft', '+4915112340005', '2026-02-01T10:00:00+01:00', { products: ['solar'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1', verifiedAt: '2026-02-01T10:05:00+01:00' } })).id;
+    await post('/v1/calls', { entityId: 'kraft', phone: '+4915112340005', at: '2026-11-02T10:00:00+01:00', productCategory: 'solar' });
+    const used = await state('+4915112340005', 'kraft', sun);
+    expect(used.uses).toHaveLength(1);
+    expect(used.retention.lastUse).toBe('2026-11-02T09:00:00.000Z');
+
+    // An erasure that keeps the request as a suppression entry: the consent is not in force any more.
+    await post('/v1/erasures', { phone: '+4915112340005', entityId: 'kraft', keepRequiredProof: true });
+    expect((await state('+4915112340005', 'kraft', sun)).state).toBe('objected');
   });
 
   it('compares the history with an earlier answer kept as a checkpoint', async () => {

@@ -167,7 +167,20 @@ export const RelationshipBody = z
 
 export const ContactRequestBody = z.object({ phone: Phone, entityId: Id, at: Timestamp, offer: z.string().min(1).max(500) }).strict();
 
-export const CallBody = z.object({ phone: Phone, entityId: Id, at: Timestamp, decisionId: Id.nullish() }).strict();
+export const CallBody = z
+  .object({
+    phone: Phone,
+    entityId: Id,
+    at: Timestamp,
+    decisionId: Id.nullish(),
+    productCategory: z
+      .string()
+      .min(1)
+      .max(100)
+      .nullish()
+      .describe('What the call offered, when no decisionId is given: a consent limited to products is then on file as used (DE-4)'),
+  })
+  .strict();
 
 export const ReassignedBody = z
   .object({ phone: Phone.describe('E.164; a national number is read in `country`'), at: Timestamp, country: z.enum(JURISDICTIONS).optional() })

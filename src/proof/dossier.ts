@@ -10,8 +10,9 @@
  */
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
+import { NL_RULES } from '../law/nl.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
-import { contentDigest, linkHash } from '../store/chain.js';
+import { contentDigest, ERASED_PAYLOAD, linkHash } from '../store/chain.js';
 import type { EventsTable } from '../store/schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
 import type { Optline } from '../service/optline.js';
@@ -175,7 +176,7 @@ export const HOW_TO_VERIFY =
   'the first event that was changed, removed, inserted or reordered; compare the chain, position and hash printed here with its answer. ' +
   'A row redacted by an erasure or the retention job keeps its digest and is named by the erasure event that follows it.';
 
-function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source'>, country: Jurisdiction): string[] {
+function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source' | 'at' | 'uses'>, country: Jurisdiction): string[] {
   if (c.status !== 'granted') return [];
   const s = c.source;
   const gaps: string[] = [];
@@ -192,8 +193,24 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
     if (!s.ip) gaps.push('IP address: not on record');
   }
   if (s.method === 'email' && country === 'DE') gaps.push('method: an e-mail confirmation does not tie the phone number to the person (DE-3)');
-  if (!s.verifiedAt) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
+  // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
+  if (country === 'NL' && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
+    const firstUse = c.uses.reduce((m, u) => Math.min(m, Date.parse(u.at)), Infinity);
+    if (!s.verifiedAt) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
+    else if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
+  }
   return gaps;
+}
+
+/**
+ * The conditions of the law a consent must meet whatever the call (src/law/): DE-3 (products
+ * named, not captured by e-mail) and an entity's requireVerifiedConsent (NL-10). The engine
+ * checks them per call; a proof says whether the consent can carry any call at all.
+ */
+function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention'>, entity: Entity | undefined): boolean {
+  if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email')) return false;
+  if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && !c.source.verifiedAt) return false;
+  return true;
 }
 
 function covers(withdrawal: { channel: string; products: string[] }, grant: { channel: string; products: string[] }): boolean {
@@ -329,6 +346,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
       c.gaps = gapsOf(c, country);
       return c;
     });
+  const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityIds.filter(inScope)) : [];
   for (const g of consents) {
     if (g.status !== 'granted') continue;
     const w = consents.find((x) => x.status === 'withdrawn' && x.entityId === g.entityId && Date.parse(x.at) >= Date.parse(g.at) && covers(x, g));
@@ -342,11 +360,13 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
         ? 'withdrawn'
         : g.expiresAt && Date.parse(g.expiresAt) <= now
           ? 'expired'
-          : g.source.bundled || g.channel !== 'phone'
+          : g.source.bundled || g.channel !== 'phone' || !countsUnderLaw(g, entities.get(g.entityId ?? ''))
             ? 'not_valid'
             : 'active';
-    // A proof must not call a consent in force that the person's later objection overrides.
+    // A proof must not call a consent in force that the person's later objection overrides – nor one
+    // an erasure turned into a suppression entry (its objection or the request itself).
     if (g.state === 'active' && rows.some((r) => r.type === 'objection' && r.entity_id === g.entityId && Date.parse(r.at) >= Date.parse(g.at))) g.state = 'objected';
+    if (g.state === 'active' && suppressionEntries.some((x) => x.entityId === g.entityId && x.at >= Date.parse(g.at))) g.state = 'objected';
   }
   for (const c of consents) if (c.status === 'withdrawn') c.state = 'withdrawal';
 
@@ -366,7 +386,6 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     objections = objections.filter((o) => o.entityId === own.entityId);
   }
 
-  const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityIds.filter(inScope)) : [];
   const decisions: ProofDecision[] = [];
   if (e164) {
     for (const id of entityIds) {
@@ -451,7 +470,8 @@ async function chainPositions(app: Optline, rows: EventsTable[]): Promise<Map<st
         hash: r.hash ?? '',
         prevHash: r.prev_hash ?? '',
         contentHash: r.content_hash ?? '',
-        contentOk: r.erased_at != null || contentDigest(r) === r.content_hash,
+        // An erased row is no longer checked against its digest, so it must hold nothing (as verify).
+        contentOk: r.erased_at != null ? r.phone == null && r.email == null && r.payload === ERASED_PAYLOAD && r.salt == null : contentDigest(r) === r.content_hash,
         linkOk: r.prev_hash != null && r.content_hash != null && linkHash(r.prev_hash, seq, r.content_hash) === r.hash,
         nextOk: following !== undefined ? following === r.hash : isHead && head.hash === r.hash,
       });

@@ -341,7 +341,7 @@ export class Optline {
   }
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */
-  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null }, ctx: WriteContext = {}): Promise<{ id: string; warning?: string }> {
+  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null; productCategory?: string | null }, ctx: WriteContext = {}): Promise<{ id: string; warning?: string }> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
     // Record what the call rested on, so each use of a consent is on file (DE-4 keeps proof five
@@ -366,7 +366,7 @@ export class Optline {
         warning = `Decision "${input.decisionId}" is not on record; the call is recorded with the engine's answer for its moment.`;
       }
     }
-    used ??= (await this.evaluate({ phone, entityId: entity.id, at: input.at })).decision;
+    used ??= (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined })).decision;
     const id = await this.append(
       {
         type: 'call',
