@@ -28,6 +28,13 @@ const ZONE_CORRECTIONS: Record<string, string[]> = {
   '689': ['America/New_York'],
 };
 
+/**
+ * Overlay area codes and the code they overlay (NANPA): an overlay covers the same ground, so it
+ * spans at least its parent's zones. The source data gives some overlays fewer (364 in western
+ * Kentucky only Eastern time), and a call must fit the window in every zone (US-5).
+ */
+const OVERLAYS: Record<string, string> = { '364': '270', '448': '850', '930': '812', '458': '541', '986': '208', '689': '407' };
+
 /** USPS codes of the states and DC, for the geocoder's full names ("Washington State"). */
 const STATE_CODES: Record<string, string> = {
   Alabama: 'AL', Alaska: 'AK', Arizona: 'AZ', Arkansas: 'AR', California: 'CA', Colorado: 'CO',
@@ -80,6 +87,14 @@ const areaCodes = new Set<string>();
 for (const k of Object.keys(geoData)) if (k.length >= 3) areaCodes.add(k.slice(0, 3));
 for (const k of Object.keys(zonesData)) if (k.startsWith('1') && k.length >= 4) areaCodes.add(k.slice(1, 4));
 
+const zonesOf = (npa: string): Set<string> => {
+  const zones = new Set<string>();
+  for (const [k, v] of Object.entries(zonesData)) {
+    if (k.startsWith('1' + npa)) for (const z of v.split('&')) zones.add(z);
+  }
+  return zones;
+};
+
 const rows: string[] = [];
 const problems: string[] = [];
 for (const npa of [...areaCodes].sort()) {
@@ -89,10 +104,9 @@ for (const npa of [...areaCodes].sort()) {
   const parsed = parsePhoneNumberFromString(sample);
   if (parsed?.country !== 'US') continue;
 
-  const zones = new Set<string>();
-  for (const [k, v] of Object.entries(zonesData)) {
-    if (k.startsWith('1' + npa)) for (const z of v.split('&')) zones.add(z);
-  }
+  const zones = zonesOf(npa);
+  const parent = OVERLAYS[npa];
+  if (parent) for (const z of ZONE_CORRECTIONS[parent] ?? zonesOf(parent)) zones.add(z);
   const corrected = ZONE_CORRECTIONS[npa] ?? [...zones].sort();
 
   const votes = new Map<string, number>();

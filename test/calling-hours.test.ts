@@ -197,6 +197,11 @@ describe('phone numbers: zones and states from the area code', () => {
     ['+14805550123', 'AZ', ['America/Phoenix']],
     ['+18085550123', 'HI', ['Pacific/Honolulu']],
     ['+19155550123', 'TX', ['America/Denver']], // El Paso
+    // Overlays span at least the zones of the code they overlay (the source data gives them fewer).
+    ['+13645550123', 'KY', ['America/Chicago', 'America/New_York']], // over 270
+    ['+14485550123', 'FL', ['America/Chicago', 'America/New_York']], // over 850
+    ['+19305550123', 'IN', ['America/Chicago', 'America/New_York']], // over 812
+    ['+14585550123', 'OR', ['America/Denver', 'America/Los_Angeles']], // over 541
   ])('%s → %s %j', (e164, region, zones) => {
     const p = phone(e164);
     expect(p.country).toBe('US');

@@ -368,6 +368,7 @@ describe('US-8 Florida: 08:00–20:00 and at most 3 calls in 24 hours', () => {
     { name: 'Panhandle at 19:30 Central (20:30 Eastern)', at: '2026-11-27T19:30:00-06:00', q: { phone: NUM.panhandle }, expect: denied(['outside_calling_hours'], [fail('US-8')]) },
     { name: 'Panhandle at 18:30 Central (19:30 Eastern)', at: '2026-11-27T18:30:00-06:00', q: { phone: NUM.panhandle }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'Panhandle at 08:30 Eastern (07:30 Central)', at: '2026-11-27T08:30:00-05:00', q: { phone: NUM.panhandle }, expect: denied(['outside_calling_hours']) },
+    { name: 'Panhandle overlay 448 at 08:30 Eastern (07:30 Central): the zones of 850', at: '2026-11-27T08:30:00-05:00', q: { phone: phone('+14485550123') }, expect: denied(['outside_calling_hours']) },
     { name: 'Miami, DST day 2026-03-08 at 19:30 EDT', at: '2026-03-08T23:30:00Z', q: { phone: NUM.miami }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'Miami, the day before at 23:30 UTC (18:30 EST)', at: '2026-03-07T23:30:00Z', q: { phone: NUM.miami }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'Miami, 2026-11-01 at 00:30 UTC (20:30 EDT, Saturday)', at: '2026-11-01T00:30:00Z', q: { phone: NUM.miami }, expect: denied(['outside_calling_hours']) },
