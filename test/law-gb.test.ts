@@ -43,13 +43,16 @@ describe('GB-1 opt-out regime: allowed unless listed or told not to call', () =>
     { name: 'a sole trader is checked against the TPS', at: NOW, registers: [tps(), ctps({ listed: false })], q: { subscriberType: 'sole_trader' }, expect: denied(['register_listed']) },
     { name: 'a business is checked against the CTPS', at: NOW, registers: [tps({ listed: false }), ctps()], q: { subscriberType: 'business' }, expect: denied(['register_listed']) },
     {
-      name: 'a business is not protected by a TPS listing',
+      // The subscriber type is the caller's word; a TPS listing says the subscriber is an individual.
+      name: 'a number in the TPS called as a business: still listed',
       at: NOW,
       registers: [tps(), ctps({ listed: false })],
       q: { subscriberType: 'business' },
-      expect: allowed('opt_out_regime', ['show_caller_id']),
+      expect: denied(['register_listed'], [fail('GB-1', 'register_listed'), pass('GB-1', 'register_not_listed')]),
     },
-    { name: 'a consumer is not protected by a CTPS listing', at: NOW, registers: [tps({ listed: false }), ctps()], expect: allowed('opt_out_regime', ['show_caller_id']) },
+    { name: 'a number in the CTPS called as a consumer: still listed', at: NOW, registers: [tps({ listed: false }), ctps()], expect: denied(['register_listed'], [fail('GB-1', 'register_listed')]) },
+    { name: 'a number in the CTPS called as a consumer who consented: the consent overrides it', at: NOW, registers: [tps({ listed: false }), ctps()], events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id'], [pass('GB-3', 'register_overridden')]) },
+    { name: 'a business, the TPS copy not loaded: only the CTPS is needed', at: NOW, registers: [ctps({ listed: false })], q: { subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'a business with no CTPS copy loaded', at: NOW, registers: [tps({ listed: false })], q: { subscriberType: 'business' }, expect: denied(['register_stale']) },
     {
       name: 'a recorded-message call needs consent (the opt-out rule covers live calls only)',

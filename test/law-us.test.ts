@@ -353,6 +353,10 @@ describe('US-6 autodialed or prerecorded calls need written consent; an EBR does
     { name: 'prerecorded to a business mobile', at: NOW, q: { prerecorded: true, subscriberType: 'business', lineType: 'mobile' }, expect: denied(['consent_required']) },
     { name: 'prerecorded to a residential landline with written consent', at: NOW, q: { prerecorded: true }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
     { name: 'a service call autodialed to a mobile still needs consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, expect: denied(['consent_required']) },
+    // Prior express consent, not written: a spoken consent on a recorded call is enough for a call that sells nothing.
+    { name: 'a service call autodialed to a mobile on oral consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, events: [consent(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: allowed(null, ['show_caller_id'], [pass('US-6', 'robocall_consent')]) },
+    // US-4's company do-not-call list is a telemarketing rule.
+    { name: 'a live service call to a person who asked not to be called by telemarketers', at: NOW, q: { purpose: 'service', lineType: 'fixed' }, events: [objection(SELLER, EARLIER)], expect: allowed(null, ['show_caller_id']) },
     { name: 'a service call prerecorded to a landline', at: NOW, q: { purpose: 'service', prerecorded: true }, expect: allowed(null, ['show_caller_id']) },
   ]);
 });

@@ -209,6 +209,20 @@ export function decideGB(facts: Facts, q: Question): Decision {
     }
   }
 
+  // The other register too, when a copy is loaded: the subscriber type is only what the caller
+  // says, and a listing in the TPS (individuals) or the CTPS (corporate subscribers) says who the
+  // subscriber is. Only the missing-copy check follows the type given.
+  const otherName = corporate ? 'TPS' : 'CTPS';
+  const other = facts.registers.find((r) => r.registerId === (corporate ? GB_RULES.tps : GB_RULES.ctps));
+  if (other && listingAt(other, q.at, GB_RULES.listingWaitDays, ZONE).state === 'in_force') {
+    listed = true;
+    reasons.push(
+      permission === 'consent'
+        ? pass('register_overridden', 'GB-3', `The number is in the ${otherName}, but the person consented to calls from ${q.entity.name}, which overrides the listing for this caller.`)
+        : fail('register_listed', 'GB-1', `The number is in the ${otherName} (${corporate ? 'individuals' : 'corporate subscribers'}), although the call was checked as to ${corporate ? 'a business' : 'an individual'}: the listing counts all the same.`),
+    );
+  }
+
   const denials: Denial[] = [];
   if (permission === null && stop) denials.push('objected');
   if (permission === null && needsConsent) denials.push('consent_required');

@@ -153,7 +153,9 @@ export function decideUS(facts: Facts, q: Question): Decision {
     rule: 'US-1',
     entityRule: 'US-1',
     requireProducts: false,
-    rejectMethods: US_RULES.unwrittenMethods,
+    // Written consent is what telemarketing needs (US-1, US-6); a call that sells nothing needs
+    // only prior express consent, which a recorded spoken one is.
+    rejectMethods: marketing ? US_RULES.unwrittenMethods : [],
     rejectWhy: 'which is spoken, not written: prior express written consent needs a written or electronic signature',
   });
   reasons.push(...consent.reasons);
@@ -200,7 +202,9 @@ export function decideUS(facts: Facts, q: Question): Decision {
   const permission: Basis | null = hasConsent ? 'consent' : (usable[0]?.basis ?? null);
 
   const denials: Denial[] = [];
-  if (stop && !permission) denials.push('objected');
+  // US-4's company do-not-call list is a telemarketing rule: a call that sells nothing is not held
+  // by it (the reason stays, for the agent).
+  if (marketing && stop && !permission) denials.push('objected');
 
   // US-1, US-2, US-9: National Do Not Call Registry
   if (marketing && business) {
@@ -274,14 +278,14 @@ export function decideUS(facts: Facts, q: Question): Decision {
     const what = q.prerecorded ? 'A prerecorded' : 'An autodialed';
     const to = lineType === 'mobile' ? 'a mobile number' : 'a residential line';
     if (hasConsent) {
-      reasons.push(pass('robocall_consent', 'US-6', `${what} call to ${to} is allowed on the person's prior express written consent.`));
+      reasons.push(pass('robocall_consent', 'US-6', `${what} call to ${to} is allowed on the person's prior express ${marketing ? 'written ' : ''}consent.`));
     } else {
       denials.push('consent_required');
       reasons.push(
         fail(
           'robocall_needs_consent',
           'US-6',
-          `${what} call to ${to} needs the person's prior express written consent${permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get written consent.`,
+          `${what} call to ${to} needs the person's prior express ${marketing ? 'written ' : ''}consent${permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get ${marketing ? 'written ' : ''}consent.`,
         ),
       );
     }
