@@ -228,9 +228,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(w).toMatchObject({ status: 'withdrawn', state: 'withdrawal', withdraws: [consentA] });
     expect(d.calls.map((c: { id: string }) => c.id)).toEqual(calls);
     expect(d.objections).toEqual([]);
-    // The engine's answer now: consent B, given for strom and gas, needs the product named (DE-3).
-    expect(d.decisions).toHaveLength(1);
-    expect(d.decisions[0]).toMatchObject({ entityId: 'kraft', jurisdiction: 'DE' });
+    // The engine's answer now, for each product consent B names (DE-3: a call is about a product).
+    expect(d.decisions.map((x: { productCategory: string }) => x.productCategory).sort()).toEqual(['gas', 'strom']);
+    for (const x of d.decisions) expect(x).toMatchObject({ entityId: 'kraft', jurisdiction: 'DE', allowed: true, basis: 'consent', evidence: [consentB] });
     expect(d.integrity).toMatchObject({ ok: true, problems: [] });
     expect(d.integrity.events).toBe(5);
   });
@@ -294,6 +294,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     await post('/v1/calls', { entityId: 'kraft', phone: '+4915112340005', at: '2026-11-02T10:00:00+01:00', productCategory: 'solar' });
     const used = await state('+4915112340005', 'kraft', sun);
     expect(used.uses).toHaveLength(1);
+    // "May the entity call now?" is answered for the product the consent names, where it is allowed.
+    const now = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent('+4915112340005')}&entityId=kraft`)).json().decisions;
+    expect(now).toEqual([expect.objectContaining({ entityId: 'kraft', productCategory: 'solar', allowed: true, basis: 'consent', evidence: [sun] })]);
     expect(used.retention.lastUse).toBe('2026-11-02T09:00:00.000Z');
 
     // An erasure that keeps the request as a suppression entry: the consent is not in force any more.

@@ -111,6 +111,8 @@ export interface ProofSuppression {
 
 export interface ProofDecision {
   entityId: string;
+  /** The product asked about: one answer for each product the entity's consents name (null: none named). */
+  productCategory: string | null;
   at: string;
   allowed: boolean;
   basis: string | null;
@@ -390,18 +392,24 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
   if (e164) {
     for (const id of entityIds) {
       if (!entities.has(id)) continue;
-      const { decision } = await app.evaluate({ phone: e164, entityId: id, at: now });
-      decisions.push({
-        entityId: id,
-        at: iso(now),
-        allowed: decision.allowed,
-        basis: decision.basis,
-        jurisdiction: decision.jurisdiction,
-        denials: decision.denials,
-        obligations: decision.obligations,
-        evidence: decision.evidence ?? [],
-        reasons: decision.reasons,
-      });
+      // A consent limited to products carries only calls about them (DE-3): asked without a
+      // product, the engine would refuse what the consent allows. So: one answer per product named.
+      const products = [...new Set(consents.filter((c) => c.entityId === id && c.status === 'granted' && c.state === 'active').flatMap((c) => c.products))].slice(0, 10);
+      for (const productCategory of products.length > 0 ? products : [null]) {
+        const { decision } = await app.evaluate({ phone: e164, entityId: id, at: now, productCategory: productCategory ?? undefined });
+        decisions.push({
+          entityId: id,
+          productCategory,
+          at: iso(now),
+          allowed: decision.allowed,
+          basis: decision.basis,
+          jurisdiction: decision.jurisdiction,
+          denials: decision.denials,
+          obligations: decision.obligations,
+          evidence: decision.evidence ?? [],
+          reasons: decision.reasons,
+        });
+      }
     }
   }
 

@@ -123,7 +123,7 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   heading('1. May the entity call this number now?');
   if (d.decisions.length === 0) text('No decision: nothing is on record for an entity this dossier covers.');
   for (const dec of d.decisions) {
-    sub(`${entityName(dec.entityId)}: ${dec.allowed ? `ALLOWED on the basis of ${dec.basis ?? 'no basis needed'}` : `NOT ALLOWED (${dec.denials.join(', ')})`}`);
+    sub(`${entityName(dec.entityId)}${dec.productCategory ? `, a call about ${dec.productCategory}` : ''}: ${dec.allowed ? `ALLOWED on the basis of ${dec.basis ?? 'no basis needed'}` : `NOT ALLOWED (${dec.denials.join(', ')})`}`);
     kv('Asked at', day(dec.at));
     if (dec.evidence.length) kv('Rests on', dec.evidence.join(', '));
     if (dec.obligations.length) kv('The call must', dec.obligations.join(', '));
