@@ -299,6 +299,15 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(now).toEqual([expect.objectContaining({ entityId: 'kraft', productCategory: 'solar', allowed: true, basis: 'consent', evidence: [sun] })]);
     expect(used.retention.lastUse).toBe('2026-11-02T09:00:00.000Z');
 
+    // A withdrawal of one of two products: calls about the other still rest on the consent.
+    const two = (await consent('kraft', '+4915112340003', '2026-02-01T10:00:00+01:00', { products: ['solar', 'heat_pump'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
+    const partly = (await post('/v1/consents', { entityId: 'kraft', phone: '+4915112340003', at: '2026-03-01T10:00:00+01:00', channel: 'phone', status: 'withdrawn', products: ['Solar'] })).id;
+    const twoNow = await state('+4915112340003', 'kraft', two);
+    expect(twoNow).toMatchObject({ state: 'active', withdrawnBy: null });
+    expect(twoNow.gaps.some((g: string) => g.includes('partly withdrawn') && g.endsWith('it covers only heat_pump now'))).toBe(true);
+    expect((await state('+4915112340003', 'kraft', partly)).withdraws).toEqual([two]);
+    expect((await api.call('POST', '/v1/decisions', { entityId: 'kraft', phone: '+4915112340003', productCategory: 'heat_pump' })).json()).toMatchObject({ allowed: true, evidence: [two] });
+
     // An erasure that keeps the request as a suppression entry: the consent is not in force any more.
     await post('/v1/erasures', { phone: '+4915112340005', entityId: 'kraft', keepRequiredProof: true });
     expect((await state('+4915112340005', 'kraft', sun)).state).toBe('objected');

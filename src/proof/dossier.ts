@@ -11,6 +11,7 @@
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
 import { NL_RULES } from '../law/nl.js';
+import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { contentDigest, ERASED_PAYLOAD, linkHash } from '../store/chain.js';
 import type { EventsTable } from '../store/schema.js';
@@ -215,10 +216,12 @@ function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention
   return true;
 }
 
-function covers(withdrawal: { channel: string; products: string[] }, grant: { channel: string; products: string[] }): boolean {
-  if (withdrawal.channel !== grant.channel) return false;
-  if (withdrawal.products.length === 0 || grant.products.length === 0) return true;
-  return withdrawal.products.some((p) => grant.products.includes(p));
+/** How much of a consent a withdrawal ends, as the engine reads it (src/law/facts.ts): all, some products, or nothing. */
+function covers(withdrawal: { channel: string; products: string[] }, grant: { channel: string; products: string[] }): 'all' | 'some' | 'none' {
+  if (withdrawal.channel !== grant.channel) return 'none';
+  if (withdrawal.products.length === 0 || grant.products.length === 0) return 'all';
+  const ended = grant.products.filter((p) => withdrawal.products.some((w) => sameCategory(w, p)));
+  return ended.length === grant.products.length ? 'all' : ended.length > 0 ? 'some' : 'none';
 }
 
 /** Reads a number for a proof query: E.164, or national format in the entity's country. */
@@ -351,10 +354,18 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
   const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityIds.filter(inScope)) : [];
   for (const g of consents) {
     if (g.status !== 'granted') continue;
-    const w = consents.find((x) => x.status === 'withdrawn' && x.entityId === g.entityId && Date.parse(x.at) >= Date.parse(g.at) && covers(x, g));
+    const later = consents.filter((x) => x.status === 'withdrawn' && x.entityId === g.entityId && Date.parse(x.at) >= Date.parse(g.at));
+    const w = later.find((x) => covers(x, g) === 'all');
     if (w) {
       g.withdrawnBy = { id: w.id, at: w.at };
       w.withdraws.push(g.id);
+    }
+    // A withdrawal of some of its products: calls about the others still rest on it (the engine
+    // allows them), so it stays in force – and says what it no longer covers.
+    for (const x of later.filter((x) => x !== w && covers(x, g) === 'some')) {
+      x.withdraws.push(g.id);
+      const still = g.products.filter((p) => !x.products.some((q) => sameCategory(q, p)));
+      g.gaps.push(`partly withdrawn on ${x.at} (${x.id}) for ${x.products.join(', ')}: it covers only ${still.join(', ')} now`);
     }
     g.state = g.beforeReassignment
       ? 'void'

@@ -147,7 +147,7 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
       record_status: c.state,
     },
     processing: {
-      privacy_notice: { notice_id: `urn:optline:consent:${c.id}:notice`, url: ctl.policyUrl ?? c.source.url ?? null, text: c.source.wording, language: entity.language },
+      privacy_notice: { notice_id: `urn:optline:consent:${c.id}:notice`, url: ctl.policyUrl ?? null, text: c.source.wording, language: entity.language },
       language: entity.language,
       purposes: [
         {

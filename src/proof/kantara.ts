@@ -100,7 +100,9 @@ export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
         ...(ctl.url ? { piiControllerUrl: ctl.url } : {}),
       },
     ],
-    policyUrl: ctl.policyUrl ?? c.source.url ?? '',
+    // The controller's privacy policy only: the web form's own URL is where consent was taken
+    // (kept in the dossier), not a policy. Empty when the entity has none configured.
+    policyUrl: ctl.policyUrl ?? '',
     services: [
       {
         service: `${SERVICE[c.channel] ?? `${c.channel} marketing`} by ${entity.name}`,
