@@ -306,11 +306,21 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(twoNow).toMatchObject({ state: 'active', withdrawnBy: null });
     expect(twoNow.gaps.some((g: string) => g.includes('partly withdrawn') && g.endsWith('it covers only heat_pump now'))).toBe(true);
     expect((await state('+4915112340003', 'kraft', partly)).withdraws).toEqual([two]);
+    const ofWithdrawal = (await api.call('GET', `/v1/consents/${partly}/proof`)).json();
+    expect(ofWithdrawal.consents.map((c: { id: string }) => c.id).sort()).toEqual([two, partly].sort());
     expect((await api.call('POST', '/v1/decisions', { entityId: 'kraft', phone: '+4915112340003', productCategory: 'heat_pump' })).json()).toMatchObject({ allowed: true, evidence: [two] });
 
     // An erasure that keeps the request as a suppression entry: the consent is not in force any more.
     await post('/v1/erasures', { phone: '+4915112340005', entityId: 'kraft', keepRequiredProof: true });
     expect((await state('+4915112340005', 'kraft', sun)).state).toBe('objected');
+
+    // Erased whole: asked without an entity, the proof still names who holds the suppression entry.
+    await post('/v1/erasures', { phone: '+4915112340001', entityId: 'kraft' });
+    const erased = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent('+4915112340001')}`)).json();
+    expect(erased.consents).toEqual([]);
+    expect(erased.entities.map((e: { id: string }) => e.id)).toEqual(['kraft']);
+    expect(erased.suppressions).toEqual([expect.objectContaining({ entityId: 'kraft' })]);
+    expect(erased.decisions).toEqual([expect.objectContaining({ entityId: 'kraft', allowed: false, denials: ['objected'] })]);
   });
 
   it('compares the history with an earlier answer kept as a checkpoint', async () => {

@@ -287,7 +287,10 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     }
   };
 
-  const entityIds = [...new Set([...(entityFilter ? [entityFilter] : []), ...rows.filter((r) => r.entity_id).map((r) => r.entity_id!)])];
+  // An erased person leaves only suppression entries: the entities that hold them belong in the
+  // dossier too, also when none was named.
+  const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityFilter ? [entityFilter] : (await app.store.listEntities()).map((e) => e.id).filter(inScope)) : [];
+  const entityIds = [...new Set([...(entityFilter ? [entityFilter] : []), ...rows.filter((r) => r.entity_id).map((r) => r.entity_id!), ...suppressionEntries.map((x) => x.entityId)])];
   const entities = new Map<string, Entity>();
   for (const id of entityIds) {
     const e = await app.entity(id);
@@ -351,7 +354,6 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
       c.gaps = gapsOf(c, country);
       return c;
     });
-  const suppressionEntries = e164 ? await app.suppressions.entries(e164, entityIds.filter(inScope)) : [];
   for (const g of consents) {
     if (g.status !== 'granted') continue;
     const later = consents.filter((x) => x.status === 'withdrawn' && x.entityId === g.entityId && Date.parse(x.at) >= Date.parse(g.at));
@@ -392,7 +394,8 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
   if (consentRow) {
     // A consent's own dossier: that consent, what ended it, its uses, and the entity's objections.
     const own = consents.find((c) => c.id === consentRow!.id)!;
-    const related = new Set([own.id, ...(own.withdrawnBy ? [own.withdrawnBy.id] : [])]);
+    // A withdrawal's own proof shows the consents it ended, as a consent's shows its withdrawal.
+    const related = new Set([own.id, ...(own.withdrawnBy ? [own.withdrawnBy.id] : []), ...own.withdraws]);
     consents = consents.filter((c) => related.has(c.id));
     callList = calls.filter((k) => k.evidence.includes(own.id));
     otherGrounds = [];
