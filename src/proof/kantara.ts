@@ -75,7 +75,8 @@ export function purposeText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>):
 
 export function terminationText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>): string {
   const withdraw = `withdrawn at any time by telling ${entity.name} (on a call, in writing or by e-mail)`;
-  return c.expiresAt ? `Ends on ${c.expiresAt.slice(0, 10)} unless ${withdraw} before` : `Until ${withdraw}`;
+  // The moment itself (UTC): a date cut from it would name the day before in zones east of UTC.
+  return c.expiresAt ? `Ends at ${c.expiresAt} unless ${withdraw} before` : `Until ${withdraw}`;
 }
 
 export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
