@@ -153,3 +153,40 @@ describe('store file removed or replaced on SQLite', () => {
     }
   });
 });
+
+describe('another process holding the SQLite write lock', () => {
+  it('is waited for without blocking the server: other requests go on, and the write lands when the lock is free', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-locked-'));
+    const file = join(dir, 'optline.db');
+    const store = await Store.open(file, { busyTimeoutMs: 50 }); // as `optline serve` opens it
+    const { Optline } = await import('../src/service/optline.js');
+    const app = await Optline.open(store);
+    const SQLite = (await import('better-sqlite3')).default;
+    const other = new SQLite(file); // a CLI import, say
+    try {
+      await app.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+      other.pragma('journal_mode = WAL');
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 700);
+      // How long the thread is ever busy at a stretch while the write waits.
+      let last = Date.now();
+      let longest = 0;
+      const tick = setInterval(() => {
+        const now = Date.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 10);
+      const started = Date.now();
+      const id = await app.recordObjection({ entityId: 'acme', phone: '+31612345670', at: Date.parse('2026-11-01T10:00:00Z') });
+      clearInterval(tick);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600); // it did wait for the lock
+      expect(longest).toBeLessThan(400); // but never blocked the thread for long (it was 700+)
+      expect((await store.history('+31612345670')).events.map((e) => e.id)).toEqual([id]);
+    } finally {
+      other.close();
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
+const SERVER_BUSY_TIMEOUT_MS = 50;
 
 /**
  * The store every command but `serve` works on: it must exist. Opening a SQLite path creates the
@@ -38,8 +39,8 @@ function readInputFile(path: string): string {
   }
 }
 
-async function openApp(opts: { create?: boolean } = {}): Promise<Optline> {
-  const store = await Store.open(opts.create ? dbTarget() : existingStore());
+async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}): Promise<Optline> {
+  const store = await Store.open(opts.create ? dbTarget() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
   return Optline.open(store);
 }
 
@@ -71,7 +72,8 @@ program
   .action(async () => {
     // The server's modules load only for `serve`: the other commands start faster without them.
     const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
-    const app = await openApp({ create: true });
+    // A server waits for another process's write lock without blocking its requests (withRetry).
+    const app = await openApp({ create: true, busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
     const { seeded, demoTokens, warning } = await prepare(app, process.env);
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.

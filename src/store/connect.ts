@@ -30,7 +30,16 @@ export function isSqliteFile(store: { kind: StoreKind; location: string }): bool
 }
 
 /** `OPTLINE_DB`: a SQLite file path (or `:memory:`), or a postgres:// URL. */
-export function connect(target: string): Connection {
+export interface ConnectOptions {
+  /**
+   * SQLite: how long a statement waits, blocking its thread, for another connection's write lock
+   * (default 5000 ms). A server sets it short: while it waits nothing else runs, decisions
+   * included, so it rather gives up soon and retries without blocking (withRetry).
+   */
+  busyTimeoutMs?: number;
+}
+
+export function connect(target: string, opts: ConnectOptions = {}): Connection {
   if (storeKindOf(target) === 'postgres') {
     // Loaded only for PostgreSQL stores: SQLite users (and every short CLI command) skip its load time.
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
@@ -56,7 +65,7 @@ export function connect(target: string): Connection {
   // survive a power cut, not just a process crash.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 5000))}`);
   sqlite.pragma('foreign_keys = ON');
   // An erasure rewrites rows in place: the space the old content held is zeroed, not left in the
   // file's free pages where the erased number could still be read (see eraseSubject).

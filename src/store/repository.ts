@@ -12,7 +12,7 @@ import type {
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { connect, isSqliteFile, type Connection, type StoreKind } from './connect.js';
+import { connect, isSqliteFile, type ConnectOptions, type Connection, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
 import { linkRows, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
@@ -88,8 +88,12 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 6): Promise<
       return await fn();
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (i >= attempts || !code || !SERIALIZATION_FAILURES.has(code)) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** i));
+      if (!code || !SERIALIZATION_FAILURES.has(code)) throw err;
+      // Another SQLite connection holds the write lock (a CLI import, another server): waited for
+      // here, without blocking the thread, for up to about 5 s before the request is answered 503.
+      const busy = code.startsWith('SQLITE_BUSY');
+      if (i >= (busy ? 14 : attempts)) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(busy ? 500 : Infinity, Math.random() * 10 * 2 ** i)));
     }
   }
 }
@@ -171,8 +175,8 @@ export class Store {
     this.checkFile = c.checkFile ?? (() => {});
   }
 
-  static async open(target: string): Promise<Store> {
-    const store = new Store(connect(target));
+  static async open(target: string, opts: ConnectOptions = {}): Promise<Store> {
+    const store = new Store(connect(target, opts));
     await migrate(store.db);
     return store;
   }
