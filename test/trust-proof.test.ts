@@ -370,6 +370,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(r.statusCode, r.body).toBe(200);
     const body = r.json();
     expect(body.receipts).toHaveLength(2); // the two consents given; a withdrawal is no receipt
+    // Beside the receipts, whether each consent still holds: A was withdrawn, B is in force.
+    expect(body.states[consentA]).toMatchObject({ state: 'withdrawn', withdrawnAt: expect.any(String) });
+    expect(body.states[consentB]).toEqual({ state: 'active', withdrawnAt: null });
     for (const [i, receipt] of body.receipts.entries()) checkKantara(receipt, `receipts[${i}]`);
     const a = body.receipts.find((x: { consentReceiptID: string }) => x.consentReceiptID === consentA);
     expect(a).toMatchObject({

@@ -44,7 +44,10 @@ export async function exportProof(app: Optline, query: ProofQuery, format: Proof
         const c = d.consents.find((x) => x.id === query.consentId)!;
         return { contentType: 'application/json', filename: `${stem}.kantara.json`, body: toKantara(d, c) };
       }
-      return { contentType: 'application/json', filename: `${stem}.kantara.json`, body: { version: KANTARA_VERSION, piiPrincipalId: d.subject.phone ?? d.subject.email, generatedAt: d.generatedAt, receipts: kantaraReceipts(d) } };
+      // A receipt records a consent as given; whether it still holds (withdrawn, objected, void…)
+      // is said beside it, by receipt id, so a receipt is never read as a consent in force.
+      const states = Object.fromEntries(d.consents.filter((c) => c.status === 'granted').map((c) => [c.id, { state: c.state, withdrawnAt: c.withdrawnBy?.at ?? null }]));
+      return { contentType: 'application/json', filename: `${stem}.kantara.json`, body: { version: KANTARA_VERSION, piiPrincipalId: d.subject.phone ?? d.subject.email, generatedAt: d.generatedAt, receipts: kantaraReceipts(d), states } };
     }
     case 'iso27560': {
       if (query.consentId) {
