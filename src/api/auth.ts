@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKey, Role, Store } from '../store/repository.js';
+import { scopeCoversKey, type ApiKey, type Role, type Store } from '../store/repository.js';
 import { ForbiddenError } from '../service/errors.js';
 import { SecretCache } from './secret-cache.js';
+import { readCookie, SESSION_COOKIE } from './session.js';
 
 /** What a role may do. Entity scope is checked separately, per entity touched. */
 export const PERMISSIONS = {
@@ -112,8 +113,7 @@ export function requireAllEntities(req: FastifyRequest, what: string): void {
 
 /** May this key see and revoke that key? Only when it covers every entity the other one does. */
 export function coversKey(key: ApiKey, other: ApiKey): boolean {
-  if (key.entityIds.includes('*')) return true;
-  return !other.entityIds.includes('*') && other.entityIds.every((id) => key.entityIds.includes(id));
+  return scopeCoversKey(key.entityIds, other.entityIds);
 }
 
 /** A second way in: the browser session cookie of the agent and supervisor pages (src/api/session.ts). */
@@ -198,7 +198,7 @@ export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionA
         throw new Unauthorized('The token is unknown, expired or revoked.');
       }
     } else {
-      const hasCookie = sessions !== undefined && /(?:^|;\s*)optline_session=/.test(req.headers.cookie ?? '');
+      const hasCookie = sessions !== undefined && readCookie(req, SESSION_COOKIE) !== null;
       if (hasCookie) guardCheck(guard, req, reply, sessions.known(req));
       key = sessions ? await sessions.authenticate(req) : null;
       if (!key) {

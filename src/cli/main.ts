@@ -9,6 +9,7 @@ import { SUBSCRIBER_TYPES } from '../law/types.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { scrubCommand } from './commands/scrub.js';
 import { parseInstant } from './instant.js';
+import { whyUnreadable } from './files.js';
 import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
 
@@ -33,9 +34,7 @@ function readInputFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InputError(`cannot read ${path}: ${why}`);
+    throw new InputError(`cannot read ${path}: ${whyUnreadable(err)}`);
   }
 }
 
@@ -55,7 +54,6 @@ async function openAppForUpkeep(): Promise<Optline> {
     onUnloadableRegister: (id, err) => console.error(`optline: warning: register ${id} is left out: ${err.message}`),
   });
 }
-
 
 // `optline … | head`: the reader went away, and what is left to print is wanted by nobody. The
 // command still ends with its own exit code (3: not allowed, 4: history altered).

@@ -13,7 +13,7 @@ import { RULES_VERSION } from '../law/version.js';
 import { NL_RULES } from '../law/nl.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
-import { contentDigest, ERASED_PAYLOAD, linkHash } from '../store/chain.js';
+import { contentDigest, erasedRowIsEmpty, linkHash } from '../store/chain.js';
 import type { EventsTable } from '../store/schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
 import type { Optline } from '../service/optline.js';
@@ -492,8 +492,7 @@ async function chainPositions(app: Optline, rows: EventsTable[]): Promise<Map<st
         hash: r.hash ?? '',
         prevHash: r.prev_hash ?? '',
         contentHash: r.content_hash ?? '',
-        // An erased row is no longer checked against its digest, so it must hold nothing (as verify).
-        contentOk: r.erased_at != null ? r.phone == null && r.email == null && r.payload === ERASED_PAYLOAD && r.salt == null : contentDigest(r) === r.content_hash,
+        contentOk: r.erased_at != null ? erasedRowIsEmpty(r) : contentDigest(r) === r.content_hash,
         linkOk: r.prev_hash != null && r.content_hash != null && linkHash(r.prev_hash, seq, r.content_hash) === r.hash,
         nextOk: following !== undefined ? following === r.hash : isHead && head.hash === r.hash,
       });

@@ -273,7 +273,6 @@ export function importRegisterFile(host: RegisterHost, id: string, file: string,
   return importRegister(host, id, opts, createReadStream(file, { highWaterMark: 4 << 20 }));
 }
 
-
 /** Persists a built index as the register's copy in force (snapshot first, then the row), and swaps it in. */
 export async function persistRegister(
   host: RegisterHost,

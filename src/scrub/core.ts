@@ -234,7 +234,6 @@ export class ScrubCore {
     return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory });
   }
 
-
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {
     // As Registry.checksFor reports them.
     if (!regs) return [];

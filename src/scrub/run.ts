@@ -274,7 +274,6 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     for (let i = head.indexOf(10); i >= 0 && i < read.dataStart; i = head.indexOf(10, i + 1)) headerLines++;
     if (read.dataStart >= headLen && headLen >= totalBytes && head[headLen - 1] !== 10) headerLines++;
 
-
     // Direct I/O for lists worth it (see AtomicFile): its set-up allocates 16 MB and tries a few writes.
     const out = new AtomicFile(opts.output, { direct: totalBytes >= DIRECT_OUTPUT_FROM });
     files.push(out);

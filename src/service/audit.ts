@@ -7,7 +7,7 @@
 import { KEY_EVENT_TYPES, type KeyEventPayload } from '../store/key-audit.js';
 import { InputError } from './errors.js';
 import type { Optline } from './optline.js';
-import type { StoredDecision } from '../store/repository.js';
+import { scopeCoversKey, type StoredDecision } from '../store/repository.js';
 
 export interface DecisionAuditQuery {
   entityId?: string | null;
@@ -131,8 +131,8 @@ export async function auditKeyEvents(app: Optline, q: { scope: string[] | '*'; l
   const all = rows
     .map((r) => ({ r, p: parseJson(r.payload) as KeyEventPayload | null }))
     .filter((x): x is { r: (typeof rows)[number]; p: KeyEventPayload } => x.p != null)
-    // As GET /v1/keys (coversKey): a scoped key sees only keys wholly within its entities.
-    .filter(({ p }) => q.scope === '*' || p.entityIds.every((id) => (q.scope as string[]).includes(id)));
+    // As GET /v1/keys: a scoped key sees only keys wholly within its entities.
+    .filter(({ p }) => q.scope === '*' || scopeCoversKey(q.scope, p.entityIds));
   let start = 0;
   if (q.cursor) {
     const c = decodeCursor(q.cursor);

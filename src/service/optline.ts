@@ -77,20 +77,17 @@ export interface RelationshipInput
  * The application: turns requests into facts in the store and decisions by the engine.
  * Shared by the HTTP API, the CLI and the bulk scrub, so all give the same answers.
  */
+/** A number just erased, and which entities the erasure covered. */
+export interface ErasedNumber {
+  e164: string;
+  inScope: (entityId: string) => boolean;
+}
+
 export class Optline {
   readonly store: Store;
   readonly registry = new Registry();
   /** Run after each erasure of a number (e.g. the server's kept scrub files that hold it go). */
-  private readonly erasureHooks: Array<(e: { e164: string; inScope: (entityId: string) => boolean }) => Promise<unknown>> = [];
-
-  onErasure(hook: (e: { e164: string; inScope: (entityId: string) => boolean }) => Promise<unknown>): void {
-    this.erasureHooks.push(hook);
-  }
-
-  /** Called by eraseSubject once the person's rows are redacted. */
-  async afterErasure(e: { e164: string; inScope: (entityId: string) => boolean }): Promise<void> {
-    for (const hook of this.erasureHooks) await hook(e);
-  }
+  private readonly erasureHooks: Array<(e: ErasedNumber) => Promise<unknown>> = [];
   readonly decisions: DecisionLog;
   /** Hashed refusals that outlive an erasure (src/service/suppression.ts). */
   readonly suppressions: Suppressions;
@@ -109,6 +106,15 @@ export class Optline {
     const app = new Optline(store, clock);
     await app.registry.loadAll(store, { onUnloadable: opts.onUnloadableRegister });
     return app;
+  }
+
+  onErasure(hook: (e: ErasedNumber) => Promise<unknown>): void {
+    this.erasureHooks.push(hook);
+  }
+
+  /** Called by eraseSubject once the person's rows are redacted. */
+  async afterErasure(e: ErasedNumber): Promise<void> {
+    for (const hook of this.erasureHooks) await hook(e);
   }
 
   private registerSync: NodeJS.Timeout | null = null;

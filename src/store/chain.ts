@@ -26,6 +26,14 @@ type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'e
 export const ERASED_PAYLOAD = '{"erased":true}';
 
 /**
+ * An erased row is no longer checked against its digest (its content is gone), so it must hold
+ * nothing: no number, no e-mail, no payload but the erasure's, no salt. Used by verify and proofs.
+ */
+export function erasedRowIsEmpty(r: Pick<EventsTable, 'phone' | 'email' | 'payload' | 'salt'>): boolean {
+  return r.phone == null && r.email == null && r.payload === ERASED_PAYLOAD && r.salt == null;
+}
+
+/**
  * The digest of what an event says; a fixed field order so every engine computes the same. The
  * row's random salt is part of it: an erasure deletes the salt with the number, so the digest that
  * stays behind cannot be matched against guessed numbers (a country's mobile numbers take minutes
@@ -52,7 +60,6 @@ export interface ChainFields {
   prev_hash: string;
   hash: string;
 }
-
 
 /**
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
@@ -194,7 +201,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
         break;
       }
       // An erased row's content is no longer checked against its digest, so it must hold nothing.
-      if (erased && (r.phone != null || r.email != null || r.payload !== ERASED_PAYLOAD || r.salt != null)) {
+      if (erased && !erasedRowIsEmpty(r)) {
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event was erased but holds personal data or a payload again: it was edited' };
         break;
       }

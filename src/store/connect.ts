@@ -134,7 +134,6 @@ class GuardedSqliteDialect extends SqliteDialect {
   }
 }
 
-
 /**
  * Kysely's SQLite driver prepares every statement anew; preparing costs more than running the
  * hot lookups. Caches prepared statements by their SQL text (bounded: batch inserts vary).

@@ -273,7 +273,6 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
   });
 }
 
-
 /** The store can be read: a real table, since `select 1` answers even when the database file is unreadable or gone. */
 export async function ping(db: Kysely<Database>): Promise<void> {
   await sql`select name from optline_migrations limit 1`.execute(db);

@@ -46,6 +46,15 @@ export interface ApiKey {
   revokedAt: string | null;
 }
 
+/**
+ * Does a key's scope (its entity ids, '*' for every entity) cover every entity of another key?
+ * Only then may the first key see or revoke the second, or its history (a key for every entity
+ * is covered only by another such key).
+ */
+export function scopeCoversKey(scope: readonly string[], entityIds: readonly string[]): boolean {
+  return scope.includes('*') || entityIds.every((id) => scope.includes(id));
+}
+
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** Constant-time comparison of two hex digests of equal length. */

@@ -72,7 +72,6 @@ const ScrubQuery = z
   })
   .strict();
 
-
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
 const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
 
@@ -115,7 +114,6 @@ export function uploadName(header: unknown): string | null {
     return null; // a malformed header only loses the name, not the scrub
   }
 }
-
 
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);

@@ -1,9 +1,6 @@
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { byteLimit } from '../stream-limit.js';
-
-/** The largest register copy taken over HTTP; larger ones go through `optline registers import`. */
-const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { coversKey, requireAllEntities, requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
@@ -36,6 +33,9 @@ import { ROLES, type ApiKey, type Role } from '../../store/repository.js';
 import { CHAIN_PROBLEMS, type ChainHead } from '../../store/chain.js';
 import { ChainHeadSchema } from '../../store/checkpoint.js';
 import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
+
+/** The largest register copy taken over HTTP; larger ones go through `optline registers import`. */
+const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];

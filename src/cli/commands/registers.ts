@@ -5,6 +5,7 @@ import { parseInstant } from '../instant.js';
 import { importRegisterFile, calendarDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
 import { InputError } from '../../service/errors.js';
+import { whyUnreadable } from '../files.js';
 import { closeSync, openSync, fstatSync } from 'node:fs';
 
 /** The register file can be read: said before the store is opened, in words rather than errno. */
@@ -13,8 +14,7 @@ function checkReadable(file: string): void {
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`Cannot read the register file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}.`);
+    throw new InputError(`Cannot read the register file ${file}: ${whyUnreadable(err)}.`);
   }
   const dir = fstatSync(fd).isDirectory();
   closeSync(fd);

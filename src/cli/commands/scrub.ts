@@ -8,7 +8,6 @@ import { storeKindOf } from '../../store/connect.js';
 import { formatSummary } from '../../scrub/summary.js';
 import { parseInstant } from '../instant.js';
 
-
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function fmtDuration(s: number): string {
