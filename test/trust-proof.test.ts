@@ -170,7 +170,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
           callId: 'CALL-7731',
           recordingRef: 'rec://2026/01/10/7731.wav',
           verifiedAt: '2026-01-10T10:00:00+01:00',
+          verificationMethod: 'recorded_call',
         },
+        person: { name: 'Jonas Weber', reference: 'KW-55120' },
       })
     ).id;
     // Two calls made on it, each with the decision the dialer got.
@@ -219,7 +221,10 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(a.uses.every((u: { decisionId: string | null; basis: string }) => u.decisionId && u.basis === 'consent')).toBe(true);
     // DE-4: proof kept 5 years after the last use (the second call).
     expect(a.retention).toMatchObject({ country: 'DE', months: 60, rule: 'DE-4', lastUse: '2026-03-02T09:00:00.000Z', keepUntil: '2031-03-02T09:00:00.000Z' });
-    expect(a.gaps).toEqual([]);
+    expect(a.person).toEqual({ name: 'Jonas Weber', reference: 'KW-55120' });
+    expect(a.source.verificationMethod).toBe('recorded_call');
+    // Recorded here ten months after it was given (the test's clock): DE-4 wants it documented when given.
+    expect(a.gaps).toEqual(['documentation: recorded 321 days after it was given; §7a UWG requires documenting a consent when it is given (DE-4)']);
     const b = d.consents.find((c: { id: string }) => c.id === consentB);
     expect(b).toMatchObject({ state: 'active', withdrawnBy: null, uses: [], source: { method: 'web_form', ip: '203.0.113.9' } });
     // NL-10's verification is asked of Dutch consents given from 2025-07-01, not of a German one.
@@ -321,6 +326,82 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(erased.entities.map((e: { id: string }) => e.id)).toEqual(['kraft']);
     expect(erased.suppressions).toEqual([expect.objectContaining({ entityId: 'kraft' })]);
     expect(erased.decisions).toEqual([expect.objectContaining({ entityId: 'kraft', allowed: false, denials: ['objected'] })]);
+  });
+
+  it('ties a consent to the person, says how it was verified, and names what its record lacks (records.md)', async () => {
+    const put = async (id: string, body: unknown) => expect((await api.call('PUT', `/v1/entities/${id}`, body)).statusCode).toBeLessThan(300);
+    await put('linde-proof', { name: 'Linde B.V.', kind: 'company', country: 'NL' });
+    await put('eik-proof', { name: 'Eik B.V.', kind: 'company', country: 'NL', requireVerifiedConsent: true });
+    const consent = async (entityId: string, phone: string, at: string, extra: Record<string, unknown>) => {
+      const r = await api.call('POST', '/v1/consents', { entityId, phone, at, channel: 'phone', status: 'granted', products: ['energy'], ...extra });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json().id as string;
+    };
+    const dossier = async (phone: string, entityId: string) => (await api.call('GET', `/v1/proof?phone=${encodeURIComponent(phone)}&entityId=${entityId}`)).json();
+    const form = { method: 'web_form', wording: 'Ja, Linde mag mij bellen over energie.', url: 'https://linde.example/form', ip: '198.51.100.7' };
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0';
+
+    // Complete: who, how (with the browser), verified by SMS before any call.
+    const full = await consent('linde-proof', '+31612349101', '2026-11-20T10:00:00+01:00', {
+      source: { ...form, userAgent: ua, verifiedAt: '2026-11-20T10:04:00+01:00', verificationMethod: 'sms' },
+      person: { name: ' J. de Vries ', reference: 'CRM-1' },
+    });
+    const d1 = await dossier('+31612349101', 'linde-proof');
+    expect(d1.consents[0]).toMatchObject({ id: full, state: 'active', gaps: [], person: { name: 'J. de Vries', reference: 'CRM-1' }, source: { userAgent: ua, verificationMethod: 'sms' } });
+    const iso = (await api.call('GET', `/v1/consents/${full}/proof?format=iso27560`)).json();
+    expect(iso.parties).toContainEqual(expect.objectContaining({ party_id: 'CRM-1', party_name: 'J. de Vries', party_role: 'pii_principal' }));
+    expect(iso.extension.optline).toMatchObject({ verification_method: 'sms', user_agent: ua });
+    expect(iso.events.find((e: { event_type: string }) => e.event_type === 'consent_verified').event_by).toBe('pii_principal (sms)');
+    const pdf = (await pdfText((await api.call('GET', `/v1/consents/${full}/proof?format=pdf`)).rawPayload)).pages.join('\n');
+    for (const needle of ['J. de Vries, reference CRM-1', 'by SMS', 'Firefox/133.0']) expect(pdf, needle).toContain(needle);
+
+    // Only the number, no browser, verified without saying how.
+    await consent('linde-proof', '+31612349102', '2026-11-20T10:00:00+01:00', { source: { ...form, verifiedAt: '2026-11-20T10:04:00+01:00' } });
+    expect((await dossier('+31612349102', 'linde-proof')).consents[0].gaps).toEqual([
+      'person: only the number is on record, not who gave the consent (a name or a customer reference); NL-10 wants the proof tied to the person called (NL-10)',
+      "user agent: the browser's User-Agent is not on record",
+      'verification: how it was confirmed (SMS, e-mail, app, recorded call or letter) is not on record (NL-10)',
+    ]);
+
+    // The proof's "state now" reads NL-10 as the engine does, for a caller requiring verified consent:
+    // a recorded call verifies, and a consent from before 2025-07-01 needs no verification.
+    const recorded = await consent('eik-proof', '+31612349103', '2026-11-20T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a7', recordingRef: 'rec://eik/1' }, person: { name: 'K. Mulder' } });
+    const older = await consent('eik-proof', '+31612349104', '2024-03-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a7', callId: 'c-2' }, person: { reference: 'EIK-9' } });
+    const unverified = await consent('eik-proof', '+31612349105', '2026-11-20T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a7', callId: 'c-3' }, person: { name: 'L. Smit' } });
+    for (const [phone, id, state] of [['+31612349103', recorded, 'active'], ['+31612349104', older, 'active'], ['+31612349105', unverified, 'not_valid']] as const) {
+      const d = await dossier(phone, 'eik-proof');
+      expect(d.consents[0], phone).toMatchObject({ id, state });
+      expect(d.consents[0].gaps.some((g: string) => g.startsWith('verification')), phone).toBe(phone === '+31612349105');
+      const engine = (await api.call('POST', '/v1/decisions', { entityId: 'eik-proof', phone, at: '2026-11-27T11:00:00+01:00', productCategory: 'energy' })).json();
+      expect(engine.allowed, phone).toBe(state === 'active');
+    }
+
+    // DE-4: documented when given – not a day later; a copy imported from a lead supplier was documented there.
+    const de = async (phone: string, at: string, method: string) => {
+      await consent('kraft', phone, at, { products: ['strom'], source: { method, agentId: 'a1', callId: 'c1', wording: 'Ja.' }, person: { name: 'P. Braun' } });
+      return (await dossier(phone, 'kraft')).consents[0].gaps;
+    };
+    expect(await de('+4915112349106', '2026-11-01T10:00:00+01:00', 'agent_call')).toEqual(['documentation: recorded 26 days after it was given; §7a UWG requires documenting a consent when it is given (DE-4)']);
+    expect(await de('+4915112349107', '2026-11-01T10:00:00+01:00', 'import')).toEqual([]);
+    expect(await de('+4915112349108', '2026-11-27T09:30:00+01:00', 'agent_call')).toEqual([]);
+
+    // Bad input: a verification method with no moment, a person with no name or reference, an unknown field.
+    for (const [status, extra] of [
+      [422, { source: { method: 'web_form', verificationMethod: 'sms' } }],
+      [400, { person: { name: '' } }],
+      [400, { person: { name: 'X', birthday: '1970-01-01' } }],
+      [400, { source: { method: 'web_form', verifiedAt: '2026-11-20T10:04:00+01:00', verificationMethod: 'fax' } }],
+    ] as const) {
+      const r = await api.call('POST', '/v1/consents', { entityId: 'linde-proof', phone: '+31612349109', at: '2026-11-20T10:00:00+01:00', channel: 'phone', status: 'granted', ...extra });
+      expect(r.statusCode, JSON.stringify(extra)).toBe(status);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+    }
+
+    // An erasure takes the person's name and reference with the rest of the record.
+    expect((await api.call('POST', '/v1/erasures', { phone: '+31612349101', entityId: 'linde-proof' })).statusCode).toBeLessThan(300);
+    const left = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', full).executeTakeFirstOrThrow();
+    expect(left.payload).not.toContain('de Vries');
+    expect(left.payload).not.toContain('CRM-1');
   });
 
   it('compares the history with an earlier answer kept as a checkpoint', async () => {
@@ -439,6 +520,8 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
       'agent-0042',
       'CALL-7731',
       'rec://2026/01/10/7731.wav',
+      'Jonas Weber, reference KW-55120',
+      'by a recorded call',
       '203.0.113.9',
       'https://kraftwerk.example/angebot',
       'withdrawn',

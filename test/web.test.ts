@@ -426,13 +426,17 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // The panel opens with the focus in the agent ID (empty in a new browser).
     await page.waitForFunction(() => document.activeElement?.id === 'agent-id');
     await page.keyboard.type('agent-kb');
+    // Next: the name the person gives, which ties the consent to them (NL-10).
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('person-name');
+    await page.keyboard.type('M. de Wit');
     await page.keyboard.press('Enter');
     expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
     expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('consent');
     // Focus returns to the button that opened the panel.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Record phone opt-in');
     const stored = (await server.app.store.history('+31612349005')).events.find((e) => e.type === 'consent');
-    expect(stored).toMatchObject({ entityId: 'voltana', source: { agentId: 'agent-kb', method: 'agent_call' } });
+    expect(stored).toMatchObject({ entityId: 'voltana', source: { agentId: 'agent-kb', method: 'agent_call' }, person: { name: 'M. de Wit', reference: null } });
   });
 
   it('switches language with ?lang= and the picker; labels change, roles stay', async () => {

@@ -54,6 +54,7 @@ async function agentPages(server: WebServer, browser: Browser, size: Size): Prom
   await check(page, '06-12340005');
   await page.getByRole('button', { name: 'Record phone opt-in' }).click();
   await page.getByLabel('Agent ID').fill('agent-17');
+  await page.getByLabel("Person's name").fill('E. Visser');
   await page.getByLabel('Call ID').fill('call-20261128-0815');
   await shot(page, 'agent-opt-in', size, false);
   if (size === 'desktop') {

@@ -11,6 +11,7 @@ import {
   OBLIGATIONS,
   RELATIONSHIP_KINDS,
   SUBSCRIBER_TYPES,
+  VERIFICATION_METHODS,
 } from '../law/types.js';
 
 /**
@@ -127,10 +128,20 @@ export const ConsentBody = z
         ip: z.union([z.ipv4(), z.ipv6()]).nullish(),
         url: z.string().url().max(2000).nullish(),
         verifiedAt: Timestamp.nullish(),
+        verificationMethod: z.enum(VERIFICATION_METHODS).nullish().describe('How the consent was confirmed before the first call (NL-10); give verifiedAt with it'),
+        userAgent: z.string().max(1000).nullish().describe("The browser's User-Agent header, for a consent given on a web form"),
         bundled: z.boolean().optional(),
       })
       .strict()
       .optional(),
+    person: z
+      .object({
+        name: z.string().min(1).max(200).nullish().describe('The name the person gave'),
+        reference: z.string().min(1).max(200).nullish().describe("The caller's or lead supplier's reference for the person (customer or lead id)"),
+      })
+      .strict()
+      .optional()
+      .describe('Who gave the consent, beyond the number: proof must be tied to the person (NL-10, DE-3). Kept for the proof; decisions go by the number.'),
   })
   .strict()
   .meta({
@@ -142,7 +153,8 @@ export const ConsentBody = z
         at: '2026-11-28T10:00:00+01:00',
         phone: '06 1234 0005',
         products: ['energy'],
-        source: { method: 'agent_call', wording: 'Mogen wij u bellen over onze energietarieven?', agentId: 'agent-17', callId: 'CALL-2231', recordingRef: 'rec://2026/11/28/2231.wav', verifiedAt: '2026-11-28T10:05:00+01:00' },
+        source: { method: 'agent_call', wording: 'Mogen wij u bellen over onze energietarieven?', agentId: 'agent-17', callId: 'CALL-2231', recordingRef: 'rec://2026/11/28/2231.wav', verifiedAt: '2026-11-28T10:05:00+01:00', verificationMethod: 'recorded_call' },
+        person: { name: 'J. de Vries', reference: 'CRM-88412' },
       },
     ],
   });

@@ -1,5 +1,8 @@
 import type { Optline } from '../service/optline.js';
 
+/** Names people gave the demo's agents. */
+const NAMES = ['A. de Vries', 'S. Bakker', 'M. Visser', 'L. Smit', 'R. Meijer', 'E. de Boer', 'K. Mulder', 'N. Bos', 'T. Peters', 'F. Hendriks', 'Y. El Amrani', 'D. van Dijk'];
+
 /**
  * Recent activity for the demo's supervisor dashboard, relative to the moment of seeding: twelve
  * weeks of consents given and withdrawn, customers of Voltana from before the 2026-07-01 change,
@@ -31,7 +34,9 @@ export async function seedDemoActivity(app: Optline): Promise<void> {
         source:
           channel === 'phone'
             ? { method: 'agent_call', wording: 'May Voltana Energie B.V. call you on this number about its offers? (script phone-opt-in v1, en)', agentId: `agent-${10 + (n % 7)}`, callId: `call-demo-${n}`, recordingRef: `rec://demo/${n}` }
-            : { method: channel === 'email' ? 'email' : 'sms', verifiedAt: at + 600_000 },
+            : { method: channel === 'email' ? 'email' : 'sms', verifiedAt: at + 600_000, verificationMethod: channel === 'email' ? 'email' : 'sms' },
+        // The name the person gave the agent (NL-10: proof tied to the person).
+        person: channel === 'phone' ? { name: NAMES[n % NAMES.length]! } : null,
       });
       if (channel === 'phone') consented.push(phone);
       if (rnd() < 0.18) {

@@ -34,7 +34,16 @@ export async function seedInternationalDemo(app: Optline): Promise<void> {
     at: t('2026-10-05T14:00:00+02:00'),
     phone: '+4915112345678',
     products: ['solar'],
-    source: { method: 'web_form', wording: 'Ja, Sonnig Energie darf mich zu Solaranlagen anrufen.', url: 'https://sonnig.example/beratung', ip: '192.0.2.44', verifiedAt: t('2026-10-05T14:03:00+02:00') },
+    source: {
+      method: 'web_form',
+      wording: 'Ja, Sonnig Energie darf mich zu Solaranlagen anrufen.',
+      url: 'https://sonnig.example/beratung',
+      ip: '192.0.2.44',
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      verifiedAt: t('2026-10-05T14:03:00+02:00'),
+      verificationMethod: 'sms',
+    },
+    person: { name: 'Lena Hoffmann', reference: 'SON-2026-0815' },
   });
   await app.recordPresumedConsent({
     phone: '+4930123456',

@@ -47,7 +47,9 @@ export async function seedDemo(app: Optline): Promise<void> {
       callId: 'call-20260914-0042',
       recordingRef: 'rec://2026/09/14/0042',
       verifiedAt: t('2026-09-14T10:15:00+02:00'),
+      verificationMethod: 'sms',
     },
+    person: { name: 'M. Jansen', reference: 'VOL-104233' },
   });
   await app.recordRelationship({
     phone: '+31612340002',
@@ -65,7 +67,15 @@ export async function seedDemo(app: Optline): Promise<void> {
     status: 'granted',
     at: t('2025-01-10T09:00:00+01:00'),
     phone: '+31612340004',
-    source: { method: 'web_form', url: 'https://voltana.example/aanmelden', ip: '192.0.2.10', verifiedAt: t('2025-01-10T09:05:00+01:00') },
+    source: {
+      method: 'web_form',
+      url: 'https://voltana.example/aanmelden',
+      ip: '192.0.2.10',
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Mobile/15E148 Safari/604.1',
+      verifiedAt: t('2025-01-10T09:05:00+01:00'),
+      verificationMethod: 'email',
+    },
+    person: { name: 'P. Bakker' },
   });
   await app.recordObjection({ phone: '+31612340004', entityId: 'voltana', at: t('2026-10-02T19:30:00+02:00') });
   await app.recordRelationship({

@@ -28,6 +28,15 @@ import { withEntityWindows } from './calling-hours.js';
 
 const ZONE = 'Europe/Amsterdam';
 
+/**
+ * NL-10: a consent counts as verified at `at` when its confirmation (by SMS, e-mail, app or
+ * letter) came before then, or when the call it was given on was recorded. The proof of consent
+ * uses the same test (src/proof/dossier.ts).
+ */
+export function isVerifiedConsent(source: Pick<ConsentFact['source'], 'verifiedAt' | 'recordingRef'>, at: number): boolean {
+  return (source.verifiedAt != null && source.verifiedAt <= at) || (source.recordingRef != null && source.recordingRef !== '');
+}
+
 /** The Dutch rules as data: dates of change and the sets the rows name. */
 export const NL_RULES = {
   /** NL-1, NL-9: opt-in starts and the Bel-me-niet Register ends. */
@@ -192,11 +201,9 @@ export function decideNL(facts: Facts, q: Question): Decision {
   };
   const consent = analyseConsents(counted, facts, q, consentRules);
   reasons.push(...consent.reasons);
-  const isVerified = (c: ConsentFact): boolean =>
-    (c.source.verifiedAt != null && c.source.verifiedAt <= q.at) || (c.source.recordingRef != null && c.source.recordingRef !== '');
   if (consent.valid) {
     const c = consent.valid;
-    const verified = isVerified(c);
+    const verified = isVerifiedConsent(c.source, q.at);
     let usable = true;
     if (c.at >= NL_RULES.verificationExpectedFrom && !verified) {
       usable = !q.entity.requireVerifiedConsent;
@@ -219,14 +226,14 @@ export function decideNL(facts: Facts, q: Question): Decision {
       // expired) and verified – or given before 2025-07-01 – keeps counting: a second, unverified
       // consent neither withdraws nor replaces it. Look again without the blocked consents.
       const blocked = (e: EntityFact): boolean =>
-        e.type === 'consent' && e.status === 'granted' && e.at >= NL_RULES.verificationExpectedFrom && !isVerified(e);
+        e.type === 'consent' && e.status === 'granted' && e.at >= NL_RULES.verificationExpectedFrom && !isVerifiedConsent(e.source, q.at);
       const older = analyseConsents({ ...counted, own: counted.own.filter((e) => !blocked(e)) }, facts, q, consentRules).valid;
       if (older) {
         reasons.push(
           pass(
             'consent_earlier_counts',
             'NL-10',
-            `The earlier consent of ${isoDay(older.at, ZONE)} ${isVerified(older) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
+            `The earlier consent of ${isoDay(older.at, ZONE)} ${isVerifiedConsent(older.source, q.at) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
           ),
         );
         candidates.push({ basis: 'consent', eventId: older.id, at: older.at, fromPerson: true });

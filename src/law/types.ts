@@ -54,6 +54,10 @@ export type Channel = (typeof CHANNELS)[number];
 export const CONSENT_METHODS = ['agent_call', 'web_form', 'paper', 'import', 'sms', 'email'] as const;
 export type ConsentMethod = (typeof CONSENT_METHODS)[number];
 
+/** How a consent was confirmed before the first call (NL-10): by SMS, e-mail, app, a recorded call, or a letter returned signed. */
+export const VERIFICATION_METHODS = ['sms', 'email', 'app', 'recorded_call', 'letter'] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+
 export const RELATIONSHIP_KINDS = [
   'purchase',
   'subscription',
@@ -118,8 +122,22 @@ export interface ConsentSource {
   ip?: string | null;
   url?: string | null;
   verifiedAt?: number | null;
+  /** How it was confirmed (with verifiedAt). */
+  verificationMethod?: VerificationMethod | null;
+  /** The browser's User-Agent header, for a consent given on a web form. */
+  userAgent?: string | null;
   /** The declaration also covered another channel or was part of another declaration. */
   bundled?: boolean;
+}
+
+/**
+ * Who gave a consent, beyond the number (NL-10, DE-3: proof must be tied to the person): the name
+ * they gave, and the caller's or the lead supplier's reference for them (customer or lead id).
+ * Proof only: the engine decides by the number.
+ */
+export interface ConsentPerson {
+  name?: string | null;
+  reference?: string | null;
 }
 
 interface FactBase {
@@ -137,6 +155,7 @@ export interface ConsentFact extends FactBase {
   products: string[];
   expiresAt?: number | null;
   source: ConsentSource;
+  person?: ConsentPerson | null;
 }
 
 export interface ObjectionFact extends FactBase {

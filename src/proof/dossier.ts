@@ -10,7 +10,8 @@
  */
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
-import { NL_RULES } from '../law/nl.js';
+import { isVerifiedConsent, NL_RULES } from '../law/nl.js';
+import { DE_RULES } from '../law/de.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { contentDigest, erasedRowIsEmpty, linkHash } from '../store/chain.js';
@@ -71,8 +72,12 @@ export interface ProofConsent extends ProofEvent {
     ip: string | null;
     url: string | null;
     verifiedAt: string | null;
+    verificationMethod: string | null;
+    userAgent: string | null;
     bundled: boolean;
   };
+  /** Who gave it, beyond the number (null: only the number is on record). */
+  person: { name: string | null; reference: string | null } | null;
   /** Calls made on this consent (their evidence names it), oldest first. */
   uses: ProofUse[];
   /** For a consent given: the first later withdrawal that covers it. For a withdrawal: the consents it ends. */
@@ -169,6 +174,14 @@ export interface ProofQuery {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+const DAY_MS = 86_400_000;
+
+function personOf(v: unknown): ProofConsent['person'] {
+  if (v === null || typeof v !== 'object') return null;
+  const { name, reference } = v as Record<string, unknown>;
+  const text = (x: unknown): string | null => (typeof x === 'string' && x !== '' ? x : null);
+  return text(name) || text(reference) ? { name: text(name), reference: text(reference) } : null;
+}
 const isoOrNull = (ms: unknown): string | null => (typeof ms === 'number' ? iso(ms) : null);
 
 export const DEFAULT_LANGUAGE: Record<Jurisdiction, string> = { NL: 'nl', DE: 'de', GB: 'en', US: 'en' };
@@ -179,11 +192,15 @@ export const HOW_TO_VERIFY =
   'the first event that was changed, removed, inserted or reordered; compare the chain, position and hash printed here with its answer. ' +
   'A row redacted by an erasure or the retention job keeps its digest and is named by the erasure event that follows it.';
 
-function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source' | 'at' | 'uses'>, country: Jurisdiction): string[] {
+function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source' | 'person' | 'at' | 'recordedAt' | 'uses'>, country: Jurisdiction): string[] {
   if (c.status !== 'granted') return [];
   const s = c.source;
   const gaps: string[] = [];
   if (c.channel !== 'phone') gaps.push(`channel: the consent is for ${c.channel}, not for phone calls`);
+  if (!c.person) {
+    const rule = country === 'NL' ? '; NL-10 wants the proof tied to the person called (NL-10)' : country === 'DE' ? '; DE-3 wants the proof tied to the person (DE-3)' : '';
+    gaps.push(`person: only the number is on record, not who gave the consent (a name or a customer reference)${rule}`);
+  }
   if (s.bundled) gaps.push('bundled: the declaration covered another channel or was part of another declaration, so it is not valid consent for calls (NL-2, DE-3)');
   if (!s.wording) gaps.push('wording: the exact text shown or read out is not on record');
   if (c.products.length === 0) gaps.push(country === 'DE' ? 'products: none named; DE-3 requires the consent to name the products' : 'products: none named');
@@ -194,13 +211,24 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   if (s.method === 'web_form') {
     if (!s.url) gaps.push('web page: the URL of the form is not on record');
     if (!s.ip) gaps.push('IP address: not on record');
+    if (!s.userAgent) gaps.push("user agent: the browser's User-Agent is not on record");
   }
   if (s.method === 'email' && country === 'DE') gaps.push('method: an e-mail confirmation does not tie the phone number to the person (DE-3)');
   // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
   if (country === 'NL' && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const firstUse = c.uses.reduce((m, u) => Math.min(m, Date.parse(u.at)), Infinity);
-    if (!s.verifiedAt) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
-    else if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
+    // A recorded call verifies as the engine reads it (isVerifiedConsent).
+    const recorded = s.recordingRef != null && s.recordingRef !== '';
+    if (!s.verifiedAt && !recorded) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
+    else if (s.verifiedAt && !recorded) {
+      if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
+      if (!s.verificationMethod) gaps.push('verification: how it was confirmed (SMS, e-mail, app, recorded call or letter) is not on record (NL-10)');
+    }
+  }
+  // DE-4: documented when given. A copy imported from a lead supplier is documented there.
+  const late = Date.parse(c.recordedAt) - Date.parse(c.at);
+  if (country === 'DE' && s.method !== 'import' && Date.parse(c.at) >= DE_RULES.documentationFrom && late > DAY_MS) {
+    gaps.push(`documentation: recorded ${Math.floor(late / DAY_MS)} days after it was given; §7a UWG requires documenting a consent when it is given (DE-4)`);
   }
   return gaps;
 }
@@ -210,9 +238,12 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
  * named, not captured by e-mail) and an entity's requireVerifiedConsent (NL-10). The engine
  * checks them per call; a proof says whether the consent can carry any call at all.
  */
-function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention'>, entity: Entity | undefined): boolean {
+function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention' | 'at'>, entity: Entity | undefined, now: number): boolean {
   if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email')) return false;
-  if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && !c.source.verifiedAt) return false;
+  if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
+    const verifiedAt = c.source.verifiedAt ? Date.parse(c.source.verifiedAt) : null;
+    if (!isVerifiedConsent({ verifiedAt, recordingRef: c.source.recordingRef }, now)) return false;
+  }
   return true;
 }
 
@@ -336,8 +367,11 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
           ip: (s.ip as string | null) ?? null,
           url: (s.url as string | null) ?? null,
           verifiedAt: isoOrNull(s.verifiedAt),
+          verificationMethod: (s.verificationMethod as string | null) ?? null,
+          userAgent: (s.userAgent as string | null) ?? null,
           bundled: s.bundled === true,
         },
+        person: personOf(p.person),
         uses: calls.filter((k) => k.evidence.includes(r.id)).map((k) => ({ callEventId: k.id, at: k.at, decisionId: k.decisionId, basis: k.basis })),
         withdrawnBy: null,
         withdraws: [],
@@ -375,7 +409,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
         ? 'withdrawn'
         : g.expiresAt && Date.parse(g.expiresAt) <= now
           ? 'expired'
-          : g.source.bundled || g.channel !== 'phone' || !countsUnderLaw(g, entities.get(g.entityId ?? ''))
+          : g.source.bundled || g.channel !== 'phone' || !countsUnderLaw(g, entities.get(g.entityId ?? ''), now)
             ? 'not_valid'
             : 'active';
     // A proof must not call a consent in force that the person's later objection overrides – nor one

@@ -75,6 +75,8 @@ export interface Iso27560Record {
       ip: string | null;
       url: string | null;
       verified_at: string | null;
+      verification_method: string | null;
+      user_agent: string | null;
       bundled: boolean;
       gaps: string[];
       keep_until: string | null;
@@ -100,7 +102,8 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
     },
   ];
   if (c.source.verifiedAt) {
-    events.push({ event_id: `${c.id}#verified`, event_time: c.source.verifiedAt, event_type: 'consent_verified', event_by: 'pii_principal', event_state: 'dpv:ConsentGiven' });
+    const how = c.source.verificationMethod ? ` (${c.source.verificationMethod})` : '';
+    events.push({ event_id: `${c.id}#verified`, event_time: c.source.verifiedAt, event_type: 'consent_verified', event_by: `pii_principal${how}`, event_state: 'dpv:ConsentGiven' });
   }
   for (const u of c.uses) {
     const call = d.calls.find((k) => k.id === u.callEventId);
@@ -136,6 +139,9 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
       parent_id: entity.parentId,
     },
   ];
+  if (c.person) {
+    parties.push({ party_id: c.person.reference ?? 'pii_principal', party_name: c.person.name ?? c.person.reference!, party_type: 'natural person', party_role: 'pii_principal' });
+  }
   if (c.source.agentId) parties.push({ party_id: c.source.agentId, party_name: c.source.agentId, party_type: 'natural person', party_role: 'agent collecting consent for the pii_controller' });
 
   return {
@@ -178,6 +184,8 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
         ip: c.source.ip,
         url: c.source.url,
         verified_at: c.source.verifiedAt,
+        verification_method: c.source.verificationMethod,
+        user_agent: c.source.userAgent,
         bundled: c.source.bundled,
         gaps: c.gaps,
         keep_until: c.retention.keepUntil,

@@ -30,6 +30,8 @@ const STATE_TEXT: Record<ProofConsent['state'], string> = {
   void: 'void: recorded before the number passed to its present holder',
 };
 
+const VERIFICATION_TEXT: Record<string, string> = { sms: 'SMS', email: 'e-mail', app: 'app', recorded_call: 'a recorded call', letter: 'letter' };
+
 const REASON_TEXT: Record<string, string> = {
   objection: 'the person objected to calls',
   withdrawal: 'the person withdrew consent to calls',
@@ -147,13 +149,16 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
     // For a consent given every field shows, '-' where nothing is on record; a withdrawal shows what it has.
     const given = c.status === 'granted';
     const line = (label: string, v: string | null) => (given || v ? kv(label, v) : undefined);
+    if (given) kv('Given by', c.person ? [c.person.name, c.person.reference ? `reference ${c.person.reference}` : null].filter(Boolean).join(', ') : 'only the number is on record');
     line('Agent', c.source.agentId);
     line('Call id', c.source.callId);
     line('Recording', c.source.recordingRef);
     line('IP address', c.source.ip);
     line('Web page', c.source.url);
+    line('User agent', c.source.userAgent);
     if (given) {
-      kv('Verified', c.source.verifiedAt ? day(c.source.verifiedAt) : 'no verification on record');
+      const how = c.source.verificationMethod ? ` by ${VERIFICATION_TEXT[c.source.verificationMethod] ?? c.source.verificationMethod}` : '';
+      kv('Verified', c.source.verifiedAt ? `${day(c.source.verifiedAt)}${how}` : c.source.recordingRef ? 'the call was recorded' : 'no verification on record');
       kv('Bundled', c.source.bundled ? 'yes - part of another declaration' : 'no');
     }
     if (c.status === 'granted') {

@@ -3,6 +3,7 @@ import { questionFor, type QuestionOptions } from '../law/question.js';
 import type {
   CallingWindow,
   Channel,
+  ConsentPerson,
   ConsentSource,
   Decision,
   Entity,
@@ -64,6 +65,7 @@ export interface ConsentInput {
   products?: string[];
   expiresAt?: number | null;
   source?: ConsentSource;
+  person?: ConsentPerson | null;
 }
 
 export interface RelationshipInput
@@ -282,6 +284,11 @@ export class Optline {
     if (input.expiresAt != null && input.expiresAt <= input.at) {
       throw new InputError('A consent cannot expire before it was given.', [{ path: 'expiresAt', message: 'must be after at' }]);
     }
+    if (input.source?.verificationMethod && input.source.verifiedAt == null) {
+      throw new InputError('A verification method needs the moment of the verification: give source.verifiedAt as well.', [{ path: 'source.verifiedAt', message: 'required with source.verificationMethod' }]);
+    }
+    const name = input.person?.name?.trim() || null;
+    const reference = input.person?.reference?.trim() || null;
     return this.append(
       {
         type: 'consent',
@@ -301,8 +308,11 @@ export class Optline {
           ip: input.source?.ip ?? null,
           url: input.source?.url ?? null,
           verifiedAt: input.source?.verifiedAt ?? null,
+          verificationMethod: input.source?.verificationMethod ?? null,
+          userAgent: input.source?.userAgent ?? null,
           bundled: input.source?.bundled ?? false,
         },
+        person: name || reference ? { name, reference } : null,
       },
       phone,
       ctx,

@@ -272,6 +272,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
                     status: 'granted',
                     ...(checked?.productCategory ? { products: [checked.productCategory] } : {}),
                     source: { method: 'agent_call', wording: v.wording, agentId: v.agentId, callId: v.callId, ...(v.recordingRef ? { recordingRef: v.recordingRef } : {}) },
+                    ...(v.personName ? { person: { name: v.personName } } : {}),
                   });
                   optInButton.current?.focus();
                   return v.callId;
@@ -424,13 +425,14 @@ function OptInPanel(props: {
   jurisdiction: string | null;
   busy: boolean;
   onCancel: () => void;
-  onSave: (v: { wording: string; agentId: string; callId: string; recordingRef: string }) => void;
+  onSave: (v: { wording: string; agentId: string; callId: string; recordingRef: string; personName: string }) => void;
 }) {
   const { t, lang } = useI18n();
   const [scriptLang, setScriptLang] = useState<Lang>(() => scriptLangFor(props.jurisdiction, lang));
   const [agentId, setAgentId] = useState(() => readLocal(AGENT_KEY));
   const [callId, setCallId] = useState('');
   const [recordingRef, setRecordingRef] = useState('');
+  const [personName, setPersonName] = useState('');
   const [invalid, setInvalid] = useState(false);
   const agentRef = useRef<HTMLInputElement>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
@@ -454,7 +456,7 @@ function OptInPanel(props: {
     }
     writeLocal(AGENT_KEY, agentId.trim());
     const id = callId.trim() || `web-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${Math.random().toString(36).slice(2, 6)}`;
-    props.onSave({ wording: recordedWording(text, scriptLang), agentId: agentId.trim(), callId: id, recordingRef: recordingRef.trim() });
+    props.onSave({ wording: recordedWording(text, scriptLang), agentId: agentId.trim(), callId: id, recordingRef: recordingRef.trim(), personName: personName.trim() });
   };
 
   const escape = (e: KeyboardEvent) => {
@@ -499,6 +501,13 @@ function OptInPanel(props: {
                 {t.optIn.agentIdMissing}
               </span>
             )}
+          </div>
+          <div className="field">
+            <label htmlFor="person-name">{t.optIn.personName}</label>
+            <input id="person-name" value={personName} autoComplete="off" maxLength={200} aria-describedby="person-hint" onChange={(e) => setPersonName(e.target.value)} />
+            <span id="person-hint" className="hint">
+              {DICTS[lang].check.optional} · {t.optIn.personHint}
+            </span>
           </div>
           <div className="field">
             <label htmlFor="call-id">{t.optIn.callId}</label>
