@@ -153,4 +153,22 @@ describe('metrics', () => {
     expect(r.body).toMatch(/optline_http_request_duration_seconds_bucket\{.*route="\/v1\/decisions".*\} \d+/);
     expect(r.body).toMatch(/optline_events_recorded_total\{route="\/v1\/consents"\} 1/);
   });
+
+  it('asks for the token when OPTLINE_METRICS_TOKEN is set', async () => {
+    const locked = await startApi({ server: { metricsToken: 'scrape-me' } });
+    try {
+      for (const authorization of [undefined, 'Bearer scrape', 'Bearer scrape-me-too', 'Basic c2NyYXBlLW1l']) {
+        const r = await locked.server.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
+        expect(r.statusCode, authorization).toBe(401);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(r.headers['www-authenticate']).toContain('Bearer');
+        expect(r.body).not.toContain('optline_');
+      }
+      const ok = await locked.server.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me' } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toContain('optline_decisions_total');
+    } finally {
+      await locked.close();
+    }
+  });
 });

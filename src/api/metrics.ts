@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { problem, sendProblem } from './problem.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics for /metrics: decisions by basis and denial, latency, store errors. */
@@ -71,7 +73,12 @@ declare module 'fastify' {
   }
 }
 
-export function registerMetrics(f: FastifyInstance, metrics: Metrics): void {
+/**
+ * /metrics answers anyone unless a token is set (OPTLINE_METRICS_TOKEN): then only a request with
+ * `Authorization: Bearer <token>` (Prometheus' `authorization` setting). The figures are counts
+ * without numbers or entities, but on a reachable server they still tell outsiders how busy it is.
+ */
+export function registerMetrics(f: FastifyInstance, metrics: Metrics, token: string | null): void {
   f.decorate('metrics', metrics);
   f.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -79,7 +86,15 @@ export function registerMetrics(f: FastifyInstance, metrics: Metrics): void {
     if (reply.statusCode === 503) metrics.storeErrors.inc();
     if (req.method === 'POST' && reply.statusCode === 201) metrics.writes.inc({ route });
   });
-  f.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  const expected = token ? createHash('sha256').update(token).digest() : null;
+  f.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    if (expected) {
+      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first differing byte.
+      if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+        return sendProblem(reply.header('www-authenticate', 'Bearer realm="metrics"'), problem(401, 'The metrics need the token set in OPTLINE_METRICS_TOKEN: Authorization: Bearer <token>.'));
+      }
+    }
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -28,6 +28,8 @@ export interface ServerOptions {
   authFailuresPerMinute?: number;
   /** JSON bodies larger than this are refused with 413 (registers and scrubs have their own). */
   bodyLimit?: number;
+  /** Bearer token /metrics asks for (default OPTLINE_METRICS_TOKEN); null: none asked. */
+  metricsToken?: string | null;
 }
 
 export async function buildServer(app: Optline, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -75,7 +77,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
 
   const keys = new KeyCache(app.store, app.clock);
   const sessions = new Sessions(app.store, app.clock);
-  registerMetrics(f, new Metrics());
+  registerMetrics(f, new Metrics(), opts.metricsToken !== undefined ? opts.metricsToken : process.env.OPTLINE_METRICS_TOKEN || null);
   registerIdempotency(f, app.store, app.clock);
   const guard = new SignInGuard(opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
