@@ -1,8 +1,12 @@
 /**
  * The dossier as a PDF for people: a regulator, a court, the company's own compliance officer.
- * Made with pdfkit and its built-in Helvetica and Courier (no font files to ship), so text is
- * limited to the Windows-1252 repertoire; anything else is shown as '?'.
+ * Made with pdfkit and the DejaVu fonts (package dejavu-fonts-ttf), embedded as subsets, so names
+ * print as written – Şahin, Łukasz, Dvořák. Should the font files be missing, the standard
+ * Helvetica and Courier take over, which show only the Windows-1252 repertoire ('?' for the rest).
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ChainPosition, ProofConsent, ProofDossier, ProofEvent } from './dossier.js';
 import { collectionMethod, purposeText } from './kantara.js';
 
@@ -18,6 +22,42 @@ export function pdfSafe(s: string): string {
     else out += '?';
   }
   return out;
+}
+
+/** Control characters out (a tab becomes a space, a line break stays): text for the embedded fonts. */
+function printable(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const code = ch.charCodeAt(0);
+    if (ch === '\t') out += ' ';
+    else if (ch === '\n' || !(code < 0x20 || (code >= 0x7f && code < 0xa0))) out += ch;
+  }
+  return out;
+}
+
+interface Fonts {
+  body: string;
+  bold: string;
+  mono: string;
+  /** Files to register with pdfkit under those names (null: the standard fonts). */
+  files: { body: string; bold: string; mono: string } | null;
+  clean: (s: string) => string;
+}
+
+const STANDARD_FONTS: Fonts = { body: 'Helvetica', bold: 'Helvetica-Bold', mono: 'Courier', files: null, clean: pdfSafe };
+
+let fontsFound: Fonts | undefined;
+function fonts(): Fonts {
+  if (fontsFound) return fontsFound;
+  try {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+    // Condensed: about Helvetica's width, so the layout made for it still fits.
+    const files = { body: join(dir, 'DejaVuSansCondensed.ttf'), bold: join(dir, 'DejaVuSansCondensed-Bold.ttf'), mono: join(dir, 'DejaVuSansMono.ttf') };
+    fontsFound = Object.values(files).every((f) => existsSync(f)) ? { body: 'body', bold: 'bold', mono: 'mono', files, clean: printable } : STANDARD_FONTS;
+  } catch {
+    fontsFound = STANDARD_FONTS;
+  }
+  return fontsFound;
 }
 
 const STATE_TEXT: Record<ProofConsent['state'], string> = {
@@ -43,17 +83,19 @@ const day = (isoText: string | null | undefined): string => (isoText ? isoText.r
 export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   // Loaded on first use: pdfkit takes longer to load than most commands take to run.
   const { default: PDFDocument } = await import('pdfkit');
+  const F = fonts();
   const doc = new PDFDocument({
     size: 'A4',
     margins: { top: 56, bottom: 56, left: 50, right: 50 },
     bufferPages: true,
     info: {
-      Title: pdfSafe(`Proof of consent ${d.subject.phone ?? d.subject.email ?? ''}`),
+      Title: F.clean(`Proof of consent ${d.subject.phone ?? d.subject.email ?? ''}`),
       Author: 'Optline',
       Subject: 'Proof of consent dossier',
       Keywords: 'consent, proof, UWG 7a, ISO/IEC TS 27560, Kantara Consent Receipt',
     },
   });
+  if (F.files) for (const [name, file] of Object.entries(F.files)) doc.registerFont(name, file);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -67,28 +109,28 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   const ensure = (space: number) => {
     if (doc.y + space > bottom()) doc.addPage();
   };
-  const text = (s: string, opts: PDFKit.Mixins.TextOptions = {}) => doc.text(pdfSafe(s), { width, ...opts });
+  const text = (s: string, opts: PDFKit.Mixins.TextOptions = {}) => doc.text(F.clean(s), { width, ...opts });
   const heading = (s: string) => {
     ensure(60);
-    doc.moveDown(0.6).font('Helvetica-Bold').fontSize(13).fillColor('#000');
+    doc.moveDown(0.6).font(F.bold).fontSize(13).fillColor('#000');
     text(s);
-    doc.moveDown(0.3).font('Helvetica').fontSize(9.5);
+    doc.moveDown(0.3).font(F.body).fontSize(9.5);
   };
   const sub = (s: string) => {
     ensure(48);
-    doc.moveDown(0.5).font('Helvetica-Bold').fontSize(10.5);
+    doc.moveDown(0.5).font(F.bold).fontSize(10.5);
     text(s);
-    doc.moveDown(0.15).font('Helvetica').fontSize(9.5);
+    doc.moveDown(0.15).font(F.body).fontSize(9.5);
   };
   const kv = (label: string, value: string | null | undefined, mono = false) => {
     ensure(14);
     const y = doc.y;
-    doc.font('Helvetica-Bold').fontSize(9).text(pdfSafe(label), left, y, { width: 125 });
+    doc.font(F.bold).fontSize(9).text(F.clean(label), left, y, { width: 125 });
     const afterLabel = doc.y;
-    doc.font(mono ? 'Courier' : 'Helvetica').fontSize(mono ? 8 : 9.5).text(pdfSafe(value ?? '-'), left + 130, y, { width: width - 130 });
+    doc.font(mono ? F.mono : F.body).fontSize(mono ? 8 : 9.5).text(F.clean(value ?? '-'), left + 130, y, { width: width - 130 });
     doc.y = Math.max(afterLabel, doc.y) + 1.5;
     doc.x = left;
-    doc.font('Helvetica').fontSize(9.5);
+    doc.font(F.body).fontSize(9.5);
   };
   const bullet = (s: string) => {
     ensure(14);
@@ -109,9 +151,9 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   const eventLine = (e: ProofEvent, what: string) => `${day(e.at)}  ${what}  (event ${e.id}${e.chain ? `, chain "${e.chain.chain}" #${e.chain.seq}` : ''})${e.beforeReassignment ? ' - before the number was reassigned' : ''}`;
 
   // ---- title ----
-  doc.font('Helvetica-Bold').fontSize(18);
+  doc.font(F.bold).fontSize(18);
   text('Proof of consent - dossier');
-  doc.moveDown(0.3).font('Helvetica').fontSize(10);
+  doc.moveDown(0.3).font(F.body).fontSize(10);
   kv('Number', d.subject.phone ?? '-');
   if (d.subject.email) kv('E-mail', d.subject.email);
   kv('Law of the number', d.subject.jurisdiction ?? '-');
@@ -231,8 +273,8 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
     const margin = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
     const y = doc.page.height - margin + 20;
-    doc.font('Helvetica').fontSize(8).fillColor('#555');
-    doc.text(pdfSafe(`Optline proof of consent - ${d.subject.phone ?? d.subject.email ?? ''} - generated ${day(d.generatedAt)} - page ${i + 1} of ${range.count}`), left, y, { width, align: 'center', lineBreak: false });
+    doc.font(F.body).fontSize(8).fillColor('#555');
+    doc.text(F.clean(`Optline proof of consent - ${d.subject.phone ?? d.subject.email ?? ''} - generated ${day(d.generatedAt)} - page ${i + 1} of ${range.count}`), left, y, { width, align: 'center', lineBreak: false });
     doc.page.margins.bottom = margin;
   }
   doc.end();
