@@ -19,11 +19,12 @@ import {
  * allows "t" and "z" (§5.6), which zod's ISO check refuses. A date that does not exist (30
  * February, 24:00) is refused rather than rolled over, as Date.parse would.
  */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]\d{2}:[0-5]\d)$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 export const Timestamp = z
   .string()
   .regex(RFC3339, 'expected an RFC 3339 timestamp with an offset, e.g. 2026-11-28T10:00:00+01:00')
-  .refine((v) => DateTime.fromISO(v.toUpperCase(), { setZone: true }).isValid, 'not a moment that exists (a day or hour out of range)')
+  // toMs reads it with Date.parse: what that cannot read must not pass (it would be NaN further on).
+  .refine((v) => DateTime.fromISO(v.toUpperCase(), { setZone: true }).isValid && Number.isFinite(Date.parse(v.toUpperCase())), 'not a moment that exists (a day, hour or offset out of range)')
   .meta({ format: 'date-time' })
   .describe('RFC 3339 timestamp with an offset, e.g. 2026-11-28T10:00:00+01:00');
 

@@ -8,7 +8,8 @@ import { DateTime } from 'luxon';
  * is refused rather than rolled over.
  */
 export function parseInstant(value: string): number {
-  const form = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$/;
+  // Offsets as RFC 3339 allows them: up to ±23:59 (luxon would take +25:00).
+  const form = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
   const dt = DateTime.fromISO(value.replace(' ', 'T').toUpperCase(), { setZone: true });
   if (!form.test(value) || !dt.isValid) {
     throw new InvalidArgumentError(`expected a moment with its offset, such as 2026-11-28T10:00:00+01:00 or 2026-11-28T09:00:00Z${dt.isValid ? '' : ` (${dt.invalidExplanation ?? 'not a date'})`}`);
