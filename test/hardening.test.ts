@@ -59,25 +59,33 @@ describe('hardening', () => {
 
   it('refuses an address after too many failed credentials, but not the keys it used a moment ago', async () => {
     const guarded = await startApi({ server: { authFailuresPerMinute: 3 } });
+    const FAR = '203.0.113.50';
+    const call = (method: 'GET' | 'POST', url: string, body?: unknown, token?: string | null) => guarded.call(method, url, body, token, FAR);
     try {
       // A signed-out page asks /v1/me without any credential: not a guess.
-      for (let i = 0; i < 5; i++) expect((await guarded.call('GET', '/v1/me', undefined, null)).statusCode).toBe(401);
+      for (let i = 0; i < 5; i++) expect((await call('GET', '/v1/me', undefined, null)).statusCode).toBe(401);
       // The admin key is in use (and so known) from this address.
-      expect((await guarded.call('GET', '/v1/entities')).statusCode).toBe(200);
+      expect((await call('GET', '/v1/entities')).statusCode).toBe(200);
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await guarded.call('GET', '/v1/entities', undefined, `guess-${i}`)).statusCode);
+      for (let i = 0; i < 3; i++) statuses.push((await call('GET', '/v1/entities', undefined, `guess-${i}`)).statusCode);
       expect(statuses).toEqual([401, 401, 401]);
       // Past the limit, new credentials are refused unchecked: a sign-in, a token, a session cookie.
-      const signIn = await guarded.call('POST', '/v1/session', { apiKey: 'guess-4' }, null);
+      const signIn = await call('POST', '/v1/session', { apiKey: 'guess-4' }, null);
       expect(signIn.statusCode).toBe(429);
       expect(signIn.headers['content-type']).toContain('application/problem+json');
       expect(signIn.json().detail).toMatch(/failed sign-ins/);
       expect(Number(signIn.headers['retry-after'])).toBeGreaterThan(0);
-      expect((await guarded.call('GET', '/v1/entities', undefined, 'guess-5')).statusCode).toBe(429);
-      expect((await guarded.server.inject({ method: 'GET', url: '/v1/me', headers: { cookie: 'optline_session=guess-6' } })).statusCode).toBe(429);
+      expect((await call('GET', '/v1/entities', undefined, 'guess-5')).statusCode).toBe(429);
+      expect((await guarded.server.inject({ method: 'GET', url: '/v1/me', remoteAddress: FAR, headers: { cookie: 'optline_session=guess-6' } })).statusCode).toBe(429);
       // The key used a moment ago still works, and so does the health check.
-      expect((await guarded.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' })).statusCode).not.toBe(429);
-      expect((await guarded.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+      expect((await call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' })).statusCode).not.toBe(429);
+      expect((await call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+      // Another address is not affected; nor is this machine (local tools, test suites): a wrong
+      // token from there stays 401, as the contract says.
+      expect((await guarded.call('GET', '/v1/entities', undefined, 'guess-7', '203.0.113.51')).statusCode).toBe(401);
+      for (const local of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+        for (let i = 0; i < 5; i++) expect((await guarded.call('GET', '/v1/entities', undefined, `local-guess-${i}`, local)).statusCode, local).toBe(401);
+      }
     } finally {
       await guarded.close();
     }

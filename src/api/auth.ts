@@ -134,6 +134,9 @@ export interface SessionAuthenticator {
  * signed-out page asks /v1/me).
  */
 export class SignInGuard {
+  // Requests from this machine are not counted: whoever sends them can read the store already, and
+  // local tools and test suites that try wrong tokens must keep getting 401 (the contract's answer).
+  // Behind a proxy on this machine, OPTLINE_TRUST_PROXY gives the clients' own addresses.
   private readonly failures = new Map<string, { count: number; until: number }>();
   constructor(
     readonly perMinute: number,
@@ -142,7 +145,7 @@ export class SignInGuard {
 
   /** Throws 429 when this address is over the limit; `known`: the credential was valid a moment ago. */
   check(req: FastifyRequest, known: boolean): void {
-    if (!(this.perMinute > 0) || known) return;
+    if (!(this.perMinute > 0) || known || isLoopbackAddress(req.ip)) return;
     const entry = this.failures.get(req.ip);
     if (!entry) return;
     const now = this.clock();
@@ -158,7 +161,7 @@ export class SignInGuard {
 
   /** A credential failed (answered 401). */
   failed(req: FastifyRequest): void {
-    if (!(this.perMinute > 0)) return;
+    if (!(this.perMinute > 0) || isLoopbackAddress(req.ip)) return;
     const now = this.clock();
     let entry = this.failures.get(req.ip);
     if (!entry || entry.until <= now) {
@@ -169,6 +172,11 @@ export class SignInGuard {
     }
     entry.count++;
   }
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (::ffff:127.0.0.1). */
+export function isLoopbackAddress(ip: string): boolean {
+  return ip === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(ip);
 }
 
 export class TooManyFailures extends Error {

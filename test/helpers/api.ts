@@ -9,8 +9,8 @@ export const ADMIN = 'test-admin-token';
 export interface TestApi {
   app: Optline;
   server: FastifyInstance;
-  /** Sends JSON with a bearer token (admin unless given). */
-  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string | null): Promise<LightMyRequestResponse>;
+  /** Sends JSON with a bearer token (admin unless given), from 127.0.0.1 unless `remoteAddress` says otherwise. */
+  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string | null, remoteAddress?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -27,11 +27,11 @@ export async function startApi(opts: { demo?: boolean; clock?: () => number; db?
   return {
     app,
     server,
-    call(method, url, body, token = ADMIN) {
+    call(method, url, body, token = ADMIN, remoteAddress) {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      return server.inject({ method, url, headers, payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      return server.inject({ method, url, headers, ...(remoteAddress ? { remoteAddress } : {}), payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     },
     async close() {
       await server.close();
