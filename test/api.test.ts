@@ -331,7 +331,6 @@ describe.each(storeNames())('API on %s', (storeName) => {
       for (const [payload, detail] of [
         ['', /^No number could be read/],
         ['telefoon\nonbekend\n', /^No number could be read/],
-        ['+447400100001\n+31612345678\n+31612345679\n', /^More lines were rejected/],
         ['+447400100001,2099-01-01\n', /after the copy's date/],
       ] as const) {
         const r = await put('country=GB&asOf=2026-11-20', payload);
@@ -339,7 +338,13 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
         expect(r.json().detail).toMatch(detail);
       }
-      expect((await put('country=GB&asOf=2026-11-20&force=true', '+447400100001\n+31612345678\n+31612345679\n')).json()).toMatchObject({ count: 1 });
+      // A short copy with more bad lines than numbers, and then an older copy: taken (200), with warnings.
+      const mixed = await put('country=GB&asOf=2026-11-20', '+447400100001\n+31612345678\n+31612345679\n');
+      expect(mixed.statusCode, mixed.body).toBe(200);
+      expect(mixed.json()).toMatchObject({ count: 1, rejected: [{ line: 2 }, { line: 3 }], warnings: [expect.stringMatching(/^More lines were rejected/)] });
+      const older = await put('country=GB&asOf=2026-11-01', '+447400100001\n');
+      expect(older.statusCode, older.body).toBe(200);
+      expect(older.json()).toEqual({ count: 1, rejected: [], warnings: [expect.stringMatching(/is older: numbers listed in between are callable again/)] });
       expect((await put('country=GB&asOf=2030-01-01', '+447400100001\n')).statusCode).toBe(422);
       expect((await put('country=GB&asOf=2026-11-20', JSON.stringify({ numbers: [] }), 'application/json')).statusCode).toBe(415);
     });

@@ -270,6 +270,7 @@ export const RegisterQuery = z
 export const RegisterResult = z.object({
   count: z.number(),
   rejected: z.array(z.object({ line: z.number(), reason: z.string() })),
+  warnings: z.array(z.string()).optional().describe('What to know about the copy now in force: older than the one it replaced, or more lines rejected than read'),
 });
 
 export const KeyBody = z

@@ -33,14 +33,16 @@ export interface RegisterImportResult {
   storage: 'table' | 'snapshot';
   asOf: number;
   loadedAt: number;
+  /** What the caller should know about the copy now in force (an older copy than before, many lines rejected). */
+  warnings: string[];
 }
 
 export interface RegisterImportOptions {
   country: string;
   asOf: number;
   /**
-   * Put the copy in force although more of its lines were rejected than read (a file of the
-   * wrong country or format would otherwise replace a good copy with a few numbers).
+   * Put the copy in force although more of its lines were rejected than read, by the thousand (a
+   * file of the wrong country or format would otherwise replace a good copy with a few numbers).
    */
   force?: boolean;
   maxRejected?: number;
@@ -67,6 +69,8 @@ export function calendarDay(text: string): number {
 
 /** A copy's date may be this much after the importer's clock (its day may have begun elsewhere); later is refused. */
 const AS_OF_AHEAD_MS = 86_400_000;
+/** From this many rejected lines (and more rejected than read) a copy is refused unless forced. */
+const MOSTLY_REJECTED_REFUSED = 1000;
 
 export function tableMax(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.OPTLINE_REGISTER_TABLE_MAX);
@@ -220,14 +224,13 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
     // A copy from the future would count as fresh for years (US-2's 31 days) and answer audits of past calls.
     throw new InputError(`asOf ${new Date(opts.asOf).toISOString().slice(0, 10)} is in the future: give the date the copy was taken.`, [{ path: 'asOf', message: 'in the future' }]);
   }
-  // An older copy would make callable every number listed since (and the copy's age counts for US-2).
+  // An older copy makes callable again every number listed since: allowed – the law asks for a copy
+  // of a certain age at most (US-2, GB-2), which the decisions check – but said.
+  const warnings: string[] = [];
   const inForce = host.registry.list().find((r) => r.id === id);
-  if (inForce && opts.asOf < inForce.asOf && !opts.force) {
+  if (inForce && opts.asOf < inForce.asOf) {
     const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-    throw new InputError(
-      `The copy in force is as of ${day(inForce.asOf)}; this one, as of ${day(opts.asOf)}, is older and would make the numbers listed in between callable. The copy in force is kept; import with force (--force, or force=true over HTTP) to put an older copy in force.`,
-      [{ path: 'asOf', message: 'older than the copy in force' }],
-    );
+    warnings.push(`The copy in force was as of ${day(inForce.asOf)}; this one, as of ${day(opts.asOf)}, is older: numbers listed in between are callable again until a newer copy is loaded.`);
   }
   const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected, asOf: opts.asOf });
   if (typeof source === 'string') {
@@ -258,14 +261,16 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
       { path: 'body', message: 'no numbers' },
     ]);
   }
-  if (parser.rejectedCount > index.size && !opts.force) {
-    throw new InputError(
-      `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format? The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`,
-      [{ path: 'body', message: 'mostly rejected' }],
-    );
+  if (parser.rejectedCount > index.size) {
+    const what = `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format?`;
+    // Refused only by the thousand: a short file's rejected lines are listed in the answer.
+    if (parser.rejectedCount >= MOSTLY_REJECTED_REFUSED && !opts.force) {
+      throw new InputError(`${what} The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`, [{ path: 'body', message: 'mostly rejected' }]);
+    }
+    warnings.push(`${what} The numbers read are in force.`);
   }
   const { loadedAt, storage } = await persistRegister(host, { id, country: known.country, asOf: opts.asOf }, index);
-  return { count: index.size, rejected: parser.rejected, rejectedCount: parser.rejectedCount, lines: parser.lines, storage, asOf: opts.asOf, loadedAt };
+  return { count: index.size, rejected: parser.rejected, rejectedCount: parser.rejectedCount, lines: parser.lines, storage, asOf: opts.asOf, loadedAt, warnings };
 }
 
 /** Imports a register file from disk, streaming. */

@@ -430,8 +430,8 @@ export class Optline {
   // ---- registers ------------------------------------------------------------------------------
 
   /** Parses and loads a register copy; swaps it in atomically in the store and in memory. */
-  async replaceRegister(id: string, opts: { country: string; asOf: number; force?: boolean }, text: string | AsyncIterable<Buffer | string>): Promise<{ count: number; rejected: Array<{ line: number; reason: string }> }> {
+  async replaceRegister(id: string, opts: { country: string; asOf: number; force?: boolean }, text: string | AsyncIterable<Buffer | string>): Promise<{ count: number; rejected: Array<{ line: number; reason: string }>; warnings?: string[] }> {
     const r = await importRegister(this, id, opts, text);
-    return { count: r.count, rejected: r.rejected };
+    return { count: r.count, rejected: r.rejected, ...(r.warnings.length > 0 ? { warnings: r.warnings } : {}) };
   }
 }

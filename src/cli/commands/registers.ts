@@ -39,7 +39,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .option('--country <cc>', 'the country whose numbers the register holds (default: the register\'s own)')
     .requiredOption('--as-of <date>', 'date of the copy: YYYY-MM-DD, or a moment with its offset', parseDate)
     .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
-    .option('--force', 'put the copy in force although more lines were rejected than read')
+    .option('--force', 'put the copy in force although more lines were rejected than read (refused from 1,000 rejected lines)')
     .action(async (id: string, file: string, o: { country?: string; asOf: number; showRejected: number; force?: boolean }) => {
       const country = (o.country ?? REGISTERS[id]?.country ?? '').toUpperCase();
       if (!REGISTERS[id]) throw new InputError(`Unknown register "${id}": one of ${Object.keys(REGISTERS).join(', ')}.`);
@@ -59,6 +59,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
         console.log(`${id}: ${r.count.toLocaleString('en-US')} numbers as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${r.lines.toLocaleString('en-US')} lines in ${secs.toFixed(1)} s; ${r.rejectedCount.toLocaleString('en-US')} lines rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
         for (const x of r.rejected.slice(0, o.showRejected)) console.log(`  line ${x.line}: ${x.reason}`);
         if (r.rejectedCount > o.showRejected) console.log(`  … ${r.rejectedCount - Math.min(o.showRejected, r.rejected.length)} more`);
+        for (const w of r.warnings) console.error(`warning: ${w}`);
       } finally {
         await app.close();
         await app.store.close();
