@@ -200,6 +200,19 @@ describe('US-3 EBR: 18 months after the last transaction, 3 months after an inqu
       events: [relationship(SELLER, '2025-01-10T00:00:00Z', { endedAt: '2025-05-27T00:00:00Z' })],
       expect: denied(['register_listed'], [fail('US-3', 'ebr_expired')]),
     },
+    {
+      name: 'an EBR for a number the registry does not list: opt_out_regime, before the EBR in api-v1\'s order',
+      at: NOW,
+      events: [relationship(SELLER, '2019-01-01T00:00:00Z', { kind: 'subscription' })],
+      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('US-3', 'ebr_current'), pass('US-1', 'register_not_listed')]),
+    },
+    {
+      name: 'an EBR with a copy over 31 days old: the EBR carries the call',
+      at: NOW,
+      registers: [dnc({ listed: false, asOf: '2026-10-01T00:00:00Z' })],
+      events: [relationship(SELLER, '2019-01-01T00:00:00Z', { kind: 'subscription' })],
+      expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_current')]),
+    },
     { name: 'ongoing subscription', at: NOW, registers: LISTED, events: [relationship(SELLER, '2019-01-01T00:00:00Z', { kind: 'subscription' })], expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_current')]) },
     { name: 'a donation is a transaction', at: NOW, registers: LISTED, events: [relationship(SELLER, '2026-01-01T00:00:00Z', { kind: 'donation', endedAt: '2026-01-01T00:00:00Z' })], expect: allowed('established_business_relationship', ['show_caller_id']) },
     // Quote requested 2026-08-27: EBR until 2026-11-27 00:00 UTC.

@@ -206,8 +206,11 @@ export function decideUS(facts: Facts, q: Question): Decision {
   // by it (the reason stays, for the agent).
   if (marketing && stop && !permission) denials.push('objected');
 
-  // US-1, US-2, US-9: National Do Not Call Registry
+  // US-1, US-2, US-9: National Do Not Call Registry. `clear`: the registry allows the call whatever
+  // the seller's permission (a business line, or a fresh copy that does not list the number).
+  let clear = false;
   if (marketing && business) {
+    clear = true;
     reasons.push(pass('register_not_applicable', 'US-1', 'The National Do Not Call Registry protects residential and personal numbers, not calls to businesses.'));
   } else if (marketing) {
     const register = facts.registers.find((r) => r.registerId === US_RULES.registerId);
@@ -237,6 +240,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         }
       }
       const listing = listingAt(register, q.at, US_RULES.listingWaitDays, 'utc');
+      clear = age <= US_RULES.maxCopyAgeDays && listing.state !== 'in_force';
       switch (listing.state) {
         case 'not_listed':
           reasons.push(pass('register_not_listed', 'US-1', 'The number is not in the National Do Not Call Registry.'));
@@ -325,7 +329,9 @@ export function decideUS(facts: Facts, q: Question): Decision {
   }
 
   const allowed = denials.length === 0;
-  const basis: Basis | null = allowed ? (marketing ? (permission ?? 'opt_out_regime') : null) : null;
+  // api-v1's order of bases: consent, …, opt_out_regime, established_business_relationship – an EBR
+  // is named only where the registry alone would not allow the call.
+  const basis: Basis | null = allowed ? (marketing ? (permission === 'consent' ? 'consent' : clear ? 'opt_out_regime' : (permission ?? 'opt_out_regime')) : null) : null;
   const obligations: Obligation[] = [];
   if (allowed) {
     obligations.push('show_caller_id');
