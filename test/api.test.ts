@@ -236,6 +236,17 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
+    it('gives every time in a number\'s history as RFC 3339, as the contract asks of every answer', async () => {
+      const phone = '+31612000018';
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone, expiresAt: '2027-10-01T10:00:00+02:00', source: { method: 'web_form', verifiedAt: '2026-10-01T10:05:00+02:00', verificationMethod: 'email' } });
+      await api.call('POST', '/v1/relationships', { phone, entityId: 'acme', kind: 'purchase', productCategory: 'energy', startedAt: '2025-01-01T00:00:00+01:00', endedAt: '2025-02-01T00:00:00+01:00', informedAtCollection: true, optOutOfferedAtCollection: true });
+      const events = (await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events;
+      const consent = events.find((e: { type: string }) => e.type === 'consent');
+      expect(consent.data).toMatchObject({ expiresAt: '2027-10-01T08:00:00.000Z', source: { verifiedAt: '2026-10-01T08:05:00.000Z', verificationMethod: 'email' } });
+      expect(events.find((e: { type: string }) => e.type === 'relationship').data).toMatchObject({ startedAt: '2024-12-31T23:00:00.000Z', endedAt: '2025-01-31T23:00:00.000Z' });
+      expect(JSON.stringify(events)).not.toMatch(/At":\d/);
+    });
+
     it('records a call whose decision is not on record (lost in a crash), so the one requested call is used up', async () => {
       const phone = '+31612000017';
       await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'solar panels' });

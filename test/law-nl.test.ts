@@ -1388,6 +1388,10 @@ describe('a reassigned number wipes what was recorded before it', () => {
     expect(r, describeReasons(d)).toBeDefined();
     expect(r!.rule).toMatch(/^NL-\d+$/);
   });
+  it('names the day of the reassignment as it was in the Netherlands', () => {
+    const d = run({ at: T.wide, events: [consent(ENERGY, '2022-01-10T10:00:00+01:00')], reassignments: [reassignment('2023-03-01T00:30:00+01:00')] });
+    expect(d.reasons.find((x) => x.code === 'number_reassigned')!.detail).toMatch(/^The number passed to a new holder on 2023-03-01;/);
+  });
 });
 
 /* ================================================================== scope and properties */
@@ -1553,6 +1557,45 @@ describe('withdrawals, registers and evidence', () => {
       registers: [listedInBelMeNiet()],
       events: [contactRequest(ENERGY, '2021-06-20T10:00:00+02:00')],
       expect: allowed('requested_communication', OBL_REQUESTED),
+    },
+    {
+      name: 'NL-3/NL-9: before 2021-07-01 a customer relationship does not allow calling a number in the Bel-me-niet Register (it applied to all callers)',
+      at: T.optOutLast,
+      q: { productCategory: 'energy' },
+      registers: [listedInBelMeNiet()],
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00')],
+      expect: denied(['register_listed'], [fail('NL-3', 'relationship_before_opt_in'), fail('NL-9', 'register_listed')]),
+    },
+    {
+      name: 'NL-3/NL-9: before 2021-07-01 a customer relationship is no basis without a register copy either',
+      at: T.optOutLast,
+      q: { productCategory: 'energy' },
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00')],
+      expect: denied(['register_stale'], [fail('NL-9', 'register_unavailable')]),
+    },
+    {
+      name: 'NL-3: before 2021-07-01 a customer not in the register is called under the opt-out rules',
+      at: T.optOutLast,
+      q: { productCategory: 'energy' },
+      registers: [notListedInBelMeNiet()],
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00')],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA, [fail('NL-3', 'relationship_before_opt_in')]),
+    },
+    {
+      name: 'NL-3: from 2021-07-01 the same customer is called on the relationship, whatever the abolished register said',
+      at: T.optInFirst,
+      q: { productCategory: 'energy' },
+      registers: [listedInBelMeNiet()],
+      events: [relationship(ENERGY, '2019-04-01T10:00:00+02:00')],
+      expect: allowed('customer_relationship', OBL_STANDARD, [pass('NL-3', 'relationship_transaction'), pass('NL-9', 'register_abolished')]),
+    },
+    {
+      name: 'NL-8: a withdrawal of consent also ends older permissions – it says "do not call"',
+      at: T.narrowFirst,
+      q: { productCategory: 'energy' },
+      entity: CHARITY,
+      events: [relationship(CHARITY, '2025-01-01T10:00:00+01:00', { kind: 'donation', productCategory: 'energy' }), consent(CHARITY, '2025-02-01T10:00:00+01:00'), withdrawal(CHARITY, '2025-03-01T10:00:00+01:00')],
+      expect: denied(['no_basis'], [fail('NL-8', 'withdrawal_beats_older')]),
     },
     {
       name: 'NL-10: a reassignment is explained by the rule that consent belongs to the person, not the number',

@@ -80,7 +80,7 @@ function presumedConsentReasons(
 
 export function decideDE(facts: Facts, q: Question): Decision {
   const reasons: Reason[] = [];
-  const counted = factsAtCall(facts, q, 'DE-3');
+  const counted = factsAtCall(facts, q, 'DE-3', ZONE);
   reasons.push(...counted.reasons);
 
   if (q.purpose === 'service') {

@@ -26,7 +26,8 @@ export interface FactsAtCall {
   reasons: Reason[];
 }
 
-export function factsAtCall(facts: Facts, question: Question, reassignRule: string): FactsAtCall {
+/** `zone`: where the reassignment's day is named (the country's; US dates are given in UTC). */
+export function factsAtCall(facts: Facts, question: Question, reassignRule: string, zone = 'utc'): FactsAtCall {
   const t = question.at;
   let reassignedAt: number | null = null;
   for (const r of facts.reassignments) {
@@ -42,7 +43,7 @@ export function factsAtCall(facts: Facts, question: Question, reassignRule: stri
       pass(
         'number_reassigned',
         reassignRule,
-        `The number passed to a new holder on ${isoDay(reassignedAt)}; ${dropped} earlier record(s) about the previous holder no longer count.`,
+        `The number passed to a new holder on ${isoDay(reassignedAt, zone)}; ${dropped} earlier record(s) about the previous holder no longer count.`,
       ),
     );
   }

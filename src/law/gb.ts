@@ -81,7 +81,7 @@ function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; re
 
 export function decideGB(facts: Facts, q: Question): Decision {
   const reasons: Reason[] = [];
-  const counted = factsAtCall(facts, q, 'GB-1');
+  const counted = factsAtCall(facts, q, 'GB-1', ZONE);
   reasons.push(...counted.reasons);
 
   if (q.purpose === 'service') {

@@ -170,7 +170,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
   const regime = regimeAt(q.at);
   const reasons: Reason[] = [];
   // NL-10: a consent is tied to the person, not the number, so a new holder inherits nothing.
-  const counted = factsAtCall(facts, q, 'NL-10');
+  const counted = factsAtCall(facts, q, 'NL-10', ZONE);
   reasons.push(...counted.reasons);
 
   if (q.purpose === 'service') {
@@ -241,9 +241,13 @@ export function decideNL(facts: Facts, q: Question): Decision {
     }
   }
 
-  // NL-3 … NL-6 customer relationship
+  // NL-3 … NL-6 customer relationship: a basis from 2021-07-01 (before, the opt-out rules and the
+  // Bel-me-niet Register decided, for customers too – NL-9: it applied to all callers).
   const rels = relationships(counted.own).filter((r) => r.startedAt <= q.at);
-  if (!optOut || regime === 'opt_out') {
+  if (regime === 'opt_out' && rels.length > 0) {
+    reasons.push(fail('relationship_before_opt_in', 'NL-3', 'Before 1 July 2021 a customer relationship was no basis of its own: the Bel-me-niet Register and objections decide, as for any caller.'));
+  }
+  if (!optOut) {
     for (const r of rels) {
       const check = checkRelationship(r, q, regime);
       reasons.push(...check.reasons);
@@ -290,7 +294,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     const before = usable.length;
     usable = usable.filter((c) => c.at > withdrawal.at);
     if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'NL-2', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
+      reasons.push(fail('withdrawal_beats_older', 'NL-8', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
     }
   }
 
@@ -302,8 +306,8 @@ export function decideNL(facts: Facts, q: Question): Decision {
     if (!register) {
       // The register's data was deleted by law in 2021, so an audit of an older call usually has
       // no copy: without one the call cannot be shown lawful under the opt-out rules (when in
-      // doubt, deny). A consent, a customer relationship or a request still carries the call.
-      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only a consent, a customer relationship or a request to be called can allow it.'));
+      // doubt, deny). The person's own consent or request to be called still carries the call.
+      reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only the person\'s consent or request to be called can allow it.'));
     } else {
       reasons.push(
         listed

@@ -594,7 +594,7 @@ function eventTitle(e: HistoryEvent, t: Dict, fill: I18n['fill'], date: I18n['da
       return t.history.objection;
     case 'relationship': {
       const s = fill(t.history.relationship, { kind: t.kinds[d.kind as keyof Dict['kinds']] ?? String(d.kind), product: String(d.productCategory ?? '') });
-      return typeof d.endedAt === 'number' ? `${s} (${fill(t.history.relationshipEnded, { date: date(d.endedAt) })})` : s;
+      return typeof d.endedAt === 'string' ? `${s} (${fill(t.history.relationshipEnded, { date: date(d.endedAt) })})` : s;
     }
     case 'contact_request':
       return fill(t.history.request, { offer: String(d.offer ?? '') });
@@ -623,8 +623,10 @@ function Timeline({ history, entityName, callerId }: { history: History | null; 
           {history.events.map((e) => {
             const d = e.data;
             const source = (d.source ?? {}) as { method?: string; agentId?: string | null; callId?: string | null; wording?: string | null };
+            const person = (d.person ?? null) as { name?: string | null } | null;
             const meta = [
               e.entityId && e.entityId !== callerId ? fill(t.history.for, { entity: entityName(e.entityId) }) : null,
+              person?.name ? fill(t.history.person, { name: person.name }) : null,
               e.type === 'consent' && source.method ? fill(t.history.method, { method: t.methods[source.method as keyof Dict['methods']] ?? source.method }) : null,
               source.agentId ? fill(t.history.agent, { agent: source.agentId }) : null,
               source.callId ? fill(t.history.callId, { callId: source.callId }) : null,

@@ -222,7 +222,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
           phone: e164,
           events: visible.map((r) => {
             const { id: _i, type: _t, entityId: _e, at: _a, ...data } = r.fact as unknown as Record<string, unknown>;
-            return { id: r.id, type: r.type, entityId: r.entityId, at: new Date(r.at).toISOString(), recordedAt: new Date(r.recordedAt).toISOString(), data };
+            return { id: r.id, type: r.type, entityId: r.entityId, at: new Date(r.at).toISOString(), recordedAt: new Date(r.recordedAt).toISOString(), data: timesAsIso(data) };
           }),
         };
       },
@@ -433,4 +433,15 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
 
     void ROLES;
   };
+}
+
+/** The engine's moments (epoch ms in fields named …At) as RFC 3339, as the API gives every time. */
+function timesAsIso(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (k.endsWith('At') && typeof v === 'number' && Number.isFinite(v)) out[k] = new Date(v).toISOString();
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = timesAsIso(v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
 }
