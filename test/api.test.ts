@@ -236,6 +236,14 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
+    it('holds the one requested call to the product the person asked about, where the request names it (NL-7)', async () => {
+      const phone = '+31612000019';
+      const r = await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'solar panels for a terraced house', productCategory: 'solar' });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(await decide({ phone, at: '2026-11-02T10:00:00+01:00', productCategory: 'energy' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+      expect(await decide({ phone, at: '2026-11-02T10:00:00+01:00', productCategory: 'solar' })).toMatchObject({ allowed: true, basis: 'requested_communication' });
+    });
+
     it('gives every time in a number\'s history as RFC 3339, as the contract asks of every answer', async () => {
       const phone = '+31612000018';
       await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone, expiresAt: '2027-10-01T10:00:00+02:00', source: { method: 'web_form', verifiedAt: '2026-10-01T10:05:00+02:00', verificationMethod: 'email' } });

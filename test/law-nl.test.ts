@@ -950,6 +950,26 @@ describe('NL-7 requested communication: exactly one call, unless there is consen
       expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
     },
     {
+      name: 'a request about a product allows one call about it',
+      at: T.wide,
+      q: { productCategory: 'Solar ' },
+      events: [contactRequest(ENERGY, asked, 'solar panels for a terraced house', 'solar')],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
+      name: 'a request about one product does not allow a call about another',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [contactRequest(ENERGY, asked, 'solar panels for a terraced house', 'solar')],
+      expect: denied(['no_basis'], [fail('NL-7', 'request_other_offer')]),
+    },
+    {
+      name: 'a request about a product, and a call that names none: say which product',
+      at: T.wide,
+      events: [contactRequest(ENERGY, asked, 'solar panels for a terraced house', 'solar')],
+      expect: denied(['no_basis'], [fail('NL-7', 'request_other_offer')]),
+    },
+    {
       name: 'a recorded call after the request uses it up',
       at: T.wide,
       events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],

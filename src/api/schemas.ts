@@ -178,7 +178,15 @@ export const RelationshipBody = z
   })
   .strict();
 
-export const ContactRequestBody = z.object({ phone: Phone, entityId: Id, at: Timestamp, offer: z.string().min(1).max(500) }).strict();
+export const ContactRequestBody = z
+  .object({
+    phone: Phone,
+    entityId: Id,
+    at: Timestamp,
+    offer: z.string().min(1).max(500),
+    productCategory: z.string().min(1).max(100).nullish().describe("The offer's product category: the one call must then be about it (NL-7), as a decision's productCategory says"),
+  })
+  .strict();
 
 export const CallBody = z
   .object({

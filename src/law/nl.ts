@@ -268,8 +268,19 @@ export function decideNL(facts: Facts, q: Question): Decision {
     const usedBy = counted.own.filter(ofType('call')).find((c) => c.at >= request.at && c.at < q.at);
     if (usedBy) {
       reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at, ZONE)}.`));
+    } else if (request.productCategory && !sameCategory(request.productCategory, q.productCategory)) {
+      // The request covers its offer only: a call about another product (or an unnamed one) is not the one asked for.
+      reasons.push(
+        fail(
+          'request_other_offer',
+          'NL-7',
+          q.productCategory
+            ? `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}" (${request.productCategory}), not about ${q.productCategory}.`
+            : `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}" (${request.productCategory}); say which product the call is about.`,
+        ),
+      );
     } else {
-      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}": one call is allowed.`));
+      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}": one call about that is allowed.`));
       candidates.push({ basis: 'requested_communication', eventId: request.id, at: request.at, fromPerson: true });
     }
   } else if (!optOut) {

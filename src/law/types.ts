@@ -176,6 +176,8 @@ export interface RelationshipFact extends FactBase {
 export interface ContactRequestFact extends FactBase {
   type: 'contact_request';
   offer: string;
+  /** The offer's product category, where known: then the one call must be about it (NL-7). */
+  productCategory?: string | null;
 }
 
 export interface CallFact extends FactBase {

@@ -350,10 +350,10 @@ export class Optline {
     );
   }
 
-  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string }, ctx: WriteContext = {}): Promise<string> {
+  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string; productCategory?: string | null }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer }, phone, ctx);
+    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer, productCategory: input.productCategory ?? null }, phone, ctx);
   }
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */

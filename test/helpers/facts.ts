@@ -118,8 +118,8 @@ export function relationship(entity: EntityRef, startedAt: When, o: Relationship
   };
 }
 
-export function contactRequest(entity: EntityRef, at: When, offer = 'a call about the offer'): ContactRequestFact {
-  return { type: 'contact_request', id: nextId('request'), entityId: idOf(entity), at: ms(at), offer };
+export function contactRequest(entity: EntityRef, at: When, offer = 'a call about the offer', productCategory: string | null = null): ContactRequestFact {
+  return { type: 'contact_request', id: nextId('request'), entityId: idOf(entity), at: ms(at), offer, productCategory };
 }
 
 /** A call that was made (recorded after the fact). */
