@@ -74,6 +74,20 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(bad.json().errors.some((e: { path: string }) => e.path === 'kind')).toBe(true);
     });
 
+    it('keeps a group a tree: an entity cannot become the child of its own subsidiary', async () => {
+      const put = (id: string, parentId: string | null) => api.call('PUT', `/v1/entities/${id}`, { name: id, kind: 'company', country: 'NL', parentId });
+      expect((await put('tree-top', null)).statusCode).toBe(201);
+      expect((await put('tree-mid', 'tree-top')).statusCode).toBe(201);
+      expect((await put('tree-low', 'tree-mid')).statusCode).toBe(201);
+      for (const [id, parent] of [['tree-top', 'tree-low'], ['tree-top', 'tree-mid'], ['tree-mid', 'tree-low'], ['tree-top', 'tree-top']]) {
+        const r = await put(id!, parent!);
+        expect(r.statusCode, `${id} under ${parent}`).toBe(422);
+        expect(r.json().errors[0].path).toBe('parentId');
+      }
+      // Moving a branch elsewhere in the tree is fine.
+      expect((await put('tree-low', 'tree-top')).statusCode).toBe(200);
+    });
+
     it('is for admins only', async () => {
       const r = await api.call('PUT', '/v1/entities/acme', { name: 'A', kind: 'company', country: 'NL' }, agentToken);
       expect(r.statusCode).toBe(403);

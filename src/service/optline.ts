@@ -153,6 +153,12 @@ export class Optline {
       if (!(await this.entity(input.parentId))) {
         throw new InputError(`Unknown parent entity "${input.parentId}".`, [{ path: 'parentId', message: 'unknown entity' }]);
       }
+      // A group is a tree: the new parent must not descend from this entity.
+      const seen = new Set<string>([id]);
+      for (let up: string | null = input.parentId; up !== null; up = (await this.entity(up))?.parentId ?? null) {
+        if (seen.has(up)) throw new InputError(`Entity "${input.parentId}" is below "${id}" in its group, so it cannot be its parent (that would make a cycle).`, [{ path: 'parentId', message: 'would make a cycle' }]);
+        seen.add(up);
+      }
     }
     const entity: Entity = {
       id,
