@@ -163,6 +163,14 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(p).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
     });
 
+    it('names the body in errors when it is not JSON at all, as for any validation error', async () => {
+      for (const payload of ['{"phone": ', '']) {
+        const r = await api.server.inject({ method: 'POST', url: '/v1/decisions', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' }, payload });
+        expect(r.statusCode, payload).toBe(400);
+        expect(r.json().errors, payload).toEqual([{ path: 'body', message: expect.any(String) }]);
+      }
+    });
+
     it('takes RFC 3339 times in either case (t, z)', async () => {
       const r = await api.call('POST', '/v1/decisions', { phone: NL, entityId: 'acme', at: '2026-11-28t10:00:00.5z' });
       expect(r.statusCode, r.body).toBe(200);

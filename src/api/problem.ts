@@ -61,10 +61,13 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   }
   const fe = err as FastifyError;
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // A body that is not JSON (or empty where one is needed) is a validation error of the body as a whole.
+    if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe instanceof SyntaxError) {
+      const message = fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty; send a JSON object' : `not valid JSON (${fe.message})`;
+      return problem(400, `The body is ${message}.`, [{ path: 'body', message }], 'validation-error');
+    }
     const detail =
-      fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError
-        ? `The body is not valid JSON: ${fe.message}`
-        : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? 'The body is larger than this endpoint accepts.'
           : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers and /v1/scrubs.`
