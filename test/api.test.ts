@@ -264,6 +264,10 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(r.statusCode, r.body).toBe(201);
       expect(await decide({ phone, at: '2026-11-02T10:00:00+01:00', productCategory: 'energy' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
       expect(await decide({ phone, at: '2026-11-02T10:00:00+01:00', productCategory: 'solar' })).toMatchObject({ allowed: true, basis: 'requested_communication' });
+      // A blank category names none.
+      const blank = '+31612000020';
+      await api.call('POST', '/v1/contact-requests', { phone: blank, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'solar panels', productCategory: '  ' });
+      expect(await decide({ phone: blank, at: '2026-11-02T10:00:00+01:00', productCategory: 'energy' })).toMatchObject({ allowed: true, basis: 'requested_communication' });
     });
 
     it('gives every time in a number\'s history as RFC 3339, as the contract asks of every answer', async () => {
@@ -379,10 +383,14 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
         expect(r.json().detail).toMatch(detail);
       }
-      // A short copy with more bad lines than numbers, and then an older copy: taken (200), with warnings.
-      const mixed = await put('country=GB&asOf=2026-11-20', '+447400100001\n+31612345678\n+31612345679\n');
+      // More bad lines than numbers: in place of the 50,000 numbers, refused unless forced; forced, taken with a warning.
+      const mixedCopy = '+447400100001\n+31612345678\n+31612345679\n';
+      expect((await put('country=GB&asOf=2026-11-20', mixedCopy)).json().detail).toMatch(/^More lines were rejected \(2\) than numbers read \(1\)/);
+      const mixed = await put('country=GB&asOf=2026-11-20&force=true', mixedCopy);
       expect(mixed.statusCode, mixed.body).toBe(200);
       expect(mixed.json()).toMatchObject({ count: 1, rejected: [{ line: 2 }, { line: 3 }], warnings: [expect.stringMatching(/^More lines were rejected/)] });
+      // The same short copy over a copy of its size is taken without force (the contract's 200), and so is an older copy.
+      expect((await put('country=GB&asOf=2026-11-20', mixedCopy)).statusCode).toBe(200);
       const older = await put('country=GB&asOf=2026-11-01', '+447400100001\n');
       expect(older.statusCode, older.body).toBe(200);
       expect(older.json()).toEqual({ count: 1, rejected: [], warnings: [expect.stringMatching(/is older: numbers listed in between are callable again/)] });

@@ -86,6 +86,13 @@ describe('hardening', () => {
       for (const local of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
         for (let i = 0; i < 5; i++) expect((await guarded.call('GET', '/v1/entities', undefined, `local-guess-${i}`, local)).statusCode, local).toBe(401);
       }
+      // A proxy on this machine names its clients: they are counted (here all as the proxy, with no
+      // OPTLINE_TRUST_PROXY), and naming 127.0.0.1 in the header makes no exemption.
+      const viaProxy = (i: number) =>
+        guarded.server.inject({ method: 'GET', url: '/v1/entities', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer proxied-guess-${i}`, 'x-forwarded-for': '127.0.0.1' } });
+      const proxied: number[] = [];
+      for (let i = 0; i < 5; i++) proxied.push((await viaProxy(i)).statusCode);
+      expect(proxied).toEqual([401, 401, 401, 429, 429]);
     } finally {
       await guarded.close();
     }

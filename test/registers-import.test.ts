@@ -149,7 +149,7 @@ describe('keeping and loading register copies', () => {
     expect(readdirSync(snapshotDirFor(app.store)!)).toEqual([`us-dnc.${b.loadedAt}.bin`]);
   });
 
-  it('refuses a copy that would make listed numbers callable by mistake, keeping the copy in force', async () => {
+  it('refuses a copy that would make listed numbers callable by mistake, keeping the copy in force, and takes the others with warnings', async () => {
     const app = await open(':memory:');
     await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n+447400123457\n');
     const keeps = () => expect(listed(app, '+447400123456', 'GB')).toEqual([true]);
@@ -162,9 +162,14 @@ describe('keeping and loading register copies', () => {
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, mostlyDutch)).rejects.toThrow(/^More lines were rejected \(1000\) than numbers read \(1\)/);
     keeps();
     expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF, force: true }, mostlyDutch)).count).toBe(1);
-    // A short file's rejected lines are listed: it is taken, with a warning.
+    // A short file's rejected lines are listed: it is taken, with a warning…
     const short = await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123458\n+31612345678\n+31612345679\n');
     expect(short).toMatchObject({ count: 1, rejectedCount: 2, warnings: [expect.stringMatching(/^More lines were rejected \(2\) than numbers read \(1\)/)] });
+    // …unless it would put a few numbers in place of a copy over ten times larger.
+    const twelve = Array.from({ length: 12 }, (_, i) => `+4474001234${String(i).padStart(2, '0')}`).join('\n');
+    expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, twelve)).count).toBe(12);
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123458\n+31612345678\n+31612345679\n')).rejects.toThrow(/^More lines were rejected \(2\) than numbers read \(1\)/);
+    expect(app.registry.list()[0]!.count).toBe(12);
     await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n');
     // A listing after the copy's own date, a date that does not exist, a copy from the future.
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-10-01\n+447400123460,2099-01-01\n')).rejects.toThrow(

@@ -359,7 +359,7 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     // Only the number, no browser, verified without saying how.
     await consent('linde-proof', '+31612349102', '2026-11-20T10:00:00+01:00', { source: { ...form, verifiedAt: '2026-11-20T10:04:00+01:00' } });
     expect((await dossier('+31612349102', 'linde-proof')).consents[0].gaps).toEqual([
-      'person: only the number is on record, not who gave the consent (a name or a customer reference); NL-10 wants the proof tied to the person called (NL-10)',
+      'person: only the number is on record, not who gave the consent (a name or a customer reference); the proof must be tied to the person called (NL-10)',
       "user agent: the browser's User-Agent is not on record",
       'verification: how it was confirmed (SMS, e-mail, app, recorded call or letter) is not on record (NL-10)',
     ]);
@@ -398,11 +398,27 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
       expect(r.headers['content-type']).toContain('application/problem+json');
     }
 
+    // A recorded call is its own verification; a person may be given as null.
+    for (const extra of [{ source: { method: 'agent_call', recordingRef: 'rec://linde/9', verificationMethod: 'recorded_call' } }, { person: null }]) {
+      const r = await api.call('POST', '/v1/consents', { entityId: 'linde-proof', phone: '+31612349109', at: '2026-11-20T10:00:00+01:00', channel: 'phone', status: 'granted', ...extra });
+      expect(r.statusCode, JSON.stringify(extra)).toBe(201);
+    }
+
     // An erasure takes the person's name and reference with the rest of the record.
     expect((await api.call('POST', '/v1/erasures', { phone: '+31612349101', entityId: 'linde-proof' })).statusCode).toBeLessThan(300);
     const left = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', full).executeTakeFirstOrThrow();
     expect(left.payload).not.toContain('ahin');
     expect(left.payload).not.toContain('CRM-1');
+  });
+
+  it('gives the times of other grounds as RFC 3339, and prints when a relationship ended', async () => {
+    const phone = '+4915112349120';
+    const r = await api.call('POST', '/v1/relationships', { phone, entityId: 'kraft', kind: 'purchase', productCategory: 'strom', startedAt: '2025-01-10T10:00:00+01:00', endedAt: '2025-03-01T00:00:00+01:00', informedAtCollection: true, optOutOfferedAtCollection: true });
+    expect(r.statusCode, r.body).toBe(201);
+    const d = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft`, tokens.compliance)).json();
+    expect(d.otherGrounds[0].data).toMatchObject({ startedAt: '2025-01-10T09:00:00.000Z', endedAt: '2025-02-28T23:00:00.000Z' });
+    const pdf = await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft&format=pdf`, tokens.compliance);
+    expect((await pdfText(pdf.rawPayload)).pages.join(' ')).toContain('customer relationship (purchase, strom) ended 2025-02-28 23:00:00 UTC');
   });
 
   it('compares the history with an earlier answer kept as a checkpoint', async () => {

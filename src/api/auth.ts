@@ -134,9 +134,11 @@ export interface SessionAuthenticator {
  * signed-out page asks /v1/me).
  */
 export class SignInGuard {
-  // Requests from this machine are not counted: whoever sends them can read the store already, and
-  // local tools and test suites that try wrong tokens must keep getting 401 (the contract's answer).
-  // Behind a proxy on this machine, OPTLINE_TRUST_PROXY gives the clients' own addresses.
+  // A client on this machine talking to the server directly is not counted: local tools and test
+  // suites that try wrong tokens must keep getting 401 (the contract's answer). Directly means the
+  // connection's own address is loopback and it names no other client (X-Forwarded-For, Forwarded):
+  // a proxy on this machine sends those, so its clients are counted – by their own address with
+  // OPTLINE_TRUST_PROXY, else all together as the proxy – and a spoofed header makes no exemption.
   private readonly failures = new Map<string, { count: number; until: number }>();
   constructor(
     readonly perMinute: number,
@@ -145,7 +147,7 @@ export class SignInGuard {
 
   /** Throws 429 when this address is over the limit; `known`: the credential was valid a moment ago. */
   check(req: FastifyRequest, known: boolean): void {
-    if (!(this.perMinute > 0) || known || isLoopbackAddress(req.ip)) return;
+    if (!(this.perMinute > 0) || known || isLocalDirect(req)) return;
     const entry = this.failures.get(req.ip);
     if (!entry) return;
     const now = this.clock();
@@ -161,7 +163,7 @@ export class SignInGuard {
 
   /** A credential failed (answered 401). */
   failed(req: FastifyRequest): void {
-    if (!(this.perMinute > 0) || isLoopbackAddress(req.ip)) return;
+    if (!(this.perMinute > 0) || isLocalDirect(req)) return;
     const now = this.clock();
     let entry = this.failures.get(req.ip);
     if (!entry || entry.until <= now) {
@@ -177,6 +179,11 @@ export class SignInGuard {
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (::ffff:127.0.0.1). */
 export function isLoopbackAddress(ip: string): boolean {
   return ip === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(ip);
+}
+
+/** The request comes over a loopback connection and names no client behind it (see SignInGuard). */
+function isLocalDirect(req: FastifyRequest): boolean {
+  return isLoopbackAddress(req.socket.remoteAddress ?? '') && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
 }
 
 export class TooManyFailures extends Error {

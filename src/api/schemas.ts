@@ -141,7 +141,7 @@ export const ConsentBody = z
         reference: z.string().min(1).max(200).nullish().describe("The caller's or lead supplier's reference for the person (customer or lead id)"),
       })
       .strict()
-      .optional()
+      .nullish()
       .describe('Who gave the consent, beyond the number: proof must be tied to the person (NL-10, DE-3). Kept for the proof; decisions go by the number.'),
   })
   .strict()
@@ -271,7 +271,7 @@ export const RegisterQuery = z
     force: z
       .enum(['true', 'false'])
       .optional()
-      .describe('true: put the copy in force although more lines were rejected than read (an empty copy is always refused)'),
+      .describe('true: put the copy in force although more lines were rejected than read, by the thousand or with the copy in force over ten times larger (an empty copy is always refused)'),
   })
   .strict();
 

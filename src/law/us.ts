@@ -238,6 +238,10 @@ export function decideUS(facts: Facts, q: Question): Decision {
         } else {
           reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
         }
+      } else if (age > US_RULES.maxCopyAgeDays) {
+        reasons.push(pass('register_not_needed', 'US-1', `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call, but ${exception} allows the call even to a listed number.`));
+      } else {
+        reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
       }
       const listing = listingAt(register, q.at, US_RULES.listingWaitDays, 'utc');
       clear = age <= US_RULES.maxCopyAgeDays && listing.state !== 'in_force';

@@ -19,6 +19,7 @@ import type { EventsTable } from '../store/schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
 import type { Optline } from '../service/optline.js';
 import { assess, RETAINED_TYPES, RETENTION_DEFAULTS } from '../service/retention.js';
+import { timesAsIso } from '../service/json-times.js';
 
 export const DOSSIER_FORMAT = 'optline-proof/1';
 
@@ -198,7 +199,7 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   const gaps: string[] = [];
   if (c.channel !== 'phone') gaps.push(`channel: the consent is for ${c.channel}, not for phone calls`);
   if (!c.person) {
-    const rule = country === 'NL' ? '; NL-10 wants the proof tied to the person called (NL-10)' : country === 'DE' ? '; DE-3 wants the proof tied to the person (DE-3)' : '';
+    const rule = country === 'NL' ? '; the proof must be tied to the person called (NL-10)' : country === 'DE' ? '; the proof must be tied to the person (DE-3)' : '';
     gaps.push(`person: only the number is on record, not who gave the consent (a name or a customer reference)${rule}`);
   }
   if (s.bundled) gaps.push('bundled: the declaration covered another channel or was part of another declaration, so it is not valid consent for calls (NL-2, DE-3)');
@@ -217,8 +218,8 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
   if (country === 'NL' && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const firstUse = c.uses.reduce((m, u) => Math.min(m, Date.parse(u.at)), Infinity);
-    // A recorded call verifies as the engine reads it (isVerifiedConsent).
-    const recorded = s.recordingRef != null && s.recordingRef !== '';
+    // A recorded call verifies as the engine reads it, whenever the call (isVerifiedConsent).
+    const recorded = isVerifiedConsent({ verifiedAt: null, recordingRef: s.recordingRef }, 0);
     if (!s.verifiedAt && !recorded) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
     else if (s.verifiedAt && !recorded) {
       if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
@@ -228,7 +229,8 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   // DE-4: documented when given. A copy imported from a lead supplier is documented there.
   const late = Date.parse(c.recordedAt) - Date.parse(c.at);
   if (country === 'DE' && s.method !== 'import' && Date.parse(c.at) >= DE_RULES.documentationFrom && late > DAY_MS) {
-    gaps.push(`documentation: recorded ${Math.floor(late / DAY_MS)} days after it was given; §7a UWG requires documenting a consent when it is given (DE-4)`);
+    const days = Math.floor(late / DAY_MS);
+    gaps.push(`documentation: recorded ${days} day${days === 1 ? '' : 's'} after it was given; §7a UWG requires documenting a consent when it is given (DE-4)`);
   }
   return gaps;
 }
@@ -423,7 +425,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
   let callList = calls;
   let otherGrounds: ProofOther[] = rows
     .filter((r) => ['relationship', 'contact_request', 'presumed_consent'].includes(r.type))
-    .map((r) => ({ ...base(r), data: payloadOf(r) }));
+    .map((r) => ({ ...base(r), data: timesAsIso(payloadOf(r)) }));
 
   if (consentRow) {
     // A consent's own dossier: that consent, what ended it, its uses, and the entity's objections.

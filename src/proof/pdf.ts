@@ -242,7 +242,7 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
     const p = o.data;
     const what =
       o.type === 'relationship'
-        ? `customer relationship (${String(p.kind)}, ${String(p.productCategory)}) ${p.endedAt ? `ended ${day(new Date(p.endedAt as number).toISOString())}` : 'ongoing'}`
+        ? `customer relationship (${String(p.kind)}, ${String(p.productCategory)}) ${typeof p.endedAt === 'string' ? `ended ${day(p.endedAt)}` : 'ongoing'}`
         : o.type === 'contact_request'
           ? `the person asked to be called about "${String(p.offer)}"`
           : `presumed consent of a business: "${String(p.justification)}"`;

@@ -69,8 +69,10 @@ export function calendarDay(text: string): number {
 
 /** A copy's date may be this much after the importer's clock (its day may have begun elsewhere); later is refused. */
 const AS_OF_AHEAD_MS = 86_400_000;
-/** From this many rejected lines (and more rejected than read) a copy is refused unless forced. */
+/** A copy with more lines rejected than read is refused unless forced from this many rejected lines… */
 const MOSTLY_REJECTED_REFUSED = 1000;
+/** …or when the copy in force holds more than this many times its numbers. */
+const SHRINK_FACTOR = 10;
 
 export function tableMax(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.OPTLINE_REGISTER_TABLE_MAX);
@@ -263,8 +265,11 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
   }
   if (parser.rejectedCount > index.size) {
     const what = `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format?`;
-    // Refused only by the thousand: a short file's rejected lines are listed in the answer.
-    if (parser.rejectedCount >= MOSTLY_REJECTED_REFUSED && !opts.force) {
+    // Refused by the thousand, or when it would put a few numbers in place of a copy many times
+    // larger (every number listed there would become callable); a short file's rejected lines are
+    // otherwise listed in the answer and its numbers put in force.
+    const shrinks = inForce !== undefined && inForce.count > SHRINK_FACTOR * index.size;
+    if ((parser.rejectedCount >= MOSTLY_REJECTED_REFUSED || shrinks) && !opts.force) {
       throw new InputError(`${what} The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`, [{ path: 'body', message: 'mostly rejected' }]);
     }
     warnings.push(`${what} The numbers read are in force.`);

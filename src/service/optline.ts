@@ -290,8 +290,12 @@ export class Optline {
     if (input.expiresAt != null && input.expiresAt <= input.at) {
       throw new InputError('A consent cannot expire before it was given.', [{ path: 'expiresAt', message: 'must be after at' }]);
     }
-    if (input.source?.verificationMethod && input.source.verifiedAt == null) {
-      throw new InputError('A verification method needs the moment of the verification: give source.verifiedAt as well.', [{ path: 'source.verifiedAt', message: 'required with source.verificationMethod' }]);
+    // A recorded call verifies by its recording (the engine's isVerifiedConsent); other methods need their moment.
+    const recorded = input.source?.verificationMethod === 'recorded_call' && !!input.source.recordingRef;
+    if (input.source?.verificationMethod && input.source.verifiedAt == null && !recorded) {
+      throw new InputError('A verification method needs the moment of the verification: give source.verifiedAt as well (or, for a recorded call, source.recordingRef).', [
+        { path: 'source.verifiedAt', message: 'required with source.verificationMethod' },
+      ]);
     }
     const name = input.person?.name?.trim() || null;
     const reference = input.person?.reference?.trim() || null;
@@ -359,7 +363,7 @@ export class Optline {
   async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string; productCategory?: string | null }, ctx: WriteContext = {}): Promise<string> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer, productCategory: input.productCategory ?? null }, phone, ctx);
+    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer, productCategory: input.productCategory?.trim() || null }, phone, ctx);
   }
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */

@@ -33,6 +33,7 @@ import { ROLES, type ApiKey, type Role } from '../../store/repository.js';
 import { CHAIN_PROBLEMS, type ChainHead } from '../../store/chain.js';
 import { ChainHeadSchema } from '../../store/checkpoint.js';
 import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
+import { timesAsIso } from '../../service/json-times.js';
 
 /** The largest register copy taken over HTTP; larger ones go through `optline registers import`. */
 const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
@@ -433,15 +434,4 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
 
     void ROLES;
   };
-}
-
-/** The engine's moments (epoch ms in fields named …At) as RFC 3339, as the API gives every time. */
-function timesAsIso(data: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) {
-    if (k.endsWith('At') && typeof v === 'number' && Number.isFinite(v)) out[k] = new Date(v).toISOString();
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) out[k] = timesAsIso(v as Record<string, unknown>);
-    else out[k] = v;
-  }
-  return out;
 }

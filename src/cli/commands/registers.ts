@@ -39,7 +39,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .option('--country <cc>', 'the country whose numbers the register holds (default: the register\'s own)')
     .requiredOption('--as-of <date>', 'date of the copy: YYYY-MM-DD, or a moment with its offset', parseDate)
     .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
-    .option('--force', 'put the copy in force although more lines were rejected than read (refused from 1,000 rejected lines)')
+    .option('--force', 'put the copy in force although more lines were rejected than read (refused from 1,000 rejected lines, or with the copy in force over ten times larger)')
     .action(async (id: string, file: string, o: { country?: string; asOf: number; showRejected: number; force?: boolean }) => {
       const country = (o.country ?? REGISTERS[id]?.country ?? '').toUpperCase();
       if (!REGISTERS[id]) throw new InputError(`Unknown register "${id}": one of ${Object.keys(REGISTERS).join(', ')}.`);
