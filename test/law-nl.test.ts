@@ -970,6 +970,20 @@ describe('NL-7 requested communication: exactly one call, unless there is consen
       expect: denied(['no_basis'], [fail('NL-7', 'request_other_offer')]),
     },
     {
+      name: 'two open requests about different products: a call about the older one\'s product is its one call',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [contactRequest(ENERGY, asked, 'a cheaper energy contract', 'energy'), contactRequest(ENERGY, '2023-05-03T10:00:00+02:00', 'solar panels', 'solar')],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
+      name: 'a call made after both requests uses them up',
+      at: T.wide,
+      q: { productCategory: 'energy' },
+      events: [contactRequest(ENERGY, asked, 'a cheaper energy contract', 'energy'), contactRequest(ENERGY, '2023-05-03T10:00:00+02:00', 'solar panels', 'solar'), call(ENERGY, '2023-05-04T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-7', 'request_used')]),
+    },
+    {
       name: 'a recorded call after the request uses it up',
       at: T.wide,
       events: [contactRequest(ENERGY, asked), call(ENERGY, '2023-05-02T10:00:00+02:00')],

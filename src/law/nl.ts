@@ -8,6 +8,7 @@ import { sameCategory } from './question.js';
 import type {
   Basis,
   ConsentFact,
+  ContactRequestFact,
   Decision,
   Denial,
   EntityFact,
@@ -262,26 +263,33 @@ export function decideNL(facts: Facts, q: Question): Decision {
     }
   }
 
-  // NL-7 requested communication: one call per request
-  const request = latest(contactRequests(counted.own));
+  // NL-7 requested communication: one call per request. A call made after a request uses it up;
+  // of the requests still open, the newest that covers the call's product counts (a request that
+  // names a product covers only that one).
+  const requests = contactRequests(counted.own);
+  const request = latest(requests);
   if (request) {
-    const usedBy = counted.own.filter(ofType('call')).find((c) => c.at >= request.at && c.at < q.at);
-    if (usedBy) {
-      reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy.at, ZONE)}.`));
-    } else if (request.productCategory && !sameCategory(request.productCategory, q.productCategory)) {
-      // The request covers its offer only: a call about another product (or an unnamed one) is not the one asked for.
+    const calls = counted.own.filter(ofType('call')).filter((c) => c.at < q.at);
+    const usedBy = (r: ContactRequestFact) => calls.find((c) => c.at >= r.at);
+    const open = requests.filter((r) => !usedBy(r));
+    const covering = latest(open.filter((r) => !r.productCategory || sameCategory(r.productCategory, q.productCategory)));
+    if (covering) {
+      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(covering.at, ZONE)} to be called about "${covering.offer}": one call about that is allowed.`));
+      candidates.push({ basis: 'requested_communication', eventId: covering.id, at: covering.at, fromPerson: true });
+    } else if (open.length === 0) {
+      reasons.push(fail('request_used', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}"; that one call was made on ${isoDay(usedBy(request)!.at, ZONE)}.`));
+    } else {
+      // Open, but about another product (or the call names none).
+      const other = latest(open)!;
       reasons.push(
         fail(
           'request_other_offer',
           'NL-7',
           q.productCategory
-            ? `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}" (${request.productCategory}), not about ${q.productCategory}.`
-            : `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}" (${request.productCategory}); say which product the call is about.`,
+            ? `The person asked on ${isoDay(other.at, ZONE)} to be called about "${other.offer}" (${other.productCategory}), not about ${q.productCategory}.`
+            : `The person asked on ${isoDay(other.at, ZONE)} to be called about "${other.offer}" (${other.productCategory}); say which product the call is about.`,
         ),
       );
-    } else {
-      reasons.push(pass('request_open', 'NL-7', `The person asked on ${isoDay(request.at, ZONE)} to be called about "${request.offer}": one call about that is allowed.`));
-      candidates.push({ basis: 'requested_communication', eventId: request.id, at: request.at, fromPerson: true });
     }
   } else if (!optOut) {
     reasons.push(fail('no_request', 'NL-7', 'The person has not asked to be called.'));
