@@ -3,6 +3,7 @@ import { scopeCoversKey, type ApiKey, type Role, type Store } from '../store/rep
 import { ForbiddenError } from '../service/errors.js';
 import { SecretCache } from './secret-cache.js';
 import { readCookie, SESSION_COOKIE } from './session.js';
+import { isLoopbackHost } from '../service/bootstrap.js';
 
 /** What a role may do. Entity scope is checked separately, per entity touched. */
 export const PERMISSIONS = {
@@ -176,14 +177,11 @@ export class SignInGuard {
   }
 }
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (::ffff:127.0.0.1). */
-export function isLoopbackAddress(ip: string): boolean {
-  return ip === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(ip);
-}
-
 /** The request comes over a loopback connection and names no client behind it (see SignInGuard). */
 function isLocalDirect(req: FastifyRequest): boolean {
-  return isLoopbackAddress(req.socket.remoteAddress ?? '') && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
+  // A dual-stack socket reports an IPv4 peer as ::ffff:127.0.0.1.
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/i, '');
+  return isLoopbackHost(peer) && req.headers['x-forwarded-for'] === undefined && req.headers.forwarded === undefined;
 }
 
 export class TooManyFailures extends Error {

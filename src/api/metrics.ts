@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { problem, sendProblem } from './problem.js';
+import { bearerToken } from './auth.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics for /metrics: decisions by basis and denial, latency, store errors. */
@@ -89,7 +90,7 @@ export function registerMetrics(f: FastifyInstance, metrics: Metrics, token: str
   const expected = token ? createHash('sha256').update(token).digest() : null;
   f.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     if (expected) {
-      const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const given = bearerToken(req) ?? '';
       // Compared as digests: equal lengths for timingSafeEqual, and no early exit on the first differing byte.
       if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
         return sendProblem(reply.header('www-authenticate', 'Bearer realm="metrics"'), problem(401, 'The metrics need the token set in OPTLINE_METRICS_TOKEN: Authorization: Bearer <token>.'));

@@ -35,7 +35,12 @@ const ZONE = 'Europe/Amsterdam';
  * uses the same test (src/proof/dossier.ts).
  */
 export function isVerifiedConsent(source: Pick<ConsentFact['source'], 'verifiedAt' | 'recordingRef'>, at: number): boolean {
-  return (source.verifiedAt != null && source.verifiedAt <= at) || (source.recordingRef != null && source.recordingRef !== '');
+  return (source.verifiedAt != null && source.verifiedAt <= at) || wasRecorded(source);
+}
+
+/** The call the consent was given on was recorded: a verification of its own (NL-10), whenever the call. */
+export function wasRecorded(source: Pick<ConsentFact['source'], 'recordingRef'>): boolean {
+  return source.recordingRef != null && source.recordingRef !== '';
 }
 
 /** The Dutch rules as data: dates of change and the sets the rows name. */

@@ -225,26 +225,23 @@ export function decideUS(facts: Facts, q: Question): Decision {
     } else {
       // US zones are all behind UTC, so the call's UTC date is its later date.
       const age = daysToCall(register.asOf, q.at, 'utc');
-      if (!exception) {
-        if (age > US_RULES.maxCopyAgeDays) {
-          denials.push('register_stale');
-          reasons.push(
-            fail(
-              'register_stale',
-              'US-2',
-              `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
-            ),
-          );
-        } else {
-          reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
-        }
-      } else if (age > US_RULES.maxCopyAgeDays) {
+      const fresh = age <= US_RULES.maxCopyAgeDays;
+      if (fresh) {
+        reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
+      } else if (exception) {
         reasons.push(pass('register_not_needed', 'US-1', `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call, but ${exception} allows the call even to a listed number.`));
       } else {
-        reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
+        denials.push('register_stale');
+        reasons.push(
+          fail(
+            'register_stale',
+            'US-2',
+            `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
+          ),
+        );
       }
       const listing = listingAt(register, q.at, US_RULES.listingWaitDays, 'utc');
-      clear = age <= US_RULES.maxCopyAgeDays && listing.state !== 'in_force';
+      clear = fresh && listing.state !== 'in_force';
       switch (listing.state) {
         case 'not_listed':
           reasons.push(pass('register_not_listed', 'US-1', 'The number is not in the National Do Not Call Registry.'));

@@ -10,7 +10,7 @@
  */
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
-import { isVerifiedConsent, NL_RULES } from '../law/nl.js';
+import { isVerifiedConsent, NL_RULES, wasRecorded } from '../law/nl.js';
 import { DE_RULES } from '../law/de.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
@@ -218,8 +218,8 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
   if (country === 'NL' && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const firstUse = c.uses.reduce((m, u) => Math.min(m, Date.parse(u.at)), Infinity);
-    // A recorded call verifies as the engine reads it, whenever the call (isVerifiedConsent).
-    const recorded = isVerifiedConsent({ verifiedAt: null, recordingRef: s.recordingRef }, 0);
+    // A recorded call verifies as the engine reads it (isVerifiedConsent).
+    const recorded = wasRecorded(s);
     if (!s.verifiedAt && !recorded) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
     else if (s.verifiedAt && !recorded) {
       if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);

@@ -57,6 +57,9 @@ export interface RegisterHost {
   clock: () => number;
 }
 
+/** A moment's UTC calendar date, YYYY-MM-DD. */
+const isoDate = (t: number): string => new Date(t).toISOString().slice(0, 10);
+
 const DATE = /^(\d{4})-(\d{2})-(\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** The calendar day a date is written for (a listing's, a copy's), as midnight UTC; the time of day, if any, does not matter. NaN for what is no date, also for 30 February. */
@@ -64,7 +67,7 @@ export function calendarDay(text: string): number {
   const m = DATE.exec(text);
   if (!m) return NaN;
   const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return new Date(t).toISOString().slice(0, 10) === `${m[1]}-${m[2]}-${m[3]}` ? t : NaN;
+  return isoDate(t) === `${m[1]}-${m[2]}-${m[3]}` ? t : NaN;
 }
 
 /** A copy's date may be this much after the importer's clock (its day may have begun elsewhere); later is refused. */
@@ -186,7 +189,7 @@ export class RegisterLineParser {
       // A copy cannot list a number from after its own date: a wrong asOf or a damaged file. The
       // whole import is refused – dropping the line would make a listed number callable.
       if (t > this.asOf + AS_OF_AHEAD_MS) {
-        throw new InputError(`Line ${line}: ${this.reader.e164} is listed on ${listed.slice(0, 10)}, after the copy's date ${new Date(this.asOf).toISOString().slice(0, 10)}: check asOf. The copy in force is kept.`, [
+        throw new InputError(`Line ${line}: ${this.reader.e164} is listed on ${listed.slice(0, 10)}, after the copy's date ${isoDate(this.asOf)}: check asOf. The copy in force is kept.`, [
           { path: 'asOf', message: 'before a listing date in the copy' },
         ]);
       }
@@ -224,15 +227,14 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
   if (!Number.isFinite(opts.asOf)) throw new InputError('asOf is not a date.', [{ path: 'asOf', message: 'expected YYYY-MM-DD or RFC 3339' }]);
   if (opts.asOf > host.clock() + AS_OF_AHEAD_MS) {
     // A copy from the future would count as fresh for years (US-2's 31 days) and answer audits of past calls.
-    throw new InputError(`asOf ${new Date(opts.asOf).toISOString().slice(0, 10)} is in the future: give the date the copy was taken.`, [{ path: 'asOf', message: 'in the future' }]);
+    throw new InputError(`asOf ${isoDate(opts.asOf)} is in the future: give the date the copy was taken.`, [{ path: 'asOf', message: 'in the future' }]);
   }
   // An older copy makes callable again every number listed since: allowed – the law asks for a copy
   // of a certain age at most (US-2, GB-2), which the decisions check – but said.
   const warnings: string[] = [];
   const inForce = host.registry.list().find((r) => r.id === id);
   if (inForce && opts.asOf < inForce.asOf) {
-    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-    warnings.push(`The copy in force was as of ${day(inForce.asOf)}; this one, as of ${day(opts.asOf)}, is older: numbers listed in between are callable again until a newer copy is loaded.`);
+    warnings.push(`The copy in force was as of ${isoDate(inForce.asOf)}; this one, as of ${isoDate(opts.asOf)}, is older: numbers listed in between are callable again until a newer copy is loaded.`);
   }
   const parser = new RegisterLineParser(known.country, { areaCodeLayout: known.country === 'US', maxRejected: opts.maxRejected, asOf: opts.asOf });
   if (typeof source === 'string') {

@@ -1,5 +1,6 @@
 import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
 import { questionFor, type QuestionOptions } from '../law/question.js';
+import { wasRecorded } from '../law/nl.js';
 import type {
   CallingWindow,
   Channel,
@@ -291,8 +292,8 @@ export class Optline {
       throw new InputError('A consent cannot expire before it was given.', [{ path: 'expiresAt', message: 'must be after at' }]);
     }
     // A recorded call verifies by its recording (the engine's isVerifiedConsent); other methods need their moment.
-    const recorded = input.source?.verificationMethod === 'recorded_call' && !!input.source.recordingRef;
-    if (input.source?.verificationMethod && input.source.verifiedAt == null && !recorded) {
+    const src = input.source;
+    if (src?.verificationMethod && src.verifiedAt == null && !(src.verificationMethod === 'recorded_call' && wasRecorded(src))) {
       throw new InputError('A verification method needs the moment of the verification: give source.verifiedAt as well (or, for a recorded call, source.recordingRef).', [
         { path: 'source.verifiedAt', message: 'required with source.verificationMethod' },
       ]);
