@@ -258,6 +258,18 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
+    it('says when a call recorded without a decision rests on no permission, so it extends no consent\'s proof (DE-4)', async () => {
+      const phone = '+31612000041';
+      const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone, products: ['energy'] });
+      const bare = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00' });
+      expect(bare.statusCode, bare.body).toBe(201);
+      expect(bare.json().warning).toMatch(/no productCategory given/);
+      const named = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T11:00:00+01:00', productCategory: 'energy' });
+      expect(named.json().warning).toBeUndefined();
+      const calls = (await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events.filter((e: { type: string }) => e.type === 'call');
+      expect(calls.map((e: { data: { evidence: string[] } }) => e.data.evidence)).toEqual(expect.arrayContaining([[], [c.json().id]]));
+    });
+
     it('holds the one requested call to the product the person asked about, where the request names it (NL-7)', async () => {
       const phone = '+31612000019';
       const r = await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'solar panels for a terraced house', productCategory: 'solar' });

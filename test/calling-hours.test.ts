@@ -50,14 +50,29 @@ describe('calledPartyZones: question, then contact, then number, then country', 
     ['number zones (all of them)', q(), null, ['America/Chicago', 'America/New_York']],
     ['invalid question zone: next source', q({ timeZone: 'Not/AZone' }), 'America/Phoenix', ['America/Phoenix']],
     ['country fallback', q({ phone: phone('+18005550199') }), null, FALLBACK],
+    ['a question zone under another name of a US zone', q({ timeZone: 'US/Pacific' }), null, ['US/Pacific']],
+    ['a question zone outside the US: it and the number zones', q({ timeZone: 'Asia/Tokyo' }), 'America/Phoenix', ['Asia/Tokyo', 'America/Chicago', 'America/New_York']],
+    ['a contact zone outside the US: it and the number zones', q(), 'Europe/Paris', ['Europe/Paris', 'America/Chicago', 'America/New_York']],
   ] as const)('%s', (_name, question, contactTimeZone, zones) => {
-    const choice = calledPartyZones(makeFacts({ contactTimeZone }), question, 'US-5', FALLBACK);
+    const choice = calledPartyZones(makeFacts({ contactTimeZone }), question, 'US-5', FALLBACK, 'US');
     expect([...choice.zones].sort()).toEqual([...zones].sort());
     expect(choice.reasons.every((r) => r.rule === 'US-5')).toBe(true);
   });
   it('says when a given zone was not usable', () => {
-    const choice = calledPartyZones(makeFacts(), q({ timeZone: 'Not/AZone' }), 'US-5', FALLBACK);
+    const choice = calledPartyZones(makeFacts(), q({ timeZone: 'Not/AZone' }), 'US-5', FALLBACK, 'US');
     expect(choice.reasons.some((r) => r.code === 'time_zone_unknown' && !r.passed)).toBe(true);
+    const abroad = calledPartyZones(makeFacts(), q({ timeZone: 'Asia/Tokyo' }), 'US-5', FALLBACK, 'US');
+    expect(abroad.reasons.find((r) => r.code === 'local_time_zone_abroad')?.detail).toContain('America/Chicago, America/New_York');
+  });
+  it("a zone from abroad cannot open the window at 03:00 in the number's zone (US-5)", () => {
+    const seller = makeEntity({ id: 'us-seller', country: 'US' });
+    const at = '2026-11-30T03:00:00-05:00';
+    const d = decide(
+      makeFacts({ registers: [registerCheck('us-dnc', 'US', { listed: false, asOf: '2026-11-25T00:00:00Z' })] }),
+      makeQuestion(seller, at, { phone: phone('+12125550199'), timeZone: 'Asia/Tokyo' }),
+    );
+    expect(d.allowed).toBe(false);
+    expect(d.denials).toContain('outside_calling_hours');
   });
 });
 
@@ -68,7 +83,7 @@ const NINE_TO_SIX: CallingWindow = { fromMinute: H(9), toMinute: H(18) };
 /** An allowed call in each country with nothing but the entity's window to stop it. */
 function allowedCall(country: Jurisdiction, windows: CallingWindow[] | undefined, at: When, q: Partial<Question> = {}) {
   const entity: Entity = makeEntity({ id: `${country}-caller`, name: 'Caller', country, callingWindows: windows ? { [country]: windows } : undefined });
-  const events = country === 'NL' || country === 'GB' || country === 'US' ? [consent(entity, '2026-01-01T00:00:00Z')] : [consent(entity, '2026-01-01T00:00:00Z', { products: ['energy'] })];
+  const events = country === 'NL' || country === 'GB' || country === 'US' ? [consent(entity, '2026-01-01T00:00:00Z')] : [consent(entity, '2026-01-01T00:00:00Z', { products: ['energy'], source: { method: 'agent_call', wording: 'Ja, Sie dürfen mich zu Energie anrufen.' } })];
   const registers = country === 'US' ? [registerCheck('us-dnc', 'US', { listed: false, asOf: DateTime.fromMillis(typeof at === 'number' ? at : Date.parse(at)).minus({ days: 1 }).toISO()! })] : [];
   return decide(makeFacts({ events, registers }), makeQuestion(entity, at, { productCategory: 'energy', ...q }));
 }
@@ -126,7 +141,10 @@ describe('entity calling windows: days, several windows, other countries', () =>
   });
   it("windows for another country do not apply", () => {
     const entity = makeEntity({ id: 'de-only-us-windows', country: 'DE', callingWindows: { US: [NINE_TO_SIX] } });
-    const d = decide(makeFacts({ events: [consent(entity, '2026-01-01T00:00:00Z', { products: ['energy'] })] }), makeQuestion(entity, '2026-11-27T06:00:00+01:00', { productCategory: 'energy' }));
+    const d = decide(
+      makeFacts({ events: [consent(entity, '2026-01-01T00:00:00Z', { products: ['energy'], source: { method: 'agent_call', wording: 'Ja, Sie dürfen mich zu Energie anrufen.' } })] }),
+      makeQuestion(entity, '2026-11-27T06:00:00+01:00', { productCategory: 'energy' }),
+    );
     expect(d.allowed).toBe(true);
     expect(d.callingWindow ?? null).toBeNull();
   });
@@ -149,10 +167,12 @@ describe('entity calling windows: days, several windows, other countries', () =>
     expect([...d.denials].sort()).toEqual(['no_basis', 'outside_calling_hours']);
     expect(d.allowed).toBe(false);
   });
-  it('uses the zone given with the question (a German number whose holder is in London)', () => {
+  it('uses the zone given with the question as well as the number\'s (a German number whose holder is in London)', () => {
     const at = '2026-11-27T08:30:00Z'; // 09:30 Berlin, 08:30 London
     expect(allowedCall('DE', [NINE_TO_SIX], at).allowed).toBe(true);
     expect(allowedCall('DE', [NINE_TO_SIX], at, { timeZone: 'Europe/London' }).allowed).toBe(false);
+    const evening = '2026-11-27T17:30:00Z'; // 18:30 Berlin, 17:30 London: both must fit
+    expect(allowedCall('DE', [NINE_TO_SIX], evening, { timeZone: 'Europe/London' }).allowed).toBe(false);
   });
   it('applies to DE businesses called on presumed consent too', () => {
     const entity = makeEntity({ id: 'de-b2b', country: 'DE', callingWindows: { DE: [NINE_TO_SIX] } });

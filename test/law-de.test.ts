@@ -29,7 +29,10 @@ const BEFORE = '2026-01-15T10:00:00+01:00';
 const LAST_BEFORE_7A = '2021-09-30T23:59:00+02:00';
 const FIRST_UNDER_7A = '2021-10-01T00:00:00+02:00';
 
-const ENERGY_CONSENT = (at = BEFORE, o: Parameters<typeof consent>[2] = {}) => consent(ENERGY, at, { products: ['energy'], ...o });
+/** A documented consent (DE-4) whose number is tied to the person (DE-3): given on a call, its wording recorded. */
+const WORDING = 'Ja, die Strom GmbH darf mich zu Strom- und Gastarifen anrufen.';
+const ENERGY_CONSENT = (at = BEFORE, o: Parameters<typeof consent>[2] = {}) =>
+  consent(ENERGY, at, { products: ['energy'], ...o, source: { method: 'agent_call', wording: WORDING, ...o.source } });
 const ON_CONSENT: Obligation[] = ['document_consent_use', 'show_caller_id'];
 
 const { table, run } = lawTable(
@@ -115,6 +118,20 @@ describe('DE-2 businesses need at least presumed consent, on a recorded justific
       expect: allowed('presumed_consent', ['show_caller_id']),
     },
     {
+      name: "the business withdrew its consent: the caller's later presumption does not beat its no",
+      at: NOW,
+      q: business,
+      events: [withdrawal(ENERGY, '2026-03-01T10:00:00+01:00'), presumedConsent(ENERGY, '2026-05-01T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('DE-1', 'withdrawal_beats_older')]),
+    },
+    {
+      name: 'a withdrawal followed by a new consent of its own: the consent counts',
+      at: NOW,
+      q: business,
+      events: [withdrawal(ENERGY, '2026-03-01T10:00:00+01:00'), ENERGY_CONSENT('2026-05-01T10:00:00+02:00')],
+      expect: allowed('consent', ON_CONSENT),
+    },
+    {
       name: 'business justification for another product',
       at: NOW,
       q: { ...business, productCategory: 'telecom' },
@@ -182,9 +199,45 @@ describe('DE-3 consent must be specific, unbundled, to this entity, and tie the 
       events: [ENERGY_CONSENT(BEFORE, { source: { method: 'email' } })],
       expect: denied(['no_basis'], [fail('DE-3', 'consent_method_not_proof')]),
     },
-    ...(['agent_call', 'paper', 'sms', 'web_form'] as const).map(
-      (method): Case => ({ name: `consent captured by ${method}`, at: NOW, events: [ENERGY_CONSENT(BEFORE, { source: { method } })], expect: allowed('consent', ON_CONSENT) }),
+    ...(['agent_call', 'paper', 'sms'] as const).map(
+      (method): Case => ({ name: `consent captured by ${method} ties the number to the person`, at: NOW, events: [ENERGY_CONSENT(BEFORE, { source: { method } })], expect: allowed('consent', ON_CONSENT) }),
     ),
+    ...(['web_form', 'import'] as const).map(
+      (method): Case => ({
+        name: `consent captured by ${method}, never confirmed on the phone: anybody can type anybody's number`,
+        at: NOW,
+        events: [ENERGY_CONSENT(BEFORE, { source: { method } })],
+        expect: denied(['no_basis'], [fail('DE-3', 'consent_number_not_tied'), fail('DE-6', 'fine_risk')]),
+      }),
+    ),
+    ...(['sms', 'recorded_call', 'letter'] as const).map(
+      (verificationMethod): Case => ({
+        name: `web form consent confirmed by ${verificationMethod} before the call`,
+        at: NOW,
+        events: [ENERGY_CONSENT(BEFORE, { source: { method: 'web_form', verifiedAt: Date.parse('2026-01-15T10:05:00+01:00'), verificationMethod } })],
+        expect: allowed('consent', ON_CONSENT, [pass('DE-3', 'consent_valid')]),
+      }),
+    ),
+    ...(['email', 'app'] as const).map(
+      (verificationMethod): Case => ({
+        name: `web form consent confirmed by ${verificationMethod} only: that does not reach the phone`,
+        at: NOW,
+        events: [ENERGY_CONSENT(BEFORE, { source: { method: 'web_form', verifiedAt: Date.parse('2026-01-15T10:05:00+01:00'), verificationMethod } })],
+        expect: denied(['no_basis'], [fail('DE-3', 'consent_number_not_tied')]),
+      }),
+    ),
+    {
+      name: 'web form consent confirmed by SMS only after the call',
+      at: '2026-01-15T10:03:00+01:00',
+      events: [ENERGY_CONSENT(BEFORE, { source: { method: 'web_form', verifiedAt: Date.parse('2026-01-15T10:05:00+01:00'), verificationMethod: 'sms' } })],
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_number_not_tied')]),
+    },
+    {
+      name: "a lead supplier's consent with the recording of the call it was given on",
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { source: { method: 'import', recordingRef: 'lead-42.wav' } })],
+      expect: allowed('consent', ON_CONSENT),
+    },
     {
       name: 'consent for e-mail marketing does not cover calls',
       at: NOW,
@@ -244,6 +297,42 @@ describe('DE-4 §7a: document each use of a consent, from 2021-10-01', () => {
       expect: allowed('consent', ON_CONSENT, [pass('DE-4', 'document_consent_use')]),
     },
   ]);
+  table([
+    {
+      name: 'consent given on the last day before §7a without its wording: no duty to document it then',
+      at: NOW,
+      events: [ENERGY_CONSENT('2021-09-30T23:59:00+02:00', { source: { wording: null } })],
+      expect: allowed('consent', ON_CONSENT),
+    },
+    {
+      name: 'consent given on the first day of §7a without its wording or a recording is not documented',
+      at: NOW,
+      events: [ENERGY_CONSENT(FIRST_UNDER_7A, { source: { wording: null } })],
+      expect: denied(['no_basis'], [fail('DE-4', 'consent_not_documented'), fail('DE-6', 'fine_risk')]),
+    },
+    {
+      name: 'a blank wording documents nothing',
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { source: { wording: '  ' } })],
+      expect: denied(['no_basis'], [fail('DE-4', 'consent_not_documented')]),
+    },
+    {
+      name: 'the recording of the call documents the consent without its wording',
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { source: { wording: null, recordingRef: 'call-7.wav' } })],
+      expect: allowed('consent', ON_CONSENT),
+    },
+  ]);
+  it('names the dates of the Berlin calendar, as the agent and the person know them', () => {
+    // 00:30 in Berlin is still the previous day in UTC.
+    const d = run({ at: NOW, events: [ENERGY_CONSENT('2026-07-01T00:30:00+02:00'), objection(ENERGY, '2026-06-01T00:30:00+02:00')] });
+    expect(d.allowed).toBe(true);
+    const text = d.reasons.map((r) => r.detail).join('\n');
+    expect(d.reasons.find((x) => x.code === 'document_consent_use')?.detail).toContain('2026-07-01');
+    expect(d.reasons.find((x) => x.code === 'objection_overridden')?.detail).toContain('2026-06-01');
+    expect(text).not.toContain('2026-06-30');
+    expect(text).not.toContain('2026-05-31');
+  });
   it('names the consent whose proof the call extends', () => {
     const c = ENERGY_CONSENT();
     const d = run({ at: NOW, events: [c] });

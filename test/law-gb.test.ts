@@ -3,7 +3,7 @@
  * every case is built from a row and runs the pure engine on facts built directly. Register
  * listings carry their date as the register index stores it: the start of the day, UTC.
  */
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Decision, RegisterCheck } from '../src/law/index.js';
 import { consent, makeEntity, objection, reassignment, registerCheck, relationship, withdrawal, type When } from './helpers/facts.js';
 import { allowed, denied, fail, lawTable, pass, type Case } from './helpers/law-table.js';
@@ -19,7 +19,7 @@ const tps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}):
 const ctps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}): RegisterCheck => registerCheck('gb-ctps', 'GB', { asOf: COPY, ...o });
 const CLEAN = [tps({ listed: false }), ctps({ listed: false })];
 
-const { table } = lawTable('GB', { entity: SELLER, entities: [SELLER, OTHER], registers: CLEAN }, (d: Decision) => {
+const { table, run } = lawTable('GB', { entity: SELLER, entities: [SELLER, OTHER], registers: CLEAN }, (d: Decision) => {
   // GB-5: every allowed call presents a caller line identity.
   if (d.allowed) {
     expect(d.obligations).toContain('show_caller_id');
@@ -77,12 +77,45 @@ describe('GB-1 opt-out regime: allowed unless listed or told not to call', () =>
       expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-1', 'number_reassigned')]),
     },
     {
-      name: 'an old TPS copy is flagged but does not deny',
+      name: 'a TPS copy older than 28 days cannot show a listing that protects the number: denied',
       at: NOW,
       registers: [tps({ listed: false, asOf: '2026-09-01T00:00:00Z' })],
-      expect: allowed('opt_out_regime', ['show_caller_id'], [fail('GB-2', 'register_copy_old')]),
+      expect: denied(['register_stale'], [fail('GB-2', 'register_copy_old')]),
+    },
+    {
+      name: 'a TPS copy 28 days old: a listing since then does not protect the number yet',
+      at: '2026-11-27T23:00:00Z',
+      registers: [tps({ listed: false, asOf: '2026-10-30T00:00:00Z' })],
+      expect: allowed('opt_out_regime', ['show_caller_id']),
+    },
+    {
+      name: 'a TPS copy 29 days old',
+      at: '2026-11-28T00:30:00Z',
+      registers: [tps({ listed: false, asOf: '2026-10-30T00:00:00Z' })],
+      expect: denied(['register_stale'], [fail('GB-2', 'register_copy_old')]),
+    },
+    {
+      name: 'consent to this caller: an old copy does not matter',
+      at: NOW,
+      registers: [tps({ listed: false, asOf: '2026-09-01T00:00:00Z' })],
+      events: [consent(SELLER, EARLIER)],
+      expect: allowed('consent', ['show_caller_id']),
+    },
+    {
+      name: 'a call judged with a copy from after it: the copy cannot show the listing then',
+      at: '2026-10-01T10:00:00Z',
+      registers: [tps({ listed: false })],
+      expect: denied(['register_stale'], [fail('GB-1', 'register_copy_after_call')]),
     },
   ]);
+});
+
+describe('dates in the reasons', () => {
+  it('are the dates of the London calendar', () => {
+    // 00:30 British summer time is still the previous day in UTC.
+    const d = run({ at: NOW, events: [objection(SELLER, '2026-06-01T00:30:00+01:00')] });
+    expect(d.reasons.find((r) => r.code === 'objected')?.detail).toContain('2026-06-01');
+  });
 });
 
 describe('GB-2 a listing protects the number from 28 days after registration', () => {
@@ -90,32 +123,32 @@ describe('GB-2 a listing protects the number from 28 days after registration', (
   const LISTED = '2026-10-30T00:00:00Z';
   const cases: Case[] = [
     { name: '27 days and 23:59 after listing: not yet protected', at: '2026-11-26T23:59:00Z', registers: [tps({ listedAt: LISTED })], expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-2', 'register_listed_recently')]) },
-    { name: 'exactly 28 days after listing: protected', at: '2026-11-27T00:00:00Z', registers: [tps({ listedAt: LISTED })], expect: denied(['register_listed'], [fail('GB-2', 'register_listed')]) },
+    { name: 'exactly 28 days after listing: protected', at: '2026-11-27T00:00:00Z', registers: [tps({ listedAt: LISTED })], expect: denied(['register_listed'], [fail('GB-1', 'register_listed')]) },
     { name: '28 days and more', at: '2026-12-15T10:00:00Z', registers: [tps({ listedAt: LISTED })], expect: denied(['register_listed']) },
     { name: 'CTPS: 27 days after listing', at: '2026-11-26T12:00:00Z', registers: [ctps({ listedAt: LISTED })], q: { subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'CTPS: 28 days after listing', at: '2026-11-27T12:00:00Z', registers: [ctps({ listedAt: LISTED })], q: { subscriberType: 'business' }, expect: denied(['register_listed']) },
     {
-      name: 'listed after the call (audit with a newer copy): reported as checked and passed',
+      name: 'listed after the call, judged with that newer copy: it cannot show the number was not listed then',
       at: '2026-10-01T10:00:00Z',
       registers: [tps({ listedAt: LISTED })],
-      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('GB-2', 'register_not_yet_listed')]),
+      expect: denied(['register_stale'], [pass('GB-2', 'register_not_yet_listed'), fail('GB-1', 'register_copy_after_call')]),
     },
     {
       name: 'British summer time: 00:30 on the 28th day in London (still the 27th in UTC) is protected',
       at: '2026-10-25T00:30:00+01:00',
-      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z', asOf: '2026-10-20T00:00:00Z' })],
       expect: denied(['register_listed']),
     },
     {
       name: 'summer time: 28 days counted across the October clock change',
       at: '2026-10-25T12:00:00+00:00',
-      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z', asOf: '2026-10-20T00:00:00Z' })],
       expect: denied(['register_listed']),
     },
     {
       name: 'summer time: one day short across the October clock change',
       at: '2026-10-24T22:30:00+01:00',
-      registers: [tps({ listedAt: '2026-09-27T00:00:00Z' })],
+      registers: [tps({ listedAt: '2026-09-27T00:00:00Z', asOf: '2026-10-20T00:00:00Z' })],
       expect: allowed('opt_out_regime', ['show_caller_id']),
     },
   ];
@@ -175,7 +208,36 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
   const pensionsClient = (o: Parameters<typeof relationship>[2] = {}) => relationship(SELLER, '2024-04-01T00:00:00Z', { productCategory: 'pensions', ...o });
   table([
     { name: 'claims management without consent', at: NOW, q: { productCategory: 'claims_management' }, expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]) },
-    { name: 'claims management with consent', at: NOW, q: { productCategory: 'claims_management' }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    {
+      name: 'claims management with consent to such calls',
+      at: NOW,
+      q: { productCategory: 'claims_management' },
+      events: [consent(SELLER, EARLIER, { products: ['claims_management'] })],
+      expect: allowed('consent', ['show_caller_id'], [pass('GB-4', 'consent_valid')]),
+    },
+    {
+      name: 'claims management: a consent to calls that names no product is not consent to such calls',
+      at: NOW,
+      q: { productCategory: 'claims_management' },
+      events: [consent(SELLER, EARLIER)],
+      expect: denied(['consent_required'], [fail('GB-4', 'consent_not_specific')]),
+    },
+    ...['Claims Management', 'claims-management', 'personal injury claims', 'PPI claim'].map(
+      (productCategory): Case => ({
+        name: `claims management spelt "${productCategory}" needs consent all the same`,
+        at: NOW,
+        q: { productCategory },
+        expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]),
+      }),
+    ),
+    ...['Pensions', 'pension', 'pension transfer'].map(
+      (productCategory): Case => ({
+        name: `pensions spelt "${productCategory}" needs consent or a client relationship all the same`,
+        at: NOW,
+        q: { productCategory },
+        expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category'), fail('GB-4', 'no_client_relationship')]),
+      }),
+    ),
     {
       name: 'claims management: a client relationship does not serve',
       at: NOW,
@@ -184,7 +246,7 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       expect: denied(['consent_required']),
     },
     { name: 'pensions without consent or relationship', at: NOW, q: { productCategory: 'pensions' }, expect: denied(['consent_required'], [fail('GB-4', 'no_client_relationship')]) },
-    { name: 'pensions with consent', at: NOW, q: { productCategory: 'pensions' }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    { name: 'pensions with consent to such calls', at: NOW, q: { productCategory: 'pensions' }, events: [consent(SELLER, EARLIER, { products: ['pensions'] })], expect: allowed('consent', ['show_caller_id']) },
     {
       name: 'pensions: an existing client offered a refusal at collection',
       at: NOW,
@@ -228,7 +290,7 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       expect: denied(['register_listed']),
     },
     { name: 'pensions client, no TPS copy loaded: cannot be checked', at: NOW, q: { productCategory: 'pensions' }, registers: [], events: [pensionsClient()], expect: denied(['register_stale']) },
-    { name: 'pensions consent overrides the TPS listing', at: NOW, q: { productCategory: 'pensions' }, registers: [tps()], events: [consent(SELLER, EARLIER)], expect: allowed('consent', ['show_caller_id']) },
+    { name: 'pensions consent overrides the TPS listing', at: NOW, q: { productCategory: 'pensions' }, registers: [tps()], events: [consent(SELLER, EARLIER, { products: ['pensions'] })], expect: allowed('consent', ['show_caller_id']) },
     { name: 'another product is under the opt-out regime', at: NOW, q: { productCategory: 'energy' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
   ]);
 });

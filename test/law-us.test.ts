@@ -13,6 +13,7 @@ import {
   PHONES,
   call,
   consent,
+  contactRequest,
   makeEntity,
   makeFacts,
   makeQuestion,
@@ -22,9 +23,14 @@ import {
   registerCheck,
   relationship,
   withdrawal,
+  type EntityRef,
   type When,
 } from './helpers/facts.js';
 import { allowed, denied, fail, lawTable, pass, type Case } from './helpers/law-table.js';
+
+/** Prior express written consent as US-6 describes it: its agreement's wording on record. */
+const AGREEMENT = 'I agree that Sunrise Solar may call me at this number with marketing calls, also autodialed or prerecorded. Consent is not a condition of purchase.';
+const written = (entity: EntityRef, at: When, o: Parameters<typeof consent>[2] = {}) => consent(entity, at, { ...o, source: { wording: AGREEMENT, ...o.source } });
 
 const SELLER = makeEntity({ id: 'us-seller', name: 'Sunny Solar Inc.', country: 'US' });
 const OTHER = makeEntity({ id: 'us-other', name: 'Other Solar LLC', country: 'US' });
@@ -34,7 +40,9 @@ const EARLIER = '2026-03-01T15:00:00Z';
 const COPY = '2026-11-20T00:00:00Z';
 
 const dnc = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}): RegisterCheck => registerCheck('us-dnc', 'US', { asOf: COPY, ...o });
-const LISTED = [dnc()];
+/** The copy of COPY, or for a call before it one of the day before the call: fresh either way (US-2, US-9). */
+const copyFor = (at: number): string => (Date.parse(COPY) <= at ? COPY : new Date(Math.floor(at / 86_400_000) * 86_400_000 - 86_400_000).toISOString());
+const LISTED = (at: number): RegisterCheck[] => [dnc({ asOf: copyFor(at) })];
 
 const NUM = {
   dc: PHONES.US, // fixed line, America/New_York, DC
@@ -50,7 +58,7 @@ const NUM = {
 
 const ON_CONSENT = ['show_caller_id'] as const;
 
-const { table, run } = lawTable('US', { entity: SELLER, entities: [SELLER, OTHER], registers: [dnc({ listed: false })] }, (d: Decision, c: Case) => {
+const { table, run } = lawTable('US', { entity: SELLER, entities: [SELLER, OTHER], registers: (at) => [dnc({ listed: false, asOf: copyFor(at) })] }, (d: Decision, c: Case) => {
   if (d.allowed) expect(d.obligations).toEqual(['show_caller_id']);
   // US-7: the vacated one-to-one rule is noted whenever a call relies on consent.
   if (d.basis === 'consent') expect(d.reasons.some((r) => r.rule === 'US-7' && r.passed)).toBe(true);
@@ -76,25 +84,42 @@ describe('US-1 National Do Not Call Registry: prior express written consent or a
       name: 'listed, written consent (web form) to this seller',
       at: NOW,
       registers: LISTED,
-      events: [consent(SELLER, EARLIER)],
+      events: [written(SELLER, EARLIER)],
       expect: allowed('consent', [...ON_CONSENT], [pass('US-1', 'consent_valid'), pass('US-1', 'register_exception'), pass('US-7', 'one_to_one_not_in_force')]),
     },
     ...(['paper', 'email', 'sms', 'import'] as const).map(
-      (method): Case => ({ name: `listed, written consent by ${method}`, at: NOW, registers: LISTED, events: [consent(SELLER, EARLIER, { source: { method } })], expect: allowed('consent', [...ON_CONSENT]) }),
+      (method): Case => ({ name: `listed, written consent by ${method}`, at: NOW, registers: LISTED, events: [written(SELLER, EARLIER, { source: { method } })], expect: allowed('consent', [...ON_CONSENT]) }),
     ),
     {
       name: 'listed, consent given orally to an agent is not written consent',
       at: NOW,
       registers: LISTED,
-      events: [consent(SELLER, EARLIER, { source: { method: 'agent_call' } })],
+      events: [written(SELLER, EARLIER, { source: { method: 'agent_call' } })],
       expect: denied(['register_listed'], [fail('US-1', 'consent_method_not_proof')]),
     },
     { name: 'listed, consent to another seller', at: NOW, registers: LISTED, events: [consent(OTHER, EARLIER)], expect: denied(['register_listed'], [fail('US-1', 'consent_other_entity')]) },
+    ...([undefined, null, ' '] as const).map(
+      (wording): Case => ({
+        name: `listed, a written consent whose agreement is not on record (wording ${JSON.stringify(wording)})`,
+        at: NOW,
+        registers: LISTED,
+        events: [consent(SELLER, EARLIER, { source: { method: 'web_form', wording } })],
+        expect: denied(['register_listed'], [fail('US-6', 'consent_form_not_on_record')]),
+      }),
+    ),
+    {
+      name: 'a service call does not need the written agreement: prior express consent will do',
+      at: NOW,
+      registers: LISTED,
+      q: { purpose: 'service', autodialed: true, lineType: 'mobile' },
+      events: [consent(SELLER, EARLIER, { source: { method: 'web_form' } })],
+      expect: allowed(null, ['show_caller_id'], [pass('US-6', 'robocall_consent')]),
+    },
     {
       name: 'listed, consent of the previous holder of a reassigned number',
       at: NOW,
       registers: LISTED,
-      events: [consent(SELLER, EARLIER)],
+      events: [written(SELLER, EARLIER)],
       reassignments: [reassignment('2026-06-01T00:00:00Z')],
       expect: denied(['register_listed'], [pass('US-1', 'number_reassigned')]),
     },
@@ -117,10 +142,10 @@ describe('US-2, US-9 protection from 31 days after registration; a copy at most 
       expect: denied(['register_listed']),
     },
     {
-      name: 'registered after the call (audit with a newer copy): checked and passed',
+      name: 'registered after the call, judged with that newer copy: it cannot show the number was not listed then',
       at: '2026-10-20T14:00:00-04:00',
       registers: [dnc({ listedAt: REG })],
-      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('US-2', 'register_not_yet_listed')]),
+      expect: denied(['register_stale'], [pass('US-2', 'register_not_yet_listed'), fail('US-2', 'register_stale')]),
     },
   ]);
   // Copy of 2026-10-27: usable for calls dated up to 2026-11-27.
@@ -131,9 +156,9 @@ describe('US-2, US-9 protection from 31 days after registration; a copy at most 
     { name: 'copy 31 days old in New York but 32 in UTC (evening call): stale', at: '2026-11-27T19:30:00-05:00', registers: [dnc({ listed: false, asOf: OLD })], expect: denied(['register_stale']) },
     { name: 'stale copy that lists the number', at: '2026-11-28T10:00:00-05:00', registers: [dnc({ asOf: OLD })], expect: denied(['register_stale', 'register_listed']) },
     { name: 'no copy loaded', at: NOW, registers: [], expect: denied(['register_stale'], [fail('US-2', 'register_missing')]) },
-    { name: 'no copy, but written consent', at: NOW, registers: [], events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-1', 'register_not_needed')]) },
+    { name: 'no copy, but written consent', at: NOW, registers: [], events: [written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-1', 'register_not_needed')]) },
     { name: 'no copy, but an EBR', at: NOW, registers: [], events: [relationship(SELLER, '2025-01-01T00:00:00Z', { kind: 'subscription' })], expect: allowed('established_business_relationship', ['show_caller_id']) },
-    { name: 'stale copy, but written consent', at: '2026-11-28T10:00:00-05:00', registers: [dnc({ asOf: OLD })], events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
+    { name: 'stale copy, but written consent', at: '2026-11-28T10:00:00-05:00', registers: [dnc({ asOf: OLD })], events: [written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
     { name: 'no copy, business line', at: NOW, registers: [], q: { subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
   ]);
 });
@@ -240,7 +265,7 @@ describe('US-3 EBR: 18 months after the last transaction, 3 months after an inqu
     { name: 'volunteering is no business relationship', at: NOW, registers: LISTED, events: [relationship(SELLER, '2026-10-01T00:00:00Z', { kind: 'volunteer' })], expect: denied(['register_listed'], [fail('US-3', 'ebr_no_transaction')]) },
     { name: "another seller's customer", at: NOW, registers: LISTED, events: [relationship(OTHER, '2026-01-01T00:00:00Z')], expect: denied(['register_listed']) },
     { name: 'a relationship that starts after the call', at: NOW, registers: LISTED, events: [relationship(SELLER, '2026-11-27T14:00:01-05:00')], expect: denied(['register_listed']) },
-    { name: 'EBR and written consent: consent is preferred', at: NOW, registers: LISTED, events: [relationship(SELLER, '2025-01-01T00:00:00Z'), consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
+    { name: 'EBR and written consent: consent is preferred', at: NOW, registers: LISTED, events: [relationship(SELLER, '2025-01-01T00:00:00Z'), written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
   ]);
 });
 
@@ -261,9 +286,30 @@ describe('US-4 company-specific do-not-call beats an EBR', () => {
       events: [objection(SELLER, '2025-01-01T00:00:00Z'), relationship(SELLER, EARLIER)],
       expect: denied(['objected']),
     },
-    { name: 'asked not to call, later gave written consent', at: NOW, registers: LISTED, events: [objection(SELLER, '2025-01-01T00:00:00Z'), consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-4', 'objection_overridden')]) },
-    { name: 'gave written consent, later asked not to call', at: NOW, events: [consent(SELLER, EARLIER), objection(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected']) },
-    { name: 'revoking consent is a request not to call', at: NOW, events: [consent(SELLER, EARLIER), withdrawal(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected'], [fail('US-1', 'consent_withdrawn')]) },
+    { name: 'asked not to call, later gave written consent', at: NOW, registers: LISTED, events: [objection(SELLER, '2025-01-01T00:00:00Z'), written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-4', 'objection_overridden')]) },
+    { name: 'gave written consent, later asked not to call', at: NOW, events: [written(SELLER, EARLIER), objection(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected']) },
+    { name: 'revoking consent is a request not to call', at: NOW, events: [written(SELLER, EARLIER), withdrawal(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected'], [fail('US-1', 'consent_withdrawn')]) },
+    {
+      name: 'the person asked this seller to call about an offer: an inquiry, an EBR for 3 months',
+      at: NOW,
+      registers: LISTED,
+      events: [contactRequest(SELLER, '2026-10-01T10:00:00-04:00', 'solar panels')],
+      expect: allowed('established_business_relationship', ['show_caller_id'], [pass('US-3', 'ebr_inquiry')]),
+    },
+    {
+      name: 'a request to be called, more than 3 months ago: no EBR any more',
+      at: NOW,
+      registers: LISTED,
+      events: [contactRequest(SELLER, '2026-08-01T10:00:00-04:00', 'solar panels')],
+      expect: denied(['register_listed'], [fail('US-3', 'ebr_expired')]),
+    },
+    {
+      name: 'a request to be called, then a request not to call',
+      at: NOW,
+      registers: LISTED,
+      events: [contactRequest(SELLER, '2026-10-01T10:00:00-04:00', 'solar panels'), objection(SELLER, '2026-10-02T10:00:00-04:00')],
+      expect: denied(['objected', 'register_listed'], [fail('US-3', 'ebr_ended_by_request')]),
+    },
     { name: 'a request honoured at once, not after 10 business days', at: '2026-06-01T14:00:00-04:00', events: [objection(SELLER, '2026-06-01T13:00:00-04:00')], expect: denied(['objected']) },
   ]);
 });
@@ -350,8 +396,8 @@ describe('US-6 autodialed or prerecorded calls need written consent; an EBR does
     },
     { name: 'autodialed, unknown line type but the caller says landline', at: NOW, q: { autodialed: true, phone: NUM.newYork, lineType: 'fixed' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'a live manual call to a number of unknown line type', at: NOW, q: { phone: NUM.newYork }, expect: allowed('opt_out_regime', ['show_caller_id']) },
-    { name: 'autodialed to a mobile with written consent', at: NOW, q: { autodialed: true, lineType: 'mobile' }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-6', 'robocall_consent')]) },
-    { name: 'autodialed to a mobile with oral consent', at: NOW, q: { autodialed: true, lineType: 'mobile' }, events: [consent(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: denied(['consent_required']) },
+    { name: 'autodialed to a mobile with written consent', at: NOW, q: { autodialed: true, lineType: 'mobile' }, events: [written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-6', 'robocall_consent')]) },
+    { name: 'autodialed to a mobile with oral consent', at: NOW, q: { autodialed: true, lineType: 'mobile' }, events: [written(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: denied(['consent_required']) },
     { name: 'autodialed to a mobile with an EBR', at: NOW, q: { autodialed: true, lineType: 'mobile' }, events: [relationship(SELLER, '2025-01-01T00:00:00Z')], expect: denied(['consent_required']) },
     {
       name: 'autodialed to a listed mobile with an EBR: the EBR answers the listing, not the autodialer',
@@ -364,10 +410,10 @@ describe('US-6 autodialed or prerecorded calls need written consent; an EBR does
     { name: 'prerecorded to a residential landline', at: NOW, q: { prerecorded: true }, expect: denied(['consent_required']) },
     { name: 'prerecorded to a business landline', at: NOW, q: { prerecorded: true, subscriberType: 'business' }, expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'prerecorded to a business mobile', at: NOW, q: { prerecorded: true, subscriberType: 'business', lineType: 'mobile' }, expect: denied(['consent_required']) },
-    { name: 'prerecorded to a residential landline with written consent', at: NOW, q: { prerecorded: true }, events: [consent(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
+    { name: 'prerecorded to a residential landline with written consent', at: NOW, q: { prerecorded: true }, events: [written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT]) },
     { name: 'a service call autodialed to a mobile still needs consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, expect: denied(['consent_required']) },
     // Prior express consent, not written: a spoken consent on a recorded call is enough for a call that sells nothing.
-    { name: 'a service call autodialed to a mobile on oral consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, events: [consent(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: allowed(null, ['show_caller_id'], [pass('US-6', 'robocall_consent')]) },
+    { name: 'a service call autodialed to a mobile on oral consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, events: [written(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: allowed(null, ['show_caller_id'], [pass('US-6', 'robocall_consent')]) },
     // US-4's company do-not-call list is a telemarketing rule.
     { name: 'a live service call to a person who asked not to be called by telemarketers', at: NOW, q: { purpose: 'service', lineType: 'fixed' }, events: [objection(SELLER, EARLIER)], expect: allowed(null, ['show_caller_id']) },
     { name: 'a service call prerecorded to a landline', at: NOW, q: { purpose: 'service', prerecorded: true }, expect: allowed(null, ['show_caller_id']) },
@@ -400,7 +446,7 @@ describe('US-8 Florida: 08:00–20:00 and at most 3 calls in 24 hours', () => {
     { name: 'Miami, calls recorded after the moment of the call do not count', at: '2026-11-27T08:30:00-05:00', q: { phone: NUM.miami }, events: three(), expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'New York, 3 calls in the last 24 hours (no cap)', at: NOW, q: { phone: NUM.newYork }, events: three(), expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: 'Panhandle, 3 calls and evening: both denials', at: '2026-11-27T19:30:00-06:00', q: { phone: NUM.panhandle }, events: three(SELLER, '2026-11-27T12:00:00-05:00'), expect: denied(['outside_calling_hours', 'frequency_cap']) },
-    { name: 'Miami, 3 calls: consent does not lift the cap', at: NOW, q: { phone: NUM.miami }, events: [...three(), consent(SELLER, EARLIER)], expect: denied(['frequency_cap']) },
+    { name: 'Miami, 3 calls: consent does not lift the cap', at: NOW, q: { phone: NUM.miami }, events: [...three(), written(SELLER, EARLIER)], expect: denied(['frequency_cap']) },
   ]);
   it('reports the Florida window as the one that applied', () => {
     const d = run({ at: NOW, q: { phone: NUM.miami } });

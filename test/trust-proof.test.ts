@@ -191,7 +191,15 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
         at: '2026-09-15T18:00:00+02:00',
         phone: DE,
         products: ['strom', 'gas'],
-        source: { method: 'web_form', wording: 'Ja, Kraftwerk darf mich zu Strom und Gas anrufen.', ip: '203.0.113.9', url: 'https://kraftwerk.example/angebot' },
+        source: {
+          method: 'web_form',
+          wording: 'Ja, Kraftwerk darf mich zu Strom und Gas anrufen.',
+          ip: '203.0.113.9',
+          url: 'https://kraftwerk.example/angebot',
+          // DE-3: a web form's number is tied to the person by a confirmation that reaches the phone.
+          verifiedAt: '2026-09-15T18:04:00+02:00',
+          verificationMethod: 'sms',
+        },
       })
     ).id;
     // Another entity's record for the same number stays out of kraft's proof.
@@ -242,7 +250,7 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
 
   it("does not call a consent in force that the person's later objection overrides", async () => {
     const phone = '+4915112340077';
-    const c = await api.call('POST', '/v1/consents', { entityId: 'kraft', channel: 'phone', status: 'granted', at: '2026-01-05T10:00:00+01:00', phone, products: ['strom'], source: { method: 'web_form', ip: '203.0.113.7' } });
+    const c = await api.call('POST', '/v1/consents', { entityId: 'kraft', channel: 'phone', status: 'granted', at: '2026-01-05T10:00:00+01:00', phone, products: ['strom'], source: { method: 'web_form', ip: '203.0.113.7', wording: 'Ja.', verifiedAt: '2026-01-05T10:02:00+01:00', verificationMethod: 'sms' } });
     expect(c.statusCode, c.body).toBe(201);
     const before = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft`, tokens.compliance)).json();
     expect(before.consents[0].state).toBe('active');
@@ -278,6 +286,11 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     // DE-3: captured by e-mail, or naming no product: no call can rest on it.
     const byEmail = (await consent('kraft', '+4915112340001', '2026-02-01T10:00:00+01:00', { products: ['strom'], source: { method: 'email' } })).id;
     const noProducts = (await consent('kraft', '+4915112340002', '2026-02-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
+    // DE-3, DE-4: a web form confirmed by e-mail only, and a call consent without its wording.
+    const emailConfirmed = (
+      await consent('kraft', '+4915112340008', '2026-02-01T10:00:00+01:00', { products: ['strom'], source: { method: 'web_form', wording: 'Ja.', verifiedAt: '2026-02-01T10:05:00+01:00', verificationMethod: 'email' } })
+    ).id;
+    const undocumented = (await consent('kraft', '+4915112340009', '2026-02-01T10:00:00+01:00', { products: ['strom'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
     // NL-10 with requireVerifiedConsent: not verified.
     const unverified = (await consent('tulp-proof', '+31612349003', '2026-02-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
     // Verified, but only after the first call made on it.
@@ -289,13 +302,21 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     };
     expect((await state('+4915112340001', 'kraft', byEmail)).state).toBe('not_valid');
     expect((await state('+4915112340002', 'kraft', noProducts)).state).toBe('not_valid');
+    const confirmedByEmail = await state('+4915112340008', 'kraft', emailConfirmed);
+    expect(confirmedByEmail.state).toBe('not_valid');
+    expect(confirmedByEmail.gaps).toContain(
+      'number: it was given by web form and was confirmed by e-mail only – a double opt-in by e-mail proves the e-mail address, not the phone number, so it does not tie the number to the person (DE-3)',
+    );
+    const notDocumented = await state('+4915112340009', 'kraft', undocumented);
+    expect(notDocumented.state).toBe('not_valid');
+    expect(notDocumented.gaps.some((g: string) => g.startsWith('documentation: it records neither the wording') && g.endsWith('(DE-4)'))).toBe(true);
     expect((await state('+31612349003', 'tulp-proof', unverified)).state).toBe('not_valid');
     const lateOne = await state('+31612349004', 'roos-proof', late);
     expect(lateOne.uses).toHaveLength(1);
     expect(lateOne.gaps.some((g: string) => /after the first call/.test(g))).toBe(true);
 
     // DE-4: a call recorded without a decision but with its product is a use of the consent.
-    const sun = (await consent('kraft', '+4915112340005', '2026-02-01T10:00:00+01:00', { products: ['solar'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1', verifiedAt: '2026-02-01T10:05:00+01:00' } })).id;
+    const sun = (await consent('kraft', '+4915112340005', '2026-02-01T10:00:00+01:00', { products: ['solar'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1', wording: 'Ja.', verifiedAt: '2026-02-01T10:05:00+01:00' } })).id;
     await post('/v1/calls', { entityId: 'kraft', phone: '+4915112340005', at: '2026-11-02T10:00:00+01:00', productCategory: 'solar' });
     const used = await state('+4915112340005', 'kraft', sun);
     expect(used.uses).toHaveLength(1);
@@ -305,7 +326,7 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(used.retention.lastUse).toBe('2026-11-02T09:00:00.000Z');
 
     // A withdrawal of one of two products: calls about the other still rest on the consent.
-    const two = (await consent('kraft', '+4915112340003', '2026-02-01T10:00:00+01:00', { products: ['solar', 'heat_pump'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1' } })).id;
+    const two = (await consent('kraft', '+4915112340003', '2026-02-01T10:00:00+01:00', { products: ['solar', 'heat_pump'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1', wording: 'Ja.' } })).id;
     const partly = (await post('/v1/consents', { entityId: 'kraft', phone: '+4915112340003', at: '2026-03-01T10:00:00+01:00', channel: 'phone', status: 'withdrawn', products: ['Solar'] })).id;
     const twoNow = await state('+4915112340003', 'kraft', two);
     expect(twoNow).toMatchObject({ state: 'active', withdrawnBy: null });
@@ -383,7 +404,10 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
       return (await dossier(phone, 'kraft')).consents[0].gaps;
     };
     expect(await de('+4915112349106', '2026-11-01T10:00:00+01:00', 'agent_call')).toEqual(['documentation: recorded 26 days after it was given; §7a UWG requires documenting a consent when it is given (DE-4)']);
-    expect(await de('+4915112349107', '2026-11-01T10:00:00+01:00', 'import')).toEqual([]);
+    // … but its number is not tied to the person until confirmed on the phone (DE-3).
+    expect(await de('+4915112349107', '2026-11-01T10:00:00+01:00', 'import')).toEqual([
+      'number: it was given by import and was never confirmed on the phone (by SMS or a recorded call), so it does not tie the number to the person (DE-3)',
+    ]);
     expect(await de('+4915112349108', '2026-11-27T09:30:00+01:00', 'agent_call')).toEqual([]);
 
     // Bad input: a verification method with no moment, a person with no name or reference, an unknown field.

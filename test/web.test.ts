@@ -222,6 +222,44 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.getByLabel('Phone number').inputValue()).toBe('');
   });
 
+  it('is ready for the next number after a check, and says plainly when an answer was not saved', async () => {
+    // A number of its own, with a consent (the demo's numbers change in the tests before).
+    const res = await fetch(`${server.url}/v1/consents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${WEB_ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ entityId: 'voltana', channel: 'phone', status: 'granted', at: new Date(Date.now() - 60_000).toISOString(), phone: '+31612349921', source: { method: 'web_form', recordingRef: 'rec://t' } }),
+    });
+    expect(res.status).toBe(201);
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    const field = page.getByLabel('Phone number');
+    await field.fill('0612340005');
+    await field.press('Enter');
+    expect(await verdict(page, /^(Allowed|Not allowed)/)).toMatch(/^Not allowed/);
+    // Typing straight away replaces the checked number instead of adding to it.
+    await page.keyboard.type('0612349921');
+    expect(await field.inputValue()).toBe('0612349921');
+    await field.press('Enter');
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    // A save that fails says so beside the buttons, by name.
+    await page.route('**/v1/objections', (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', json: { status: 503, title: 'Store unavailable', detail: 'The consent store cannot be reached right now.' } }));
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    await page.getByRole('alert').filter({ hasText: 'NOT saved: the objection' }).waitFor();
+    // A session that ends during a save: the sign-in page says what was not recorded.
+    await page.route('**/v1/objections', (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', json: { status: 401, title: 'Unauthorized' } }));
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    await page.getByText('Your session ended before the objection was saved: it was NOT recorded.').waitFor();
+    await page.unroute('**/v1/objections');
+    // A business line is checked as one (NL-1: the opt-out regime).
+    await page.getByLabel('API key').fill(DEMO_TOKENS.agent);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await field.fill('+31201234567');
+    await page.getByRole('radio', { name: 'A business line' }).check();
+    await field.press('Enter');
+    expect(await verdict(page, /^(Allowed|Not allowed)/)).toMatch(/^Allowed/);
+    expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('opt_out_regime');
+  });
+
   it('tells an agent who opens the dashboard that it is not theirs, with the way back', async () => {
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);

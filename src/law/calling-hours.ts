@@ -15,6 +15,55 @@ export const COUNTRY_ZONES: Readonly<Record<Jurisdiction, readonly string[]>> = 
   US: [],
 };
 
+/**
+ * The zones of each country's territory (IANA zone.tab; ICU's names for them are added at load).
+ * A zone given for a contact outside them is not used (US-5): a dialer's "Asia/Tokyo" for a
+ * New York number must not move the calling window by half a day.
+ */
+const TERRITORY_ZONES: Readonly<Record<Jurisdiction, readonly string[]>> = {
+  NL: ['Europe/Amsterdam'],
+  DE: ['Europe/Berlin', 'Europe/Busingen'],
+  GB: ['Europe/London'],
+  US: [
+    'America/New_York', 'America/Detroit', 'America/Kentucky/Louisville', 'America/Kentucky/Monticello', 'America/Indiana/Indianapolis',
+    'America/Indiana/Vincennes', 'America/Indiana/Winamac', 'America/Indiana/Marengo', 'America/Indiana/Petersburg', 'America/Indiana/Vevay',
+    'America/Chicago', 'America/Indiana/Tell_City', 'America/Indiana/Knox', 'America/Menominee', 'America/North_Dakota/Center',
+    'America/North_Dakota/New_Salem', 'America/North_Dakota/Beulah', 'America/Denver', 'America/Boise', 'America/Phoenix',
+    'America/Los_Angeles', 'America/Anchorage', 'America/Juneau', 'America/Sitka', 'America/Metlakatla', 'America/Yakutat',
+    'America/Nome', 'America/Adak', 'Pacific/Honolulu',
+  ],
+};
+
+const canonicalNames = new Map<string, string | null>();
+
+/** A zone's canonical name as ICU gives it ("US/Eastern" → "America/New_York"), or null when unknown. */
+function canonicalZone(zone: string): string | null {
+  let name = canonicalNames.get(zone);
+  if (name === undefined) {
+    try {
+      name = new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+    } catch {
+      name = null;
+    }
+    // An Intl formatter a check costs tens of µs; zone names are few.
+    if (canonicalNames.size < 10_000) canonicalNames.set(zone, name);
+  }
+  return name;
+}
+
+const territory = new Map<Jurisdiction, Set<string>>(
+  Object.entries(TERRITORY_ZONES).map(([country, zones]) => [country as Jurisdiction, new Set(zones.flatMap((z) => [z, canonicalZone(z) ?? z]))]),
+);
+
+/** Whether a (known) zone lies in the country's territory, under any of its names. */
+function inTerritory(zone: string, country: Jurisdiction): boolean {
+  const zones = territory.get(country);
+  if (!zones) return false;
+  if (zones.has(zone)) return true;
+  const canonical = canonicalZone(zone);
+  return canonical !== null && zones.has(canonical);
+}
+
 /** Rule id of the reasons about an entity's own windows: company policy, not a row of the law. */
 export const ENTITY_RULE = 'entity';
 
@@ -56,21 +105,35 @@ function isZone(z: string): boolean {
 
 /**
  * The called party's zone(s), in this order (US-5): the zone given with the question, the zone
- * stored for the contact, the zone(s) of the number, the country's fallback zones.
+ * stored for the contact, the zone(s) of the number, the country's fallback zones. A given or
+ * stored zone outside the number's country is taken together with the number's own zones – the
+ * call must fit both – so a dialer's "Asia/Tokyo" cannot open the window at 03:00 in New York.
  */
-export function calledPartyZones(facts: Facts, q: Question, rule: string, fallback: readonly string[]): ZoneChoice {
+export function calledPartyZones(facts: Facts, q: Question, rule: string, fallback: readonly string[], country: Jurisdiction): ZoneChoice {
   const reasons: Reason[] = [];
   const candidates: Array<[string | null | undefined, string]> = [
     [q.timeZone, 'given with the request'],
-    [facts.contactTimeZone, "stored for the contact"],
+    [facts.contactTimeZone, 'stored for the contact'],
   ];
   for (const [zone, origin] of candidates) {
     if (zone == null || zone === '') continue;
-    if (isZone(zone)) {
+    if (!isZone(zone)) {
+      reasons.push(fail('time_zone_unknown', rule, `The time zone ${origin} ("${zone.slice(0, 40)}") is not a known time zone, so it was not used.`));
+      continue;
+    }
+    if (inTerritory(zone, country)) {
       reasons.push(pass('local_time_zone', rule, `Local time is taken from the time zone ${origin} (${zone}).`));
       return { zones: [zone], reasons };
     }
-    reasons.push(fail('time_zone_unknown', rule, `The time zone ${origin} ("${zone.slice(0, 40)}") is not a known time zone, so it was not used.`));
+    const home = numberZones(q, fallback).filter((z) => z !== zone);
+    reasons.push(
+      pass(
+        'local_time_zone_abroad',
+        rule,
+        `The time zone ${origin} (${zone}) lies outside the number's country (${country}), so the call must fit the calling window there and in the number's own time zone${home.length === 1 ? '' : 's'} (${home.join(', ')}).`,
+      ),
+    );
+    return { zones: [zone, ...home], reasons };
   }
   const own = q.phone.timeZones.filter(isZone);
   if (own.length > 0) {
@@ -95,6 +158,12 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
     ),
   );
   return { zones: [...fallback], reasons };
+}
+
+/** The number's own zones, or the country's where they are not known. */
+function numberZones(q: Question, fallback: readonly string[]): string[] {
+  const own = q.phone.timeZones.filter(isZone);
+  return own.length > 0 ? own : [...fallback];
 }
 
 interface Local {
@@ -177,7 +246,7 @@ export function checkCallingHours(
 ): HoursCheck | null {
   const own = q.entity.callingWindows?.[jurisdiction] ?? [];
   if (laws.length === 0 && own.length === 0) return null;
-  const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones);
+  const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones, jurisdiction);
   const locals = localTimes(q.at, zones);
   const now = describeLocal(q.at, locals);
   let firstMiss: AppliedWindow | null = null;

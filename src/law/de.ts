@@ -5,12 +5,13 @@
  * justification the caller recorded), no suppressed caller number.
  */
 import { sameCategory } from './question.js';
-import type { Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack } from './types.js';
+import type { ConsentMethod, Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack, VerificationMethod } from './types.js';
 import { isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
+
 
 const ZONE = 'Europe/Berlin';
 
@@ -22,12 +23,67 @@ export const DE_RULES = {
   proofRetentionYears: 5,
   /** DE-3: consent methods that do not tie the phone number to the person. */
   rejectMethods: ['email'] as ReadonlyArray<string>,
+  /**
+   * DE-3: capture methods that tie the number to the person by themselves – the person said yes
+   * on a call to it, signed a form giving it, or texted from it. A web form or a lead supplier's
+   * import does not: anybody can type anybody's number.
+   */
+  numberTiedMethods: ['agent_call', 'paper', 'sms'] satisfies ConsentMethod[] as ReadonlyArray<string>,
+  /**
+   * DE-3: confirmations that tie such a consent's number to the person: a text to it answered, a
+   * recorded call to it, a letter returned signed. An e-mail double opt-in proves the e-mail
+   * address only (BGH I ZR 164/09), and an app login not the number either.
+   */
+  numberTyingVerifications: ['sms', 'recorded_call', 'letter'] satisfies VerificationMethod[] as ReadonlyArray<string>,
   /** DE-6: the fines, for the agent. */
   fineNoConsentEur: 300_000,
   fineNoDocumentationEur: 50_000,
 } as const;
 
 const eur = (n: number): string => `EUR ${n.toLocaleString('en-GB')}`;
+const day = (at: number): string => isoDay(at, ZONE);
+
+/** How a consent was captured, as the engine's facts and the proof exports both hold it. */
+interface ConsentProof {
+  method: string;
+  wording?: string | null;
+  recordingRef?: string | null;
+  verifiedAt?: number | null;
+  verificationMethod?: string | null;
+}
+
+/**
+ * What keeps a German consent from being proof for calls at `at`, whatever the call: its number
+ * not tied to the person (DE-3), or, given from 2021-10-01, no record of what the person agreed
+ * to – the wording, or the recording of the call (DE-4). The engine and the proof exports (src/proof/) ask it.
+ */
+export function germanConsentProblem(source: ConsentProof, givenAt: number, at: number): { code: string; rule: string; why: string } | null {
+  const verified = source.verifiedAt != null && source.verifiedAt <= at ? source.verificationMethod : null;
+  const tied =
+    DE_RULES.numberTiedMethods.includes(source.method) ||
+    wasRecorded(source) ||
+    (verified != null && DE_RULES.numberTyingVerifications.includes(verified));
+  if (!tied && !DE_RULES.rejectMethods.includes(source.method)) {
+    const how =
+      verified === 'email'
+        ? 'was confirmed by e-mail only – a double opt-in by e-mail proves the e-mail address, not the phone number'
+        : verified != null
+          ? `was confirmed by ${verified === 'app' ? 'an app' : verified}, which does not reach the phone`
+          : source.verifiedAt != null && source.verifiedAt <= at
+            ? 'was confirmed, but the record does not say how'
+            : 'was never confirmed on the phone (by SMS or a recorded call)';
+    return { code: 'consent_number_not_tied', rule: 'DE-3', why: `was given by ${source.method === 'web_form' ? 'web form' : source.method} and ${how}, so it does not tie the number to the person` };
+  }
+  const text = (x: string | null | undefined): boolean => x != null && x.trim() !== '';
+  if (givenAt >= DE_RULES.documentationFrom && !text(source.wording) && !wasRecorded(source)) {
+    return {
+      code: 'consent_not_documented',
+      rule: 'DE-4',
+      why: 'records neither the wording the person agreed to nor a recording of the call; from 2021-10-01 §7a UWG requires a consent to be documented when it is given',
+    };
+  }
+  return null;
+}
 
 interface Candidate {
   /** The event the permission comes from. */
@@ -45,7 +101,7 @@ function presumedConsentReasons(
   const reasons: Reason[] = [];
   let valid: PresumedConsentFact | null = null;
   for (const p of own) {
-    const when = isoDay(p.at);
+    const when = day(p.at);
     if (p.justification.trim() === '') {
       reasons.push(fail('presumed_consent_no_justification', 'DE-2', `The presumed-consent record of ${when} gives no justification.`));
     } else if (p.productCategory != null && !sameCategory(p.productCategory, q.productCategory)) {
@@ -64,7 +120,7 @@ function presumedConsentReasons(
   }
   if (valid) {
     reasons.push(
-      pass('presumed_consent', 'DE-2', `${q.entity.name} recorded on ${isoDay(valid.at)} why the business is presumed to want the call: "${valid.justification.slice(0, 200)}".`),
+      pass('presumed_consent', 'DE-2', `${q.entity.name} recorded on ${day(valid.at)} why the business is presumed to want the call: "${valid.justification.slice(0, 200)}".`),
     );
   } else if (own.length === 0) {
     reasons.push(
@@ -111,6 +167,10 @@ export function decideDE(facts: Facts, q: Question): Decision {
     requireProducts: true,
     rejectMethods: DE_RULES.rejectMethods,
     rejectWhy: 'which does not tie the phone number to the person (an e-mail double opt-in proves the e-mail address, not the phone number)',
+    checkSource: (c, when) => {
+      const problem = germanConsentProblem(c.source, c.at, q.at);
+      return problem && fail(problem.code, problem.rule, `The consent of ${when} ${problem.why}.`);
+    },
     zone: ZONE,
   });
   reasons.push(...consent.reasons);
@@ -140,7 +200,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
       fail(
         'request_not_documented_consent',
         'DE-4',
-        `The person asked on ${isoDay(request.at)} to be called about "${request.offer}"; record that as a consent naming the product so it is documented proof.`,
+        `The person asked on ${day(request.at)} to be called about "${request.offer}"; record that as a consent naming the product so it is documented proof.`,
       ),
     );
   }
@@ -152,8 +212,8 @@ export function decideDE(facts: Facts, q: Question): Decision {
     usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
     reasons.push(
       usable.length > 0
-        ? pass('objection_overridden', 'DE-1', `The person objected on ${isoDay(objection.at)} but later gave a new consent.`)
-        : fail('objected', 'DE-1', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at)}.`),
+        ? pass('objection_overridden', 'DE-1', `The person objected on ${day(objection.at)} but later gave a new consent.`)
+        : fail('objected', 'DE-1', `The person objected to calls from ${q.entity.name} on ${day(objection.at)}.`),
     );
   } else {
     reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));
@@ -161,9 +221,12 @@ export function decideDE(facts: Facts, q: Question): Decision {
   const withdrawal = consent.withdrawal;
   if (withdrawal) {
     const before = usable.length;
-    usable = usable.filter((c) => c.at > withdrawal.at);
+    // The person's "no" – only their own newer consent beats it, never the caller's presumption.
+    usable = usable.filter((c) => c.fromPerson && c.at > withdrawal.at);
     if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${isoDay(withdrawal.at)}; permissions older than that no longer count.`));
+      reasons.push(
+        fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${day(withdrawal.at)}; only a newer consent of their own counts after that, not a presumed one.`),
+      );
     }
   }
 
@@ -194,7 +257,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
       pass(
         'document_consent_use',
         'DE-4',
-        `Record this call against the consent of ${isoDay(consent.valid!.at)}: its proof must be kept for ${DE_RULES.proofRetentionYears} years from each call made on it (missing documentation: fine up to ${eur(DE_RULES.fineNoDocumentationEur)}).`,
+        `Record this call against the consent of ${day(consent.valid!.at)}: its proof must be kept for ${DE_RULES.proofRetentionYears} years from each call made on it (missing documentation: fine up to ${eur(DE_RULES.fineNoDocumentationEur)}).`,
       ),
     );
   }

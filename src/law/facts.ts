@@ -78,6 +78,11 @@ export function relationships(own: EntityFact[]): RelationshipFact[] {
   return own.filter(ofType('relationship'));
 }
 
+/** The call the consent was given on was recorded: a verification of its own (NL-10), and the number tied to the person (DE-3). */
+export function wasRecorded(source: Pick<ConsentFact['source'], 'recordingRef'>): boolean {
+  return source.recordingRef != null && source.recordingRef !== '';
+}
+
 /** Does a consent (or withdrawal) cover the product the call offers? */
 function coversProduct(products: string[], product: string | null | undefined): boolean {
   if (products.length === 0) return true;
@@ -95,6 +100,11 @@ export interface ConsentRules {
   rejectMethods: ReadonlyArray<string>;
   /** Why a consent captured by a rejected method does not count (default: DE-3's reason). */
   rejectWhy?: string;
+  /**
+   * A country's further conditions on how a consent was captured and documented (DE-3, DE-4):
+   * the failing reason, or null when the consent meets them. `when` is its date as the reasons name it.
+   */
+  checkSource?: (c: ConsentFact, when: string) => Reason | null;
   /** The zone whose calendar dates the reasons name (default UTC: a country of several zones). */
   zone?: string;
 }
@@ -164,6 +174,11 @@ export function analyseConsents(
       reasons.push(
         fail('consent_not_specific', rules.rule, `The consent of ${when} does not name the products it covers, so it is not specific enough.`),
       );
+      continue;
+    }
+    const sourceProblem = rules.checkSource?.(c, when) ?? null;
+    if (sourceProblem) {
+      reasons.push(sourceProblem);
       continue;
     }
     if (!coversProduct(c.products, product)) {

@@ -5,7 +5,6 @@
  * not to call. Consent to this caller overrides the listing. Claims management and pensions
  * need consent (pensions also an existing client relationship).
  */
-import { sameCategory } from './question.js';
 import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
 import { daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
@@ -24,21 +23,40 @@ export const GB_RULES = {
   ctps: 'gb-ctps',
   /** GB-4: product categories that need consent (regulations 21A and 21B). */
   consentOnlyCategories: ['claims_management', 'pensions'] as ReadonlyArray<string>,
+  /**
+   * GB-4: words that put a call's product category in one of them, however the caller spells it
+   * ("Claims Management", "personal injury claims", "pension transfer"): when in doubt, the stricter rule.
+   */
+  consentOnlyWords: { claim: 'claims_management', claims: 'claims_management', pension: 'pensions', pensions: 'pensions' } as Readonly<Record<string, string>>,
   /** GB-4: the category for which an existing client relationship also serves. */
   pensionsCategory: 'pensions',
   /** GB-4: relationships that make the person an existing client. */
   clientKinds: ['purchase', 'subscription'] as ReadonlyArray<RelationshipKind>,
   /**
-   * Not law: a register copy older than this is flagged (not denied) – listings take effect 28
-   * days after registration, so callers screen at least that often.
+   * GB-2: the oldest register copy a call may rest on, in days. A number put in the register the
+   * day after the copy is protected from 28 days later, and an older copy cannot show it.
    */
-  copyAgeWarningDays: 28,
+  copyMaxAgeDays: 28,
 } as const;
 
 const CATEGORY_TEXT: Record<string, string> = {
   claims_management: 'claims management services (regulation 21A)',
   pensions: 'pensions (regulation 21B)',
 };
+
+/** GB-4: the consent-only category (claims_management, pensions) a product category falls in, or null. */
+export function consentOnlyCategory(category: string | null | undefined): string | null {
+  if (category == null) return null;
+  let found: string | null = null;
+  for (const word of category.toLowerCase().split(/[^a-z]+/)) {
+    const c = GB_RULES.consentOnlyWords[word];
+    // Pensions first: its client-relationship route is checked only for a pensions call.
+    if (c !== undefined && found !== GB_RULES.pensionsCategory) found = c;
+  }
+  return found;
+}
+
+const day = (at: number): string => isoDay(at, ZONE);
 
 interface Candidate {
   /** The event the permission comes from. */
@@ -50,15 +68,15 @@ interface Candidate {
 
 /** GB-4: an existing client relationship for pensions in which such calls are expected. */
 function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
-  const since = isoDay(r.startedAt);
-  if (!sameCategory(r.productCategory, GB_RULES.pensionsCategory)) {
+  const since = day(r.startedAt);
+  if (consentOnlyCategory(r.productCategory) !== GB_RULES.pensionsCategory) {
     return { ok: false, reason: fail('client_other_product', 'GB-4', `The relationship since ${since} is about ${r.productCategory}, not pensions.`) };
   }
   if (!GB_RULES.clientKinds.includes(r.kind)) {
     return { ok: false, reason: fail('client_no_transaction', 'GB-4', `A ${r.kind.replace('_', ' ')} does not make the person an existing pensions client.`) };
   }
   if (r.endedAt != null && r.endedAt <= q.at) {
-    return { ok: false, reason: fail('client_ended', 'GB-4', `The pensions relationship ended on ${isoDay(r.endedAt)}, so the person is no longer an existing client.`) };
+    return { ok: false, reason: fail('client_ended', 'GB-4', `The pensions relationship ended on ${day(r.endedAt)}, so the person is no longer an existing client.`) };
   }
   if (!r.informedAtCollection) {
     // "Where such calls are expected": the client was told, when the details were collected, that pensions calls would follow.
@@ -90,17 +108,18 @@ export function decideGB(facts: Facts, q: Question): Decision {
     return { allowed: true, basis: null, jurisdiction: 'GB', rulesVersion: RULES_VERSION, denials: [], reasons, obligations: ['show_caller_id'] };
   }
 
-  const category = q.productCategory ?? null;
-  const restricted = category !== null && GB_RULES.consentOnlyCategories.includes(category);
+  const category = consentOnlyCategory(q.productCategory);
+  const restricted = category !== null;
   const needsConsent = restricted || q.prerecorded;
   if (restricted) {
+    const named = q.productCategory === category ? '' : ` ("${q.productCategory}" is read as ${category.replace('_', ' ')})`;
     reasons.push(
       fail(
         'consent_only_category',
         'GB-4',
         category === GB_RULES.pensionsCategory
-          ? `Calls about ${CATEGORY_TEXT[category]} need the person's consent or an existing client relationship in which such calls are expected.`
-          : `Calls about ${CATEGORY_TEXT[category] ?? category} need the person's prior consent.`,
+          ? `Calls about ${CATEGORY_TEXT[category]}${named} need the person's consent to such calls or an existing client relationship in which such calls are expected.`
+          : `Calls about ${CATEGORY_TEXT[category] ?? category}${named} need the person's prior consent to such calls.`,
       ),
     );
   }
@@ -115,8 +134,9 @@ export function decideGB(facts: Facts, q: Question): Decision {
 
   const candidates: Candidate[] = [];
 
-  // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable)
-  const consent = analyseConsents(counted, facts, q, { rule: 'GB-3', entityRule: 'GB-3', requireProducts: false, rejectMethods: [], zone: ZONE });
+  // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable);
+  // GB-4: for claims management or pensions, consent that names such calls
+  const consent = analyseConsents(counted, facts, q, { rule: restricted ? 'GB-4' : 'GB-3', entityRule: 'GB-3', requireProducts: restricted, rejectMethods: [], zone: ZONE });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
@@ -140,8 +160,8 @@ export function decideGB(facts: Facts, q: Question): Decision {
     usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
     reasons.push(
       usable.length > 0
-        ? pass('objection_overridden', 'GB-3', `The person ${told} ${q.entity.name} not to call on ${isoDay(stop.at)} but later consented to its calls.`)
-        : fail('objected', stop.type === 'objection' ? 'GB-1' : 'GB-3', `The person ${told} ${q.entity.name} on ${isoDay(stop.at)} not to call.`),
+        ? pass('objection_overridden', 'GB-3', `The person ${told} ${q.entity.name} not to call on ${day(stop.at)} but later consented to its calls.`)
+        : fail('objected', stop.type === 'objection' ? 'GB-1' : 'GB-3', `The person ${told} ${q.entity.name} on ${day(stop.at)} not to call.`),
     );
   } else {
     reasons.push(pass('no_objection', 'GB-1', `The person has not told ${q.entity.name} not to call.`));
@@ -168,17 +188,17 @@ export function decideGB(facts: Facts, q: Question): Decision {
     const listing = listingAt(register, q.at, GB_RULES.listingWaitDays, ZONE);
     switch (listing.state) {
       case 'not_listed':
-        reasons.push(pass('register_not_listed', 'GB-1', `The number is not in the ${name} copy of ${isoDay(register.asOf)}.`));
+        reasons.push(pass('register_not_listed', 'GB-1', `The number is not in the ${name} copy of ${day(register.asOf)}.`));
         break;
       case 'listed_later':
-        reasons.push(pass('register_not_yet_listed', 'GB-2', `The number was put in the ${name} on ${isoDay(listing.listedAt)}, after this call.`));
+        reasons.push(pass('register_not_yet_listed', 'GB-2', `The number was put in the ${name} on ${day(listing.listedAt)}, after this call.`));
         break;
       case 'waiting':
         reasons.push(
           pass(
             'register_listed_recently',
             'GB-2',
-            `The number was put in the ${name} on ${isoDay(listing.listedAt)}, less than ${GB_RULES.listingWaitDays} days before the call; the listing protects it from ${isoDay(listing.protectedFrom)}.`,
+            `The number was put in the ${name} on ${day(listing.listedAt)}, less than ${GB_RULES.listingWaitDays} days before the call; the listing protects it from ${day(listing.protectedFrom)}.`,
           ),
         );
         break;
@@ -189,22 +209,30 @@ export function decideGB(facts: Facts, q: Question): Decision {
             ? pass('register_overridden', 'GB-3', `The number is in the ${name}, but the person consented to calls from ${q.entity.name}, which overrides the listing for this caller.`)
             : fail(
                 'register_listed',
-                listing.listedAt === null ? 'GB-1' : 'GB-2',
+                'GB-1',
                 listing.listedAt === null
                   ? `The number is in the ${name}.`
-                  : `The number has been in the ${name} since ${isoDay(listing.listedAt)}, ${GB_RULES.listingWaitDays} days or more before the call.`,
+                  : `The number has been in the ${name} since ${day(listing.listedAt)}, ${GB_RULES.listingWaitDays} days or more before the call.`,
               ),
         );
         break;
     }
     const age = daysToCall(register.asOf, q.at, ZONE);
-    if (age > GB_RULES.copyAgeWarningDays && registerMatters) {
+    if (registerMatters && (age > GB_RULES.copyMaxAgeDays || age < 0)) {
+      // When in doubt, deny: the copy cannot show a listing that protects the number at the call.
+      stale = true;
       reasons.push(
-        fail(
-          'register_copy_old',
-          'GB-2',
-          `The ${name} copy is from ${isoDay(register.asOf)}, ${age} days before the call: numbers listed since then are not known. Screen with a copy at most ${GB_RULES.copyAgeWarningDays} days old.`,
-        ),
+        age < 0
+          ? fail(
+              'register_copy_after_call',
+              'GB-1',
+              `The ${name} copy is from ${day(register.asOf)}, after the call: it cannot show whether the number was listed then (a listing may have been removed since). Decide with the copy in force at the time of the call.`,
+            )
+          : fail(
+              'register_copy_old',
+              'GB-2',
+              `The ${name} copy is from ${day(register.asOf)}, ${age} days before the call: a number put in the ${name} since then is protected from 28 days after, and this copy cannot show it. Load a copy at most ${GB_RULES.copyMaxAgeDays} days old.`,
+            ),
       );
     }
   }

@@ -23,7 +23,7 @@ import type {
 } from './types.js';
 import { addMonthsIn, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -38,10 +38,6 @@ export function isVerifiedConsent(source: Pick<ConsentFact['source'], 'verifiedA
   return (source.verifiedAt != null && source.verifiedAt <= at) || wasRecorded(source);
 }
 
-/** The call the consent was given on was recorded: a verification of its own (NL-10), whenever the call. */
-export function wasRecorded(source: Pick<ConsentFact['source'], 'recordingRef'>): boolean {
-  return source.recordingRef != null && source.recordingRef !== '';
-}
 
 /** The Dutch rules as data: dates of change and the sets the rows name. */
 export const NL_RULES = {

@@ -15,13 +15,14 @@ import type {
   Obligation,
   Question,
   Reason,
+  ContactRequestFact,
   RelationshipFact,
   RelationshipKind,
   RulePack,
 } from './types.js';
 import { addMonthsIn, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { checkCallingHours, type LawWindow } from './calling-hours.js';
 import { US_AREA_CODES } from '../phone/us-area-codes.js';
@@ -111,6 +112,15 @@ function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reas
   return { ok: false, reason: fail('ebr_no_transaction', 'US-3', `A ${r.kind} is neither a purchase nor an inquiry, so it is no established business relationship.`) };
 }
 
+/** US-3: the person's own request to be called about an offer is an inquiry – 3 months of EBR. */
+function checkInquiry(r: ContactRequestFact, q: Question): { ok: boolean; reason: Reason } {
+  const { until, zone } = ebrEnd(r.at, US_RULES.ebrInquiryMonths, q);
+  const asked = `The person asked ${q.entity.name} on ${isoDay(r.at, zone)} to be called about "${r.offer.slice(0, 80)}"`;
+  return q.at < until
+    ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `${asked}; that inquiry counts as a business relationship until ${isoDay(until, zone)} (3 months).`) }
+    : { ok: false, reason: fail('ebr_expired', 'US-3', `${asked}; that inquiry counted as a business relationship only until ${isoDay(until, zone)} (3 months).`) };
+}
+
 export function decideUS(facts: Facts, q: Question): Decision {
   const reasons: Reason[] = [];
   const counted = factsAtCall(facts, q, 'US-1');
@@ -157,6 +167,18 @@ export function decideUS(facts: Facts, q: Question): Decision {
     // only prior express consent, which a recorded spoken one is.
     rejectMethods: marketing ? US_RULES.unwrittenMethods : [],
     rejectWhy: 'which is spoken, not written: prior express written consent needs a written or electronic signature',
+    // US-6: the written agreement must be signed, name the number and say that consent is no
+    // condition of purchase – none of which can be shown without its text on record.
+    checkSource: marketing
+      ? (c, when) =>
+          c.source.wording != null && c.source.wording.trim() !== ''
+            ? null
+            : fail(
+                'consent_form_not_on_record',
+                'US-6',
+                `The consent of ${when} does not record the wording of the written agreement, so it cannot show prior express written consent (signed, naming the number, saying that consent is no condition of purchase).`,
+              )
+      : undefined,
   });
   reasons.push(...consent.reasons);
   if (consent.valid) {
@@ -172,6 +194,12 @@ export function decideUS(facts: Facts, q: Question): Decision {
       const check = checkEbr(r, q);
       reasons.push(check.reason);
       if (check.ok) candidates.push({ basis: 'established_business_relationship', eventId: r.id, at: r.startedAt, fromPerson: false });
+    }
+    const request = latest(contactRequests(counted.own).filter((r) => r.at <= q.at));
+    if (request) {
+      const check = checkInquiry(request, q);
+      reasons.push(check.reason);
+      if (check.ok) candidates.push({ basis: 'established_business_relationship', eventId: request.id, at: request.at, fromPerson: false });
     }
   }
 
@@ -225,18 +253,23 @@ export function decideUS(facts: Facts, q: Question): Decision {
     } else {
       // US zones are all behind UTC, so the call's UTC date is its later date.
       const age = daysToCall(register.asOf, q.at, 'utc');
-      const fresh = age <= US_RULES.maxCopyAgeDays;
+      // A copy from after the call cannot show it was scrubbed with one at most 31 days old, nor
+      // that the number was not listed then (a registration may have ended since).
+      const fresh = age >= 0 && age <= US_RULES.maxCopyAgeDays;
+      const dated = age < 0 ? `${-age} day${age === -1 ? '' : 's'} after the call` : `${age} day${age === 1 ? '' : 's'} before the call`;
       if (fresh) {
-        reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${Math.max(age, 0)} days before the call (at most ${US_RULES.maxCopyAgeDays} allowed).`));
+        reasons.push(pass('register_fresh', 'US-9', `The registry copy is from ${isoDay(register.asOf)}, ${dated} (at most ${US_RULES.maxCopyAgeDays} allowed).`));
       } else if (exception) {
-        reasons.push(pass('register_not_needed', 'US-1', `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call, but ${exception} allows the call even to a listed number.`));
+        reasons.push(pass('register_not_needed', 'US-1', `The registry copy is from ${isoDay(register.asOf)}, ${dated}, but ${exception} allows the call even to a listed number.`));
       } else {
         denials.push('register_stale');
         reasons.push(
           fail(
             'register_stale',
             'US-2',
-            `The registry copy is from ${isoDay(register.asOf)}, ${age} days before the call; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
+            age < 0
+              ? `The registry copy is from ${isoDay(register.asOf)}, ${dated}: it cannot show that the number was not listed then. Decide with the copy the call was scrubbed with (at most ${US_RULES.maxCopyAgeDays} days old, US-9).`
+              : `The registry copy is from ${isoDay(register.asOf)}, ${dated}; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
           ),
         );
       }

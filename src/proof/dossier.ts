@@ -10,8 +10,9 @@
  */
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
-import { isVerifiedConsent, NL_RULES, wasRecorded } from '../law/nl.js';
-import { DE_RULES } from '../law/de.js';
+import { isVerifiedConsent, NL_RULES } from '../law/nl.js';
+import { wasRecorded } from '../law/facts.js';
+import { DE_RULES, germanConsentProblem } from '../law/de.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { contentDigest, erasedRowIsEmpty, linkHash } from '../store/chain.js';
@@ -193,7 +194,7 @@ export const HOW_TO_VERIFY =
   'the first event that was changed, removed, inserted or reordered; compare the chain, position and hash printed here with its answer. ' +
   'A row redacted by an erasure or the retention job keeps its digest and is named by the erasure event that follows it.';
 
-function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source' | 'person' | 'at' | 'recordedAt' | 'uses'>, country: Jurisdiction): string[] {
+function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'source' | 'person' | 'at' | 'recordedAt' | 'uses'>, country: Jurisdiction, now: number): string[] {
   if (c.status !== 'granted') return [];
   const s = c.source;
   const gaps: string[] = [];
@@ -215,6 +216,8 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
     if (!s.userAgent) gaps.push("user agent: the browser's User-Agent is not on record");
   }
   if (s.method === 'email' && country === 'DE') gaps.push('method: an e-mail confirmation does not tie the phone number to the person (DE-3)');
+  const german = country === 'DE' ? germanProblem(c, now) : null;
+  if (german) gaps.push(`${german.code === 'consent_number_not_tied' ? 'number' : 'documentation'}: it ${german.why} (${german.rule})`);
   // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
   if (country === 'NL' && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const firstUse = c.uses.reduce((m, u) => Math.min(m, Date.parse(u.at)), Infinity);
@@ -235,13 +238,23 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   return gaps;
 }
 
+/** The engine's DE-3/DE-4 conditions on how a consent was captured and documented, for a call at `at`. */
+function germanProblem(c: Pick<ProofConsent, 'source' | 'at'>, at: number): ReturnType<typeof germanConsentProblem> {
+  const s = c.source;
+  return germanConsentProblem(
+    { method: s.method, wording: s.wording, recordingRef: s.recordingRef, verifiedAt: s.verifiedAt ? Date.parse(s.verifiedAt) : null, verificationMethod: s.verificationMethod },
+    Date.parse(c.at),
+    at,
+  );
+}
+
 /**
  * The conditions of the law a consent must meet whatever the call (src/law/): DE-3 (products
- * named, not captured by e-mail) and an entity's requireVerifiedConsent (NL-10). The engine
+ * named, not captured by e-mail, the number tied to the person), DE-4 (documented) and an entity's requireVerifiedConsent (NL-10). The engine
  * checks them per call; a proof says whether the consent can carry any call at all.
  */
 function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention' | 'at'>, entity: Entity | undefined, now: number): boolean {
-  if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email')) return false;
+  if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email' || germanProblem(c, now))) return false;
   if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const verifiedAt = c.source.verifiedAt ? Date.parse(c.source.verifiedAt) : null;
     if (!isVerifiedConsent({ verifiedAt, recordingRef: c.source.recordingRef }, now)) return false;
@@ -387,7 +400,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
           keepUntil: a?.dueAt != null ? iso(a.dueAt) : null,
         },
       };
-      c.gaps = gapsOf(c, country);
+      c.gaps = gapsOf(c, country, now);
       return c;
     });
   for (const g of consents) {

@@ -1,6 +1,6 @@
 import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
 import { questionFor, type QuestionOptions } from '../law/question.js';
-import { wasRecorded } from '../law/nl.js';
+import { wasRecorded } from '../law/facts.js';
 import type {
   CallingWindow,
   Channel,
@@ -393,7 +393,16 @@ export class Optline {
         warning = `Decision "${input.decisionId}" is not on record; the call is recorded with the engine's answer for its moment.`;
       }
     }
-    used ??= (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined })).decision;
+    if (!used) {
+      used = (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined })).decision;
+      // Recorded all the same (it counts as a call), but the caller should know that it extends no
+      // consent's proof (DE-4) – most often because the product, which German consents name, is missing.
+      if (used.basis === null && !warning) {
+        warning =
+          `The engine finds no permission for this call at its moment${input.productCategory ? '' : ' (no productCategory given: a consent that names products counts only for calls about them)'}, ` +
+          'so it is recorded without a basis and extends no consent\'s proof. Name the decisionId the call was made on, or its productCategory.';
+      }
+    }
     const id = await this.append(
       {
         type: 'call',

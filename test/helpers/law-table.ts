@@ -37,7 +37,8 @@ export interface Case {
   at: When;
   entity?: Entity;
   events?: EntityFact[];
-  registers?: RegisterCheck[];
+  /** Register checks, or a function of the call's instant (a copy dated relative to the call). */
+  registers?: RegisterCheck[] | ((at: number) => RegisterCheck[]);
   reassignments?: ReassignmentFact[];
   contactTimeZone?: string | null;
   q?: Partial<Question>;
@@ -76,20 +77,23 @@ export interface Table {
 /** A runner for one country: its default entity, the entities named in reasons, extra shape checks. */
 export function lawTable(
   jurisdiction: Jurisdiction,
-  defaults: { entity: Entity; entities: Entity[]; registers?: RegisterCheck[]; q?: Partial<Question> },
+  defaults: { entity: Entity; entities: Entity[]; registers?: RegisterCheck[] | ((at: number) => RegisterCheck[]); q?: Partial<Question> },
   shape: (d: Decision, c: Case) => void = () => {},
 ): Table {
-  const run = (c: Omit<Case, 'name' | 'expect'>): Decision =>
-    decide(
+  const run = (c: Omit<Case, 'name' | 'expect'>): Decision => {
+    const registers = c.registers ?? defaults.registers ?? [];
+    const question = makeQuestion(c.entity ?? defaults.entity, c.at, { ...defaults.q, ...c.q });
+    return decide(
       makeFacts({
         events: c.events ?? [],
-        registers: c.registers ?? defaults.registers ?? [],
+        registers: typeof registers === 'function' ? registers(question.at) : registers,
         reassignments: c.reassignments ?? [],
         contactTimeZone: c.contactTimeZone ?? null,
         entities: defaults.entities,
       }),
-      makeQuestion(c.entity ?? defaults.entity, c.at, { ...defaults.q, ...c.q }),
+      question,
     );
+  };
   const check = (c: Case): Decision => {
     const d = run(c);
     const why = `${c.name}\n${describeReasons(d)}`;

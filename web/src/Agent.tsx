@@ -14,17 +14,20 @@ interface Checked {
   phone: string;
   entityId: string;
   productCategory: string;
+  subscriberType: 'consumer' | 'business';
 }
 
 const AGENT_KEY = 'optline.agentId';
 
-export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => void }) {
+/** `unsaved`: the answer that was being recorded when the session ended – the sign-in page says it was not saved. */
+export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved?: string) => void }) {
   const i18n = useI18n();
   const { t, fill } = i18n;
   const entityIds = me.entities.map((e) => e.id);
   const [entityId, setEntityId] = useState(() => rememberedCaller(entityIds));
   const [phone, setPhone] = useState(() => typedCheck().phone);
   const [product, setProduct] = useState(() => typedCheck().product);
+  const [subscriberType, setSubscriberType] = useState<'consumer' | 'business'>('consumer');
   useEffect(() => keepTypedCheck({ phone, product }), [phone, product]);
   const [checking, setChecking] = useState(false);
   const [checked, setChecked] = useState<Checked | null>(null);
@@ -34,6 +37,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
   const [panel, setPanel] = useState<Panel>(null);
   const [busy, setBusy] = useState<ActionName | null>(null);
   const [message, setMessage] = useState('');
+  /** An answer that failed to save: said beside the buttons, where the agent is looking. */
+  const [actionError, setActionError] = useState<string | null>(null);
   const phoneRef = useRef<HTMLInputElement>(null);
   const optInButton = useRef<HTMLButtonElement>(null);
   const requestButton = useRef<HTMLButtonElement>(null);
@@ -48,7 +53,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
    * no answer can be recorded until the number is checked again – an objection typed for one
    * person must never land on another's number.
    */
-  const edited = checked !== null && (phone.trim() !== checked.phone || entityId !== checked.entityId || product.trim() !== checked.productCategory);
+  const edited =
+    checked !== null && (phone.trim() !== checked.phone || entityId !== checked.entityId || product.trim() !== checked.productCategory || subscriberType !== checked.subscriberType);
   /** Answers are recorded for the number and caller of the verdict on screen, and only while the form still says so. */
   const target = decision?.phone && checked && !edited ? { phone: decision.phone, entityId: checked.entityId } : null;
   /**
@@ -72,7 +78,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
     // The history shown is always the checked number's: none while another one is loading.
     if (!checked || input.phone !== checked.phone || input.entityId !== checked.entityId) setHistory(null);
     try {
-      const d = await api.decide({ phone: input.phone, entityId: input.entityId, productCategory: input.productCategory || undefined });
+      const d = await api.decide({ phone: input.phone, entityId: input.entityId, productCategory: input.productCategory || undefined, subscriberType: input.subscriberType });
       setChecked(input);
       setDecision(d);
       requestAnimationFrame(() => document.getElementById('verdict')?.scrollIntoView({ block: 'nearest' }));
@@ -103,7 +109,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
     if (!phone.trim() || !entityId) return phoneRef.current?.focus();
     setPanel(null);
     setMessage('');
-    void run({ phone: phone.trim(), entityId, productCategory: product.trim() });
+    setActionError(null);
+    void run({ phone: phone.trim(), entityId, productCategory: product.trim(), subscriberType }).then(() => {
+      // Ready for the next number: typing replaces this one instead of adding to it.
+      const active = document.activeElement;
+      if (active === phoneRef.current || (active instanceof HTMLElement && active.closest('.check-form'))) {
+        phoneRef.current?.focus();
+        phoneRef.current?.select();
+      }
+    });
   };
 
   /** Records an answer, then checks the number again so the verdict on screen is never stale. */
@@ -111,6 +125,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
     if (!target || !checked || busy) return;
     setBusy(name);
     setError(null);
+    setActionError(null);
     setMessage('');
     // A call logged on the person's own request uses it up (NL-7): the verdict turns to Not allowed
     // while the agent is still on that lawful call – say why.
@@ -122,7 +137,9 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
       const done = name === 'optIn' ? fill(t.done.optIn, { callId: extra ?? '' }) : t.done[name];
       setMessage(`${done} (${target.phone}) ${usesRequest ? t.done.oneCallUsed : t.done.rechecked}`);
     } catch (err) {
-      fail(err);
+      const what = t.done.what[name];
+      if (err instanceof ApiError && err.status === 401) onSessionEnded(what);
+      else setActionError(`${fill(t.done.notSaved, { what })} ${errorText(err, i18n)}`);
     } finally {
       setBusy(null);
     }
@@ -169,6 +186,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
                 {t.check.submit}
               </button>
             </div>
+            {/* NL-1, DE-2, GB-1, US-1: a business line is under other rules than a person's. */}
+            <fieldset className="called-party">
+              <legend>{t.check.calledParty}</legend>
+              {(['consumer', 'business'] as const).map((v) => (
+                <label key={v} className="radio">
+                  <input type="radio" name="called-party" value={v} checked={subscriberType === v} onChange={() => setSubscriberType(v)} /> {t.check[v]}
+                </label>
+              ))}
+            </fieldset>
           </form>
           {error && (
             <p className="error" role="alert">
@@ -179,7 +205,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
 
         <Verdict decision={decision} checking={checking} stale={edited} />
 
-        {decision?.allowed && <Obligations decision={decision} />}
+        {decision?.allowed && <Obligations decision={decision} stale={edited} />}
 
         <section className="card" aria-labelledby="actions-title">
           <h2 id="actions-title">{t.actions.title}</h2>
@@ -292,6 +318,11 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: () => vo
               }
             />
           )}
+          {actionError && (
+            <p className="error" role="alert">
+              {actionError}
+            </p>
+          )}
           <p className="toast" aria-live="polite">
             {message}
           </p>
@@ -360,10 +391,10 @@ function VerdictDetails({ decision }: { decision: Decision }) {
   );
 }
 
-function Obligations({ decision }: { decision: Decision }) {
+function Obligations({ decision, stale }: { decision: Decision; stale: boolean }) {
   const { t } = useI18n();
   return (
-    <section className="card say" aria-labelledby="say-title">
+    <section className={`card say${stale ? ' stale' : ''}`} aria-labelledby="say-title">
       <h2 id="say-title">
         <SpeakIcon /> {t.say.title}
       </h2>
@@ -478,6 +509,11 @@ function OptInPanel(props: {
           </select>
         </label>
       </div>
+      {props.jurisdiction === 'US' && (
+        <p className="notice" role="note">
+          {t.optIn.usWritten}
+        </p>
+      )}
       <blockquote className="script" lang={scriptLang}>
         {text}
       </blockquote>
@@ -506,7 +542,7 @@ function OptInPanel(props: {
             <label htmlFor="person-name">{t.optIn.personName}</label>
             <input id="person-name" value={personName} autoComplete="off" maxLength={200} aria-describedby="person-hint" onChange={(e) => setPersonName(e.target.value)} />
             <span id="person-hint" className="hint">
-              {DICTS[lang].check.optional} · {t.optIn.personHint}
+              {DICTS[lang].check.optional} · {t.optIn.personHint.replace('{rule}', props.jurisdiction === 'NL' ? ' (NL-10)' : props.jurisdiction === 'DE' ? ' (DE-3)' : '')}
             </span>
           </div>
           <div className="field">

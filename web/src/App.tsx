@@ -68,13 +68,17 @@ export function App({ page }: { page: Page }) {
     keepTypedCheck(null);
   };
 
-  const sessionEnded = useCallback(() => {
+  /** What was being saved when the session ended, if anything: the sign-in page says it was not. */
+  const [unsaved, setUnsaved] = useState<string | null>(null);
+  const sessionEnded = useCallback((what?: string) => {
     setSession(null);
     setMe(null);
+    setUnsaved(what ?? null);
     setNotice('ended');
   }, []);
 
-  const noticeText = notice === 'ended' ? t.signIn.ended : notice === 'offline' ? t.errors.offline : null;
+  const noticeText =
+    notice === 'ended' ? (unsaved ? t.done.endedUnsaved.replace('{what}', unsaved) : t.signIn.ended) : notice === 'offline' ? t.errors.offline : null;
 
   return (
     <I18nContext.Provider value={i18n}>

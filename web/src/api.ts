@@ -80,8 +80,13 @@ export const api = {
   me: () => request<Me>('GET', '/v1/me'),
   signIn: (apiKey: string) => request<Me>('POST', '/v1/session', { apiKey }),
   signOut: () => request<void>('DELETE', '/v1/session'),
-  async decide(input: { phone: string; entityId: string; productCategory?: string }): Promise<Decision> {
-    const d = await request<Decision>('POST', '/v1/decisions', { phone: input.phone, entityId: input.entityId, ...(input.productCategory ? { productCategory: input.productCategory } : {}) });
+  async decide(input: { phone: string; entityId: string; productCategory?: string; subscriberType?: 'consumer' | 'business' }): Promise<Decision> {
+    const d = await request<Decision>('POST', '/v1/decisions', {
+      phone: input.phone,
+      entityId: input.entityId,
+      ...(input.productCategory ? { productCategory: input.productCategory } : {}),
+      ...(input.subscriberType === 'business' ? { subscriberType: 'business' } : {}),
+    });
     noteServerTime(d.at);
     return d;
   },
