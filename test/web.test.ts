@@ -166,14 +166,19 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.locator('.timeline li').first().filter({ hasText: 'Objected to calls' }).waitFor();
   });
 
-  it('never records an answer for another number than the verdict on screen, nor keeps a verdict after a failed check', async () => {
-    // A number of its own, with a consent (the demo's numbers change in the tests before).
+  /** Records a verified phone consent to Voltana for a number of a test's own, a minute ago. */
+  const consentFor = async (phone: string) => {
     const res = await fetch(`${server.url}/v1/consents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${WEB_ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ entityId: 'voltana', channel: 'phone', status: 'granted', at: new Date(Date.now() - 60_000).toISOString(), phone: '+31612349911', source: { method: 'web_form', recordingRef: 'rec://t' } }),
+      body: JSON.stringify({ entityId: 'voltana', channel: 'phone', status: 'granted', at: new Date(Date.now() - 60_000).toISOString(), phone, source: { method: 'web_form', recordingRef: 'rec://t' } }),
     });
     expect(res.status).toBe(201);
+  };
+
+  it('never records an answer for another number than the verdict on screen, nor keeps a verdict after a failed check', async () => {
+    // A number of its own, with a consent (the demo's numbers change in the tests before).
+    await consentFor('+31612349911');
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);
     expect(await check(page, '06 1234 9911')).toMatch(/^Allowed/);
@@ -223,13 +228,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('is ready for the next number after a check, and says plainly when an answer was not saved', async () => {
-    // A number of its own, with a consent (the demo's numbers change in the tests before).
-    const res = await fetch(`${server.url}/v1/consents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${WEB_ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ entityId: 'voltana', channel: 'phone', status: 'granted', at: new Date(Date.now() - 60_000).toISOString(), phone: '+31612349921', source: { method: 'web_form', recordingRef: 'rec://t' } }),
-    });
-    expect(res.status).toBe(201);
+    await consentFor('+31612349921');
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);
     const field = page.getByLabel('Phone number');

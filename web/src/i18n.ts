@@ -62,7 +62,7 @@ const en = {
     none: ['No basis needed', 'A service call that promotes nothing needs no basis.'],
   },
   denials: {
-    no_basis: 'No basis to call: no consent, customer relationship or request',
+    no_basis: 'No basis to call: nothing on record allows this call (see the conditions checked)',
     objected: 'The person objected to calls',
     register_listed: 'The number is on a do-not-call register',
     register_stale: 'The do-not-call register copy is too old to rely on',
@@ -325,7 +325,7 @@ const nl: Dict = {
     none: ['Geen grondslag nodig', 'Een servicegesprek zonder aanbod heeft geen grondslag nodig.'],
   },
   denials: {
-    no_basis: 'Geen grondslag om te bellen: geen toestemming, klantrelatie of verzoek',
+    no_basis: 'Geen grondslag om te bellen: niets wat is vastgelegd staat dit gesprek toe (zie de gecontroleerde voorwaarden)',
     objected: 'De persoon heeft bezwaar gemaakt tegen telefoontjes',
     register_listed: 'Het nummer staat in een bel-me-niet-register',
     register_stale: 'De kopie van het bel-me-niet-register is te oud',
@@ -586,7 +586,7 @@ const de: Dict = {
     none: ['Keine Grundlage nötig', 'Ein Serviceanruf ohne Angebot braucht keine Rechtsgrundlage.'],
   },
   denials: {
-    no_basis: 'Keine Rechtsgrundlage: keine Einwilligung, Kundenbeziehung oder Bitte um Anruf',
+    no_basis: 'Keine Rechtsgrundlage: nichts Erfasstes erlaubt diesen Anruf (siehe die geprüften Bedingungen)',
     objected: 'Die Person hat Anrufen widersprochen',
     register_listed: 'Die Nummer steht in einer Sperrliste',
     register_stale: 'Die Kopie der Sperrliste ist zu alt',
