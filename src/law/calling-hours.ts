@@ -115,6 +115,7 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
     [q.timeZone, 'given with the request'],
     [facts.contactTimeZone, 'stored for the contact'],
   ];
+  const own = q.phone.timeZones.filter(isZone);
   for (const [zone, origin] of candidates) {
     if (zone == null || zone === '') continue;
     if (!isZone(zone)) {
@@ -125,7 +126,7 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
       reasons.push(pass('local_time_zone', rule, `Local time is taken from the time zone ${origin} (${zone}).`));
       return { zones: [zone], reasons };
     }
-    const home = numberZones(q, fallback).filter((z) => z !== zone);
+    const home = (own.length > 0 ? own : fallback).filter((z) => z !== zone);
     reasons.push(
       pass(
         'local_time_zone_abroad',
@@ -135,7 +136,6 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
     );
     return { zones: [zone, ...home], reasons };
   }
-  const own = q.phone.timeZones.filter(isZone);
   if (own.length > 0) {
     reasons.push(
       pass(
@@ -158,12 +158,6 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
     ),
   );
   return { zones: [...fallback], reasons };
-}
-
-/** The number's own zones, or the country's where they are not known. */
-function numberZones(q: Question, fallback: readonly string[]): string[] {
-  const own = q.phone.timeZones.filter(isZone);
-  return own.length > 0 ? own : [...fallback];
 }
 
 interface Local {

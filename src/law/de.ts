@@ -8,7 +8,7 @@ import { sameCategory } from './question.js';
 import type { ConsentMethod, Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack, VerificationMethod } from './types.js';
 import { isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships, hasWording, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -74,8 +74,7 @@ export function germanConsentProblem(source: ConsentProof, givenAt: number, at: 
             : 'was never confirmed on the phone (by SMS or a recorded call)';
     return { code: 'consent_number_not_tied', rule: 'DE-3', why: `was given by ${source.method === 'web_form' ? 'web form' : source.method} and ${how}, so it does not tie the number to the person` };
   }
-  const text = (x: string | null | undefined): boolean => x != null && x.trim() !== '';
-  if (givenAt >= DE_RULES.documentationFrom && !text(source.wording) && !wasRecorded(source)) {
+  if (givenAt >= DE_RULES.documentationFrom && !hasWording(source) && !wasRecorded(source)) {
     return {
       code: 'consent_not_documented',
       rule: 'DE-4',

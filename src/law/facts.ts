@@ -83,6 +83,11 @@ export function wasRecorded(source: Pick<ConsentFact['source'], 'recordingRef'>)
   return source.recordingRef != null && source.recordingRef !== '';
 }
 
+/** The consent records the wording the person agreed to (DE-4, US-6): not missing, not blank. */
+export function hasWording(source: { wording?: string | null }): boolean {
+  return source.wording != null && source.wording.trim() !== '';
+}
+
 /** Does a consent (or withdrawal) cover the product the call offers? */
 function coversProduct(products: string[], product: string | null | undefined): boolean {
   if (products.length === 0) return true;

@@ -21,10 +21,8 @@ export const GB_RULES = {
   /** GB-1: register ids: TPS for individuals and sole traders, CTPS for corporate subscribers. */
   tps: 'gb-tps',
   ctps: 'gb-ctps',
-  /** GB-4: product categories that need consent (regulations 21A and 21B). */
-  consentOnlyCategories: ['claims_management', 'pensions'] as ReadonlyArray<string>,
   /**
-   * GB-4: words that put a call's product category in one of them, however the caller spells it
+   * GB-4: the product categories that need consent (regulations 21A and 21B), by the words that put a call's product category in one of them, however the caller spells it
    * ("Claims Management", "personal injury claims", "pension transfer"): when in doubt, the stricter rule.
    */
   consentOnlyWords: { claim: 'claims_management', claims: 'claims_management', pension: 'pensions', pensions: 'pensions' } as Readonly<Record<string, string>>,

@@ -22,7 +22,7 @@ import type {
 } from './types.js';
 import { addMonthsIn, daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, hasWording, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { checkCallingHours, type LawWindow } from './calling-hours.js';
 import { US_AREA_CODES } from '../phone/us-area-codes.js';
@@ -171,7 +171,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
     // condition of purchase – none of which can be shown without its text on record.
     checkSource: marketing
       ? (c, when) =>
-          c.source.wording != null && c.source.wording.trim() !== ''
+          hasWording(c.source)
             ? null
             : fail(
                 'consent_form_not_on_record',
