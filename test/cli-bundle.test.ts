@@ -103,6 +103,14 @@ describe('the built optline command', () => {
     expect(out).toBe(readFileSync(join(dir, 'inline.csv'), 'utf8'));
     expect(out.split('\n')[8]).toBe('7,06 1234 5678,+31612345678,true,consent,');
     expect(JSON.parse(readFileSync(join(dir, 'threads.csv.json'), 'utf8'))).toMatchObject({ rows: 3000, allowed: 1, invalid: 6 });
+
+    // A campaign with an automatic dialer and a recorded message: every row asked that question,
+    // which the summary's title says.
+    const robo = optline([...args('robo.csv'), '--autodialed', '--prerecorded']);
+    expect(robo.code, robo.stderr).toBe(0);
+    expect(robo.stdout.split('\n')[0]).toMatch(/ at 2026-11-30T09:00:00\.000Z, autodialed, prerecorded \(phone column "phone"\)$/);
+    const single = JSON.parse(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--at', '2026-11-30T10:00:00+01:00', '--autodialed', '--prerecorded', '--json']).stdout) as { allowed: boolean; basis: string | null; denials: string[] };
+    expect(readFileSync(join(dir, 'robo.csv'), 'utf8').split('\n')[8]).toBe(`7,06 1234 5678,+31612345678,${single.allowed},${single.basis ?? ''},${single.denials.join('|')}`);
   }, 120_000);
 
   // `optline scrub` starts a copy of itself with glibc's huge pages on and V8's compiling on the

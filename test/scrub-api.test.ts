@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { sql } from 'kysely';
 import { runScrub } from '../src/scrub/run.js';
+import { downloadName } from '../src/api/routes/scrubs.js';
 
 const AT = '2026-11-28T10:00:00+01:00';
 let api: TestApi;
@@ -159,6 +160,34 @@ describe('POST /v1/scrubs', () => {
     // No name, or a header that cannot be read: the scrub runs, without a name (not the server's temporary file's).
     expect(await nameOf({})).toBeNull();
     expect(await nameOf({ 'content-disposition': 'attachment; filename="unterminated' })).toBeNull();
+  });
+
+  it('asks the question of a campaign with an automatic dialer and a recorded message, and names downloads after the list', async () => {
+    const csv = 'id,phone\n1,+31612345678\n2,+31612345670\n3,nonsense\n';
+    const r = await scrub('entityId=acme&autodialed=true&prerecorded=true', csv, tokens.supervisor, { 'content-disposition': 'attachment; filename="bellijst week 48.csv"' });
+    expect(r.statusCode).toBe(200);
+    const lines = r.body.trimEnd().split('\n');
+    for (const [phone, line] of [['+31612345678', 1], ['+31612345670', 2]] as const) {
+      const d = (await api.call('POST', '/v1/decisions', { phone, entityId: 'acme', autodialed: true, prerecorded: true })).json() as { allowed: boolean; basis: string | null; denials: string[] };
+      expect(lines[line]!.split(',').slice(-3).join(','), phone).toBe(`${d.allowed},${d.basis ?? ''},${d.denials.join('|')}`);
+    }
+    const id = String(r.headers['optline-scrub-id']);
+    expect((await api.call('GET', `/v1/scrubs/${id}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: true, prerecorded: true });
+    const output = await api.call('GET', `/v1/scrubs/${id}/output`, undefined, tokens.supervisor);
+    expect(output.headers['content-disposition']).toBe('attachment; filename="bellijst week 48-checked.csv"');
+    const rejects = await api.call('GET', `/v1/scrubs/${id}/rejects`, undefined, tokens.supervisor);
+    expect(rejects.headers['content-disposition']).toBe('attachment; filename="bellijst week 48-unreadable.csv"');
+    // A live call unless said otherwise; a yes/no that is neither is refused, not read as no.
+    const live = await scrub('entityId=acme', csv);
+    expect((await api.call('GET', `/v1/scrubs/${String(live.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: false, prerecorded: false });
+    const wrong = await scrub('entityId=acme&autodialed=yes', csv);
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(wrong.body).toContain('autodialed');
+    // Names from elsewhere: only the file's own name, nothing a file system refuses, the id without one.
+    expect(downloadName({ id: 'x1', inputName: 'C:\\Users\\jan\\leads.CSV' }, 'output')).toBe('leads-checked.csv');
+    expect(downloadName({ id: 'x1', inputName: 'a:b?.txt' }, 'rejects')).toBe('a_b_-unreadable.csv');
+    expect(downloadName({ id: 'x1', inputName: null }, 'output')).toBe('scrub-x1-checked.csv');
   });
 
   it('neither serves nor deletes the files `optline scrub` wrote, though their scrubs are listed', async () => {

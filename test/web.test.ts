@@ -398,10 +398,13 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const csv = ['klant,naam,telefoon', '1,"Jansen, A",06 1111 9000', '2,B,+31611119200', '3,C,+31611119300', '4,D,geen nummer'].join('\r\n') + '\r\n';
     await fileField.setInputFiles({ name: 'leads week 48 – één.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await lists.getByLabel('Moment of the calls').fill('2026-12-01T10:30');
+    // Dialled by an automatic dialer: asked of every row (no Dutch row needs more for it), and said with the result.
+    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('by an automatic dialer').check();
     await checkList.click();
     const result = lists.locator('.call-list-result');
     await result.waitFor();
     expect(await result.locator('h3').textContent()).toBe('leads week 48 – één.csv, decided for 1 Dec 2026, 10:30');
+    expect(await result.locator('.call-list-question').textContent()).toBe('automatic dialer');
     const kpi = (label: string) => result.locator('.kpi').filter({ hasText: label }).locator('.kpi-value').textContent();
     expect([await kpi('Rows'), await kpi('May be called'), await kpi('May not be called'), await kpi('Unreadable numbers')]).toEqual(['4', '1', '2', '1']);
     expect(await result.locator('.count-list').first().locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Consent\s+1\s+25%$/)]);
@@ -410,6 +413,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const href = await result.getByRole('link', { name: 'Download the checked list' }).getAttribute('href');
     const download = await page.request.get(`${server.url}${href}`);
     expect(download.status()).toBe(200);
+    // Saved under the list's own name.
+    expect(download.headers()['content-disposition']).toBe(`attachment; filename="leads week 48 ? één-checked.csv"; filename*=UTF-8''leads%20week%2048%20%E2%80%93%20%C3%A9%C3%A9n-checked.csv`);
     expect((await download.text()).split('\r\n')).toEqual([
       'klant,naam,telefoon,e164,allowed,basis,denials',
       '1,"Jansen, A",06 1111 9000,+31611119000,true,consent,',
@@ -423,11 +428,14 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await scrubRow.first().waitFor();
     // Newest first; the list without a phone column is on record as failed, with the reason.
     expect(await scrubRow.count()).toBe(2);
-    expect((await scrubRow.first().locator('td').allTextContents()).slice(1)).toEqual(['leads week 48 – één.csv', '4', '1', '2', '1', 'Download']);
+    // Each with what its rows were decided for: the moment, the product, how the calls are made.
+    expect(await scrubRow.first().locator('td').allInnerTexts()).toEqual([expect.any(String), 'leads week 48 – één.csv', '1 Dec 2026, 10:30\nautomatic dialer', '4', '1', '2', '1', 'Download']);
     const failedCells = (await scrubRow.nth(1).locator('td').allTextContents()).slice(1);
-    expect(failedCells.slice(0, 5)).toEqual(['no-phone.csv', '—', '—', '—', '—']);
+    expect(failedCells.slice(0, 1)).toEqual(['no-phone.csv']);
+    expect(failedCells.slice(2, 6)).toEqual(['—', '—', '—', '—']);
+    expect(failedCells[1]).toMatch(/live calls$/);
     // The reason is in the row, not only on hover.
-    expect(failedCells[5]).toMatch(/^Failed.*no phone column.*"id", "name"/);
+    expect(failedCells[6]).toMatch(/^Failed.*no phone column.*"id", "name"/);
     // Another caller has its own lists.
     await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
     await lists.getByText('No scrubs yet.', { exact: false }).waitFor();

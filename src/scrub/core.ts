@@ -53,6 +53,9 @@ export interface ScrubQuestion {
   entity: Entity;
   at: number;
   productCategory: string | null;
+  /** How the campaign dials: an automatic dialer, a recorded message (US-6, GB-1: they need consent). */
+  autodialed: boolean;
+  prerecorded: boolean;
 }
 
 export interface CoreInit {
@@ -231,7 +234,7 @@ export class ScrubCore {
   }
 
   private question(phone: PhoneInfo): Question {
-    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory });
+    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded });
   }
 
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {

@@ -40,6 +40,9 @@ export interface ScrubOptions {
   /** Moment to decide for (epoch ms); default now. */
   at?: number;
   productCategory?: string | null;
+  /** The campaign dials automatically / plays a prerecorded message (as in POST /v1/decisions). */
+  autodialed?: boolean;
+  prerecorded?: boolean;
   phoneColumn?: string | null;
   /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB, over 100,000 rows mostly of the caller's customers (see readEventsWhole), or with keepThreadFree for a caller with 200,000 events or more (unless its history is read by number). */
   workers?: number;
@@ -227,12 +230,12 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   checkFiles(opts);
   const entity = await app.requireEntity(opts.entityId, 'entityId');
   const at = opts.at ?? app.clock();
-  const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null };
+  const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null, autodialed: opts.autodialed ?? false, prerecorded: opts.prerecorded ?? false };
   const exact = opts.exact ?? process.env.OPTLINE_SCRUB_EXACT === '1';
 
   const scrubs = new ScrubStore(app.store);
   const id = opts.id ?? newId();
-  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
+  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, autodialed: question.autodialed, prerecorded: question.prerecorded, inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
   opts.onStart?.(id);
   let inFd: number;
   try {

@@ -13,6 +13,8 @@ export interface ScrubsTable {
   status: string;
   at: string;
   product_category: string | null;
+  autodialed: number;
+  prerecorded: number;
   input_name: string | null;
   phone_column: string | null;
   rows: number;
@@ -44,6 +46,9 @@ export interface ScrubRecord extends ScrubCounts {
   /** The moment the rows were decided for (RFC 3339). */
   at: string;
   productCategory: string | null;
+  /** The question's dialling: an automatic dialer, a prerecorded message. */
+  autodialed: boolean;
+  prerecorded: boolean;
   inputName: string | null;
   phoneColumn: string | null;
   rulesVersion: string | null;
@@ -65,6 +70,8 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     status: r.status as ScrubStatus,
     at: r.at,
     productCategory: r.product_category,
+    autodialed: Boolean(Number(r.autodialed)),
+    prerecorded: Boolean(Number(r.prerecorded)),
     inputName: r.input_name,
     phoneColumn: r.phone_column,
     rows: Number(r.rows),
@@ -90,7 +97,7 @@ export class ScrubStore {
     this.db = store.db as unknown as Kysely<ScrubDb>;
   }
 
-  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
+  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; autodialed: boolean; prerecorded: boolean; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
     await this.db
       .insertInto('scrubs')
       .values({
@@ -100,6 +107,8 @@ export class ScrubStore {
         status: 'running',
         at: iso(s.at),
         product_category: s.productCategory,
+        autodialed: s.autodialed ? 1 : 0,
+        prerecorded: s.prerecorded ? 1 : 0,
         input_name: s.inputName,
         phone_column: null,
         rows: 0,

@@ -228,6 +228,15 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('events').addColumn('salt', 'text').execute();
     },
   },
+  {
+    // The dialling a scrub's rows were decided for (autodialed, prerecorded: US-6, GB-1). Scrubs
+    // from before asked about live, hand-dialled calls.
+    name: '0011_scrubs_dialling',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('autodialed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('scrubs').addColumn('prerecorded', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -52,6 +52,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [phoneColumn, setPhoneColumn] = useState('');
   const [product, setProduct] = useState('');
   const [at, setAt] = useState('');
+  const [autodialed, setAutodialed] = useState(false);
+  const [prerecorded, setPrerecorded] = useState(false);
   const [scrub, setScrub] = useState<Scrub | null>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -120,6 +122,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         entityId,
         at: at ? new Date(at).toISOString() : undefined,
         productCategory: product.trim() || undefined,
+        autodialed: autodialed ? 'true' : undefined,
+        prerecorded: prerecorded ? 'true' : undefined,
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
@@ -156,6 +160,19 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         <HintedField label={t.callList.phoneColumn} value={phoneColumn} onChange={setPhoneColumn} hint={`${t.check.optional} · ${t.callList.phoneColumnHint}`} />
         <HintedField label={t.check.product} value={product} onChange={setProduct} hint={`${t.check.optional} · ${t.check.productHint}`} />
         <HintedField label={t.callList.at} type="datetime-local" value={at} onChange={setAt} hint={t.callList.atHint} />
+        {/* US-6, GB-1: automatic dialling and recorded messages need consent where a live call does not. */}
+        <fieldset className="dialling" aria-describedby={`${ids.file}-dialling-hint`}>
+          <legend>{t.callList.dialling}</legend>
+          <label className="check">
+            <input type="checkbox" checked={autodialed} onChange={(e) => setAutodialed(e.target.checked)} /> {t.callList.autodialed}
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={prerecorded} onChange={(e) => setPrerecorded(e.target.checked)} /> {t.callList.prerecorded}
+          </label>
+          <span id={`${ids.file}-dialling-hint`} className="hint">
+            {t.callList.diallingHint}
+          </span>
+        </fieldset>
         <div className="field submit-field">
           <button type="submit" className="button primary" disabled={running} aria-busy={running || undefined}>
             {t.callList.submit}
@@ -210,6 +227,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
   return (
     <div className="call-list-result">
       <h3>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
+      <p className="muted call-list-question">{questionText(scrub, t)}</p>
       <div className="kpis small">
         <Kpi
           label={t.callList.rows}
@@ -245,6 +263,12 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
       </p>
     </div>
   );
+}
+
+/** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
+function questionText(s: Scrub, t: Dict): string {
+  const how = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
+  return s.productCategory ? `${s.productCategory} · ${how}` : how;
 }
 
 function CountList({ title, rows, total, note }: { title: string; rows: Array<{ key: string; name: string; count: number }>; total: number; note?: string }) {
@@ -291,6 +315,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
               <tr>
                 <th scope="col">{t.scrubs.started}</th>
                 <th scope="col">{t.scrubs.list}</th>
+                <th scope="col">{t.scrubs.decidedFor}</th>
                 <th scope="col" className="num">
                   {t.scrubs.numbers}
                 </th>
@@ -313,6 +338,12 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                     {dateTime(s.startedAt)}
                   </td>
                   <td data-label={t.scrubs.list}>{s.inputName ?? '—'}</td>
+                  <td data-label={t.scrubs.decidedFor}>
+                    <div>
+                      <span className="nowrap">{dateTime(s.at)}</span>
+                      <span className="scrub-question">{questionText(s, t)}</span>
+                    </div>
+                  </td>
                   <td className="num" data-label={t.scrubs.numbers}>
                     {s.status === 'done' ? number(s.rows) : '—'}
                   </td>

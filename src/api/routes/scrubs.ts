@@ -1,7 +1,7 @@
 /**
  * Bulk scrubs over HTTP.
  *
- *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&phoneColumn=…]   body: text/csv
+ *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&phoneColumn=…]   body: text/csv
  *     The body is streamed to disk (never held in memory), scrubbed with the same runner as
  *     `optline scrub` (worker threads on a SQLite file store), and the scrubbed CSV is streamed
  *     back: 200 text/csv with `Location: /v1/scrubs/{id}` and the summary in the
@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { byteLimit } from '../stream-limit.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { parse as parseContentDisposition } from 'content-disposition';
+import contentDisposition, { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { inScope, requireKey, requireScope } from '../auth.js';
@@ -46,6 +46,8 @@ export const ScrubSchema = z.object({
   status: z.enum(['running', 'done', 'failed']),
   at: z.string().describe('The moment every row was decided for'),
   productCategory: z.string().nullable(),
+  autodialed: z.boolean().describe('The rows were decided for calls placed by an automatic dialer'),
+  prerecorded: z.boolean().describe('The rows were decided for calls that play a prerecorded message'),
   inputName: z.string().nullable(),
   phoneColumn: z.string().nullable(),
   rows: z.number(),
@@ -63,11 +65,16 @@ export const ScrubSchema = z.object({
 });
 type ScrubApi = z.infer<typeof ScrubSchema>;
 
+/** A yes/no in a query string: exactly true or false (a misspelt value is refused, not read as no). */
+const QueryBoolean = z.enum(['true', 'false']).optional();
+
 const ScrubQuery = z
   .object({
     entityId: Id,
     at: Timestamp.optional(),
     productCategory: z.string().min(1).max(128).optional(),
+    autodialed: QueryBoolean.describe('The campaign dials with an automatic dialer (as autodialed in POST /v1/decisions; US-6: mobile numbers need consent)'),
+    prerecorded: QueryBoolean.describe('The campaign plays a prerecorded message (as prerecorded in POST /v1/decisions; US-6, GB-1: needs consent)'),
     phoneColumn: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -89,6 +96,8 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     status: r.status,
     at: r.at,
     productCategory: r.productCategory,
+    autodialed: r.autodialed,
+    prerecorded: r.prerecorded,
     inputName: r.inputName,
     phoneColumn: r.phoneColumn,
     ...summaryJson(r),
@@ -113,6 +122,21 @@ export function uploadName(header: unknown): string | null {
   } catch {
     return null; // a malformed header only loses the name, not the scrub
   }
+}
+
+/**
+ * The name a download is saved under: the list's own name with what it now is (calls.csv →
+ * calls-checked.csv, calls-unreadable.csv), so it sits beside the list it came from; the scrub's id
+ * when the list came without a name. Sent as RFC 6266 filename and UTF-8 filename*.
+ */
+export function downloadName(r: Pick<ScrubRecord, 'id' | 'inputName'>, part: 'output' | 'rejects'): string {
+  const suffix = part === 'output' ? 'checked' : 'unreadable';
+  // Only the last path segment, without characters file systems refuse.
+  const stem = [...((r.inputName ?? '').split(/[\\/]/).pop() ?? '').replace(/\.(csv|txt|tsv)$/i, '')]
+    .map((ch) => (ch < ' ' || '<>:"|?*'.includes(ch) ? '_' : ch))
+    .join('')
+    .trim();
+  return stem ? `${stem}-${suffix}.csv` : `scrub-${r.id}-${suffix}.csv`;
 }
 
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
@@ -215,6 +239,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           rejects,
           at: q.at ? toMs(q.at) : undefined,
           productCategory: q.productCategory ?? null,
+          autodialed: q.autodialed === 'true',
+          prerecorded: q.prerecorded === 'true',
           phoneColumn: q.phoneColumn ?? null,
           keyId: req.apiKey?.id ?? null,
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.
@@ -305,7 +331,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           const path = r[which];
           if (path && !kept(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} was written by \`optline scrub\` to its own file; this server does not keep it.`);
           if (!path || !existsSync(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} is no longer kept.`);
-          return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="scrub-${r.id}${part === 'rejects' ? '-rejects' : ''}.csv"`).send(createReadStream(path) as unknown as string);
+          return reply.type('text/csv; charset=utf-8').header('content-disposition', contentDisposition(downloadName(r, part))).send(createReadStream(path) as unknown as string);
         },
       );
     }

@@ -52,6 +52,12 @@ function earlyWorkers(dbTarget: string, input: string, workers: number | undefin
   return startScrubWorkers(scrubWorkers({ kind: storeKindOf(dbTarget), location: dbTarget }, bytes, workers));
 }
 
+/** What the rows were decided for beyond a live, hand-dialled call, for the summary's title. */
+function dialling(o: { product?: string; autodialed?: boolean; prerecorded?: boolean }): string {
+  const what = [o.product ? `product ${o.product}` : '', o.autodialed ? 'autodialed' : '', o.prerecorded ? 'prerecorded' : ''].filter(Boolean);
+  return what.length ? `, ${what.join(', ')}` : '';
+}
+
 export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => string): Command {
   return new Command('scrub')
     .description('scrub a call list (CSV) before a campaign: every row gets the decision the engine gives, plus a summary (reads OPTLINE_DB)')
@@ -60,6 +66,8 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
     .requiredOption('--out <file>', 'the scrubbed list: every input column plus e164,allowed,basis,denials')
     .option('--at <time>', 'moment of the calls (RFC 3339); default now', parseInstant)
     .option('--product <category>', 'product category the campaign offers')
+    .option('--autodialed', 'the campaign dials with an automatic dialer (US: mobile numbers need consent)')
+    .option('--prerecorded', 'the campaign plays a prerecorded message (needs consent in the US and the UK)')
     .option('--phone-column <name>', 'the column with the numbers (default: phone, telephone, mobile, msisdn, e164, number, …)')
     .option('--summary <file>', 'write the summary as JSON (rows, allowed, denied, invalid, byBasis, byDenial)')
     .option('--rejects <file>', 'write rows whose number cannot be read, with line number and reason')
@@ -68,7 +76,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a whole number 0-64');
       return n;
     })
-    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
       const threads = earlyWorkers(dbTarget(), o.in, o.workers);
       let app: Optline;
       try {
@@ -108,6 +116,8 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           summary: o.summary ?? null,
           at,
           productCategory: o.product ?? null,
+          autodialed: o.autodialed ?? false,
+          prerecorded: o.prerecorded ?? false,
           phoneColumn: o.phoneColumn ?? null,
           threads,
           workers: o.workers,
@@ -115,7 +125,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           signal: ctrl.signal,
         });
         bar.done();
-        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
+        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()}${dialling(o)} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
         console.log(`wrote ${o.out}${o.rejects ? `, ${o.rejects}` : ''}${o.summary ? `, ${o.summary}` : ''}`);
       } catch (err) {
         bar.done();
