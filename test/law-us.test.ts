@@ -374,6 +374,12 @@ describe('US-5 calling hours 08:00–21:00 in the called party\'s local time', (
     expect(midday.allowed).toBe(true);
     expect(midday.callingWindow?.timeZones).toEqual(expect.arrayContaining(['America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu']));
   });
+  it('a robocall refused after a request not to call says that the request revoked the consent', () => {
+    const d = run({ at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, events: [written(SELLER, '2025-06-01T12:00:00Z', { source: { method: 'agent_call' } }), objection(SELLER, EARLIER)] });
+    expect(d.reasons.find((r) => r.code === 'robocall_needs_consent')?.detail).toContain('the request of 2026-03-01 not to call revoked the consent on record');
+    // No reason says the person did not object, nor that the objection does not count.
+    expect(d.reasons.map((r) => r.code)).not.toContain('objection_telemarketing_only');
+  });
   it('a service call has no calling hours', () => {
     expect(run({ at: '2026-11-27T23:00:00-05:00', q: { purpose: 'service' } }).allowed).toBe(true);
   });
@@ -415,7 +421,28 @@ describe('US-6 autodialed or prerecorded calls need written consent; an EBR does
     // Prior express consent, not written: a spoken consent on a recorded call is enough for a call that sells nothing.
     { name: 'a service call autodialed to a mobile on oral consent', at: NOW, q: { purpose: 'service', autodialed: true, lineType: 'mobile' }, events: [written(SELLER, EARLIER, { source: { method: 'agent_call' } })], expect: allowed(null, ['show_caller_id'], [pass('US-6', 'robocall_consent')]) },
     // US-4's company do-not-call list is a telemarketing rule.
-    { name: 'a live service call to a person who asked not to be called by telemarketers', at: NOW, q: { purpose: 'service', lineType: 'fixed' }, events: [objection(SELLER, EARLIER)], expect: allowed(null, ['show_caller_id']) },
+    {
+      name: 'a live service call to a person who asked not to be called by telemarketers',
+      at: NOW,
+      q: { purpose: 'service', lineType: 'fixed' },
+      events: [objection(SELLER, EARLIER)],
+      expect: allowed(null, ['show_caller_id'], [pass('US-4', 'objection_telemarketing_only')]),
+    },
+    // Asking not to be called revokes the consent a robocall needs, whatever the call is about.
+    {
+      name: 'an autodialed service call to a mobile after the person asked not to be called, on a consent given before',
+      at: NOW,
+      q: { purpose: 'service', autodialed: true, lineType: 'mobile' },
+      events: [written(SELLER, '2025-06-01T12:00:00Z', { source: { method: 'agent_call' } }), objection(SELLER, EARLIER)],
+      expect: denied(['objected', 'consent_required'], [fail('US-4', 'objected'), fail('US-6', 'robocall_needs_consent')]),
+    },
+    {
+      name: 'an autodialed service call to a mobile on a consent given after the request not to call',
+      at: NOW,
+      q: { purpose: 'service', autodialed: true, lineType: 'mobile' },
+      events: [objection(SELLER, '2025-06-01T12:00:00Z'), written(SELLER, EARLIER, { source: { method: 'agent_call' } })],
+      expect: allowed(null, ['show_caller_id'], [pass('US-4', 'objection_overridden'), pass('US-6', 'robocall_consent')]),
+    },
     { name: 'a service call prerecorded to a landline', at: NOW, q: { purpose: 'service', prerecorded: true }, expect: allowed(null, ['show_caller_id']) },
   ]);
 });

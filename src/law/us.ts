@@ -213,6 +213,25 @@ export function decideUS(facts: Facts, q: Question): Decision {
     usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
     if (usable.length > 0) {
       reasons.push(pass('objection_overridden', 'US-4', `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)} but later gave written consent.`));
+    } else if (!marketing && robocall) {
+      // Asking not to be called revokes the prior express consent an autodialed or prerecorded call
+      // needs, whatever it is about (the TCPA lets consent be revoked by any reasonable means).
+      reasons.push(
+        fail(
+          'objected',
+          'US-4',
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}. That revokes the consent an autodialed or prerecorded call needs, even one that sells nothing: call manually with a live agent if the call is needed.`,
+        ),
+      );
+    } else if (!marketing) {
+      // US-4's company do-not-call list is a telemarketing rule: a live call that sells nothing is not held by it.
+      reasons.push(
+        pass(
+          'objection_telemarketing_only',
+          'US-4',
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}. That binds telemarketing calls; this call sells nothing, so it is not held by it. Offer nothing for sale on it.`,
+        ),
+      );
     } else {
       reasons.push(
         fail(
@@ -230,9 +249,9 @@ export function decideUS(facts: Facts, q: Question): Decision {
   const permission: Basis | null = hasConsent ? 'consent' : (usable[0]?.basis ?? null);
 
   const denials: Denial[] = [];
-  // US-4's company do-not-call list is a telemarketing rule: a call that sells nothing is not held
-  // by it (the reason stays, for the agent).
-  if (marketing && stop && !permission) denials.push('objected');
+  // US-4's company do-not-call list is a telemarketing rule; for a call that sells nothing the
+  // request still revokes the consent an autodialed or prerecorded call needs.
+  if ((marketing || robocall) && stop && !permission) denials.push('objected');
 
   // US-1, US-2, US-9: National Do Not Call Registry. `clear`: the registry allows the call whatever
   // the seller's permission (a business line, or a fresh copy that does not list the number).
@@ -315,6 +334,8 @@ export function decideUS(facts: Facts, q: Question): Decision {
   if (robocall) {
     const what = q.prerecorded ? 'A prerecorded' : 'An autodialed';
     const to = lineType === 'mobile' ? 'a mobile number' : 'a residential line';
+    // A consent there was until the person asked not to be called (US-4).
+    const revoked = stop !== null && candidates.some((c) => c.basis === 'consent' && c.at <= stop.at);
     if (hasConsent) {
       reasons.push(pass('robocall_consent', 'US-6', `${what} call to ${to} is allowed on the person's prior express ${marketing ? 'written ' : ''}consent.`));
     } else {
@@ -323,7 +344,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         fail(
           'robocall_needs_consent',
           'US-6',
-          `${what} call to ${to} needs the person's prior express ${marketing ? 'written ' : ''}consent${permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get ${marketing ? 'written ' : ''}consent.`,
+          `${what} call to ${to} needs the person's prior express ${marketing ? 'written ' : ''}consent${revoked ? `; the request of ${isoDay(stop!.at)} not to call revoked the consent on record` : permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get ${marketing ? 'written ' : ''}consent.`,
         ),
       );
     }

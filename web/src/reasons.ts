@@ -91,6 +91,7 @@ const HEADLINES: Record<string, { nl: string; de: string }> = {
   // objections and withdrawals
   objected: { nl: 'Bezwaar gemaakt', de: 'Widerspruch eingelegt' },
   objection_overridden: { nl: 'Bezwaar ingehaald door nieuwe toestemming', de: 'Widerspruch durch neue Einwilligung aufgehoben' },
+  objection_telemarketing_only: { nl: 'Bezwaar geldt voor verkoopgesprekken, niet voor dit gesprek', de: 'Widerspruch gilt für Werbeanrufe, nicht für diesen Anruf' },
   no_objection: { nl: 'Geen bezwaar', de: 'Kein Widerspruch' },
   withdrawal_beats_older: { nl: 'Intrekking gaat voor oudere toestemming', de: 'Widerruf geht älterer Erlaubnis vor' },
   withdrawal_is_objection: { nl: 'Intrekking telt als bezwaar', de: 'Widerruf gilt als Widerspruch' },
