@@ -235,6 +235,12 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await field.fill('0612340005');
     await field.press('Enter');
     expect(await verdict(page, /^(Allowed|Not allowed)/)).toMatch(/^Not allowed/);
+    // A number with a digit too few is a slip to correct, not a refusal: said so, and nothing to record for it.
+    await page.keyboard.type('061234992');
+    await field.press('Enter');
+    expect(await verdict(page, /^(Allowed|Not allowed|Check the number)/)).toBe('Check the number It is not a phone number that can be called. Nothing was decided: correct it and check again.');
+    expect(await page.locator('.verdict.unreadable').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Record objection' }).isDisabled()).toBe(true);
     // Typing straight away replaces the checked number instead of adding to it.
     await page.keyboard.type('0612349921');
     expect(await field.inputValue()).toBe('0612349921');

@@ -62,6 +62,8 @@ async function agentPages(server: WebServer, browser: Browser, size: Size): Prom
     await verdict(page, /^Allowed/);
     await check(page, '06 1234 0003');
     await shot(page, 'agent-call-request', size);
+    await check(page, '06 1234 000');
+    await shot(page, 'agent-unreadable', size, false);
   }
   await page.context().close();
 }

@@ -3,7 +3,7 @@ import { api, ApiError, type Decision, type History, type HistoryEvent, type Me 
 import { errorText, keepTypedCheck, readLocal, rememberedCaller, typedCheck, useI18n, writeLocal, type I18n } from './context.js';
 import { CallerSelect } from './CallerSelect.js';
 import { DICTS, LANGS, type Dict, type Lang } from './i18n.js';
-import { CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
+import { AlertIcon, CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
 import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './script.js';
 import { reasonHeadline } from './reasons.js';
 
@@ -339,7 +339,9 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
 
 function Verdict({ decision, checking, stale }: { decision: Decision | null; checking: boolean; stale: boolean }) {
   const { t, fill } = useI18n();
-  const state = decision ? (decision.allowed ? 'allowed' : 'denied') : 'idle';
+  // A number that cannot be read is a typing slip to correct, not a refusal to call someone.
+  const unreadable = decision !== null && !decision.allowed && decision.denials.length === 1 && decision.denials[0] === 'invalid_number';
+  const state = decision ? (decision.allowed ? 'allowed' : unreadable ? 'unreadable' : 'denied') : 'idle';
   const basis = decision?.allowed ? t.bases[(decision.basis ?? 'none') as keyof Dict['bases']] : null;
   const denials = decision && !decision.allowed ? decision.denials.map((d) => t.denials[d as keyof Dict['denials']] ?? d) : [];
   return (
@@ -348,10 +350,10 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
       <div role="status" aria-atomic="true" className="verdict-status" data-allowed={decision ? String(decision.allowed) : undefined}>
         {decision ? (
           <>
-            <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : <CrossIcon size={40} />}</span>
+            <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : unreadable ? <AlertIcon size={40} /> : <CrossIcon size={40} />}</span>
             <span className="verdict-text">
-              <span className="verdict-word">{decision.allowed ? t.verdict.allowed : t.verdict.notAllowed}</span>
-              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : ` ${t.verdict.notAllowedLead}`}</span>
+              <span className="verdict-word">{decision.allowed ? t.verdict.allowed : unreadable ? t.verdict.unreadable : t.verdict.notAllowed}</span>
+              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${t.verdict.notAllowedLead}`}</span>
             </span>
           </>
         ) : (
@@ -363,7 +365,7 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
           <span className="label">{t.verdict.basis}:</span> <strong>{basis[0]}</strong> <span className="muted">– {basis[1]}</span>
         </p>
       )}
-      {denials.length > 0 && (
+      {denials.length > 0 && !unreadable && (
         <ul className="verdict-denials" aria-label={t.verdict.reasons}>
           {decision!.denials.map((d, i) => (
             <li key={d} data-denial={d}>

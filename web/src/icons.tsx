@@ -13,6 +13,12 @@ export const CrossIcon = ({ size = 24 }: { size?: number }) => (
   </svg>
 );
 
+export const AlertIcon = ({ size = 24 }: { size?: number }) => (
+  <svg {...base} width={size} height={size} className="icon">
+    <path d="M12 5.5v8.5M12 18.5v.01" />
+  </svg>
+);
+
 export const SpeakIcon = () => (
   <svg {...base} className="icon" strokeWidth={2}>
     <path d="M4 5h16v10H9l-5 4z" />
