@@ -120,6 +120,30 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.getByRole('heading', { name: 'What you must say' }).count()).toBe(0);
   });
 
+  it('says when a refusal only stands for now: the hour, the calls made, the register copy', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    // The engine's answer as it comes for such calls (the demo's clock is the real one, so the hour cannot be chosen).
+    let denials: string[] = [];
+    await page.route('**/v1/decisions', async (route) => {
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      const callingWindow = { source: 'law', rule: 'US-5', timeZones: ['America/New_York', 'America/Los_Angeles'], from: '08:00', to: '21:00' };
+      await route.fulfill({ json: { ...real, allowed: false, basis: null, denials, callingWindow } });
+    });
+    const lead = async (phone: string, d: string[]) => {
+      denials = d;
+      await check(page, phone);
+      // This number's verdict, not the one before it.
+      await page.locator('.verdict-details').filter({ hasText: `+3161234${phone.slice(-4)}` }).waitFor();
+      return page.locator('.verdict-lead').textContent();
+    };
+    expect(await lead('06 1234 9001', ['outside_calling_hours'])).toBe(' Not at this hour: call between 08:00 and 21:00 the person’s local time (New York, Los Angeles). Nothing else stands in the way.');
+    expect(await lead('06 1234 9002', ['frequency_cap'])).toMatch(/^ Not now: .* Try again later\.$/);
+    expect(await lead('06 1234 9003', ['register_stale'])).toMatch(/^ Not until a current copy of the do-not-call register is loaded/);
+    // With a lasting reason too, the call is simply not to be made.
+    expect(await lead('06 1234 9004', ['objected', 'outside_calling_hours'])).toBe(' Do not call this number. On a call already: make no offer and end it politely.');
+  });
+
   it('records a phone opt-in with its versioned script: Allowed on the basis of consent', async () => {
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);
@@ -156,7 +180,19 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);
     expect(await check(page, '06 1234 0001')).toMatch(/^Allowed/); // the demo's consent
+    // It cannot be taken back: a second press, after saying what it does; Cancel (or Escape) records nothing.
     await page.getByRole('button', { name: 'Record objection' }).click();
+    const confirm = page.getByRole('group', { name: 'Record an objection?' });
+    expect(await confirm.textContent()).toContain('Voltana Energie B.V. will make no more marketing calls to +31612340001 unless the person consents again later.');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect(await confirm.count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Record objection' }).evaluate((b) => b === document.activeElement)).toBe(true);
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    await page.keyboard.press('Escape');
+    expect(await confirm.count()).toBe(0);
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    await confirm.getByRole('button', { name: 'Yes, record the objection' }).click();
     expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
     await toast(page, /Objection saved/);
     expect(await page.locator('[data-denial]').getAttribute('data-denial')).toBe('objected');
@@ -249,10 +285,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // A save that fails says so beside the buttons, by name.
     await page.route('**/v1/objections', (route) => route.fulfill({ status: 503, contentType: 'application/problem+json', json: { status: 503, title: 'Store unavailable', detail: 'The consent store cannot be reached right now.' } }));
     await page.getByRole('button', { name: 'Record objection' }).click();
+    await page.getByRole('button', { name: 'Yes, record the objection' }).click();
     await page.getByRole('alert').filter({ hasText: 'NOT saved: the objection' }).waitFor();
     // A session that ends during a save: the sign-in page says what was not recorded.
     await page.route('**/v1/objections', (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', json: { status: 401, title: 'Unauthorized' } }));
-    await page.getByRole('button', { name: 'Record objection' }).click();
+    await page.getByRole('button', { name: 'Yes, record the objection' }).click();
     await page.getByText('Your session ended before the objection was saved: it was NOT recorded.').waitFor();
     await page.unroute('**/v1/objections');
     // A business line is checked as one (NL-1: the opt-out regime).
@@ -308,6 +345,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.getByRole('button', { name: 'The person agreed – save opt-in' }).click();
     await verdict(page, /^Allowed/);
     await page.getByRole('button', { name: 'Withdraw consent' }).click();
+    await page.getByRole('button', { name: 'Yes, withdraw the consent' }).click();
     await verdict(page, /^Not allowed/);
     await toast(page, /Consent withdrawal saved/);
     await page.locator('.timeline li').first().filter({ hasText: 'Consent withdrawn (phone)' }).waitFor();

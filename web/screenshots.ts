@@ -64,6 +64,9 @@ async function agentPages(server: WebServer, browser: Browser, size: Size): Prom
     await shot(page, 'agent-call-request', size);
     await check(page, '06 1234 000');
     await shot(page, 'agent-unreadable', size, false);
+    await check(page, '06 1234 0001');
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    await shot(page, 'agent-confirm-objection', size, false);
   }
   await page.context().close();
 }

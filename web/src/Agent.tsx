@@ -7,7 +7,7 @@ import { AlertIcon, CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
 import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './script.js';
 import { reasonHeadline } from './reasons.js';
 
-type Panel = 'optIn' | 'request' | null;
+type Panel = 'optIn' | 'request' | 'objection' | 'withdraw' | null;
 type ActionName = 'optIn' | 'objection' | 'request' | 'withdraw' | 'callMade';
 
 interface Checked {
@@ -42,6 +42,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
   const phoneRef = useRef<HTMLInputElement>(null);
   const optInButton = useRef<HTMLButtonElement>(null);
   const requestButton = useRef<HTMLButtonElement>(null);
+  const objectionButton = useRef<HTMLButtonElement>(null);
+  const withdrawButton = useRef<HTMLButtonElement>(null);
 
   const entityName = (id: string | null) => me.entities.find((e) => e.id === id)?.name ?? id ?? '';
   const canDecide = me.permissions.includes('decide');
@@ -234,11 +236,14 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 {t.actions.optIn}
               </button>
               <button
+                ref={objectionButton}
                 type="button"
                 className="button action negative"
                 disabled={!target}
                 aria-busy={busy === 'objection' || undefined}
-                onClick={() => void act('objection', (tg) => api.objection(tg.phone, tg.entityId).then(() => undefined))}
+                aria-expanded={panel === 'objection'}
+                aria-controls="objection-panel"
+                onClick={() => setPanel(panel === 'objection' ? null : 'objection')}
               >
                 {t.actions.objection}
               </button>
@@ -254,18 +259,15 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 {t.actions.request}
               </button>
               <button
+                ref={withdrawButton}
                 type="button"
                 className="button action"
                 disabled={!target || !hasConsent}
                 title={target && !hasConsent ? t.actions.noConsent : undefined}
                 aria-busy={busy === 'withdraw' || undefined}
-                onClick={() =>
-                  void act('withdraw', (tg) =>
-                    api
-                      .consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } })
-                      .then(() => undefined),
-                  )
-                }
+                aria-expanded={panel === 'withdraw'}
+                aria-controls="withdraw-panel"
+                onClick={() => setPanel(panel === 'withdraw' ? null : 'withdraw')}
               >
                 {t.actions.withdraw}
               </button>
@@ -318,6 +320,40 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
               }
             />
           )}
+          {/* An objection or a withdrawal cannot be taken back (only the person's new consent
+              answers it): one more press, with what it does, so a slip of the mouse records nothing. */}
+          {panel === 'objection' && target && (
+            <ConfirmPanel
+              id="objection-panel"
+              title={t.confirm.objectionTitle}
+              text={fill(t.confirm.objectionText, { phone: target.phone, caller: entityName(target.entityId) })}
+              yes={t.confirm.objectionYes}
+              busy={busy === 'objection'}
+              onCancel={() => closePanel(objectionButton)}
+              onConfirm={() =>
+                void act('objection', async (tg) => {
+                  await api.objection(tg.phone, tg.entityId);
+                  objectionButton.current?.focus();
+                })
+              }
+            />
+          )}
+          {panel === 'withdraw' && target && (
+            <ConfirmPanel
+              id="withdraw-panel"
+              title={t.confirm.withdrawTitle}
+              text={fill(t.confirm.withdrawText, { phone: target.phone, caller: entityName(target.entityId) })}
+              yes={t.confirm.withdrawYes}
+              busy={busy === 'withdraw'}
+              onCancel={() => closePanel(withdrawButton)}
+              onConfirm={() =>
+                void act('withdraw', async (tg) => {
+                  await api.consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } });
+                  withdrawButton.current?.focus();
+                })
+              }
+            />
+          )}
           {actionError && (
             <p className="error" role="alert">
               {actionError}
@@ -353,7 +389,7 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
             <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : unreadable ? <AlertIcon size={40} /> : <CrossIcon size={40} />}</span>
             <span className="verdict-text">
               <span className="verdict-word">{decision.allowed ? t.verdict.allowed : unreadable ? t.verdict.unreadable : t.verdict.notAllowed}</span>
-              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${t.verdict.notAllowedLead}`}</span>
+              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${refusalLead(decision, t, fill)}`}</span>
             </span>
           </>
         ) : (
@@ -377,6 +413,24 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
       {decision && <VerdictDetails decision={decision} />}
     </section>
   );
+}
+
+/**
+ * What a refusal asks of the agent. Most are final for this call ("do not call"); the ones that
+ * only stand in the way for now – the hour, the calls already made, an old register copy – say
+ * when or how the number can be called after all, so they do not read as the person's refusal.
+ */
+function refusalLead(decision: Decision, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string {
+  const only = (code: string) => decision.denials.length > 0 && decision.denials.every((d) => d === code);
+  const w = decision.callingWindow;
+  if (only('outside_calling_hours') && w) {
+    // America/New_York → New York: the place, as agents know it.
+    const places = w.timeZones.map((z) => z.slice(z.lastIndexOf('/') + 1).replaceAll('_', ' ')).join(', ');
+    return fill(t.verdict.notNowHours, { from: w.from, to: w.to, places });
+  }
+  if (only('frequency_cap')) return t.verdict.notNowCalls;
+  if (only('register_stale')) return t.verdict.notNowRegister;
+  return t.verdict.notAllowedLead;
 }
 
 function VerdictDetails({ decision }: { decision: Decision }) {
@@ -571,6 +625,25 @@ function OptInPanel(props: {
           </button>
         </div>
       </form>
+    </div>
+  );
+}
+
+/** One more press for an answer that cannot be taken back: what it does, then Yes or Cancel (Escape). */
+function ConfirmPanel({ id, title, text, yes, busy, onCancel, onConfirm }: { id: string; title: string; text: string; yes: string; busy: boolean; onCancel: () => void; onConfirm: () => void }) {
+  const { t } = useI18n();
+  return (
+    <div id={id} className="panel confirm" role="group" aria-labelledby={`${id}-title`} aria-describedby={`${id}-text`} onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+      <h3 id={`${id}-title`}>{title}</h3>
+      <p id={`${id}-text`}>{text}</p>
+      <div className="panel-actions">
+        <button type="button" className="button danger" autoFocus aria-busy={busy || undefined} onClick={() => !busy && onConfirm()}>
+          {yes}
+        </button>
+        <button type="button" className="button subtle" onClick={onCancel}>
+          {t.optIn.cancel}
+        </button>
+      </div>
     </div>
   );
 }
