@@ -91,12 +91,18 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.reload();
     await page.getByLabel('Phone number').waitFor();
     expect(await page.getByLabel('Caller').inputValue()).toBe('kinderhulp');
+    // The number's example is in the caller's own format: national numbers are read in its country.
+    expect(await page.locator('#phone-hint').textContent()).toBe('Any format, e.g. 06 1234 5678');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
     expect((await page.context().cookies()).find((c) => c.name === 'optline_session')).toBeUndefined();
     await page.reload();
     await page.getByLabel('API key').waitFor();
+    // A key for callers of other countries: the example follows the caller chosen.
+    await signIn(page, server.url, WEB_ADMIN);
+    await page.getByLabel('Caller').selectOption({ label: 'Solaris Home Inc.' });
+    expect(await page.locator('#phone-hint').textContent()).toBe('Any format, e.g. (212) 555-0134');
   });
 
   it('checks a number with no basis: Not allowed, with every condition and its law row', async () => {

@@ -7,6 +7,9 @@ import { AlertIcon, CheckIcon, CrossIcon, SpeakIcon } from './icons.js';
 import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './script.js';
 import { reasonHeadline } from './reasons.js';
 
+/** A number as people of the caller's country write it: numbers without +country are read in that country. */
+const NATIONAL_EXAMPLE: Record<string, string> = { NL: '06 1234 5678', DE: '0151 23456789', GB: '07400 123456', US: '(212) 555-0134' };
+
 type Panel = 'optIn' | 'request' | 'objection' | 'withdraw' | null;
 type ActionName = 'optIn' | 'objection' | 'request' | 'withdraw' | 'callMade';
 
@@ -172,7 +175,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 onChange={(e) => setPhone(e.target.value)}
               />
               <span id="phone-hint" className="hint">
-                {t.check.phoneHint}
+                {fill(t.check.phoneHint, { example: NATIONAL_EXAMPLE[me.entities.find((e) => e.id === entityId)?.country ?? 'NL'] ?? NATIONAL_EXAMPLE.NL! })}
               </span>
             </div>
             <CallerSelect id="caller" me={me} value={entityId} onChange={setEntityId} />

@@ -28,7 +28,7 @@ const en = {
   check: {
     title: 'Check a number',
     phone: 'Phone number',
-    phoneHint: 'Any format, e.g. 06 1234 5678',
+    phoneHint: 'Any format, e.g. {example}',
     caller: 'Caller',
     product: 'Product category',
     optional: 'Optional',
@@ -312,7 +312,7 @@ const nl: Dict = {
   check: {
     title: 'Nummer controleren',
     phone: 'Telefoonnummer',
-    phoneHint: 'Elke schrijfwijze, bijv. 06 1234 5678',
+    phoneHint: 'Elke schrijfwijze, bijv. {example}',
     caller: 'Beller',
     product: 'Productcategorie',
     optional: 'Optioneel',
@@ -594,7 +594,7 @@ const de: Dict = {
   check: {
     title: 'Nummer prüfen',
     phone: 'Telefonnummer',
-    phoneHint: 'Jedes Format, z. B. 06 1234 5678',
+    phoneHint: 'Jedes Format, z. B. {example}',
     caller: 'Anrufer',
     product: 'Produktkategorie',
     optional: 'Optional',
