@@ -444,6 +444,9 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await fileField.setInputFiles({ name: 'no-phone.csv', mimeType: 'text/csv', buffer: Buffer.from('id,name\n1,A\n') });
     await checkList.click();
     await lists.getByRole('alert').filter({ hasText: '"id", "name"' }).waitFor();
+    // Said in the page's words, at the field that fixes it (not the command line's --phone-column).
+    expect(await lists.getByRole('alert').textContent()).toBe('No column of the list was recognised as the phone numbers (columns: "id", "name"). Enter the name of the column with the numbers under Phone column and check the list again.');
+    expect(await lists.getByLabel('Phone column').getAttribute('aria-invalid')).toBe('true');
     // A list in the CRM's own columns and the customer's own format, decided for a moment after 1 July 2026.
     const csv = ['klant,naam,telefoon', '1,"Jansen, A",06 1111 9000', '2,B,+31611119200', '3,C,+31611119300', '4,D,geen nummer'].join('\r\n') + '\r\n';
     await fileField.setInputFiles({ name: 'leads week 48 – één.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
@@ -485,7 +488,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(failedCells.slice(2, 6)).toEqual(['—', '—', '—', '—']);
     expect(failedCells[1]).toMatch(/live calls$/);
     // The reason is in the row, not only on hover.
-    expect(failedCells[6]).toMatch(/^Failed.*no phone column.*"id", "name"/);
+    expect(failedCells[6]).toMatch(/^Failed.*No column of the list was recognised as the phone numbers \(columns: "id", "name"\)/);
     // Another caller has its own lists.
     await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
     await lists.getByText('No scrubs yet.', { exact: false }).waitFor();

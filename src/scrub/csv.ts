@@ -35,8 +35,8 @@ export const PHONE_COLUMN_NAMES = [
 ];
 
 export class CsvError extends InputError {
-  constructor(message: string, path = 'csv') {
-    super(message, [{ path, message }]);
+  constructor(message: string, path = 'csv', pathMessage = message) {
+    super(message, [{ path, message: pathMessage }]);
     this.name = 'CsvError';
   }
 }
@@ -130,9 +130,12 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
       if (phoneIndex >= 0) break;
     }
     if (phoneIndex < 0) {
+      const seen = columns.map((c) => `"${c}"`).join(', ');
       throw new CsvError(
-        `The list has no phone column. Columns seen: ${columns.map((c) => `"${c}"`).join(', ')}. Name the column with the numbers (--phone-column / phoneColumn); without it a column called ${PHONE_COLUMN_NAMES.slice(0, 4).join(', ')} … is taken.`,
+        `The list has no phone column. Columns seen: ${seen}. Name the column with the numbers (--phone-column / phoneColumn); without it a column called ${PHONE_COLUMN_NAMES.slice(0, 4).join(', ')} … is taken.`,
         'phoneColumn',
+        // The columns alone, for a page that says this in its own language.
+        `no phone column among ${seen}`,
       );
     }
   }

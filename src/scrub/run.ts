@@ -550,7 +550,15 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   } catch (err) {
     for (const f of files) f.discard();
     try {
-      await scrubs.finish(id, { status: 'failed', counts, finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: dialect?.phoneColumn ?? null, error: (err as Error).message });
+      await scrubs.finish(id, {
+        status: 'failed',
+        counts,
+        finishedAt: Date.now(),
+        durationMs: Date.now() - started,
+        phoneColumn: dialect?.phoneColumn ?? null,
+        error: (err as Error).message,
+        errorDetails: err instanceof InputError ? err.errors : null,
+      });
     } catch {
       /* the store may be the problem */
     }

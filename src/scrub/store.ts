@@ -28,6 +28,7 @@ export interface ScrubsTable {
   finished_at: string | null;
   duration_ms: number | null;
   error: string | null;
+  error_details: string | null;
   output_path: string | null;
   rejects_path: string | null;
 }
@@ -56,6 +57,8 @@ export interface ScrubRecord extends ScrubCounts {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** For input that was refused: what was wrong, by field (as problem+json's errors). */
+  errorDetails: Array<{ path: string; message: string }> | null;
   outputPath: string | null;
   rejectsPath: string | null;
 }
@@ -85,6 +88,7 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     finishedAt: r.finished_at,
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
     error: r.error,
+    errorDetails: r.error_details ? (JSON.parse(r.error_details) as Array<{ path: string; message: string }>) : null,
     outputPath: r.output_path,
     rejectsPath: r.rejects_path,
   };
@@ -122,6 +126,7 @@ export class ScrubStore {
         finished_at: null,
         duration_ms: null,
         error: null,
+        error_details: null,
         output_path: null,
         rejects_path: null,
       })
@@ -130,7 +135,7 @@ export class ScrubStore {
 
   async finish(
     id: string,
-    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; error?: string | null; outputPath?: string | null; rejectsPath?: string | null },
+    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; error?: string | null; errorDetails?: Array<{ path: string; message: string }> | null; outputPath?: string | null; rejectsPath?: string | null },
   ): Promise<void> {
     await this.db
       .updateTable('scrubs')
@@ -146,6 +151,7 @@ export class ScrubStore {
         finished_at: iso(r.finishedAt),
         duration_ms: Math.round(r.durationMs),
         error: r.error ?? null,
+        error_details: r.errorDetails?.length ? JSON.stringify(r.errorDetails) : null,
         output_path: r.outputPath ?? null,
         rejects_path: r.rejectsPath ?? null,
       })

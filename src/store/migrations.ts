@@ -229,12 +229,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
     },
   },
   {
-    // The dialling a scrub's rows were decided for (autodialed, prerecorded: US-6, GB-1). Scrubs
-    // from before asked about live, hand-dialled calls.
+    // The dialling a scrub's rows were decided for (autodialed, prerecorded: US-6, GB-1) – scrubs
+    // from before asked about live, hand-dialled calls – and, for a failed one, what in the input
+    // was wrong (path and message, as in problem+json), so a page can say it in its own language.
     name: '0011_scrubs_dialling',
     async up(db) {
       await db.schema.alterTable('scrubs').addColumn('autodialed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('scrubs').addColumn('prerecorded', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('scrubs').addColumn('error_details', 'text').execute();
     },
   },
 ];

@@ -58,13 +58,17 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fileMissing, setFileMissing] = useState(false);
+  const [phoneColumnMissing, setPhoneColumnMissing] = useState(false);
   const [elapsed, setElapsed] = useState(0);
   const fileRef = useRef<HTMLInputElement>(null);
   const running = sending || scrub?.status === 'running';
 
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
-    setError(errorText(err, i18n));
+    // No phone column: said in the page's language, at the field that fixes it.
+    const refused = err instanceof ApiError ? refusalText(err.problem?.errors, t, fill) : null;
+    setPhoneColumnMissing(refused !== null);
+    setError(refused ?? errorText(err, i18n));
   };
 
   // Another caller: another list.
@@ -89,6 +93,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           if (stopped) return;
           if (s.status !== 'running') {
             setScrub(s);
+            setPhoneColumnMissing(s.status === 'failed' && refusalText(s.errors, t, fill) !== null);
             onFinished();
             return;
           }
@@ -114,6 +119,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
       return;
     }
     setError(null);
+    setPhoneColumnMissing(false);
     setScrub(null);
     setElapsed(0);
     setSending(true);
@@ -127,6 +133,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
+      setPhoneColumnMissing(s.status === 'failed' && refusalText(s.errors, t, fill) !== null);
       if (s.status !== 'running') onFinished();
     } catch (err) {
       fail(err);
@@ -157,7 +164,16 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
             {fileMissing ? t.callList.chooseFile : t.callList.fileHint}
           </span>
         </div>
-        <HintedField label={t.callList.phoneColumn} value={phoneColumn} onChange={setPhoneColumn} hint={`${t.check.optional} · ${t.callList.phoneColumnHint}`} />
+        <HintedField
+          label={t.callList.phoneColumn}
+          value={phoneColumn}
+          onChange={(v) => {
+            setPhoneColumn(v);
+            setPhoneColumnMissing(false);
+          }}
+          hint={`${t.check.optional} · ${t.callList.phoneColumnHint}`}
+          invalid={phoneColumnMissing}
+        />
         <HintedField label={t.check.product} value={product} onChange={setProduct} hint={`${t.check.optional} · ${t.check.productHint}`} />
         <HintedField label={t.callList.at} type="datetime-local" value={at} onChange={setAt} hint={t.callList.atHint} />
         {/* US-6, GB-1: automatic dialling and recorded messages need consent where a live call does not. */}
@@ -198,13 +214,20 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   );
 }
 
+/** A refused list's reason in the page's language where the page knows it (no phone column), else null. */
+function refusalText(errors: Array<{ path: string; message: string }> | null | undefined, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string | null {
+  const noPhone = errors?.find((e) => e.path === 'phoneColumn');
+  const seen = noPhone ? /^no phone column among (.*)$/.exec(noPhone.message)?.[1] : undefined;
+  return seen === undefined ? null : fill(t.callList.noPhoneColumn, { columns: seen });
+}
+
 /** A labelled input with its hint below, the hint read out with it. */
-function HintedField({ label, value, onChange, hint, type = 'text' }: { label: string; value: string; onChange: (v: string) => void; hint: string; type?: 'text' | 'datetime-local' }) {
+function HintedField({ label, value, onChange, hint, type = 'text', invalid = false }: { label: string; value: string; onChange: (v: string) => void; hint: string; type?: 'text' | 'datetime-local'; invalid?: boolean }) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type={type} autoComplete="off" value={value} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
+      <input id={id} type={type} autoComplete="off" value={value} aria-invalid={invalid || undefined} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
       <span id={`${id}-hint`} className="hint">
         {hint}
       </span>
@@ -217,7 +240,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
   if (scrub.status === 'failed') {
     return (
       <p className="error" role="alert">
-        {fill(t.callList.failed, { message: scrub.error ?? '' })}
+        {refusalText(scrub.errors, t, fill) ?? fill(t.callList.failed, { message: scrub.error ?? '' })}
       </p>
     );
   }
@@ -298,7 +321,7 @@ function CountList({ title, rows, total, note }: { title: string; rows: Array<{ 
 
 /** The caller's recent scrubs, newest first, with their lists to download while they are kept. */
 function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean }) {
-  const { t, dateTime, number } = useI18n();
+  const { t, fill, dateTime, number } = useI18n();
   return (
     <div className={heading ? 'recent-scrubs' : undefined}>
       {heading && <h3 id="scrubs-title">{t.scrubs.title}</h3>}
@@ -364,7 +387,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                     ) : (
                       <>
                         <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
-                        {s.status === 'failed' && s.error && <span className="scrub-error">{s.error}</span>}
+                        {s.status === 'failed' && s.error && <span className="scrub-error">{refusalText(s.errors, t, fill) ?? s.error}</span>}
                       </>
                     )}
                   </td>

@@ -61,6 +61,7 @@ export const ScrubSchema = z.object({
   finishedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
   error: z.string().nullable(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).nullable().describe('For a list that was refused: what was wrong, by field (as in problem+json)'),
   links: z.object({ self: z.string(), output: z.string().nullable(), rejects: z.string().nullable() }),
 });
 type ScrubApi = z.infer<typeof ScrubSchema>;
@@ -106,6 +107,7 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     finishedAt: r.finishedAt,
     durationMs: r.durationMs,
     error: r.error,
+    errors: r.errorDetails,
     links: { self, output: done && kept(r.outputPath) ? `${self}/output` : null, rejects: done && kept(r.rejectsPath) ? `${self}/rejects` : null },
   };
 }
