@@ -329,6 +329,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.locator('[data-basis]').getAttribute('data-basis')).toBe('requested_communication');
     expect(await page.locator('.say-list li').allTextContents()).toContain('Say who you are calling for, what the offer is, and that you call because the person asked');
     await page.getByText('Asked to be called about “a heat pump for a semi-detached house”').waitFor();
+    // What the call must keep to, where the agent reads what to say (NL-7).
+    expect(await page.locator('.say-offer').textContent()).toBe('The person asked to be called about: “a heat pump for a semi-detached house”. Keep to that offer.');
 
     await page.getByRole('button', { name: 'Log call made' }).click();
     expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
@@ -342,7 +344,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(allowedBy).toMatchObject({ allowed: true, basis: 'requested_communication', phone: '+31612349004' });
   });
 
-  it('withdraws a consent in one step', async () => {
+  it('withdraws a consent after saying what it does', async () => {
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.agent);
     expect(await check(page, '06 1234 0001', 'Voltana Solar B.V.')).toMatch(/^Not allowed/); // the parent's consent does not count

@@ -210,7 +210,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
 
         <Verdict decision={decision} checking={checking} stale={edited} />
 
-        {decision?.allowed && <Obligations decision={decision} stale={edited} />}
+        {decision?.allowed && <Obligations decision={decision} stale={edited} history={history} />}
 
         <section className="card" aria-labelledby="actions-title">
           <h2 id="actions-title">{t.actions.title}</h2>
@@ -450,13 +450,18 @@ function VerdictDetails({ decision }: { decision: Decision }) {
   );
 }
 
-function Obligations({ decision, stale }: { decision: Decision; stale: boolean }) {
-  const { t } = useI18n();
+function Obligations({ decision, stale, history }: { decision: Decision; stale: boolean; history: History | null }) {
+  const { t, fill } = useI18n();
+  // NL-7: a call on the person's request names the offer they asked about – the one on record.
+  const request =
+    decision.basis === 'requested_communication' ? history?.events.find((e) => e.type === 'contact_request' && (decision.evidence ?? []).includes(e.id)) : undefined;
+  const offer = typeof request?.data.offer === 'string' && request.data.offer.trim() ? request.data.offer.trim() : null;
   return (
     <section className={`card say${stale ? ' stale' : ''}`} aria-labelledby="say-title">
       <h2 id="say-title">
         <SpeakIcon /> {t.say.title}
       </h2>
+      {offer && <p className="say-offer">{fill(t.say.offer, { offer })}</p>}
       {decision.obligations.length === 0 ? (
         <p className="muted">{t.say.none}</p>
       ) : (

@@ -77,7 +77,7 @@ const en = {
     invalid_number: 'This is not a valid phone number',
     unsupported_jurisdiction: 'Optline has no rules for numbers of this country',
   },
-  say: { title: 'What you must say', none: 'Nothing extra to say on this call.' },
+  say: { title: 'What you must say', none: 'Nothing extra to say on this call.', offer: 'The person asked to be called about: “{offer}”. Keep to that offer.' },
   obligations: {
     offer_right_to_object: 'Tell the person they can object to further calls, and note it if they do',
     show_caller_id: 'Call with your number shown; never hide it',
@@ -362,7 +362,7 @@ const nl: Dict = {
     invalid_number: 'Dit is geen geldig telefoonnummer',
     unsupported_jurisdiction: 'Optline heeft geen regels voor nummers uit dit land',
   },
-  say: { title: 'Wat u moet zeggen', none: 'In dit gesprek hoeft u niets extra’s te zeggen.' },
+  say: { title: 'Wat u moet zeggen', none: 'In dit gesprek hoeft u niets extra’s te zeggen.', offer: 'De persoon vroeg om een gesprek over: “{offer}”. Houd u aan dat aanbod.' },
   obligations: {
     offer_right_to_object: 'Zeg dat de persoon bezwaar kan maken tegen verdere telefoontjes, en leg het vast als dat gebeurt',
     show_caller_id: 'Bel met zichtbaar nummer; verberg het nooit',
@@ -645,7 +645,7 @@ const de: Dict = {
     invalid_number: 'Das ist keine gültige Telefonnummer',
     unsupported_jurisdiction: 'Optline hat keine Regeln für Nummern aus diesem Land',
   },
-  say: { title: 'Was Sie sagen müssen', none: 'In diesem Gespräch müssen Sie nichts Zusätzliches sagen.' },
+  say: { title: 'Was Sie sagen müssen', none: 'In diesem Gespräch müssen Sie nichts Zusätzliches sagen.', offer: 'Die Person hat um einen Anruf gebeten zu: „{offer}“. Bleiben Sie bei diesem Angebot.' },
   obligations: {
     offer_right_to_object: 'Sagen Sie der Person, dass sie weiteren Anrufen widersprechen kann, und halten Sie es fest, wenn sie das tut',
     show_caller_id: 'Rufen Sie mit sichtbarer Rufnummer an; unterdrücken Sie sie nie',
