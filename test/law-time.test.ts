@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DateTime } from 'luxon';
-import { addMonths, addMonthsIn, daysToCall, DAY_MS, isoDay } from '../src/law/time.js';
+import { DateTime, IANAZone } from 'luxon';
+import { addMonths, addMonthsIn, daysToCall, DAY_MS, isoDay, zoneOffset } from '../src/law/time.js';
 
 const MIN = Date.parse('1990-01-01T00:00:00Z');
 const MAX = Date.parse('2060-12-31T23:59:59Z');
@@ -77,6 +77,37 @@ describe('addMonthsIn', () => {
         }
       }
     }
+  });
+});
+
+describe('zoneOffset', () => {
+  // Half-hour changes (Lord Howe), southern summers (Sao Paulo until 2019), abolished DST (Tehran 2022).
+  const zones = [...ZONES, 'Australia/Lord_Howe', 'America/Sao_Paulo', 'Asia/Tehran', 'America/Phoenix'];
+  const luxon = (zone: string, at: number) => IANAZone.create(zone).offset(at) * 60_000;
+  it("is luxon's offset every twelve hours over eight years, and on both sides of each change to the millisecond", () => {
+    const HOUR = 3_600_000;
+    let changes = 0;
+    for (const zone of zones) {
+      for (let at = Date.parse('2018-12-31T00:00:00Z'); at < Date.parse('2027-01-01T00:00:00Z'); at += 12 * HOUR) {
+        expect(zoneOffset(zone, at), `${zone} ${new Date(at).toISOString()}`).toBe(luxon(zone, at));
+        if (luxon(zone, at) === luxon(zone, at + 12 * HOUR)) continue;
+        // The change's first millisecond, by luxon.
+        let lo = at;
+        let hi = at + 12 * HOUR;
+        while (hi - lo > 1) {
+          const mid = Math.floor((lo + hi) / 2);
+          if (luxon(zone, mid) === luxon(zone, at)) lo = mid;
+          else hi = mid;
+        }
+        changes++;
+        expect(zoneOffset(zone, hi - 1), `${zone} just before ${new Date(hi).toISOString()}`).toBe(luxon(zone, hi - 1));
+        expect(zoneOffset(zone, hi), `${zone} at ${new Date(hi).toISOString()}`).toBe(luxon(zone, hi));
+      }
+    }
+    expect(changes).toBeGreaterThan(100);
+  });
+  it('refuses a zone that does not exist', () => {
+    expect(() => zoneOffset('Mars/Olympus_Mons', 0)).toThrow(/Unknown time zone/);
   });
 });
 

@@ -47,30 +47,52 @@ export function addMonthsIn(at: number, months: number, zone: string): number {
   return o2 === o3 ? guess : wall - Math.min(o2, o3);
 }
 
-const zoneDays = new Map<string, Map<number, number>>();
+/** A zone's offset over one week: the same throughout, or a change at `at` from `before` to `after`. */
+type WeekOffset = number | { at: number; before: number; after: number };
+
+const WEEK_MS = 7 * DAY_MS;
+const zoneWeeks = new Map<string, Map<number, WeekOffset>>();
 
 /**
- * A zone's UTC offset at an instant, in ms. Cached by UTC day – the offset for the whole day, or
- * NaN on the two days a year it changes – since the engine asks for the dates of events spread
- * over years, and each Intl look-up costs microseconds.
+ * A zone's UTC offset at an instant, in ms. Cached by UTC week – the offset for the whole week, or
+ * the instant the offset changes in it and the offsets on either side (found once, by halving) –
+ * since the engine asks for the dates of events spread over years, and each Intl look-up costs
+ * microseconds: by day, a bulk scrub's first minutes missed the cache thousands of times. No zone
+ * changes its offset twice in a week (changes are months apart); `test/law-time.test.ts` compares
+ * every hour over years of several zones with luxon.
  */
 export function zoneOffset(zone: string, at: number): number {
-  let byDay = zoneDays.get(zone);
-  if (!byDay) {
-    byDay = new Map();
-    zoneDays.set(zone, byDay);
+  let byWeek = zoneWeeks.get(zone);
+  if (!byWeek) {
+    byWeek = new Map();
+    zoneWeeks.set(zone, byWeek);
   }
-  const day = Math.floor(at / DAY_MS);
-  let o = byDay.get(day);
+  const week = Math.floor(at / WEEK_MS);
+  let o = byWeek.get(week);
   if (o === undefined) {
-    const iana = IANAZone.create(zone);
-    if (!iana.isValid) throw new RangeError(`Unknown time zone "${zone}"`);
-    const first = iana.offset(day * DAY_MS);
-    o = first === iana.offset((day + 1) * DAY_MS - 1) ? first * 60_000 : NaN;
-    if (byDay.size >= 50_000) byDay.clear();
-    byDay.set(day, o);
+    o = weekOffset(zone, week);
+    if (byWeek.size >= 20_000) byWeek.clear();
+    byWeek.set(week, o);
   }
-  return Number.isNaN(o) ? IANAZone.create(zone).offset(at) * 60_000 : o;
+  return typeof o === 'number' ? o : at < o.at ? o.before : o.after;
+}
+
+function weekOffset(zone: string, week: number): WeekOffset {
+  const iana = IANAZone.create(zone);
+  if (!iana.isValid) throw new RangeError(`Unknown time zone "${zone}"`);
+  const offsetAt = (t: number) => iana.offset(t) * 60_000;
+  let lo = week * WEEK_MS;
+  let hi = lo + WEEK_MS - 1;
+  const before = offsetAt(lo);
+  const after = offsetAt(hi);
+  if (before === after) return before;
+  // The first instant with the new offset (changes fall on whole minutes; searched to the ms).
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offsetAt(mid) === before) lo = mid;
+    else hi = mid;
+  }
+  return { at: hi, before, after };
 }
 
 /** Date.UTC without its two-digit-year rule (years 0–99 would become 1900–1999). */
