@@ -150,6 +150,18 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
     }
   };
 
+  /** The answers that cannot be taken back, recorded once the agent confirms them (see ConfirmPanel). */
+  const irreversible = {
+    objection: async (tg: { phone: string; entityId: string }) => {
+      await api.objection(tg.phone, tg.entityId);
+      objectionButton.current?.focus();
+    },
+    withdraw: async (tg: { phone: string; entityId: string }) => {
+      await api.consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } });
+      withdrawButton.current?.focus();
+    },
+  };
+
   const closePanel = (back: RefObject<HTMLButtonElement | null>) => {
     setPanel(null);
     back.current?.focus();
@@ -325,36 +337,16 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
           )}
           {/* An objection or a withdrawal cannot be taken back (only the person's new consent
               answers it): one more press, with what it does, so a slip of the mouse records nothing. */}
-          {panel === 'objection' && target && (
+          {(panel === 'objection' || panel === 'withdraw') && target && (
             <ConfirmPanel
-              id="objection-panel"
-              title={t.confirm.objectionTitle}
-              text={fill(t.confirm.objectionText, { phone: target.phone, caller: entityName(target.entityId) })}
-              yes={t.confirm.objectionYes}
-              busy={busy === 'objection'}
-              onCancel={() => closePanel(objectionButton)}
-              onConfirm={() =>
-                void act('objection', async (tg) => {
-                  await api.objection(tg.phone, tg.entityId);
-                  objectionButton.current?.focus();
-                })
-              }
-            />
-          )}
-          {panel === 'withdraw' && target && (
-            <ConfirmPanel
-              id="withdraw-panel"
-              title={t.confirm.withdrawTitle}
-              text={fill(t.confirm.withdrawText, { phone: target.phone, caller: entityName(target.entityId) })}
-              yes={t.confirm.withdrawYes}
-              busy={busy === 'withdraw'}
-              onCancel={() => closePanel(withdrawButton)}
-              onConfirm={() =>
-                void act('withdraw', async (tg) => {
-                  await api.consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } });
-                  withdrawButton.current?.focus();
-                })
-              }
+              key={panel}
+              id={`${panel}-panel`}
+              title={t.confirm[`${panel}Title`]}
+              text={fill(t.confirm[`${panel}Text`], { phone: target.phone, caller: entityName(target.entityId) })}
+              yes={t.confirm[`${panel}Yes`]}
+              busy={busy === panel}
+              onCancel={() => closePanel(panel === 'objection' ? objectionButton : withdrawButton)}
+              onConfirm={() => void act(panel, irreversible[panel])}
             />
           )}
           {actionError && (
