@@ -227,6 +227,18 @@ describe('DE-3 consent must be specific, unbundled, to this entity, and tie the 
       }),
     ),
     {
+      name: 'an SMS confirmation dated before the web form consent was given confirms something else',
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { source: { method: 'web_form', verifiedAt: Date.parse(BEFORE) - 60_000, verificationMethod: 'sms' } })],
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_number_not_tied')]),
+    },
+    {
+      name: 'a blank recording reference names no recording',
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { source: { method: 'import', recordingRef: ' ' } })],
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_number_not_tied')]),
+    },
+    {
       name: 'web form consent confirmed by SMS only after the call',
       at: '2026-01-15T10:03:00+01:00',
       events: [ENERGY_CONSENT(BEFORE, { source: { method: 'web_form', verifiedAt: Date.parse('2026-01-15T10:05:00+01:00'), verificationMethod: 'sms' } })],

@@ -1236,6 +1236,27 @@ describe('NL-10 consent given from 2025-07-01 is expected to be verified before 
       expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')]),
     },
     {
+      name: 'requireVerifiedConsent: a confirmation dated before the consent was given confirms something else',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-09-01T10:00:00+02:00', { source: { method: 'web_form', verifiedAt: ms('2025-08-01T10:00:00+02:00') } })],
+      expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')], [pass('NL-10', 'consent_verified')]),
+    },
+    {
+      name: 'requireVerifiedConsent: a confirmation in the same millisecond as the consent counts',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-09-01T10:00:00+02:00', { source: { method: 'web_form', verifiedAt: ms('2025-09-01T10:00:00+02:00') } })],
+      expect: allowed('consent', OBL_STANDARD, [pass('NL-10', 'consent_verified')], [fail('NL-10')]),
+    },
+    {
+      name: 'requireVerifiedConsent: a blank recording reference names no recording',
+      at: callAt,
+      entity: strict,
+      events: [consent(strict, '2025-08-01T10:00:00+02:00', { source: { method: 'agent_call', recordingRef: '   ' } })],
+      expect: denied(['no_basis'], [fail('NL-10', 'consent_unverified')]),
+    },
+    {
       name: 'default: verified consent shows no warning',
       at: callAt,
       events: [consent(ENERGY, '2025-08-01T10:00:00+02:00', { source: verifiedBefore })],
@@ -1630,6 +1651,12 @@ describe('withdrawals, registers and evidence', () => {
       entity: CHARITY,
       events: [relationship(CHARITY, '2025-01-01T10:00:00+01:00', { kind: 'donation', productCategory: 'energy' }), consent(CHARITY, '2025-02-01T10:00:00+01:00'), withdrawal(CHARITY, '2025-03-01T10:00:00+01:00')],
       expect: denied(['no_basis'], [fail('NL-8', 'withdrawal_beats_older')]),
+    },
+    {
+      name: 'NL-8: a call request after an objection, then a withdrawal: the objection stands and is not said to be overridden',
+      at: '2023-05-10T10:00:00+02:00',
+      events: [objection(ENERGY, '2023-04-01T10:00:00+02:00'), contactRequest(ENERGY, '2023-05-01T10:00:00+02:00'), withdrawal(ENERGY, '2023-05-02T10:00:00+02:00')],
+      expect: denied(['objected'], [fail('NL-8', 'objected'), fail('NL-8', 'withdrawal_beats_older')], [pass('NL-8', 'objection_overridden')]),
     },
     {
       name: 'NL-10: a reassignment is explained by the rule that consent belongs to the person, not the number',

@@ -314,6 +314,11 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const lateOne = await state('+31612349004', 'roos-proof', late);
     expect(lateOne.uses).toHaveLength(1);
     expect(lateOne.gaps.some((g: string) => /after the first call/.test(g))).toBe(true);
+    // Confirmed before it was given: that confirms something else, and with requireVerifiedConsent no call rests on it.
+    const early = (await consent('tulp-proof', '+31612349005', '2026-02-01T10:00:00+01:00', { source: { method: 'web_form', verifiedAt: '2026-01-20T10:00:00+01:00', verificationMethod: 'sms' } })).id;
+    const earlyOne = await state('+31612349005', 'tulp-proof', early);
+    expect(earlyOne.state).toBe('not_valid');
+    expect(earlyOne.gaps.some((g: string) => /before the consent was given .* so it does not confirm this consent \(NL-10\)/.test(g))).toBe(true);
 
     // DE-4: a call recorded without a decision but with its product is a use of the consent.
     const sun = (await consent('kraft', '+4915112340005', '2026-02-01T10:00:00+01:00', { products: ['solar'], source: { method: 'agent_call', agentId: 'a1', callId: 'c1', wording: 'Ja.', verifiedAt: '2026-02-01T10:05:00+01:00' } })).id;

@@ -8,7 +8,7 @@ import { sameCategory } from './question.js';
 import type { ConsentMethod, Decision, Facts, Obligation, PresumedConsentFact, Question, Reason, RulePack, VerificationMethod } from './types.js';
 import { isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships, hasWording, wasRecorded } from './facts.js';
+import { evidenceFor, analyseConsents, contactRequests, factsAtCall, latest, objections, ofType, relationships, confirmedBy, hasWording, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -58,7 +58,8 @@ interface ConsentProof {
  * to – the wording, or the recording of the call (DE-4). The engine and the proof exports (src/proof/) ask it.
  */
 export function germanConsentProblem(source: ConsentProof, givenAt: number, at: number): { code: string; rule: string; why: string } | null {
-  const verified = source.verifiedAt != null && source.verifiedAt <= at ? source.verificationMethod : null;
+  const confirmed = confirmedBy({ at: givenAt, source }, at);
+  const verified = confirmed ? source.verificationMethod : null;
   const tied =
     DE_RULES.numberTiedMethods.includes(source.method) ||
     wasRecorded(source) ||
@@ -69,7 +70,7 @@ export function germanConsentProblem(source: ConsentProof, givenAt: number, at: 
         ? 'was confirmed by e-mail only – a double opt-in by e-mail proves the e-mail address, not the phone number'
         : verified != null
           ? `was confirmed by ${verified === 'app' ? 'an app' : verified}, which does not reach the phone`
-          : source.verifiedAt != null && source.verifiedAt <= at
+          : confirmed
             ? 'was confirmed, but the record does not say how'
             : 'was never confirmed on the phone (by SMS or a recorded call)';
     return { code: 'consent_number_not_tied', rule: 'DE-3', why: `was given by ${source.method === 'web_form' ? 'web form' : source.method} and ${how}, so it does not tie the number to the person` };

@@ -78,9 +78,18 @@ export function relationships(own: EntityFact[]): RelationshipFact[] {
   return own.filter(ofType('relationship'));
 }
 
-/** The call the consent was given on was recorded: a verification of its own (NL-10), and the number tied to the person (DE-3). */
+/** The call the consent was given on was recorded: a verification of its own (NL-10), and the number tied to the person (DE-3). A blank reference names no recording. */
 export function wasRecorded(source: Pick<ConsentFact['source'], 'recordingRef'>): boolean {
-  return source.recordingRef != null && source.recordingRef !== '';
+  return source.recordingRef != null && source.recordingRef.trim() !== '';
+}
+
+/**
+ * The consent was confirmed (SMS, e-mail, app, letter) after it was given and by `at`: a
+ * confirmation dated before the consent existed confirms something else (NL-10, DE-3).
+ */
+export function confirmedBy(consent: { at: number; source: Pick<ConsentFact['source'], 'verifiedAt'> }, at: number): boolean {
+  const v = consent.source.verifiedAt;
+  return v != null && v >= consent.at && v <= at;
 }
 
 /** The consent records the wording the person agreed to (DE-4, US-6): not missing, not blank. */

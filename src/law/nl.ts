@@ -23,7 +23,7 @@ import type {
 } from './types.js';
 import { addMonthsIn, isoDay, startOfDay } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, type ConsentRules, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
+import { evidenceFor, analyseConsents, type ConsentRules, confirmedBy, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -31,11 +31,11 @@ const ZONE = 'Europe/Amsterdam';
 
 /**
  * NL-10: a consent counts as verified at `at` when its confirmation (by SMS, e-mail, app or
- * letter) came before then, or when the call it was given on was recorded. The proof of consent
- * uses the same test (src/proof/dossier.ts).
+ * letter) came after it was given and before then, or when the call it was given on was
+ * recorded. The proof of consent uses the same test (src/proof/dossier.ts).
  */
-export function isVerifiedConsent(source: Pick<ConsentFact['source'], 'verifiedAt' | 'recordingRef'>, at: number): boolean {
-  return (source.verifiedAt != null && source.verifiedAt <= at) || wasRecorded(source);
+export function isVerifiedConsent(consent: { at: number; source: Pick<ConsentFact['source'], 'verifiedAt' | 'recordingRef'> }, at: number): boolean {
+  return confirmedBy(consent, at) || wasRecorded(consent.source);
 }
 
 
@@ -205,7 +205,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
   reasons.push(...consent.reasons);
   if (consent.valid) {
     const c = consent.valid;
-    const verified = isVerifiedConsent(c.source, q.at);
+    const verified = isVerifiedConsent(c, q.at);
     let usable = true;
     if (c.at >= NL_RULES.verificationExpectedFrom && !verified) {
       usable = !q.entity.requireVerifiedConsent;
@@ -219,7 +219,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
         ),
       );
     } else if (verified) {
-      reasons.push(pass('consent_verified', 'NL-10', 'The consent was verified and is tied to the person.'));
+      reasons.push(pass('consent_verified', 'NL-10', wasRecorded(c.source) ? 'The consent was given on a recorded call.' : `The consent was confirmed on ${isoDay(c.source.verifiedAt!, ZONE)}, after it was given and before the call.`));
     }
     if (usable) candidates.push({ basis: 'consent', eventId: c.id, at: c.at, fromPerson: true });
     else {
@@ -228,14 +228,14 @@ export function decideNL(facts: Facts, q: Question): Decision {
       // expired) and verified – or given before 2025-07-01 – keeps counting: a second, unverified
       // consent neither withdraws nor replaces it. Look again without the blocked consents.
       const blocked = (e: EntityFact): boolean =>
-        e.type === 'consent' && e.status === 'granted' && e.at >= NL_RULES.verificationExpectedFrom && !isVerifiedConsent(e.source, q.at);
+        e.type === 'consent' && e.status === 'granted' && e.at >= NL_RULES.verificationExpectedFrom && !isVerifiedConsent(e, q.at);
       const older = analyseConsents({ ...counted, own: counted.own.filter((e) => !blocked(e)) }, facts, q, consentRules).valid;
       if (older) {
         reasons.push(
           pass(
             'consent_earlier_counts',
             'NL-10',
-            `The earlier consent of ${isoDay(older.at, ZONE)} ${isVerifiedConsent(older.source, q.at) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
+            `The earlier consent of ${isoDay(older.at, ZONE)} ${isVerifiedConsent(older, q.at) ? 'was verified' : 'predates 1 July 2025'} and still counts.`,
           ),
         );
         candidates.push({ basis: 'consent', eventId: older.id, at: older.at, fromPerson: true });
@@ -299,7 +299,10 @@ export function decideNL(facts: Facts, q: Question): Decision {
   // NL-8 objection: beats every older permission; only the person's newer consent or request beats it
   const objection = latest(objections(counted.own));
   const withdrawal = consent.withdrawal;
-  let usable = candidates;
+  // A withdrawal ends every older permission (below); applied first, so that an objection is
+  // only said to be overridden by a permission that still counts.
+  const afterWithdrawal = withdrawal ? candidates.filter((c) => c.at > withdrawal.at) : candidates;
+  let usable = afterWithdrawal;
   if (objection) {
     usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
     reasons.push(
@@ -310,12 +313,8 @@ export function decideNL(facts: Facts, q: Question): Decision {
   } else {
     reasons.push(pass('no_objection', 'NL-8', `The person has not objected to calls from ${q.entity.name}.`));
   }
-  if (withdrawal) {
-    const before = usable.length;
-    usable = usable.filter((c) => c.at > withdrawal.at);
-    if (usable.length < before) {
-      reasons.push(fail('withdrawal_beats_older', 'NL-8', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
-    }
+  if (withdrawal && afterWithdrawal.length < candidates.length) {
+    reasons.push(fail('withdrawal_beats_older', 'NL-8', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
   }
 
   // NL-9 Bel-me-niet Register

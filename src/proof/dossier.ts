@@ -225,7 +225,8 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
     const recorded = wasRecorded(s);
     if (!s.verifiedAt && !recorded) gaps.push('verification: no confirmation of the consent before the first call is on record (NL-10)');
     else if (s.verifiedAt && !recorded) {
-      if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
+      if (Date.parse(s.verifiedAt) < Date.parse(c.at)) gaps.push(`verification: confirmed on ${s.verifiedAt}, before the consent was given (${c.at}), so it does not confirm this consent (NL-10)`);
+      else if (Date.parse(s.verifiedAt) > firstUse) gaps.push(`verification: confirmed on ${s.verifiedAt}, after the first call made on it (${new Date(firstUse).toISOString()}); NL-10 expects it before (NL-10)`);
       if (!s.verificationMethod) gaps.push('verification: how it was confirmed (SMS, e-mail, app, recorded call or letter) is not on record (NL-10)');
     }
   }
@@ -257,7 +258,7 @@ function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention
   if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email' || germanProblem(c, now))) return false;
   if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const verifiedAt = c.source.verifiedAt ? Date.parse(c.source.verifiedAt) : null;
-    if (!isVerifiedConsent({ verifiedAt, recordingRef: c.source.recordingRef }, now)) return false;
+    if (!isVerifiedConsent({ at: Date.parse(c.at), source: { verifiedAt, recordingRef: c.source.recordingRef } }, now)) return false;
   }
   return true;
 }
