@@ -462,6 +462,11 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(Object.keys(doc.paths)).toContain(p);
       }
       expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
+      // Every answer a client must handle, including those every route can give (rate limit, outage, body).
+      expect(Object.keys(doc.paths['/v1/consents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '415', '422', '429', '503']));
+      expect(Object.keys(doc.paths['/v1/entities'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '429', '503']));
+      expect(doc.paths['/v1/entities'].get.responses['415']).toBeUndefined();
+      expect(doc.paths['/v1/consents'].post.responses['503'].content['application/problem+json']).toBeDefined();
       // Swagger's "Try it out" starts from a real question about the demo data, which the schema takes.
       const example = doc.paths['/v1/decisions'].post.requestBody.content['application/json'].examples.example1.value;
       expect(example).toEqual({ phone: '06 1234 0001', entityId: 'voltana' });

@@ -38,13 +38,33 @@ export function finishOpenApi<T>(doc: T): T {
       }
     }
   }
+  // The answers every authenticated route can give besides its own (src/api/hardening.ts, the
+  // store's outage handling, Fastify's body parsing), so a client sees all it must handle.
+  const problem = Object.values(paths)
+    .flatMap((item) => Object.values(obj(item) ?? {}))
+    .map((op) => obj(obj(obj(op)?.responses)?.['401']))
+    .find((r) => r != null);
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(obj(item) ?? {})) {
+      const responses = obj(obj(op)?.responses);
+      const security = obj(op)?.security;
+      if (!responses || !problem || !Array.isArray(security) || security.length === 0) continue;
+      const common: Record<string, string> = {
+        '401': 'No token or session, or one that is unknown, expired or revoked',
+        '429': 'Too many requests from this key or address: retry after the time the detail names',
+        '503': 'The store cannot be reached: nothing was recorded, retry',
+        ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes', '415': 'The body is not of the content type this endpoint takes' } : {}),
+      };
+      for (const [code, description] of Object.entries(common)) responses[code] ??= { ...problem, description };
+    }
+  }
   for (const [path, method, what] of CSV_BODIES) {
     const op = obj(obj(paths[path])?.[method]);
     if (!op) continue;
     op.requestBody = { required: true, description: what, content: { 'text/csv': { schema: { type: 'string' } } } };
     const responses = obj(op.responses);
-    const problem = obj(responses?.['400']);
-    if (responses && problem) responses['415'] = { ...problem, description: 'The body is not text/csv' };
+    const invalid = obj(responses?.['400']);
+    if (responses && invalid) responses['415'] = { ...invalid, description: 'The body is not text/csv' };
   }
   for (const [path, method] of CSV_ANSWERS) {
     const ok = obj(obj(obj(obj(paths[path])?.[method])?.responses)?.['200']);
