@@ -40,14 +40,17 @@ describe('register files', () => {
     p.push('\u00ef\u00bb\u00bfnumber;listed\r\n# a comment\r\n+31612345678;2014-03-03\r\n\r\n0612345679\r\n"06 12345670"\r\n+4915123456789\r\njunk\r\n+31612345671;yesterday\r\n');
     p.end();
     const index = p.builder.finish();
-    expect(index.size).toBe(3);
+    expect(index.size).toBe(4);
     expect(index.lookup('+31612345678')).toBe(Date.UTC(2014, 2, 3));
     expect(index.lookup('+31612345670')).toBeNull();
     expect(p.rejected).toEqual([
       { line: 7, reason: '+4915123456789 is not a NL number' },
       { line: 8, reason: expect.stringMatching(/^"junk" is not a valid phone number/) },
-      { line: 9, reason: '"yesterday" is not a date (use YYYY-MM-DD)' },
     ]);
+    // A listing date that is no date: the number is still listed, with no date (protected at once).
+    expect(index.has(31612345671)).toBe(true);
+    expect(index.lookup('+31612345671')).toBeNull();
+    expect(p.firstUndated).toEqual({ line: 9, text: 'yesterday' });
     expect(p.lines).toBe(9);
 
     const us = new RegisterLineParser('US', { areaCodeLayout: true });
@@ -175,8 +178,11 @@ describe('keeping and loading register copies', () => {
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-10-01\n+447400123460,2099-01-01\n')).rejects.toThrow(
       /^Line 2: \+447400123460 is listed on 2099-01-01, after the copy's date 2026-11-01: check asOf\./,
     );
+    // A date that does not exist: the number stays listed – dropping it would make it callable.
     const bad = await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-02-30\n+447400123461,2026-02-28\n');
-    expect(bad.rejected).toEqual([{ line: 1, reason: '"2026-02-30" is not a date (use YYYY-MM-DD)' }]);
+    expect(bad).toMatchObject({ count: 2, rejected: [] });
+    expect(bad.warnings).toEqual(['1 line gave a listing date that is not a date (first: line 1, "2026-02-30"; use YYYY-MM-DD): its number is kept as listed with no date, so protected at once.']);
+    expect(listed(app, '+447400123456', 'GB')).toEqual([true]);
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: Date.parse('2030-01-01T00:00:00Z') }, '+447400123456\n')).rejects.toThrow(/^asOf 2030-01-01 is in the future/);
     expect(app.registry.list()[0]!.asOf).toBe(AS_OF);
     // An older copy than the one in force replaces it (the contract), saying what that means.

@@ -93,6 +93,9 @@ export class RegisterLineParser {
   readonly rejected: Array<{ line: number; reason: string }> = [];
   rejectedCount = 0;
   lines = 0;
+  /** Numbers kept although their listing date could not be read, and the first such line. */
+  undatedCount = 0;
+  firstUndated: { line: number; text: string } | null = null;
   private readonly reader: FastPhoneReader;
   private readonly country: string;
   private readonly areaCodeLayout: boolean;
@@ -183,7 +186,11 @@ export class RegisterLineParser {
     if (listed) {
       const t = calendarDay(listed);
       if (Number.isNaN(t)) {
-        this.reject(line, `"${listed.slice(0, 40)}" is not a date (use YYYY-MM-DD)`);
+        // The number is listed whatever its date says: kept, with no date – protected at once, as
+        // when a copy gives none. Dropping the line would make a listed number callable.
+        this.undatedCount++;
+        this.firstUndated ??= { line, text: listed.slice(0, 40) };
+        this.builder.add(this.reader.num, null);
         return;
       }
       // A copy cannot list a number from after its own date: a wrong asOf or a damaged file. The
@@ -266,7 +273,11 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
     ]);
   }
   if (parser.rejectedCount > index.size) {
-    const what = `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format?`;
+    const first = parser.rejected
+      .slice(0, 3)
+      .map((r) => `line ${r.line}: ${r.reason}`)
+      .join('; ');
+    const what = `More lines were rejected (${parser.rejectedCount}) than numbers read (${index.size}) – a file of another country or format? (${first}${parser.rejectedCount > 3 ? '; …' : ''})`;
     // Refused by the thousand, or when it would put a few numbers in place of a copy many times
     // larger (every number listed there would become callable); a short file's rejected lines are
     // otherwise listed in the answer and its numbers put in force.
@@ -275,6 +286,12 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
       throw new InputError(`${what} The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`, [{ path: 'body', message: 'mostly rejected' }]);
     }
     warnings.push(`${what} The numbers read are in force.`);
+  }
+  if (parser.firstUndated) {
+    const n = parser.undatedCount;
+    warnings.push(
+      `${n} line${n === 1 ? '' : 's'} gave a listing date that is not a date (first: line ${parser.firstUndated.line}, "${parser.firstUndated.text}"; use YYYY-MM-DD): ${n === 1 ? 'its number is' : 'their numbers are'} kept as listed with no date, so protected at once.`,
+    );
   }
   const { loadedAt, storage } = await persistRegister(host, { id, country: known.country, asOf: opts.asOf }, index);
   return { count: index.size, rejected: parser.rejected, rejectedCount: parser.rejectedCount, lines: parser.lines, storage, asOf: opts.asOf, loadedAt, warnings };
