@@ -74,6 +74,19 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(bad.json().errors.some((e: { path: string }) => e.path === 'kind')).toBe(true);
     });
 
+    it('refuses calling windows that cannot work: ending before they start, or past 24:00', async () => {
+      for (const w of [{ from: '20:00', to: '09:00' }, { from: '09:00', to: '09:00' }, { from: '09:00', to: '24:59' }]) {
+        const r = await api.call('PUT', '/v1/entities/w1', { name: 'W', kind: 'company', country: 'NL', callingWindows: { NL: [w] } });
+        expect(r.statusCode, JSON.stringify(w)).toBe(400);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(r.json().errors.some((e: { path: string }) => /to$/.test(e.path)), JSON.stringify(r.json())).toBe(true);
+      }
+      expect((await api.call('GET', '/v1/entities/w1')).statusCode).toBe(404);
+      // Across midnight: two windows.
+      const ok = await api.call('PUT', '/v1/entities/w1', { name: 'W', kind: 'company', country: 'NL', callingWindows: { NL: [{ from: '20:00', to: '24:00' }, { from: '00:00', to: '09:00' }] } });
+      expect(ok.statusCode).toBe(201);
+    });
+
     it('keeps a group a tree: an entity cannot become the child of its own subsidiary', async () => {
       const put = (id: string, parentId: string | null) => api.call('PUT', `/v1/entities/${id}`, { name: id, kind: 'company', country: 'NL', parentId });
       expect((await put('tree-top', null)).statusCode).toBe(201);

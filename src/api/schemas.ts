@@ -50,10 +50,13 @@ export const IanaZone = z
 export const CallingWindowSchema = z
   .object({
     from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
-    to: z.string().regex(/^([01]\d|2[0-4]):[0-5]\d$/, 'HH:MM'),
+    to: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'HH:MM, up to 24:00'),
     days: z.array(z.number().int().min(1).max(7)).max(7).optional(),
   })
-  .strict();
+  .strict()
+  // A window that ends before it starts would deny every call (22:00–06:00 is not read across
+  // midnight): two windows say that, 22:00–24:00 and 00:00–06:00 on the following days.
+  .refine((w) => w.from < w.to, { message: 'from must be before to; a window across midnight is two windows (…–24:00 and 00:00–…)', path: ['to'] });
 
 /** Retention per called country (src/service/retention.ts); DE-4 sets a floor of 60 months for Germany. */
 export const RetentionSetting = z
