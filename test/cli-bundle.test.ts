@@ -79,6 +79,12 @@ describe('the built optline command', () => {
     expect(asked.code, asked.stderr).toBe(0);
     expect(JSON.parse(asked.stdout)).toMatchObject({ allowed: true, basis: 'consent' });
     expect(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--line-type', 'landline'])).toMatchObject({ code: 2, stderr: 'optline: --line-type must be mobile or fixed\n' });
+    expect(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--time-zone', 'Mars/Base'])).toMatchObject({ code: 2, stderr: 'optline: --time-zone "Mars/Base" is not an IANA time zone such as Europe/Amsterdam\n' });
+    // Bad files and numbers are bad input (exit 2), said in words, not errno codes.
+    expect(optline(['proof', '--phone', '0612345678', '--entity', 'acme', '--out', join(dir, 'nodir', 'p.json')])).toMatchObject({ code: 2, stderr: `optline: Cannot write ${join(dir, 'nodir', 'p.json')}: no such file or directory.\n` });
+    expect(optline(['proof', '--phone', '0612345678', '--entity', 'acme', '--out', dir])).toMatchObject({ code: 2, stderr: `optline: Cannot write ${dir}: it is a directory.\n` });
+    expect(optline(['audit', 'decisions', '--phone', 'abc'])).toMatchObject({ code: 2 });
+    expect(optline(['scrub', '--entity', 'acme', '--in', join(dir, 'missing.csv'), '--out', join(dir, 'x.csv')])).toMatchObject({ code: 2, stderr: `optline: Cannot read the list (${join(dir, 'missing.csv')}): no such file or directory.\n` });
   }, 120_000);
 
   it('decides, logging the decision through the writer thread', () => {

@@ -14,6 +14,7 @@ import { Optline } from '../src/service/optline.js';
 import { runScrub } from '../src/scrub/run.js';
 import { AtomicFile } from '../src/scrub/atomic-file.js';
 import { ScrubStore } from '../src/scrub/store.js';
+import { InputError } from '../src/service/errors.js';
 import { parseInstant } from '../src/cli/instant.js';
 
 const NOW = Date.parse('2026-11-30T15:00:00+01:00');
@@ -104,8 +105,13 @@ describe('the files a scrub writes', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('refuses a list that is a directory or a pipe (it is read by position, by several threads)', async () => {
+  it('refuses a list that is a directory or a pipe (it is read by position, by several threads), or not there – and records no scrub for it', async () => {
     await expect(runScrub(app, { entityId: 'acme', input: dir, output: join(dir, 'p.csv'), at: NOW })).rejects.toThrow(/^The list \(.*\) is a directory: name the CSV file\.$/);
+    const before = (await new ScrubStore(app.store).recent(['acme'], 100)).length;
+    const missing = runScrub(app, { entityId: 'acme', input: join(dir, 'no-such-list.csv'), output: join(dir, 'p.csv'), at: NOW });
+    await expect(missing).rejects.toThrow(/^Cannot read the list \(.*no-such-list\.csv\): no such file or directory\.$/);
+    await expect(missing).rejects.toBeInstanceOf(InputError);
+    expect((await new ScrubStore(app.store).recent(['acme'], 100)).length).toBe(before);
   });
 
   it('refuses an output that is a directory, or in a directory that does not exist, before writing anything', async () => {

@@ -4,12 +4,13 @@ import { Command } from 'commander';
 import { Store, ROLES, type Role } from '../store/repository.js';
 import { storeKindOf } from '../store/connect.js';
 import { Optline } from '../service/optline.js';
-import { InputError, NotFoundError } from '../service/errors.js';
+import { fileProblem, InputError, NotFoundError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
+import { InvalidPhoneNumberError } from '../phone/index.js';
+import { IanaZone } from '../api/schemas.js';
 import { registerTrustCommands } from './commands/trust.js';
 import { scrubCommand } from './commands/scrub.js';
 import { parseInstant } from './instant.js';
-import { whyUnreadable } from './files.js';
 import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
 
@@ -34,7 +35,7 @@ function readInputFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read ${path}: ${whyUnreadable(err)}`);
+    throw new InputError(`cannot read ${path}: ${fileProblem(err)}`);
   }
 }
 
@@ -116,6 +117,8 @@ program
   .action(async (o: { phone: string; entity: string; at?: number; product?: string; subscriber: string; service?: boolean; autodialed?: boolean; prerecorded?: boolean; lineType?: string; timeZone?: string; json?: boolean }) => {
     if (!(SUBSCRIBER_TYPES as readonly string[]).includes(o.subscriber)) throw new InputError(`--subscriber must be one of ${SUBSCRIBER_TYPES.join(', ')}`);
     if (o.lineType !== undefined && o.lineType !== 'mobile' && o.lineType !== 'fixed') throw new InputError('--line-type must be mobile or fixed');
+    // As over HTTP (IanaZone): an unknown zone is refused, not quietly left out of the calling hours.
+    if (o.timeZone !== undefined && !IanaZone.safeParse(o.timeZone).success) throw new InputError(`--time-zone "${o.timeZone}" is not an IANA time zone such as Europe/Amsterdam`);
     const app = await openApp();
     try {
       const d = await app.decide({
@@ -238,7 +241,8 @@ program.addCommand(scrubCommand(() => openApp(), existingStore));
 program.addCommand(registersCommand(openAppForUpkeep));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof InputError || err instanceof NotFoundError) {
+  // Bad input (a file, an entity, a number, a date): exit 2, as the README says.
+  if (err instanceof InputError || err instanceof NotFoundError || err instanceof InvalidPhoneNumberError) {
     console.error(`optline: ${err.message}`);
     process.exit(2);
   }

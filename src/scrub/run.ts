@@ -19,7 +19,7 @@ import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
 import type { Facts } from '../law/types.js';
 import { CsvError, lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
-import { InputError } from '../service/errors.js';
+import { fileProblem, InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import type { SuppressionEntry } from '../service/suppression.js';
 import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventIndexImage, type EventRecordPart } from './history.js';
@@ -212,6 +212,14 @@ function checkFiles(opts: ScrubOptions): void {
       if (same) throw new InputError(`${cap(named[a]![0])} and ${named[b]![0]} are the same file (${named[b]![1]}): name another file for ${named[b]![0]}.`, [{ path: 'files', message: 'the same file twice' }]);
     }
   }
+  // Said before the scrub is recorded: a list that is not there was never scrubbed.
+  if (!stats[0]) {
+    try {
+      statSync(opts.input);
+    } catch (err) {
+      throw new InputError(`Cannot read the list (${opts.input}): ${fileProblem(err)}.`, [{ path: 'input', message: fileProblem(err) }]);
+    }
+  }
   // Read by position (and by worker threads at once): a pipe cannot be.
   if (stats[0] && !stats[0].isFile()) {
     const why = stats[0].isDirectory() ? 'is a directory: name the CSV file' : `is not a file${stats[0].isFIFO() ? ' but a pipe' : ''}: save it to a file first`;
@@ -241,8 +249,10 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   try {
     inFd = openSync(opts.input, 'r');
   } catch (err) {
-    await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: (err as Error).message });
-    throw err;
+    // Gone or unreadable since checkFiles looked.
+    const refused = new InputError(`Cannot read the list (${opts.input}): ${fileProblem(err)}.`, [{ path: 'input', message: fileProblem(err) }]);
+    await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: refused.message, errorDetails: refused.errors });
+    throw refused;
   }
   const files: AtomicFile[] = [];
   const workers: Worker[] = [];

@@ -4,8 +4,7 @@ import type { Optline } from '../../service/optline.js';
 import { parseInstant } from '../instant.js';
 import { importRegisterFile, calendarDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
-import { InputError } from '../../service/errors.js';
-import { whyUnreadable } from '../files.js';
+import { InputError, fileProblem } from '../../service/errors.js';
 import { closeSync, openSync, fstatSync } from 'node:fs';
 
 /** The register file can be read: said before the store is opened, in words rather than errno. */
@@ -14,7 +13,7 @@ function checkReadable(file: string): void {
   try {
     fd = openSync(file, 'r');
   } catch (err) {
-    throw new InputError(`Cannot read the register file ${file}: ${whyUnreadable(err)}.`);
+    throw new InputError(`Cannot read the register file ${file}: ${fileProblem(err)}.`);
   }
   const dir = fstatSync(fd).isDirectory();
   closeSync(fd);

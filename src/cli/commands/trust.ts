@@ -10,7 +10,7 @@ import { exportProof, PROOF_FORMATS, type ProofFormat } from '../../proof/index.
 import { eraseSubject, runRetention } from '../../service/retention.js';
 import { insideDir, scrubDirFor, ScrubStore } from '../../scrub/store.js';
 import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
-import { InputError } from '../../service/errors.js';
+import { InputError, fileProblem } from '../../service/errors.js';
 import { parsePhone } from '../../phone/index.js';
 
 function instant(value: string): number {
@@ -54,7 +54,11 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
         const out = await exportProof(app, { phone: o.phone, entityId: o.entity, consentId: o.consent, scope: '*' }, o.format as ProofFormat);
         const bytes = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body, null, 2) + '\n');
         if (o.out) {
-          writeFileSync(o.out, bytes);
+          try {
+            writeFileSync(o.out, bytes);
+          } catch (err) {
+            throw new InputError(`Cannot write ${o.out}: ${fileProblem(err)}.`);
+          }
           console.error(`wrote ${out.contentType} (${bytes.length} bytes) to ${o.out}`);
         } else {
           process.stdout.write(bytes);
