@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
@@ -201,6 +203,29 @@ describe.each(storeNames())('API on %s', (storeName) => {
       const r = await api.call('GET', '/v1/nothing-here');
       expect(r.statusCode).toBe(404);
       expect(r.headers['content-type']).toContain('application/problem+json');
+    });
+
+    it('answers requests that cannot be read – a broken path, broken HTTP – with a problem too', async () => {
+      const bad = await api.call('GET', '/v1/decisions/%E0%A4%A');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.headers['content-type']).toContain('application/problem+json');
+      expect(bad.json()).toMatchObject({ status: 400, detail: 'The path is not valid: its percent-encoding is broken.' });
+      // Broken HTTP reaches only a listening server, below the routes.
+      await api.server.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = api.server.server.address() as AddressInfo;
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(request));
+          let answer = '';
+          socket.on('data', (d) => (answer += d.toString()));
+          socket.on('end', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      for (const request of ['POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n', `GET /v1/entities HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`]) {
+        const answer = await raw(request);
+        expect(answer, answer.slice(0, 200)).toMatch(/^HTTP\/1\.1 (400|431) [^\r]+\r\nContent-Type: application\/problem\+json\r\n/);
+        expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: expect.any(Number), detail: expect.any(String) });
+      }
     });
   });
 

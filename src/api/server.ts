@@ -51,6 +51,21 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     trustProxy: trustProxySetting(process.env.OPTLINE_TRUST_PROXY),
     genReqId: () => crypto.randomUUID(),
     ajv: undefined,
+    // Errors Fastify answers before any route runs – a path whose percent-encoding is broken, an
+    // unsupported media type – as problem+json like every other error.
+    frameworkErrors: (err, _req, reply) => {
+      const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 400;
+      void sendProblem(reply, problem(status, err.code === 'FST_ERR_BAD_URL' ? 'The path is not valid: its percent-encoding is broken.' : err.message));
+    },
+    // Requests Node's HTTP parser cannot read (a bad Content-Length, a broken chunked body, headers
+    // too large): answered on the socket, still as problem+json.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (err as NodeJS.ErrnoException).code;
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify(problem(status, status === 431 ? 'The request line or headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.'));
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   f.setValidatorCompiler(validatorCompiler);
