@@ -199,6 +199,30 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(h.json().events).toEqual([]);
     });
 
+    it('refuses events dated ahead of now – an objection that would do nothing until then – beyond a few minutes of clock skew', async () => {
+      const phone = '+31612999998';
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const cases: Array<[string, Record<string, unknown>, string]> = [
+        ['/v1/objections', { entityId: 'acme', phone, at: '2062-11-28T10:00:00+01:00' }, 'at'],
+        ['/v1/consents', { entityId: 'acme', channel: 'phone', status: 'withdrawn', phone, at: later }, 'at'],
+        ['/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', phone, at: new Date().toISOString(), source: { method: 'web_form', verifiedAt: later } }, 'source.verifiedAt'],
+        ['/v1/contact-requests', { entityId: 'acme', phone, at: later, offer: 'solar' }, 'at'],
+        ['/v1/calls', { entityId: 'acme', phone, at: later }, 'at'],
+      ];
+      for (const [path, body, field] of cases) {
+        const r = await api.call('POST', path, body);
+        expect(r.statusCode, `${path} ${r.body}`).toBe(422);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(r.json().errors).toEqual([{ path: field, message: 'in the future' }]);
+      }
+      const reassigned = await api.call('POST', '/v1/numbers/reassigned', { phone, at: '2099-01-01T00:00:00Z' });
+      expect(reassigned.statusCode).toBe(422);
+      expect((await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events).toEqual([]);
+      // A clock a minute ahead of the server's is no reason to refuse; a contract may start later.
+      expect((await api.call('POST', '/v1/objections', { entityId: 'acme', phone, at: new Date(Date.now() + 60_000).toISOString() })).statusCode).toBe(201);
+      expect((await api.call('POST', '/v1/relationships', { entityId: 'acme', phone, kind: 'subscription', productCategory: 'energy', startedAt: later, informedAtCollection: true, optOutOfferedAtCollection: true })).statusCode).toBe(201);
+    });
+
     it('answers unknown routes with a problem', async () => {
       const r = await api.call('GET', '/v1/nothing-here');
       expect(r.statusCode).toBe(404);

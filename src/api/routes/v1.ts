@@ -39,6 +39,19 @@ import { timesAsIso } from '../../service/json-times.js';
 const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
+
+/** How far a caller's clock may run ahead of this server's. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * An event is recorded when it has happened: dated ahead (a wrong year or zone), an objection or a
+ * withdrawal would do nothing until that date while the person is called meanwhile (422).
+ */
+function happened(at: string, path: string, now: number): number {
+  const t = toMs(at);
+  if (t > now + CLOCK_SKEW_MS) throw new InputError(`${path} ${at} is in the future: record an event once it has happened.`, [{ path, message: 'in the future' }]);
+  return t;
+}
 const security = [{ bearer: [] }];
 
 /** `onRevoke`: drops cached sign-ins, so a revoked key's browser sessions end at once on this server. */
@@ -98,9 +111,9 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
         const id = await app.recordConsent(
           {
             ...b,
-            at: toMs(b.at),
+            at: happened(b.at, 'at', app.clock()),
             expiresAt: toMsOrNull(b.expiresAt),
-            source: b.source ? { ...b.source, verifiedAt: toMsOrNull(b.source.verifiedAt) } : undefined,
+            source: b.source ? { ...b.source, verifiedAt: b.source.verifiedAt == null ? null : happened(b.source.verifiedAt, 'source.verifiedAt', app.clock()) } : undefined,
           },
           writeContext(req),
         );
@@ -113,7 +126,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record an objection to calls from an entity', security, body: ObjectionBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordObjection({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
+        const id = await app.recordObjection({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -134,7 +147,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record that the person asked to be called (NL-7)', security, body: ContactRequestBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordContactRequest({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
+        const id = await app.recordContactRequest({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -147,7 +160,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordPresumedConsent({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
+        const id = await app.recordPresumedConsent({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -167,7 +180,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        return reply.code(201).send(await app.recordCall({ ...req.body, at: toMs(req.body.at) }, writeContext(req)));
+        return reply.code(201).send(await app.recordCall({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req)));
       },
     );
 
@@ -179,7 +192,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireAllEntities(req, 'A reassigned number');
-        const id = await app.recordReassignment({ ...req.body, at: toMs(req.body.at) }, writeContext(req));
+        const id = await app.recordReassignment({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
         return reply.code(201).send({ id });
       },
     );
