@@ -84,6 +84,12 @@ describe('rows that are not CSV', () => {
     await expect(scrubText('cr-only', 'id,phone\r1,+31612345678\r2,+31612345679\r')).rejects.toThrow(/end in CR only/);
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,phone\n1,+31612345678\n', 'utf16le')]);
     await expect(scrubText('utf16', utf16)).rejects.toThrow(/not UTF-8 text \(it looks like UTF-16/);
+    // Without a byte order mark too.
+    await expect(scrubText('utf16-nobom', Buffer.from('id,phone\n1,+31612345678\n', 'utf16le'))).rejects.toThrow(/looks like UTF-16/);
+    // A stray NUL in a field is a character of the field, kept as it is.
+    const { r, out } = await scrubText('nul', 'phone,name\n+31612345678,a\u0000b\n');
+    expect(r.counts.rows).toBe(1);
+    expect(out[1]).toBe('+31612345678,a\u0000b,+31612345678,true,consent,');
   });
 });
 

@@ -76,8 +76,11 @@ export function firstRowEnd(text: string, from = 0): number {
 export function readDialect(head: string, opts: { phoneColumn?: string | null; atEnd: boolean }): { dialect: Dialect; dataStart: number } {
   let bom = false;
   let start = 0;
-  // The text is latin1, one char a byte: UTF-16's byte order marks are these two chars.
-  if (head.startsWith('\u00ff\u00fe') || head.startsWith('\u00fe\u00ff') || head.slice(0, 200).includes('\u0000')) {
+  // The text is latin1, one char a byte: UTF-16's byte order marks are these two chars, and
+  // without one, its ASCII text has a NUL every other byte. A stray NUL in a field is not that.
+  const sample = head.slice(0, 200);
+  const nuls = sample.length - sample.replaceAll('\u0000', '').length;
+  if (head.startsWith('\u00ff\u00fe') || head.startsWith('\u00fe\u00ff') || (nuls > 0 && nuls >= sample.length / 4)) {
     throw new CsvError('The list is not UTF-8 text (it looks like UTF-16, as some spreadsheet programs save "Unicode text"): save it as CSV in UTF-8.');
   }
   if (head.startsWith('\u00ef\u00bb\u00bf')) {
