@@ -183,7 +183,7 @@ export interface ContactRequestFact extends FactBase {
 export interface CallFact extends FactBase {
   type: 'call';
   decisionId?: string | null;
-  /** A decision id the dialer named that is not on record (lost in a crash, or mistyped). */
+  /** A decision id the dialer named that is not on record (mistyped, or from before a restore of the store). */
   citedDecisionId?: string;
   /** The basis the call was made on and the events it rested on: each use of a consent (DE-4). */
   basis?: string | null;

@@ -1,15 +1,27 @@
 import type { Store, StoredDecision } from '../store/repository.js';
+import { StoreUnavailableError } from './errors.js';
+
+interface Waiting {
+  decision: StoredDecision;
+  done: () => void;
+  failed: (err: Error) => void;
+}
 
 /**
- * Decisions are written in small batches off the request path: one commit per 100 ms instead of
- * one fsync per decision. A decision is an answer, not something a person told us, so losing the
- * last batch in a crash loses audit lines, never a consent or objection.
+ * The decision log, written by group commit: a decision is answered only once its audit line is
+ * committed (an acknowledged decision is never lost – a call may cite it, an audit may ask for
+ * it), and the lines that arrive while one batch commits go together in the next. At low load a
+ * batch is one decision written at once; under load batches grow, so the log costs one commit per
+ * batch, not one per decision.
  */
 export class DecisionLog {
-  static readonly MAX_QUEUED = 100_000;
-  private queue: StoredDecision[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  /** Decisions waiting beyond this many are refused (503): the store cannot keep up. */
+  static readonly MAX_WAITING = 20_000;
+  /** The most lines one commit takes. */
+  static readonly MAX_BATCH = 2_000;
+  private waiting: Waiting[] = [];
+  private writing: Promise<void> | null = null;
+  private closed = false;
   private readonly store: Store;
   private readonly clock: () => number;
 
@@ -18,47 +30,42 @@ export class DecisionLog {
     this.clock = clock;
   }
 
-  private closed = false;
-
-  add(d: StoredDecision): void {
-    if (this.closed) throw new Error('decision log is closed');
-    this.queue.push(d);
-    if (this.queue.length >= 500) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), 100);
+  /** Logs a decision; settles when its line is committed, or fails (StoreUnavailableError) when it could not be. */
+  add(decision: StoredDecision): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('decision log is closed'));
+    if (this.waiting.length >= DecisionLog.MAX_WAITING) return Promise.reject(new StoreUnavailableError(new Error('the decision log is not keeping up')));
+    const logged = new Promise<void>((done, failed) => this.waiting.push({ decision, done, failed }));
+    this.writing ??= this.drain();
+    return logged;
   }
 
-  /** Writes what is queued; afterwards nothing more is taken and nothing is retried. */
+  /** Settles once every decision logged so far is committed (or has failed). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.queue.length > 0) console.error('decision log: %d audit lines could not be written before closing', this.queue.length);
   }
 
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.queue;
-    this.queue = [];
-    this.flushing = this.flushing.then(async () => {
-      if (batch.length === 0) return;
+  private async drain(): Promise<void> {
+    // Later in the same tick: decisions answered together go in one batch.
+    await Promise.resolve();
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, DecisionLog.MAX_BATCH);
       try {
-        await this.store.recordDecisions(batch, this.clock());
+        await this.store.recordDecisions(
+          batch.map((w) => w.decision),
+          this.clock(),
+        );
+        for (const w of batch) w.done();
       } catch (err) {
-        // Keep them for the next attempt rather than dropping audit lines on a passing store
-        // error, but bounded: a long outage must not exhaust memory.
-        const room = Math.max(0, DecisionLog.MAX_QUEUED - this.queue.length);
-        if (room < batch.length) console.error('decision log: store down too long, dropping %d audit lines', batch.length - room);
-        this.queue.unshift(...batch.slice(batch.length - room));
-        if (!this.timer && !this.closed) {
-          this.timer = setTimeout(() => void this.flush(), 1000);
-          // A retry must not keep a finished process alive.
-          this.timer.unref();
-        }
-        console.error('decision log: could not write %d decisions: %s', batch.length, err instanceof Error ? err.message : String(err));
+        // Not logged, so not answered: the caller gets 503 and may ask again.
+        const refused = err instanceof StoreUnavailableError ? err : new StoreUnavailableError(err);
+        for (const w of batch) w.failed(refused);
       }
-    });
-    return this.flushing;
+    }
+    this.writing = null;
   }
 }

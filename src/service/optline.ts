@@ -257,7 +257,8 @@ export class Optline {
       entityId: entity.id,
       at: new Date(at).toISOString(),
     };
-    this.decisions.add({
+    // Answered once logged: a decision on record is what a call cites and an audit asks for.
+    await this.decisions.add({
       id: result.decisionId,
       entityId: entity.id,
       phone: result.phone,
@@ -385,8 +386,8 @@ export class Optline {
       }
       if (d) used = d.response as { basis: string | null; evidence?: string[] };
       else {
-        // Not on record – the last moments of decisions can be lost in a crash (they are written
-        // in batches), or the id is wrong. The call happened all the same, and the count of calls
+        // Not on record – the id is wrong, or the store was restored from a backup older than the
+        // decision (decisions are answered only once logged). The call happened all the same, and the count of calls
         // (US-8's cap, NL-7's one call) must not miss it: it is recorded on the engine's answer
         // for its moment, the id kept apart.
         decisionId = null;

@@ -172,7 +172,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
         schema: {
           tags: ['events'],
           summary: 'Record a call that was made',
-          description: 'A decisionId that is not on record (lost in a crash, or wrong) does not lose the call: it is recorded with the engine\'s answer for its moment, and the answer says so in `warning`. Without a decisionId, the call rests on the engine\'s answer for its moment; when that finds no permission (often: no productCategory for a consent that names products), `warning` says the call extends no consent\'s proof (DE-4). A decision for another number or entity is refused (422).',
+          description: 'A decisionId that is not on record (wrong, or from before a restore of the store) does not lose the call: it is recorded with the engine\'s answer for its moment, and the answer says so in `warning`. Without a decisionId, the call rests on the engine\'s answer for its moment; when that finds no permission (often: no productCategory for a consent that names products), `warning` says the call extends no consent\'s proof (DE-4). A decision for another number or entity is refused (422).',
           security,
           body: CallBody,
           response: { 201: Created.extend({ warning: z.string().optional() }), ...errors },
