@@ -199,6 +199,32 @@ describe('NL-1 natural persons need a basis from 2021-07-01, legal persons stay 
 
 describe('NL-9 the Bel-me-niet Register applies before 2021-07-01 and is consulted for nothing after', () => {
   table([
+    // A copy from after the call cannot show the number was not listed then (a registration may have ended since).
+    {
+      name: 'consumer, not in a copy taken the day after the call: denied register_stale',
+      at: '2020-03-10T10:00:00+01:00',
+      registers: [registerCheck(BMN, 'NL', { listed: false, asOf: '2020-03-11T00:00:00+01:00' })],
+      expect: denied(['register_stale'], [fail('NL-9', 'register_copy_after_call')]),
+    },
+    {
+      name: 'consumer, not in a copy taken on the day of the call: allowed under the opt-out rules',
+      at: '2020-03-10T10:00:00+01:00',
+      registers: [registerCheck(BMN, 'NL', { listed: false, asOf: '2020-03-10T00:00:00+01:00' })],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA, [pass('NL-9', 'register_not_listed')], [fail('NL-9', 'register_copy_after_call')]),
+    },
+    {
+      name: 'consumer listed since before the call in a later copy: register_listed, not stale',
+      at: '2020-03-10T10:00:00+01:00',
+      registers: [registerCheck(BMN, 'NL', { listed: true, listedAt: '2019-01-01T00:00:00+01:00', asOf: '2021-06-30T00:00:00+02:00' })],
+      expect: denied(['register_listed'], [fail('NL-9', 'register_listed')]),
+    },
+    {
+      name: 'consumer with phone consent, not in a copy from after the call: the consent carries the call',
+      at: '2020-03-10T10:00:00+01:00',
+      registers: [registerCheck(BMN, 'NL', { listed: false, asOf: '2021-06-30T00:00:00+02:00' })],
+      events: [consent(ENERGY, '2020-01-15T12:00:00+01:00')],
+      expect: allowed('consent', OBL_OPT_OUT_ERA, [fail('NL-9', 'register_copy_after_call')]),
+    },
     // No copy loaded (its data was deleted in 2021): the opt-out basis cannot be shown, so deny.
     {
       name: 'consumer, no register copy loaded, before 2021: denied register_stale',

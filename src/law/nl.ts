@@ -319,14 +319,26 @@ export function decideNL(facts: Facts, q: Question): Decision {
 
   // NL-9 Bel-me-niet Register
   let listed = false;
+  // A copy from after the call that does not list the number cannot show it was not listed then:
+  // a registration may have ended since (as GB-1 and US-2 read their registers).
+  let copyAfterCall = false;
   const register = facts.registers.find((r) => r.registerId === NL_RULES.registerId);
   if (regime === 'opt_out') {
     listed = !!register && register.listed && (register.listedAt == null || register.listedAt <= q.at);
+    copyAfterCall = !!register && !listed && isoDay(register.asOf, ZONE) > isoDay(q.at, ZONE);
     if (!register) {
       // The register's data was deleted by law in 2021, so an audit of an older call usually has
       // no copy: without one the call cannot be shown lawful under the opt-out rules (when in
       // doubt, deny). The person's own consent or request to be called still carries the call.
       reasons.push(fail('register_unavailable', 'NL-9', 'No copy of the Bel-me-niet Register is loaded (its data was deleted on 1 July 2021), so this call could not be checked against it; only the person\'s consent or request to be called can allow it.'));
+    } else if (copyAfterCall) {
+      reasons.push(
+        fail(
+          'register_copy_after_call',
+          'NL-9',
+          `The Bel-me-niet Register copy is from ${isoDay(register.asOf, ZONE)}, after the call: it does not list the number, but cannot show that the number was not listed on ${isoDay(q.at, ZONE)}. Decide with the copy the call was checked against; only the person's consent or request to be called can allow it.`,
+        ),
+      );
     } else {
       reasons.push(
         listed
@@ -352,7 +364,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     const objectedNow = objection !== null || withdrawal !== null;
     if (objectedNow) denials.push('objected');
     if (listed) denials.push('register_listed');
-    if (regime === 'opt_out' && !register) denials.push('register_stale');
+    if (regime === 'opt_out' && (!register || copyAfterCall)) denials.push('register_stale');
     if (denials.length === 0) basis = 'opt_out_regime';
   }
   if (!basis && denials.length === 0) {

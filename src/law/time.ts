@@ -59,7 +59,7 @@ const zoneWeeks = new Map<string, Map<number, WeekOffset>>();
  * since the engine asks for the dates of events spread over years, and each Intl look-up costs
  * microseconds: by day, a bulk scrub's first minutes missed the cache thousands of times. No zone
  * changes its offset twice in a week (changes are months apart); `test/law-time.test.ts` compares
- * every hour over years of several zones with luxon.
+ * it with luxon every twelve hours over eight years in twelve zones, and to the ms at each change.
  */
 export function zoneOffset(zone: string, at: number): number {
   let byWeek = zoneWeeks.get(zone);

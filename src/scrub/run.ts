@@ -194,15 +194,21 @@ export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubO
  * overwritten by another (the list by its own output), and an output that cannot be written
  * would otherwise fail only at the end – after the others were put in place.
  */
+function unreadableList(input: string, err: unknown): InputError {
+  return new InputError(`Cannot read the list (${input}): ${fileProblem(err)}.`, [{ path: 'input', message: fileProblem(err) }]);
+}
+
 function checkFiles(opts: ScrubOptions): void {
   const cap = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
   const named: Array<[what: string, path: string]> = [['the list', opts.input], ['the output', opts.output]];
   if (opts.rejects) named.push(['the rejects file', opts.rejects]);
   if (opts.summary) named.push(['the summary', opts.summary]);
-  const stats = named.map(([, p]) => {
+  let listProblem: unknown = null;
+  const stats = named.map(([, p], k) => {
     try {
       return statSync(p);
-    } catch {
+    } catch (err) {
+      if (k === 0) listProblem = err;
       return null;
     }
   });
@@ -213,13 +219,7 @@ function checkFiles(opts: ScrubOptions): void {
     }
   }
   // Said before the scrub is recorded: a list that is not there was never scrubbed.
-  if (!stats[0]) {
-    try {
-      statSync(opts.input);
-    } catch (err) {
-      throw new InputError(`Cannot read the list (${opts.input}): ${fileProblem(err)}.`, [{ path: 'input', message: fileProblem(err) }]);
-    }
-  }
+  if (!stats[0]) throw unreadableList(opts.input, listProblem);
   // Read by position (and by worker threads at once): a pipe cannot be.
   if (stats[0] && !stats[0].isFile()) {
     const why = stats[0].isDirectory() ? 'is a directory: name the CSV file' : `is not a file${stats[0].isFIFO() ? ' but a pipe' : ''}: save it to a file first`;
@@ -250,7 +250,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     inFd = openSync(opts.input, 'r');
   } catch (err) {
     // Gone or unreadable since checkFiles looked.
-    const refused = new InputError(`Cannot read the list (${opts.input}): ${fileProblem(err)}.`, [{ path: 'input', message: fileProblem(err) }]);
+    const refused = unreadableList(opts.input, err);
     await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: refused.message, errorDetails: refused.errors });
     throw refused;
   }

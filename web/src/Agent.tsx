@@ -8,7 +8,8 @@ import { OPT_IN_SCRIPT, optInScript, recordedWording, scriptLangFor } from './sc
 import { reasonHeadline } from './reasons.js';
 
 /** A number as people of the caller's country write it: numbers without +country are read in that country. */
-const NATIONAL_EXAMPLE: Record<string, string> = { NL: '06 1234 5678', DE: '0151 23456789', GB: '07400 123456', US: '(212) 555-0134' };
+const NATIONAL_EXAMPLES: Record<string, string> = { NL: '06 1234 5678', DE: '0151 23456789', GB: '07400 123456', US: '(212) 555-0134' };
+const nationalExample = (country: string | undefined): string => NATIONAL_EXAMPLES[country ?? ''] ?? '06 1234 5678';
 
 type Panel = 'optIn' | 'request' | 'objection' | 'withdraw' | null;
 type ActionName = 'optIn' | 'objection' | 'request' | 'withdraw' | 'callMade';
@@ -187,7 +188,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 onChange={(e) => setPhone(e.target.value)}
               />
               <span id="phone-hint" className="hint">
-                {fill(t.check.phoneHint, { example: NATIONAL_EXAMPLE[me.entities.find((e) => e.id === entityId)?.country ?? 'NL'] ?? NATIONAL_EXAMPLE.NL! })}
+                {fill(t.check.phoneHint, { example: nationalExample(me.entities.find((e) => e.id === entityId)?.country) })}
               </span>
             </div>
             <CallerSelect id="caller" me={me} value={entityId} onChange={setEntityId} />

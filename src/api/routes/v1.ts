@@ -39,6 +39,7 @@ import { timesAsIso } from '../../service/json-times.js';
 const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
+const security = [{ bearer: [] }];
 
 /** How far a caller's clock may run ahead of this server's. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -52,7 +53,6 @@ function happened(at: string, path: string, now: number): number {
   if (t > now + CLOCK_SKEW_MS) throw new InputError(`${path} ${at} is in the future: record an event once it has happened.`, [{ path, message: 'in the future' }]);
   return t;
 }
-const security = [{ bearer: [] }];
 
 /** `onRevoke`: drops cached sign-ins, so a revoked key's browser sessions end at once on this server. */
 export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = () => {}): FastifyPluginAsyncZod {
