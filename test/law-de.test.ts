@@ -110,6 +110,21 @@ describe('DE-2 businesses need at least presumed consent, on a recorded justific
       events: [presumedConsent(ENERGY, BEFORE)],
       expect: allowed('presumed_consent', ['show_caller_id'], [pass('DE-2', 'presumed_consent')], [pass('DE-4', 'document_consent_use')]),
     },
+    // UWG §7(2) no. 3: an automated calling machine needs express consent from businesses too.
+    {
+      name: 'business with a recorded justification, called with a recorded message: express consent needed',
+      at: NOW,
+      q: { ...business, prerecorded: true },
+      events: [presumedConsent(ENERGY, BEFORE)],
+      expect: denied(['consent_required'], [pass('DE-2', 'presumed_consent'), fail('DE-2', 'recorded_message'), fail('DE-6', 'fine_risk')]),
+    },
+    {
+      name: "business's express consent allows a recorded message",
+      at: NOW,
+      q: { ...business, prerecorded: true },
+      events: [ENERGY_CONSENT(BEFORE), presumedConsent(ENERGY, BEFORE)],
+      expect: allowed('consent', ON_CONSENT, [], [fail('DE-2', 'recorded_message')]),
+    },
     {
       name: 'business justification for the product offered',
       at: NOW,

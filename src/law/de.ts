@@ -176,11 +176,28 @@ export function decideDE(facts: Facts, q: Question): Decision {
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
-  // DE-2: presumed consent of a business, only on the caller's recorded justification
+  // DE-2: presumed consent of a business, only on the caller's recorded justification – and not
+  // for a recorded message: an automated calling machine needs express consent from businesses
+  // too (UWG §7(2) no. 3), so DE-2's "at least presumed consent" is not enough for it.
+  let recordedWithoutConsent = false;
   if (business) {
     const presumed = presumedConsentReasons(counted.own.filter(ofType('presumed_consent')), q);
     reasons.push(...presumed.reasons);
-    if (presumed.valid) candidates.push({ basis: 'presumed_consent', eventId: presumed.valid.id, at: presumed.valid.at, fromPerson: false });
+    if (presumed.valid && q.prerecorded) {
+      // Said only where it decides: with the business's express consent the presumption is moot.
+      recordedWithoutConsent = !consent.valid;
+      if (recordedWithoutConsent) {
+        reasons.push(
+          fail(
+            'recorded_message',
+            'DE-2',
+            'A call that plays a recorded message (an automated calling machine) needs the prior express consent of a business too (UWG §7(2) no. 3): presumed consent does not allow it.',
+          ),
+        );
+      }
+    } else if (presumed.valid) {
+      candidates.push({ basis: 'presumed_consent', eventId: presumed.valid.id, at: presumed.valid.at, fromPerson: false });
+    }
   }
 
   // DE-1: no customer-relationship exception for calls; a request to be called is no consent record
@@ -237,7 +254,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
       fail(
         'fine_risk',
         'DE-6',
-        `An advertising call without ${business ? 'at least presumed' : 'express'} consent can be fined up to ${eur(DE_RULES.fineNoConsentEur)}.`,
+        `An advertising call without ${business && !q.prerecorded ? 'at least presumed' : 'express'} consent can be fined up to ${eur(DE_RULES.fineNoConsentEur)}.`,
       ),
     );
     return withEntityWindows(facts, q, 'DE', {
@@ -245,7 +262,7 @@ export function decideDE(facts: Facts, q: Question): Decision {
       basis: null,
       jurisdiction: 'DE',
       rulesVersion: RULES_VERSION,
-      denials: [objection ? 'objected' : 'no_basis'],
+      denials: [objection ? 'objected' : recordedWithoutConsent ? 'consent_required' : 'no_basis'],
       reasons,
       obligations,
     });
