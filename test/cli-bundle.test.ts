@@ -115,6 +115,9 @@ describe('the built optline command', () => {
     const robo = optline([...args('robo.csv'), '--autodialed', '--prerecorded']);
     expect(robo.code, robo.stderr).toBe(0);
     expect(robo.stdout.split('\n')[0]).toMatch(/ at 2026-11-30T09:00:00\.000Z, autodialed, prerecorded \(phone column "phone"\)$/);
+    const fixed = optline([...args('fixed.csv'), '--autodialed', '--line-type', 'fixed']);
+    expect(fixed.stdout.split('\n')[0]).toMatch(/, autodialed, fixed lines \(phone column "phone"\)$/);
+    expect(optline([...args('bad.csv'), '--line-type', 'landline'])).toMatchObject({ code: 2, stderr: 'optline: --line-type must be mobile or fixed\n' });
     const single = JSON.parse(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--at', '2026-11-30T10:00:00+01:00', '--autodialed', '--prerecorded', '--json']).stdout) as { allowed: boolean; basis: string | null; denials: string[] };
     expect(readFileSync(join(dir, 'robo.csv'), 'utf8').split('\n')[8]).toBe(`7,06 1234 5678,+31612345678,${single.allowed},${single.basis ?? ''},${single.denials.join('|')}`);
   }, 120_000);

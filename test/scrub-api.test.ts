@@ -182,7 +182,12 @@ describe('POST /v1/scrubs', () => {
     expect(rejects.headers['content-disposition']).toBe('attachment; filename="bellijst week 48-unreadable.csv"');
     // A live call unless said otherwise; a yes/no that is neither is refused, not read as no.
     const live = await scrub('entityId=acme', csv);
-    expect((await api.call('GET', `/v1/scrubs/${String(live.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: false, prerecorded: false });
+    expect((await api.call('GET', `/v1/scrubs/${String(live.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: false, prerecorded: false, lineType: null });
+    // A list the caller says is all landlines.
+    const fixed = await scrub('entityId=acme&autodialed=true&lineType=fixed', csv);
+    expect(fixed.statusCode).toBe(200);
+    expect((await api.call('GET', `/v1/scrubs/${String(fixed.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: true, prerecorded: false, lineType: 'fixed' });
+    expect((await scrub('entityId=acme&lineType=landline', csv)).statusCode).toBe(400);
     const wrong = await scrub('entityId=acme&autodialed=yes', csv);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);

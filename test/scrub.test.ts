@@ -271,11 +271,14 @@ describe('scrub = single decisions', () => {
   }
 
   // A campaign run by an automatic dialer playing a recorded message (US-6, GB-1): the scrub asks
-  // the engine that question for every row, as POST /v1/decisions with autodialed and prerecorded.
-  for (const e of ENTITIES) {
-    it(`${e.id}, autodialed with a recorded message: a random sample of rows equals Optline.decide, and the scrub record says what was asked`, async () => {
-      const out = (n: string) => join(dir, `${e.id}-robo-${n}.csv`);
-      const base = { entityId: e.id, input: listFile, at: NOW, productCategory: null, autodialed: true, prerecorded: true };
+  // the engine that question for every row, as POST /v1/decisions with autodialed and prerecorded –
+  // and, for a list the caller says is all landlines, with that line type.
+  for (const [e, lineType] of ENTITIES.flatMap((x) => [[x, null], ...(x.country === 'US' ? [[x, 'fixed'] as const] : [])] as Array<[(typeof ENTITIES)[number], 'fixed' | null]>)) {
+    // The list of landlines is dialled live by the autodialer: US-6 asks consent for mobiles only.
+    const prerecorded = lineType === null;
+    it(`${e.id}, autodialed${prerecorded ? ' with a recorded message' : ', a list of landlines'}: a random sample of rows equals Optline.decide, and the scrub record says what was asked`, async () => {
+      const out = (n: string) => join(dir, `${e.id}-robo-${lineType ?? 'any'}-${n}.csv`);
+      const base = { entityId: e.id, input: listFile, at: NOW, productCategory: null, autodialed: true, prerecorded, lineType };
       const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
       const b = await runScrub(app, { ...base, output: out('b'), workers: 2 });
       await runScrub(app, { ...base, output: out('c'), workers: 0, exact: true });
@@ -283,7 +286,7 @@ describe('scrub = single decisions', () => {
       for (const other of ['b', 'c']) expect(readFileSync(out(other), 'utf8'), other).toBe(textA);
       expect(b.counts).toEqual(a.counts);
       const record = await new ScrubStore(store).get(a.id);
-      expect(record).toMatchObject({ autodialed: true, prerecorded: true, productCategory: null });
+      expect(record).toMatchObject({ autodialed: true, prerecorded, productCategory: null, lineType });
 
       const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
       const output = textA.trimEnd().split('\n').slice(1);
@@ -292,8 +295,9 @@ describe('scrub = single decisions', () => {
       let differs = 0;
       for (const i of sample) {
         const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(input[i]!)![1]!.replace(/^"(.*)"$/, '$1');
-        const d = await app.decide({ phone, entityId: e.id, at: NOW, autodialed: true, prerecorded: true });
-        const live = await app.decide({ phone, entityId: e.id, at: NOW });
+        const d = await app.decide({ phone, entityId: e.id, at: NOW, autodialed: true, prerecorded, lineType });
+        // Against the same call to numbers of unknown line type (US: counted as mobile), or live.
+        const live = await app.decide(lineType ? { phone, entityId: e.id, at: NOW, autodialed: true } : { phone, entityId: e.id, at: NOW });
         if (live.allowed !== d.allowed) differs++;
         const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
         expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${input[i]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });

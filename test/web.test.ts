@@ -455,11 +455,12 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await lists.getByLabel('Moment of the calls').fill('2026-12-01T10:30');
     // Dialled by an automatic dialer: asked of every row (no Dutch row needs more for it), and said with the result.
     await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('by an automatic dialer').check();
+    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type of every number:').selectOption({ label: 'mobile' });
     await checkList.click();
     const result = lists.locator('.call-list-result');
     await result.waitFor();
     expect(await result.locator('h3').textContent()).toBe('leads week 48 – één.csv, decided for 1 Dec 2026, 10:30');
-    expect(await result.locator('.call-list-question').textContent()).toBe('automatic dialer');
+    expect(await result.locator('.call-list-question').textContent()).toBe('automatic dialer, mobile lines');
     const kpi = (label: string) => result.locator('.kpi').filter({ hasText: label }).locator('.kpi-value').textContent();
     expect([await kpi('Rows'), await kpi('May be called'), await kpi('May not be called'), await kpi('Unreadable numbers')]).toEqual(['4', '1', '2', '1']);
     expect(await result.locator('.count-list').first().locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Consent\s+1\s+25%$/)]);
@@ -484,7 +485,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // Newest first; the list without a phone column is on record as failed, with the reason.
     expect(await scrubRow.count()).toBe(2);
     // Each with what its rows were decided for: the moment, the product, how the calls are made.
-    expect(await scrubRow.first().locator('td').allInnerTexts()).toEqual([expect.any(String), 'leads week 48 – één.csv', '1 Dec 2026, 10:30\nautomatic dialer', '4', '1', '2', '1', 'Download']);
+    expect(await scrubRow.first().locator('td').allInnerTexts()).toEqual([expect.any(String), 'leads week 48 – één.csv', '1 Dec 2026, 10:30\nautomatic dialer, mobile lines', '4', '1', '2', '1', 'Download']);
     const failedCells = (await scrubRow.nth(1).locator('td').allTextContents()).slice(1);
     expect(failedCells.slice(0, 1)).toEqual(['no-phone.csv']);
     expect(failedCells.slice(2, 6)).toEqual(['—', '—', '—', '—']);

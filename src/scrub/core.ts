@@ -15,7 +15,7 @@
  */
 import { decide } from '../law/index.js';
 import { questionFor } from '../law/question.js';
-import type { Decision, Entity, EntityFact, Facts, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
+import type { Decision, Entity, EntityFact, Facts, LineType, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
 import { digitCount, NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
@@ -56,6 +56,8 @@ export interface ScrubQuestion {
   /** How the campaign dials: an automatic dialer, a recorded message (US-6, GB-1: they need consent). */
   autodialed: boolean;
   prerecorded: boolean;
+  /** The line type of every number on the list, where the caller knows it (a list of landlines); null: from each number. */
+  lineType: LineType | null;
 }
 
 export interface CoreInit {
@@ -234,7 +236,7 @@ export class ScrubCore {
   }
 
   private question(phone: PhoneInfo): Question {
-    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded });
+    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded, lineType: this.q.lineType });
   }
 
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {

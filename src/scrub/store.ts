@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
 import type { ScrubCounts } from './summary.js';
+import type { LineType } from '../law/types.js';
 
 export interface ScrubsTable {
   id: string;
@@ -15,6 +16,7 @@ export interface ScrubsTable {
   product_category: string | null;
   autodialed: number;
   prerecorded: number;
+  line_type: string | null;
   input_name: string | null;
   phone_column: string | null;
   rows: number;
@@ -50,6 +52,8 @@ export interface ScrubRecord extends ScrubCounts {
   /** The question's dialling: an automatic dialer, a prerecorded message. */
   autodialed: boolean;
   prerecorded: boolean;
+  /** The line type the caller gave for every number, or null: from each number. */
+  lineType: LineType | null;
   inputName: string | null;
   phoneColumn: string | null;
   rulesVersion: string | null;
@@ -75,6 +79,7 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     productCategory: r.product_category,
     autodialed: Boolean(Number(r.autodialed)),
     prerecorded: Boolean(Number(r.prerecorded)),
+    lineType: r.line_type === 'mobile' || r.line_type === 'fixed' ? r.line_type : null,
     inputName: r.input_name,
     phoneColumn: r.phone_column,
     rows: Number(r.rows),
@@ -101,7 +106,7 @@ export class ScrubStore {
     this.db = store.db as unknown as Kysely<ScrubDb>;
   }
 
-  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; autodialed: boolean; prerecorded: boolean; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
+  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; autodialed: boolean; prerecorded: boolean; lineType: LineType | null; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
     await this.db
       .insertInto('scrubs')
       .values({
@@ -113,6 +118,7 @@ export class ScrubStore {
         product_category: s.productCategory,
         autodialed: s.autodialed ? 1 : 0,
         prerecorded: s.prerecorded ? 1 : 0,
+        line_type: s.lineType,
         input_name: s.inputName,
         phone_column: null,
         rows: 0,

@@ -239,6 +239,13 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('error_details', 'text').execute();
     },
   },
+  {
+    // The line type a scrub's caller gave for every number of its list (null: from each number).
+    name: '0012_scrubs_line_type',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('line_type', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -54,6 +54,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [at, setAt] = useState('');
   const [autodialed, setAutodialed] = useState(false);
   const [prerecorded, setPrerecorded] = useState(false);
+  const [lineType, setLineType] = useState<'' | 'mobile' | 'fixed'>('');
   const [scrub, setScrub] = useState<Scrub | null>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -130,6 +131,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         productCategory: product.trim() || undefined,
         autodialed: autodialed ? 'true' : undefined,
         prerecorded: prerecorded ? 'true' : undefined,
+        lineType: lineType || undefined,
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
@@ -184,6 +186,14 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           </label>
           <label className="check">
             <input type="checkbox" checked={prerecorded} onChange={(e) => setPrerecorded(e.target.checked)} /> {t.callList.prerecorded}
+          </label>
+          <label className="check">
+            {t.callList.lineType}
+            <select value={lineType} onChange={(e) => setLineType(e.target.value as '' | 'mobile' | 'fixed')}>
+              <option value="">{t.callList.lineTypeEach}</option>
+              <option value="mobile">{t.callList.lineTypeMobile}</option>
+              <option value="fixed">{t.callList.lineTypeFixed}</option>
+            </select>
           </label>
           <span id={`${ids.file}-dialling-hint`} className="hint">
             {t.callList.diallingHint}
@@ -290,7 +300,10 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 
 /** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
 function questionText(s: Scrub, t: Dict): string {
-  const how = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
+  const how =
+    [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : '', s.lineType ? t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort'] : '']
+      .filter(Boolean)
+      .join(', ') || t.callList.liveShort;
   return s.productCategory ? `${s.productCategory} · ${how}` : how;
 }
 

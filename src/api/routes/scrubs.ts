@@ -1,7 +1,7 @@
 /**
  * Bulk scrubs over HTTP.
  *
- *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&phoneColumn=…]   body: text/csv
+ *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&lineType=…&phoneColumn=…]   body: text/csv
  *     The body is streamed to disk (never held in memory), scrubbed with the same runner as
  *     `optline scrub` (worker threads on a SQLite file store), and the scrubbed CSV is streamed
  *     back: 200 text/csv with `Location: /v1/scrubs/{id}` and the summary in the
@@ -32,6 +32,7 @@ import { newId } from '../../store/repository.js';
 import { runScrub } from '../../scrub/run.js';
 import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { summaryJson } from '../../scrub/summary.js';
+import { LINE_TYPES } from '../../law/types.js';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];
@@ -48,6 +49,7 @@ export const ScrubSchema = z.object({
   productCategory: z.string().nullable(),
   autodialed: z.boolean().describe('The rows were decided for calls placed by an automatic dialer'),
   prerecorded: z.boolean().describe('The rows were decided for calls that play a prerecorded message'),
+  lineType: z.enum(LINE_TYPES).nullable().describe('The line type given for every number of the list; null: from each number'),
   inputName: z.string().nullable(),
   phoneColumn: z.string().nullable(),
   rows: z.number(),
@@ -76,6 +78,7 @@ const ScrubQuery = z
     productCategory: z.string().min(1).max(128).optional(),
     autodialed: QueryBoolean.describe('The campaign dials with an automatic dialer (as autodialed in POST /v1/decisions; US-6: mobile numbers need consent)'),
     prerecorded: QueryBoolean.describe('The campaign plays a prerecorded message (as prerecorded in POST /v1/decisions; US-6, GB-1: needs consent)'),
+    lineType: z.enum(LINE_TYPES).optional().describe('Every number on the list is of this line type – a list of landlines, say (as lineType in POST /v1/decisions); default: from each number'),
     phoneColumn: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -99,6 +102,7 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     productCategory: r.productCategory,
     autodialed: r.autodialed,
     prerecorded: r.prerecorded,
+    lineType: r.lineType,
     inputName: r.inputName,
     phoneColumn: r.phoneColumn,
     ...summaryJson(r),
@@ -243,6 +247,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           productCategory: q.productCategory ?? null,
           autodialed: q.autodialed === 'true',
           prerecorded: q.prerecorded === 'true',
+          lineType: q.lineType ?? null,
           phoneColumn: q.phoneColumn ?? null,
           keyId: req.apiKey?.id ?? null,
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.

@@ -7,6 +7,8 @@ import { runScrub, ScrubAborted, scrubWorkers, startScrubWorkers, type ScrubProg
 import { storeKindOf } from '../../store/connect.js';
 import { formatSummary } from '../../scrub/summary.js';
 import { parseInstant } from '../instant.js';
+import { InputError } from '../../service/errors.js';
+import type { LineType } from '../../law/types.js';
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -53,8 +55,8 @@ function earlyWorkers(dbTarget: string, input: string, workers: number | undefin
 }
 
 /** What the rows were decided for beyond a live, hand-dialled call, for the summary's title. */
-function dialling(o: { product?: string; autodialed?: boolean; prerecorded?: boolean }): string {
-  const what = [o.product ? `product ${o.product}` : '', o.autodialed ? 'autodialed' : '', o.prerecorded ? 'prerecorded' : ''].filter(Boolean);
+function dialling(o: { product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string }): string {
+  const what = [o.product ? `product ${o.product}` : '', o.autodialed ? 'autodialed' : '', o.prerecorded ? 'prerecorded' : '', o.lineType ? `${o.lineType} lines` : ''].filter(Boolean);
   return what.length ? `, ${what.join(', ')}` : '';
 }
 
@@ -68,6 +70,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
     .option('--product <category>', 'product category the campaign offers')
     .option('--autodialed', 'the campaign dials with an automatic dialer (US: mobile numbers need consent)')
     .option('--prerecorded', 'the campaign plays a prerecorded message (needs consent in the US and the UK)')
+    .option('--line-type <type>', 'every number on the list is mobile or fixed (a list of landlines, say); default: from each number')
     .option('--phone-column <name>', 'the column with the numbers (default: phone, telephone, mobile, msisdn, e164, number, …)')
     .option('--summary <file>', 'write the summary as JSON (rows, allowed, denied, invalid, byBasis, byDenial)')
     .option('--rejects <file>', 'write rows whose number cannot be read, with line number and reason')
@@ -76,7 +79,8 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a whole number 0-64');
       return n;
     })
-    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+      if (o.lineType !== undefined && o.lineType !== 'mobile' && o.lineType !== 'fixed') throw new InputError('--line-type must be mobile or fixed');
       const threads = earlyWorkers(dbTarget(), o.in, o.workers);
       let app: Optline;
       try {
@@ -118,6 +122,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           productCategory: o.product ?? null,
           autodialed: o.autodialed ?? false,
           prerecorded: o.prerecorded ?? false,
+          lineType: (o.lineType as LineType | undefined) ?? null,
           phoneColumn: o.phoneColumn ?? null,
           threads,
           workers: o.workers,
