@@ -3,7 +3,6 @@
  * (docs/trust.md). The command line acts with full access, like `optline verify`; what it writes
  * to the history is recorded without an API key.
  */
-import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { exportProof, PROOF_FORMATS, type ProofFormat } from '../../proof/index.js';
@@ -11,6 +10,7 @@ import { eraseSubject, runRetention } from '../../service/retention.js';
 import { insideDir, scrubDirFor, ScrubStore } from '../../scrub/store.js';
 import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
 import { InputError, fileProblem } from '../../service/errors.js';
+import { AtomicFile } from '../../scrub/atomic-file.js';
 import { parsePhone } from '../../phone/index.js';
 
 function instant(value: string): number {
@@ -54,9 +54,19 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
         const out = await exportProof(app, { phone: o.phone, entityId: o.entity, consentId: o.consent, scope: '*' }, o.format as ProofFormat);
         const bytes = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body, null, 2) + '\n');
         if (o.out) {
+          // Under a temporary name, renamed into place: an interrupted export leaves no half file.
+          const file = (() => {
+            try {
+              return new AtomicFile(o.out!);
+            } catch (err) {
+              throw new InputError(`Cannot write ${o.out}: ${fileProblem(err)}.`);
+            }
+          })();
           try {
-            writeFileSync(o.out, bytes);
+            file.write(bytes);
+            await file.commit();
           } catch (err) {
+            file.discard();
             throw new InputError(`Cannot write ${o.out}: ${fileProblem(err)}.`);
           }
           console.error(`wrote ${out.contentType} (${bytes.length} bytes) to ${o.out}`);
