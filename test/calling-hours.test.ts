@@ -187,7 +187,8 @@ describe('entity windows and the law together (US)', () => {
   const KY = phone('+16065550123'); // Central and Eastern
   it.each([
     // [at (Eastern), number, allowed, source of the window reported, rule]
-    ['2026-11-27T07:30:00-05:00', NY, false, 'law', 'US-5'], // both windows missed: the law is reported
+    ['2026-11-27T07:30:00-05:00', NY, false, 'entity', 'entity'], // both windows missed: the narrower (own) one is reported, so "call between" is right
+    ['2026-11-27T21:30:00-05:00', NY, false, 'entity', 'entity'],
     ['2026-11-27T08:30:00-05:00', NY, false, 'entity', 'entity'], // the law allows, the entity does not yet
     ['2026-11-27T12:00:00-05:00', NY, true, 'entity', 'entity'], // both hold: the stricter entity window
     ['2026-11-27T18:30:00-05:00', NY, false, 'entity', 'entity'],

@@ -479,6 +479,11 @@ describe('US-8 Florida: 08:00–20:00 and at most 3 calls in 24 hours', () => {
     const d = run({ at: NOW, q: { phone: NUM.miami } });
     expect(d.callingWindow).toMatchObject({ source: 'law', rule: 'US-8', from: '08:00', to: '20:00' });
   });
+  it('reports the Florida window also when the federal one is missed too, so "call between" is right', () => {
+    const d = run({ at: '2026-11-27T22:00:00-05:00', q: { phone: NUM.miami } });
+    expect(d.denials).toEqual(['outside_calling_hours']);
+    expect(d.callingWindow).toMatchObject({ source: 'law', rule: 'US-8', from: '08:00', to: '20:00' });
+  });
 });
 
 describe('numbers outside the US under +1, and other countries', () => {

@@ -143,9 +143,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
       await page.locator('.verdict-details').filter({ hasText: `+3161234${phone.slice(-4)}` }).waitFor();
       return page.locator('.verdict-lead').textContent();
     };
-    expect(await lead('06 1234 9001', ['outside_calling_hours'])).toBe(' Not at this hour: call between 08:00 and 21:00 the person’s local time (New York, Los Angeles). Nothing else stands in the way.');
+    expect(await lead('06 1234 9001', ['outside_calling_hours'])).toBe(' Not at this hour: call between 08:00 and 21:00 the person’s local time (Eastern Time, Pacific Time). Nothing else stands in the way.');
     expect(await lead('06 1234 9002', ['frequency_cap'])).toMatch(/^ Not now: .* Try again later\.$/);
     expect(await lead('06 1234 9003', ['register_stale'])).toMatch(/^ Not until a current copy of the do-not-call register is loaded/);
+    // Two of them together: both said, still not a refusal of the person.
+    expect(await lead('06 1234 9005', ['outside_calling_hours', 'frequency_cap'])).toMatch(/^ Not at this hour: .* Not now: .* Try again later\.$/);
     // With a lasting reason too, the call is simply not to be made.
     expect(await lead('06 1234 9004', ['objected', 'outside_calling_hours'])).toBe(' Do not call this number. On a call already: make no offer and end it politely.');
   });
@@ -196,6 +198,18 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.getByRole('button', { name: 'Record objection' }).click();
     await page.keyboard.press('Escape');
     expect(await confirm.count()).toBe(0);
+    expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
+    // The focus starts on Cancel; an edit of the form closes the panel for good, so undoing the
+    // edit and pressing Enter checks the number again and records nothing.
+    await page.getByRole('button', { name: 'Record objection' }).click();
+    expect(await confirm.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement)).toBe(true);
+    const field = page.getByLabel('Phone number');
+    await field.press('End');
+    await field.pressSequentially('9');
+    expect(await confirm.count()).toBe(0);
+    await field.press('Backspace');
+    expect(await confirm.count()).toBe(0);
+    await field.press('Enter');
     expect(await verdict(page, /^Allowed/)).toMatch(/^Allowed/);
     await page.getByRole('button', { name: 'Record objection' }).click();
     await confirm.getByRole('button', { name: 'Yes, record the objection' }).click();
@@ -280,7 +294,9 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // A number with a digit too few is a slip to correct, not a refusal: said so, and nothing to record for it.
     await page.keyboard.type('061234992');
     await field.press('Enter');
-    expect(await verdict(page, /^(Allowed|Not allowed|Check the number)/)).toBe('Check the number It is not a phone number that can be called. Nothing was decided: correct it and check again.');
+    expect(await verdict(page, /^(Allowed|Not allowed|Number not readable)/)).toBe('Number not readable It is not a phone number that can be called. Nothing was decided: correct it and check again.');
+    // No line of details for a number there is none of.
+    expect(await page.locator('.verdict-details').count()).toBe(0);
     expect(await page.locator('.verdict.unreadable').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Record objection' }).isDisabled()).toBe(true);
     // Typing straight away replaces the checked number instead of adding to it.
@@ -449,13 +465,20 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // Said in the page's words, at the field that fixes it (not the command line's --phone-column).
     expect(await lists.getByRole('alert').textContent()).toBe('No column of the list was recognised as the phone numbers (columns: "id", "name"). Enter the name of the column with the numbers under Phone column and check the list again.');
     expect(await lists.getByLabel('Phone column').getAttribute('aria-invalid')).toBe('true');
+    // A column named that the list does not have: said the same way, in the page's words.
+    await lists.getByLabel('Phone column').fill('telefoon');
+    expect(await lists.getByLabel('Phone column').getAttribute('aria-invalid')).toBeNull();
+    await checkList.click();
+    await lists.getByRole('alert').filter({ hasText: 'The list has no column “telefoon” (columns: "id", "name")' }).waitFor();
+    expect(await lists.getByLabel('Phone column').getAttribute('aria-invalid')).toBe('true');
+    await lists.getByLabel('Phone column').fill('');
     // A list in the CRM's own columns and the customer's own format, decided for a moment after 1 July 2026.
     const csv = ['klant,naam,telefoon', '1,"Jansen, A",06 1111 9000', '2,B,+31611119200', '3,C,+31611119300', '4,D,geen nummer'].join('\r\n') + '\r\n';
     await fileField.setInputFiles({ name: 'leads week 48 – één.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await lists.getByLabel('Moment of the calls').fill('2026-12-01T10:30');
     // Dialled by an automatic dialer: asked of every row (no Dutch row needs more for it), and said with the result.
     await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('by an automatic dialer').check();
-    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type of every number:').selectOption({ label: 'mobile' });
+    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type:').selectOption({ label: 'all mobile' });
     await checkList.click();
     const result = lists.locator('.call-list-result');
     await result.waitFor();
@@ -483,10 +506,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const scrubRow = lists.locator('table.scrubs tbody tr');
     await scrubRow.first().waitFor();
     // Newest first; the list without a phone column is on record as failed, with the reason.
-    expect(await scrubRow.count()).toBe(2);
+    expect(await scrubRow.count()).toBe(3);
     // Each with what its rows were decided for: the moment, the product, how the calls are made.
     expect(await scrubRow.first().locator('td').allInnerTexts()).toEqual([expect.any(String), 'leads week 48 – één.csv', '1 Dec 2026, 10:30\nautomatic dialer, mobile lines', '4', '1', '2', '1', 'Download']);
-    const failedCells = (await scrubRow.nth(1).locator('td').allTextContents()).slice(1);
+    expect((await scrubRow.nth(1).locator('td').allTextContents()).at(-1)).toMatch(/^Failed.*The list has no column “telefoon”/);
+    const failedCells = (await scrubRow.nth(2).locator('td').allTextContents()).slice(1);
     expect(failedCells.slice(0, 1)).toEqual(['no-phone.csv']);
     expect(failedCells.slice(2, 6)).toEqual(['—', '—', '—', '—']);
     expect(failedCells[1]).toMatch(/live calls$/);

@@ -243,7 +243,9 @@ export function checkCallingHours(
   const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones, jurisdiction);
   const locals = localTimes(q.at, zones);
   const now = describeLocal(q.at, locals);
-  let firstMiss: AppliedWindow | null = null;
+  // The window reported when the call is outside hours: the most specific one it misses (a
+  // state's after the federal one, the entity's own last), so "call between …" is the narrowest.
+  let missed: AppliedWindow | null = null;
   let held: AppliedWindow | null = null;
 
   for (const law of laws) {
@@ -253,7 +255,7 @@ export function checkCallingHours(
       held = w; // later law windows are the more specific ones (state after federal)
       reasons.push(pass('calling_hours', law.rule, `${law.who} allows calls ${describeWindow(law.window)} local time; it is ${now}.`));
     } else {
-      firstMiss ??= w;
+      missed = w;
       reasons.push(fail('outside_calling_hours', law.rule, `${law.who} allows calls only ${describeWindow(law.window)} local time; it is ${now}.`));
     }
   }
@@ -265,13 +267,13 @@ export function checkCallingHours(
       held = applied('entity', ENTITY_RULE, zones, matched[0]!);
       reasons.push(pass('entity_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
     } else {
-      const missed = locals.findIndex((_, i) => matched[i] === undefined);
-      const sameDay = own.find((w) => !w.days || w.days.length === 0 || w.days.includes(locals[missed].dt.weekday)) ?? own[0];
-      firstMiss ??= applied('entity', ENTITY_RULE, zones, sameDay);
+      const outside = locals.findIndex((_, i) => matched[i] === undefined);
+      const sameDay = own.find((w) => !w.days || w.days.length === 0 || w.days.includes(locals[outside].dt.weekday)) ?? own[0];
+      missed = applied('entity', ENTITY_RULE, zones, sameDay);
       reasons.push(fail('entity_outside_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
     }
   }
-  return { ok: firstMiss === null, applied: firstMiss ?? held, reasons };
+  return { ok: missed === null, applied: missed ?? held, reasons };
 }
 
 /**

@@ -124,7 +124,8 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
     phoneIndex = columns.findIndex((c) => c === wanted);
     if (phoneIndex < 0) phoneIndex = columns.findIndex((c) => c.toLowerCase() === wanted.toLowerCase());
     if (phoneIndex < 0) {
-      throw new CsvError(`The list has no column "${wanted}". Columns seen: ${columns.map((c) => `"${c}"`).join(', ')}.`, 'phoneColumn');
+      const seen = columns.map((c) => `"${c}"`).join(', ');
+      throw new CsvError(`The list has no column "${wanted}". Columns seen: ${seen}.`, 'phoneColumn', `no column "${wanted}" among ${seen}`);
     }
   } else {
     const lower = columns.map((c) => c.toLowerCase());

@@ -61,6 +61,11 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
    */
   const edited =
     checked !== null && (phone.trim() !== checked.phone || entityId !== checked.entityId || product.trim() !== checked.productCategory || subscriberType !== checked.subscriberType);
+  // A panel belongs to the verdict it was opened for: editing the form closes it, so undoing the
+  // edit cannot bring back a panel whose button has the focus (one Enter would record it).
+  useEffect(() => {
+    if (edited) setPanel(null);
+  }, [edited]);
   /** Answers are recorded for the number and caller of the verdict on screen, and only while the form still says so. */
   const target = decision?.phone && checked && !edited ? { phone: decision.phone, entityId: checked.entityId } : null;
   /**
@@ -159,7 +164,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
     },
     withdraw: async (tg: { phone: string; entityId: string }) => {
       await api.consent({ entityId: tg.entityId, phone: tg.phone, channel: 'phone', status: 'withdrawn', source: { method: 'agent_call', agentId: readLocal(AGENT_KEY) || null } });
-      withdrawButton.current?.focus();
+      // Not back to its button: with no consent left it is disabled, and the focus would be lost.
+      phoneRef.current?.focus();
     },
   };
 
@@ -370,7 +376,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
 }
 
 function Verdict({ decision, checking, stale }: { decision: Decision | null; checking: boolean; stale: boolean }) {
-  const { t, fill } = useI18n();
+  const i18n = useI18n();
+  const { t, fill } = i18n;
   // A number that cannot be read is a typing slip to correct, not a refusal to call someone.
   const unreadable = decision !== null && !decision.allowed && decision.denials.length === 1 && decision.denials[0] === 'invalid_number';
   const state = decision ? (decision.allowed ? 'allowed' : unreadable ? 'unreadable' : 'denied') : 'idle';
@@ -385,7 +392,7 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
             <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : unreadable ? <AlertIcon size={40} /> : <CrossIcon size={40} />}</span>
             <span className="verdict-text">
               <span className="verdict-word">{decision.allowed ? t.verdict.allowed : unreadable ? t.verdict.unreadable : t.verdict.notAllowed}</span>
-              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${refusalLead(decision, t, fill)}`}</span>
+              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${refusalLead(decision, i18n)}`}</span>
             </span>
           </>
         ) : (
@@ -406,7 +413,7 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
           ))}
         </ul>
       )}
-      {decision && <VerdictDetails decision={decision} />}
+      {decision && !unreadable && <VerdictDetails decision={decision} />}
     </section>
   );
 }
@@ -416,17 +423,38 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
  * only stand in the way for now – the hour, the calls already made, an old register copy – say
  * when or how the number can be called after all, so they do not read as the person's refusal.
  */
-function refusalLead(decision: Decision, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string {
-  const only = (code: string) => decision.denials.length > 0 && decision.denials.every((d) => d === code);
+function refusalLead(decision: Decision, i18n: I18n): string {
+  const { t, fill } = i18n;
+  const temporary = decision.denials.length > 0 && decision.denials.every((d) => FOR_NOW.has(d));
+  if (!temporary) return t.verdict.notAllowedLead;
+  const leads: string[] = [];
   const w = decision.callingWindow;
-  if (only('outside_calling_hours') && w) {
-    // America/New_York → New York: the place, as agents know it.
-    const places = w.timeZones.map((z) => z.slice(z.lastIndexOf('/') + 1).replaceAll('_', ' ')).join(', ');
-    return fill(t.verdict.notNowHours, { from: w.from, to: w.to, places });
+  if (decision.denials.includes('outside_calling_hours')) {
+    leads.push(w ? fill(t.verdict.notNowHours, { from: w.from, to: w.to, zones: zoneNames(w.timeZones, i18n.locale) ?? t.verdict.everyZone }) : t.verdict.notAllowedLead);
   }
-  if (only('frequency_cap')) return t.verdict.notNowCalls;
-  if (only('register_stale')) return t.verdict.notNowRegister;
-  return t.verdict.notAllowedLead;
+  if (decision.denials.includes('frequency_cap')) leads.push(t.verdict.notNowCalls);
+  if (decision.denials.includes('register_stale')) leads.push(t.verdict.notNowRegister);
+  return leads.join(' ');
+}
+
+/** Refusals that stand only for now: the hour, the calls already made, an old register copy. */
+const FOR_NOW = new Set(['outside_calling_hours', 'frequency_cap', 'register_stale']);
+
+/**
+ * The zones of a calling window as people name them ("Eastern Time", "Central European Time"), or
+ * null when there are too many to read (a toll-free number may be anywhere in the country).
+ */
+function zoneNames(zones: string[], locale: string): string | null {
+  const names = new Set<string>();
+  for (const timeZone of zones) {
+    try {
+      const part = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'longGeneric' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName');
+      names.add(part?.value ?? timeZone);
+    } catch {
+      names.add(timeZone);
+    }
+  }
+  return names.size === 0 || names.size > 3 ? null : [...names].join(', ');
 }
 
 function VerdictDetails({ decision }: { decision: Decision }) {
@@ -638,10 +666,11 @@ function ConfirmPanel({ id, title, text, yes, busy, onCancel, onConfirm }: { id:
       <h3 id={`${id}-title`}>{title}</h3>
       <p id={`${id}-text`}>{text}</p>
       <div className="panel-actions">
-        <button type="button" className="button danger" autoFocus aria-busy={busy || undefined} onClick={() => !busy && onConfirm()}>
+        <button type="button" className="button danger" aria-busy={busy || undefined} onClick={() => !busy && onConfirm()}>
           {yes}
         </button>
-        <button type="button" className="button subtle" onClick={onCancel}>
+        {/* The focus starts on the way out: an Enter meant for something else records nothing. */}
+        <button type="button" className="button subtle" autoFocus onClick={onCancel}>
           {t.optIn.cancel}
         </button>
       </div>

@@ -59,7 +59,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fileMissing, setFileMissing] = useState(false);
-  const [phoneColumnMissing, setPhoneColumnMissing] = useState(false);
+  /** Why the list's phone column could not be found, said at the Phone column field; null: nothing to say. */
+  const [phoneColumnMissing, setPhoneColumnMissing] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const fileRef = useRef<HTMLInputElement>(null);
   const running = sending || scrub?.status === 'running';
@@ -68,14 +69,15 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
     // No phone column: said in the page's language, at the field that fixes it.
     const refused = err instanceof ApiError ? refusalText(err.problem?.errors, t, fill) : null;
-    setPhoneColumnMissing(refused !== null);
-    setError(refused ?? errorText(err, i18n));
+    setPhoneColumnMissing(refused);
+    setError(refused === null ? errorText(err, i18n) : null);
   };
 
   // Another caller: another list.
   useEffect(() => {
     setScrub(null);
     setError(null);
+    setPhoneColumnMissing(null);
   }, [entityId]);
 
   // Poll a running scrub until it is done or failed; show the seconds meanwhile.
@@ -94,7 +96,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           if (stopped) return;
           if (s.status !== 'running') {
             setScrub(s);
-            setPhoneColumnMissing(s.status === 'failed' && refusalText(s.errors, t, fill) !== null);
+            setPhoneColumnMissing(s.status === 'failed' ? refusalText(s.errors, t, fill) : null);
             onFinished();
             return;
           }
@@ -120,7 +122,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
       return;
     }
     setError(null);
-    setPhoneColumnMissing(false);
+    setPhoneColumnMissing(null);
     setScrub(null);
     setElapsed(0);
     setSending(true);
@@ -135,7 +137,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
-      setPhoneColumnMissing(s.status === 'failed' && refusalText(s.errors, t, fill) !== null);
+      setPhoneColumnMissing(s.status === 'failed' ? refusalText(s.errors, t, fill) : null);
       if (s.status !== 'running') onFinished();
     } catch (err) {
       fail(err);
@@ -171,10 +173,10 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           value={phoneColumn}
           onChange={(v) => {
             setPhoneColumn(v);
-            setPhoneColumnMissing(false);
+            setPhoneColumnMissing(null);
           }}
           hint={`${t.check.optional} · ${t.callList.phoneColumnHint}`}
-          invalid={phoneColumnMissing}
+          error={phoneColumnMissing}
         />
         <HintedField label={t.check.product} value={product} onChange={setProduct} hint={`${t.check.optional} · ${t.check.productHint}`} />
         <HintedField label={t.callList.at} type="datetime-local" value={at} onChange={setAt} hint={t.callList.atHint} />
@@ -226,20 +228,23 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
 
 /** A refused list's reason in the page's language where the page knows it (no phone column), else null. */
 function refusalText(errors: Array<{ path: string; message: string }> | null | undefined, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string | null {
-  const noPhone = errors?.find((e) => e.path === 'phoneColumn');
-  const seen = noPhone ? /^no phone column among (.*)$/.exec(noPhone.message)?.[1] : undefined;
-  return seen === undefined ? null : fill(t.callList.noPhoneColumn, { columns: seen });
+  const message = errors?.find((e) => e.path === 'phoneColumn')?.message ?? '';
+  const found = /^no phone column among (.*)$/.exec(message);
+  if (found) return fill(t.callList.noPhoneColumn, { columns: found[1]! });
+  const named = /^no column "(.*)" among (.*)$/.exec(message);
+  return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : null;
 }
 
 /** A labelled input with its hint below, the hint read out with it. */
-function HintedField({ label, value, onChange, hint, type = 'text', invalid = false }: { label: string; value: string; onChange: (v: string) => void; hint: string; type?: 'text' | 'datetime-local'; invalid?: boolean }) {
+function HintedField({ label, value, onChange, hint, type = 'text', error = null }: { label: string; value: string; onChange: (v: string) => void; hint: string; type?: 'text' | 'datetime-local'; error?: string | null }) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type={type} autoComplete="off" value={value} aria-invalid={invalid || undefined} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
-      <span id={`${id}-hint`} className="hint">
-        {hint}
+      <input id={id} type={type} autoComplete="off" value={value} aria-invalid={error !== null || undefined} aria-describedby={`${id}-hint`} onChange={(e) => onChange(e.target.value)} />
+      {/* A problem with the field takes the place of its hint, where the eye and the screen reader are. */}
+      <span id={`${id}-hint`} className={error !== null ? 'field-error' : 'hint'} role={error !== null ? 'alert' : undefined}>
+        {error ?? hint}
       </span>
     </div>
   );
@@ -248,9 +253,11 @@ function HintedField({ label, value, onChange, hint, type = 'text', invalid = fa
 function ScrubResult({ scrub }: { scrub: Scrub }) {
   const { t, fill, number, percent, dateTime } = useI18n();
   if (scrub.status === 'failed') {
+    // A phone column that could not be found is said at the Phone column field (CallListCheck).
+    if (refusalText(scrub.errors, t, fill) !== null) return null;
     return (
       <p className="error" role="alert">
-        {refusalText(scrub.errors, t, fill) ?? fill(t.callList.failed, { message: scrub.error ?? '' })}
+        {fill(t.callList.failed, { message: scrub.error ?? '' })}
       </p>
     );
   }
@@ -300,10 +307,8 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 
 /** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
 function questionText(s: Scrub, t: Dict): string {
-  const how =
-    [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : '', s.lineType ? t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort'] : '']
-      .filter(Boolean)
-      .join(', ') || t.callList.liveShort;
+  const dialling = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
+  const how = s.lineType ? `${dialling}, ${t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort']}` : dialling;
   return s.productCategory ? `${s.productCategory} · ${how}` : how;
 }
 
