@@ -490,6 +490,9 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await result.locator('.count-list').nth(1).locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^No basis to call.*\s+2\s+50%$/)]);
     // The download is the scrubbed list: every column kept, the decision appended (the 2024 customer lost its basis on 1 July 2026, NL-3).
     const href = await result.getByRole('link', { name: 'Download the checked list' }).getAttribute('href');
+    // Saved under the list's name with what it now is, in the page's language.
+    expect(await result.getByRole('link', { name: 'Download the checked list' }).getAttribute('download')).toBe('leads week 48 – één-checked.csv');
+    expect(await result.getByRole('link', { name: 'Download the unreadable rows' }).getAttribute('download')).toBe('leads week 48 – één-unreadable.csv');
     const download = await page.request.get(`${server.url}${href}`);
     expect(download.status()).toBe(200);
     // Saved under the list's own name.
