@@ -154,6 +154,17 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(after.reasons.find((x: { code: string }) => x.code === 'objected')).toMatchObject({ rule: 'GB-3' });
   });
 
+  it('erasing an e-mail address keeps the number on its withdrawals and objections refused', async () => {
+    const phone = '+31612340177';
+    await consent('tulp', phone, '2025-09-01T10:00:00Z');
+    await post('/v1/consents', { entityId: 'tulp', phone, email: 'wd.person@example.org', at: '2025-10-01T10:00:00Z', channel: 'phone', status: 'withdrawn' });
+    expect((await decide('tulp', phone)).allowed).toBe(false);
+    const r = await erase({ email: 'wd.person@example.org' }, compliance);
+    expect(r.entities[0].suppressions.map((x: { reason: string }) => x.reason)).toEqual(['withdrawal']);
+    // The withdrawal's data is gone, its "do not call" is not.
+    expect(await decide('tulp', phone)).toMatchObject({ allowed: false });
+  });
+
   it('gives bulk paths the same suppression facts, many numbers at a time', async () => {
     await erase({ phone: NL_OBJ, entityId: 'tulp', suppress: false }, compliance);
     await erase({ phone: GB_WITHDRAWN, entityId: 'thames', suppress: false }, compliance);

@@ -465,14 +465,18 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     }
     const erase = own.filter((r) => !held.has(r.id));
     const suppressions: RedactionPlan['suppressions'] = [];
-    if (e164) {
-      const latest = (pred: (r: (typeof own)[number]) => boolean) => own.filter(pred).reduce<number | null>((m, r) => Math.max(m ?? -Infinity, Date.parse(r.at)), null);
-      const objectedAt = latest((r) => r.type === 'objection');
-      if (objectedAt !== null) suppressions.push({ phone: e164, reason: 'objection', at: objectedAt });
-      const withdrawnAt = latest((r) => r.type === 'consent' && r.phone === e164 && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload));
-      if (withdrawnAt !== null) suppressions.push({ phone: e164, reason: 'withdrawal', at: withdrawnAt });
-      if (req.suppress !== false) suppressions.push({ phone: e164, reason: 'erasure', at: now });
+    // Every number whose "do not call" goes with the erased events stays suppressed: the number
+    // named, or – erasing by e-mail address – the numbers on the erased objections and withdrawals
+    // (else erasing the address would make a number callable again that its owner had refused).
+    const latest = (pred: (r: (typeof own)[number]) => boolean) => erase.filter(pred).reduce<number | null>((m, r) => Math.max(m ?? -Infinity, Date.parse(r.at)), null);
+    const phones = e164 ? [e164] : [...new Set(erase.map((r) => r.phone).filter((p): p is string => p !== null))];
+    for (const phone of phones) {
+      const objectedAt = latest((r) => r.type === 'objection' && r.phone === phone);
+      if (objectedAt !== null) suppressions.push({ phone, reason: 'objection', at: objectedAt });
+      const withdrawnAt = latest((r) => r.type === 'consent' && r.phone === phone && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload));
+      if (withdrawnAt !== null) suppressions.push({ phone, reason: 'withdrawal', at: withdrawnAt });
     }
+    if (e164 && req.suppress !== false) suppressions.push({ phone: e164, reason: 'erasure', at: now });
     const decisionIds = e164
       ? (await app.store.db.selectFrom('decisions').select('id').where('phone', '=', e164).where('entity_id', '=', entityId).execute()).map((d) => d.id)
       : [];
