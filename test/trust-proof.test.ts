@@ -340,6 +340,13 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const ofWithdrawal = (await api.call('GET', `/v1/consents/${partly}/proof`)).json();
     expect(ofWithdrawal.consents.map((c: { id: string }) => c.id).sort()).toEqual([two, partly].sort());
     expect((await api.call('POST', '/v1/decisions', { entityId: 'kraft', phone: '+4915112340003', productCategory: 'heat_pump' })).json()).toMatchObject({ allowed: true, evidence: [two] });
+    // A consent for every product, withdrawn for one: still in force for the others, as the engine decides.
+    const all = (await consent('roos-proof', '+31612349006', '2026-02-01T10:00:00+01:00', { source: { method: 'agent_call', agentId: 'a1', callId: 'c1', recordingRef: 'rec-6' } })).id;
+    await post('/v1/consents', { entityId: 'roos-proof', phone: '+31612349006', at: '2026-03-01T10:00:00+01:00', channel: 'phone', status: 'withdrawn', products: ['gas'] });
+    expect((await api.call('POST', '/v1/decisions', { entityId: 'roos-proof', phone: '+31612349006', productCategory: 'stroom' })).json()).toMatchObject({ allowed: true, evidence: [all] });
+    const allNow = await state('+31612349006', 'roos-proof', all);
+    expect(allNow).toMatchObject({ state: 'active', withdrawnBy: null });
+    expect(allNow.gaps.some((g: string) => g.endsWith('for gas: it covers every product but gas now'))).toBe(true);
 
     // An erasure that keeps the request as a suppression entry: the consent is not in force any more.
     await post('/v1/erasures', { phone: '+4915112340005', entityId: 'kraft', keepRequiredProof: true });

@@ -266,7 +266,9 @@ function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention
 /** How much of a consent a withdrawal ends, as the engine reads it (src/law/facts.ts): all, some products, or nothing. */
 function covers(withdrawal: { channel: string; products: string[] }, grant: { channel: string; products: string[] }): 'all' | 'some' | 'none' {
   if (withdrawal.channel !== grant.channel) return 'none';
-  if (withdrawal.products.length === 0 || grant.products.length === 0) return 'all';
+  if (withdrawal.products.length === 0) return 'all';
+  // A consent for everything, withdrawn for some products: it still covers the others (as the engine reads it).
+  if (grant.products.length === 0) return 'some';
   const ended = grant.products.filter((p) => withdrawal.products.some((w) => sameCategory(w, p)));
   return ended.length === grant.products.length ? 'all' : ended.length > 0 ? 'some' : 'none';
 }
@@ -417,7 +419,8 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     for (const x of later.filter((x) => x !== w && covers(x, g) === 'some')) {
       x.withdraws.push(g.id);
       const still = g.products.filter((p) => !x.products.some((q) => sameCategory(q, p)));
-      g.gaps.push(`partly withdrawn on ${x.at} (${x.id}) for ${x.products.join(', ')}: it covers only ${still.join(', ')} now`);
+      const covered = g.products.length === 0 ? `it covers every product but ${x.products.join(', ')} now` : `it covers only ${still.join(', ')} now`;
+      g.gaps.push(`partly withdrawn on ${x.at} (${x.id}) for ${x.products.join(', ')}: ${covered}`);
     }
     g.state = g.beforeReassignment
       ? 'void'
