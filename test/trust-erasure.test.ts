@@ -3,6 +3,7 @@
  * as a hashed suppression entry, decisions afterwards still refuse, and the hash chain still
  * verifies while tampering elsewhere is still found.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,7 +105,19 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(before.salt).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await api.app.store.db.selectFrom('idempotency').selectAll().where('key', '=', 'dialer-7781').execute()).toHaveLength(1);
 
-    await erase({ phone: NL_OTHER, entityId: 'tulp' }, compliance);
+    // The erasure itself, sent with a key of its own: its kept fingerprint is keyed by the pepper.
+    const body = JSON.stringify({ phone: NL_OTHER, entityId: 'tulp' });
+    const erasure = () =>
+      api.server.inject({ method: 'POST', url: '/v1/erasures', headers: { authorization: `Bearer ${compliance}`, 'content-type': 'application/json', 'idempotency-key': 'dsr-44' }, payload: body });
+    const first = await erasure();
+    expect(first.statusCode, first.body).toBe(201);
+    const kept = await api.app.store.db.selectFrom('idempotency').selectAll().where('key', '=', 'dsr-44').executeTakeFirstOrThrow();
+    const plain = createHash('sha256').update('POST /v1/erasures\n').update(JSON.stringify(JSON.parse(body))).digest('hex');
+    expect(kept.request_hash).not.toBe(plain);
+    // A retry is still answered from the kept answer.
+    const again = await erasure();
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().erasureId).toBe(first.json().erasureId);
     const row = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', objection).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ phone: null, salt: null, content_hash: before.content_hash });
     // The right guess, with everything else the row still shows, does not give its digest.

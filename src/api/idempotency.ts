@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store, IdempotencyClaim } from '../store/repository.js';
 import { IdempotencyConflict } from '../store/repository.js';
@@ -12,6 +12,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** false: the answer holds a secret (a new key's token) and is not kept for replays. */
     idempotent?: boolean;
+    /**
+     * The request names a person to be forgotten (an erasure): its fingerprint is keyed by the
+     * suppression pepper, so the kept row cannot be matched against guessed numbers.
+     */
+    personalRequest?: boolean;
   }
 }
 
@@ -25,7 +30,7 @@ export function writeContext(req: FastifyRequest): WriteContext {
  * again and nothing is recorded twice. Event writes store their answer in the same transaction
  * as the event (src/store/repository.ts); other answers are stored when they are sent.
  */
-export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number): void {
+export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number, pepper: () => Promise<string>): void {
   f.decorateRequest('idempotencyClaim', null);
 
   f.addHook('preHandler', async (req, reply) => {
@@ -37,7 +42,8 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     if (!key || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
       throw new InputError('Idempotency-Key must be 1 to 200 visible ASCII characters.', [{ path: 'Idempotency-Key', message: 'invalid' }], 400);
     }
-    const requestHash = createHash('sha256')
+    const fingerprint = req.routeOptions.config?.personalRequest ? createHmac('sha256', await pepper()) : createHash('sha256');
+    const requestHash = fingerprint
       .update(`${req.method} ${req.url}\n`)
       .update(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null))
       .digest('hex');

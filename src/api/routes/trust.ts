@@ -183,7 +183,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
     f.post(
       '/erasures',
       {
-        config: { permission: 'erase' },
+        config: { permission: 'erase', personalRequest: true },
         schema: {
           tags: ['retention'],
           summary: 'A data-subject erasure request: removes the person\'s data, keeps a hashed suppression entry so objections and withdrawals still hold',
