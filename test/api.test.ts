@@ -394,6 +394,9 @@ describe.each(storeNames())('API on %s', (storeName) => {
       const d = await decide({ entityId: 'acme-sub', phone: '+31612000010', at: '2026-11-28T10:00:00+01:00' });
       expect(d).toMatchObject({ allowed: false, denials: ['no_basis'] });
       expect(d.reasons.some((r: { code: string }) => r.code === 'consent_other_entity')).toBe(true);
+      // Said without naming the parent or the date: a subsidiary's key never sees its parent's records.
+      const other = d.reasons.find((r: { code: string }) => r.code === 'consent_other_entity') as { detail: string };
+      expect(other.detail).toBe('A consent given to another legal entity does not count for Acme Zon B.V.: consent is per legal entity (not for a parent, sister or subsidiary either).');
     });
 
     it('keeps a charity\'s donor relationship after 2026-07-01', async () => {

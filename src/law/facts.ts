@@ -226,14 +226,14 @@ export function analyseConsents(
   } else if (!consents.some((c) => c.status === 'granted')) {
     reasons.push(fail('no_consent', rules.rule, `No consent to calls from ${question.entity.name} is on record.`));
   }
-  for (const c of counted.others.filter(ofType('consent'))) {
-    if (c.status !== 'granted' || c.channel !== 'phone') continue;
-    const holder = facts.entities[c.entityId]?.name ?? c.entityId;
+  if (counted.others.filter(ofType('consent')).some((c) => c.status === 'granted' && c.channel === 'phone')) {
+    // Neither the other entity nor the date is named: a caller's key must not learn another's
+    // records (a parent's, a sister's, another client's of the same call centre).
     reasons.push(
       fail(
         'consent_other_entity',
         rules.entityRule,
-        `A consent given to ${holder} on ${isoDay(c.at, zone)} does not count for ${question.entity.name}: consent is per legal entity.`,
+        `A consent given to another legal entity does not count for ${question.entity.name}: consent is per legal entity (not for a parent, sister or subsidiary either).`,
       ),
     );
   }

@@ -258,9 +258,9 @@ export function decideNL(facts: Facts, q: Question): Decision {
     if (rels.length === 0) {
       reasons.push(fail('no_relationship', 'NL-3', `No customer relationship with ${q.entity.name} is on record.`));
     }
-    for (const r of relationships(counted.others)) {
-      const holder = facts.entities[r.entityId]?.name ?? r.entityId;
-      reasons.push(fail('relationship_other_entity', 'NL-3', `The relationship with ${holder} does not count: only the same legal entity may call, not a parent, sister or subsidiary.`));
+    if (relationships(counted.others).length > 0) {
+      // The other entity is not named: a caller's key must not learn another's records.
+      reasons.push(fail('relationship_other_entity', 'NL-3', 'A customer relationship with another legal entity does not count: only the same legal entity may call, not a parent, sister or subsidiary.'));
     }
   }
 
