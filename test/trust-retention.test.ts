@@ -136,6 +136,18 @@ describe.each(storeNames())('retention on %s', (storeName) => {
     expect(JSON.stringify(rows)).not.toContain(DE_C.slice(1));
   });
 
+  it('keeps a withdrawal of some products as an entry for those products only', async () => {
+    await post('/v1/consents', { entityId: 'tulp', phone: NL_B, at: '2020-07-01T10:00:00Z', channel: 'phone', status: 'withdrawn', products: ['gas'] });
+    // The withdrawal is due (12 months) and replaced by its suppression entry, which names what it did.
+    now = Date.parse('2021-07-02T12:00:00Z');
+    await run({ entityId: 'tulp' }, complianceNl);
+    const entry = (await api.app.store.db.selectFrom('suppressions').selectAll().where('reason', '=', 'withdrawal').execute())[0]!;
+    expect(entry).toMatchObject({ entity_id: 'tulp', products: '["gas"]' });
+    // The engine sees it as the withdrawal it was: of gas, not of every call.
+    const [fact] = await api.app.suppressions.factsFor(NL_B);
+    expect(fact).toMatchObject({ type: 'consent', status: 'withdrawn', channel: 'phone', products: ['gas'] });
+  });
+
   it('applies the entity\'s own term per country', async () => {
     // tulp keeps NL data 12 months: NL_A (given 2020-04-30) is due on 2021-04-30, NL_B on 2021-06-30.
     now = Date.parse('2021-06-01T12:00:00Z');

@@ -92,6 +92,8 @@ export interface Assessment {
   due: boolean;
   /** Objections and phone withdrawals leave a suppression entry. */
   suppress: SuppressionReason | null;
+  /** A withdrawal of some products only: those (its suppression entry names them). */
+  products: string[];
   phone: string | null;
 }
 
@@ -135,12 +137,14 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
     let lastUse: number | null = Math.max(at, lastCall.get(r.id) ?? -Infinity);
     let dueAt: number | null = null;
     let suppress: SuppressionReason | null = null;
+    let products: string[] = [];
     if (r.type === 'objection') {
       lastUse = at;
       suppress = r.phone ? 'objection' : null;
     } else if (r.type === 'consent' && p.status === 'withdrawn') {
       lastUse = at;
       suppress = r.phone && p.channel === 'phone' ? 'withdrawal' : null;
+      products = Array.isArray(p.products) ? p.products.filter((x): x is string => typeof x === 'string') : [];
     } else if (r.type === 'relationship') {
       const ended = typeof p.endedAt === 'number' ? p.endedAt : null;
       if (ended === null) lastUse = null;
@@ -150,7 +154,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       }
     }
     if (lastUse !== null && dueAt === null) dueAt = addMonths(lastUse, months);
-    out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, phone: r.phone });
+    out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, products, phone: r.phone });
   }
   for (const r of calls) {
     const country = countryOf(r.phone, entity, countries);
@@ -162,7 +166,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       const used = out.get(id);
       if (used && !used.due) dueAt = Math.max(dueAt, used.dueAt ?? Infinity);
     }
-    out.set(r.id, { eventId: r.id, type: 'call', country, months, lastUse: at, dueAt: Number.isFinite(dueAt) ? dueAt : null, due: Number.isFinite(dueAt) && dueAt <= now, suppress: null, phone: r.phone });
+    out.set(r.id, { eventId: r.id, type: 'call', country, months, lastUse: at, dueAt: Number.isFinite(dueAt) ? dueAt : null, due: Number.isFinite(dueAt) && dueAt <= now, suppress: null, products: [], phone: r.phone });
   }
   return rows.map((r) => out.get(r.id)!);
 }
@@ -172,7 +176,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
 interface RedactionPlan {
   entityId: string;
   eventIds: string[];
-  suppressions: Array<{ phone: string; reason: SuppressionReason; at: number }>;
+  suppressions: Array<{ phone: string; reason: SuppressionReason; at: number; products?: string[] }>;
   /** Decisions to redact: by id. */
   decisionIds: string[];
   /** Idempotency answers that quote the number. */
@@ -215,7 +219,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
   const now = app.clock();
   const nowIso = new Date(now).toISOString();
   const firstEventId = uuidv7();
-  const suppressionRows = await Promise.all(plan.suppressions.map((s) => app.suppressions.row(s.phone, plan.entityId, s.reason, s.at, now, firstEventId)));
+  const suppressionRows = await Promise.all(plan.suppressions.map((s) => app.suppressions.row(s.phone, plan.entityId, s.reason, s.at, now, firstEventId, s.products)));
   return withRetry(() =>
     app.store.db.transaction().execute(async (trx) => {
       const added = await Suppressions.insert(trx, suppressionRows);
@@ -322,7 +326,7 @@ export async function runRetention(app: Optline, opts: { entityIds: string[] | '
       .execute();
     const due = assess(entity, rows, now).filter((a) => a.due);
     const decisionIds = await dueDecisions(app, entity, now);
-    const suppressions = due.filter((a) => a.suppress && a.phone).map((a) => ({ phone: a.phone!, reason: a.suppress!, at: a.lastUse! }));
+    const suppressions = due.filter((a) => a.suppress && a.phone).map((a) => ({ phone: a.phone!, reason: a.suppress!, at: a.lastUse!, products: a.products }));
     const byType: Record<string, number> = {};
     for (const a of due) byType[a.type] = (byType[a.type] ?? 0) + 1;
     const months = effectiveTerms(entity);
@@ -473,8 +477,12 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     for (const phone of phones) {
       const objectedAt = latest((r) => r.type === 'objection' && r.phone === phone);
       if (objectedAt !== null) suppressions.push({ phone, reason: 'objection', at: objectedAt });
-      const withdrawnAt = latest((r) => r.type === 'consent' && r.phone === phone && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload));
-      if (withdrawnAt !== null) suppressions.push({ phone, reason: 'withdrawal', at: withdrawnAt });
+      // Each phone withdrawal as it was: of some products only, or of every call (the latest of
+      // them alone could be a partial one that leaves an earlier full one out).
+      for (const w of erase.filter((r) => r.type === 'consent' && r.phone === phone && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload))) {
+        const named = (JSON.parse(w.payload) as { products?: unknown }).products;
+        suppressions.push({ phone, reason: 'withdrawal', at: Date.parse(w.at), products: Array.isArray(named) ? named.filter((x): x is string => typeof x === 'string') : [] });
+      }
     }
     if (e164 && req.suppress !== false) suppressions.push({ phone: e164, reason: 'erasure', at: now });
     const decisionIds = e164

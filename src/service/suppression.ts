@@ -38,6 +38,8 @@ export interface SuppressionEntry {
   id: string;
   entityId: string;
   reason: SuppressionReason;
+  /** A withdrawal of some products only: those; absent or empty: every call. */
+  products?: string[];
   at: number;
   createdAt: number;
   eventId: string | null;
@@ -75,6 +77,17 @@ export function suppressionTag(seed: readonly [number, number], num: number): nu
   return h & 0xffff;
 }
 
+/** The products a stored entry names (a partial withdrawal), or none. */
+export function productsOf(r: Pick<SuppressionsTable, 'products'>): string[] {
+  if (!r.products) return [];
+  try {
+    const p = JSON.parse(r.products) as unknown;
+    return Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The fact the engine sees for an entry: an objection, or a withdrawal of phone consent. */
 export function suppressionFact(e: SuppressionEntry): EntityFact {
   const id = `suppression:${e.id}`;
@@ -86,8 +99,8 @@ export function suppressionFact(e: SuppressionEntry): EntityFact {
       at: e.at,
       channel: 'phone',
       status: 'withdrawn',
-      // No products: a withdrawal that names none covers every call.
-      products: [],
+      // As the withdrawal it replaces: some products, or none – every call.
+      products: e.products ?? [],
       expiresAt: null,
       source: { method: 'import', bundled: false },
     };
@@ -144,6 +157,7 @@ export class Suppressions {
       id: r.id,
       entityId: r.entity_id,
       reason: r.reason as SuppressionReason,
+      products: productsOf(r),
       at: Date.parse(r.at),
       createdAt: Date.parse(r.created_at),
       eventId: r.event_id,
@@ -170,7 +184,7 @@ export class Suppressions {
       for (const r of rows) {
         const e164 = numberOf.get(r.phone_hash)!;
         const list = out.get(e164) ?? [];
-        list.push(suppressionFact({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionReason, at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id }));
+        list.push(suppressionFact({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionReason, products: productsOf(r), at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id }));
         out.set(e164, list);
       }
     }
@@ -178,9 +192,10 @@ export class Suppressions {
   }
 
   /** A row to insert (inside the caller's transaction) under the current pepper. */
-  async row(e164: string, entityId: string, reason: SuppressionReason, at: number, now: number, eventId: string | null): Promise<SuppressionsTable> {
+  async row(e164: string, entityId: string, reason: SuppressionReason, at: number, now: number, eventId: string | null, products: string[] = []): Promise<SuppressionsTable> {
     const [current] = await this.peppers();
     return {
+      products: products.length > 0 ? JSON.stringify(products) : null,
       id: uuidv7(),
       phone_hash: phoneHash(current!.secret, e164),
       pepper_id: current!.id,

@@ -246,6 +246,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('line_type', 'text').execute();
     },
   },
+  {
+    // A suppression entry kept for a withdrawal of some products only names them: it refuses the
+    // calls about those, as the withdrawal it replaces did, not every call.
+    name: '0013_suppressions_products',
+    async up(db) {
+      await db.schema.alterTable('suppressions').addColumn('products', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -122,6 +122,8 @@ export interface SuppressionsTable {
   created_at: IsoTime;
   /** The erasure or retention event that created it. */
   event_id: string | null;
+  /** A withdrawal of some products only: their categories as JSON; null: every call (migration 0013). */
+  products?: string | null;
   /**
    * suppressionTag of the number under the entry's pepper (0…65535); -1 for a number beyond 2^53;
    * null for entries made before migration 0008.
