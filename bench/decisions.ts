@@ -57,7 +57,6 @@ async function engineBench() {
     ],
     reassignments: [],
     registers: [],
-    entities: {},
   };
   const parseOnly = perSecond((i) => parsePhone(PHONES[i % PHONES.length]!, 'NL'));
   const engine = perSecond((i) => {

@@ -37,7 +37,7 @@ const ON_CONSENT: Obligation[] = ['document_consent_use', 'show_caller_id'];
 
 const { table, run } = lawTable(
   'DE',
-  { entity: ENERGY, entities: [ENERGY, PARENT, CHILD], q: { productCategory: 'energy' } },
+  { entity: ENERGY, q: { productCategory: 'energy' } },
   (d: Decision) => {
     // DE-5: every allowed advertising call shows the caller number.
     if (d.allowed) {

@@ -19,7 +19,7 @@ const tps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}):
 const ctps = (o: { listed?: boolean; listedAt?: When | null; asOf?: When } = {}): RegisterCheck => registerCheck('gb-ctps', 'GB', { asOf: COPY, ...o });
 const CLEAN = [tps({ listed: false }), ctps({ listed: false })];
 
-const { table, run } = lawTable('GB', { entity: SELLER, entities: [SELLER, OTHER], registers: CLEAN }, (d: Decision) => {
+const { table, run } = lawTable('GB', { entity: SELLER, registers: CLEAN }, (d: Decision) => {
   // GB-5: every allowed call presents a caller line identity.
   if (d.allowed) {
     expect(d.obligations).toContain('show_caller_id');

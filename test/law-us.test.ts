@@ -58,7 +58,7 @@ const NUM = {
 
 const ON_CONSENT = ['show_caller_id'] as const;
 
-const { table, run } = lawTable('US', { entity: SELLER, entities: [SELLER, OTHER], registers: (at) => [dnc({ listed: false, asOf: copyFor(at) })] }, (d: Decision, c: Case) => {
+const { table, run } = lawTable('US', { entity: SELLER, registers: (at) => [dnc({ listed: false, asOf: copyFor(at) })] }, (d: Decision, c: Case) => {
   if (d.allowed) expect(d.obligations).toEqual(['show_caller_id']);
   // US-7: the vacated one-to-one rule is noted whenever a call relies on consent.
   if (d.basis === 'consent') expect(d.reasons.some((r) => r.rule === 'US-7' && r.passed)).toBe(true);

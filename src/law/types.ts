@@ -232,8 +232,6 @@ export interface Facts {
   registers: RegisterCheck[];
   /** A stored time zone for the contact (US-5), if known. */
   contactTimeZone?: string | null;
-  /** Entities referenced by the facts, to explain "a parent's consent does not count". */
-  entities: Record<string, Pick<Entity, 'id' | 'name' | 'kind' | 'parentId'>>;
 }
 
 export interface PhoneInfo {

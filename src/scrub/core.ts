@@ -72,7 +72,6 @@ export interface CoreInit {
    * events: cheaper than reading the numbers of all its events first; needs a HistoryByNumber).
    */
   events: EventIndex | null | 'every row';
-  entities: Map<string, Facts['entities'][string]>;
   history: HistorySource;
   /** Re-decide every n-th reused answer with the full PhoneInfo (0: never). Default 4096. */
   auditEvery?: number;
@@ -146,8 +145,6 @@ export class ScrubCore {
   /** Every row's history is read by number (CoreInit.events). */
   private readonly everyRow: boolean;
   private eventsGiven: () => void = () => {};
-  private readonly entities: Map<string, Facts['entities'][string]>;
-  private readonly callerOnly: Facts['entities'] | null;
   private readonly history: HistorySource;
   private readonly auditEvery: number;
   private readonly exact: boolean;
@@ -188,10 +185,6 @@ export class ScrubCore {
     this.events = init.events === 'every row' ? null : init.events;
     if (this.everyRow && !('byNumber' in init.history)) throw new Error('scrub: reading every row\'s history needs a history by number');
     this.eventsArrived = this.events || this.everyRow ? Promise.resolve() : new Promise<void>((resolve) => (this.eventsGiven = resolve));
-    this.entities = init.entities;
-    const caller = init.entities.get(init.question.entity.id);
-    // Shared by every decision whose events are all the caller's (the engine only reads facts).
-    this.callerOnly = caller ? Object.freeze({ [caller.id]: caller }) : null;
     this.history = init.history;
     this.auditEvery = init.auditEvery ?? 4096;
     this.exact = init.exact ?? false;
@@ -594,7 +587,6 @@ export class ScrubCore {
   /** 5b. Rows with events: a fresh engine call each, with the facts a single decision would use. */
   private decidePending(pending: number[], histories: Map<string, NumberHistoryLite>): void {
     const rowHits = this.rowHits;
-    const callerId = this.q.entity.id;
     for (const i of pending) {
       const e164 = this.e164At(i);
       const phone = this.reader.info(this.classIds[i]!, e164);
@@ -603,19 +595,7 @@ export class ScrubCore {
       const sup = this.suppressed.get(i);
       // As Optline.facts: the history's events, then the suppression entries as facts.
       const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
-      // The entities the events name: almost always only the caller (histories hold its events).
-      let entities = events.length > 0 ? this.callerOnly : null;
-      for (const ev of events) if (ev.entityId !== callerId) entities = null;
-      if (entities === null) {
-        entities = {};
-        for (const ev of events) {
-          if (!entities[ev.entityId]) {
-            const e = this.entities.get(ev.entityId);
-            if (e) entities[e.id] = e;
-          }
-        }
-      }
-      const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits), entities };
+      const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits) };
       this.rids[i] = this.resultOf(decide(facts, this.question(phone)));
     }
   }
@@ -777,7 +757,7 @@ export class ScrubCore {
   }
 
   private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo): number {
-    const facts: Facts = { events: [], reassignments: [], registers: this.checks(regs, hits), entities: {} };
+    const facts: Facts = { events: [], reassignments: [], registers: this.checks(regs, hits) };
     return this.resultOf(decide(facts, this.question(phone)));
   }
 

@@ -1,5 +1,4 @@
 /** Messages between the scrub runner and its worker threads. */
-import type { Facts } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { Reject, ScrubQuestion } from './core.js';
 import type { Dialect } from './csv.js';
@@ -14,7 +13,6 @@ export interface WorkerInit {
   registers: Array<{ meta: RegisterMeta; image: SharedArrayBuffer | ArrayBuffer }>;
   /** The caller's events; null: they follow in an 'events' message (see runScrub). */
   events: EventIndexImage | null;
-  entities: Array<Facts['entities'][string]>;
   dbPath: string;
   auditEvery?: number;
   phoneAuditEvery?: number;

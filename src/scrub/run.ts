@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { Optline } from '../service/optline.js';
 import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
-import type { Facts, LineType } from '../law/types.js';
+import type { LineType } from '../law/types.js';
 import { CsvError, lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { fileProblem, InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
@@ -307,7 +307,6 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
 
     // What the rows are decided with. The caller's events take a while to read (0.5 s for 600,000):
     // worker threads get them once their first chunks are under way (see below).
-    const entities: Array<Facts['entities'][string]> = (await app.store.listEntities()).map((e) => ({ id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null }));
     const registers = app.registry.all();
     const suppressions = await loadSuppressions(app);
     const maxRecordBytes = opts.maxEventRecordBytes ?? MAX_RECORD_BYTES;
@@ -350,7 +349,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     // Such a list costs about 10 µs a row: chunks of 1 MB (about 50,000 rows, half a second) keep
     // both threads busy to the end, where three or four chunks of 4 MB left one thread waiting.
     const block = opts.chunkBytes ?? (whole ? BLOCK >> 2 : BLOCK);
-    debug(`header read, ${entities.length} entities${whole ? `; the caller's events are read whole` : ''}; ${nWorkers} worker threads`, started);
+    debug(`header read${whole ? `; the caller's events are read whole` : ''}; ${nWorkers} worker threads`, started);
 
     let linesBefore = headerLines;
     let bytesDone = read.dataStart;
@@ -425,7 +424,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       const history = isSqliteFile(app.store) && !everyRow ? new SqliteHistory(app.store.location, entity.id) : new StoreHistory(app.store, entity.id);
       const events = everyRow ? ('every row' as const) : indexEvents(await entityEvents(app.store, entity.id, { records: whole, maxRecordBytes }));
       debug(everyRow ? "every row's history read by number" : 'events loaded', started);
-      const core = new ScrubCore({ question, dialect: d, registers, events, entities: new Map(entities.map((e) => [e.id, e])), history, exact, suppressions });
+      const core = new ScrubCore({ question, dialect: d, registers, events, history, exact, suppressions });
       try {
         for await (const c of chunks()) {
           checkAbort();
@@ -445,7 +444,6 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
         dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns },
         registers: registers.map((r) => ({ meta: r.meta, image: r.index.image })),
         events: null,
-        entities,
         dbPath: app.store.location,
         exact,
         suppressions: { secrets: suppressions.secrets, entries: [...suppressions.byHash], tags: suppressions.tags },

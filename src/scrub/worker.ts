@@ -22,7 +22,6 @@ function start(init: WorkerInit): void {
     dialect: init.dialect,
     registers: init.registers.map((r) => ({ meta: r.meta, index: NumberIndex.fromImage(r.image) })),
     events: init.events ? EventIndex.fromImage(init.events) : null,
-    entities: new Map(init.entities.map((e) => [e.id, e])),
     history,
     auditEvery: init.auditEvery,
     phoneAuditEvery: init.phoneAuditEvery,

@@ -209,18 +209,10 @@ export class Optline {
     // An erased person's objection or withdrawal survives as a hashed suppression entry.
     const [history, suppressed] = await Promise.all([this.store.history(e164), this.suppressions.factsFor(e164)]);
     const events = suppressed.length > 0 ? [...history.events, ...suppressed] : history.events;
-    const entities: Facts['entities'] = {};
-    for (const ev of events) {
-      if (!entities[ev.entityId]) {
-        const e = await this.entity(ev.entityId);
-        if (e) entities[e.id] = { id: e.id, name: e.name, kind: e.kind, parentId: e.parentId };
-      }
-    }
     return {
       events,
       reassignments: history.reassignments,
       registers: this.registry.checksFor(e164, country),
-      entities,
     };
   }
 

@@ -165,21 +165,14 @@ export interface FactsInit {
   reassignments?: ReassignmentFact[];
   registers?: RegisterCheck[];
   contactTimeZone?: string | null;
-  /** Entities the facts refer to (for names in the reasons). */
-  entities?: Entity[];
 }
 
 export function makeFacts(init: FactsInit = {}): Facts {
-  const entities: Facts['entities'] = {};
-  for (const e of init.entities ?? []) {
-    entities[e.id] = { id: e.id, name: e.name, kind: e.kind, parentId: e.parentId ?? null };
-  }
   return {
     events: init.events ?? [],
     reassignments: init.reassignments ?? [],
     registers: init.registers ?? [],
     contactTimeZone: init.contactTimeZone ?? null,
-    entities,
   };
 }
 

@@ -74,10 +74,10 @@ export interface Table {
   table(cases: Case[]): void;
 }
 
-/** A runner for one country: its default entity, the entities named in reasons, extra shape checks. */
+/** A runner for one country: its default entity and registers, extra shape checks. */
 export function lawTable(
   jurisdiction: Jurisdiction,
-  defaults: { entity: Entity; entities: Entity[]; registers?: RegisterCheck[] | ((at: number) => RegisterCheck[]); q?: Partial<Question> },
+  defaults: { entity: Entity; registers?: RegisterCheck[] | ((at: number) => RegisterCheck[]); q?: Partial<Question> },
   shape: (d: Decision, c: Case) => void = () => {},
 ): Table {
   const run = (c: Omit<Case, 'name' | 'expect'>): Decision => {
@@ -89,7 +89,6 @@ export function lawTable(
         registers: typeof registers === 'function' ? registers(question.at) : registers,
         reassignments: c.reassignments ?? [],
         contactTimeZone: c.contactTimeZone ?? null,
-        entities: defaults.entities,
       }),
       question,
     );
