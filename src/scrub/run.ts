@@ -21,7 +21,7 @@ import type { LineType } from '../law/types.js';
 import { CsvError, lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { fileProblem, InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
-import { productsOf, type SuppressionEntry } from '../service/suppression.js';
+import { entryOf, type SuppressionEntry } from '../service/suppression.js';
 import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventIndexImage, type EventRecordPart } from './history.js';
 import type { ChunkReply, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
@@ -158,7 +158,7 @@ async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
   if (rows.length === 0) return { secrets: [], byHash, tags: null };
   for (const r of rows) {
     const list = byHash.get(r.phone_hash) ?? [];
-    list.push({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionEntry['reason'], products: productsOf(r), at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id });
+    list.push(entryOf(r));
     byHash.set(r.phone_hash, list);
   }
   const peppers = await app.suppressions.peppers();

@@ -77,8 +77,21 @@ export function suppressionTag(seed: readonly [number, number], num: number): nu
   return h & 0xffff;
 }
 
+/** A stored entry as the engine's paths read it (single decisions, scrubs). */
+export function entryOf(r: SuppressionsTable): SuppressionEntry {
+  return {
+    id: r.id,
+    entityId: r.entity_id,
+    reason: r.reason as SuppressionReason,
+    products: productsOf(r),
+    at: Date.parse(r.at),
+    createdAt: Date.parse(r.created_at),
+    eventId: r.event_id,
+  };
+}
+
 /** The products a stored entry names (a partial withdrawal), or none. */
-export function productsOf(r: Pick<SuppressionsTable, 'products'>): string[] {
+function productsOf(r: Pick<SuppressionsTable, 'products'>): string[] {
   if (!r.products) return [];
   try {
     const p = JSON.parse(r.products) as unknown;
@@ -153,15 +166,7 @@ export class Suppressions {
       q = q.where('entity_id', 'in', entityIds);
     }
     const rows = await q.orderBy('at').orderBy('id').execute();
-    return rows.map((r) => ({
-      id: r.id,
-      entityId: r.entity_id,
-      reason: r.reason as SuppressionReason,
-      products: productsOf(r),
-      at: Date.parse(r.at),
-      createdAt: Date.parse(r.created_at),
-      eventId: r.event_id,
-    }));
+    return rows.map(entryOf);
   }
 
   /** The facts the decision path adds for a number. */
@@ -184,7 +189,7 @@ export class Suppressions {
       for (const r of rows) {
         const e164 = numberOf.get(r.phone_hash)!;
         const list = out.get(e164) ?? [];
-        list.push(suppressionFact({ id: r.id, entityId: r.entity_id, reason: r.reason as SuppressionReason, products: productsOf(r), at: Date.parse(r.at), createdAt: Date.parse(r.created_at), eventId: r.event_id }));
+        list.push(suppressionFact(entryOf(r)));
         out.set(e164, list);
       }
     }
