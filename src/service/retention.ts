@@ -472,17 +472,15 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     // Every number whose "do not call" goes with the erased events stays suppressed: the number
     // named, or – erasing by e-mail address – the numbers on the erased objections and withdrawals
     // (else erasing the address would make a number callable again that its owner had refused).
-    const latest = (pred: (r: (typeof own)[number]) => boolean) => erase.filter(pred).reduce<number | null>((m, r) => Math.max(m ?? -Infinity, Date.parse(r.at)), null);
-    const phones = e164 ? [e164] : [...new Set(erase.map((r) => r.phone).filter((p): p is string => p !== null))];
-    for (const phone of phones) {
-      const objectedAt = latest((r) => r.type === 'objection' && r.phone === phone);
+    // Which rows are such a "do not call", and of which products, assess says, as for retention.
+    const refusals = assess(entity, erase, now).filter((a) => a.suppress !== null && a.phone !== null && (e164 === null || a.phone === e164));
+    for (const phone of new Set(refusals.map((a) => a.phone!))) {
+      const mine = refusals.filter((a) => a.phone === phone);
+      const objectedAt = mine.filter((a) => a.suppress === 'objection').reduce<number | null>((m, a) => Math.max(m ?? -Infinity, a.lastUse!), null);
       if (objectedAt !== null) suppressions.push({ phone, reason: 'objection', at: objectedAt });
       // Each phone withdrawal as it was: of some products only, or of every call (the latest of
       // them alone could be a partial one that leaves an earlier full one out).
-      for (const w of erase.filter((r) => r.type === 'consent' && r.phone === phone && /"status":"withdrawn"/.test(r.payload) && /"channel":"phone"/.test(r.payload))) {
-        const named = (JSON.parse(w.payload) as { products?: unknown }).products;
-        suppressions.push({ phone, reason: 'withdrawal', at: Date.parse(w.at), products: Array.isArray(named) ? named.filter((x): x is string => typeof x === 'string') : [] });
-      }
+      for (const w of mine.filter((a) => a.suppress === 'withdrawal')) suppressions.push({ phone, reason: 'withdrawal', at: w.lastUse!, products: w.products });
     }
     if (e164 && req.suppress !== false) suppressions.push({ phone: e164, reason: 'erasure', at: now });
     const decisionIds = e164
