@@ -55,18 +55,13 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
         const bytes = Buffer.isBuffer(out.body) ? out.body : Buffer.from(JSON.stringify(out.body, null, 2) + '\n');
         if (o.out) {
           // Under a temporary name, renamed into place: an interrupted export leaves no half file.
-          const file = (() => {
-            try {
-              return new AtomicFile(o.out!);
-            } catch (err) {
-              throw new InputError(`Cannot write ${o.out}: ${fileProblem(err)}.`);
-            }
-          })();
+          let file: AtomicFile | null = null;
           try {
+            file = new AtomicFile(o.out);
             file.write(bytes);
             await file.commit();
           } catch (err) {
-            file.discard();
+            file?.discard();
             throw new InputError(`Cannot write ${o.out}: ${fileProblem(err)}.`);
           }
           console.error(`wrote ${out.contentType} (${bytes.length} bytes) to ${o.out}`);
