@@ -381,6 +381,14 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
   // A number that cannot be read is a typing slip to correct, not a refusal to call someone.
   const unreadable = decision !== null && !decision.allowed && decision.denials.length === 1 && decision.denials[0] === 'invalid_number';
   const state = decision ? (decision.allowed ? 'allowed' : unreadable ? 'unreadable' : 'denied') : 'idle';
+  // The verdict's sign, word and lead, by its state.
+  const look = !decision
+    ? null
+    : decision.allowed
+      ? { icon: <CheckIcon size={40} />, word: t.verdict.allowed, lead: t.verdict.allowedLead }
+      : unreadable
+        ? { icon: <AlertIcon size={40} />, word: t.verdict.unreadable, lead: t.verdict.unreadableLead }
+        : { icon: <CrossIcon size={40} />, word: t.verdict.notAllowed, lead: refusalLead(decision, i18n) };
   const basis = decision?.allowed ? t.bases[(decision.basis ?? 'none') as keyof Dict['bases']] : null;
   const denials = decision && !decision.allowed ? decision.denials.map((d) => t.denials[d as keyof Dict['denials']] ?? d) : [];
   return (
@@ -389,10 +397,10 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
       <div role="status" aria-atomic="true" className="verdict-status" data-allowed={decision ? String(decision.allowed) : undefined}>
         {decision ? (
           <>
-            <span className="verdict-icon">{decision.allowed ? <CheckIcon size={40} /> : unreadable ? <AlertIcon size={40} /> : <CrossIcon size={40} />}</span>
+            <span className="verdict-icon">{look!.icon}</span>
             <span className="verdict-text">
-              <span className="verdict-word">{decision.allowed ? t.verdict.allowed : unreadable ? t.verdict.unreadable : t.verdict.notAllowed}</span>
-              <span className="verdict-lead">{decision.allowed ? ` ${t.verdict.allowedLead}` : unreadable ? ` ${t.verdict.unreadableLead}` : ` ${refusalLead(decision, i18n)}`}</span>
+              <span className="verdict-word">{look!.word}</span>
+              <span className="verdict-lead"> {look!.lead}</span>
             </span>
           </>
         ) : (
