@@ -3,6 +3,8 @@ import { api, ApiError, type Me, type Scrub } from './api.js';
 import { errorText, useI18n } from './context.js';
 import type { Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
+// The download's name in the page's language, as the server names it in English.
+import { savedName } from '../../src/scrub/file-names.js';
 
 /** How often a running scrub is asked for its state. */
 const POLL_MS = 1000;
@@ -289,30 +291,20 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
       </div>
       <p className="call-list-links">
         {scrub.links.output ? (
-          <a className="button primary" href={scrub.links.output} download={fileName(scrub, t.callList.checkedSuffix)}>
+          <a className="button primary" href={scrub.links.output} download={savedName(scrub.inputName, scrub.id, t.callList.checkedSuffix)}>
             {t.callList.downloadOutput}
           </a>
         ) : (
           <span className="muted">{t.callList.gone}</span>
         )}
         {scrub.invalid > 0 && scrub.links.rejects && (
-          <a className="button" href={scrub.links.rejects} download={fileName(scrub, t.callList.unreadableSuffix)}>
+          <a className="button" href={scrub.links.rejects} download={savedName(scrub.inputName, scrub.id, t.callList.unreadableSuffix)}>
             {t.callList.downloadRejects}
           </a>
         )}
       </p>
     </div>
   );
-}
-
-/**
- * The name a download is saved under, in the page's language: the list's own name with what the
- * file now is (leads.csv → leads-gecontroleerd.csv). The server's Content-Disposition says the same
- * in English for clients without a page.
- */
-function fileName(s: Scrub, suffix: string): string {
-  const stem = (s.inputName ?? '').split(/[\\/]/).pop()!.replace(/\.(csv|txt|tsv)$/i, '').trim();
-  return `${stem || `scrub-${s.id}`}-${suffix}.csv`;
 }
 
 /** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
@@ -409,7 +401,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                   </td>
                   <td data-label={t.scrubs.status}>
                     {s.status === 'done' && s.links.output ? (
-                      <a href={s.links.output} download={fileName(s, t.callList.checkedSuffix)} aria-label={`${t.scrubs.download}: ${s.inputName ?? s.id}, ${dateTime(s.startedAt)}`}>
+                      <a href={s.links.output} download={savedName(s.inputName, s.id, t.callList.checkedSuffix)} aria-label={`${t.scrubs.download}: ${s.inputName ?? s.id}, ${dateTime(s.startedAt)}`}>
                         {t.scrubs.download}
                       </a>
                     ) : (

@@ -32,6 +32,7 @@ import { newId } from '../../store/repository.js';
 import { runScrub } from '../../scrub/run.js';
 import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { summaryJson } from '../../scrub/summary.js';
+import { savedName } from '../../scrub/file-names.js';
 import { LINE_TYPES } from '../../law/types.js';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
@@ -130,19 +131,9 @@ export function uploadName(header: unknown): string | null {
   }
 }
 
-/**
- * The name a download is saved under: the list's own name with what it now is (calls.csv →
- * calls-checked.csv, calls-unreadable.csv), so it sits beside the list it came from; the scrub's id
- * when the list came without a name. Sent as RFC 6266 filename and UTF-8 filename*.
- */
+/** The name a download is saved under (savedName), in English; sent as RFC 6266 filename and UTF-8 filename*. */
 export function downloadName(r: Pick<ScrubRecord, 'id' | 'inputName'>, part: 'output' | 'rejects'): string {
-  const suffix = part === 'output' ? 'checked' : 'unreadable';
-  // Only the last path segment, without characters file systems refuse.
-  const stem = [...((r.inputName ?? '').split(/[\\/]/).pop() ?? '').replace(/\.(csv|txt|tsv)$/i, '')]
-    .map((ch) => (ch < ' ' || '<>:"|?*'.includes(ch) ? '_' : ch))
-    .join('')
-    .trim();
-  return stem ? `${stem}-${suffix}.csv` : `scrub-${r.id}-${suffix}.csv`;
+  return savedName(r.inputName, r.id, part === 'output' ? 'checked' : 'unreadable');
 }
 
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
