@@ -117,7 +117,7 @@ describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
     let prev = '0'.repeat(64);
     for (const r of rows) {
       const content = contentDigest(r);
-      const hash = linkHash(prev, Number(r.chain_seq), content);
+      const hash = linkHash(prev, Number(r.chain_seq), content, r.personal_hash ?? null);
       await store.db.updateTable('events').set({ content_hash: content, prev_hash: prev, hash }).where('id', '=', r.id).execute();
       prev = hash;
     }

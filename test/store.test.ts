@@ -7,6 +7,7 @@ import type { Database } from '../src/store/schema.js';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import SQLite from 'better-sqlite3';
 import { Optline } from '../src/service/optline.js';
+import { eraseSubject } from '../src/service/retention.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
 const dirs: string[] = [];
@@ -153,6 +154,11 @@ describe('upgrading a store from before the hash chain', () => {
         await app.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
         await app.recordObjection({ entityId: 'acme', phone: '+31612345679', at: Date.parse('2026-01-01T00:00:00Z') });
         expect(await store.verifyHistory()).toMatchObject({ ok: true, events: 2, problems: [] });
+        // Rows from before and after the personal digest (migration 0014), both erased.
+        const rows = await store.db.selectFrom('events').select(['phone', 'personal_hash']).orderBy('chain_seq').execute();
+        expect(rows.map((r) => r.personal_hash != null)).toEqual([false, true]);
+        for (const phone of ['+31612345678', '+31612345679']) await eraseSubject(app, { phone, entityId: 'acme', scope: '*', suppress: false });
+        expect(await store.verifyHistory()).toMatchObject({ ok: true, events: 4, problems: [] });
         await app.close();
       } finally {
         await store.close();

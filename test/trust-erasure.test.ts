@@ -214,6 +214,28 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(v.problems[0]!.detail).toContain('no erasure');
   });
 
+  it('still checks what an erased row keeps: its type, times and key', async () => {
+    await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
+    const erased = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', ids.objection!).executeTakeFirstOrThrow();
+    expect(erased).toMatchObject({ phone: null, salt: null, personal_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const edits: Array<Record<string, string | null>> = [
+      { type: 'consent' }, // an objection turned into a consent
+      { at: '2024-01-01T10:00:00.000Z' }, // moved back in time
+      { recorded_at: '2025-03-01T10:00:00.000Z' },
+      { key_id: 'forged-key' },
+      { personal_hash: createHash('sha256').update('x').digest('hex') },
+      { personal_hash: null }, // made to look like a row from before the personal digest
+    ];
+    for (const edit of edits) {
+      await api.app.store.db.updateTable('events').set(edit).where('id', '=', erased.id).execute();
+      const v = await api.app.store.verifyHistory('tulp');
+      expect(v.problems, JSON.stringify(edit)).toEqual([expect.objectContaining({ eventId: erased.id, problem: 'changed' })]);
+      const { type, at, recorded_at, key_id, personal_hash } = erased;
+      await api.app.store.db.updateTable('events').set({ type, at, recorded_at, key_id, personal_hash }).where('id', '=', erased.id).execute();
+    }
+    expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
+  });
+
   it('finds an edited erasure record', async () => {
     const r = await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
     const id = r.entities[0].recordedAs[0];

@@ -264,10 +264,10 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
   it('gives every event its chain position as stored, and the history verifies', async () => {
     const d = (await proof(`phone=${encodeURIComponent(DE)}&entityId=kraft`, tokens.compliance)).json();
     const events = [...d.consents, ...d.calls];
-    const rows = await api.app.store.db.selectFrom('events').select(['id', 'chain', 'chain_seq', 'hash', 'prev_hash', 'content_hash']).where('id', 'in', events.map((e: { id: string }) => e.id)).execute();
+    const rows = await api.app.store.db.selectFrom('events').select(['id', 'chain', 'chain_seq', 'hash', 'prev_hash', 'content_hash', 'personal_hash']).where('id', 'in', events.map((e: { id: string }) => e.id)).execute();
     for (const e of events) {
       const row = rows.find((x) => x.id === e.id)!;
-      expect(e.chain).toEqual({ chain: 'kraft', seq: Number(row.chain_seq), hash: row.hash, prevHash: row.prev_hash, contentHash: row.content_hash, contentOk: true, linkOk: true, nextOk: true });
+      expect(e.chain).toEqual({ chain: 'kraft', seq: Number(row.chain_seq), hash: row.hash, prevHash: row.prev_hash, contentHash: row.content_hash, personalHash: row.personal_hash, contentOk: true, linkOk: true, nextOk: true });
     }
     const v = await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance);
     expect(v.json()).toMatchObject({ ok: true, problems: [] });

@@ -15,7 +15,7 @@ import { wasRecorded } from '../law/facts.js';
 import { DE_RULES, germanConsentProblem } from '../law/de.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
-import { contentDigest, erasedRowIsEmpty, linkHash } from '../store/chain.js';
+import { linkOk, storedContentOk } from '../store/chain.js';
 import type { EventsTable } from '../store/schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
 import type { Optline } from '../service/optline.js';
@@ -31,6 +31,8 @@ export interface ChainPosition {
   hash: string;
   prevHash: string;
   contentHash: string;
+  /** The digest of its number, e-mail and payload, which the link covers too (null before migration 0014). */
+  personalHash: string | null;
   /** The event's content still matches its digest. */
   contentOk: boolean;
   /** Its link hash is right for the one before it and its digest. */
@@ -545,8 +547,9 @@ async function chainPositions(app: Optline, rows: EventsTable[]): Promise<Map<st
         hash: r.hash ?? '',
         prevHash: r.prev_hash ?? '',
         contentHash: r.content_hash ?? '',
-        contentOk: r.erased_at != null ? erasedRowIsEmpty(r) : contentDigest(r) === r.content_hash,
-        linkOk: r.prev_hash != null && r.content_hash != null && linkHash(r.prev_hash, seq, r.content_hash) === r.hash,
+        personalHash: r.personal_hash ?? null,
+        contentOk: storedContentOk(r),
+        linkOk: r.prev_hash != null && linkOk(r, r.prev_hash, seq),
         nextOk: following !== undefined ? following === r.hash : isHead && head.hash === r.hash,
       });
     }

@@ -145,6 +145,7 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
     kv('Link hash', c.hash, true);
     kv('Previous link', c.prevHash, true);
     kv('Content digest', c.contentHash, true);
+    if (c.personalHash) kv('Personal data digest', c.personalHash, true);
     kv('Checked now', c.contentOk && c.linkOk && c.nextOk ? 'content, link and successor intact' : `NOT INTACT (${[!c.contentOk && 'content', !c.linkOk && 'link', !c.nextOk && 'successor'].filter(Boolean).join(', ')})`);
   };
   const entityName = (id: string | null) => (id ? (d.entities.find((e) => e.id === id)?.name ?? id) : '-');

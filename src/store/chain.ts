@@ -8,7 +8,12 @@
  * One chain per entity (events without an entity – reassignments – share the chain '-'), so
  * writers for different entities do not wait for each other and the tables can be distributed
  * by entity. Erasure (a data-subject request) redacts a row's payload but keeps its stored
- * content digest, so the chain still verifies while the erased content can no longer be read.
+ * digests, so the chain still verifies while the erased content can no longer be read.
+ *
+ * A row's digest is in two parts (from migration 0014): the personal digest over its number,
+ * e-mail, payload and salt, and the content digest over the rest – id, type, entity, times, key –
+ * and the personal digest. An erased row is then still checked for everything it keeps: its type,
+ * entity and times cannot be edited unseen either. Rows written before keep one digest over all.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -20,7 +25,7 @@ const GENESIS = '0'.repeat(64);
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'email' | 'at' | 'recorded_at' | 'payload' | 'key_id' | 'salt'>;
+type EventContent = Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'phone' | 'email' | 'at' | 'recorded_at' | 'payload' | 'key_id' | 'salt' | 'personal_hash'>;
 
 /** What an erasure leaves of a row's payload (src/service/retention.ts). */
 export const ERASED_PAYLOAD = '{"erased":true}';
@@ -35,19 +40,51 @@ export function erasedRowIsEmpty(r: Pick<EventsTable, 'phone' | 'email' | 'paylo
 
 /**
  * The digest of what an event says; a fixed field order so every engine computes the same. The
- * row's random salt is part of it: an erasure deletes the salt with the number, so the digest that
- * stays behind cannot be matched against guessed numbers (a country's mobile numbers take minutes
- * to try). Rows from before migration 0010 have no salt and keep the digest they were linked with.
+ * row's random salt is part of it: an erasure deletes the salt with the number, so the digests that
+ * stay behind cannot be matched against guessed numbers (a country's mobile numbers take minutes
+ * to try). Rows from before migration 0010 have no salt, and rows from before 0014 no personal
+ * digest: they keep the one digest they were linked with.
  */
 export function contentDigest(e: EventContent): string {
+  if (e.personal_hash != null) return frameDigest(e, personalDigest(e));
   const fields = [e.id, e.type, e.entity_id, e.phone, e.email, e.at, e.recorded_at, e.payload, e.key_id];
   return sha256(JSON.stringify(e.salt ? [...fields, e.salt] : fields));
 }
 
+/** The digest of what an erasure takes away: number, e-mail, payload and the salt that hides them. */
+export function personalDigest(e: Pick<EventsTable, 'phone' | 'email' | 'payload' | 'salt'>): string {
+  return sha256(JSON.stringify(['personal', e.phone, e.email, e.payload, e.salt]));
+}
+
+/** The digest of what an erasure leaves – and of the personal digest, which it leaves too. */
+function frameDigest(e: Pick<EventsTable, 'id' | 'type' | 'entity_id' | 'at' | 'recorded_at' | 'key_id'>, personal: string): string {
+  return sha256(JSON.stringify(['event', e.id, e.type, e.entity_id, e.at, e.recorded_at, e.key_id, personal]));
+}
+
+/**
+ * Whether a stored row still says what it was linked with. An erased row must hold nothing
+ * personal; with a personal digest (migration 0014) the rest of it – type, entity, times, key – is
+ * still checked, before that only its link is.
+ */
+export function storedContentOk(r: EventContent & Pick<EventsTable, 'content_hash' | 'erased_at'>): boolean {
+  if (r.erased_at != null) return erasedRowIsEmpty(r) && (r.personal_hash == null || frameDigest(r, r.personal_hash) === r.content_hash);
+  if (r.personal_hash != null && personalDigest(r) !== r.personal_hash) return false;
+  return contentDigest(r) === r.content_hash;
+}
+
 export const newSalt = (): string => randomBytes(16).toString('base64url');
 
-export function linkHash(prev: string, seq: number, digest: string): string {
-  return sha256(`${prev}|${seq}|${digest}`);
+/**
+ * A row's link. From migration 0014 it covers the personal digest as well: a row cannot be made to
+ * look older (its personal digest deleted, so that an erased row's remains went unchecked).
+ */
+export function linkHash(prev: string, seq: number, digest: string, personal: string | null = null): string {
+  return sha256(personal == null ? `${prev}|${seq}|${digest}` : `${prev}|${seq}|${digest}|${personal}`);
+}
+
+/** Whether a row's link is the one its predecessor, position and digests give. */
+export function linkOk(r: Pick<EventsTable, 'prev_hash' | 'content_hash' | 'personal_hash' | 'hash'>, prev: string, seq: number): boolean {
+  return r.content_hash != null && linkHash(prev, seq, r.content_hash, r.personal_hash ?? null) === r.hash;
 }
 
 export const chainOf = (entityId: string | null): string => entityId ?? NO_ENTITY_CHAIN;
@@ -57,6 +94,7 @@ export interface ChainFields {
   chain: string;
   chain_seq: number;
   content_hash: string;
+  personal_hash?: string;
   prev_hash: string;
   hash: string;
 }
@@ -65,7 +103,7 @@ export interface ChainFields {
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
  * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
  */
-export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely<Database>, rows: T[], opts: { salt?: boolean } = {}): Promise<Array<T & ChainFields>> {
+export async function linkRows<T extends Omit<EventContent, 'salt' | 'personal_hash'>>(trx: Kysely<Database>, rows: T[], opts: { salt?: boolean } = {}): Promise<Array<T & ChainFields>> {
   const out: Array<T & ChainFields> = [];
   const heads = new Map<string, { seq: number; hash: string }>();
   for (const row of rows) {
@@ -78,12 +116,19 @@ export async function linkRows<T extends Omit<EventContent, 'salt'>>(trx: Kysely
       head = { seq: Number(r.seq), hash: r.hash };
     }
     const seq = head.seq + 1;
-    // No salt only for migration 0005, which links rows of a store that has no salt column yet.
-    const salted = { ...row, salt: opts.salt === false ? null : newSalt() };
-    const digest = contentDigest(salted);
-    const hash = linkHash(head.hash, seq, digest);
-    out.push({ ...salted, chain, chain_seq: seq, content_hash: digest, prev_hash: head.hash, hash });
-    head = { seq, hash };
+    const fields: T & ChainFields = { ...row, salt: null, chain, chain_seq: seq, content_hash: '', prev_hash: head.hash, hash: '' };
+    if (opts.salt === false) {
+      // Only migration 0005, which links the rows of a store without the salt and personal digest columns.
+      fields.content_hash = contentDigest(fields);
+      fields.hash = linkHash(head.hash, seq, fields.content_hash);
+    } else {
+      fields.salt = newSalt();
+      fields.personal_hash = personalDigest(fields);
+      fields.content_hash = frameDigest(fields, fields.personal_hash);
+      fields.hash = linkHash(head.hash, seq, fields.content_hash, fields.personal_hash);
+    }
+    out.push(fields);
+    head = { seq, hash: fields.hash };
     heads.set(chain, head);
   }
   for (const [chain, head] of heads) {
@@ -200,7 +245,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event is marked erased but no erasure or retention run in the history names it: it was edited' };
         break;
       }
-      // An erased row's content is no longer checked against its digest, so it must hold nothing.
+      // An erased row's personal data is no longer checked against its digest, so it must hold none.
       if (erased && !erasedRowIsEmpty(r)) {
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event was erased but holds personal data or a payload again: it was edited' };
         break;
@@ -213,11 +258,17 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'removed', detail: `position ${expectedSeq}${seq - expectedSeq > 1 ? `–${seq - 1}` : ''} is missing before this event` };
         break;
       }
-      if (!erased && contentDigest(r) !== r.content_hash) {
-        problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event\'s content does not match its digest: it was edited' };
+      if (!storedContentOk(r)) {
+        problem = {
+          chain: head.chain,
+          eventId: r.id,
+          seq,
+          problem: 'changed',
+          detail: erased ? 'what the erased event keeps (type, entity, times) does not match its digest: it was edited' : 'the event\'s content does not match its digest: it was edited',
+        };
         break;
       }
-      if (r.prev_hash !== prev || linkHash(prev, seq, r.content_hash!) !== r.hash) {
+      if (r.prev_hash !== prev || !linkOk(r, prev, seq)) {
         problem = {
           chain: head.chain,
           eventId: r.id,

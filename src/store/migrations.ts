@@ -254,6 +254,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('suppressions').addColumn('products', 'text').execute();
     },
   },
+  {
+    // Each new event's digest in two parts, the personal part kept by an erasure, so the rest of
+    // an erased row (type, entity, times) is still checked (src/store/chain.ts).
+    name: '0014_events_personal_hash',
+    async up(db) {
+      await db.schema.alterTable('events').addColumn('personal_hash', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -44,6 +44,8 @@ export interface EventsTable {
   erased_at?: IsoTime | null;
   /** Random, part of content_hash; deleted by an erasure (migration 0010; null on older rows). */
   salt?: string | null;
+  /** Digest of phone, e-mail, payload and salt, kept by an erasure (migration 0014; null on older rows). */
+  personal_hash?: string | null;
 }
 
 export interface ChainHeadsTable {
