@@ -273,9 +273,12 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     const d = await decide('kraft', DE, { at: '2025-02-03T10:00:00Z', productCategory: 'strom' });
     expect(d.allowed, JSON.stringify(d.reasons)).toBe(true);
     const kCall = (await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-02-03T10:00:00Z', decisionId: d.decisionId })).id;
+    // A call on no consent (no product named, so none counts) is no proof of consent: not held.
+    const bare = await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-03-01T10:00:00Z' });
+    expect(bare.warning).toContain('without a basis');
     const obj = (await post('/v1/objections', { entityId: 'kraft', phone: DE, at: '2025-06-01T10:00:00Z' })).id;
     const r = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: true }, compliance);
-    expect(r.entities[0].events).toBe(1);
+    expect(r.entities[0].events).toBe(2);
     expect(r.entities[0].held).toEqual([
       { eventId: kc, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
       { eventId: kCall, type: 'call', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
@@ -283,6 +286,7 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     const left = (await api.app.store.history(DE)).events.map((e) => e.id);
     expect(left).toEqual([kc, kCall]);
     expect(left).not.toContain(obj);
+    expect(left).not.toContain(bare.id);
     expect((await decide('kraft', DE, { productCategory: 'strom' })).denials).toContain('objected');
   });
 

@@ -97,6 +97,16 @@ export interface Assessment {
   phone: string | null;
 }
 
+/** The events a call's basis rested on (its evidence). */
+function evidenceOf(r: Pick<Row, 'payload'>): string[] {
+  try {
+    const evidence = (JSON.parse(r.payload) as { evidence?: unknown }).evidence;
+    return Array.isArray(evidence) ? evidence.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Decides for each row of one entity whether it is due at `now`. Pure: the rows and the entity in,
  * an assessment per row out.
@@ -462,10 +472,13 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     const held = new Map<string, { until: number | null; rule: string }>();
     if (req.keepRequiredProof) {
       const retained = own.filter((r) => (RETAINED_TYPES as readonly string[]).includes(r.type));
-      for (const a of assess(entity, retained, now)) {
-        const isProof = a.type === 'consent' || a.type === 'call';
-        if (isProof && !a.due && STATUTORY[a.country] && !a.suppress) held.set(a.eventId, { until: a.dueAt, rule: RETENTION_DEFAULTS[a.country].rule ?? a.country });
-      }
+      const assessed = assess(entity, retained, now);
+      const keep = (a: Assessment) => held.set(a.eventId, { until: a.dueAt, rule: RETENTION_DEFAULTS[a.country].rule ?? a.country });
+      for (const a of assessed) if (a.type === 'consent' && !a.due && STATUTORY[a.country] && !a.suppress) keep(a);
+      // A call is kept only as a use of a kept consent (DE-4 asks proof of consent, not of calls).
+      const rowsById = new Map(retained.map((r) => [r.id, r]));
+      const usesHeldConsent = (id: string) => evidenceOf(rowsById.get(id)!).some((used) => held.has(used));
+      for (const a of assessed) if (a.type === 'call' && !a.due && STATUTORY[a.country] && usesHeldConsent(a.eventId)) keep(a);
     }
     const erase = own.filter((r) => !held.has(r.id));
     const suppressions: RedactionPlan['suppressions'] = [];
