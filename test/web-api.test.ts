@@ -226,6 +226,38 @@ describe('GET /v1/dashboard', () => {
     expect((await api.call('GET', '/v1/dashboard?entityId=acme&days=10')).json().expiringRelationships.total).toBe(0);
   });
 
+  it('counts calls per agent, lists those made although the check refused them, and the opt-ins each agent recorded', async () => {
+    expect((await api.call('PUT', '/v1/entities/callco', { name: 'Call Co B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+    const post = async (url: string, body: Record<string, unknown>) => {
+      const r = await api.call('POST', url, { entityId: 'callco', ...body });
+      expect(r.statusCode, r.body).toBeLessThan(300);
+      return r.json();
+    };
+    await post('/v1/consents', { phone: '+31611130001', channel: 'phone', status: 'granted', at: '2026-11-27T09:00:00Z', source: { method: 'agent_call', agentId: 'agent-1', recordingRef: 'rec://7' } });
+    const allowed = await post('/v1/decisions', { phone: '+31611130001', at: '2026-11-28T09:00:00Z' });
+    const refused = await post('/v1/decisions', { phone: '+31611130002', at: '2026-11-28T09:10:00Z' });
+    expect([allowed.allowed, refused.allowed]).toEqual([true, false]);
+    await post('/v1/calls', { phone: '+31611130001', at: '2026-11-28T09:01:00Z', decisionId: allowed.decisionId, agentId: 'agent-1' });
+    const againstRefusal = await post('/v1/calls', { phone: '+31611130002', at: '2026-11-28T09:11:00Z', decisionId: refused.decisionId, agentId: ' agent-2 ' });
+    // No decision named: the engine's answer for the call's moment, which refuses it too.
+    const unchecked = await post('/v1/calls', { phone: '+31611130003', at: '2026-11-28T09:20:00Z' });
+    expect((await api.call('POST', '/v1/calls', { entityId: 'callco', phone: '+31611130003', at: '2026-11-28T09:20:00Z', agentId: '  ' })).statusCode).toBe(400);
+
+    const calls = (await api.call('GET', '/v1/dashboard?entityId=callco')).json().calls;
+    expect(calls).toMatchObject({ total: 3, refused: 2 });
+    expect(calls.byAgent).toEqual([
+      { agentId: 'agent-2', calls: 1, refused: 1, optIns: 0 },
+      { agentId: null, calls: 1, refused: 1, optIns: 0 },
+      { agentId: 'agent-1', calls: 1, refused: 0, optIns: 1 },
+    ]);
+    expect(calls.refusedItems).toEqual([
+      { id: unchecked.id, phone: '+31611130003', at: '2026-11-28T09:20:00.000Z', agentId: null, decisionId: null, denials: ['no_basis'] },
+      { id: againstRefusal.id, phone: '+31611130002', at: '2026-11-28T09:11:00.000Z', agentId: 'agent-2', decisionId: refused.decisionId, denials: ['no_basis'] },
+    ]);
+    // A caller with no calls logged.
+    expect((await api.call('GET', '/v1/dashboard?entityId=hulp')).json().calls).toMatchObject({ total: 0, refused: 0, byAgent: [], refusedItems: [] });
+  });
+
   it('checks roles, scope and input', async () => {
     expect((await api.call('GET', '/v1/dashboard?entityId=other', undefined, agentToken)).statusCode).toBe(403);
     expect((await api.call('GET', '/v1/dashboard?entityId=acme', undefined, integrationToken)).statusCode).toBe(403);

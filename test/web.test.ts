@@ -348,6 +348,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // What the call must keep to, where the agent reads what to say (NL-7).
     expect(await page.locator('.say-offer').textContent()).toBe('The person asked to be called about: “a heat pump for a semi-detached house”. Keep to that offer.');
 
+    // The agent ID this browser remembers (from the agent's last opt-in) goes with the call.
+    await page.evaluate(() => localStorage.setItem('optline.agentId', 'agent-31'));
     await page.getByRole('button', { name: 'Log call made' }).click();
     expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
     await toast(page, /Call logged\. \(\+\d+\) This was the one call the person asked for: you may finish it/);
@@ -355,6 +357,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // The call is logged with the decision that allowed it.
     const calls = (await server.app.store.history('+31612349004')).events.filter((e) => e.type === 'call');
     expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ agentId: 'agent-31', allowed: true });
     await server.app.decisions.flush();
     const allowedBy = await server.app.store.getDecision((calls[0] as { decisionId: string }).decisionId);
     expect(allowedBy).toMatchObject({ allowed: true, basis: 'requested_communication', phone: '+31612349004' });
@@ -391,9 +394,14 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await call('POST', '/v1/consents', { entityId: 'webtest', channel: 'email', status: 'granted', at: iso(now - 7 * 86_400_000), email: 'a@example.org', phone: '+31611119100' });
     await call('POST', '/v1/consents', { entityId: 'webtest', channel: 'email', status: 'granted', at: iso(now - 7 * 86_400_000 - 1000), email: 'b@example.org', phone: '+31611119101' });
     await call('POST', '/v1/relationships', { phone: '+31611119200', entityId: 'webtest', kind: 'purchase', productCategory: 'energy', startedAt: '2024-02-01T00:00:00Z', informedAtCollection: true, optOutOfferedAtCollection: true });
+    const decided: Record<string, string> = {};
     for (const phone of ['+31611119000', '+31611119001', '+31611119300']) {
-      expect((await call('POST', '/v1/decisions', { phone, entityId: 'webtest' })).decisionId).toBeTruthy();
+      decided[phone] = (await call('POST', '/v1/decisions', { phone, entityId: 'webtest' })).decisionId as string;
+      expect(decided[phone]).toBeTruthy();
     }
+    // Two calls: one on an allowed check, one although the check refused it (no basis).
+    await call('POST', '/v1/calls', { phone: '+31611119000', entityId: 'webtest', at: iso(now - 500), decisionId: decided['+31611119000'], agentId: 'agent-web-1' });
+    await call('POST', '/v1/calls', { phone: '+31611119300', entityId: 'webtest', at: iso(now - 400), decisionId: decided['+31611119300'], agentId: 'agent-web-2' });
 
     const page = await newPage();
     await signIn(page, server.url, WEB_ADMIN, '/dashboard');
@@ -432,6 +440,22 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await denial.locator('.bar-value').allTextContents()).toEqual(['1']);
     expect(await page.locator('.kpi').filter({ hasText: 'Checks' }).locator('.kpi-value').textContent()).toBe('3');
     expect(await page.locator('.kpi').filter({ hasText: 'Consents given' }).locator('.kpi-value').textContent()).toBe('5');
+
+    // Calls by agent: the one made although refused is counted against its agent and listed.
+    const calls = page.locator('section.calls');
+    await calls.getByRole('heading', { name: 'Calls by agent · last 90 days' }).waitFor();
+    expect(await calls.locator('.kpi').filter({ hasText: 'Calls logged' }).locator('.kpi-value').textContent()).toBe('2');
+    expect(await calls.locator('.kpi.bad').filter({ hasText: 'Called although refused' }).locator('.kpi-value').textContent()).toBe('1');
+    const agentRows = await calls.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+    expect(agentRows).toEqual([
+      ['agent-web-2', '1', '1', '0'],
+      ['agent-web-1', '1', '0', '0'],
+      ['no agent ID given', '0', '0', '3'], // the opt-ins above were recorded without one
+    ]);
+    const refusedRow = calls.locator('table.stack tbody tr');
+    expect(await refusedRow.count()).toBe(1);
+    expect(await refusedRow.locator('td.mono').textContent()).toBe('+31611119300');
+    expect(await refusedRow.locator('td').last().textContent()).toBe('No basis to call');
 
     // The law change: the customer of 2024 loses the basis on 1 July 2026 (NL-3).
     const law = page.locator('section.law');

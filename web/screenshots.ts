@@ -78,6 +78,8 @@ async function dashboardPages(server: WebServer, browser: Browser, size: Size): 
   await page.locator('#chart-given svg.recharts-surface').first().waitFor();
   await page.locator('.law-headline').waitFor();
   await shot(page, 'dashboard', size, true);
+  await page.locator('section.calls').screenshot({ path: join(out, `dashboard-calls-${size}.png`) });
+  console.log(`  dashboard-calls-${size}.png`);
   {
     // A campaign list checked from the dashboard, in the CRM's own columns and number formats.
     const rows = ['customer_id,name,telefoon,city'];

@@ -203,6 +203,7 @@ export const CallBody = z
       .max(100)
       .nullish()
       .describe('What the call offered, when no decisionId is given: a consent limited to products is then on file as used (DE-4)'),
+    agentId: z.string().trim().min(1).max(200).nullish().describe('Who made the call (the agent page sends the agent ID it remembers): the dashboard counts calls per agent'),
   })
   .strict();
 

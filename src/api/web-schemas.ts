@@ -50,6 +50,19 @@ export const DashboardSchema = z.object({
       z.object({ id: z.string(), phone: z.string(), kind: z.string(), productCategory: z.string(), endedAt: z.string(), expiresAt: z.string(), daysLeft: z.number() }),
     ),
   }),
+  calls: z
+    .object({
+      since: z.string(),
+      total: z.number(),
+      refused: z.number().describe('Calls made although the decision for their moment refused them'),
+      byAgent: z
+        .array(z.object({ agentId: z.string().nullable().describe('null: calls recorded without an agent ID'), calls: z.number(), refused: z.number(), optIns: z.number().describe('Phone opt-ins the agent recorded') }))
+        .describe('Most refused calls first'),
+      refusedItems: z
+        .array(z.object({ id: z.string(), phone: z.string().nullable(), at: z.string(), agentId: z.string().nullable(), decisionId: z.string().nullable(), denials: z.array(z.string()) }))
+        .describe('Newest first, at most 200'),
+    })
+    .describe('Calls recorded in the last `days` days (POST /v1/calls), per agent'),
 });
 
 export const LawChangeQuery = z

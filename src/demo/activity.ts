@@ -91,6 +91,18 @@ export async function seedDemoActivity(app: Optline): Promise<void> {
     { phone: '+31612340004' },
     { phone: '+31612340003' },
   ];
-  for (const c of checks) await app.decide({ entityId: 'voltana', ...c, at: now - Math.floor(rnd() * 4 * 3600_000) });
+  // Most allowed checks were called; one agent also called two former customers the engine refused
+  // (their relationship stopped counting on 1 July 2026): the dashboard shows those calls.
+  const agents = ['agent-11', 'agent-14', 'agent-16'];
+  let refusedCalled = 0;
+  for (const [i, c] of checks.entries()) {
+    const at = now - 300_000 - Math.floor(rnd() * 4 * 3600_000);
+    const d = await app.decide({ entityId: 'voltana', ...c, at });
+    if (!c.phone.startsWith('+316123410')) continue; // the README's numbers (+31 6 1234 000x) keep their stories
+    if (d.allowed ? i % 4 !== 3 : customers.includes(c.phone) && refusedCalled++ < 2) {
+      const agentId = d.allowed ? agents[i % agents.length]! : 'agent-12';
+      await app.recordCall({ entityId: 'voltana', phone: c.phone, at: at + 90_000, decisionId: d.decisionId, productCategory: c.productCategory ?? null, agentId });
+    }
+  }
   await app.decisions.flush();
 }

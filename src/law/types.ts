@@ -188,6 +188,11 @@ export interface CallFact extends FactBase {
   /** The basis the call was made on and the events it rested on: each use of a consent (DE-4). */
   basis?: string | null;
   evidence?: string[];
+  /** Whether that answer allowed the call, and its denials (absent on calls recorded before these were kept). */
+  allowed?: boolean;
+  denials?: string[];
+  /** Who made it, as the dialer or agent page names the agent. */
+  agentId?: string | null;
 }
 
 /** DE-2: the caller's recorded justification for presuming a business's consent. */

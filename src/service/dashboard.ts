@@ -40,6 +40,19 @@ export interface DashboardStats {
     total: number;
     items: Array<{ id: string; phone: string; kind: string; productCategory: string; endedAt: string; expiresAt: string; daysLeft: number }>;
   };
+  calls: CallActivity;
+}
+
+/** Calls recorded in the last `days` days: who made them, and those made although refused. */
+export interface CallActivity {
+  since: string;
+  total: number;
+  /** Calls made although the decision for their moment refused them. */
+  refused: number;
+  /** Per agent (null: calls recorded without an agent ID), with the phone opt-ins each recorded. */
+  byAgent: Array<{ agentId: string | null; calls: number; refused: number; optIns: number }>;
+  /** The refused calls, newest first (at most 200). */
+  refusedItems: Array<{ id: string; phone: string | null; at: string; agentId: string | null; decisionId: string | null; denials: string[] }>;
 }
 
 const isoWeek = (d: DateTime): string => `${d.weekYear}-W${String(d.weekNumber).padStart(2, '0')}`;
@@ -128,6 +141,7 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
   return {
     entityId: entity.id,
     generatedAt: new Date(now).toISOString(),
+    calls: await callActivity(app, entity, since, now),
     timeZone: zone,
     consentsByWeek: [...weeks.values()],
     decisions: {
@@ -140,6 +154,60 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
     },
     expiringRelationships: { days: opts.days, total: expiring.length, items: expiring.slice(0, 200) },
   };
+}
+
+/**
+ * Calls and phone opt-ins since `since`, per agent. A call counts as refused when the answer it was
+ * recorded on did not allow it (calls recorded before that answer was kept: the decision they name).
+ */
+async function callActivity(app: Optline, entity: Entity, since: number, now: number): Promise<CallActivity> {
+  const rows = await app.store.db
+    .selectFrom('events')
+    .select(['id', 'type', 'phone', 'at', 'payload'])
+    .where('entity_id', '=', entity.id)
+    .where('type', 'in', ['call', 'consent'])
+    .where('erased_at', 'is', null)
+    .where('at', '>=', new Date(since).toISOString())
+    .where('at', '<=', new Date(now).toISOString())
+    .execute();
+  interface CallPayload {
+    decisionId?: string | null;
+    allowed?: boolean;
+    denials?: string[];
+    agentId?: string | null;
+  }
+  const calls = rows.filter((r) => r.type === 'call').map((r) => ({ ...r, p: JSON.parse(r.payload) as CallPayload }));
+  const unknown = [...new Set(calls.filter((c) => c.p.allowed === undefined && c.p.decisionId).map((c) => c.p.decisionId!))];
+  const decided = new Map<string, { allowed: boolean; denials: string[] }>();
+  for (let i = 0; i < unknown.length; i += 500) {
+    const found = await app.store.db.selectFrom('decisions').select(['id', 'allowed', 'denials']).where('id', 'in', unknown.slice(i, i + 500)).execute();
+    for (const d of found) decided.set(d.id, { allowed: Number(d.allowed) === 1, denials: JSON.parse(d.denials) as string[] });
+  }
+  const agents = new Map<string | null, CallActivity['byAgent'][number]>();
+  const agent = (id: string | null) => {
+    let a = agents.get(id);
+    if (!a) agents.set(id, (a = { agentId: id, calls: 0, refused: 0, optIns: 0 }));
+    return a;
+  };
+  const refusedItems: CallActivity['refusedItems'] = [];
+  for (const c of calls) {
+    const answer = c.p.allowed !== undefined ? { allowed: c.p.allowed, denials: c.p.denials ?? [] } : c.p.decisionId ? decided.get(c.p.decisionId) : undefined;
+    const a = agent(c.p.agentId ?? null);
+    a.calls += 1;
+    // A call whose answer is not on record is not counted as refused: nothing says it was.
+    if (answer && !answer.allowed) {
+      a.refused += 1;
+      refusedItems.push({ id: c.id, phone: c.phone, at: c.at, agentId: c.p.agentId ?? null, decisionId: c.p.decisionId ?? null, denials: answer.denials });
+    }
+  }
+  for (const r of rows) {
+    if (r.type !== 'consent') continue;
+    const p = JSON.parse(r.payload) as { channel?: string; status?: string; source?: { method?: string; agentId?: string | null } };
+    if (p.channel === 'phone' && p.status === 'granted' && p.source?.method === 'agent_call') agent(p.source.agentId?.trim() || null).optIns += 1;
+  }
+  refusedItems.sort((x, y) => y.at.localeCompare(x.at));
+  const byAgent = [...agents.values()].sort((x, y) => y.refused - x.refused || y.calls - x.calls || (x.agentId ?? '\uffff').localeCompare(y.agentId ?? '\uffff'));
+  return { since: new Date(since).toISOString(), total: calls.length, refused: refusedItems.length, byAgent, refusedItems: refusedItems.slice(0, 200) };
 }
 
 // ---- changes of law ---------------------------------------------------------------------------

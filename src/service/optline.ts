@@ -361,13 +361,16 @@ export class Optline {
   }
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */
-  async recordCall(input: { phone: string; entityId: string; at: number; decisionId?: string | null; productCategory?: string | null }, ctx: WriteContext = {}): Promise<{ id: string; warning?: string }> {
+  async recordCall(
+    input: { phone: string; entityId: string; at: number; decisionId?: string | null; productCategory?: string | null; agentId?: string | null },
+    ctx: WriteContext = {},
+  ): Promise<{ id: string; warning?: string }> {
     const entity = await this.requireEntity(input.entityId);
     const phone = this.readPhone(input.phone, entity);
     // Record what the call rested on, so each use of a consent is on file (DE-4 keeps proof five
     // years from every use). The decision the dialer named wins; otherwise the engine's answer
     // for that moment.
-    let used: { basis: string | null; evidence?: string[] } | null = null;
+    let used: { allowed?: boolean; basis: string | null; denials?: string[]; evidence?: string[] } | null = null;
     let decisionId = input.decisionId ?? null;
     let warning: string | undefined;
     if (input.decisionId) {
@@ -376,7 +379,7 @@ export class Optline {
       if (d && (d.entityId !== entity.id || d.phone !== phone)) {
         throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'a decision for another number or entity' }]);
       }
-      if (d) used = d.response as { basis: string | null; evidence?: string[] };
+      if (d) used = d.response as typeof used;
       else {
         // Not on record – the id is wrong, or the store was restored from a backup older than the
         // decision (decisions are answered only once logged). The call happened all the same, and the count of calls
@@ -406,6 +409,10 @@ export class Optline {
         ...(warning ? { citedDecisionId: input.decisionId! } : {}),
         basis: used.basis,
         evidence: used.evidence ?? [],
+        // Whether the call was permitted when it was made: a supervisor sees calls made on a refusal.
+        allowed: used.allowed === true,
+        denials: used.denials ?? [],
+        agentId: input.agentId?.trim() || null,
       },
       phone,
       ctx,

@@ -299,7 +299,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                   className="button action"
                   disabled={!target}
                   aria-busy={busy === 'callMade' || undefined}
-                  onClick={() => void act('callMade', (tg) => api.call(tg.phone, tg.entityId, decision?.decisionId ?? null).then(() => undefined))}
+                  onClick={() => void act('callMade', (tg) => api.call(tg.phone, tg.entityId, decision?.decisionId ?? null, readLocal(AGENT_KEY).trim() || null).then(() => undefined))}
                 >
                   {t.actions.callMade}
                 </button>

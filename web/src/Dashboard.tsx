@@ -133,6 +133,7 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
               rows={stats.decisions.byDenial.map((b) => ({ key: b.denial, name: shortDenial(t, b.denial), count: b.count }))}
             />
           </div>
+          <CallsByAgent stats={stats} />
         </>
       )}
 
@@ -385,6 +386,89 @@ function LawImpact({ impact, loading, entityName, date, onDate }: { impact: LawC
                 </div>
               </div>
             </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Who logged which calls, and the calls made although the check refused them: what a supervisor follows up. */
+function CallsByAgent({ stats }: { stats: Stats }) {
+  const { t, fill, dateTime, number } = useI18n();
+  const c = stats.calls;
+  const days = stats.expiringRelationships.days;
+  return (
+    <section className="card calls" aria-labelledby="calls-title">
+      <h2 id="calls-title">{fill(t.calls.title, { n: days })}</h2>
+      <p className="muted">{t.calls.intro}</p>
+      {c.byAgent.length === 0 ? (
+        <p className="empty">{t.calls.none}</p>
+      ) : (
+        <>
+          <div className="kpis small">
+            <Kpi label={t.calls.logged} value={c.total} note="" />
+            <Kpi label={t.calls.refused} value={c.refused} note={c.refused ? t.calls.followUp : t.calls.noneRefused} tone={c.refused ? 'bad' : 'good'} />
+          </div>
+          <div className="table-wrap">
+            <table className="table compact agents">
+              <thead>
+                <tr>
+                  <th scope="col">{t.calls.agent}</th>
+                  <th scope="col" className="num">
+                    {t.calls.calls}
+                  </th>
+                  <th scope="col" className="num">
+                    {t.calls.refused}
+                  </th>
+                  <th scope="col" className="num">
+                    {t.calls.optIns}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {c.byAgent.map((a) => (
+                  <tr key={a.agentId ?? ''}>
+                    <th scope="row">{a.agentId ?? <span className="muted">{t.calls.noAgent}</span>}</th>
+                    <td className="num">{number(a.calls)}</td>
+                    <td className="num">{a.refused ? <span className="count-bad">{number(a.refused)}</span> : number(0)}</td>
+                    <td className="num">{number(a.optIns)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {c.refusedItems.length > 0 && (
+            <>
+              <h3>{t.calls.refusedTitle}</h3>
+              <div className="table-wrap">
+                <table className="table stack">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t.calls.when}</th>
+                      <th scope="col">{t.calls.number}</th>
+                      <th scope="col">{t.calls.agent}</th>
+                      <th scope="col">{t.calls.reason}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {c.refusedItems.map((r) => (
+                      <tr key={r.id}>
+                        <td className="nowrap" data-label={t.calls.when}>
+                          {dateTime(r.at)}
+                        </td>
+                        <td className="nowrap mono" data-label={t.calls.number}>
+                          {r.phone ?? '–'}
+                        </td>
+                        <td data-label={t.calls.agent}>{r.agentId ?? <span className="muted">{t.calls.noAgent}</span>}</td>
+                        <td data-label={t.calls.reason}>{r.denials.map((d) => shortDenial(t, d)).join('; ') || '–'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                {c.refused > c.refusedItems.length && <p className="muted">{fill(t.expiring.more, { n: number(c.refused - c.refusedItems.length) })}</p>}
+              </div>
+            </>
           )}
         </>
       )}

@@ -94,8 +94,8 @@ export const api = {
   consent: (body: Record<string, unknown>) => request<{ id: string }>('POST', '/v1/consents', { at: serverNow(), ...body }),
   objection: (phone: string, entityId: string) => request<{ id: string }>('POST', '/v1/objections', { phone, entityId, at: serverNow() }),
   contactRequest: (phone: string, entityId: string, offer: string) => request<{ id: string }>('POST', '/v1/contact-requests', { phone, entityId, offer, at: serverNow() }),
-  call: (phone: string, entityId: string, decisionId: string | null) =>
-    request<{ id: string }>('POST', '/v1/calls', { phone, entityId, at: serverNow(), ...(decisionId ? { decisionId } : {}) }),
+  call: (phone: string, entityId: string, decisionId: string | null, agentId: string | null) =>
+    request<{ id: string }>('POST', '/v1/calls', { phone, entityId, at: serverNow(), ...(decisionId ? { decisionId } : {}), ...(agentId ? { agentId } : {}) }),
   dashboard: (entityId: string) => request<Dashboard>('GET', `/v1/dashboard${q({ entityId })}`),
   lawChange: (entityId: string, date?: string) => request<LawChangeImpact>('GET', `/v1/dashboard/law-change${q({ entityId, date })}`),
   scrubs: (entityId: string) => request<Scrub[]>('GET', `/v1/scrubs${q({ entityId, limit: '20' })}`),

@@ -110,7 +110,7 @@ export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions, guar
         config: { permission: 'dashboard' },
         schema: {
           tags: ['dashboard'],
-          summary: 'Supervisor figures: consents per week and channel, decisions by basis and denial, relationships about to expire',
+          summary: 'Supervisor figures: consents per week and channel, decisions by basis and denial, relationships about to expire, calls per agent',
           security,
           querystring: DashboardQuery,
           response: { 200: DashboardSchema, ...errors },
