@@ -58,6 +58,23 @@ describe('the built optline command', () => {
     expect(unknown.stderr).toContain('Unknown entity "nosuch"');
   }, 120_000);
 
+  it('treats a mistake in the command line as bad input: exit 2, the mistake, and where the options are listed', () => {
+    const cases: Array<[string[], RegExp, string]> = [
+      [['decide', '--phone', '0612345678', '--entity', 'acme', '--at', 'tomorrow'], /option '--at <time>' argument 'tomorrow' is invalid\. expected a moment with its offset/, 'optline decide --help'],
+      [['decide', '--entity', 'acme'], /required option '--phone <number>' not specified/, 'optline decide --help'],
+      [['scrub', '--entity', 'acme', '--in', 'a.csv', '--out', 'b.csv', '--bogus'], /unknown option '--bogus'/, 'optline scrub --help'],
+      [['registers', 'import', 'nl', 'x.txt', '--as-of', '2026-13-45'], /argument '2026-13-45' is invalid/, 'optline registers import --help'],
+    ];
+    for (const [args, message, pointer] of cases) {
+      const r = optline(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2); // not the whole help after it
+      expect(r.stderr).toContain(`(${pointer} lists the options)`);
+    }
+    expect(optline(['decide', '--help']).code).toBe(0);
+  }, 120_000);
+
   it('stops quietly when the reader of its output goes away (`| head`), with its own exit code', () => {
     // `decide` writes line by line: the reader is gone after the first byte, the next write fails.
     const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" decide --phone 0612349999 --entity acme | head -c 1 >/dev/null; exit \${PIPESTATUS[0]}`], { env: { ...process.env, OPTLINE_DB: db }, encoding: 'utf8' });

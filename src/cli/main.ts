@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { Store, ROLES, type Role } from '../store/repository.js';
 import { storeKindOf } from '../store/connect.js';
 import { Optline } from '../service/optline.js';
@@ -63,7 +63,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const program = new Command();
-program.name('optline').description('Consent registry and call-permission engine').showHelpAfterError();
+program.name('optline').description('Consent registry and call-permission engine');
 
 program
   .command('serve')
@@ -240,7 +240,14 @@ registerTrustCommands(program, openAppForUpkeep);
 program.addCommand(scrubCommand(() => openApp(), existingStore));
 program.addCommand(registersCommand(openAppForUpkeep));
 
+// A mistake in the command line itself (an unknown option, a missing or unreadable value) is bad
+// input too: commander has said what it is, with a pointer to the options rather than all of them.
+const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+const commandLine = (c: Command): string => (c.parent ? `${commandLine(c.parent)} ${c.name()}` : c.name());
+for (const c of everyCommand(program)) c.exitOverride().showHelpAfterError(`(${commandLine(c)} --help lists the options)`);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   // Bad input (a file, an entity, a number, a date): exit 2, as the README says.
   if (err instanceof InputError || err instanceof NotFoundError || err instanceof InvalidPhoneNumberError) {
     console.error(`optline: ${err.message}`);
