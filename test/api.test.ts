@@ -399,6 +399,18 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(other.detail).toBe('A consent given to another legal entity does not count for Acme Zon B.V.: consent is per legal entity (not for a parent, sister or subsidiary either).');
     });
 
+    it('does not tell an unrelated caller that another client holds the number', async () => {
+      // Acme's consent for this number: its subsidiary hears that it does not count; a caller of
+      // another group of companies (another client of the same platform) hears nothing of it.
+      expect((await api.call('PUT', '/v1/entities/stranger', { name: 'Vreemd B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+      const sub = await decide({ entityId: 'acme-sub', phone: '+31612000010', at: '2026-11-28T10:00:00+01:00' });
+      const stranger = await decide({ entityId: 'stranger', phone: '+31612000010', at: '2026-11-28T10:00:00+01:00' });
+      const nothing = await decide({ entityId: 'stranger', phone: '+31612000099', at: '2026-11-28T10:00:00+01:00' });
+      expect(sub.reasons.map((r: { code: string }) => r.code)).toContain('consent_other_entity');
+      expect(stranger).toMatchObject({ allowed: false, denials: ['no_basis'] });
+      expect(stranger.reasons.map((r: { code: string; rule: string; met: boolean }) => [r.code, r.rule, r.met])).toEqual(nothing.reasons.map((r: { code: string; rule: string; met: boolean }) => [r.code, r.rule, r.met]));
+    });
+
     it('keeps a charity\'s donor relationship after 2026-07-01', async () => {
       const phone = '+31612000014';
       const r = await api.call('POST', '/v1/relationships', {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Optline } from './optline.js';
 import { seedDemo, DEMO_TOKENS } from '../demo/seed.js';
+import { InputError } from './errors.js';
 
 const BOOTSTRAP_LABEL = 'bootstrap (OPTLINE_ADMIN_TOKEN)';
 
@@ -50,7 +51,7 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
     }
   }
   const local = isLoopbackHost(env.HOST ?? '127.0.0.1');
-  if (env.OPTLINE_DEMO !== '0' && (await app.store.countEntities()) === 0) {
+  if (demoWanted(env.OPTLINE_DEMO) && (await app.store.countEntities()) === 0) {
     await seedDemo(app);
     const random = () => 'demo_' + randomBytes(18).toString('base64url');
     const tokens: DemoTokens = local ? { ...DEMO_TOKENS } : { admin: random(), agent: random(), supervisor: random() };
@@ -70,4 +71,15 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
     demoTokens: null,
     warning: `${adminWarning ? `${adminWarning}; ` : ''}the demo admin key with the published token "${DEMO_TOKENS.admin}" is in force on a server other machines can reach: revoke it (DELETE /v1/keys/{id}) or start with a new store and OPTLINE_DEMO=0`,
   };
+}
+
+/**
+ * OPTLINE_DEMO as a yes or no. A value that is neither stops the start: `OPTLINE_DEMO=false` read
+ * as "on" would seed demo keys with published tokens into a production store.
+ */
+export function demoWanted(value: string | undefined): boolean {
+  const v = (value ?? '').trim().toLowerCase();
+  if (['', '1', 'true', 'on', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'off', 'no'].includes(v)) return false;
+  throw new InputError(`OPTLINE_DEMO="${value}" is neither on (1, true, on, yes) nor off (0, false, off, no).`);
 }

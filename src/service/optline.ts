@@ -235,9 +235,46 @@ export class Optline {
       decision = invalidNumberDecision(input.phone, 'it is not a valid phone number');
     } else {
       const question = questionFor(entity, phoneInfo, at, input);
-      decision = decideByLaw(facts ?? (await this.facts(phoneInfo.e164, phoneInfo.country)), question);
+      decision = decideByLaw(await this.withinGroup(facts ?? (await this.facts(phoneInfo.e164, phoneInfo.country)), entity), question);
     }
     return { entity, at, phoneInfo, decision };
+  }
+
+  /**
+   * The number's facts as the caller may see them. Another entity's consent or relationship never
+   * counts, but the engine says so – a parent's consent is not its subsidiary's (NL-2, NL-3(b),
+   * DE-3) – which tells the caller such a record exists. That is said only within the caller's
+   * own group of companies: no client of the platform learns from a decision that an unrelated
+   * one holds the number. Decisions are the same either way (test/law-others.test.ts).
+   */
+  private async withinGroup(facts: Facts, entity: Entity): Promise<Facts> {
+    if (facts.events.every((e) => e.entityId === entity.id)) return facts;
+    const root = await this.groupRoot(entity);
+    const related = new Map<string, boolean>([[entity.id, true]]);
+    const events: Facts['events'] = [];
+    for (const e of facts.events) {
+      let keep = related.get(e.entityId);
+      if (keep === undefined) {
+        const other = await this.entity(e.entityId);
+        keep = other !== null && (await this.groupRoot(other)) === root;
+        related.set(e.entityId, keep);
+      }
+      if (keep) events.push(e);
+    }
+    return { ...facts, events };
+  }
+
+  /** The top of an entity's chain of parents: entities with the same top are one group. */
+  private async groupRoot(entity: Entity): Promise<string> {
+    const seen = new Set<string>();
+    let e = entity;
+    while (e.parentId && !seen.has(e.id)) {
+      seen.add(e.id);
+      const parent = await this.entity(e.parentId);
+      if (!parent) break;
+      e = parent;
+    }
+    return e.id;
   }
 
   async decide(input: DecisionInput, keyId: string | null = null): Promise<DecisionResult> {
