@@ -57,6 +57,27 @@ describe('demo keys', () => {
     }
   });
 
+  it('are seeded only when OPTLINE_DEMO says yes; a value that is neither yes nor no stops the start', async () => {
+    for (const [value, seeded] of [['false', false], ['OFF', false], ['no', false], ['0', false], ['true', true], [undefined, true]] as const) {
+      const { store, app } = await open();
+      try {
+        expect((await prepare(app, value === undefined ? {} : { OPTLINE_DEMO: value })).seeded, String(value)).toBe(seeded);
+        expect(await app.store.countEntities()).toBe(seeded ? 4 + 3 : 0);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    }
+    const { store, app } = await open();
+    try {
+      await expect(prepare(app, { OPTLINE_DEMO: 'disabled' })).rejects.toThrow('OPTLINE_DEMO="disabled" is neither on (1, true, on, yes) nor off (0, false, off, no).');
+      expect(await app.store.countEntities()).toBe(0);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+
   it('get random tokens on a server other machines can reach', async () => {
     const { store, app } = await open();
     try {
