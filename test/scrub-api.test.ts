@@ -137,6 +137,15 @@ describe('POST /v1/scrubs', () => {
     }
   });
 
+  it('refuses a list without a header row and keeps none of its first row on record', async () => {
+    const r = await scrub('entityId=acme', '+31612340004,Jan Jansen,Dorpsstraat 1\n+31612340005,Piet,Kerkstraat 2\n');
+    expect(r.statusCode).toBe(422);
+    expect(r.body).not.toMatch(/31612340004|Jansen|Dorpsstraat/);
+    const failed = (await api.call('GET', '/v1/scrubs?entityId=acme&limit=1', undefined, tokens.supervisor)).json() as Array<Record<string, unknown>>;
+    expect(failed[0]).toMatchObject({ status: 'failed', errors: [{ path: 'phoneColumn', message: 'the first row is data, not a header row' }] });
+    expect(JSON.stringify(failed[0])).not.toMatch(/31612340004|Jansen|Dorpsstraat/);
+  });
+
   it('answers problem+json for a list without a phone column, naming the columns seen', async () => {
     const r = await scrub('entityId=acme', 'id,name,tel_no\n1,A,+31612345678\n');
     expect(r.statusCode).toBe(422);

@@ -102,6 +102,21 @@ describe('dialect', () => {
     expect(() => readDialect('', { atEnd: true })).toThrow(/empty/);
   });
 
+  it('says a list without a header row is one, without repeating the person\'s data of its first row', () => {
+    for (const first of ['+31612340004,Jan Jansen,Dorpsstraat 1', 'Jan Jansen;06 1234 0004;Utrecht', '"(030) 123-4567",x']) {
+      let message = '';
+      try {
+        readDialect(`${first}\n`, { atEnd: true });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, first).toMatch(/^The first row holds a phone number, so it is a row of data, not a header row/);
+      expect(message).not.toMatch(/Jansen|1234|Dorpsstraat|4567/);
+    }
+    // Column names with a few digits are still names.
+    expect(readDialect('id,phone,address_2,q3_2026\n', { atEnd: true }).dialect.phoneIndex).toBe(1);
+  });
+
   it('refuses a header it cannot split as bad input, not a crash (found by fuzzing)', () => {
     expect(() => readDialect('"|', { atEnd: true })).toThrow(CsvError);
     expect(() => readDialect('"|', { atEnd: true })).toThrow(/header row cannot be read/);

@@ -482,6 +482,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await checkList.click();
     await lists.getByText('Choose the CSV file of the list first.').waitFor();
     expect(await fileField.getAttribute('aria-invalid')).toBe('true');
+    // A list without a header row: said in the page's words, the person's data not repeated.
+    await fileField.setInputFiles({ name: 'no-header.csv', mimeType: 'text/csv', buffer: Buffer.from('+31612340004,Jan Jansen\n') });
+    await checkList.click();
+    await lists.getByRole('alert').filter({ hasText: 'no header row' }).waitFor();
+    expect(await lists.getByRole('alert').textContent()).toBe('The first row of the list holds a phone number: the list has no header row naming its columns. Add one (for example phone,name,…) and check the list again.');
     // A list without a phone column: the server's problem, naming the columns it saw.
     await fileField.setInputFiles({ name: 'no-phone.csv', mimeType: 'text/csv', buffer: Buffer.from('id,name\n1,A\n') });
     await checkList.click();
@@ -533,7 +538,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const scrubRow = lists.locator('table.scrubs tbody tr');
     await scrubRow.first().waitFor();
     // Newest first; the list without a phone column is on record as failed, with the reason.
-    expect(await scrubRow.count()).toBe(3);
+    expect(await scrubRow.count()).toBe(4);
     // Each with what its rows were decided for: the moment, the product, how the calls are made.
     expect(await scrubRow.first().locator('td').allInnerTexts()).toEqual([expect.any(String), 'leads week 48 – één.csv', '1 Dec 2026, 10:30\nautomatic dialer, mobile lines', '4', '1', '2', '1', 'Download']);
     expect((await scrubRow.nth(1).locator('td').allTextContents()).at(-1)).toMatch(/^Failed.*The list has no column “telefoon”/);
@@ -543,6 +548,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(failedCells[1]).toMatch(/live calls$/);
     // The reason is in the row, not only on hover.
     expect(failedCells[6]).toMatch(/^Failed.*No column of the list was recognised as the phone numbers \(columns: "id", "name"\)/);
+    expect((await scrubRow.nth(3).locator('td').allTextContents()).at(-1)).toMatch(/^Failed.*The first row of the list holds a phone number/);
     // Another caller has its own lists.
     await page.getByLabel('Caller').selectOption({ label: 'Voltana Energie B.V.' });
     await lists.getByText('No scrubs yet.', { exact: false }).waitFor();

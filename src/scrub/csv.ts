@@ -118,6 +118,15 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
   }
   const delimiter = [',', ';', '\t', '|'].includes(schema.col) ? schema.col : ',';
   const columns = schema.cols.map((c) => c.name.trim());
+  // A list without a header row: its first row is a person's data. Said without repeating it –
+  // the message is kept with the scrub's record, where an erasure would not reach it.
+  if (columns.some(looksLikePhoneNumber)) {
+    throw new CsvError(
+      'The first row holds a phone number, so it is a row of data, not a header row naming the columns: add a header row (for example phone,name,…) and scrub the list again.',
+      'phoneColumn',
+      'the first row is data, not a header row',
+    );
+  }
   const wanted = opts.phoneColumn?.trim();
   let phoneIndex = -1;
   if (wanted) {
@@ -144,6 +153,11 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
     }
   }
   return { dialect: { delimiter, eol, headerRaw, columns, phoneIndex, phoneColumn: columns[phoneIndex]!, bom }, dataStart: end };
+}
+
+/** Six digits or more, apart from spaces, dots, dashes, slashes and brackets: no column is named like that. */
+function looksLikePhoneNumber(cell: string): boolean {
+  return /^\+?[\d\s.()/-]*$/.test(cell) && (cell.match(/\d/g)?.length ?? 0) >= 6;
 }
 
 /** A value for a CSV field: quoted when it holds the delimiter, a quote or a line break. */

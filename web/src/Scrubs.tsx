@@ -231,6 +231,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
 /** A refused list's reason in the page's language where the page knows it (no phone column), else null. */
 function refusalText(errors: Array<{ path: string; message: string }> | null | undefined, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string | null {
   const message = errors?.find((e) => e.path === 'phoneColumn')?.message ?? '';
+  if (message === 'the first row is data, not a header row') return t.callList.noHeaderRow;
   const found = /^no phone column among (.*)$/.exec(message);
   if (found) return fill(t.callList.noPhoneColumn, { columns: found[1]! });
   const named = /^no column "(.*)" among (.*)$/.exec(message);
