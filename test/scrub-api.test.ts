@@ -2,6 +2,7 @@
  * POST/GET /v1/scrubs: the list streamed in and the scrubbed list streamed back, jobs with
  * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
  */
+import { Slots } from '../src/api/slots.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,12 +100,13 @@ describe('POST /v1/scrubs', () => {
     expect(out.body.split('\r\n')).toHaveLength(2002);
   });
 
-  it('runs as many scrubs at once as OPTLINE_SCRUBS_AT_ONCE says, uploads included, and asks the next to retry', async () => {
+  it('takes a scrub slot once the list has arrived: a slow upload holds up nobody; one key sends a few lists at once', async () => {
     process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
+    process.env.OPTLINE_SCRUB_UPLOADS_PER_KEY = '1';
     const slow = new PassThrough();
     try {
       slow.write('phone\r\n+31612345678\r\n');
-      // Know when the first request's handler runs: it looks its entity up just before it takes its slot.
+      // Know when the first request's handler runs: it looks its entity up just before its upload.
       const requireEntity = api.app.requireEntity.bind(api.app);
       let reached!: () => void;
       const handling = new Promise<void>((res) => (reached = res));
@@ -121,19 +123,48 @@ describe('POST /v1/scrubs', () => {
       });
       await handling;
       api.app.requireEntity = requireEntity;
-      await new Promise((res) => setImmediate(res)); // past taking the slot, into the upload
+      await new Promise((res) => setImmediate(res)); // into the upload
+      // Another key's list is scrubbed meanwhile, on the one slot the slow upload does not hold.
+      const other = await scrub('entityId=acme', 'phone\r\n+31612345679\r\n', tokens.integration);
+      expect(other.statusCode, other.body).toBe(200);
+      // The same key, still sending its first list, is asked to wait for it.
       const second = await scrub('entityId=acme', 'phone\r\n+31612345679\r\n');
       expect(second.statusCode).toBe(429);
       expect(second.headers['content-type']).toContain('application/problem+json');
       expect(second.headers['retry-after']).toBe('30');
-      expect(second.json().detail).toMatch(/OPTLINE_SCRUBS_AT_ONCE/);
+      expect(second.json().detail).toMatch(/OPTLINE_SCRUB_UPLOADS_PER_KEY/);
       slow.end('+31612345679\r\n');
       expect((await first).statusCode).toBe(200);
-      // Finished: the next one runs.
+      // Arrived: the key may send the next.
       expect((await scrub('entityId=acme', 'phone\r\n+31612345679\r\n')).statusCode).toBe(200);
     } finally {
       delete process.env.OPTLINE_SCRUBS_AT_ONCE;
+      delete process.env.OPTLINE_SCRUB_UPLOADS_PER_KEY;
       slow.destroy();
+    }
+  });
+
+  it('cuts off a list that stops arriving (408), and leaves no scrub or upload behind', async () => {
+    process.env.OPTLINE_SCRUB_IDLE_SECONDS = '1';
+    const stalled = new PassThrough();
+    try {
+      const before = (await api.call('GET', '/v1/scrubs?entityId=acme&limit=500', undefined, tokens.supervisor)).json().length;
+      stalled.write('phone\r\n+31612345678\r\n');
+      const r = await api.server.inject({
+        method: 'POST',
+        url: '/v1/scrubs?entityId=acme',
+        headers: { authorization: `Bearer ${tokens.supervisor}`, 'content-type': 'text/csv' },
+        payload: stalled,
+      });
+      expect(r.statusCode).toBe(408);
+      expect(r.headers['content-type']).toContain('application/problem+json');
+      expect(r.json()).toMatchObject({ title: 'Request timeout', status: 408, detail: 'The list stopped arriving: nothing came for 1 s.' });
+      expect((await api.call('GET', '/v1/scrubs?entityId=acme&limit=500', undefined, tokens.supervisor)).json().length).toBe(before);
+      // The key's upload is over: it may send again.
+      expect((await scrub('entityId=acme', 'phone\r\n+31612345678\r\n')).statusCode).toBe(200);
+    } finally {
+      delete process.env.OPTLINE_SCRUB_IDLE_SECONDS;
+      stalled.destroy();
     }
   });
 
@@ -271,5 +302,25 @@ describe('POST /v1/scrubs', () => {
     expect((await api.call('GET', `/v1/scrubs/${otherId}`, undefined, tokens.supervisor)).statusCode).toBe(404);
     expect((await api.call('GET', '/v1/scrubs?entityId=other', undefined, tokens.supervisor)).statusCode).toBe(403);
     expect((await api.call('GET', '/v1/scrubs', undefined, tokens.agent)).statusCode).toBe(403);
+  });
+});
+
+describe('scrub slots', () => {
+  it('are taken in turn: the next waits for one to be given back, and past the queue the server is full', async () => {
+    const slots = new Slots(() => 2, () => 1);
+    const a = await slots.take();
+    const b = await slots.take();
+    expect([slots.running, slots.queued, slots.full]).toEqual([2, 0, false]);
+    const order: string[] = [];
+    const c = slots.take().then((release) => (order.push('c'), release));
+    expect([slots.queued, slots.full]).toEqual([1, true]);
+    a();
+    a(); // given back twice: counts once
+    const releaseC = await c;
+    expect(order).toEqual(['c']);
+    expect([slots.running, slots.queued, slots.full]).toEqual([2, 0, false]);
+    b();
+    releaseC();
+    expect(slots.running).toBe(0);
   });
 });

@@ -19,8 +19,9 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
-import { byteLimit } from '../stream-limit.js';
+import type { Readable, Transform, Writable } from 'node:stream';
+import { byteLimit, idleLimit } from '../stream-limit.js';
+import { Slots } from '../slots.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import contentDisposition, { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
@@ -35,7 +36,30 @@ import { summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
 import { LINE_TYPES } from '../../law/types.js';
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
+/**
+ * Writes a request body through the checks into a file. The body is not the pipeline's to destroy:
+ * a check that fails (too large, stopped arriving) then leaves the connection to answer with its
+ * status – destroying the request would reset the connection and the client would hear nothing.
+ */
+async function receive(body: Readable, checks: Transform[], file: Writable): Promise<void> {
+  const [first] = checks;
+  const written = pipeline([first!, ...checks.slice(1), file]);
+  const gone = (): void => {
+    if (!body.readableEnded) first!.destroy(Object.assign(new Error('The list was not sent to the end: the connection closed.'), { statusCode: 400 }));
+  };
+  body.on('close', gone);
+  body.on('error', gone);
+  body.pipe(first!);
+  try {
+    await written;
+  } finally {
+    body.unpipe(first!);
+    body.off('close', gone);
+    body.off('error', gone);
+  }
+}
+
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 408: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];
 const Id = z.string().min(1).max(128);
 
@@ -172,10 +196,16 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     });
 
-    // Each scrub takes up to a core per worker thread and its list's size on disk: a server runs a
-    // few at once (OPTLINE_SCRUBS_AT_ONCE, default 2), uploads included, and asks the rest to retry.
-    let active = 0;
+    // Each scrub takes up to a core per worker thread: a server runs a few at once
+    // (OPTLINE_SCRUBS_AT_ONCE, default 2); the next wait their turn, and past a queue of eight per
+    // slot the server asks them to retry. A slot is taken once the list has arrived: an upload
+    // is only disk, and a client sending slowly (or a slow link) must not hold up everyone else's
+    // scrubs. Uploads are limited per key instead, and one that stops arriving is cut off.
     const atOnce = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUBS_AT_ONCE ?? 2) || 2);
+    const slots = new Slots(atOnce, () => 8 * atOnce());
+    const uploadsPerKey = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_UPLOADS_PER_KEY ?? 4) || 4);
+    const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
+    const uploading = new Map<string, number>();
 
     f.post(
       '/scrubs',
@@ -197,32 +227,35 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         await app.requireEntity(q.entityId);
         const body = req.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [], 415);
-        if (active >= atOnce()) {
+        const busy = (detail: string) => {
           reply.header('retry-after', '30');
-          throw Object.assign(new Error(`This server is running ${active} scrubs, as many as it runs at once (OPTLINE_SCRUBS_AT_ONCE); retry when one has finished.`), { statusCode: 429 });
-        }
-        active++;
-        let held = true;
-        const release = (): void => {
-          if (held) active--;
-          held = false;
+          return Object.assign(new Error(detail), { statusCode: 429 });
         };
+        if (slots.full) throw busy(`This server is running ${slots.running} scrubs, as many as it runs at once (OPTLINE_SCRUBS_AT_ONCE), and ${slots.queued} more are waiting; retry when one has finished.`);
+        const uploader = req.apiKey?.id ?? '';
+        const sending = uploading.get(uploader) ?? 0;
+        if (sending >= uploadsPerKey()) throw busy(`This key is sending ${sending} lists already, as many as one key may at once (OPTLINE_SCRUB_UPLOADS_PER_KEY); retry when one has arrived.`);
+        uploading.set(uploader, sending + 1);
         const dir = dirOf();
         const id = newId();
         const upload = join(dir, `${id}.upload.csv`);
         try {
           mkdirSync(dir, { recursive: true });
           await cleanOld().catch(() => undefined);
-          await pipeline(body, byteLimit(maxBytes(), 'The list (OPTLINE_SCRUB_MAX_BYTES)'), createWriteStream(upload, { mode: 0o600 }));
+          await receive(body, [idleLimit(idleMs(), 'The list'), byteLimit(maxBytes(), 'The list (OPTLINE_SCRUB_MAX_BYTES)')], createWriteStream(upload, { mode: 0o600 }));
         } catch (err) {
-          release();
           try {
             unlinkSync(upload);
           } catch {
             /* never written */
           }
           throw err;
+        } finally {
+          const left = (uploading.get(uploader) ?? 1) - 1;
+          if (left > 0) uploading.set(uploader, left);
+          else uploading.delete(uploader);
         }
+        const release = await slots.take();
         const output = join(dir, `${id}.csv`);
         const rejects = join(dir, `${id}.rejects.csv`);
         let onStart: () => void = () => undefined;
