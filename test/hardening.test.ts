@@ -135,6 +135,11 @@ describe('hardening', () => {
       await logged.call('GET', `/v1/numbers/${encodeURIComponent('06 1234 5677')}/history?entityId=acme`);
       await logged.call('GET', `/v1/proof?phone=${encodeURIComponent('06-1234-5676')}&entityId=acme`);
       await logged.call('POST', '/v1/decisions', { phone: '+31612345678', entityId: 'acme' });
+      // With an extension, in full-width digits, and a number refused for its underscore.
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('+31612345678x1')}/history`);
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('+31612345678ext12')}/history`);
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('＋３１６１２３４５６７８')}/history`);
+      await logged.call('GET', `/v1/numbers/${encodeURIComponent('+31_612345678')}/history`);
     } finally {
       await logged.close();
     }
@@ -142,6 +147,7 @@ describe('hardening', () => {
     expect(all).toContain('/v1/numbers/');
     expect(all).toContain('+31*******78');
     expect(all).not.toContain('612345678');
+    expect(all).not.toContain('６１２３４５６７８');
     expect(all).not.toMatch(/1234.?567[67]/);
     expect(all).toContain('061*****77');
     expect(all).not.toContain(ADMIN);

@@ -150,9 +150,11 @@ export function maskPhonesInUrl(url: string): string {
   } catch {
     text = url;
   }
-  // Not inside a word or an id: a UUID's digit groups ("…-1234-5678-…") are not a number.
-  return text.replace(/(?<![\w-])\+?\d(?:[\s()./-]*\d){5,}(?![\w-])/g, (m) => {
-    const number = (m.startsWith('+') ? '+' : '') + m.replace(/\D/g, '');
+  // Not inside a word or an id: a UUID's digit groups ("…-1234-5678-…") are not a number. But an
+  // extension may follow ("…5678x12", "…5678ext12"), and digits of any script count (full-width
+  // digits are read as a number too, and refused ones are logged all the same).
+  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_-]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
+    const number = (/^[+\uFF0B]/.test(m) ? '+' : '') + m.replace(/[^\p{Nd}]/gu, '');
     return maskPhone(number);
   });
 }
