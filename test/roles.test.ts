@@ -131,6 +131,16 @@ describe('roles and entity scope', () => {
     expect((await api.call('POST', '/v1/numbers/reassigned', { phone, at: AT })).statusCode).toBe(201);
   });
 
+  it('lets an admin key make a group of companies only of entities it may act for', async () => {
+    expect((await api.call('PUT', '/v1/entities/stranger', { name: 'Stranger B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+    // Attaching its own entity under another client's: refused, and the entity stays as it was.
+    const r = await api.call('PUT', '/v1/entities/mine', { name: 'Mine B.V.', kind: 'company', country: 'NL', parentId: 'stranger' }, tokens.admin);
+    expect(r.statusCode).toBe(403);
+    expect((await api.call('GET', '/v1/entities/mine', undefined, tokens.admin)).json().parentId ?? null).toBeNull();
+    // Nor can it learn which entity ids exist by trying them.
+    expect((await api.call('PUT', '/v1/entities/mine', { name: 'Mine B.V.', kind: 'company', country: 'NL', parentId: 'nosuchco' }, tokens.admin)).statusCode).toBe(403);
+  });
+
   it('lets an admin key see and revoke only keys within its own entities', async () => {
     const theirs = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['theirs'] })).json();
     const both = (await api.call('POST', '/v1/keys', { role: 'agent', entityIds: ['mine', 'theirs'] })).json();
