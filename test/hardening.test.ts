@@ -112,6 +112,22 @@ describe('hardening', () => {
     expect((await api.call('GET', '/v1/entities')).statusCode).toBe(200);
   });
 
+  it('counts requests for what needs no key (pages, /docs, the OpenAPI document) by address: an invented token brings no fresh allowance', async () => {
+    const limited = await startApi({ server: { rateLimitPerMinute: 5 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const headers = i % 2 ? { authorization: `Bearer invented-${i}` } : { cookie: `optline_session=invented-${i}` };
+        statuses.push((await limited.server.inject({ method: 'GET', url: '/v1/openapi.json', headers })).statusCode);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      // A key's own allowance is apart from that.
+      expect((await limited.call('GET', '/v1/entities')).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('counts browser sessions per session, not per address', async () => {
     const get = (cookie: string) => api.server.inject({ method: 'GET', url: '/v1/me', headers: { cookie: `optline_session=${cookie}` } });
     const a: number[] = [];

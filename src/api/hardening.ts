@@ -67,12 +67,16 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
     // Not as a route hook (the plugin's default): route hooks run after the instance's
     // authentication hook, so requests with bad credentials would never be counted.
     await f.register(rateLimit, { global: false });
+    const publicLimit = Math.min(limit, Number(process.env.OPTLINE_RATE_LIMIT_PUBLIC ?? 6000) || 6000);
     f.addHook('onRequest', f.rateLimit({
-      max: limit,
+      max: (_req: FastifyRequest, key: string) => (key.startsWith('ip:') ? publicLimit : limit),
       timeWindow: '1 minute',
       // Per key: the token's digest (never the token itself), else the browser session's
-      // digest, else the client address.
+      // digest, else the client address. Pages and documents that need no key (the pages,
+      // /docs, the OpenAPI document) count by address: an invented token or cookie is checked
+      // nowhere there, and would otherwise bring a fresh allowance with every request.
       keyGenerator: (req: FastifyRequest) => {
+        if (!req.url.startsWith('/v1/') || req.url.startsWith('/v1/openapi.json')) return `ip:${req.ip}`;
         const token = bearerToken(req);
         if (token) return `key:${hashToken(token)}`;
         const session = readCookie(req, SESSION_COOKIE);
