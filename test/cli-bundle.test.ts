@@ -55,7 +55,11 @@ describe('the built optline command', () => {
     expect(existsSync(missing)).toBe(false);
     const unknown = optline(['verify', '--entity', 'nosuch']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('Unknown entity "nosuch"');
+    expect(unknown.stderr).toContain('Unknown entity "nosuch" (--entity). Entities in this store: acme.');
+    // A national number where no entity gives its country: said how to give it.
+    const national = optline(['proof', '--phone', '0612345678']);
+    expect(national.code).toBe(2);
+    expect(national.stderr).toContain('Write it with its country code (+31…), or name the entity with --entity.');
   }, 120_000);
 
   it('treats a mistake in the command line as bad input: exit 2, the mistake, and where the options are listed', () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { prepare } from '../src/service/bootstrap.js';
-import { DEMO_NUMBERS, DEMO_TOKENS } from '../src/demo/seed.js';
+import { DEMO_NUMBERS, DEMO_TOKENS, demoCommand } from '../src/demo/seed.js';
 
 describe('demo data', () => {
   let store: Store;
@@ -32,6 +32,22 @@ describe('demo data', () => {
     expect(d.allowed).toBe(m[1] === 'allowed');
     if (d.allowed) expect(d.basis).toBe(m[2]);
     else expect(d.denials).toContain(m[2]);
+  });
+});
+
+describe('optline demo', () => {
+  it('gives each row the command that asks its question', () => {
+    const commands = DEMO_NUMBERS.map(demoCommand);
+    expect(commands).toContain('optline decide --phone +31612340002 --entity voltana --product energy');
+    expect(commands).toContain('optline decide --phone +31201234567 --entity voltana --subscriber business');
+    expect(commands).toContain('optline decide --phone +31612340008 --entity voltana --at 2021-03-01T10:00:00+01:00');
+    expect(commands).toContain('optline decide --phone +12125550124 --entity solaris --at 2026-11-25T15:00:00Z --autodialed');
+    // Every field a row asks with is in its command.
+    for (const [i, n] of DEMO_NUMBERS.entries()) {
+      for (const [field, flag] of [['productCategory', '--product'], ['subscriberType', '--subscriber'], ['at', '--at'], ['autodialed', '--autodialed']] as const) {
+        expect(commands[i]!.includes(flag), `${commands[i]} ${field}`).toBe(field in n);
+      }
+    }
   });
 });
 

@@ -229,10 +229,11 @@ program
 
 program
   .command('demo')
-  .description('list the demo numbers and what each shows')
+  .description('list the demo numbers, what each shows, and the command that asks it')
   .action(async () => {
-    const { DEMO_NUMBERS } = await import('../demo/seed.js');
-    for (const n of DEMO_NUMBERS) console.log(`${n.phone.padEnd(14)} ${n.entityId.padEnd(14)} ${n.expect}`);
+    const { DEMO_NUMBERS, demoCommand } = await import('../demo/seed.js');
+    // Each row with the command that asks its question: product, subscriber and moment matter.
+    for (const n of DEMO_NUMBERS) console.log(`${n.phone.padEnd(14)} ${n.entityId.padEnd(14)} ${n.expect}\n  ${demoCommand(n)}`);
   });
 
 registerTrustCommands(program, openAppForUpkeep);
@@ -246,11 +247,32 @@ const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyC
 const commandLine = (c: Command): string => (c.parent ? `${commandLine(c.parent)} ${c.name()}` : c.name());
 for (const c of everyCommand(program)) c.exitOverride().showHelpAfterError(`(${commandLine(c)} --help lists the options)`);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+/**
+ * What to do about a mistake, where the command line can say more than the message the API gives:
+ * the entities of the store (the API must not list other clients' ids), the flag that gives a
+ * national number its country.
+ */
+async function howToFix(err: Error): Promise<string> {
+  if (/no country was given to read a national number in$/.test(err.message)) return '. Write it with its country code (+31…), or name the entity with --entity.';
+  if (!/^Unknown entity "/.test(err.message)) return '';
+  try {
+    const store = await Store.open(existingStore());
+    try {
+      const ids = (await store.listEntities()).map((e) => e.id);
+      return ids.length ? ` Entities in this store: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? `, … (${ids.length})` : ''}.` : ' This store has no entities yet.';
+    } finally {
+      await store.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+program.parseAsync(process.argv).catch(async (err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   // Bad input (a file, an entity, a number, a date): exit 2, as the README says.
   if (err instanceof InputError || err instanceof NotFoundError || err instanceof InvalidPhoneNumberError) {
-    console.error(`optline: ${err.message}`);
+    console.error(`optline: ${err.message}${await howToFix(err)}`);
     process.exit(2);
   }
   // The store could not be opened or reached: name where it was looked for.

@@ -27,6 +27,16 @@ export const DEMO_NUMBERS = [
   ...INTERNATIONAL_DEMO_NUMBERS,
 ] as const;
 
+/** The `optline decide` command that asks a demo row's question, as `optline demo` prints it. */
+export function demoCommand(n: (typeof DEMO_NUMBERS)[number]): string {
+  const args = ['optline decide', `--phone ${n.phone}`, `--entity ${n.entityId}`];
+  if ('productCategory' in n) args.push(`--product ${n.productCategory}`);
+  if ('subscriberType' in n) args.push(`--subscriber ${n.subscriberType}`);
+  if ('at' in n) args.push(`--at ${n.at}`);
+  if ('autodialed' in n && n.autodialed) args.push('--autodialed');
+  return args.join(' ');
+}
+
 export async function seedDemo(app: Optline): Promise<void> {
   const now = app.clock();
   await app.putEntity('voltana', { name: 'Voltana Energie B.V.', kind: 'company', country: 'NL' });
