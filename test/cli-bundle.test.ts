@@ -139,6 +139,12 @@ describe('the built optline command', () => {
     const fixed = optline([...args('fixed.csv'), '--autodialed', '--line-type', 'fixed']);
     expect(fixed.stdout.split('\n')[0]).toMatch(/, autodialed, fixed lines \(phone column "phone"\)$/);
     expect(optline([...args('bad.csv'), '--line-type', 'landline'])).toMatchObject({ code: 2, stderr: 'optline: --line-type must be mobile or fixed\n' });
+    // A list of businesses: every row asked about a legal person (NL-1: opt-out).
+    const companies = optline([...args('companies.csv'), '--subscriber', 'business']);
+    expect(companies.code, companies.stderr).toBe(0);
+    expect(companies.stdout.split('\n')[0]).toMatch(/, businesses \(phone column "phone"\)$/);
+    expect(readFileSync(join(dir, 'companies.csv'), 'utf8').split('\n')[2]).toMatch(/,true,opt_out_regime,$/);
+    expect(optline([...args('bad.csv'), '--subscriber', 'company'])).toMatchObject({ code: 2, stderr: 'optline: --subscriber must be one of consumer, sole_trader, business\n' });
     const single = JSON.parse(optline(['decide', '--phone', '0612345678', '--entity', 'acme', '--at', '2026-11-30T10:00:00+01:00', '--autodialed', '--prerecorded', '--json']).stdout) as { allowed: boolean; basis: string | null; denials: string[] };
     expect(readFileSync(join(dir, 'robo.csv'), 'utf8').split('\n')[8]).toBe(`7,06 1234 5678,+31612345678,${single.allowed},${single.basis ?? ''},${single.denials.join('|')}`);
   }, 120_000);

@@ -228,6 +228,13 @@ describe('POST /v1/scrubs', () => {
     expect(fixed.statusCode).toBe(200);
     expect((await api.call('GET', `/v1/scrubs/${String(fixed.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ autodialed: true, prerecorded: false, lineType: 'fixed' });
     expect((await scrub('entityId=acme&lineType=landline', csv)).statusCode).toBe(400);
+    // A list of businesses (NL-1: legal persons are called under opt-out).
+    const companies = await scrub('entityId=acme&subscriberType=business', 'phone\n+31201234567\n');
+    expect(companies.statusCode).toBe(200);
+    expect(companies.body.trimEnd().split('\n')[1]).toBe('+31201234567,+31201234567,true,opt_out_regime,');
+    expect((await api.call('GET', `/v1/scrubs/${String(companies.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ subscriberType: 'business' });
+    expect((await api.call('GET', `/v1/scrubs/${String(live.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ subscriberType: 'consumer' });
+    expect((await scrub('entityId=acme&subscriberType=company', csv)).statusCode).toBe(400);
     const wrong = await scrub('entityId=acme&autodialed=yes', csv);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);

@@ -307,6 +307,34 @@ describe('scrub = single decisions', () => {
     }, 120_000);
   }
 
+  // A list of businesses (NL-1: legal persons are called under opt-out; DE-2: presumed consent):
+  // every row is asked with that subscriber type, as POST /v1/decisions with subscriberType.
+  for (const e of ENTITIES.filter((x) => x.country === 'NL' || x.country === 'DE')) {
+    it(`${e.id}, a list of businesses: a random sample of rows equals Optline.decide, and the record says so`, async () => {
+      const out = (n: string) => join(dir, `${e.id}-business-${n}.csv`);
+      const base = { entityId: e.id, input: listFile, at: NOW, subscriberType: 'business' as const };
+      const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
+      await runScrub(app, { ...base, output: out('b'), workers: 2 });
+      const textA = readFileSync(out('a'), 'utf8');
+      expect(readFileSync(out('b'), 'utf8')).toBe(textA);
+      expect(await new ScrubStore(store).get(a.id)).toMatchObject({ subscriberType: 'business' });
+      const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
+      const output = textA.trimEnd().split('\n').slice(1);
+      const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
+      while (sample.size < 150) sample.add(int(1500));
+      let differs = 0;
+      for (const i of sample) {
+        const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(input[i]!)![1]!.replace(/^"(.*)"$/, '$1');
+        const d = await app.decide({ phone, entityId: e.id, at: NOW, subscriberType: 'business' });
+        if ((await app.decide({ phone, entityId: e.id, at: NOW })).allowed !== d.allowed) differs++;
+        const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
+        expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${input[i]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });
+      }
+      // Businesses are called under other rules than consumers: some answers change.
+      expect(differs).toBeGreaterThan(0);
+    }, 120_000);
+  }
+
   it('a list read whole in its first block is handed out in chunks of a block (1 MB for lists of customers)', async () => {
     // 100 copies of the list's rows: more than 2 MB, read at once with the header, then cut.
     const [header, ...rows] = readFileSync(listFile, 'utf8').trimEnd().split('\n');

@@ -561,6 +561,21 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.unroute('**/v1/scrubs?*');
   });
 
+  it('checks a list of businesses as such (NL-1: legal persons are called under opt-out)', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+    const lists = page.locator('section.call-list');
+    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    await lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'companies.csv', mimeType: 'text/csv', buffer: Buffer.from('company,phone\nAcme B.V.,020 123 4567\n') });
+    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Numbers of:').selectOption({ label: 'businesses (legal persons)' });
+    await lists.getByRole('button', { name: 'Check list' }).click();
+    const result = lists.locator('.call-list-result');
+    await result.waitFor();
+    expect(await result.locator('.call-list-question').textContent()).toBe('live calls, businesses');
+    expect(await result.locator('.kpi').filter({ hasText: 'May be called' }).locator('.kpi-value').textContent()).toBe('1');
+    expect(await result.locator('.count-list').first().locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Opt-out regime.*\s+1\s+100%$/)]);
+  });
+
   it('walks the golden path with the keyboard only, with visible focus', async () => {
     const page = await newPage();
     await page.goto(server.url);

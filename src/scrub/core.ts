@@ -15,7 +15,7 @@
  */
 import { decide } from '../law/index.js';
 import { questionFor } from '../law/question.js';
-import type { Decision, Entity, EntityFact, Facts, LineType, PhoneInfo, Question, ReassignmentFact, RegisterCheck } from '../law/types.js';
+import type { Decision, Entity, EntityFact, Facts, LineType, PhoneInfo, Question, ReassignmentFact, RegisterCheck, SubscriberType } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
 import { digitCount, NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
@@ -58,6 +58,8 @@ export interface ScrubQuestion {
   prerecorded: boolean;
   /** The line type of every number on the list, where the caller knows it (a list of landlines); null: from each number. */
   lineType: LineType | null;
+  /** Who the list's numbers belong to (NL-1, DE-2: businesses are called under other rules); default consumer. */
+  subscriberType?: SubscriberType;
 }
 
 export interface CoreInit {
@@ -229,7 +231,7 @@ export class ScrubCore {
   }
 
   private question(phone: PhoneInfo): Question {
-    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded, lineType: this.q.lineType });
+    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded, lineType: this.q.lineType, subscriberType: this.q.subscriberType ?? 'consumer' });
   }
 
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { Optline } from '../service/optline.js';
 import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
-import type { LineType } from '../law/types.js';
+import type { LineType, SubscriberType } from '../law/types.js';
 import { CsvError, lastRowBoundary, readDialect, csvField, type Dialect } from './csv.js';
 import { fileProblem, InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
@@ -45,6 +45,8 @@ export interface ScrubOptions {
   prerecorded?: boolean;
   /** Every number on the list is of this line type (as lineType in POST /v1/decisions); default: from each number. */
   lineType?: LineType | null;
+  /** Who the list's numbers belong to (as subscriberType in POST /v1/decisions); default consumer. */
+  subscriberType?: SubscriberType;
   phoneColumn?: string | null;
   /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB, over 100,000 rows mostly of the caller's customers (see readEventsWhole), or with keepThreadFree for a caller with 200,000 events or more (unless its history is read by number). */
   workers?: number;
@@ -240,12 +242,12 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   checkFiles(opts);
   const entity = await app.requireEntity(opts.entityId, 'entityId');
   const at = opts.at ?? app.clock();
-  const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null, autodialed: opts.autodialed ?? false, prerecorded: opts.prerecorded ?? false, lineType: opts.lineType ?? null };
+  const question: ScrubQuestion = { entity, at, productCategory: opts.productCategory ?? null, autodialed: opts.autodialed ?? false, prerecorded: opts.prerecorded ?? false, lineType: opts.lineType ?? null, subscriberType: opts.subscriberType ?? 'consumer' };
   const exact = opts.exact ?? process.env.OPTLINE_SCRUB_EXACT === '1';
 
   const scrubs = new ScrubStore(app.store);
   const id = opts.id ?? newId();
-  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, autodialed: question.autodialed, prerecorded: question.prerecorded, lineType: question.lineType, inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
+  await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, autodialed: question.autodialed, prerecorded: question.prerecorded, lineType: question.lineType, subscriberType: question.subscriberType ?? 'consumer', inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
   opts.onStart?.(id);
   let inFd: number;
   try {

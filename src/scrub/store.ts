@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
 import type { ScrubCounts } from './summary.js';
-import type { LineType } from '../law/types.js';
+import { SUBSCRIBER_TYPES, type LineType, type SubscriberType } from '../law/types.js';
 
 export interface ScrubsTable {
   id: string;
@@ -17,6 +17,7 @@ export interface ScrubsTable {
   autodialed: number;
   prerecorded: number;
   line_type: string | null;
+  subscriber_type: string;
   input_name: string | null;
   phone_column: string | null;
   rows: number;
@@ -54,6 +55,8 @@ export interface ScrubRecord extends ScrubCounts {
   prerecorded: boolean;
   /** The line type the caller gave for every number, or null: from each number. */
   lineType: LineType | null;
+  /** Who the list's numbers belong to (consumer unless the caller said otherwise). */
+  subscriberType: SubscriberType;
   inputName: string | null;
   phoneColumn: string | null;
   rulesVersion: string | null;
@@ -80,6 +83,7 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     autodialed: Boolean(Number(r.autodialed)),
     prerecorded: Boolean(Number(r.prerecorded)),
     lineType: r.line_type === 'mobile' || r.line_type === 'fixed' ? r.line_type : null,
+    subscriberType: (SUBSCRIBER_TYPES as readonly string[]).includes(r.subscriber_type) ? (r.subscriber_type as SubscriberType) : 'consumer',
     inputName: r.input_name,
     phoneColumn: r.phone_column,
     rows: Number(r.rows),
@@ -106,7 +110,7 @@ export class ScrubStore {
     this.db = store.db as unknown as Kysely<ScrubDb>;
   }
 
-  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; autodialed: boolean; prerecorded: boolean; lineType: LineType | null; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
+  async start(s: { id: string; entityId: string; keyId: string | null; at: number; productCategory: string | null; autodialed: boolean; prerecorded: boolean; lineType: LineType | null; subscriberType: SubscriberType; inputName: string | null; startedAt: number; rulesVersion: string }): Promise<void> {
     await this.db
       .insertInto('scrubs')
       .values({
@@ -119,6 +123,7 @@ export class ScrubStore {
         autodialed: s.autodialed ? 1 : 0,
         prerecorded: s.prerecorded ? 1 : 0,
         line_type: s.lineType,
+        subscriber_type: s.subscriberType,
         input_name: s.inputName,
         phone_column: null,
         rows: 0,

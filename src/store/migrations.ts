@@ -262,6 +262,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('events').addColumn('personal_hash', 'text').execute();
     },
   },
+  {
+    // Who a scrub's numbers belong to (NL-1, DE-2: a list of businesses is called under other
+    // rules); scrubs from before asked about consumers.
+    name: '0015_scrubs_subscriber_type',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('subscriber_type', 'text', (c) => c.notNull().defaultTo('consumer')).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -57,6 +57,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [autodialed, setAutodialed] = useState(false);
   const [prerecorded, setPrerecorded] = useState(false);
   const [lineType, setLineType] = useState<'' | 'mobile' | 'fixed'>('');
+  const [subscriber, setSubscriber] = useState<'' | 'sole_trader' | 'business'>('');
   const [scrub, setScrub] = useState<Scrub | null>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -136,6 +137,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         autodialed: autodialed ? 'true' : undefined,
         prerecorded: prerecorded ? 'true' : undefined,
         lineType: lineType || undefined,
+        subscriberType: subscriber || undefined,
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
@@ -197,6 +199,15 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
               <option value="">{t.callList.lineTypeEach}</option>
               <option value="mobile">{t.callList.lineTypeMobile}</option>
               <option value="fixed">{t.callList.lineTypeFixed}</option>
+            </select>
+          </label>
+          {/* NL-1, DE-2: businesses are called under other rules than consumers. */}
+          <label className="check">
+            {t.callList.subscriber}
+            <select value={subscriber} onChange={(e) => setSubscriber(e.target.value as '' | 'sole_trader' | 'business')}>
+              <option value="">{t.callList.subscriberConsumer}</option>
+              <option value="sole_trader">{t.callList.subscriberSoleTrader}</option>
+              <option value="business">{t.callList.subscriberBusiness}</option>
             </select>
           </label>
           <span id={`${ids.file}-dialling-hint`} className="hint">
@@ -312,7 +323,8 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 function questionText(s: Scrub, t: Dict): string {
   const dialling = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
   const how = s.lineType ? `${dialling}, ${t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort']}` : dialling;
-  return s.productCategory ? `${s.productCategory} · ${how}` : how;
+  const who = s.subscriberType === 'business' ? `${how}, ${t.callList.businessesShort}` : s.subscriberType === 'sole_trader' ? `${how}, ${t.callList.soleTradersShort}` : how;
+  return s.productCategory ? `${s.productCategory} · ${who}` : who;
 }
 
 function CountList({ title, rows, total, note }: { title: string; rows: Array<{ key: string; name: string; count: number }>; total: number; note?: string }) {

@@ -1,7 +1,7 @@
 /**
  * Bulk scrubs over HTTP.
  *
- *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&lineType=…&phoneColumn=…]   body: text/csv
+ *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&lineType=…&subscriberType=…&phoneColumn=…]   body: text/csv
  *     The body is streamed to disk (never held in memory), scrubbed with the same runner as
  *     `optline scrub` (worker threads on a SQLite file store), and the scrubbed CSV is streamed
  *     back: 200 text/csv with `Location: /v1/scrubs/{id}` and the summary in the
@@ -34,7 +34,7 @@ import { runScrub } from '../../scrub/run.js';
 import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
-import { LINE_TYPES } from '../../law/types.js';
+import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
 
 /**
  * Writes a request body through the checks into a file. The body is not the pipeline's to destroy:
@@ -75,6 +75,7 @@ export const ScrubSchema = z.object({
   autodialed: z.boolean().describe('The rows were decided for calls placed by an automatic dialer'),
   prerecorded: z.boolean().describe('The rows were decided for calls that play a prerecorded message'),
   lineType: z.enum(LINE_TYPES).nullable().describe('The line type given for every number of the list; null: from each number'),
+  subscriberType: z.enum(SUBSCRIBER_TYPES).describe('Who the numbers of the list belong to, as the rows were decided for'),
   inputName: z.string().nullable(),
   phoneColumn: z.string().nullable(),
   rows: z.number(),
@@ -104,6 +105,7 @@ const ScrubQuery = z
     autodialed: QueryBoolean.describe('The campaign dials with an automatic dialer (as autodialed in POST /v1/decisions; US-6: mobile numbers need consent)'),
     prerecorded: QueryBoolean.describe('The campaign plays a prerecorded message (as prerecorded in POST /v1/decisions; US-6, GB-1: needs consent)'),
     lineType: z.enum(LINE_TYPES).optional().describe('Every number on the list is of this line type – a list of landlines, say (as lineType in POST /v1/decisions); default: from each number'),
+    subscriberType: z.enum(SUBSCRIBER_TYPES).optional().describe('Who the numbers of the list belong to (as subscriberType in POST /v1/decisions): a list of businesses is called under other rules (NL-1, DE-2); default consumer'),
     phoneColumn: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -128,6 +130,7 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     autodialed: r.autodialed,
     prerecorded: r.prerecorded,
     lineType: r.lineType,
+    subscriberType: r.subscriberType,
     inputName: r.inputName,
     phoneColumn: r.phoneColumn,
     ...summaryJson(r),
@@ -272,6 +275,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           autodialed: q.autodialed === 'true',
           prerecorded: q.prerecorded === 'true',
           lineType: q.lineType ?? null,
+          subscriberType: q.subscriberType ?? 'consumer',
           phoneColumn: q.phoneColumn ?? null,
           keyId: req.apiKey?.id ?? null,
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.

@@ -8,7 +8,7 @@ import { storeKindOf } from '../../store/connect.js';
 import { formatSummary } from '../../scrub/summary.js';
 import { parseInstant } from '../instant.js';
 import { InputError } from '../../service/errors.js';
-import type { LineType } from '../../law/types.js';
+import { SUBSCRIBER_TYPES, type LineType, type SubscriberType } from '../../law/types.js';
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -55,8 +55,9 @@ function earlyWorkers(dbTarget: string, input: string, workers: number | undefin
 }
 
 /** What the rows were decided for beyond a live, hand-dialled call, for the summary's title. */
-function dialling(o: { product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string }): string {
-  const what = [o.product ? `product ${o.product}` : '', o.autodialed ? 'autodialed' : '', o.prerecorded ? 'prerecorded' : '', o.lineType ? `${o.lineType} lines` : ''].filter(Boolean);
+function dialling(o: { product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; subscriber?: string }): string {
+  const who = o.subscriber === 'business' ? 'businesses' : o.subscriber === 'sole_trader' ? 'sole traders' : '';
+  const what = [o.product ? `product ${o.product}` : '', who, o.autodialed ? 'autodialed' : '', o.prerecorded ? 'prerecorded' : '', o.lineType ? `${o.lineType} lines` : ''].filter(Boolean);
   return what.length ? `, ${what.join(', ')}` : '';
 }
 
@@ -71,6 +72,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
     .option('--autodialed', 'the campaign dials with an automatic dialer (US: mobile numbers need consent)')
     .option('--prerecorded', 'the campaign plays a prerecorded message (needs consent in the US and the UK)')
     .option('--line-type <type>', 'every number on the list is mobile or fixed (a list of landlines, say); default: from each number')
+    .option('--subscriber <type>', `who the numbers belong to: ${SUBSCRIBER_TYPES.join(', ')} (a list of businesses is called under other rules)`, 'consumer')
     .option('--phone-column <name>', 'the column with the numbers (default: phone, telephone, mobile, msisdn, e164, number, …)')
     .option('--summary <file>', 'write the summary as JSON (rows, allowed, denied, invalid, byBasis, byDenial)')
     .option('--rejects <file>', 'write rows whose number cannot be read, with line number and reason')
@@ -79,8 +81,9 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a whole number 0-64');
       return n;
     })
-    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; subscriber: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
       if (o.lineType !== undefined && o.lineType !== 'mobile' && o.lineType !== 'fixed') throw new InputError('--line-type must be mobile or fixed');
+      if (!(SUBSCRIBER_TYPES as readonly string[]).includes(o.subscriber)) throw new InputError(`--subscriber must be one of ${SUBSCRIBER_TYPES.join(', ')}`);
       const threads = earlyWorkers(dbTarget(), o.in, o.workers);
       let app: Optline;
       try {
@@ -123,6 +126,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           autodialed: o.autodialed ?? false,
           prerecorded: o.prerecorded ?? false,
           lineType: (o.lineType as LineType | undefined) ?? null,
+          subscriberType: o.subscriber as SubscriberType,
           phoneColumn: o.phoneColumn ?? null,
           threads,
           workers: o.workers,
