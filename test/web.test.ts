@@ -354,6 +354,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await verdict(page, /^Not allowed/)).toMatch(/^Not allowed/);
     await toast(page, /Call logged\. \(\+\d+\) This was the one call the person asked for: you may finish it/);
     expect(await page.locator('li[data-code="request_used"]').textContent()).toMatch(/that one call was made/);
+    // The history shows the call with who made it.
+    await page.locator('.timeline li[data-type="call"]').filter({ hasText: 'agent agent-31' }).waitFor();
     // The call is logged with the decision that allowed it.
     const calls = (await server.app.store.history('+31612349004')).events.filter((e) => e.type === 'call');
     expect(calls).toHaveLength(1);

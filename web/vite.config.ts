@@ -20,7 +20,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 700,
   },
   server: {
-    // `npx vite --config web/vite.config.ts` during development, with `npm start` on 3000 for the API.
-    proxy: { '/v1': 'http://127.0.0.1:3000' },
+    // `npx vite --config web/vite.config.ts` during development, with `npm start` for the API on
+    // PORT (3000 unless set), as the server reads it.
+    proxy: { '/v1': `http://127.0.0.1:${process.env.PORT ?? 3000}` },
   },
 });

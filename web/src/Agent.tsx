@@ -778,6 +778,9 @@ function Timeline({ history, entityName, callerId }: { history: History | null; 
               person?.name ? fill(t.history.person, { name: person.name }) : null,
               e.type === 'consent' && source.method ? fill(t.history.method, { method: t.methods[source.method as keyof Dict['methods']] ?? source.method }) : null,
               source.agentId ? fill(t.history.agent, { agent: source.agentId }) : null,
+              // A call keeps who made it and whether its check allowed it.
+              e.type === 'call' && typeof d.agentId === 'string' ? fill(t.history.agent, { agent: d.agentId }) : null,
+              e.type === 'call' && d.allowed === false ? t.history.callRefused : null,
               source.callId ? fill(t.history.callId, { callId: source.callId }) : null,
             ].filter(Boolean);
             const kind = e.type === 'consent' ? (d.status === 'withdrawn' ? 'withdrawn' : 'consent') : e.type;

@@ -151,7 +151,10 @@ export function webRoutes(app: Optline, keys: KeyCache, sessions: Sessions, guar
     const page = async (_req: unknown, reply: FastifyReply) => {
       reply.headers(PAGE_HEADERS);
       if (!built || !existsSync(join(dist, 'index.html'))) {
-        return reply.code(503).type('text/plain; charset=utf-8').send('The agent and dashboard pages are not built yet: run `npm run build:web` (npm start does it for you).\n');
+        const where = process.env.OPTLINE_WEB_DIR
+          ? `OPTLINE_WEB_DIR (${process.env.OPTLINE_WEB_DIR}) holds no built pages: copy web/dist there after \`npm run build:web\`, or unset it.`
+          : 'The agent and dashboard pages are not built yet: run `npm run build:web` (npm start does it for you).';
+        return reply.code(503).type('text/plain; charset=utf-8').send(`${where}\n`);
       }
       return reply.type('text/html; charset=utf-8').send(await readFile(join(dist, 'index.html'), 'utf8'));
     };

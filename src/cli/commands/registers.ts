@@ -55,7 +55,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
         });
         if (tty) process.stderr.write('\r\x1b[K');
         const secs = (Date.now() - t0) / 1000;
-        console.log(`${id}: ${r.count.toLocaleString('en-US')} numbers as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${r.lines.toLocaleString('en-US')} lines in ${secs.toFixed(1)} s; ${r.rejectedCount.toLocaleString('en-US')} lines rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
+        console.log(`${id}: ${r.count.toLocaleString('en-US')} ${r.count === 1 ? 'number' : 'numbers'} as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${r.lines.toLocaleString('en-US')} lines in ${secs.toFixed(1)} s; ${r.rejectedCount.toLocaleString('en-US')} lines rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
         for (const x of r.rejected.slice(0, o.showRejected)) console.log(`  line ${x.line}: ${x.reason}`);
         if (r.rejectedCount > o.showRejected) console.log(`  … ${r.rejectedCount - Math.min(o.showRejected, r.rejected.length)} more`);
         for (const w of r.warnings) console.error(`warning: ${w}`);
@@ -71,7 +71,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
       const app = await openApp();
       try {
         for (const r of app.registry.list()) {
-          console.log(`${r.id.padEnd(16)} ${r.country}  ${r.count.toLocaleString('en-US').padStart(13)} numbers  as of ${new Date(r.asOf).toISOString().slice(0, 10)}  loaded ${new Date(r.loadedAt).toISOString()}`);
+          console.log(`${r.id.padEnd(16)} ${r.country}  ${r.count.toLocaleString('en-US').padStart(13)} ${r.count === 1 ? 'number ' : 'numbers'}  as of ${new Date(r.asOf).toISOString().slice(0, 10)}  loaded ${new Date(r.loadedAt).toISOString()}`);
         }
       } finally {
         await app.close();
