@@ -236,6 +236,27 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
   });
 
+  it('erases an event of the person written while the erasure was being planned', async () => {
+    // Between reading the person's rows and erasing them, a dialer records another consent.
+    const suppressions = api.app.suppressions;
+    const row = suppressions.row.bind(suppressions);
+    let written: string | null = null;
+    suppressions.row = (async (...args: Parameters<typeof row>) => {
+      if (!written) written = (await consent('tulp', NL_CONSENT, '2025-10-02T10:00:00Z')).id as string;
+      return row(...args);
+    }) as typeof row;
+    try {
+      const r = await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+      expect(written).not.toBeNull();
+      expect(r.entities[0].events).toBe(3); // the consent, the call and the one written meanwhile
+    } finally {
+      suppressions.row = row;
+    }
+    const left = await api.app.store.db.selectFrom('events').select(['id', 'phone']).where('entity_id', '=', 'tulp').where('phone', '=', NL_CONSENT).where('erased_at', 'is', null).execute();
+    expect(left).toEqual([]);
+    expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
+  });
+
   it('finds an edited erasure record', async () => {
     const r = await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
     const id = r.entities[0].recordedAs[0];

@@ -26,7 +26,7 @@ import { sql, type Kysely } from 'kysely';
 import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
-import { ERASED_PAYLOAD, linkRows } from '../store/chain.js';
+import { ERASED_PAYLOAD, linkRows, lockChain } from '../store/chain.js';
 import { withRetry } from '../store/repository.js';
 import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
 import { InputError } from './errors.js';
@@ -185,6 +185,11 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
 
 interface RedactionPlan {
   entityId: string;
+  /**
+   * For an erasure: the person's rows the plan was made from (erased or held). Checked again with
+   * the entity's chain locked: a row written meanwhile means planning again (see Replan).
+   */
+  covers?: { phone: string | null; email: string | null; rows: Set<string> };
   eventIds: string[];
   suppressions: Array<{ phone: string; reason: SuppressionReason; at: number; products?: string[] }>;
   /** Decisions to redact: by id. */
@@ -224,6 +229,9 @@ export function redactedDecision(responseJson: string): string {
   });
 }
 
+/** An event of the person was written while an erasure was being planned: plan again. */
+class Replan extends Error {}
+
 /** Redacts one entity's rows, adds the suppression entries and the history event, in one transaction. */
 async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): Promise<RedactionResult> {
   const now = app.clock();
@@ -232,6 +240,19 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
   const suppressionRows = await Promise.all(plan.suppressions.map((s) => app.suppressions.row(s.phone, plan.entityId, s.reason, s.at, now, firstEventId, s.products)));
   return withRetry(() =>
     app.store.db.transaction().execute(async (trx) => {
+      // From here on no event of the entity can be written until this commits.
+      await lockChain(trx as Kysely<Database>, plan.entityId);
+      if (plan.covers) {
+        const { phone, email, rows } = plan.covers;
+        const now = await trx
+          .selectFrom('events')
+          .select('id')
+          .where('entity_id', '=', plan.entityId)
+          .where('erased_at', 'is', null)
+          .where((eb) => eb.or([...(phone ? [eb('phone', '=', phone)] : []), ...(email ? [eb('email', '=', email)] : [])]))
+          .execute();
+        if (now.some((r) => !rows.has(r.id))) throw new Replan();
+      }
       const added = await Suppressions.insert(trx, suppressionRows);
       for (const ids of chunks(plan.eventIds, 500)) {
         await trx.updateTable('events').set({ phone: null, email: null, payload: ERASED_PAYLOAD, salt: null, erased_at: nowIso }).where('id', 'in', ids).where('erased_at', 'is', null).execute();
@@ -466,9 +487,10 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
   const decidedBy = e164 && !named ? (await app.store.db.selectFrom('decisions').select('entity_id').distinct().where('phone', '=', e164).execute()).map((d) => d.entity_id).filter(inScope) : [];
   const entityIds = [...new Set([...(named ? [named.id] : []), ...rows.map((r) => r.entity_id!), ...decidedBy])];
   const result: ErasureResult = { erasureId, phone: e164 ? maskPhone(e164) : null, at: new Date(now).toISOString(), entities: [] };
-  for (const entityId of entityIds) {
-    const entity = (await app.entity(entityId))!;
-    const own = rows.filter((r) => r.entity_id === entityId);
+  // One entity's part of the request, planned from `own` (its rows of the person) and carried out;
+  // planned again from a fresh read when an event of the person was written meanwhile.
+  const eraseFor = async (entity: Entity, own: typeof rows): Promise<ErasureResult['entities'][number]> => {
+    const entityId = entity.id;
     const held = new Map<string, { until: number | null; rule: string }>();
     if (req.keepRequiredProof) {
       const retained = own.filter((r) => (RETAINED_TYPES as readonly string[]).includes(r.type));
@@ -503,6 +525,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       app,
       {
         entityId,
+        covers: { phone: e164, email: req.email ?? null, rows: new Set(own.map((x) => x.id)) },
         eventIds: erase.map((x) => x.id),
         suppressions,
         decisionIds,
@@ -512,14 +535,29 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       },
       req.keyId ?? null,
     );
-    result.entities.push({
+    return {
       entityId,
       events: erase.length,
       decisions: decisionIds.length,
       suppressions: r.suppressions.map((s) => ({ id: s.id, reason: s.reason, at: s.at })),
       held: [...held.entries()].map(([eventId, h]) => ({ eventId, type: own.find((x) => x.id === eventId)!.type, until: h.until != null ? new Date(h.until).toISOString() : null, rule: h.rule })),
       recordedAs: r.eventIds,
-    });
+    };
+  };
+  for (const entityId of entityIds) {
+    const entity = (await app.entity(entityId))!;
+    let own = rows.filter((r) => r.entity_id === entityId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result.entities.push(await eraseFor(entity, own));
+        break;
+      } catch (err) {
+        if (!(err instanceof Replan)) throw err;
+        if (attempt >= 5) throw new InputError('Events of this person keep being recorded while the erasure runs; nothing was erased for this entity. Send the request again.', [], 409);
+        await app.decisions.flush();
+        own = await q.where('entity_id', '=', entityId).orderBy('at').orderBy('id').execute();
+      }
+    }
   }
   if (entityIds.length === 0) {
     // Nothing on record for an entity the caller may act for: the request is still on file.

@@ -100,6 +100,16 @@ export interface ChainFields {
 }
 
 /**
+ * Takes a chain's head for the rest of the caller's transaction: no event can be linked onto the
+ * chain meanwhile (FOR UPDATE on PostgreSQL; on SQLite the insert takes the write lock, and what
+ * the transaction reads afterwards includes every event committed before it).
+ */
+export async function lockChain(trx: Kysely<Database>, chain: string): Promise<void> {
+  await sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`.execute(trx);
+  if (isPostgres(trx)) await trx.selectFrom('chain_heads').select('seq').where('chain', '=', chain).forUpdate().execute();
+}
+
+/**
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
  * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
  */
