@@ -168,3 +168,56 @@ describe('upgrading a store from before the hash chain', () => {
     }
   });
 });
+
+describe('a register copy replaced while another process writes to the SQLite file', () => {
+  it('holds the write lock from the start: a write in between waits instead of failing the import', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-reglock-'));
+    const file = join(dir, 'o.db');
+    const store = await Store.open(file);
+    const other = new SQLite(file);
+    other.pragma('busy_timeout = 0');
+    try {
+      let blocked = '';
+      const meta = { id: 'nl-bel-me-niet', country: 'NL' as const, asOf: Date.parse('2021-06-01T00:00:00Z'), count: 1, loadedAt: Date.parse('2026-11-29T00:00:00Z') };
+      // Between the import's read of the copy in force and its first write, the server writes.
+      await store.replaceRegisterRows(meta, [{ e164: '+31612345678', listedAt: null }], () => {
+        try {
+          other.prepare("insert into chain_heads (chain, seq, hash) values ('x', 0, 'y')").run();
+        } catch (err) {
+          blocked = (err as { code?: string }).code ?? String(err);
+        }
+      });
+      expect(blocked).toBe('SQLITE_BUSY'); // it waits for the import (busy_timeout), not the other way round
+      expect(await store.db.selectFrom('registers').select(['id', 'count']).execute()).toEqual([{ id: 'nl-bel-me-niet', count: 1 }]);
+    } finally {
+      other.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(storeNames())('two imports of the same new register at once on %s', (storeName) => {
+  it('one copy wins and the other is refused by the check, not by a duplicate key', async () => {
+    const store = await Store.open(await freshDb(storeName));
+    try {
+      const inForce: Array<number | null> = [];
+      const importCopy = (loadedAt: number, e164: string) =>
+        store.replaceRegisterRows({ id: 'gb-tps', country: 'GB', asOf: loadedAt, count: 1, loadedAt }, [{ e164, listedAt: null }], (current) => {
+          inForce.push(current);
+          if (current !== null && current >= loadedAt) throw new Error('a newer copy is in force');
+        });
+      const results = await Promise.allSettled([importCopy(Date.parse('2026-11-20T00:00:00Z'), '+442079460001'), importCopy(Date.parse('2026-11-21T00:00:00Z'), '+442079460002')]);
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+      for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toContain('a newer copy is in force');
+      // The second saw the first's copy: the checks ran one after the other.
+      expect(inForce[0]).toBeNull();
+      expect(inForce[1]).not.toBeNull();
+      const rows = await store.db.selectFrom('registers').select(['id', 'count']).execute();
+      expect(rows).toEqual([{ id: 'gb-tps', count: 1 }]);
+      expect((await store.db.selectFrom('register_entries').select('e164').execute()).length).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 import type {
   CallingWindow,
@@ -483,22 +483,27 @@ export class Store {
       const client = await this.pgPool.connect();
       try {
         await client.query('BEGIN');
-        const cur = await client.query<{ loaded_at: string }>('SELECT loaded_at FROM registers WHERE id = $1 FOR UPDATE', [meta.id]);
-        check(cur.rows[0] ? ms(cur.rows[0].loaded_at) : null);
+        const values = [metaRow.id, metaRow.country, metaRow.as_of, metaRow.count, metaRow.loaded_at];
+        const lockRow = () => client.query<{ loaded_at: string }>('SELECT loaded_at FROM registers WHERE id = $1 FOR UPDATE', [meta.id]);
+        // The metadata row is the lock of two imports of the same register. A first copy has no
+        // row to lock yet: it inserts one (another import's insert waits for this to commit and
+        // then finds it), and a row is only ever updated in place, never deleted and re-inserted
+        // (a waiting FOR UPDATE would then find nothing and skip the check below).
+        let cur = await lockRow();
+        let first = false;
+        if (!cur.rows[0]) {
+          const made = await client.query('INSERT INTO registers (id, country, as_of, count, loaded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING', values);
+          first = made.rowCount === 1;
+          if (!first) cur = await lockRow();
+        }
+        check(first ? null : ms(cur.rows[0]!.loaded_at));
         await client.query('DELETE FROM register_entries WHERE register_id = $1', [meta.id]);
-        await client.query('DELETE FROM registers WHERE id = $1', [meta.id]);
         if (entries) {
           const { from: copyFrom } = await import('pg-copy-streams');
           const copy = client.query(copyFrom('COPY register_entries (register_id, e164, listed_at) FROM STDIN'));
           await pipeline(Readable.from(copyLines(meta.id, entries)), copy);
         }
-        await client.query('INSERT INTO registers (id, country, as_of, count, loaded_at) VALUES ($1, $2, $3, $4, $5)', [
-          metaRow.id,
-          metaRow.country,
-          metaRow.as_of,
-          metaRow.count,
-          metaRow.loaded_at,
-        ]);
+        await client.query('UPDATE registers SET country = $2, as_of = $3, count = $4, loaded_at = $5 WHERE id = $1', values);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
@@ -509,6 +514,10 @@ export class Store {
       return;
     }
     await this.db.transaction().execute(async (trx) => {
+      // A write first, so the transaction takes SQLite's write lock – waiting for it (busy_timeout)
+      // while the server writes – before it reads: read first, the later write would fail at
+      // once (SQLITE_BUSY_SNAPSHOT) whenever the server had written in between.
+      await sql`update registers set id = id where id = ${meta.id}`.execute(trx);
       const cur = await trx.selectFrom('registers').select('loaded_at').where('id', '=', meta.id).executeTakeFirst();
       check(cur ? ms(cur.loaded_at) : null);
       await trx.deleteFrom('register_entries').where('register_id', '=', meta.id).execute();
