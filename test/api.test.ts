@@ -522,6 +522,16 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(r.headers['content-type']).toContain('application/problem+json');
     });
 
+    it('refuses the same key with different requests racing each other: one is recorded, the others get 422, none 500', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => post('/v1/objections', { phone: `+3161200004${i}`, entityId: 'acme', at: '2026-11-01T10:00:00+01:00' }, 'reuse-race-1')),
+      );
+      const codes = answers.map((a) => a.statusCode).sort();
+      expect(codes.filter((c) => c === 201)).toHaveLength(1);
+      expect(codes.filter((c) => c !== 201)).toEqual(Array(7).fill(422));
+      for (const a of answers.filter((x) => x.statusCode === 422)) expect(a.json().errors).toEqual([{ path: 'Idempotency-Key', message: 'reused with a different request' }]);
+    });
+
     it('gives a retried decision the same decision id', async () => {
       const body = { phone: '+31612000034', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' };
       const a = await post('/v1/decisions', body, 'dec-1');

@@ -1,10 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store, IdempotencyClaim } from '../store/repository.js';
-import { IdempotencyConflict } from '../store/repository.js';
 import type { WriteContext } from '../service/optline.js';
-import { InputError } from '../service/errors.js';
 
+import { InputError } from '../service/errors.js';
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyClaim: IdempotencyClaim | null;
@@ -48,13 +47,8 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
       .update(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null))
       .digest('hex');
     const claim: IdempotencyClaim = { scope: req.apiKey.id, key, requestHash };
-    let earlier;
-    try {
-      earlier = await store.answerFor(claim);
-    } catch (err) {
-      if (err instanceof IdempotencyConflict) throw new InputError(err.message, [{ path: 'Idempotency-Key', message: 'reused with a different request' }], 422);
-      throw err;
-    }
+    // A key reused with another request: IdempotencyConflict, answered 422 (src/api/problem.ts).
+    const earlier = await store.answerFor(claim);
     if (earlier) {
       return reply.code(earlier.status).header('idempotent-replayed', 'true').send(earlier.body);
     }

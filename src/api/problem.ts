@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ForbiddenError, InputError, NotFoundError, StoreUnavailableError } from '../service/errors.js';
 import { Unauthorized } from './auth.js';
+import { IdempotencyConflict } from '../store/repository.js';
 
 export interface Problem {
   type: string;
@@ -55,6 +56,8 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (err instanceof ForbiddenError) return problem(403, err.message);
   if (err instanceof NotFoundError) return problem(404, err.message);
   if (err instanceof InputError) return problem(err.status, err.message, err.errors, 'invalid-input');
+  // Found before the write, or – two requests with the key racing – by the write itself.
+  if (err instanceof IdempotencyConflict) return problem(422, err.message, [{ path: 'Idempotency-Key', message: 'reused with a different request' }], 'invalid-input');
   if (err instanceof StoreUnavailableError) return problem(503, err.message, undefined, 'store-unavailable');
   if (isResponseSerializationError(err)) {
     req.log.error({ err }, 'response did not match its schema');
