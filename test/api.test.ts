@@ -538,6 +538,16 @@ describe.each(storeNames())('API on %s', (storeName) => {
       const b = await post('/v1/decisions', body, 'dec-1');
       expect(b.json().decisionId).toBe(a.json().decisionId);
     });
+
+    it('gives retries of a decision sent while it is still being answered the same decision id, logged once', async () => {
+      const body = { phone: '+31612000035', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' };
+      const answers = await Promise.all(Array.from({ length: 6 }, () => post('/v1/decisions', body, 'dec-race-1')));
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(6).fill(200));
+      expect(new Set(answers.map((a) => a.json().decisionId)).size).toBe(1);
+      expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(5);
+      await api.app.decisions.flush();
+      expect(await api.app.store.db.selectFrom('decisions').select('id').where('phone', '=', '+31612000035').execute()).toHaveLength(1);
+    });
   });
 
   describe('documentation', () => {

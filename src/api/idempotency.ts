@@ -2,11 +2,13 @@ import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store, IdempotencyClaim } from '../store/repository.js';
 import type { WriteContext } from '../service/optline.js';
-
 import { InputError } from '../service/errors.js';
+
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyClaim: IdempotencyClaim | null;
+    /** Ends this request's turn with its Idempotency-Key on this server (see registerIdempotency). */
+    idempotencyDone: (() => void) | null;
   }
   interface FastifyContextConfig {
     /** false: the answer holds a secret (a new key's token) and is not kept for replays. */
@@ -31,9 +33,15 @@ export function writeContext(req: FastifyRequest): WriteContext {
  */
 export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number, pepper: () => Promise<string>): void {
   f.decorateRequest('idempotencyClaim', null);
+  f.decorateRequest('idempotencyDone', null);
+  // Requests with the same key on this server take turns: a retry sent while the first is still
+  // being answered waits for it and gets its answer, rather than a second decision of its own
+  // (an event write is kept once by the store either way; a decision's answer is stored as sent).
+  const inFlight = new Map<string, Promise<void>>();
 
   f.addHook('preHandler', async (req, reply) => {
     req.idempotencyClaim = null;
+    req.idempotencyDone = null;
     if (req.method !== 'POST' || !req.apiKey) return;
     const header = req.headers['idempotency-key'];
     if (header === undefined) return;
@@ -47,6 +55,16 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
       .update(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? null))
       .digest('hex');
     const claim: IdempotencyClaim = { scope: req.apiKey.id, key, requestHash };
+    const turn = `${claim.scope}\n${key}`;
+    for (let running = inFlight.get(turn); running; running = inFlight.get(turn)) await running;
+    // This request's turn, taken with no await since the check above.
+    let done!: () => void;
+    inFlight.set(turn, new Promise<void>((resolve) => (done = resolve)));
+    req.idempotencyDone = () => {
+      req.idempotencyDone = null;
+      inFlight.delete(turn);
+      done();
+    };
     // A key reused with another request: IdempotencyConflict, answered 422 (src/api/problem.ts).
     const earlier = await store.answerFor(claim);
     if (earlier) {
@@ -54,6 +72,10 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     }
     if (req.routeOptions.config?.idempotent !== false) req.idempotencyClaim = claim;
   });
+
+  // The answer is stored in onSend: the turn ends once it was sent (or the client went away).
+  f.addHook('onResponse', async (req) => req.idempotencyDone?.());
+  f.addHook('onRequestAbort', async (req) => req.idempotencyDone?.());
 
   f.addHook('onSend', async (req, reply, payload) => {
     const claim = req.idempotencyClaim;
