@@ -59,7 +59,17 @@ export const DashboardSchema = z.object({
         .array(z.object({ agentId: z.string().nullable().describe('null: calls recorded without an agent ID'), calls: z.number(), refused: z.number(), optIns: z.number().describe('Phone opt-ins the agent recorded') }))
         .describe('Most refused calls first'),
       refusedItems: z
-        .array(z.object({ id: z.string(), phone: z.string().nullable(), at: z.string(), agentId: z.string().nullable(), decisionId: z.string().nullable(), denials: z.array(z.string()) }))
+        .array(
+          z.object({
+            id: z.string(),
+            phone: z.string().nullable(),
+            at: z.string(),
+            agentId: z.string().nullable(),
+            decisionId: z.string().nullable(),
+            denials: z.array(z.string()),
+            allowedAtCheck: z.boolean().describe('The check it names allowed it, but by the call\'s moment the engine did not (the denials are those)'),
+          }),
+        )
         .describe('Newest first, at most 200'),
     })
     .describe('Calls recorded in the last `days` days (POST /v1/calls), per agent'),

@@ -1,4 +1,4 @@
-import type { Entity, LineType, PhoneInfo, Question, SubscriberType } from './types.js';
+import { SUBSCRIBER_TYPES, type Entity, type LineType, type PhoneInfo, type Question, type SubscriberType } from './types.js';
 
 /** What a caller may say about a call beyond who, whom and when; everything has a default. */
 export interface QuestionOptions {
@@ -9,6 +9,21 @@ export interface QuestionOptions {
   lineType?: LineType | null;
   timeZone?: string | null;
   purpose?: 'marketing' | 'service';
+}
+
+/** The question a stored decision's request asked, read field by field (it is JSON from the store). */
+export function questionOf(request: unknown): QuestionOptions {
+  const r = (request && typeof request === 'object' ? request : {}) as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  return {
+    productCategory: text(r.productCategory),
+    subscriberType: (SUBSCRIBER_TYPES as readonly unknown[]).includes(r.subscriberType) ? (r.subscriberType as SubscriberType) : undefined,
+    autodialed: r.autodialed === true,
+    prerecorded: r.prerecorded === true,
+    lineType: r.lineType === 'mobile' || r.lineType === 'fixed' ? r.lineType : null,
+    timeZone: text(r.timeZone),
+    purpose: r.purpose === 'service' ? 'service' : 'marketing',
+  };
 }
 
 /**

@@ -191,6 +191,8 @@ export interface CallFact extends FactBase {
   /** Whether that answer allowed the call, and its denials (absent on calls recorded before these were kept). */
   allowed?: boolean;
   denials?: string[];
+  /** The check allowed it, but by the call's own moment the engine no longer did (denials are those). */
+  refusedAtCall?: boolean;
   /** Who made it, as the dialer or agent page names the agent. */
   agentId?: string | null;
 }

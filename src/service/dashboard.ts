@@ -52,7 +52,7 @@ export interface CallActivity {
   /** Per agent (null: calls recorded without an agent ID), with the phone opt-ins each recorded. */
   byAgent: Array<{ agentId: string | null; calls: number; refused: number; optIns: number }>;
   /** The refused calls, newest first (at most 200). */
-  refusedItems: Array<{ id: string; phone: string | null; at: string; agentId: string | null; decisionId: string | null; denials: string[] }>;
+  refusedItems: Array<{ id: string; phone: string | null; at: string; agentId: string | null; decisionId: string | null; denials: string[]; allowedAtCheck: boolean }>;
 }
 
 const isoWeek = (d: DateTime): string => `${d.weekYear}-W${String(d.weekNumber).padStart(2, '0')}`;
@@ -158,7 +158,9 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
 
 /**
  * Calls and phone opt-ins since `since`, per agent. A call counts as refused when the answer it was
- * recorded on did not allow it (calls recorded before that answer was kept: the decision they name).
+ * recorded on did not allow it – the check it names, or the engine's answer for the call's own
+ * moment where that came later and refuses (calls recorded before these were kept: the decision
+ * they name).
  */
 async function callActivity(app: Optline, entity: Entity, since: number, now: number): Promise<CallActivity> {
   const rows = await app.store.db
@@ -174,6 +176,7 @@ async function callActivity(app: Optline, entity: Entity, since: number, now: nu
     decisionId?: string | null;
     allowed?: boolean;
     denials?: string[];
+    refusedAtCall?: boolean;
     agentId?: string | null;
   }
   const calls = rows.filter((r) => r.type === 'call').map((r) => ({ ...r, p: JSON.parse(r.payload) as CallPayload }));
@@ -197,7 +200,7 @@ async function callActivity(app: Optline, entity: Entity, since: number, now: nu
     // A call whose answer is not on record is not counted as refused: nothing says it was.
     if (answer && !answer.allowed) {
       a.refused += 1;
-      refusedItems.push({ id: c.id, phone: c.phone, at: c.at, agentId: c.p.agentId ?? null, decisionId: c.p.decisionId ?? null, denials: answer.denials });
+      refusedItems.push({ id: c.id, phone: c.phone, at: c.at, agentId: c.p.agentId ?? null, decisionId: c.p.decisionId ?? null, denials: answer.denials, allowedAtCheck: c.p.refusedAtCall === true });
     }
   }
   for (const r of rows) {

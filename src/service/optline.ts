@@ -1,5 +1,5 @@
 import { decide as decideByLaw, invalidNumberDecision } from '../law/index.js';
-import { questionFor, type QuestionOptions } from '../law/question.js';
+import { questionFor, questionOf, type QuestionOptions } from '../law/question.js';
 import { wasRecorded } from '../law/facts.js';
 import type {
   CallingWindow,
@@ -407,7 +407,10 @@ export class Optline {
     // Record what the call rested on, so each use of a consent is on file (DE-4 keeps proof five
     // years from every use). The decision the dialer named wins; otherwise the engine's answer
     // for that moment.
-    let used: { allowed?: boolean; basis: string | null; denials?: string[]; evidence?: string[] } | null = null;
+    type Answer = { allowed?: boolean; basis: string | null; denials?: string[]; evidence?: string[] };
+    let used: Answer | null = null;
+    // The engine's answer for the call's own moment, when it came later than the check it names.
+    let atCall: Decision | null = null;
     let decisionId = input.decisionId ?? null;
     let warning: string | undefined;
     if (input.decisionId) {
@@ -416,8 +419,13 @@ export class Optline {
       if (d && (d.entityId !== entity.id || d.phone !== phone)) {
         throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'a decision for another number or entity' }]);
       }
-      if (d) used = d.response as typeof used;
-      else {
+      if (d) {
+        const checked = d.response as Answer;
+        used = checked;
+        // What the check allowed may no longer hold when the call is made (an objection came in,
+        // the calling hours ended, the cap was reached): asked again, with the check's question.
+        if (checked.allowed && input.at !== d.at) atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
+      } else {
         // Not on record – the id is wrong, or the store was restored from a backup older than the
         // decision (decisions are answered only once logged). The call happened all the same, and the count of calls
         // (US-8's cap, NL-7's one call) must not miss it: it is recorded on the engine's answer
@@ -447,8 +455,9 @@ export class Optline {
         basis: used.basis,
         evidence: used.evidence ?? [],
         // Whether the call was permitted when it was made: a supervisor sees calls made on a refusal.
-        allowed: used.allowed === true,
-        denials: used.denials ?? [],
+        allowed: used.allowed === true && atCall?.allowed !== false,
+        denials: atCall?.allowed === false ? atCall.denials : (used.denials ?? []),
+        ...(atCall?.allowed === false ? { refusedAtCall: true } : {}),
         agentId: input.agentId?.trim() || null,
       },
       phone,

@@ -461,7 +461,10 @@ function CallsByAgent({ stats }: { stats: Stats }) {
                           {r.phone ?? '–'}
                         </td>
                         <td data-label={t.calls.agent}>{r.agentId ?? <span className="muted">{t.calls.noAgent}</span>}</td>
-                        <td data-label={t.calls.reason}>{r.denials.map((d) => shortDenial(t, d)).join('; ') || '–'}</td>
+                        <td data-label={t.calls.reason}>
+                          {r.denials.map((d) => shortDenial(t, d)).join('; ') || '–'}
+                          {r.allowedAtCheck && <span className="muted small block">{t.calls.changedSinceCheck}</span>}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

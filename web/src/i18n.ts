@@ -248,7 +248,8 @@ const en = {
     refusedTitle: 'Calls made although refused',
     when: 'Call',
     number: 'Number',
-    reason: 'Why the check refused it',
+    reason: 'Why it was refused',
+    changedSinceCheck: 'allowed at the check; refused by the moment of the call',
   },
   scrubs: {
     title: 'Recent scrubs',
@@ -568,7 +569,8 @@ const nl: Dict = {
     refusedTitle: 'Gesprekken gevoerd hoewel geweigerd',
     when: 'Gesprek',
     number: 'Nummer',
-    reason: 'Waarom de controle het weigerde',
+    reason: 'Waarom het geweigerd werd',
+    changedSinceCheck: 'toegestaan bij de controle; geweigerd op het moment van het gesprek',
   },
   scrubs: {
     title: 'Recente scrubs',
@@ -886,7 +888,8 @@ const de: Dict = {
     refusedTitle: 'Anrufe trotz Ablehnung',
     when: 'Anruf',
     number: 'Nummer',
-    reason: 'Warum die Prüfung ablehnte',
+    reason: 'Warum abgelehnt',
+    changedSinceCheck: 'bei der Prüfung erlaubt; zum Zeitpunkt des Anrufs abgelehnt',
   },
   scrubs: {
     title: 'Letzte Listenprüfungen',
