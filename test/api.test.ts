@@ -539,6 +539,30 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(b.json().decisionId).toBe(a.json().decisionId);
     });
 
+    it('answers a dialer that timed out and retried with the answer of its first attempt', async () => {
+      const address = await api.server.listen({ port: 0, host: '127.0.0.1' });
+      const decide = api.app.decide.bind(api.app);
+      // The first attempt takes long enough for the dialer to give up on it.
+      api.app.decide = (async (...args: Parameters<typeof decide>) => {
+        await new Promise((res) => setTimeout(res, 400));
+        return decide(...args);
+      }) as typeof decide;
+      try {
+        const body = JSON.stringify({ phone: '+31612000036', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' });
+        const send = (signal?: AbortSignal) =>
+          fetch(`${address}/v1/decisions`, { method: 'POST', signal, headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json', 'idempotency-key': 'dec-timeout-1' }, body });
+        await expect(send(AbortSignal.timeout(100))).rejects.toThrow();
+        const retry = await send();
+        expect(retry.status).toBe(200);
+        expect(retry.headers.get('idempotent-replayed')).toBe('true');
+        await api.app.decisions.flush();
+        const logged = await api.app.store.db.selectFrom('decisions').select('id').where('phone', '=', '+31612000036').execute();
+        expect(logged.map((d) => d.id)).toEqual([((await retry.json()) as { decisionId: string }).decisionId]);
+      } finally {
+        api.app.decide = decide;
+      }
+    });
+
     it('gives retries of a decision sent while it is still being answered the same decision id, logged once', async () => {
       const body = { phone: '+31612000035', entityId: 'acme', at: '2026-11-01T10:00:00+01:00' };
       const answers = await Promise.all(Array.from({ length: 6 }, () => post('/v1/decisions', body, 'dec-race-1')));

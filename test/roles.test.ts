@@ -139,6 +139,11 @@ describe('roles and entity scope', () => {
     expect((await api.call('GET', '/v1/entities/mine', undefined, tokens.admin)).json().parentId ?? null).toBeNull();
     // Nor can it learn which entity ids exist by trying them.
     expect((await api.call('PUT', '/v1/entities/mine', { name: 'Mine B.V.', kind: 'company', country: 'NL', parentId: 'nosuchco' }, tokens.admin)).statusCode).toBe(403);
+    // A subsidiary's admin may update its entity as it is, naming the parent it already has.
+    const sub = (await api.call('POST', '/v1/keys', { role: 'admin', entityIds: ['theirs'] })).json().token as string;
+    const kept = await api.call('PUT', '/v1/entities/theirs', { name: 'Theirs B.V. (renamed)', kind: 'company', country: 'NL', parentId: 'mine' }, sub);
+    expect(kept.statusCode, kept.body).toBe(200);
+    expect(kept.json().parentId).toBe('mine');
   });
 
   it('lets an admin key see and revoke only keys within its own entities', async () => {

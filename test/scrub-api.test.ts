@@ -312,6 +312,32 @@ describe('POST /v1/scrubs', () => {
   });
 });
 
+describe('a scrub waiting for its turn', () => {
+  it('is on record (running) at once and does its work when its turn comes; one whose client went away stops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-turn-'));
+    try {
+      writeFileSync(join(dir, 'list.csv'), 'phone\n+31612345678\n');
+      let letGo!: () => void;
+      const turn = new Promise<void>((res) => (letGo = res));
+      let recorded = '';
+      const job = runScrub(api.app, { entityId: 'acme', input: join(dir, 'list.csv'), output: join(dir, 'out.csv'), onStart: (id) => (recorded = id), waitTurn: () => turn });
+      await new Promise((res) => setTimeout(res, 50));
+      expect((await api.call('GET', `/v1/scrubs/${recorded}`, undefined, tokens.supervisor)).json()).toMatchObject({ status: 'running', rows: 0 });
+      expect(existsSync(join(dir, 'out.csv'))).toBe(false);
+      letGo();
+      expect((await job).counts.rows).toBe(1);
+      expect(readFileSync(join(dir, 'out.csv'), 'utf8')).toBe('phone,e164,allowed,basis,denials\n+31612345678,+31612345678,true,consent,\n');
+      // Its client gone while it waited: the scrub ends failed, nothing written.
+      const ctrl = new AbortController();
+      const stopped = runScrub(api.app, { entityId: 'acme', input: join(dir, 'list.csv'), output: join(dir, 'out2.csv'), signal: ctrl.signal, waitTurn: async () => ctrl.abort() });
+      await expect(stopped).rejects.toThrow();
+      expect(existsSync(join(dir, 'out2.csv'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('scrub slots', () => {
   it('are taken in turn: the next waits for one to be given back, and past the queue the server is full', async () => {
     const slots = new Slots(() => 2, () => 1);
@@ -321,6 +347,8 @@ describe('scrub slots', () => {
     const order: string[] = [];
     const c = slots.take().then((release) => (order.push('c'), release));
     expect([slots.queued, slots.full]).toEqual([1, true]);
+    // Past the queue: refused at once, with the status a server answers.
+    await expect(slots.take()).rejects.toMatchObject({ statusCode: 429 });
     a();
     a(); // given back twice: counts once
     const releaseC = await c;

@@ -257,6 +257,29 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
   });
 
+  it('says which entities it erased when another keeps getting new events, and keeps those erased', async () => {
+    const suppressions = api.app.suppressions;
+    const row = suppressions.row.bind(suppressions);
+    let n = 0;
+    suppressions.row = (async (...args: Parameters<typeof row>) => {
+      // Every time Roos's part is about to be erased, Roos records another consent.
+      if (args[1] === 'roos') await consent('roos', NL_CONSENT, `2025-10-0${++n}T10:00:00Z`);
+      return row(...args);
+    }) as typeof row;
+    try {
+      const r = await api.call('POST', '/v1/erasures', { phone: NL_CONSENT });
+      expect(r.statusCode, r.body).toBe(409);
+      expect(r.json().detail).toBe('Events of this person keep being recorded for roos while the erasure runs; nothing was erased for it (it is done for tulp). Send the request again.');
+    } finally {
+      suppressions.row = row;
+    }
+    const left = await api.app.store.db.selectFrom('events').select(['entity_id']).where('phone', '=', NL_CONSENT).where('erased_at', 'is', null).execute();
+    expect(new Set(left.map((x) => x.entity_id))).toEqual(new Set(['roos']));
+    // Sent again, it finishes.
+    expect((await api.call('POST', '/v1/erasures', { phone: NL_CONSENT })).statusCode).toBe(201);
+    expect(await api.app.store.db.selectFrom('events').select('id').where('phone', '=', NL_CONSENT).where('erased_at', 'is', null).execute()).toEqual([]);
+  });
+
   it('finds an edited erasure record', async () => {
     const r = await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
     const id = r.entities[0].recordedAs[0];

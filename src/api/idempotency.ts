@@ -60,8 +60,13 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     // This request's turn, taken with no await since the check above.
     let done!: () => void;
     inFlight.set(turn, new Promise<void>((resolve) => (done = resolve)));
+    // Not past a minute, whatever happens to this request: a turn must not hold up the key's
+    // next requests for ever.
+    const limit = setTimeout(() => req.idempotencyDone?.(), 60_000);
+    limit.unref();
     req.idempotencyDone = () => {
       req.idempotencyDone = null;
+      clearTimeout(limit);
       inFlight.delete(turn);
       done();
     };
@@ -73,17 +78,19 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     if (req.routeOptions.config?.idempotent !== false) req.idempotencyClaim = claim;
   });
 
-  // The answer is stored in onSend: the turn ends once it was sent (or the client went away).
+  // Where no answer is sent at all.
   f.addHook('onResponse', async (req) => req.idempotencyDone?.());
-  f.addHook('onRequestAbort', async (req) => req.idempotencyDone?.());
 
   f.addHook('onSend', async (req, reply, payload) => {
     const claim = req.idempotencyClaim;
-    if (!claim || reply.statusCode >= 300 || typeof payload !== 'string') return payload;
     try {
-      await store.storeAnswer(claim, reply.statusCode, JSON.parse(payload), clock());
+      if (claim && reply.statusCode < 300 && typeof payload === 'string') await store.storeAnswer(claim, reply.statusCode, JSON.parse(payload), clock());
     } catch (err) {
       req.log.warn({ err }, 'could not keep the answer for Idempotency-Key');
+    } finally {
+      // The answer is kept (or there is none to keep): the next request with the key may go. Not
+      // when the client goes away – a dialer that timed out retries, and must get this answer.
+      req.idempotencyDone?.();
     }
     return payload;
   });

@@ -3,6 +3,13 @@
  * worker thread). A caller waits for a slot instead of being refused, up to `maxWaiting` callers;
  * past that the server is busy and says so.
  */
+export class SlotsFull extends Error {
+  readonly statusCode = 429;
+  constructor(running: number, waiting: number) {
+    super(`This server is running ${running} scrubs, as many as it runs at once (OPTLINE_SCRUBS_AT_ONCE), and ${waiting} more are waiting; retry when one has finished.`);
+  }
+}
+
 export class Slots {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -25,10 +32,12 @@ export class Slots {
     return this.active >= this.size() && this.waiting.length >= this.maxWaiting();
   }
 
-  /** Resolves with the function that gives the slot back (once; later calls do nothing). */
+  /** Resolves with the function that gives the slot back (once; later calls do nothing); throws when full. */
   async take(): Promise<() => void> {
-    if (this.active >= this.size() || this.waiting.length > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+    if (this.active >= this.size() || this.waiting.length > 0) {
+      if (this.waiting.length >= this.maxWaiting()) throw new SlotsFull(this.active, this.waiting.length);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.active++;
     let held = true;
     return () => {
       if (!held) return;

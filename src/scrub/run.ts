@@ -61,6 +61,8 @@ export interface ScrubOptions {
   exact?: boolean;
   /** Called once the scrub's record exists in the store. */
   onStart?: (id: string) => void;
+  /** Waited for once the record exists, before any work: the server's turn for its scrubs (a slot). */
+  waitTurn?: () => Promise<void>;
   /** Size of the blocks the list is read and handed out in (default 4 MB; tests use small ones for many chunks). */
   chunkBytes?: number;
   /** The longest row read before the list is refused (default 64 MB; tests use less). */
@@ -249,6 +251,15 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   const id = opts.id ?? newId();
   await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, autodialed: question.autodialed, prerecorded: question.prerecorded, lineType: question.lineType, subscriberType: question.subscriberType ?? 'consumer', inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
   opts.onStart?.(id);
+  if (opts.waitTurn) {
+    try {
+      await opts.waitTurn();
+      if (opts.signal?.aborted) throw new ScrubAborted();
+    } catch (err) {
+      await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: (err as Error).message, errorDetails: null });
+      throw err;
+    }
+  }
   let inFd: number;
   try {
     inFd = openSync(opts.input, 'r');

@@ -544,22 +544,36 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       recordedAs: r.eventIds,
     };
   };
+  // The clean-up below is for what was erased: it runs even when a later entity's part fails.
+  let failure: unknown = null;
   for (const entityId of entityIds) {
     const entity = (await app.entity(entityId))!;
     let own = rows.filter((r) => r.entity_id === entityId);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        result.entities.push(await eraseFor(entity, own));
-        break;
-      } catch (err) {
-        if (!(err instanceof Replan)) throw err;
-        if (attempt >= 5) throw new InputError('Events of this person keep being recorded while the erasure runs; nothing was erased for this entity. Send the request again.', [], 409);
-        await app.decisions.flush();
-        own = await q.where('entity_id', '=', entityId).orderBy('at').orderBy('id').execute();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result.entities.push(await eraseFor(entity, own));
+          break;
+        } catch (err) {
+          if (!(err instanceof Replan)) throw err;
+          if (attempt >= 5) {
+            const done = result.entities.map((x) => x.entityId);
+            throw new InputError(
+              `Events of this person keep being recorded for ${entityId} while the erasure runs; nothing was erased for it${done.length ? ` (it is done for ${done.join(', ')})` : ''}. Send the request again.`,
+              [],
+              409,
+            );
+          }
+          await app.decisions.flush();
+          own = await q.where('entity_id', '=', entityId).orderBy('at').orderBy('id').execute();
+        }
       }
+    } catch (err) {
+      failure = err;
+      break;
     }
   }
-  if (entityIds.length === 0) {
+  if (entityIds.length === 0 && !failure) {
     // Nothing on record for an entity the caller may act for: the request is still on file.
     const nowIso = new Date(now).toISOString();
     const row = { id: uuidv7(), type: 'erasure', entity_id: null, phone: null, email: null, at: nowIso, recorded_at: nowIso, payload: JSON.stringify({ request: erasureId, reference: req.reference ?? null, erased: [], decisions: 0, suppressions: [] }), key_id: req.keyId ?? null };
@@ -568,7 +582,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     }));
   }
   // Files outside the store that may hold the number (kept scrub outputs), for the entities in scope.
-  if (e164) await app.afterErasure({ e164, inScope: (id) => (named ? id === named.id : inScope(id)) });
+  if (e164 && (result.entities.length > 0 || !failure)) await app.afterErasure({ e164, inScope: (id) => (named ? id === named.id : inScope(id)) });
   if (app.store.kind === 'sqlite' && result.entities.length > 0) {
     // The erased content's old page images stay in the WAL file until it is reused: write them
     // into the database (where secure_delete zeroed the old content) and empty the WAL. Best
@@ -576,5 +590,6 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     // overwrites it.
     await sql`pragma wal_checkpoint(TRUNCATE)`.execute(app.store.db).catch(() => undefined);
   }
+  if (failure) throw failure;
   return result;
 }

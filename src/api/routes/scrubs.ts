@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { byteLimit, idleLimit } from '../stream-limit.js';
-import { Slots } from '../slots.js';
+import { Slots, SlotsFull } from '../slots.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import contentDisposition, { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
@@ -234,7 +234,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           reply.header('retry-after', '30');
           return Object.assign(new Error(detail), { statusCode: 429 });
         };
-        if (slots.full) throw busy(`This server is running ${slots.running} scrubs, as many as it runs at once (OPTLINE_SCRUBS_AT_ONCE), and ${slots.queued} more are waiting; retry when one has finished.`);
+        if (slots.full) throw busy(new SlotsFull(slots.running, slots.queued).message);
         const uploader = req.apiKey?.id ?? '';
         const sending = uploading.get(uploader) ?? 0;
         if (sending >= uploadsPerKey()) throw busy(`This key is sending ${sending} lists already, as many as one key may at once (OPTLINE_SCRUB_UPLOADS_PER_KEY); retry when one has arrived.`);
@@ -258,7 +258,12 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           if (left > 0) uploading.set(uploader, left);
           else uploading.delete(uploader);
         }
-        const release = await slots.take();
+        // The scrub's record exists at once (a job is answered 202 with it); its work waits for a
+        // slot. A client that waits for the scrubbed list and goes away stops the scrub.
+        let release: () => void = () => undefined;
+        const asJob = /\brespond-async\b/i.test(String(req.headers.prefer ?? ''));
+        const gone = new AbortController();
+        if (!asJob) reply.raw.on('close', () => reply.raw.writableFinished || gone.abort());
         const output = join(dir, `${id}.csv`);
         const rejects = join(dir, `${id}.rejects.csv`);
         let onStart: () => void = () => undefined;
@@ -281,6 +286,10 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.
           keepThreadFree: true,
           inputName: uploadName(req.headers['content-disposition']),
+          waitTurn: async () => {
+            release = await slots.take();
+          },
+          signal: asJob ? undefined : gone.signal,
         }).finally(() => {
           release();
           try {
@@ -289,7 +298,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
             /* gone */
           }
         });
-        if (/\brespond-async\b/i.test(String(req.headers.prefer ?? ''))) {
+        if (asJob) {
           const tracked = job.catch((err: unknown) => req.log.warn({ err, scrub: id }, 'scrub failed')).finally(() => running.delete(id));
           running.set(id, tracked);
           await Promise.race([started, job.catch(() => undefined)]);

@@ -75,8 +75,9 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       async (req, reply) => {
         requireScope(req, req.params.id);
         // A group of companies is made by a key for both: no client can attach itself to another
-        // (the group sees that its members' consents do not count for each other).
-        if (req.body.parentId) requireScope(req, req.body.parentId);
+        // (the group sees that its members' consents do not count for each other). A subsidiary's
+        // key may still send its entity as it is, parent included.
+        if (req.body.parentId && req.body.parentId !== (await app.entity(req.params.id))?.parentId) requireScope(req, req.body.parentId);
         const { entity, created } = await app.putEntity(req.params.id, { ...req.body, callingWindows: windowsFromApi(req.body.callingWindows) });
         return reply.code(created ? 201 : 200).send(entityToApi(entity));
       },
