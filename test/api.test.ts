@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 import { ConsentBody, DecisionBody, ObjectionBody } from '../src/api/schemas.js';
+import { IdempotencyConflict, type NewEvent } from '../src/store/repository.js';
+import { toProblem } from '../src/api/problem.js';
 
 describe.each(storeNames())('API on %s', (storeName) => {
   let api: TestApi;
@@ -522,7 +524,7 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(r.headers['content-type']).toContain('application/problem+json');
     });
 
-    it('refuses the same key with different requests racing each other: one is recorded, the others get 422, none 500', async () => {
+    it('refuses the same key with different requests sent together: one is recorded, the others get 422, none 500', async () => {
       const answers = await Promise.all(
         Array.from({ length: 8 }, (_, i) => post('/v1/objections', { phone: `+3161200004${i}`, entityId: 'acme', at: '2026-11-01T10:00:00+01:00' }, 'reuse-race-1')),
       );
@@ -537,6 +539,18 @@ describe.each(storeNames())('API on %s', (storeName) => {
       const a = await post('/v1/decisions', body, 'dec-1');
       const b = await post('/v1/decisions', body, 'dec-1');
       expect(b.json().decisionId).toBe(a.json().decisionId);
+    });
+
+    it('refuses the same key with different requests racing at the write (two servers): the losers get 422', async () => {
+      // Two servers pass their check of the key together; the store lets one write and refuses the rest.
+      const claim = (requestHash: string) => ({ scope: 'test-scope', key: 'two-servers-1', requestHash });
+      const write = (i: number) =>
+        api.app.store.appendEvent({ fact: { type: 'objection', id: '', entityId: 'acme', at: Date.parse('2026-11-01T09:00:00Z') }, phone: `+3161200005${i}` } as NewEvent, Date.parse('2026-11-01T09:00:00Z'), claim(`hash-${i}`));
+      const results = await Promise.allSettled([0, 1, 2, 3].map(write));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdempotencyConflict);
+      const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(toProblem(refused.reason, {} as never)).toMatchObject({ status: 422, errors: [{ path: 'Idempotency-Key', message: 'reused with a different request' }] });
     });
 
     it('answers a dialer that timed out and retried with the answer of its first attempt', async () => {

@@ -242,7 +242,11 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     const row = suppressions.row.bind(suppressions);
     let written: string | null = null;
     suppressions.row = (async (...args: Parameters<typeof row>) => {
-      if (!written) written = (await consent('tulp', NL_CONSENT, '2025-10-02T10:00:00Z')).id as string;
+      if (!written) {
+        written = (await consent('tulp', NL_CONSENT, '2025-10-02T10:00:00Z')).id as string;
+        await decide('tulp', NL_CONSENT); // and a decision is logged about the number
+        await api.app.decisions.flush();
+      }
       return row(...args);
     }) as typeof row;
     try {
@@ -254,6 +258,7 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     }
     const left = await api.app.store.db.selectFrom('events').select(['id', 'phone']).where('entity_id', '=', 'tulp').where('phone', '=', NL_CONSENT).where('erased_at', 'is', null).execute();
     expect(left).toEqual([]);
+    expect(await api.app.store.db.selectFrom('decisions').select('id').where('entity_id', '=', 'tulp').where('phone', '=', NL_CONSENT).execute()).toEqual([]);
     expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
   });
 
@@ -321,8 +326,12 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     const bare = await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-03-01T10:00:00Z' });
     expect(bare.warning).toContain('without a basis');
     const obj = (await post('/v1/objections', { entityId: 'kraft', phone: DE, at: '2025-06-01T10:00:00Z' })).id;
+    // Made on the February check after the objection: unlawful, so no use of the consent either.
+    const refusedCall = await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-07-01T10:00:00Z', decisionId: d.decisionId });
+    const stored = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', refusedCall.id).executeTakeFirstOrThrow();
+    expect(JSON.parse(stored.payload)).toMatchObject({ allowed: false, refusedAtCall: true, evidence: [kc] });
     const r = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: true }, compliance);
-    expect(r.entities[0].events).toBe(2);
+    expect(r.entities[0].events).toBe(3);
     expect(r.entities[0].held).toEqual([
       { eventId: kc, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
       { eventId: kCall, type: 'call', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
@@ -331,6 +340,7 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(left).toEqual([kc, kCall]);
     expect(left).not.toContain(obj);
     expect(left).not.toContain(bare.id);
+    expect(left).not.toContain(refusedCall.id);
     expect((await decide('kraft', DE, { productCategory: 'strom' })).denials).toContain('objected');
   });
 

@@ -254,15 +254,21 @@ describe('GET /v1/dashboard', () => {
       { id: unchecked.id, phone: '+31611130003', at: '2026-11-28T09:20:00.000Z', agentId: null, decisionId: null, denials: ['no_basis'], allowedAtCheck: false },
       { id: againstRefusal.id, phone: '+31611130002', at: '2026-11-28T09:11:00.000Z', agentId: 'agent-2', decisionId: refused.decisionId, denials: ['no_basis'], allowedAtCheck: false },
     ]);
-    // Allowed at the check, but the person objected before the call was made: refused at its moment.
-    const earlier = await post('/v1/decisions', { phone: '+31611130001', at: '2026-11-28T09:30:00Z' });
+    // A call logged a few minutes after its check counts as made on it, though an objection was
+    // recorded meanwhile (said in that call); one made on a check an hour old is asked again.
+    const earlier = await post('/v1/decisions', { phone: '+31611130001', at: '2026-11-28T08:30:00Z' });
     expect(earlier.allowed).toBe(true);
-    await post('/v1/objections', { phone: '+31611130001', at: '2026-11-28T09:35:00Z' });
-    const late = await post('/v1/calls', { phone: '+31611130001', at: '2026-11-28T09:40:00Z', decisionId: earlier.decisionId, agentId: 'agent-1' });
+    await post('/v1/consents', { phone: '+31611130004', channel: 'phone', status: 'granted', at: '2026-11-27T09:00:00Z', source: { method: 'agent_call', agentId: 'agent-3', recordingRef: 'rec://8' } });
+    const another = await post('/v1/decisions', { phone: '+31611130004', at: '2026-11-28T08:30:00Z' });
+    await post('/v1/objections', { phone: '+31611130001', at: '2026-11-28T08:35:00Z' });
+    await post('/v1/objections', { phone: '+31611130004', at: '2026-11-28T08:35:00Z' });
+    await post('/v1/calls', { phone: '+31611130004', at: '2026-11-28T08:40:00Z', decisionId: another.decisionId, agentId: 'agent-3' });
+    const late = await post('/v1/calls', { phone: '+31611130001', at: '2026-11-28T09:45:00Z', decisionId: earlier.decisionId, agentId: 'agent-1' });
     const after = (await api.call('GET', '/v1/dashboard?entityId=callco')).json().calls;
-    expect(after).toMatchObject({ total: 4, refused: 3 });
-    expect(after.refusedItems[0]).toEqual({ id: late.id, phone: '+31611130001', at: '2026-11-28T09:40:00.000Z', agentId: 'agent-1', decisionId: earlier.decisionId, denials: ['objected'], allowedAtCheck: true });
+    expect(after).toMatchObject({ total: 5, refused: 3 });
+    expect(after.refusedItems[0]).toEqual({ id: late.id, phone: '+31611130001', at: '2026-11-28T09:45:00.000Z', agentId: 'agent-1', decisionId: earlier.decisionId, denials: ['objected'], allowedAtCheck: true });
     expect(after.byAgent.find((a: { agentId: string | null }) => a.agentId === 'agent-1')).toEqual({ agentId: 'agent-1', calls: 2, refused: 1, optIns: 1 });
+    expect(after.byAgent.find((a: { agentId: string | null }) => a.agentId === 'agent-3')).toEqual({ agentId: 'agent-3', calls: 1, refused: 0, optIns: 1 });
     // A caller with no calls logged.
     expect((await api.call('GET', '/v1/dashboard?entityId=hulp')).json().calls).toMatchObject({ total: 0, refused: 0, byAgent: [], refusedItems: [] });
   });

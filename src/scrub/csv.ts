@@ -155,9 +155,12 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
   return { dialect: { delimiter, eol, headerRaw, columns, phoneIndex, phoneColumn: columns[phoneIndex]!, bom }, dataStart: end };
 }
 
-/** Six digits or more, apart from spaces, dots, dashes, slashes and brackets: no column is named like that. */
+/**
+ * Nine digits or more, apart from spaces, dots, dashes, slashes and brackets (a national number
+ * has at least nine; a date such as 01-06-2024 has eight): no column is named like that.
+ */
 function looksLikePhoneNumber(cell: string): boolean {
-  return /^\+?[\d\s.()/-]*$/.test(cell) && (cell.match(/\d/g)?.length ?? 0) >= 6;
+  return /^\+?[\d\s.()/-]*$/.test(cell) && (cell.match(/\d/g)?.length ?? 0) >= 9;
 }
 
 /** A value for a CSV field: quoted when it holds the delimiter, a quote or a line break. */

@@ -42,6 +42,9 @@ export interface EntityInput {
   controller?: Entity['controller'];
 }
 
+/** How long after a check a call still counts as made on it (see recordCall). */
+export const CHECK_HOLDS_MS = 15 * 60_000;
+
 export interface DecisionInput extends QuestionOptions {
   phone: string;
   entityId: string;
@@ -422,9 +425,11 @@ export class Optline {
       if (d) {
         const checked = d.response as Answer;
         used = checked;
-        // What the check allowed may no longer hold when the call is made (an objection came in,
-        // the calling hours ended, the cap was reached): asked again, with the check's question.
-        if (checked.allowed && input.at !== d.at) atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
+        // What the check allowed may no longer hold when the call is made much later (an objection
+        // came in, the calling hours ended, the cap was reached): asked again, with the check's
+        // question. Within CHECK_HOLDS_MS the call counts as made on the check: the agent page
+        // logs a call when it ends, after what the person said in it (an objection) was recorded.
+        if (checked.allowed && input.at - d.at > CHECK_HOLDS_MS) atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
       } else {
         // Not on record – the id is wrong, or the store was restored from a backup older than the
         // decision (decisions are answered only once logged). The call happened all the same, and the count of calls

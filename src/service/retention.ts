@@ -97,6 +97,15 @@ export interface Assessment {
   phone: string | null;
 }
 
+/** Whether a call was made although its check (or the engine at its moment) refused it. */
+function callWasRefused(r: Pick<Row, 'payload'>): boolean {
+  try {
+    return (JSON.parse(r.payload) as { allowed?: unknown }).allowed === false;
+  } catch {
+    return false;
+  }
+}
+
 /** The events a call's basis rested on (its evidence). */
 function evidenceOf(r: Pick<Row, 'payload'>): string[] {
   try {
@@ -129,7 +138,8 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
   // The last call that used each record (a call's evidence names the events its basis rested on).
   const lastCall = new Map<string, number>();
   for (const r of rows) {
-    if (r.type !== 'call') continue;
+    // A call made although refused used no consent (DE-4 counts lawful uses).
+    if (r.type !== 'call' || payload(r).allowed === false) continue;
     const at = Date.parse(r.at);
     for (const id of (payload(r).evidence as string[] | undefined) ?? []) lastCall.set(id, Math.max(lastCall.get(id) ?? -Infinity, at));
   }
@@ -203,6 +213,8 @@ interface RedactionPlan {
 
 interface RedactionResult {
   eventIds: string[];
+  /** The decisions redacted. */
+  decisions: number;
   suppressions: SuppressionsTable[];
 }
 
@@ -252,6 +264,11 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
           .where((eb) => eb.or([...(phone ? [eb('phone', '=', phone)] : []), ...(email ? [eb('email', '=', email)] : [])]))
           .execute();
         if (now.some((r) => !rows.has(r.id))) throw new Replan();
+        // Decisions about the number logged since the plan was made go too.
+        if (phone) {
+          const logged = await trx.selectFrom('decisions').select('id').where('phone', '=', phone).where('entity_id', '=', plan.entityId).execute();
+          plan = { ...plan, decisionIds: [...new Set([...plan.decisionIds, ...logged.map((d) => d.id)])] };
+        }
       }
       const added = await Suppressions.insert(trx, suppressionRows);
       for (const ids of chunks(plan.eventIds, 500)) {
@@ -297,7 +314,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
         key_id: keyId,
       }));
       await trx.insertInto('events').values(await linkRows(trx as Kysely<Database>, events)).execute();
-      return { eventIds: events.map((e) => e.id), suppressions: added };
+      return { eventIds: events.map((e) => e.id), suppressions: added, decisions: plan.decisionIds.length };
     }),
   );
 }
@@ -497,9 +514,13 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       const assessed = assess(entity, retained, now);
       const keep = (a: Assessment) => held.set(a.eventId, { until: a.dueAt, rule: RETENTION_DEFAULTS[a.country].rule ?? a.country });
       for (const a of assessed) if (a.type === 'consent' && !a.due && STATUTORY[a.country] && !a.suppress) keep(a);
-      // A call is kept only as a use of a kept consent (DE-4 asks proof of consent, not of calls).
+      // A call is kept only as a lawful use of a kept consent (DE-4 asks proof of consent, not of
+      // calls; a call made although refused is no use of it).
       const rowsById = new Map(retained.map((r) => [r.id, r]));
-      const usesHeldConsent = (id: string) => evidenceOf(rowsById.get(id)!).some((used) => held.has(used));
+      const usesHeldConsent = (id: string) => {
+        const r = rowsById.get(id)!;
+        return !callWasRefused(r) && evidenceOf(r).some((used) => held.has(used));
+      };
       for (const a of assessed) if (a.type === 'call' && !a.due && STATUTORY[a.country] && usesHeldConsent(a.eventId)) keep(a);
     }
     const erase = own.filter((r) => !held.has(r.id));
@@ -538,7 +559,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     return {
       entityId,
       events: erase.length,
-      decisions: decisionIds.length,
+      decisions: r.decisions,
       suppressions: r.suppressions.map((s) => ({ id: s.id, reason: s.reason, at: s.at })),
       held: [...held.entries()].map(([eventId, h]) => ({ eventId, type: own.find((x) => x.id === eventId)!.type, until: h.until != null ? new Date(h.until).toISOString() : null, rule: h.rule })),
       recordedAs: r.eventIds,
