@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { startApi, type TestApi } from './helpers/api.js';
+import { freshDb, storeNames } from './helpers/stores.js';
 
 /** Sign-in sessions, CSRF, /v1/me and the dashboard figures, through the HTTP API. */
 
@@ -369,6 +370,37 @@ describe('OpenAPI and pages', () => {
       if (saved === undefined) delete process.env.OPTLINE_WEB_DIR;
       else process.env.OPTLINE_WEB_DIR = saved;
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(storeNames())('calls by agent on %s', (storeName) => {
+  it('are counted by the database, per agent, with the refused ones listed', async () => {
+    const local = await startApi({ db: await freshDb(storeName), clock: () => NOW });
+    try {
+      const post = async (url: string, body: Record<string, unknown>) => {
+        const r = await local.call('POST', url, { entityId: 'acme', ...body });
+        expect(r.statusCode, r.body).toBeLessThan(300);
+        return r.json();
+      };
+      expect((await local.call('PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+      await post('/v1/consents', { phone: '+31611140001', channel: 'phone', status: 'granted', at: '2026-11-27T09:00:00Z', source: { method: 'agent_call', agentId: ' agent-9 ', recordingRef: 'rec://9' } });
+      await post('/v1/consents', { phone: '+31611140002', channel: 'email', status: 'granted', at: '2026-11-27T09:00:00Z', email: 'x@example.org', source: { method: 'agent_call', agentId: 'agent-9' } });
+      const ok = await post('/v1/decisions', { phone: '+31611140001', at: '2026-11-28T09:00:00Z' });
+      const no = await post('/v1/decisions', { phone: '+31611140003', at: '2026-11-28T09:00:00Z' });
+      await post('/v1/calls', { phone: '+31611140001', at: '2026-11-28T09:01:00Z', decisionId: ok.decisionId, agentId: 'agent-9' });
+      const bad = await post('/v1/calls', { phone: '+31611140003', at: '2026-11-28T09:02:00Z', decisionId: no.decisionId });
+      const dash = await local.call("GET", "/v1/dashboard?entityId=acme");
+      expect(dash.statusCode, dash.body).toBe(200);
+      const calls = dash.json().calls;
+      expect(calls).toMatchObject({ total: 2, refused: 1 });
+      expect(calls.byAgent).toEqual([
+        { agentId: null, calls: 1, refused: 1, optIns: 0 },
+        { agentId: 'agent-9', calls: 1, refused: 0, optIns: 1 }, // the e-mail consent is no phone opt-in
+      ]);
+      expect(calls.refusedItems).toEqual([{ id: bad.id, phone: '+31611140003', at: '2026-11-28T09:02:00.000Z', agentId: null, decisionId: no.decisionId, denials: ['no_basis'], allowedAtCheck: false }]);
+    } finally {
+      await local.close();
     }
   });
 });
