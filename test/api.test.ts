@@ -554,7 +554,7 @@ describe.each(storeNames())('API on %s', (storeName) => {
     });
 
     it('answers a dialer that timed out and retried with the answer of its first attempt', async () => {
-      const address = await api.server.listen({ port: 0, host: '127.0.0.1' });
+      const address = api.server.server.listening ? `http://127.0.0.1:${(api.server.server.address() as AddressInfo).port}` : await api.server.listen({ port: 0, host: '127.0.0.1' });
       const decide = api.app.decide.bind(api.app);
       // The first attempt takes long enough for the dialer to give up on it.
       api.app.decide = (async (...args: Parameters<typeof decide>) => {

@@ -127,6 +127,29 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await api.app.store.verifyHistory()).ok).toBe(true);
   });
 
+  it('answers a retry of an erased write 410 instead of recording the person again', async () => {
+    const send = () =>
+      api.server.inject({
+        method: 'POST',
+        url: '/v1/consents',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'idempotency-key': `crm-sync-${NL_OTHER}` },
+        payload: JSON.stringify({ entityId: 'tulp', phone: NL_OTHER, at: '2025-09-05T10:00:00Z', channel: 'phone', status: 'granted', source: { method: 'web_form' } }),
+      });
+    expect((await send()).statusCode).toBe(201);
+    await erase({ phone: NL_OTHER, entityId: 'tulp' }, compliance);
+    const late = await send();
+    expect(late.statusCode, late.body).toBe(410);
+    expect(late.headers['content-type']).toContain('application/problem+json');
+    expect(late.json()).toMatchObject({ title: 'Gone', errors: [{ path: 'Idempotency-Key', message: 'erased' }] });
+    expect(await api.app.store.db.selectFrom('events').select('id').where('phone', '=', NL_OTHER).where('erased_at', 'is', null).execute()).toEqual([]);
+    // The key, which holds the number here, is not kept in the clear.
+    const kept = await api.app.store.db.selectFrom('idempotency').select('key').execute();
+    expect(kept.map((k) => k.key).join(' ')).not.toContain('612340103');
+    // A new key records anew: the person may give consent again.
+    const again = await api.call('POST', '/v1/consents', { entityId: 'tulp', phone: NL_OTHER, at: '2026-11-27T09:00:00Z', channel: 'phone', status: 'granted', source: { method: 'web_form' } });
+    expect(again.statusCode).toBe(201);
+  });
+
   it('shows an erased row given data again, and keeps it out of decisions', async () => {
     await erase({ phone: NL_CONSENT, entityId: 'tulp', suppress: false }, compliance);
     const row = await api.app.store.db.selectFrom('events').selectAll().where('id', '=', ids.consent!).executeTakeFirstOrThrow();

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Store, IdempotencyClaim } from '../store/repository.js';
+import { erasedKeyTombstone, type Store, type IdempotencyClaim } from '../store/repository.js';
 import type { WriteContext } from '../service/optline.js';
 import { InputError } from '../service/errors.js';
 
@@ -74,6 +74,9 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     const earlier = await store.answerFor(claim);
     if (earlier) {
       return reply.code(earlier.status).header('idempotent-replayed', 'true').send(earlier.body);
+    }
+    if (await store.keyWasErased(claim.scope, erasedKeyTombstone(await pepper(), key))) {
+      throw new InputError('What this Idempotency-Key recorded was erased at the person\'s request; a retry does not record it again.', [{ path: 'Idempotency-Key', message: 'erased' }], 410);
     }
     if (req.routeOptions.config?.idempotent !== false) req.idempotencyClaim = claim;
   });

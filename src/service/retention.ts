@@ -27,7 +27,7 @@ import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
 import { ERASED_PAYLOAD, linkRows, lockChain } from '../store/chain.js';
-import { withRetry } from '../store/repository.js';
+import { erasedKeyTombstone, withRetry } from '../store/repository.js';
 import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
 import { InputError } from './errors.js';
 import type { Optline } from './optline.js';
@@ -250,6 +250,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
   const nowIso = new Date(now).toISOString();
   const firstEventId = uuidv7();
   const suppressionRows = await Promise.all(plan.suppressions.map((s) => app.suppressions.row(s.phone, plan.entityId, s.reason, s.at, now, firstEventId, s.products)));
+  const pepper = (await app.suppressions.peppers())[0]!.secret;
   return withRetry(() =>
     app.store.db.transaction().execute(async (trx) => {
       // From here on no event of the entity can be written until this commits.
@@ -284,15 +285,23 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
       // hashes digest the request body, number included (guessable like an unsalted digest).
       // One scan of the short answers ({"id":…}) – the table has no index on the answer – then
       // deletes by key.
+      // Each dropped answer leaves a tombstone for a day (as long as answers are kept): a retry
+      // sent after the erasure is answered 410, not recorded again with the number.
+      const dropped: Array<{ scope: string; key: string }> = [];
       if (plan.eventIds.length > 0) {
         const erased = new Set(plan.eventIds.map((id) => JSON.stringify({ id })));
         const answers = await trx.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', '{"id":%').execute();
-        for (const a of answers) {
-          if (erased.has(a.body)) await trx.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();
-        }
+        for (const a of answers) if (erased.has(a.body)) dropped.push(a);
       }
       if (plan.idempotencyPhone) {
-        await trx.deleteFrom('idempotency').where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute();
+        dropped.push(
+          ...(await trx.selectFrom('idempotency').select(['scope', 'key']).where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute()),
+        );
+      }
+      for (const a of dropped) {
+        await trx.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();
+        const tombstone = { scope: a.scope, key: erasedKeyTombstone(pepper, a.key), request_hash: '', status: 410, body: ERASED_PAYLOAD, created_at: nowIso };
+        await trx.insertInto('idempotency').values(tombstone).onConflict((oc) => oc.columns(['scope', 'key']).doNothing()).execute();
       }
       // The history names what was erased (ids and counts), never the erased content.
       const parts = plan.eventIds.length > 0 ? chunks(plan.eventIds, 1000) : [[]];

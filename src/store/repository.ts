@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 import type {
@@ -62,6 +62,15 @@ export function sameDigest(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The row an erasure leaves for a dropped Idempotency-Key answer: a late retry of the erased write
+ * is then answered 410 instead of recording the person again. The key is kept only as an HMAC under
+ * the suppression pepper (a dialer's key may hold the number).
+ */
+export function erasedKeyTombstone(pepper: string, key: string): string {
+  return `erased:${createHmac('sha256', pepper).update(key).digest('hex')}`;
 }
 
 /** An Idempotency-Key claim: the answer is stored with the write it answers, in one transaction. */
@@ -308,6 +317,14 @@ export class Store {
       }),
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Whether a key's answer was dropped by an erasure (its tombstone: the key keyed by the pepper,
+   * so a key that holds the number is not kept in the clear). See erasedKeyTombstone.
+   */
+  async keyWasErased(scope: string, tombstone: string): Promise<boolean> {
+    return (await this.db.selectFrom('idempotency').select('key').where('scope', '=', scope).where('key', '=', tombstone).executeTakeFirst()) !== undefined;
   }
 
   async answerFor(claim: IdempotencyClaim): Promise<StoredAnswer | null> {
