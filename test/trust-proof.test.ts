@@ -271,6 +271,13 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     }
     const v = await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance);
     expect(v.json()).toMatchObject({ ok: true, problems: [] });
+    // A scoped key's check covers the shared chain too: reassigned numbers, which its decisions read.
+    expect(v.json().heads.map((h: { chain: string }) => h.chain)).toContain('-');
+    const shared = await api.app.store.db.selectFrom('events').select(['id', 'at']).where('chain', '=', '-').orderBy('chain_seq').executeTakeFirstOrThrow();
+    await api.app.store.db.updateTable('events').set({ at: '2020-01-01T00:00:00.000Z' }).where('id', '=', shared.id).execute();
+    const edited = (await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance)).json();
+    expect(edited).toMatchObject({ ok: false, problems: [expect.objectContaining({ chain: '-', eventId: shared.id, problem: 'changed' })] });
+    await api.app.store.db.updateTable('events').set({ at: shared.at }).where('id', '=', shared.id).execute();
   });
 
   it('calls a consent in force only when the law lets it carry a call, and counts calls recorded without a decision as uses', async () => {

@@ -30,7 +30,7 @@ import {
 } from '../schemas.js';
 import { ForbiddenError, InputError, NotFoundError } from '../../service/errors.js';
 import { ROLES, type ApiKey, type Role } from '../../store/repository.js';
-import { CHAIN_PROBLEMS, type ChainHead } from '../../store/chain.js';
+import { CHAIN_PROBLEMS, NO_ENTITY_CHAIN, type ChainHead } from '../../store/chain.js';
 import { ChainHeadSchema } from '../../store/checkpoint.js';
 import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
 import { timesAsIso } from '../../service/json-times.js';
@@ -346,11 +346,14 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       checkpointChains: z.number().describe('How many chains were compared with the checkpoint given'),
       verifiedAt: z.string(),
     });
-    /** A key sees the chains of its own entities; an all-entity key every chain. */
+    /**
+     * A key sees the chains of its own entities and the shared one (reassigned numbers, which
+     * every entity's decisions read, and the keys' own history); an all-entity key every chain.
+     */
     const verifyFor = async (key: ApiKey, checkpoint?: readonly ChainHead[]) => {
       const results = key.entityIds.includes('*')
         ? [await app.store.verifyHistory(undefined, checkpoint)]
-        : await Promise.all(key.entityIds.map((id) => app.store.verifyHistory(id, checkpoint)));
+        : await Promise.all([...key.entityIds, NO_ENTITY_CHAIN].map((id) => app.store.verifyHistory(id, checkpoint)));
       return {
         ok: results.every((r) => r.ok),
         chains: results.reduce((n, r) => n + r.chains, 0),
