@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/repository.js';
-import { Optline } from '../src/service/optline.js';
+import { Optline, type DecisionInput } from '../src/service/optline.js';
 import { importRegister } from '../src/registers/import.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { runScrub } from '../src/scrub/run.js';
@@ -270,6 +270,26 @@ describe('scrub = single decisions', () => {
     }
   }
 
+  /**
+   * Checks 150 rows of a scrubbed list (the first six and a random sample) against Optline.decide
+   * asked `question`; answers how many of them `other` (the usual question) decides otherwise.
+   */
+  async function sampleEqualsDecide(scrubbed: string, question: Omit<DecisionInput, 'phone'>, other: Omit<DecisionInput, 'phone'>): Promise<number> {
+    const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
+    const output = scrubbed.trimEnd().split('\n').slice(1);
+    const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
+    while (sample.size < 150) sample.add(int(1500));
+    let differs = 0;
+    for (const i of sample) {
+      const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(input[i]!)![1]!.replace(/^"(.*)"$/, '$1');
+      const d = await app.decide({ ...question, phone });
+      if ((await app.decide({ ...other, phone })).allowed !== d.allowed) differs++;
+      const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
+      expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${input[i]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });
+    }
+    return differs;
+  }
+
   // A campaign run by an automatic dialer playing a recorded message (US-6, GB-1): the scrub asks
   // the engine that question for every row, as POST /v1/decisions with autodialed and prerecorded –
   // and, for a list the caller says is all landlines, with that line type.
@@ -288,20 +308,8 @@ describe('scrub = single decisions', () => {
       const record = await new ScrubStore(store).get(a.id);
       expect(record).toMatchObject({ autodialed: true, prerecorded, productCategory: null, lineType });
 
-      const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
-      const output = textA.trimEnd().split('\n').slice(1);
-      const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
-      while (sample.size < 150) sample.add(int(1500));
-      let differs = 0;
-      for (const i of sample) {
-        const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(input[i]!)![1]!.replace(/^"(.*)"$/, '$1');
-        const d = await app.decide({ phone, entityId: e.id, at: NOW, autodialed: true, prerecorded, lineType });
-        // Against the same call to numbers of unknown line type (US: counted as mobile), or live.
-        const live = await app.decide(lineType ? { phone, entityId: e.id, at: NOW, autodialed: true } : { phone, entityId: e.id, at: NOW });
-        if (live.allowed !== d.allowed) differs++;
-        const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
-        expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${input[i]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });
-      }
+      // Against the same call to numbers of unknown line type (US: counted as mobile), or live.
+      const differs = await sampleEqualsDecide(textA, { entityId: e.id, at: NOW, autodialed: true, prerecorded, lineType }, lineType ? { entityId: e.id, at: NOW, autodialed: true } : { entityId: e.id, at: NOW });
       // Where recorded messages need consent, the question changes answers the live one allowed.
       if (e.country === 'US' || e.country === 'GB') expect(differs).toBeGreaterThan(0);
     }, 120_000);
@@ -318,18 +326,7 @@ describe('scrub = single decisions', () => {
       const textA = readFileSync(out('a'), 'utf8');
       expect(readFileSync(out('b'), 'utf8')).toBe(textA);
       expect(await new ScrubStore(store).get(a.id)).toMatchObject({ subscriberType: 'business' });
-      const input = readFileSync(listFile, 'utf8').trimEnd().split('\n').slice(1);
-      const output = textA.trimEnd().split('\n').slice(1);
-      const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
-      while (sample.size < 150) sample.add(int(1500));
-      let differs = 0;
-      for (const i of sample) {
-        const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(input[i]!)![1]!.replace(/^"(.*)"$/, '$1');
-        const d = await app.decide({ phone, entityId: e.id, at: NOW, subscriberType: 'business' });
-        if ((await app.decide({ phone, entityId: e.id, at: NOW })).allowed !== d.allowed) differs++;
-        const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
-        expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${input[i]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });
-      }
+      const differs = await sampleEqualsDecide(textA, { entityId: e.id, at: NOW, subscriberType: 'business' }, { entityId: e.id, at: NOW });
       // Businesses are called under other rules than consumers: some answers change.
       expect(differs).toBeGreaterThan(0);
     }, 120_000);

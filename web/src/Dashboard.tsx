@@ -7,6 +7,7 @@ import type { Dict } from './i18n.js';
 import { reasonHeadline } from './reasons.js';
 import { ScrubsCard } from './Scrubs.js';
 import { Kpi } from './Kpi.js';
+import { num, TableHead } from './TableHead.js';
 
 const CHANNEL_COLORS = { phone: '#1d4ed8', email: '#7c3aed', sms: '#0f766e' } as const;
 const GREEN = '#15803d';
@@ -180,19 +181,7 @@ function WeeklyChart({ id, title, stats, which }: { id: string; title: string; s
       empty={empty}
       table={
         <table className="table compact">
-          <thead>
-            <tr>
-              <th scope="col">{t.dashboard.week}</th>
-              {channels.map((c) => (
-                <th scope="col" key={c} className="num">
-                  {name(c)}
-                </th>
-              ))}
-              <th scope="col" className="num">
-                {t.dashboard.total}
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={[t.dashboard.week, ...channels.map((c) => num(name(c))), num(t.dashboard.total)]} />
           <tbody>
             {rows.map((r) => (
               <tr key={r.week}>
@@ -356,13 +345,7 @@ function LawImpact({ impact, loading, entityName, date, onDate }: { impact: LawC
                 <h3>{t.law.examples}</h3>
                 <div className="table-wrap">
                   <table className="table stack">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t.law.number}</th>
-                        <th scope="col">{t.law.basisBefore}</th>
-                        <th scope="col">{t.law.reason}</th>
-                      </tr>
-                    </thead>
+                    <TableHead columns={[t.law.number, t.law.basisBefore, t.law.reason]} />
                     <tbody>
                       {impact.examples.slice(0, 10).map((x) => (
                         <tr key={x.phone}>
@@ -412,20 +395,7 @@ function CallsByAgent({ stats }: { stats: Stats }) {
           </div>
           <div className="table-wrap">
             <table className="table compact agents">
-              <thead>
-                <tr>
-                  <th scope="col">{t.calls.agent}</th>
-                  <th scope="col" className="num">
-                    {t.calls.calls}
-                  </th>
-                  <th scope="col" className="num">
-                    {t.calls.refused}
-                  </th>
-                  <th scope="col" className="num">
-                    {t.calls.optIns}
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={[t.calls.agent, num(t.calls.calls), num(t.calls.refused), num(t.calls.optIns)]} />
               <tbody>
                 {c.byAgent.map((a) => (
                   <tr key={a.agentId ?? ''}>
@@ -443,14 +413,7 @@ function CallsByAgent({ stats }: { stats: Stats }) {
               <h3>{t.calls.refusedTitle}</h3>
               <div className="table-wrap">
                 <table className="table stack">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t.calls.when}</th>
-                      <th scope="col">{t.calls.number}</th>
-                      <th scope="col">{t.calls.agent}</th>
-                      <th scope="col">{t.calls.reason}</th>
-                    </tr>
-                  </thead>
+                  <TableHead columns={[t.calls.when, t.calls.number, t.calls.agent, t.calls.reason]} />
                   <tbody>
                     {c.refusedItems.map((r) => (
                       <tr key={r.id}>
@@ -490,16 +453,7 @@ function Expiring({ stats }: { stats: Stats }) {
       ) : (
         <div className="table-wrap">
           <table className="table stack">
-            <thead>
-              <tr>
-                <th scope="col">{t.expiring.number}</th>
-                <th scope="col">{t.expiring.kind}</th>
-                <th scope="col">{t.expiring.expires}</th>
-                <th scope="col" className="num">
-                  {t.expiring.daysLeft}
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={[t.expiring.number, t.expiring.kind, t.expiring.expires, num(t.expiring.daysLeft)]} />
             <tbody>
               {x.items.map((r) => (
                 <tr key={r.id}>

@@ -3,6 +3,7 @@ import { api, ApiError, type Me, type Scrub } from './api.js';
 import { errorText, useI18n } from './context.js';
 import type { Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
+import { num, TableHead } from './TableHead.js';
 // The download's name in the page's language, as the server names it in English.
 import { savedName } from '../../src/scrub/file-names.js';
 
@@ -193,23 +194,27 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           <label className="check">
             <input type="checkbox" checked={prerecorded} onChange={(e) => setPrerecorded(e.target.checked)} /> {t.callList.prerecorded}
           </label>
-          <label className="check">
-            {t.callList.lineType}
-            <select value={lineType} onChange={(e) => setLineType(e.target.value as '' | 'mobile' | 'fixed')}>
-              <option value="">{t.callList.lineTypeEach}</option>
-              <option value="mobile">{t.callList.lineTypeMobile}</option>
-              <option value="fixed">{t.callList.lineTypeFixed}</option>
-            </select>
-          </label>
+          <Choice
+            label={t.callList.lineType}
+            value={lineType}
+            onChange={setLineType}
+            options={[
+              ['', t.callList.lineTypeEach],
+              ['mobile', t.callList.lineTypeMobile],
+              ['fixed', t.callList.lineTypeFixed],
+            ]}
+          />
           {/* NL-1, DE-2: businesses are called under other rules than consumers. */}
-          <label className="check">
-            {t.callList.subscriber}
-            <select value={subscriber} onChange={(e) => setSubscriber(e.target.value as '' | 'sole_trader' | 'business')}>
-              <option value="">{t.callList.subscriberConsumer}</option>
-              <option value="sole_trader">{t.callList.subscriberSoleTrader}</option>
-              <option value="business">{t.callList.subscriberBusiness}</option>
-            </select>
-          </label>
+          <Choice
+            label={t.callList.subscriber}
+            value={subscriber}
+            onChange={setSubscriber}
+            options={[
+              ['', t.callList.subscriberConsumer],
+              ['sole_trader', t.callList.subscriberSoleTrader],
+              ['business', t.callList.subscriberBusiness],
+            ]}
+          />
           <span id={`${ids.file}-dialling-hint`} className="hint">
             {t.callList.diallingHint}
           </span>
@@ -247,6 +252,22 @@ function refusalText(errors: Array<{ path: string; message: string }> | null | u
   if (found) return fill(t.callList.noPhoneColumn, { columns: found[1]! });
   const named = /^no column "(.*)" among (.*)$/.exec(message);
   return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : null;
+}
+
+/** A labelled choice of a few values, the first the default. */
+function Choice<V extends string>({ label, value, onChange, options }: { label: string; value: V; onChange: (v: V) => void; options: Array<[V, string]> }) {
+  return (
+    <label className="check">
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value as V)}>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 /** A labelled input with its hint below, the hint read out with it. */
@@ -367,26 +388,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
       ) : (
         <div className="table-wrap">
           <table className="table stack scrubs">
-            <thead>
-              <tr>
-                <th scope="col">{t.scrubs.started}</th>
-                <th scope="col">{t.scrubs.list}</th>
-                <th scope="col">{t.scrubs.decidedFor}</th>
-                <th scope="col" className="num">
-                  {t.scrubs.numbers}
-                </th>
-                <th scope="col" className="num">
-                  {t.scrubs.allowed}
-                </th>
-                <th scope="col" className="num">
-                  {t.scrubs.notAllowed}
-                </th>
-                <th scope="col" className="num">
-                  {t.scrubs.invalid}
-                </th>
-                <th scope="col">{t.scrubs.status}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t.scrubs.started, t.scrubs.list, t.scrubs.decidedFor, num(t.scrubs.numbers), num(t.scrubs.allowed), num(t.scrubs.notAllowed), num(t.scrubs.invalid), t.scrubs.status]} />
             <tbody>
               {state.items.map((s) => (
                 <tr key={s.id}>
