@@ -339,16 +339,28 @@ describe('a scrub waiting for its turn', () => {
 });
 
 describe('scrub slots', () => {
-  it('are taken in turn: the next waits for one to be given back, and past the queue the server is full', async () => {
-    const slots = new Slots(() => 2, () => 1);
-    const a = await slots.take();
-    const b = await slots.take();
+  it('are taken in line order; a place is reserved before the list arrives, so an arrived list is never refused', async () => {
+    const slots = new Slots(() => 2, () => 2);
+    const a = await slots.reserve().take();
+    const b = await slots.reserve().take();
     expect([slots.running, slots.queued, slots.full]).toEqual([2, 0, false]);
+    // Two lists arriving fill the line: a third is refused before its upload, with the status a server answers.
+    const arriving = slots.reserve();
+    const late = slots.reserve();
+    expect(slots.full).toBe(true);
+    expect(() => slots.reserve()).toThrow(expect.objectContaining({ statusCode: 429 }));
+    late.cancel(); // its upload failed: the place is free again
+    late.cancel(); // given up twice: counts once
+    expect(slots.queued).toBe(1);
     const order: string[] = [];
-    const c = slots.take().then((release) => (order.push('c'), release));
-    expect([slots.queued, slots.full]).toEqual([1, true]);
-    // Past the queue: refused at once, with the status a server answers.
-    await expect(slots.take()).rejects.toMatchObject({ statusCode: 429 });
+    const c = arriving.take().then((release) => (order.push('c'), release));
+    // One whose client went away while it waited leaves the line.
+    const ctrl = new AbortController();
+    const leaving = slots.reserve().take(ctrl.signal);
+    expect(slots.queued).toBe(2);
+    ctrl.abort();
+    await expect(leaving).rejects.toThrow();
+    expect(slots.queued).toBe(1);
     a();
     a(); // given back twice: counts once
     const releaseC = await c;
@@ -359,3 +371,4 @@ describe('scrub slots', () => {
     expect(slots.running).toBe(0);
   });
 });
+

@@ -103,7 +103,7 @@ describe('dialect', () => {
   });
 
   it('says a list without a header row is one, without repeating the person\'s data of its first row', () => {
-    for (const first of ['+31612340004,Jan Jansen,Dorpsstraat 1', 'Jan Jansen;06 1234 0004;Utrecht', '"(030) 123-4567",x']) {
+    for (const first of ['+31612340004,Jan Jansen,Dorpsstraat 1', 'Jan Jansen;06 1234 0004;Utrecht', '"(030) 123-4567",x', 'Max Muster,089 1234,München', 'Jo,555-1234,Ohio']) {
       let message = '';
       try {
         readDialect(`${first}\n`, { atEnd: true });
@@ -111,10 +111,10 @@ describe('dialect', () => {
         message = (err as Error).message;
       }
       expect(message, first).toMatch(/^The first row holds a phone number, so it is a row of data, not a header row/);
-      expect(message).not.toMatch(/Jansen|1234|Dorpsstraat|4567/);
+      expect(message).not.toMatch(/Jansen|1234|Dorpsstraat|4567|Muster|Ohio/);
     }
     // Column names with a few digits are still names.
-    expect(readDialect('id,phone,address_2,q3_2026,01-06-2024\n', { atEnd: true }).dialect.phoneIndex).toBe(1);
+    expect(readDialect('id,phone,address_2,q3_2026,01-06-2024,2024.06.01\n', { atEnd: true }).dialect.phoneIndex).toBe(1);
   });
 
   it('refuses a header it cannot split as bad input, not a crash (found by fuzzing)', () => {

@@ -352,7 +352,7 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     // Made on the February check after the objection: unlawful, so no use of the consent either.
     const refusedCall = await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-07-01T10:00:00Z', decisionId: d.decisionId });
     const stored = await api.app.store.db.selectFrom('events').select('payload').where('id', '=', refusedCall.id).executeTakeFirstOrThrow();
-    expect(JSON.parse(stored.payload)).toMatchObject({ allowed: false, refusedAtCall: true, evidence: [kc] });
+    expect(JSON.parse(stored.payload)).toMatchObject({ allowed: false, refusedAtCall: true, basis: null, evidence: [] });
     const r = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: true }, compliance);
     expect(r.entities[0].events).toBe(3);
     expect(r.entities[0].held).toEqual([

@@ -390,15 +390,23 @@ describe.each(storeNames())('calls by agent on %s', (storeName) => {
       const no = await post('/v1/decisions', { phone: '+31611140003', at: '2026-11-28T09:00:00Z' });
       await post('/v1/calls', { phone: '+31611140001', at: '2026-11-28T09:01:00Z', decisionId: ok.decisionId, agentId: 'agent-9' });
       const bad = await post('/v1/calls', { phone: '+31611140003', at: '2026-11-28T09:02:00Z', decisionId: no.decisionId });
+      // A call recorded before calls kept their answer: the decision it names says it was refused.
+      const [legacy] = await local.app.store.appendEvents(
+        [{ fact: { type: 'call', id: '', entityId: 'acme', at: Date.parse('2026-11-28T08:59:00Z'), decisionId: no.decisionId, basis: null, evidence: [] }, phone: '+31611140003' }],
+        NOW,
+      );
       const dash = await local.call("GET", "/v1/dashboard?entityId=acme");
       expect(dash.statusCode, dash.body).toBe(200);
       const calls = dash.json().calls;
-      expect(calls).toMatchObject({ total: 2, refused: 1 });
+      expect(calls).toMatchObject({ total: 3, refused: 2 });
       expect(calls.byAgent).toEqual([
-        { agentId: null, calls: 1, refused: 1, optIns: 0 },
+        { agentId: null, calls: 2, refused: 2, optIns: 0 },
         { agentId: 'agent-9', calls: 1, refused: 0, optIns: 1 }, // the e-mail consent is no phone opt-in
       ]);
-      expect(calls.refusedItems).toEqual([{ id: bad.id, phone: '+31611140003', at: '2026-11-28T09:02:00.000Z', agentId: null, decisionId: no.decisionId, denials: ['no_basis'], allowedAtCheck: false }]);
+      expect(calls.refusedItems).toEqual([
+        { id: bad.id, phone: '+31611140003', at: '2026-11-28T09:02:00.000Z', agentId: null, decisionId: no.decisionId, denials: ['no_basis'], allowedAtCheck: false },
+        { id: legacy, phone: '+31611140003', at: '2026-11-28T08:59:00.000Z', agentId: null, decisionId: no.decisionId, denials: ['no_basis'], allowedAtCheck: false },
+      ]);
     } finally {
       await local.close();
     }

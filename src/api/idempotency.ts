@@ -31,7 +31,8 @@ export function writeContext(req: FastifyRequest): WriteContext {
  * again and nothing is recorded twice. Event writes store their answer in the same transaction
  * as the event (src/store/repository.ts); other answers are stored when they are sent.
  */
-export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number, pepper: () => Promise<string>): void {
+export function registerIdempotency(f: FastifyInstance, store: Store, clock: () => number, peppers: () => Promise<string[]>): void {
+  const pepper = async (): Promise<string> => (await peppers())[0]!;
   f.decorateRequest('idempotencyClaim', null);
   f.decorateRequest('idempotencyDone', null);
   // Requests with the same key on this server take turns: a retry sent while the first is still
@@ -75,7 +76,8 @@ export function registerIdempotency(f: FastifyInstance, store: Store, clock: () 
     if (earlier) {
       return reply.code(earlier.status).header('idempotent-replayed', 'true').send(earlier.body);
     }
-    if (await store.keyWasErased(claim.scope, erasedKeyTombstone(await pepper(), key))) {
+    // Under every pepper in force: a tombstone made before a rotation still counts.
+    if (await store.keyWasErased(claim.scope, (await peppers()).map((p) => erasedKeyTombstone(p, key)))) {
       throw new InputError('What this Idempotency-Key recorded was erased at the person\'s request; a retry does not record it again.', [{ path: 'Idempotency-Key', message: 'erased' }], 410);
     }
     if (req.routeOptions.config?.idempotent !== false) req.idempotencyClaim = claim;

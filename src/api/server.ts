@@ -99,7 +99,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   const keys = new KeyCache(app.store, app.clock);
   const sessions = new Sessions(app.store, app.clock);
   registerMetrics(f, new Metrics(), opts.metricsToken !== undefined ? opts.metricsToken : process.env.OPTLINE_METRICS_TOKEN || null);
-  registerIdempotency(f, app.store, app.clock, async () => (await app.suppressions.peppers())[0]!.secret);
+  registerIdempotency(f, app.store, app.clock, async () => (await app.suppressions.peppers()).map((p) => p.secret));
   const guard = new SignInGuard(opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
 

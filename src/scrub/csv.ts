@@ -156,11 +156,12 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
 }
 
 /**
- * Nine digits or more, apart from spaces, dots, dashes, slashes and brackets (a national number
- * has at least nine; a date such as 01-06-2024 has eight): no column is named like that.
+ * Six digits or more, apart from spaces, dots, dashes, slashes and brackets (German numbers can be
+ * that short: 089 1234), and not a date (01-06-2024): no column is named like that.
  */
 function looksLikePhoneNumber(cell: string): boolean {
-  return /^\+?[\d\s.()/-]*$/.test(cell) && (cell.match(/\d/g)?.length ?? 0) >= 9;
+  if (/^\d{1,4}([-./])\d{1,2}\1\d{1,4}$/.test(cell)) return false;
+  return /^\+?[\d\s.()/-]*$/.test(cell) && (cell.match(/\d/g)?.length ?? 0) >= 6;
 }
 
 /** A value for a CSV field: quoted when it holds the delimiter, a quote or a line break. */

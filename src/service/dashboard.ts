@@ -169,7 +169,9 @@ async function callActivity(app: Optline, entity: Entity, since: number, now: nu
   // Paths as literals (they are this code's own): PostgreSQL matches a GROUP BY expression to
   // the selected one only when both are written alike, parameters included.
   const field = (...path: string[]) => (pg ? sql`(payload::jsonb #>> ${sql.lit(`{${path.join(',')}}`)}::text[])` : sql`json_extract(payload, ${sql.lit(`$.${path.join('.')}`)})`);
-  const refused = pg ? sql<boolean>`(${field('allowed')} = 'false')` : sql<boolean>`(${field('allowed')} = 0)`;
+  // Calls recorded before they kept their answer (no `allowed`): the decision they name says.
+  const named = (column: 'allowed' | 'denials') => sql`(select d.${sql.raw(column)} from decisions d where d.id = ${field('decisionId')})`;
+  const refused = sql<boolean>`(${pg ? sql`${field('allowed')} = 'false'` : sql`${field('allowed')} = 0`} or (${field('allowed')} is null and ${named('allowed')} = 0))`;
   const agentOf = (...path: string[]) => sql<string | null>`nullif(trim(${field(...path)}), '')`;
   const inPeriod = (type: string) =>
     app.store.db
@@ -189,7 +191,13 @@ async function callActivity(app: Optline, entity: Entity, since: number, now: nu
       .where(sql<boolean>`${field('channel')} = 'phone' and ${field('status')} = 'granted' and ${field('source', 'method')} = 'agent_call'`)
       .groupBy(sql`1`)
       .execute(),
-    inPeriod('call').select(['id', 'phone', 'at', 'payload']).where(refused).orderBy('at', 'desc').orderBy('id').limit(200).execute(),
+    inPeriod('call')
+      .select(['id', 'phone', 'at', 'payload', named('denials').as('namedDenials')])
+      .where(refused)
+      .orderBy('at', 'desc')
+      .orderBy('id')
+      .limit(200)
+      .execute(),
   ]);
   const agents = new Map<string | null, CallActivity['byAgent'][number]>();
   const agent = (id: string | null) => {
@@ -201,7 +209,8 @@ async function callActivity(app: Optline, entity: Entity, since: number, now: nu
   for (const r of optInRows) agent(r.agent).optIns = Number(r.n);
   const refusedItems = refusedRows.map((r) => {
     const p = JSON.parse(r.payload) as { decisionId?: string | null; denials?: string[]; refusedAtCall?: boolean; agentId?: string | null };
-    return { id: r.id, phone: r.phone, at: r.at, agentId: p.agentId?.trim() || null, decisionId: p.decisionId ?? null, denials: p.denials ?? [], allowedAtCheck: p.refusedAtCall === true };
+    const denials = p.denials ?? (typeof r.namedDenials === 'string' ? (JSON.parse(r.namedDenials) as string[]) : []);
+    return { id: r.id, phone: r.phone, at: r.at, agentId: p.agentId?.trim() || null, decisionId: p.decisionId ?? null, denials, allowedAtCheck: p.refusedAtCall === true };
   });
   const byAgent = [...agents.values()].sort((x, y) => y.refused - x.refused || y.calls - x.calls || (x.agentId ?? '\uffff').localeCompare(y.agentId ?? '\uffff'));
   return {

@@ -429,7 +429,12 @@ export class Optline {
         // came in, the calling hours ended, the cap was reached): asked again, with the check's
         // question. Within CHECK_HOLDS_MS the call counts as made on the check: the agent page
         // logs a call when it ends, after what the person said in it (an objection) was recorded.
-        if (checked.allowed && input.at - d.at > CHECK_HOLDS_MS) atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
+        if (checked.allowed && input.at - d.at > CHECK_HOLDS_MS) {
+          atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
+          // What the call rested on is then what holds at its moment (a consent withdrawn since
+          // is no longer used by it: DE-4 counts lawful uses).
+          used = atCall;
+        }
       } else {
         // Not on record – the id is wrong, or the store was restored from a backup older than the
         // decision (decisions are answered only once logged). The call happened all the same, and the count of calls

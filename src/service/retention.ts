@@ -612,7 +612,9 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     }));
   }
   // Files outside the store that may hold the number (kept scrub outputs), for the entities in scope.
-  if (e164 && (result.entities.length > 0 || !failure)) await app.afterErasure({ e164, inScope: (id) => (named ? id === named.id : inScope(id)) });
+  // After a failure, only for the entities whose part was erased (the others' are not).
+  const erasedFor = (id: string) => (failure ? result.entities.some((x) => x.entityId === id) : named ? id === named.id : inScope(id));
+  if (e164 && (result.entities.length > 0 || !failure)) await app.afterErasure({ e164, inScope: erasedFor }).catch((err: unknown) => (failure ??= err));
   if (app.store.kind === 'sqlite' && result.entities.length > 0) {
     // The erased content's old page images stay in the WAL file until it is reused: write them
     // into the database (where secure_delete zeroed the old content) and empty the WAL. Best

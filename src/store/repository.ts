@@ -323,8 +323,9 @@ export class Store {
    * Whether a key's answer was dropped by an erasure (its tombstone: the key keyed by the pepper,
    * so a key that holds the number is not kept in the clear). See erasedKeyTombstone.
    */
-  async keyWasErased(scope: string, tombstone: string): Promise<boolean> {
-    return (await this.db.selectFrom('idempotency').select('key').where('scope', '=', scope).where('key', '=', tombstone).executeTakeFirst()) !== undefined;
+  async keyWasErased(scope: string, tombstones: string[]): Promise<boolean> {
+    if (tombstones.length === 0) return false;
+    return (await this.db.selectFrom('idempotency').select('key').where('scope', '=', scope).where('key', 'in', tombstones).executeTakeFirst()) !== undefined;
   }
 
   async answerFor(claim: IdempotencyClaim): Promise<StoredAnswer | null> {

@@ -234,10 +234,12 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           reply.header('retry-after', '30');
           return Object.assign(new Error(detail), { statusCode: 429 });
         };
-        if (slots.full) throw busy(new SlotsFull(slots.running, slots.queued).message);
         const uploader = req.apiKey?.id ?? '';
         const sending = uploading.get(uploader) ?? 0;
         if (sending >= uploadsPerKey()) throw busy(`This key is sending ${sending} lists already, as many as one key may at once (OPTLINE_SCRUB_UPLOADS_PER_KEY); retry when one has arrived.`);
+        if (slots.full) throw busy(new SlotsFull(slots.running, slots.queued).message);
+        // The list's place in the line, kept while it arrives: a list that has arrived is never refused.
+        const place = slots.reserve();
         uploading.set(uploader, sending + 1);
         const dir = dirOf();
         const id = newId();
@@ -247,6 +249,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           await cleanOld().catch(() => undefined);
           await receive(body, [idleLimit(idleMs(), 'The list'), byteLimit(maxBytes(), 'The list (OPTLINE_SCRUB_MAX_BYTES)')], createWriteStream(upload, { mode: 0o600 }));
         } catch (err) {
+          place.cancel();
           try {
             unlinkSync(upload);
           } catch {
@@ -287,10 +290,11 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           keepThreadFree: true,
           inputName: uploadName(req.headers['content-disposition']),
           waitTurn: async () => {
-            release = await slots.take();
+            release = await place.take(asJob ? undefined : gone.signal);
           },
           signal: asJob ? undefined : gone.signal,
         }).finally(() => {
+          place.cancel(); // not taken: the scrub ended before its turn
           release();
           try {
             unlinkSync(upload);
