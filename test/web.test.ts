@@ -175,7 +175,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await event.waitFor();
     const text = await event.textContent();
     expect(text).toMatch(/Consent given \(phone\)/);
-    expect(text).toMatch(/agent agent-42/);
+    expect(text).toMatch(/by agent-42/);
     expect(text).toMatch(/call call-9002/);
     expect(text).toContain(`${script} [script phone-opt-in v1, nl]`);
     // Stored as the API records it.
@@ -355,7 +355,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await toast(page, /Call logged\. \(\+\d+\) This was the one call the person asked for: you may finish it/);
     expect(await page.locator('li[data-code="request_used"]').textContent()).toMatch(/that one call was made/);
     // The history shows the call with who made it.
-    await page.locator('.timeline li[data-type="call"]').filter({ hasText: 'agent agent-31' }).waitFor();
+    await page.locator('.timeline li[data-type="call"]').filter({ hasText: 'by agent-31' }).waitFor();
     // The call is logged with the decision that allowed it.
     const calls = (await server.app.store.history('+31612349004')).events.filter((e) => e.type === 'call');
     expect(calls).toHaveLength(1);
@@ -447,14 +447,14 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const calls = page.locator('section.calls');
     await calls.getByRole('heading', { name: 'Calls by agent · last 90 days' }).waitFor();
     expect(await calls.locator('.kpi').filter({ hasText: 'Calls logged' }).locator('.kpi-value').textContent()).toBe('2');
-    expect(await calls.locator('.kpi.bad').filter({ hasText: 'Called although refused' }).locator('.kpi-value').textContent()).toBe('1');
+    expect(await calls.locator('.kpi.bad').filter({ hasText: 'Called although not allowed' }).locator('.kpi-value').textContent()).toBe('1');
     const agentRows = await calls.locator('table.agents tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
     expect(agentRows).toEqual([
       ['agent-web-2', '1', '1', '0'],
       ['agent-web-1', '1', '0', '0'],
       ['no agent ID given', '0', '0', '3'], // the opt-ins above were recorded without one
     ]);
-    const refusedRow = calls.locator('table.stack tbody tr');
+    const refusedRow = calls.locator('table.refused-calls tbody tr');
     expect(await refusedRow.count()).toBe(1);
     expect(await refusedRow.locator('td.mono').textContent()).toBe('+31611119300');
     expect(await refusedRow.locator('td').last().textContent()).toBe('No basis to call');
@@ -569,7 +569,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const lists = page.locator('section.call-list');
     await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
     await lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'companies.csv', mimeType: 'text/csv', buffer: Buffer.from('company,phone\nAcme B.V.,020 123 4567\n') });
-    await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Numbers of:').selectOption({ label: 'businesses (legal persons)' });
+    await lists.getByRole('group', { name: 'Whose numbers' }).getByLabel('Numbers of:').selectOption({ label: 'businesses (legal persons)' });
     await lists.getByRole('button', { name: 'Check list' }).click();
     const result = lists.locator('.call-list-result');
     await result.waitFor();

@@ -780,12 +780,12 @@ function Timeline({ history, entityName, callerId }: { history: History | null; 
               source.agentId ? fill(t.history.agent, { agent: source.agentId }) : null,
               // A call keeps who made it and whether its check allowed it.
               e.type === 'call' && typeof d.agentId === 'string' ? fill(t.history.agent, { agent: d.agentId }) : null,
-              e.type === 'call' && d.allowed === false ? t.history.callRefused : null,
+              e.type === 'call' && d.allowed === false ? (d.refusedAtCall === true ? t.calls.changedSinceCheck : t.history.callRefused) : null,
               source.callId ? fill(t.history.callId, { callId: source.callId }) : null,
             ].filter(Boolean);
             const kind = e.type === 'consent' ? (d.status === 'withdrawn' ? 'withdrawn' : 'consent') : e.type;
             return (
-              <li key={e.id} className={`event ev-${kind}`} data-type={e.type}>
+              <li key={e.id} className={`event ev-${kind}${e.type === 'call' && d.allowed === false ? ' ev-call-refused' : ''}`} data-type={e.type}>
                 <span className="event-dot" aria-hidden="true" />
                 <div className="event-body">
                   <p className="event-title">{eventTitle(e, t, fill, date)}</p>

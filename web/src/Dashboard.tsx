@@ -394,15 +394,21 @@ function CallsByAgent({ stats }: { stats: Stats }) {
             <Kpi label={t.calls.refused} value={c.refused} note={c.refused ? t.calls.followUp : t.calls.noneRefused} tone={c.refused ? 'bad' : 'good'} />
           </div>
           <div className="table-wrap">
-            <table className="table compact agents">
+            <table className="table compact stack agents">
               <TableHead columns={[t.calls.agent, num(t.calls.calls), num(t.calls.refused), num(t.calls.optIns)]} />
               <tbody>
                 {c.byAgent.map((a) => (
                   <tr key={a.agentId ?? ''}>
                     <th scope="row">{a.agentId ?? <span className="muted">{t.calls.noAgent}</span>}</th>
-                    <td className="num">{number(a.calls)}</td>
-                    <td className="num">{a.refused ? <span className="count-bad">{number(a.refused)}</span> : number(0)}</td>
-                    <td className="num">{number(a.optIns)}</td>
+                    <td className="num" data-label={t.calls.calls}>
+                      {number(a.calls)}
+                    </td>
+                    <td className="num" data-label={t.calls.refused}>
+                      {a.refused ? <span className="count-bad">{number(a.refused)}</span> : number(0)}
+                    </td>
+                    <td className="num" data-label={t.calls.optIns}>
+                      {number(a.optIns)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -412,7 +418,7 @@ function CallsByAgent({ stats }: { stats: Stats }) {
             <>
               <h3>{t.calls.refusedTitle}</h3>
               <div className="table-wrap">
-                <table className="table stack">
+                <table className="table stack refused-calls">
                   <TableHead columns={[t.calls.when, t.calls.number, t.calls.agent, t.calls.reason]} />
                   <tbody>
                     {c.refusedItems.map((r) => (
@@ -425,8 +431,11 @@ function CallsByAgent({ stats }: { stats: Stats }) {
                         </td>
                         <td data-label={t.calls.agent}>{r.agentId ?? <span className="muted">{t.calls.noAgent}</span>}</td>
                         <td data-label={t.calls.reason}>
-                          {r.denials.map((d) => shortDenial(t, d)).join('; ') || '–'}
-                          {r.allowedAtCheck && <span className="muted small block">{t.calls.changedSinceCheck}</span>}
+                          {/* One block: in the stacked (phone) layout a cell's parts sit side by side. */}
+                          <div>
+                            {r.denials.map((d) => shortDenial(t, d)).join('; ') || '–'}
+                            {r.allowedAtCheck && <span className="muted small block">{t.calls.changedSinceCheck}</span>}
+                          </div>
                         </td>
                       </tr>
                     ))}

@@ -62,18 +62,27 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [scrub, setScrub] = useState<Scrub | null>(null);
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [fileMissing, setFileMissing] = useState(false);
+  // What is wrong with the file itself (none chosen; no header row), said at the file field.
+  const [fileProblem, setFileProblem] = useState<string | null>(null);
   /** Why the list's phone column could not be found, said at the Phone column field; null: nothing to say. */
   const [phoneColumnMissing, setPhoneColumnMissing] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState(0);
   const fileRef = useRef<HTMLInputElement>(null);
   const running = sending || scrub?.status === 'running';
 
+  // A refused list's reason at the field that fixes it: the file (no header row) or the phone column.
+  const showRefusal = (errors: Array<{ path: string; message: string }> | null | undefined) => {
+    const text = refusalText(errors, t, fill);
+    const atFile = text !== null && text === t.callList.noHeaderRow;
+    setFileProblem(atFile ? text : null);
+    setPhoneColumnMissing(atFile ? null : text);
+  };
+
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
     // No phone column: said in the page's language, at the field that fixes it.
     const refused = err instanceof ApiError ? refusalText(err.problem?.errors, t, fill) : null;
-    setPhoneColumnMissing(refused);
+    showRefusal(err instanceof ApiError ? err.problem?.errors : null);
     setError(refused === null ? errorText(err, i18n) : null);
   };
 
@@ -100,7 +109,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           if (stopped) return;
           if (s.status !== 'running') {
             setScrub(s);
-            setPhoneColumnMissing(s.status === 'failed' ? refusalText(s.errors, t, fill) : null);
+            showRefusal(s.status === 'failed' ? s.errors : null);
             onFinished();
             return;
           }
@@ -121,7 +130,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!file) {
-      setFileMissing(true);
+      setFileProblem(t.callList.chooseFile);
       fileRef.current?.focus();
       return;
     }
@@ -142,7 +151,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         phoneColumn: phoneColumn.trim() || undefined,
       });
       setScrub(s);
-      setPhoneColumnMissing(s.status === 'failed' ? refusalText(s.errors, t, fill) : null);
+      showRefusal(s.status === 'failed' ? s.errors : null);
       if (s.status !== 'running') onFinished();
     } catch (err) {
       fail(err);
@@ -162,15 +171,15 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
             id={ids.file}
             type="file"
             accept=".csv,.txt,text/csv,text/plain"
-            aria-invalid={fileMissing || undefined}
+            aria-invalid={fileProblem !== null || undefined}
             aria-describedby={`${ids.file}-hint`}
             onChange={(e) => {
               setFile(e.target.files?.[0] ?? null);
-              setFileMissing(false);
+              setFileProblem(null);
             }}
           />
-          <span id={`${ids.file}-hint`} className={fileMissing ? 'field-error' : 'hint'}>
-            {fileMissing ? t.callList.chooseFile : t.callList.fileHint}
+          <span id={`${ids.file}-hint`} className={fileProblem !== null ? 'field-error' : 'hint'} role={fileProblem !== null ? 'alert' : undefined}>
+            {fileProblem ?? t.callList.fileHint}
           </span>
         </div>
         <HintedField
@@ -204,7 +213,13 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
               ['fixed', t.callList.lineTypeFixed],
             ]}
           />
-          {/* NL-1, DE-2: businesses are called under other rules than consumers. */}
+          <span id={`${ids.file}-dialling-hint`} className="hint">
+            {t.callList.diallingHint}
+          </span>
+        </fieldset>
+        {/* NL-1, DE-2: businesses are called under other rules than consumers. */}
+        <fieldset className="dialling called-numbers" aria-describedby={`${ids.file}-who-hint`}>
+          <legend>{t.callList.who}</legend>
           <Choice
             label={t.callList.subscriber}
             value={subscriber}
@@ -215,8 +230,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
               ['business', t.callList.subscriberBusiness],
             ]}
           />
-          <span id={`${ids.file}-dialling-hint`} className="hint">
-            {t.callList.diallingHint}
+          <span id={`${ids.file}-who-hint`} className="hint">
+            {t.callList.whoHint}
           </span>
         </fieldset>
         <div className="field submit-field">
@@ -420,10 +435,10 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                         {t.scrubs.download}
                       </a>
                     ) : (
-                      <>
+                      <div>
                         <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
                         {s.status === 'failed' && s.error && <span className="scrub-error">{refusalText(s.errors, t, fill) ?? s.error}</span>}
-                      </>
+                      </div>
                     )}
                   </td>
                 </tr>
