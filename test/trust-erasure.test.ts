@@ -285,6 +285,24 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await api.app.store.verifyHistory('tulp')).ok).toBe(true);
   });
 
+  it('redacts a decision about the number logged while the erasure ran', async () => {
+    const log = api.app.decisions;
+    const flush = log.flush.bind(log);
+    let calls = 0;
+    log.flush = (async () => {
+      // Past the redaction, before the sweep: a dialer's look-up is answered and logged.
+      if (++calls === 2) await decide('tulp', NL_CONSENT);
+      return flush();
+    }) as typeof flush;
+    try {
+      await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+    } finally {
+      log.flush = flush;
+    }
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(await api.app.store.db.selectFrom('decisions').select('id').where('entity_id', '=', 'tulp').where('phone', '=', NL_CONSENT).execute()).toEqual([]);
+  });
+
   it('says which entities it erased when another keeps getting new events, and keeps those erased', async () => {
     const suppressions = api.app.suppressions;
     const row = suppressions.row.bind(suppressions);

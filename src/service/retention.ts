@@ -241,6 +241,16 @@ export function redactedDecision(responseJson: string): string {
   });
 }
 
+/** Redacts decisions (the audit lines of look-ups) by id. */
+async function redactDecisions(trx: Kysely<Database>, ids: string[]): Promise<void> {
+  for (const part of chunks(ids, 200)) {
+    const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', part).execute();
+    for (const d of rows) {
+      await trx.updateTable('decisions').set({ phone: null, request: ERASED_PAYLOAD, response: redactedDecision(d.response) }).where('id', '=', d.id).execute();
+    }
+  }
+}
+
 /** An event of the person was written while an erasure was being planned: plan again. */
 class Replan extends Error {}
 
@@ -275,12 +285,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
       for (const ids of chunks(plan.eventIds, 500)) {
         await trx.updateTable('events').set({ phone: null, email: null, payload: ERASED_PAYLOAD, salt: null, erased_at: nowIso }).where('id', 'in', ids).where('erased_at', 'is', null).execute();
       }
-      for (const ids of chunks(plan.decisionIds, 200)) {
-        const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', ids).execute();
-        for (const d of rows) {
-          await trx.updateTable('decisions').set({ phone: null, request: ERASED_PAYLOAD, response: redactedDecision(d.response) }).where('id', '=', d.id).execute();
-        }
-      }
+      await redactDecisions(trx as Kysely<Database>, plan.decisionIds);
       // The answers kept for a replay of the requests that wrote these events: their request
       // hashes digest the request body, number included (guessable like an unsalted digest).
       // One scan of the short answers ({"id":…}) – the table has no index on the answer – then
@@ -612,6 +617,18 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     }));
   }
   // Files outside the store that may hold the number (kept scrub outputs), for the entities in scope.
+  // A decision being answered while the erasure ran is logged once answered – after it, with the
+  // number: swept up once the log has written what it holds.
+  if (e164 && result.entities.length > 0) {
+    await app.decisions.flush();
+    const late = await app.store.db
+      .selectFrom('decisions')
+      .select('id')
+      .where('phone', '=', e164)
+      .where('entity_id', 'in', result.entities.map((x) => x.entityId))
+      .execute();
+    if (late.length > 0) await withRetry(() => app.store.db.transaction().execute((trx) => redactDecisions(trx, late.map((d) => d.id))));
+  }
   // After a failure, only for the entities whose part was erased (the others' are not).
   const erasedFor = (id: string) => (failure ? result.entities.some((x) => x.entityId === id) : named ? id === named.id : inScope(id));
   if (e164 && (result.entities.length > 0 || !failure)) await app.afterErasure({ e164, inScope: erasedFor }).catch((err: unknown) => (failure ??= err));
