@@ -278,6 +278,12 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const edited = (await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance)).json();
     expect(edited).toMatchObject({ ok: false, problems: [expect.objectContaining({ chain: '-', eventId: shared.id, problem: 'changed' })] });
     await api.app.store.db.updateTable('events').set({ at: shared.at }).where('id', '=', shared.id).execute();
+    // Moved to another client's entity: the scoped key hears that, not which one.
+    await api.app.store.db.updateTable('events').set({ entity_id: 'secret-client' }).where('id', '=', shared.id).execute();
+    const moved = (await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance)).json();
+    expect(moved.problems).toEqual([expect.objectContaining({ chain: '-', eventId: shared.id, problem: 'changed', detail: 'the event names an entity but sits in this chain: it was edited' })]);
+    expect((await api.call('GET', '/v1/audit/verify')).json().problems[0].detail).toContain('entity secret-client'); // the admin's key for every entity
+    await api.app.store.db.updateTable('events').set({ entity_id: null }).where('id', '=', shared.id).execute();
   });
 
   it('calls a consent in force only when the law lets it carry a call, and counts calls recorded without a decision as uses', async () => {

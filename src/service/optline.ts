@@ -346,7 +346,8 @@ export class Optline {
         source: {
           method: input.source?.method ?? 'import',
           wording: input.source?.wording ?? null,
-          agentId: input.source?.agentId ?? null,
+          // Trimmed: the dashboard counts opt-ins per agent ID.
+          agentId: input.source?.agentId?.trim() || null,
           callId: input.source?.callId ?? null,
           recordingRef: input.source?.recordingRef ?? null,
           ip: input.source?.ip ?? null,

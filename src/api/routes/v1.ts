@@ -358,7 +358,8 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
         ok: results.every((r) => r.ok),
         chains: results.reduce((n, r) => n + r.chains, 0),
         events: results.reduce((n, r) => n + r.events, 0),
-        problems: results.flatMap((r) => r.problems),
+        // On the shared chain a problem may name an entity: a key for some entities learns of no other.
+        problems: results.flatMap((r) => r.problems).map((p) => (key.entityIds.includes('*') || p.chain !== NO_ENTITY_CHAIN ? p : { ...p, detail: p.detail.replace(/\bentity \S+/g, 'an entity') })),
         heads: results.flatMap((r) => r.heads),
         checkpointChains: results.reduce((n, r) => n + r.checkpointChains, 0),
         verifiedAt: new Date(now()).toISOString(),
