@@ -466,8 +466,8 @@ export class Optline {
         basis: used.basis,
         evidence: used.evidence ?? [],
         // Whether the call was permitted when it was made: a supervisor sees calls made on a refusal.
-        allowed: used.allowed === true && atCall?.allowed !== false,
-        denials: atCall?.allowed === false ? atCall.denials : (used.denials ?? []),
+        allowed: used.allowed === true,
+        denials: used.denials ?? [],
         ...(atCall?.allowed === false ? { refusedAtCall: true } : {}),
         agentId: input.agentId?.trim() || null,
       },

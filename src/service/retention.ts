@@ -94,26 +94,9 @@ export interface Assessment {
   suppress: SuppressionReason | null;
   /** A withdrawal of some products only: those (its suppression entry names them). */
   products: string[];
+  /** A call: the events it lawfully used (its evidence; none for a call made although refused). */
+  uses: string[];
   phone: string | null;
-}
-
-/** Whether a call was made although its check (or the engine at its moment) refused it. */
-function callWasRefused(r: Pick<Row, 'payload'>): boolean {
-  try {
-    return (JSON.parse(r.payload) as { allowed?: unknown }).allowed === false;
-  } catch {
-    return false;
-  }
-}
-
-/** The events a call's basis rested on (its evidence). */
-function evidenceOf(r: Pick<Row, 'payload'>): string[] {
-  try {
-    const evidence = (JSON.parse(r.payload) as { evidence?: unknown }).evidence;
-    return Array.isArray(evidence) ? evidence.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -135,13 +118,18 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
     }
     return p;
   };
-  // The last call that used each record (a call's evidence names the events its basis rested on).
+  // The events each call lawfully used: its evidence names the events its basis rested on; a call
+  // made although refused used none (DE-4 counts lawful uses).
+  const usesOf = (r: Row): string[] => {
+    const evidence = payload(r).evidence;
+    return payload(r).allowed === false || !Array.isArray(evidence) ? [] : evidence.filter((x): x is string => typeof x === 'string');
+  };
+  // The last call that used each record.
   const lastCall = new Map<string, number>();
   for (const r of rows) {
-    // A call made although refused used no consent (DE-4 counts lawful uses).
-    if (r.type !== 'call' || payload(r).allowed === false) continue;
+    if (r.type !== 'call') continue;
     const at = Date.parse(r.at);
-    for (const id of (payload(r).evidence as string[] | undefined) ?? []) lastCall.set(id, Math.max(lastCall.get(id) ?? -Infinity, at));
+    for (const id of usesOf(r)) lastCall.set(id, Math.max(lastCall.get(id) ?? -Infinity, at));
   }
   const out = new Map<string, Assessment>();
   const calls: Row[] = [];
@@ -174,7 +162,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       }
     }
     if (lastUse !== null && dueAt === null) dueAt = addMonths(lastUse, months);
-    out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, products, phone: r.phone });
+    out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, products, uses: [], phone: r.phone });
   }
   for (const r of calls) {
     const country = countryOf(r.phone, entity, countries);
@@ -186,7 +174,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       const used = out.get(id);
       if (used && !used.due) dueAt = Math.max(dueAt, used.dueAt ?? Infinity);
     }
-    out.set(r.id, { eventId: r.id, type: 'call', country, months, lastUse: at, dueAt: Number.isFinite(dueAt) ? dueAt : null, due: Number.isFinite(dueAt) && dueAt <= now, suppress: null, products: [], phone: r.phone });
+    out.set(r.id, { eventId: r.id, type: 'call', country, months, lastUse: at, dueAt: Number.isFinite(dueAt) ? dueAt : null, due: Number.isFinite(dueAt) && dueAt <= now, suppress: null, products: [], uses: usesOf(r), phone: r.phone });
   }
   return rows.map((r) => out.get(r.id)!);
 }
@@ -267,14 +255,14 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
       await lockChain(trx as Kysely<Database>, plan.entityId);
       if (plan.covers) {
         const { phone, email, rows } = plan.covers;
-        const now = await trx
+        const current = await trx
           .selectFrom('events')
           .select('id')
           .where('entity_id', '=', plan.entityId)
           .where('erased_at', 'is', null)
           .where((eb) => eb.or([...(phone ? [eb('phone', '=', phone)] : []), ...(email ? [eb('email', '=', email)] : [])]))
           .execute();
-        if (now.some((r) => !rows.has(r.id))) throw new Replan();
+        if (current.some((r) => !rows.has(r.id))) throw new Replan();
         // Decisions about the number logged since the plan was made go too.
         if (phone) {
           const logged = await trx.selectFrom('decisions').select('id').where('phone', '=', phone).where('entity_id', '=', plan.entityId).execute();
@@ -530,12 +518,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       for (const a of assessed) if (a.type === 'consent' && !a.due && STATUTORY[a.country] && !a.suppress) keep(a);
       // A call is kept only as a lawful use of a kept consent (DE-4 asks proof of consent, not of
       // calls; a call made although refused is no use of it).
-      const rowsById = new Map(retained.map((r) => [r.id, r]));
-      const usesHeldConsent = (id: string) => {
-        const r = rowsById.get(id)!;
-        return !callWasRefused(r) && evidenceOf(r).some((used) => held.has(used));
-      };
-      for (const a of assessed) if (a.type === 'call' && !a.due && STATUTORY[a.country] && usesHeldConsent(a.eventId)) keep(a);
+      for (const a of assessed) if (a.type === 'call' && !a.due && STATUTORY[a.country] && a.uses.some((used) => held.has(used))) keep(a);
     }
     const erase = own.filter((r) => !held.has(r.id));
     const suppressions: RedactionPlan['suppressions'] = [];

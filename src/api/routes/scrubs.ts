@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { byteLimit, idleLimit } from '../stream-limit.js';
-import { Slots, SlotsFull } from '../slots.js';
+import { Slots, SlotsFull, type Reservation } from '../slots.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import contentDisposition, { parse as parseContentDisposition } from 'content-disposition';
 import { z } from 'zod';
@@ -237,9 +237,13 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         const uploader = req.apiKey?.id ?? '';
         const sending = uploading.get(uploader) ?? 0;
         if (sending >= uploadsPerKey()) throw busy(`This key is sending ${sending} lists already, as many as one key may at once (OPTLINE_SCRUB_UPLOADS_PER_KEY); retry when one has arrived.`);
-        if (slots.full) throw busy(new SlotsFull(slots.running, slots.queued).message);
         // The list's place in the line, kept while it arrives: a list that has arrived is never refused.
-        const place = slots.reserve();
+        let place: Reservation;
+        try {
+          place = slots.reserve();
+        } catch (err) {
+          throw err instanceof SlotsFull ? busy(err.message) : err;
+        }
         uploading.set(uploader, sending + 1);
         const dir = dirOf();
         const id = newId();
