@@ -308,6 +308,22 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
+    it('does not let a service call use up the one requested call (NL-11, NL-7): the purpose comes from the check, or is given', async () => {
+      const phone = '+31612000042';
+      await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'heat pump' });
+      const service = await decide({ phone, at: '2026-11-02T09:00:00+01:00', purpose: 'service' });
+      expect(service).toMatchObject({ allowed: true, basis: null });
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:00:00+01:00', decisionId: service.decisionId })).statusCode).toBe(201);
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:30:00+01:00', purpose: 'service' })).statusCode).toBe(201);
+      const calls = (await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events.filter((e: { type: string }) => e.type === 'call');
+      expect(calls.map((e: { data: { purpose?: string } }) => e.data.purpose)).toEqual(['service', 'service']);
+      const marketing = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
+      expect(marketing).toMatchObject({ allowed: true, basis: 'requested_communication' });
+      // The telemarketing call it allows then uses the request up.
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', decisionId: marketing.decisionId })).statusCode).toBe(201);
+      expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    });
+
     it('records which consent a call used (DE-4: each use is on file) and refuses a foreign decision id', async () => {
       const phone = '+31612000015';
       const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone });

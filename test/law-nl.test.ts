@@ -1015,6 +1015,12 @@ describe('NL-7 requested communication: exactly one call, unless there is consen
       expect: denied(['no_basis'], [fail('NL-7', 'request_used')]),
     },
     {
+      name: 'NL-11: a service call after the request does not use it up – the one requested call is a telemarketing call',
+      at: T.wide,
+      events: [contactRequest(ENERGY, asked), { ...call(ENERGY, '2023-05-02T10:00:00+02:00'), purpose: 'service' }],
+      expect: allowed('requested_communication', OBL_REQUESTED, [pass('NL-7', 'request_open')]),
+    },
+    {
       name: 'a call before the request does not use it up',
       at: T.wide,
       events: [call(ENERGY, '2023-04-01T10:00:00+02:00'), contactRequest(ENERGY, asked)],
@@ -1615,7 +1621,7 @@ describe('withdrawals, registers and evidence', () => {
       at: T.narrowFirst,
       q: { subscriberType: 'business' },
       events: [consent(ENERGY, '2025-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2025-06-01T10:00:00+02:00')],
-      expect: denied(['objected'], [fail('NL-8', 'withdrawal_is_objection')]),
+      expect: denied(['objected'], [fail('NL-8', 'withdrawal_is_objection')], [pass('NL-8', 'no_objection')]),
     },
     {
       name: 'NL-8: before 2021-07-01 a withdrawal also stops opt-out calls to consumers',
@@ -1676,6 +1682,27 @@ describe('withdrawals, registers and evidence', () => {
       entity: CHARITY,
       events: [relationship(CHARITY, '2025-01-01T10:00:00+01:00', { kind: 'donation', productCategory: 'energy' }), consent(CHARITY, '2025-02-01T10:00:00+01:00'), withdrawal(CHARITY, '2025-03-01T10:00:00+01:00')],
       expect: denied(['no_basis'], [fail('NL-8', 'withdrawal_beats_older')]),
+    },
+    {
+      name: 'NL-8: a customer relationship that began after the person withdrew consent does not count either – only their own newer word does (as after an objection)',
+      at: '2023-05-10T10:00:00+02:00',
+      q: { productCategory: 'energy' },
+      events: [withdrawal(ENERGY, '2022-01-01T10:00:00+01:00'), relationship(ENERGY, '2022-06-01T10:00:00+02:00')],
+      expect: denied(['no_basis'], [pass('NL-3', 'relationship_transaction'), fail('NL-8', 'withdrawal_beats_older')], [pass('NL-8', 'no_objection')]),
+    },
+    {
+      name: 'NL-8: the same facts the other way round – a relationship, then the withdrawal – are denied alike',
+      at: '2023-05-10T10:00:00+02:00',
+      q: { productCategory: 'energy' },
+      events: [relationship(ENERGY, '2022-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2022-06-01T10:00:00+02:00')],
+      expect: denied(['no_basis'], [fail('NL-8', 'withdrawal_beats_older')]),
+    },
+    {
+      name: 'NL-2/NL-7: after a withdrawal the person\'s own new consent or request to be called counts',
+      at: '2023-05-10T10:00:00+02:00',
+      q: { productCategory: 'energy' },
+      events: [withdrawal(ENERGY, '2022-01-01T10:00:00+01:00'), relationship(ENERGY, '2022-06-01T10:00:00+02:00'), contactRequest(ENERGY, '2023-05-01T10:00:00+02:00')],
+      expect: allowed('requested_communication', OBL_REQUESTED, [fail('NL-8', 'withdrawal_beats_older'), pass('NL-8', 'no_objection')]),
     },
     {
       name: 'NL-8: a call request after an objection, then a withdrawal: the objection stands and is not said to be overridden',

@@ -467,6 +467,13 @@ describe('US-8 Florida: 08:00–20:00 and at most 3 calls in 24 hours', () => {
     // The call cap: calls of this seller in the 24 hours before the call
     { name: 'Miami, 2 calls in the last 24 hours', at: NOW, q: { phone: NUM.miami }, events: three().slice(1), expect: allowed('opt_out_regime', ['show_caller_id'], [pass('US-8', 'call_count')]) },
     { name: 'Miami, 3 calls in the last 24 hours', at: NOW, q: { phone: NUM.miami }, events: three(), expect: denied(['frequency_cap'], [fail('US-8', 'frequency_cap')]) },
+    {
+      name: 'Miami, 3 calls of which one a service call: not 3 sales calls',
+      at: NOW,
+      q: { phone: NUM.miami },
+      events: three().map((c, i) => (i === 0 ? { ...c, purpose: 'service' as const } : c)),
+      expect: allowed('opt_out_regime', ['show_caller_id'], [pass('US-8', 'call_count')]),
+    },
     { name: 'Miami, the first of 3 calls exactly 24 hours before', at: NOW, q: { phone: NUM.miami }, events: three(SELLER, '2026-11-26T14:00:00-05:00'), expect: denied(['frequency_cap']) },
     { name: 'Miami, the first of 3 calls 24 hours and 1 minute before', at: NOW, q: { phone: NUM.miami }, events: three(SELLER, '2026-11-26T13:59:00-05:00'), expect: allowed('opt_out_regime', ['show_caller_id']) },
     { name: "Miami, 3 calls by another seller", at: NOW, q: { phone: NUM.miami }, events: three(OTHER), expect: allowed('opt_out_regime', ['show_caller_id']) },

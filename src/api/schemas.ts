@@ -204,6 +204,10 @@ export const CallBody = z
       .nullish()
       .describe('What the call offered, when no decisionId is given: a consent limited to products is then on file as used (DE-4)'),
     agentId: z.string().trim().min(1).max(200).nullish().describe('Who made the call (the agent page sends the agent ID it remembers): the dashboard counts calls per agent'),
+    purpose: z
+      .enum(['marketing', 'service'])
+      .optional()
+      .describe('A service call promotes nothing (NL-11): it does not use up a requested call (NL-7) or count toward a telemarketing cap (US-8). Default: the purpose of the decision named, else marketing'),
   })
   .strict();
 

@@ -264,13 +264,13 @@ export function decideNL(facts: Facts, q: Question): Decision {
     }
   }
 
-  // NL-7 requested communication: one call per request. A call made after a request uses it up;
-  // of the requests still open, the newest that covers the call's product counts (a request that
-  // names a product covers only that one).
+  // NL-7 requested communication: one call per request. A call made after a request uses it up –
+  // a telemarketing call, not a service call (NL-11); of the requests still open, the newest that
+  // covers the call's product counts (a request that names a product covers only that one).
   const requests = contactRequests(counted.own);
   const request = latest(requests);
   if (request) {
-    const calls = counted.own.filter(ofType('call')).filter((c) => c.at < q.at);
+    const calls = counted.own.filter(ofType('call')).filter((c) => c.at < q.at && c.purpose !== 'service');
     const usedBy = (r: ContactRequestFact) => calls.find((c) => c.at >= r.at);
     const open = requests.filter((r) => !usedBy(r));
     const covering = latest(open.filter((r) => !r.productCategory || sameCategory(r.productCategory, q.productCategory)));
@@ -299,9 +299,11 @@ export function decideNL(facts: Facts, q: Question): Decision {
   // NL-8 objection: beats every older permission; only the person's newer consent or request beats it
   const objection = latest(objections(counted.own));
   const withdrawal = consent.withdrawal;
-  // A withdrawal ends every older permission (below); applied first, so that an objection is
-  // only said to be overridden by a permission that still counts.
-  const afterWithdrawal = withdrawal ? candidates.filter((c) => c.at > withdrawal.at) : candidates;
+  // Withdrawing consent to calls says "do not call me", as an objection does (and as DE, GB and US
+  // read it): only the person's own newer consent or request beats it, not a customer relationship
+  // – whichever came first. Applied first, so that an objection is only said to be overridden by a
+  // permission that still counts.
+  const afterWithdrawal = withdrawal ? candidates.filter((c) => c.fromPerson && c.at > withdrawal.at) : candidates;
   let usable = afterWithdrawal;
   if (objection) {
     usable = usable.filter((c) => c.fromPerson && c.at > objection.at);
@@ -310,11 +312,18 @@ export function decideNL(facts: Facts, q: Question): Decision {
         ? pass('objection_overridden', 'NL-8', `The person objected on ${isoDay(objection.at, ZONE)} but later gave a new permission.`)
         : fail('objected', 'NL-8', `The person objected to calls from ${q.entity.name} on ${isoDay(objection.at, ZONE)}.`),
     );
-  } else {
+  } else if (!withdrawal || afterWithdrawal.length > 0) {
+    // (A withdrawal that nothing newer beats is said below: it stands for an objection.)
     reasons.push(pass('no_objection', 'NL-8', `The person has not objected to calls from ${q.entity.name}.`));
   }
   if (withdrawal && afterWithdrawal.length < candidates.length) {
-    reasons.push(fail('withdrawal_beats_older', 'NL-8', `The person withdrew consent on ${isoDay(withdrawal.at, ZONE)}; permissions older than that no longer count.`));
+    reasons.push(
+      fail(
+        'withdrawal_beats_older',
+        'NL-8',
+        `The person withdrew consent to calls on ${isoDay(withdrawal.at, ZONE)}; since then only their own new consent or request to be called counts, not a customer relationship.`,
+      ),
+    );
   }
 
   // NL-9 Bel-me-niet Register

@@ -195,6 +195,8 @@ export interface CallFact extends FactBase {
   refusedAtCall?: boolean;
   /** Who made it, as the dialer or agent page names the agent. */
   agentId?: string | null;
+  /** A service call (NL-11) promotes nothing: it uses up no requested call and counts toward no telemarketing cap. */
+  purpose?: 'service';
 }
 
 /** DE-2: the caller's recorded justification for presuming a business's consent. */

@@ -369,7 +369,8 @@ export function decideUS(facts: Facts, q: Question): Decision {
 
     if (florida) {
       const since = q.at - US_RULES.floridaCapHours * HOUR_MS;
-      const calls = counted.own.filter(ofType('call')).filter((c) => c.at >= since && c.at < q.at);
+      // Sales calls: a service call is on no sales subject.
+      const calls = counted.own.filter(ofType('call')).filter((c) => c.at >= since && c.at < q.at && c.purpose !== 'service');
       if (calls.length >= US_RULES.floridaMaxCalls) {
         denials.push('frequency_cap');
         reasons.push(

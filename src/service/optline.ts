@@ -403,7 +403,7 @@ export class Optline {
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */
   async recordCall(
-    input: { phone: string; entityId: string; at: number; decisionId?: string | null; productCategory?: string | null; agentId?: string | null },
+    input: { phone: string; entityId: string; at: number; decisionId?: string | null; productCategory?: string | null; agentId?: string | null; purpose?: 'marketing' | 'service' },
     ctx: WriteContext = {},
   ): Promise<{ id: string; warning?: string }> {
     const entity = await this.requireEntity(input.entityId);
@@ -417,6 +417,9 @@ export class Optline {
     let atCall: Decision | null = null;
     let decisionId = input.decisionId ?? null;
     let warning: string | undefined;
+    // A service call (NL-11) must not use up the person's one requested call (NL-7) or count
+    // toward a cap on sales calls (US-8): the purpose of the check it was made on, else the one given.
+    let purpose = input.purpose ?? 'marketing';
     if (input.decisionId) {
       await this.decisions.flush();
       const d = await this.store.getDecision(input.decisionId);
@@ -426,6 +429,7 @@ export class Optline {
       if (d) {
         const checked = d.response as Answer;
         used = checked;
+        purpose = questionOf(d.request).purpose ?? 'marketing';
         // What the check allowed may no longer hold when the call is made much later (an objection
         // came in, the calling hours ended, the cap was reached): asked again, with the check's
         // question. Within CHECK_HOLDS_MS the call counts as made on the check: the agent page
@@ -446,7 +450,7 @@ export class Optline {
       }
     }
     if (!used) {
-      used = (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined })).decision;
+      used = (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined, purpose })).decision;
       // Recorded all the same (it counts as a call), but the caller should know that it extends no
       // consent's proof (DE-4) – most often because the product, which German consents name, is missing.
       if (used.basis === null && !warning) {
@@ -470,6 +474,7 @@ export class Optline {
         denials: used.denials ?? [],
         ...(atCall?.allowed === false ? { refusedAtCall: true } : {}),
         agentId: input.agentId?.trim() || null,
+        ...(purpose === 'service' ? { purpose: 'service' as const } : {}),
       },
       phone,
       ctx,
