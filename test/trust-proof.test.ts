@@ -470,6 +470,19 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect((await pdfText(pdf.rawPayload)).pages.join(' ')).toContain('customer relationship (purchase, strom) ended 2025-02-28 23:00:00 UTC');
   });
 
+  it('shows a call made although the engine refused it, with why and by which agent, in the dossier and the PDF', async () => {
+    const phone = '+4915112349121';
+    // No consent on record: the check refuses, the agent calls all the same.
+    const check = (await api.call('POST', '/v1/decisions', { phone, entityId: 'kraft', at: '2026-11-02T10:00:00+01:00', productCategory: 'strom' })).json();
+    expect(check).toMatchObject({ allowed: false, denials: ['no_basis'] });
+    const made = await api.call('POST', '/v1/calls', { phone, entityId: 'kraft', at: '2026-11-02T10:01:00+01:00', decisionId: check.decisionId, agentId: 'agent-7' });
+    expect(made.statusCode, made.body).toBe(201);
+    const d = (await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft`, tokens.compliance)).json();
+    expect(d.calls).toEqual([expect.objectContaining({ allowed: false, denials: ['no_basis'], agentId: 'agent-7', refusedAtCall: false, purpose: 'marketing', decisionId: check.decisionId })]);
+    const pdf = await proof(`phone=${encodeURIComponent(phone)}&entityId=kraft&format=pdf`, tokens.compliance);
+    expect((await pdfText(pdf.rawPayload)).pages.join(' ').replace(/\s+/g, ' ')).toContain('MADE ALTHOUGH NOT ALLOWED (no_basis): call by');
+  });
+
   it('compares the history with an earlier answer kept as a checkpoint', async () => {
     const before = (await api.call('GET', '/v1/audit/verify', undefined, tokens.compliance)).json();
     expect(before.heads.map((h: { chain: string }) => h.chain)).toContain('kraft');

@@ -104,6 +104,16 @@ export interface ProofCall extends ProofEvent {
   decisionId: string | null;
   basis: string | null;
   evidence: string[];
+  /**
+   * Whether the answer the call rested on allowed it, and its denials: an auditor must see a call
+   * made although refused. Null for calls recorded before these were kept.
+   */
+  allowed: boolean | null;
+  denials: string[];
+  /** The check allowed it, but by the call's own moment the engine no longer did. */
+  refusedAtCall: boolean;
+  agentId: string | null;
+  purpose: 'marketing' | 'service';
 }
 
 export interface ProofOther extends ProofEvent {
@@ -353,7 +363,18 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     .filter((r) => r.type === 'call')
     .map((r) => {
       const p = payloadOf(r);
-      return { ...base(r), type: 'call', decisionId: (p.decisionId as string | null) ?? null, basis: (p.basis as string | null) ?? null, evidence: (p.evidence as string[] | undefined) ?? [] };
+      return {
+        ...base(r),
+        type: 'call',
+        decisionId: (p.decisionId as string | null) ?? null,
+        basis: (p.basis as string | null) ?? null,
+        evidence: (p.evidence as string[] | undefined) ?? [],
+        allowed: typeof p.allowed === 'boolean' ? p.allowed : null,
+        denials: Array.isArray(p.denials) ? p.denials.filter((x): x is string => typeof x === 'string') : [],
+        refusedAtCall: p.refusedAtCall === true,
+        agentId: typeof p.agentId === 'string' && p.agentId.trim() ? p.agentId.trim() : null,
+        purpose: p.purpose === 'service' ? 'service' : 'marketing',
+      };
     });
 
   // Retention per row, with the same rules as the retention job.

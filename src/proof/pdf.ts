@@ -233,7 +233,17 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   heading(`4. Calls made (${d.calls.length})`);
   if (d.calls.length === 0) text('No call is on record.');
   for (const k of d.calls) {
-    bullet(eventLine(k, `call by ${entityName(k.entityId)}${k.basis ? ` on the basis of ${k.basis}` : ''}${k.evidence.length ? `, resting on ${k.evidence.join(', ')}` : ''}${k.decisionId ? `, decision ${k.decisionId}` : ''}`));
+    // A call made although the engine refused it is said first, with why: an auditor looks for these.
+    const refused =
+      k.allowed === false
+        ? `MADE ALTHOUGH NOT ALLOWED${k.refusedAtCall ? ' by the moment of the call (allowed at its check)' : ''}${k.denials.length ? ` (${k.denials.join(', ')})` : ''}: `
+        : '';
+    bullet(
+      eventLine(
+        k,
+        `${refused}${k.purpose === 'service' ? 'service call' : 'call'} by ${entityName(k.entityId)}${k.agentId ? `, agent ${k.agentId}` : ''}${k.basis ? ` on the basis of ${k.basis}` : ''}${k.evidence.length ? `, resting on ${k.evidence.join(', ')}` : ''}${k.decisionId ? `, decision ${k.decisionId}` : ''}`,
+      ),
+    );
   }
 
   // ---- 5. other grounds ----
