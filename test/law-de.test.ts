@@ -203,6 +203,20 @@ describe('DE-3 consent must be specific, unbundled, to this entity, and tie the 
     },
     { name: 'the call names no product', at: NOW, events: [ENERGY_CONSENT()], q: { productCategory: null }, expect: denied(['no_basis'], [fail('DE-3', 'consent_product_mismatch')]) },
     {
+      name: 'a consent withdrawn whole is said to be withdrawn, not to lack the call\'s product',
+      at: NOW,
+      events: [ENERGY_CONSENT(), withdrawal(ENERGY, '2026-03-01T10:00:00+01:00')],
+      q: { productCategory: null },
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_withdrawn')], [fail('DE-3', 'consent_product_mismatch')]),
+    },
+    {
+      name: 'a consent withdrawn for each of its products is withdrawn too',
+      at: NOW,
+      events: [ENERGY_CONSENT(), withdrawal(ENERGY, '2026-03-01T10:00:00+01:00', { products: ['energy'] })],
+      q: { productCategory: null },
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_withdrawn')], [fail('DE-3', 'consent_product_mismatch')]),
+    },
+    {
       name: 'consent bundled into a prize draw',
       at: NOW,
       events: [ENERGY_CONSENT(BEFORE, { source: { bundled: true } })],

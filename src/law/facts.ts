@@ -146,13 +146,9 @@ export function analyseConsents(
   const product = question.productCategory ?? null;
   const reasons: Reason[] = [];
   const consents = counted.own.filter(ofType('consent'));
-  const withdrawals = consents.filter(
-    (c) => c.channel === 'phone' && c.status === 'withdrawn' && coversProduct(c.products, product),
-  );
+  const phoneWithdrawals = consents.filter((c) => c.channel === 'phone' && c.status === 'withdrawn');
   // A withdrawal naming products while the call names none may cover the call: treat it as covering.
-  const lastWithdrawal = latest(
-    product == null ? consents.filter((c) => c.channel === 'phone' && c.status === 'withdrawn') : withdrawals,
-  );
+  const lastWithdrawal = latest(product == null ? phoneWithdrawals : phoneWithdrawals.filter((c) => coversProduct(c.products, product)));
 
   let valid: ConsentFact | null = null;
   for (const c of consents) {
@@ -193,6 +189,12 @@ export function analyseConsents(
     const sourceProblem = rules.checkSource?.(c, when) ?? null;
     if (sourceProblem) {
       reasons.push(sourceProblem);
+      continue;
+    }
+    // Withdrawn for every product it named: that is why it does not count, whatever the call is about.
+    const wholly = latest(phoneWithdrawals.filter((w) => w.at >= c.at && (w.products.length === 0 || (c.products.length > 0 && c.products.every((p) => coversProduct(w.products, p))))));
+    if (wholly) {
+      reasons.push(fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(wholly.at, zone)}.`));
       continue;
     }
     if (!coversProduct(c.products, product)) {
