@@ -109,8 +109,13 @@ export function decideGB(facts: Facts, q: Question): Decision {
   const category = consentOnlyCategory(q.productCategory);
   const restricted = category !== null;
   const needsConsent = restricted || q.prerecorded;
+  // What the call needs beyond the opt-out rule, said as failing until the permission it needs is
+  // found (then as met: an allowed call shows no failed condition).
+  let categoryNeed: number | null = null;
+  let recordedNeed: number | null = null;
   if (restricted) {
     const named = q.productCategory === category ? '' : ` ("${q.productCategory}" is read as ${category.replace('_', ' ')})`;
+    categoryNeed = reasons.length;
     reasons.push(
       fail(
         'consent_only_category',
@@ -122,6 +127,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
     );
   }
   if (q.prerecorded) {
+    recordedNeed = reasons.length;
     reasons.push(
       fail('recorded_message', 'GB-1', "The opt-out rule covers live calls only; a marketing call that plays a recorded message needs the person's prior consent (regulation 19)."),
     );
@@ -164,7 +170,14 @@ export function decideGB(facts: Facts, q: Question): Decision {
   } else {
     reasons.push(pass('no_objection', 'GB-1', `The person has not told ${q.entity.name} not to call.`));
   }
-  const permission: Basis | null = usable.find((c) => c.basis === 'consent')?.basis ?? usable[0]?.basis ?? null;
+  const found: Basis | null = usable.find((c) => c.basis === 'consent')?.basis ?? usable[0]?.basis ?? null;
+  const met = (i: number | null, how: string): void => {
+    if (i !== null) reasons[i] = pass(reasons[i]!.code, reasons[i]!.rule, `${reasons[i]!.detail} ${how}`);
+  };
+  if (found !== null) met(categoryNeed, found === 'consent' ? 'The person gave it.' : 'The person is such a client.');
+  if (found === 'consent') met(recordedNeed, 'The person gave it.');
+  // A recorded message needs consent (regulation 19): a pensions client relationship does not serve.
+  const permission: Basis | null = q.prerecorded && found !== 'consent' ? null : found;
 
   // GB-1, GB-2: TPS (individuals, sole traders) or CTPS (corporate subscribers)
   const corporate = q.subscriberType === 'business';
