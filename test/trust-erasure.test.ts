@@ -218,6 +218,38 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(await decide('tulp', NL_OBJ)).toMatchObject({ allowed: true, basis: 'consent' });
   });
 
+  it('finds a do-not-call entry deleted, edited or added by hand: the history names the entries its erasures made', async () => {
+    const r = await erase({ phone: NL_OBJ, entityId: 'tulp', suppress: false }, compliance);
+    const entry = r.entities[0].suppressions[0];
+    const erasureEvent = (await api.app.store.db.selectFrom('events').select('id').where('type', '=', 'erasure').where('entity_id', '=', 'tulp').executeTakeFirstOrThrow()).id;
+    expect(await api.app.store.verifyHistory('tulp')).toMatchObject({ ok: true });
+    const db = api.app.store.db;
+    const row = await db.selectFrom('suppressions').selectAll().where('entity_id', '=', 'tulp').executeTakeFirstOrThrow();
+    expect(row.id).toBe(entry.id);
+
+    // Deleted: the number would be called again.
+    await db.deleteFrom('suppressions').where('id', '=', row.id).execute();
+    expect((await decide('tulp', NL_OBJ)).denials).not.toContain('objected'); // the person's objection is forgotten
+    let v = await api.app.store.verifyHistory('tulp');
+    expect(v.problems).toEqual([expect.objectContaining({ chain: 'tulp', eventId: erasureEvent, problem: 'removed' })]);
+    expect(v.problems[0].detail).toContain(row.id);
+    expect((await api.call('GET', '/v1/audit/verify', undefined, compliance)).json()).toMatchObject({ ok: false });
+
+    // Put back, then edited: the objection made to apply from a later date.
+    await db.insertInto('suppressions').values(row).execute();
+    expect(await api.app.store.verifyHistory('tulp')).toMatchObject({ ok: true });
+    await db.updateTable('suppressions').set({ at: '2030-01-01T00:00:00.000Z' }).where('id', '=', row.id).execute();
+    v = await api.app.store.verifyHistory('tulp');
+    expect(v.problems).toEqual([expect.objectContaining({ eventId: erasureEvent, problem: 'changed' })]);
+    await db.updateTable('suppressions').set({ at: row.at }).where('id', '=', row.id).execute();
+
+    // An entry no erasure made.
+    await db.insertInto('suppressions').values({ ...row, id: 'hand-made', event_id: null }).execute();
+    v = await api.app.store.verifyHistory('tulp');
+    expect(v.problems).toEqual([expect.objectContaining({ problem: 'inserted' })]);
+    expect(v.problems[0].detail).toContain('hand-made');
+  });
+
   it('leaves the hash chain verifiable and still finds tampering elsewhere', async () => {
     await erase({ phone: NL_OBJ, entityId: 'tulp' }, compliance);
     expect(await api.app.store.verifyHistory()).toMatchObject({ ok: true, problems: [] });

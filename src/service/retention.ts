@@ -26,7 +26,7 @@ import { sql, type Kysely } from 'kysely';
 import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
-import { ERASED_PAYLOAD, linkRows, lockChain } from '../store/chain.js';
+import { ERASED_PAYLOAD, linkRows, lockChain, suppressionDigest } from '../store/chain.js';
 import { erasedKeyTombstone, withRetry } from '../store/repository.js';
 import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
 import { InputError } from './errors.js';
@@ -311,7 +311,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
           part: parts.length > 1 ? `${i + 1}/${parts.length}` : undefined,
           erased,
           decisions: i === 0 ? plan.decisionIds.length : 0,
-          suppressions: i === 0 ? added.map((s) => ({ id: s.id, reason: s.reason, at: s.at })) : [],
+          suppressions: i === 0 ? added.map((s) => ({ id: s.id, reason: s.reason, at: s.at, digest: suppressionDigest(s) })) : [],
         }),
         key_id: keyId,
       }));

@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { Database, EventsTable } from './schema.js';
+import type { Database, EventsTable, SuppressionsTable } from './schema.js';
 import { isPostgres } from './connect.js';
 
 export const NO_ENTITY_CHAIN = '-';
@@ -181,6 +181,69 @@ export interface VerifyResult {
  * content is no longer checked against its digest, so a row only counts as erased when an intact
  * event of the same chain names it; marking a row erased by hand shows as a change.
  */
+/**
+ * A do-not-call entry as its erasure or retention event records it: the entry outlives the
+ * person's data, and deleting or editing it would let the person be called again, so the chained
+ * event carries a digest of what a decision reads from it.
+ */
+export function suppressionDigest(s: Pick<SuppressionsTable, 'id' | 'phone_hash' | 'pepper_id' | 'entity_id' | 'reason' | 'at' | 'products' | 'tag'>): string {
+  const at = typeof s.at === 'string' ? Date.parse(s.at) : (s.at as unknown as Date).getTime();
+  return createHash('sha256')
+    .update(JSON.stringify([s.id, s.phone_hash, s.pepper_id, s.entity_id, s.reason, at, s.products ?? null, s.tag ?? null]))
+    .digest('hex');
+}
+
+interface NamedSuppression {
+  eventId: string;
+  seq: number;
+  id: string;
+  digest: string | null;
+}
+
+/** The suppression entries the chain's erasure and retention events say they made. */
+function suppressionsRecorded(rows: EventsTable[]): NamedSuppression[] {
+  const named: NamedSuppression[] = [];
+  for (const r of rows) {
+    if ((r.type !== 'erasure' && r.type !== 'retention') || r.erased_at != null) continue;
+    try {
+      const list = (JSON.parse(r.payload) as { suppressions?: unknown }).suppressions;
+      if (!Array.isArray(list)) continue;
+      for (const s of list as Array<{ id?: unknown; digest?: unknown }>) {
+        if (typeof s?.id === 'string') named.push({ eventId: r.id, seq: Number(r.chain_seq), id: s.id, digest: typeof s.digest === 'string' ? s.digest : null });
+      }
+    } catch {
+      // An unreadable payload names nothing; its own digest check reports the edit.
+    }
+  }
+  return named;
+}
+
+/**
+ * The chain's suppression entries against what its events recorded: an entry gone or changed
+ * (a person erased or objecting could be called again), or one no event made (added by hand).
+ */
+async function checkSuppressions(db: Kysely<Database>, chain: string, rows: EventsTable[]): Promise<ChainProblem | null> {
+  if (chain === NO_ENTITY_CHAIN) return null;
+  const named = suppressionsRecorded(rows);
+  const stored = await db.selectFrom('suppressions').selectAll().where('entity_id', '=', chain).execute();
+  const byId = new Map(stored.map((s) => [s.id, s]));
+  for (const n of named) {
+    const s = byId.get(n.id);
+    if (!s) {
+      return { chain, eventId: n.eventId, seq: n.seq, problem: 'removed', detail: `the do-not-call entry ${n.id} that this erasure or retention run made is gone from the suppression list: the person it protects could be called again` };
+    }
+    if (s.event_id !== n.eventId || (n.digest !== null && n.digest !== suppressionDigest(s))) {
+      return { chain, eventId: n.eventId, seq: n.seq, problem: 'changed', detail: `the do-not-call entry ${n.id} that this erasure or retention run made was edited since` };
+    }
+    byId.delete(n.id);
+  }
+  const [extra] = byId.values();
+  if (extra) {
+    return { chain, eventId: extra.event_id, seq: 0, problem: 'inserted', detail: `the do-not-call entry ${extra.id} was made by no erasure or retention run in the history: it was added to the database by hand` };
+  }
+  return null;
+}
+
 function erasuresRecorded(rows: EventsTable[]): Set<string> {
   const ids = new Set<string>();
   for (const r of rows) {
@@ -304,6 +367,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
           : `the checkpoint recorded ${saved.seq} events, ${expectedSeq - 1} are there: the history was rewritten or cut short`,
       };
     }
+    if (!problem) problem = await checkSuppressions(db, head.chain, rows);
     if (!problem && head.hash === null) {
       problem = { chain: head.chain, eventId: null, seq: expectedSeq, problem: 'head_missing', detail: `${expectedSeq - 1} events are in the chain but its head is gone: it was removed, and with it what the chain's length and last link should be` };
     }
