@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { eraseSubject } from '../src/service/retention.js';
-import { contentDigest, linkHash, type ChainHead } from '../src/store/chain.js';
+import { contentDigest, linkHash, linkRows, type ChainHead } from '../src/store/chain.js';
 import { readCheckpoint } from '../src/store/checkpoint.js';
 import { InputError } from '../src/service/errors.js';
 import { freshDb, storeNames } from './helpers/stores.js';
@@ -89,6 +89,24 @@ describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
     expect(r.problems[0]).toMatchObject({ chain: 'acme', seq: 1 });
     expect(['inserted', 'changed']).toContain(r.problems[0]!.problem);
     expect(r.problems[0]!.eventId).toBe('01900000-0000-7000-8000-000000000000');
+  });
+
+  it('names an event appended with a back-dated recording time (a consent forged to cover an earlier call), but lets servers\' clocks differ a little', async () => {
+    const last = Date.parse((await store.db.selectFrom('events').select('recorded_at').where('id', '=', ids[4]!).executeTakeFirstOrThrow()).recorded_at);
+    // Appended with a correct position and links: only its recording time gives it away.
+    const append = (id: string, recordedAt: number) =>
+      store.db.transaction().execute(async (trx) => {
+        const row = { id, type: 'consent', entity_id: 'acme', phone: '+31612000999', email: null, at: '2026-02-01T10:00:00.000Z', recorded_at: new Date(recordedAt).toISOString(), payload: JSON.stringify({ channel: 'phone', status: 'granted', products: [], source: { method: 'paper' } }), key_id: null };
+        await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
+      });
+    // A minute behind the event ahead of it: two servers' clocks. Let through.
+    await append('01900000-0000-7000-8000-0000000000b1', last - 60_000);
+    expect((await store.verifyHistory('acme')).ok).toBe(true);
+    // Ten months behind: put in later, back-dated.
+    await append('01900000-0000-7000-8000-0000000000b2', last - 300 * 86_400_000);
+    const r = await store.verifyHistory('acme');
+    expect(r.problems).toEqual([expect.objectContaining({ chain: 'acme', eventId: '01900000-0000-7000-8000-0000000000b2', seq: 7, problem: 'inserted' })]);
+    expect(r.problems[0]!.detail).toMatch(/back-dated/);
   });
 
   it('names an event added outside every chain, and one moved to another entity', async () => {

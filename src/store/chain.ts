@@ -21,6 +21,9 @@ import type { Database, EventsTable, SuppressionsTable } from './schema.js';
 import { isPostgres } from './connect.js';
 
 export const NO_ENTITY_CHAIN = '-';
+
+/** How far servers' clocks may disagree: a chain's recording times may step back this much. */
+const RECORDING_CLOCK_SLACK_MS = 5 * 60_000;
 const GENESIS = '0'.repeat(64);
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -307,6 +310,11 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
     let expectedSeq = 1;
     let problem: ChainProblem | null = null;
     const recordedErasures = erasuresRecorded(rows);
+    // Events are appended in the order they are recorded: one recorded long before the event ahead
+    // of it was put in later with a back-dated recording time (a consent forged after the call it
+    // should cover). Servers' clocks may differ a little, so a small step back is let through.
+    let latestRecorded = -Infinity;
+    let latestRecordedAt = '';
     for (const r of rows) {
       const seq = Number(r.chain_seq);
       const erased = r.erased_at != null;
@@ -350,6 +358,21 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
           detail: r.prev_hash !== prev ? 'the event does not follow the one before it: events were reordered or replaced' : 'the event\'s link hash is wrong: it was edited',
         };
         break;
+      }
+      const recorded = Date.parse(r.recorded_at);
+      if (recorded < latestRecorded - RECORDING_CLOCK_SLACK_MS) {
+        problem = {
+          chain: head.chain,
+          eventId: r.id,
+          seq,
+          problem: 'inserted',
+          detail: `the event says it was recorded at ${r.recorded_at}, before the event ahead of it in the chain (recorded at ${latestRecordedAt}): it was added later with a back-dated recording time`,
+        };
+        break;
+      }
+      if (recorded > latestRecorded) {
+        latestRecorded = recorded;
+        latestRecordedAt = r.recorded_at;
       }
       prev = r.hash!;
       if (saved && seq === saved.seq) savedLink = r.hash!;
