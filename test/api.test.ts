@@ -308,6 +308,20 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
+    it('says of a past moment when the permission it rests on was put on record only later, and leaves the answer as it is', async () => {
+      const phone = '+31612000043';
+      const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });
+      expect(c.statusCode, c.body).toBe(201);
+      const past = await decide({ phone, at: '2026-02-01T10:00:00+01:00' });
+      expect(past).toMatchObject({ allowed: true, basis: 'consent' });
+      const late = past.reasons.find((r: { code: string }) => r.code === 'evidence_recorded_later');
+      expect(late).toMatchObject({ rule: 'NL-10', passed: false });
+      expect(late.detail).toContain(c.json().id);
+      // Asked now, the consent was on file.
+      const now = await decide({ phone });
+      expect(now.reasons.map((r: { code: string }) => r.code)).not.toContain('evidence_recorded_later');
+    });
+
     it('does not let a service call use up the one requested call (NL-11, NL-7): the purpose comes from the check, or is given', async () => {
       const phone = '+31612000042';
       await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-01T10:00:00+01:00', offer: 'heat pump' });

@@ -241,6 +241,12 @@ export interface Facts {
   registers: RegisterCheck[];
   /** A stored time zone for the contact (US-5), if known. */
   contactTimeZone?: string | null;
+  /**
+   * When each event was put on record, by event id, where the path reads it (single decisions; the
+   * bulk scrub, which answers no reasons, does not): a decision about a past moment says when a
+   * permission it rests on was recorded only later.
+   */
+  recordedAt?: ReadonlyMap<string, number>;
 }
 
 export interface PhoneInfo {

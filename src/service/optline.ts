@@ -216,6 +216,7 @@ export class Optline {
       events,
       reassignments: history.reassignments,
       registers: this.registry.checksFor(e164, country),
+      recordedAt: new Map(history.rows.map((r) => [r.id, r.recordedAt])),
     };
   }
 
