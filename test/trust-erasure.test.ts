@@ -417,6 +417,35 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect((await decide('kraft', DE, { productCategory: 'strom' })).denials).toContain('objected');
   });
 
+  it('keeps the withdrawal of a consent it holds as proof: the kept consent still reads as withdrawn, when and how', async () => {
+    const kc = (await consent('kraft', DE, '2025-01-10T10:00:00Z', { products: ['strom', 'gas'] })).id;
+    const d = await decide('kraft', DE, { at: '2025-02-03T10:00:00Z', productCategory: 'strom' });
+    const kCall = (await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-02-03T10:00:00Z', decisionId: d.decisionId })).id;
+    const w = (await post('/v1/consents', { entityId: 'kraft', phone: DE, at: '2025-06-01T10:00:00Z', channel: 'phone', status: 'withdrawn', products: ['gas'], source: { method: 'paper' } })).id;
+    const all = (await post('/v1/consents', { entityId: 'kraft', phone: DE, at: '2025-07-01T10:00:00Z', channel: 'phone', status: 'withdrawn', source: { method: 'email' } })).id;
+    const r = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: true }, compliance);
+    expect(r.entities[0].held).toEqual([
+      { eventId: kc, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+      { eventId: kCall, type: 'call', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+      { eventId: w, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+      { eventId: all, type: 'consent', until: '2030-02-03T10:00:00.000Z', rule: 'DE-4' },
+    ]);
+    const kept = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent(DE)}&entityId=kraft`, undefined, compliance)).json();
+    expect(kept.consents.find((c: { id: string }) => c.id === kc)).toMatchObject({ state: 'withdrawn' });
+    expect((await decide('kraft', DE, { productCategory: 'strom' })).allowed).toBe(false);
+  });
+
+  it('keeps German proof by default; keepRequiredProof false erases it too', async () => {
+    const kc = (await consent('kraft', DE, '2025-01-10T10:00:00Z', { products: ['strom'] })).id;
+    const d = await decide('kraft', DE, { at: '2025-02-03T10:00:00Z', productCategory: 'strom' });
+    await post('/v1/calls', { entityId: 'kraft', phone: DE, at: '2025-02-03T10:00:00Z', decisionId: d.decisionId });
+    const byDefault = await erase({ phone: DE, entityId: 'kraft' }, compliance);
+    expect(byDefault.entities[0].held.map((h: { eventId: string }) => h.eventId)).toContain(kc);
+    const all = await erase({ phone: DE, entityId: 'kraft', keepRequiredProof: false }, compliance);
+    expect(all.entities[0]).toMatchObject({ events: 2, held: [] });
+    expect((await api.app.store.history(DE)).events).toEqual([]);
+  });
+
   it('stays within the key\'s entities and roles', async () => {
     expect((await api.call('POST', '/v1/erasures', { phone: NL_CONSENT, entityId: 'roos' }, compliance)).statusCode).toBe(403);
     expect((await api.call('POST', '/v1/erasures', { phone: NL_CONSENT, entityId: 'tulp' }, agent)).statusCode).toBe(403);

@@ -365,8 +365,8 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     await post('/v1/erasures', { phone: '+4915112340005', entityId: 'kraft', keepRequiredProof: true });
     expect((await state('+4915112340005', 'kraft', sun)).state).toBe('objected');
 
-    // Erased whole: asked without an entity, the proof still names who holds the suppression entry.
-    await post('/v1/erasures', { phone: '+4915112340001', entityId: 'kraft' });
+    // Erased whole (German proof too, on purpose): asked without an entity, the proof still names who holds the suppression entry.
+    await post('/v1/erasures', { phone: '+4915112340001', entityId: 'kraft', keepRequiredProof: false });
     const erased = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent('+4915112340001')}`)).json();
     expect(erased.consents).toEqual([]);
     expect(erased.entities.map((e: { id: string }) => e.id)).toEqual(['kraft']);

@@ -450,7 +450,10 @@ export interface ErasureRequest {
   scope: string[] | '*';
   /** Also refuse calls from now on, as if the person objected (default true). */
   suppress?: boolean;
-  /** Keep consents (and their uses) still inside a term the law sets (DE-4), and say until when. */
+  /**
+   * Keep consents (with their withdrawals and uses) still inside a term the law sets (DE-4), and say
+   * until when. Default true: erasing them breaks §7a UWG, and GDPR Art. 17(3)(b) exempts them.
+   */
   keepRequiredProof?: boolean;
   /** A case reference of the request (no personal data). */
   reference?: string | null;
@@ -511,7 +514,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
   const eraseFor = async (entity: Entity, own: typeof rows): Promise<ErasureResult['entities'][number]> => {
     const entityId = entity.id;
     const held = new Map<string, { until: number | null; rule: string }>();
-    if (req.keepRequiredProof) {
+    if (req.keepRequiredProof !== false) {
       const retained = own.filter((r) => (RETAINED_TYPES as readonly string[]).includes(r.type));
       const assessed = assess(entity, retained, now);
       const keep = (a: Assessment) => held.set(a.eventId, { until: a.dueAt, rule: RETENTION_DEFAULTS[a.country].rule ?? a.country });
@@ -519,6 +522,16 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       // A call is kept only as a lawful use of a kept consent (DE-4 asks proof of consent, not of
       // calls; a call made although refused is no use of it).
       for (const a of assessed) if (a.type === 'call' && !a.due && STATUTORY[a.country] && a.uses.some((used) => held.has(used))) keep(a);
+      // A held consent's withdrawal is part of its proof (records.md: how and when it was
+      // withdrawn): held as long as the consent it ends, else the kept consent reads as never withdrawn.
+      const atOf = new Map(retained.map((r) => [r.id, Date.parse(r.at)]));
+      for (const w of assessed) {
+        if (w.suppress !== 'withdrawal') continue;
+        const ended = assessed.filter((c) => c.type === 'consent' && !c.suppress && held.has(c.eventId) && atOf.get(c.eventId)! <= atOf.get(w.eventId)!);
+        if (ended.length === 0) continue;
+        const until = ended.some((c) => c.dueAt === null) ? null : Math.max(...ended.map((c) => c.dueAt!));
+        held.set(w.eventId, { until, rule: held.get(ended[0]!.eventId)!.rule });
+      }
     }
     const erase = own.filter((r) => !held.has(r.id));
     const suppressions: RedactionPlan['suppressions'] = [];

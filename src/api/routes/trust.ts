@@ -57,7 +57,10 @@ const ErasureBody = z
     email: z.string().email().max(320).optional(),
     entityId: Id.optional().describe('Only this entity\'s records; absent: every entity the key may act for'),
     suppress: z.boolean().optional().describe('Keep refusing calls to the number as if the person objected (default true)'),
-    keepRequiredProof: z.boolean().optional().describe('Keep consents and their uses still inside a term the law sets (DE-4) and report until when'),
+    keepRequiredProof: z
+      .boolean()
+      .optional()
+      .describe('Keep consents, their withdrawals and uses still inside a term the law sets (DE-4) and report until when (default true: GDPR Art. 17(3)(b) exempts proof the law requires keeping; false erases it too)'),
     reference: z.string().max(100).optional().describe('Your case reference for the request (no personal data)'),
   })
   .strict()

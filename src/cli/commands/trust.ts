@@ -98,7 +98,8 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
     .option('--email <address>', 'an e-mail address to erase')
     .option('--entity <id>', 'only this entity\'s records (default: all)')
     .option('--no-suppress', 'do not refuse the number from now on (objections and withdrawals are kept regardless)')
-    .option('--keep-required-proof', 'keep consents and their uses still inside a term the law sets (DE-4)')
+    .option('--keep-required-proof', 'keep consents, their withdrawals and uses still inside a term the law sets (DE-4) – the default')
+    .option('--no-keep-required-proof', 'erase those too, although §7a UWG requires keeping them')
     .option('--reference <text>', 'your case reference (no personal data)')
     .option('--json', 'print the result as JSON')
     .action(async (o: { phone?: string; email?: string; entity?: string; suppress: boolean; keepRequiredProof?: boolean; reference?: string; json?: boolean }) => {
