@@ -350,6 +350,13 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(twoNow).toMatchObject({ state: 'active', withdrawnBy: null });
     expect(twoNow.gaps.some((g: string) => g.includes('partly withdrawn') && g.endsWith('it covers only heat_pump now'))).toBe(true);
     expect((await state('+4915112340003', 'kraft', partly)).withdraws).toEqual([two]);
+    expect(twoNow.partlyWithdrawn).toEqual([{ id: partly, at: '2026-03-01T09:00:00.000Z', products: ['Solar'] }]);
+    // Both exports say it: ISO 27560 as an event and in the purpose, Kantara in the consent's state.
+    const twoIso = (await api.call('GET', `/v1/consents/${two}/proof?format=iso27560`)).json();
+    expect(twoIso.events).toContainEqual(expect.objectContaining({ event_id: partly, event_type: 'consent_partly_withdrawn', event_state: 'dpv:ConsentGiven', withdrawn_products: ['Solar'] }));
+    expect(twoIso.processing.purposes[0]).toMatchObject({ products: ['solar', 'heat_pump'], products_withdrawn: ['Solar'] });
+    const kantara = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent('+4915112340003')}&entityId=kraft&format=kantara`)).json();
+    expect(kantara.states[two]).toEqual({ state: 'active', withdrawnAt: null, partlyWithdrawn: [{ at: '2026-03-01T09:00:00.000Z', products: ['Solar'] }] });
     const ofWithdrawal = (await api.call('GET', `/v1/consents/${partly}/proof`)).json();
     expect(ofWithdrawal.consents.map((c: { id: string }) => c.id).sort()).toEqual([two, partly].sort());
     expect((await api.call('POST', '/v1/decisions', { entityId: 'kraft', phone: '+4915112340003', productCategory: 'heat_pump' })).json()).toMatchObject({ allowed: true, evidence: [two] });
@@ -532,7 +539,7 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(body.receipts).toHaveLength(2); // the two consents given; a withdrawal is no receipt
     // Beside the receipts, whether each consent still holds: A was withdrawn, B is in force.
     expect(body.states[consentA]).toMatchObject({ state: 'withdrawn', withdrawnAt: expect.any(String) });
-    expect(body.states[consentB]).toEqual({ state: 'active', withdrawnAt: null });
+    expect(body.states[consentB]).toEqual({ state: 'active', withdrawnAt: null, partlyWithdrawn: [] });
     for (const [i, receipt] of body.receipts.entries()) checkKantara(receipt, `receipts[${i}]`);
     const a = body.receipts.find((x: { consentReceiptID: string }) => x.consentReceiptID === consentA);
     expect(a).toMatchObject({

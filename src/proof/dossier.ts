@@ -86,6 +86,8 @@ export interface ProofConsent extends ProofEvent {
   uses: ProofUse[];
   /** For a consent given: the first later withdrawal that covers it. For a withdrawal: the consents it ends. */
   withdrawnBy: { id: string; at: string } | null;
+  /** For a consent given: later withdrawals of some of its products (it stays in force for the rest). */
+  partlyWithdrawn: Array<{ id: string; at: string; products: string[] }>;
   withdraws: string[];
   /**
    * What the record says now: active, withdrawn, ended by the person's later objection to this
@@ -415,6 +417,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
         person: personOf(p.person),
         uses: calls.filter((k) => k.evidence.includes(r.id)).map((k) => ({ callEventId: k.id, at: k.at, decisionId: k.decisionId, basis: k.basis })),
         withdrawnBy: null,
+        partlyWithdrawn: [],
         withdraws: [],
         state: 'active',
         gaps: [],
@@ -441,6 +444,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     // allows them), so it stays in force – and says what it no longer covers.
     for (const x of later.filter((x) => x !== w && covers(x, g) === 'some')) {
       x.withdraws.push(g.id);
+      g.partlyWithdrawn.push({ id: x.id, at: x.at, products: x.products });
       const still = g.products.filter((p) => !x.products.some((q) => sameCategory(q, p)));
       const covered = g.products.length === 0 ? `it covers every product but ${x.products.join(', ')} now` : `it covers only ${still.join(', ')} now`;
       g.gaps.push(`partly withdrawn on ${x.at} (${x.id}) for ${x.products.join(', ')}: ${covered}`);

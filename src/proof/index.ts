@@ -46,7 +46,7 @@ export async function exportProof(app: Optline, query: ProofQuery, format: Proof
       }
       // A receipt records a consent as given; whether it still holds (withdrawn, objected, void…)
       // is said beside it, by receipt id, so a receipt is never read as a consent in force.
-      const states = Object.fromEntries(d.consents.filter((c) => c.status === 'granted').map((c) => [c.id, { state: c.state, withdrawnAt: c.withdrawnBy?.at ?? null }]));
+      const states = Object.fromEntries(d.consents.filter((c) => c.status === 'granted').map((c) => [c.id, { state: c.state, withdrawnAt: c.withdrawnBy?.at ?? null, partlyWithdrawn: c.partlyWithdrawn.map((p) => ({ at: p.at, products: p.products })) }]));
       return { contentType: 'application/json', filename: `${stem}.kantara.json`, body: { version: KANTARA_VERSION, piiPrincipalId: d.subject.phone ?? d.subject.email, generatedAt: d.generatedAt, receipts: kantaraReceipts(d), states } };
     }
     case 'iso27560': {

@@ -19,11 +19,13 @@ const LAWFUL_BASIS: Record<string, string> = {
 export interface Iso27560Event {
   event_id: string;
   event_time: string;
-  event_type: 'consent_given' | 'consent_verified' | 'consent_used' | 'consent_withdrawn' | 'objection_received' | 'consent_expired' | 'number_reassigned';
+  event_type: 'consent_given' | 'consent_verified' | 'consent_used' | 'consent_withdrawn' | 'consent_partly_withdrawn' | 'objection_received' | 'consent_expired' | 'number_reassigned';
   event_by: string;
   event_state: 'dpv:ConsentGiven' | 'dpv:ConsentWithdrawn' | 'dpv:ConsentExpired' | 'dpv:ConsentInvalidated';
   event_location?: string;
   decision_id?: string | null;
+  /** consent_partly_withdrawn: the products it no longer covers (it stays given for the rest). */
+  withdrawn_products?: string[];
   chain?: ChainPosition | null;
 }
 
@@ -50,6 +52,7 @@ export interface Iso27560Record {
       jurisdiction: string;
       withdrawal_method: string;
       products: string[];
+      products_withdrawn: string[];
       expiry: string | null;
     }>;
   };
@@ -108,6 +111,10 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
   for (const u of c.uses) {
     const call = d.calls.find((k) => k.id === u.callEventId);
     events.push({ event_id: u.callEventId, event_time: u.at, event_type: 'consent_used', event_by: `pii_controller (${entity.id})`, event_state: 'dpv:ConsentGiven', decision_id: u.decisionId, chain: call?.chain ?? null });
+  }
+  for (const p of c.partlyWithdrawn) {
+    const w = d.consents.find((x) => x.id === p.id);
+    events.push({ event_id: p.id, event_time: p.at, event_type: 'consent_partly_withdrawn', event_by: 'pii_principal', event_state: 'dpv:ConsentGiven', withdrawn_products: p.products, chain: w?.chain ?? null });
   }
   if (c.withdrawnBy) {
     const w = d.consents.find((x) => x.id === c.withdrawnBy!.id);
@@ -168,6 +175,8 @@ export function toIso27560(d: ProofDossier, c: ProofConsent): Iso27560Record {
           jurisdiction,
           withdrawal_method: withdrawal,
           products: c.products,
+          // What later withdrawals took out of it (the products above are those it was given for).
+          products_withdrawn: [...new Set(c.partlyWithdrawn.flatMap((p) => p.products))],
           expiry: c.expiresAt ? terminationText(c, entity) : null,
         },
       ],
