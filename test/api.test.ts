@@ -516,7 +516,10 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(older.statusCode, older.body).toBe(200);
       expect(older.json()).toEqual({ count: 1, rejected: [], warnings: [expect.stringMatching(/is older: numbers listed in between are callable again/)] });
       expect((await put('country=GB&asOf=2030-01-01', '+447400100001\n')).statusCode).toBe(422);
-      expect((await put('country=GB&asOf=2026-11-20', JSON.stringify({ numbers: [] }), 'application/json')).statusCode).toBe(415);
+      // api-v1: bad input is 400 or 422 – a body of the wrong type too.
+      const json = await put('country=GB&asOf=2026-11-20', JSON.stringify({ numbers: [] }), 'application/json');
+      expect(json.statusCode).toBe(400);
+      expect(json.json()).toMatchObject({ status: 400, errors: [{ path: 'content-type' }] });
     });
   });
 
@@ -620,7 +623,7 @@ describe.each(storeNames())('API on %s', (storeName) => {
 
   describe('documentation', () => {
     it('serves the OpenAPI document from the same schemas', async () => {
-      const r = await api.call('GET', '/v1/openapi.json', undefined, null);
+      const r = await api.call('GET', '/v1/openapi.json');
       expect(r.statusCode).toBe(200);
       const doc = r.json();
       for (const p of ['/v1/entities/{id}', '/v1/consents', '/v1/objections', '/v1/relationships', '/v1/contact-requests', '/v1/calls', '/v1/numbers/reassigned', '/v1/registers/{id}', '/v1/decisions']) {
@@ -628,7 +631,8 @@ describe.each(storeNames())('API on %s', (storeName) => {
       }
       expect(doc.paths['/v1/decisions'].post.requestBody.content['application/json'].schema.required).toEqual(['phone', 'entityId']);
       // Every answer a client must handle, including those every route can give (rate limit, outage, body).
-      expect(Object.keys(doc.paths['/v1/consents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '415', '422', '429', '503']));
+      expect(Object.keys(doc.paths['/v1/consents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '422', '429', '503']));
+      expect(doc.paths['/v1/consents'].post.responses['415']).toBeUndefined();
       expect(Object.keys(doc.paths['/v1/entities'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '429', '503']));
       expect(doc.paths['/v1/entities'].get.responses['415']).toBeUndefined();
       expect(doc.paths['/v1/consents'].post.responses['503'].content['application/problem+json']).toBeDefined();
@@ -652,9 +656,24 @@ describe.each(storeNames())('API on %s', (storeName) => {
       }
       const registers = doc.paths['/v1/registers/{id}'].put;
       expect(Object.keys(registers.requestBody.content)).toEqual(['text/csv']);
-      expect(Object.keys(registers.responses['415'].content)).toEqual(['application/problem+json']);
+      expect(Object.keys(registers.responses['400'].content)).toEqual(['application/problem+json']);
+      expect(registers.responses['400'].description).toMatch(/not text\/csv/);
       expect(Object.keys(doc.paths['/v1/scrubs'].post.requestBody.content)).toEqual(['text/csv']);
       expect(Object.keys(doc.paths['/v1/scrubs'].post.responses['200'].content)).toEqual(['text/csv']);
+    });
+
+    it('asks a token for every /v1 call, the OpenAPI document and unknown paths too (api-v1); Swagger UI reads the document at /docs/json', async () => {
+      expect((await api.call('GET', '/v1/openapi.json', undefined, null)).statusCode).toBe(401);
+      expect((await api.server.inject({ method: 'GET', url: '/v1/openapi.json', headers: { authorization: 'Bearer invented' } })).statusCode).toBe(401);
+      const agent = (await api.call('POST', '/v1/keys', { role: 'integration', entityIds: ['acme'] })).json().token;
+      expect((await api.call('GET', '/v1/openapi.json', undefined, agent)).statusCode).toBe(200);
+      const unknown = await api.call('GET', '/v1/no-such-thing', undefined, null);
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect((await api.call('GET', '/v1/no-such-thing')).statusCode).toBe(404);
+      const publicDoc = await api.server.inject({ method: 'GET', url: '/docs/json' });
+      expect(publicDoc.statusCode).toBe(200);
+      expect(Object.keys(publicDoc.json().paths)).toContain('/v1/decisions');
     });
 
     it('serves Swagger UI at /docs and health without a token', async () => {

@@ -118,7 +118,7 @@ describe('hardening', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
         const headers = i % 2 ? { authorization: `Bearer invented-${i}` } : { cookie: `optline_session=invented-${i}` };
-        statuses.push((await limited.server.inject({ method: 'GET', url: '/v1/openapi.json', headers })).statusCode);
+        statuses.push((await limited.server.inject({ method: 'GET', url: '/docs/json', headers })).statusCode);
       }
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
       // A key's own allowance is apart from that.

@@ -325,7 +325,7 @@ describe('GET /v1/dashboard/law-change', () => {
 
 describe('OpenAPI and pages', () => {
   it('documents the new endpoints from their schemas', async () => {
-    const doc = (await api.call('GET', '/v1/openapi.json', undefined, null)).json();
+    const doc = (await api.call('GET', '/v1/openapi.json')).json();
     for (const p of ['/v1/session', '/v1/me', '/v1/dashboard', '/v1/dashboard/law-change']) expect(doc.paths[p], p).toBeDefined();
     expect(doc.components.securitySchemes.session).toEqual({ type: 'apiKey', in: 'cookie', name: 'optline_session' });
     expect(doc.paths['/v1/dashboard'].get.responses['200'].content['application/json'].schema.properties).toHaveProperty('consentsByWeek');

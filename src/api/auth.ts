@@ -27,7 +27,7 @@ export const PERMISSIONS = {
   scrub: ['admin', 'supervisor', 'integration'],
   /** Read past scrubs and their outputs. */
   scrub_read: ['admin', 'compliance', 'supervisor', 'integration'],
-  /** Who am I, sign out: every key. */
+  /** Who am I, sign out, the OpenAPI document: every key. */
   session: ['admin', 'compliance', 'supervisor', 'agent', 'integration'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;

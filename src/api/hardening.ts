@@ -57,7 +57,7 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
   // Helmet builds its headers anew for every answer, which costs more than a whole decision on
   // the hot API path; JSON answers need only a fixed set, so they get that.
   f.addHook('onRequest', async (req, reply) => {
-    if (req.url.startsWith('/v1/') && !req.url.startsWith('/v1/openapi.json')) reply.headers(API_HEADERS);
+    if (req.url.startsWith('/v1/')) reply.headers(API_HEADERS);
     else await reply.helmet();
     if (overTls(req)) reply.header('strict-transport-security', HSTS);
   });
@@ -72,11 +72,11 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
       max: (_req: FastifyRequest, key: string) => (key.startsWith('ip:') ? publicLimit : limit),
       timeWindow: '1 minute',
       // Per key: the token's digest (never the token itself), else the browser session's
-      // digest, else the client address. Pages and documents that need no key (the pages,
-      // /docs, the OpenAPI document) count by address: an invented token or cookie is checked
-      // nowhere there, and would otherwise bring a fresh allowance with every request.
+      // digest, else the client address. What needs no key (the pages, /docs and the OpenAPI
+      // document it reads) counts by address: an invented token or cookie is checked nowhere
+      // there, and would otherwise bring a fresh allowance with every request.
       keyGenerator: (req: FastifyRequest) => {
-        if (!req.url.startsWith('/v1/') || req.url.startsWith('/v1/openapi.json')) return `ip:${req.ip}`;
+        if (!req.url.startsWith('/v1/')) return `ip:${req.ip}`;
         const token = bearerToken(req);
         if (token) return `key:${hashToken(token)}`;
         const session = readCookie(req, SESSION_COOKIE);

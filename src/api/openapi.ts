@@ -2,7 +2,7 @@
  * What the generated OpenAPI document cannot say from the route schemas alone, added after
  * generation so the document describes the wire format integrations see:
  * - error answers are `application/problem+json` (RFC 9457), not `application/json`;
- * - routes that take or give CSV (register copies, scrubs) say `text/csv`, with the 415 answer
+ * - routes that take or give CSV (register copies, scrubs) say `text/csv`, with the 400 answer
  *   for a body that is not CSV.
  */
 
@@ -53,7 +53,7 @@ export function finishOpenApi<T>(doc: T): T {
         '401': 'No token or session, or one that is unknown, expired or revoked',
         '429': 'Too many requests from this key or address: retry after the time the detail names',
         '503': 'The store cannot be reached: nothing was recorded, retry',
-        ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes', '415': 'The body is not of the content type this endpoint takes' } : {}),
+        ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes' } : {}),
       };
       for (const [code, description] of Object.entries(common)) responses[code] ??= { ...problem, description };
     }
@@ -64,7 +64,7 @@ export function finishOpenApi<T>(doc: T): T {
     op.requestBody = { required: true, description: what, content: { 'text/csv': { schema: { type: 'string' } } } };
     const responses = obj(op.responses);
     const invalid = obj(responses?.['400']);
-    if (responses && invalid) responses['415'] = { ...invalid, description: 'The body is not text/csv' };
+    if (invalid) invalid.description = `${String(invalid.description ?? 'Bad input')}; or the body is not text/csv`;
   }
   for (const [path, method] of CSV_ANSWERS) {
     const ok = obj(obj(obj(obj(paths[path])?.[method])?.responses)?.['200']);

@@ -71,13 +71,12 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
       const message = fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'empty; send a JSON object' : `not valid JSON (${fe.message})`;
       return problem(400, `The body is ${message}.`, [{ path: 'body', message }], 'validation-error');
     }
-    const detail =
-      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? 'The body is larger than this endpoint accepts.'
-          : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-            ? `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers and /v1/scrubs.`
-            : fe.message;
-    return problem(fe.statusCode, detail);
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      // api-v1: bad input is 400 or 422 – a body of the wrong type is bad input (not 415).
+      const message = `${req.headers['content-type'] ?? '(none given)'} is not accepted here`;
+      return problem(400, `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers and /v1/scrubs.`, [{ path: 'content-type', message }], 'unsupported-media-type');
+    }
+    return problem(fe.statusCode, fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The body is larger than this endpoint accepts.' : fe.message);
   }
   if (isStoreDown(err)) return problem(503, 'The consent store cannot be reached right now.', undefined, 'store-unavailable');
   req.log.error({ err }, 'unexpected error');

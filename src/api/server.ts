@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Optline } from '../service/optline.js';
-import { KeyCache, permissionHook, SignInGuard } from './auth.js';
+import { bearerToken, KeyCache, permissionHook, SignInGuard, Unauthorized } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
@@ -104,7 +104,19 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
 
   f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
-  f.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`)));
+  f.setNotFoundHandler(async (req, reply) => {
+    // api-v1: every /v1 call needs a token – an unknown path too (401 before 404: no one without a
+    // key learns which paths exist).
+    if (req.url.startsWith('/v1/') || req.url === '/v1') {
+      const token = bearerToken(req);
+      const key = token ? await keys.resolve(token) : await sessions.authenticate(req);
+      if (!key) {
+        if (token) guard.failed(req);
+        return sendProblem(reply, toProblem(new Unauthorized(token ? 'The token is unknown, expired or revoked.' : 'Send Authorization: Bearer <token>.'), req));
+      }
+    }
+    return sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`));
+  });
 
   f.get(
     '/healthz',
@@ -129,7 +141,9 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   await f.register(trustRoutes(app), { prefix: '/v1' });
   await f.register(scrubRoutes(app), { prefix: '/v1' });
   await f.register(webRoutes(app, keys, sessions, guard));
-  f.get('/v1/openapi.json', { schema: { hide: true } }, async () => f.swagger());
+  // A /v1 call like any other (api-v1: every /v1 call needs a token); Swagger UI reads the same
+  // document without one at /docs/json.
+  f.get('/v1/openapi.json', { schema: { hide: true }, config: { permission: 'session' } }, async () => f.swagger());
 
   f.addHook('onClose', async () => {
     await app.close();

@@ -83,7 +83,7 @@ program
     const base = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
     console.log(`\nOptline is serving ${app.store.kind} store ${app.store.location}`);
     console.log(`  API docs:   ${base}/docs`);
-    console.log(`  OpenAPI:    ${base}/v1/openapi.json`);
+    console.log(`  OpenAPI:    ${base}/v1/openapi.json (with a token; without one at ${base}/docs/json)`);
     console.log(`  Agent page: ${base}/   Dashboard: ${base}/dashboard`);
     if (demoTokens) {
       console.log(`  ${seeded ? 'Demo data seeded' : 'Demo data'}. Tokens: admin "${demoTokens.admin}", agent "${demoTokens.agent}", supervisor "${demoTokens.supervisor}"`);

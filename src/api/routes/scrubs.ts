@@ -229,7 +229,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         requireScope(req, q.entityId);
         await app.requireEntity(q.entityId);
         const body = req.body as Readable | undefined;
-        if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [], 415);
+        if (!body || typeof (body as Readable).pipe !== 'function') throw new InputError('Send the list as text/csv.', [{ path: 'content-type', message: 'must be text/csv' }], 400);
         const busy = (detail: string) => {
           reply.header('retry-after', '30');
           return Object.assign(new Error(detail), { statusCode: 429 });

@@ -303,7 +303,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
         async (req) => {
           requireAllEntities(req, 'A register copy');
           const body = req.body as Readable | undefined;
-          if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [], 415);
+          if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [{ path: 'content-type', message: 'must be text/csv' }], 400);
           const q = req.query;
           const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : toMs(q.asOf);
           const source = body.pipe(byteLimit(REGISTER_MAX_BYTES, 'The register copy'));
