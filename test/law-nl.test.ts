@@ -299,6 +299,18 @@ describe('NL-9 the Bel-me-niet Register applies before 2021-07-01 and is consult
       expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA),
     },
     {
+      name: 'a listing holds from its date in Amsterdam: at 00:30 that day (23:30 UTC the day before) the number is listed',
+      at: '2021-03-01T00:30:00+01:00',
+      registers: [listedInBelMeNiet({ listedAt: '2021-03-01T00:00:00Z' })],
+      expect: denied(['register_listed'], [fail('NL-9', 'register_listed')]),
+    },
+    {
+      name: 'a listing dated the next day does not count yet at 23:30',
+      at: '2021-02-28T23:30:00+01:00',
+      registers: [listedInBelMeNiet({ listedAt: '2021-03-01T00:00:00Z' })],
+      expect: allowed('opt_out_regime', OBL_OPT_OUT_ERA, [pass('NL-9', 'register_not_listed')]),
+    },
+    {
       name: 'consumer listed, first minute of opt-in, with consent: listing ignored (reason visible)',
       at: T.optInFirst,
       events: [consent(ENERGY, '2021-05-01T10:00:00+02:00')],

@@ -333,7 +333,9 @@ export function decideNL(facts: Facts, q: Question): Decision {
   let copyAfterCall = false;
   const register = facts.registers.find((r) => r.registerId === NL_RULES.registerId);
   if (regime === 'opt_out') {
-    listed = !!register && register.listed && (register.listedAt == null || register.listedAt <= q.at);
+    // A listing is a calendar date (the register's, kept as UTC midnight): it holds from that day
+    // in the Netherlands, 00:30 Amsterdam time included.
+    listed = !!register && register.listed && (register.listedAt == null || new Date(register.listedAt).toISOString().slice(0, 10) <= isoDay(q.at, ZONE));
     copyAfterCall = !!register && !listed && isoDay(register.asOf, ZONE) > isoDay(q.at, ZONE);
     if (!register) {
       // The register's data was deleted by law in 2021, so an audit of an older call usually has
