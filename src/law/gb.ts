@@ -237,7 +237,7 @@ export function decideGB(facts: Facts, q: Question): Decision {
           ? fail(
               'register_copy_after_call',
               'GB-1',
-              `The ${name} copy is from ${day(register.asOf)}, after the call: it cannot show whether the number was listed then (a listing may have been removed since). Decide with the copy in force at the time of the call.`,
+              `The ${name} copy is from ${day(register.asOf)}, after the call: it cannot show whether the number was listed then (a listing may have been removed since). The check made before the call read the copy in force then: see its decision on record.`,
             )
           : fail(
               'register_copy_old',

@@ -347,7 +347,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
         fail(
           'register_copy_after_call',
           'NL-9',
-          `The Bel-me-niet Register copy is from ${isoDay(register.asOf, ZONE)}, after the call: it does not list the number, but cannot show that the number was not listed on ${isoDay(q.at, ZONE)}. Decide with the copy the call was checked against; only the person's consent or request to be called can allow it.`,
+          `The Bel-me-niet Register copy is from ${isoDay(register.asOf, ZONE)}, after the call: it does not list the number, but cannot show that the number was not listed on ${isoDay(q.at, ZONE)}. The check made before the call read the copy in force then (see its decision on record); only the person's consent or request to be called can allow it.`,
         ),
       );
     } else {

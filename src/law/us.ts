@@ -287,7 +287,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
             'register_stale',
             'US-2',
             age < 0
-              ? `The registry copy is from ${isoDay(register.asOf)}, ${dated}: it cannot show that the number was not listed then. Decide with the copy the call was scrubbed with (at most ${US_RULES.maxCopyAgeDays} days old, US-9).`
+              ? `The registry copy is from ${isoDay(register.asOf)}, ${dated}: it cannot show that the number was not listed then. The check made before the call read the copy in force then: see its decision on record (at most ${US_RULES.maxCopyAgeDays} days old, US-9).`
               : `The registry copy is from ${isoDay(register.asOf)}, ${dated}; scrubs must use a copy at most ${US_RULES.maxCopyAgeDays} days old (also needed for the safe harbor, US-9).`,
           ),
         );
