@@ -477,6 +477,25 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect((await pdfText(pdf.rawPayload)).pages.join(' ')).toContain('customer relationship (purchase, strom) ended 2025-02-28 23:00:00 UTC');
   });
 
+  it('says which elements of prior express written consent a US record does not show (US-1, US-6), and calls a spoken one not valid', async () => {
+    expect((await api.call('PUT', '/v1/entities/sunny-proof', { name: 'Sunny Solar Inc.', kind: 'company', country: 'US' })).statusCode).toBe(201);
+    const give = async (phone: string, source: Record<string, unknown>) => {
+      const r = await api.call('POST', '/v1/consents', { entityId: 'sunny-proof', phone, at: '2026-10-01T10:00:00-04:00', channel: 'phone', status: 'granted', source, person: { name: 'J. Doe' } });
+      expect(r.statusCode, r.body).toBe(201);
+      const d = (await api.call('GET', `/v1/proof?phone=${encodeURIComponent(phone)}&entityId=sunny-proof`)).json();
+      return d.consents.find((c: { id: string }) => c.id === r.json().id);
+    };
+    const spoken = await give('+12125550171', { method: 'agent_call', agentId: 'a1', callId: 'c1', wording: 'Yes, call me.' });
+    expect(spoken.state).toBe('not_valid');
+    expect(spoken.gaps).toContain('written: taken by an agent on a call, so spoken, not written – no prior express written consent for telemarketing (US-1, US-6)');
+    const noCondition = await give('+12125550172', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree that Sunny Solar may call me at the number above with offers, using an autodialer.' });
+    expect(noCondition.state).toBe('active');
+    expect(noCondition.gaps).toContain('written agreement: the wording on record does not say that consent is no condition of purchase (US-6)');
+    const full = await give('+12125550173', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree that Sunny Solar may call me at the number above. Consent is not a condition of purchase.' });
+    expect(full.state).toBe('active');
+    expect(full.gaps.some((g: string) => g.includes('US-6'))).toBe(false);
+  });
+
   it('shows a call made although the engine refused it, with why and by which agent, in the dossier and the PDF', async () => {
     const phone = '+4915112349121';
     // No consent on record: the check refuses, the agent calls all the same.

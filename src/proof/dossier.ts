@@ -11,7 +11,8 @@
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
 import { isVerifiedConsent, NL_RULES } from '../law/nl.js';
-import { wasRecorded } from '../law/facts.js';
+import { hasWording, wasRecorded } from '../law/facts.js';
+import { US_RULES } from '../law/us.js';
 import { DE_RULES, germanConsentProblem } from '../law/de.js';
 import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
@@ -230,6 +231,14 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
     if (!s.userAgent) gaps.push("user agent: the browser's User-Agent is not on record");
   }
   if (s.method === 'email' && country === 'DE') gaps.push('method: an e-mail confirmation does not tie the phone number to the person (DE-3)');
+  // US-1, US-6: telemarketing needs prior express written consent – signed, naming the number,
+  // saying that consent is no condition of purchase. The engine asks for the agreement's wording;
+  // the proof also says which of its elements the wording on record does not show.
+  if (country === 'US') {
+    if (US_RULES.unwrittenMethods.includes(s.method)) gaps.push('written: taken by an agent on a call, so spoken, not written – no prior express written consent for telemarketing (US-1, US-6)');
+    else if (!hasWording(s)) gaps.push('written agreement: its wording is not on record, so it cannot show prior express written consent (US-6)');
+    else if (!/condition of (any )?(purchase|buying)/i.test(s.wording!)) gaps.push('written agreement: the wording on record does not say that consent is no condition of purchase (US-6)');
+  }
   const german = country === 'DE' ? germanProblem(c, now) : null;
   if (german) gaps.push(`${german.code === 'consent_number_not_tied' ? 'number' : 'documentation'}: it ${german.why} (${german.rule})`);
   // NL-10's product policy: consents given from 2025-07-01 must be verified before the first call.
@@ -270,6 +279,8 @@ function germanProblem(c: Pick<ProofConsent, 'source' | 'at'>, at: number): Retu
  */
 function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention' | 'at'>, entity: Entity | undefined, now: number): boolean {
   if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email' || germanProblem(c, now))) return false;
+  // US-1, US-6: spoken, or without its written agreement, it carries no telemarketing call.
+  if (c.retention.country === 'US' && (US_RULES.unwrittenMethods.includes(c.source.method) || !hasWording(c.source))) return false;
   if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const verifiedAt = c.source.verifiedAt ? Date.parse(c.source.verifiedAt) : null;
     if (!isVerifiedConsent({ at: Date.parse(c.at), source: { verifiedAt, recordingRef: c.source.recordingRef } }, now)) return false;
