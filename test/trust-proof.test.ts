@@ -59,7 +59,7 @@ const KANTARA_RECEIPT: Record<string, FieldType> = {
   sensitive: 'boolean',
   spiCat: 'string[]',
 };
-const KANTARA_CONTROLLER: Record<string, FieldType> = { piiController: 'string', 'onBehalf?': 'boolean', contact: 'string', address: 'string', email: 'string', phone: 'string', 'piiControllerUrl?': 'string' };
+const KANTARA_CONTROLLER: Record<string, FieldType> = { piiController: 'string', 'onBehalf?': 'boolean', contact: 'string', address: 'object', email: 'string', phone: 'string', 'piiControllerUrl?': 'string' };
 const KANTARA_SERVICE: Record<string, FieldType> = { service: 'string', purposes: 'array' };
 const KANTARA_PURPOSE: Record<string, FieldType> = {
   purpose: 'string',
@@ -572,7 +572,8 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     });
     expect(a.piiControllers[0]).toMatchObject({ piiController: 'Kraftwerk Strom GmbH', email: 'datenschutz@kraftwerk.example', piiControllerUrl: 'https://kraftwerk.example' });
     expect(a.collectionMethod).toContain('agent agent-0042');
-    expect(a.services[0].purposes[0]).toMatchObject({ purposeCategory: ['Marketing'], consentType: 'EXPLICIT', piiCategory: ['Contact'], primaryPurpose: true, thirdPartyDisclosure: false });
+    expect(a.services[0].purposes[0]).toMatchObject({ purposeCategory: ['6 - Marketing'], consentType: 'EXPLICIT', piiCategory: ['2 - Contact'], primaryPurpose: true, thirdPartyDisclosure: false });
+    expect(a.piiControllers[0].address).toEqual({ streetAddress: 'Hauptstraße 1, 10115 Berlin', addressCountry: 'DE' });
     expect(a.services[0].purposes[0].purpose).toContain('strom');
 
     const one = await api.call('GET', `/v1/consents/${consentA}/proof?format=kantara`, undefined, tokens.compliance);

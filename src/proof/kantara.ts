@@ -33,7 +33,8 @@ export interface KantaraReceipt {
     piiController: string;
     onBehalf: boolean;
     contact: string;
-    address: string;
+    /** A postal address as v1.1 gives it (schema.org PostalAddress): the entity's address as one line. */
+    address: { streetAddress: string; addressCountry: string };
     email: string;
     phone: string;
     piiControllerUrl?: string;
@@ -95,7 +96,7 @@ export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
         piiController: entity.name,
         onBehalf: false,
         contact: ctl.contact ?? entity.name,
-        address: ctl.address ?? '',
+        address: { streetAddress: ctl.address ?? '', addressCountry: entity.country },
         email: ctl.email ?? '',
         phone: ctl.phone ?? '',
         ...(ctl.url ? { piiControllerUrl: ctl.url } : {}),
@@ -110,9 +111,10 @@ export function toKantara(d: ProofDossier, c: ProofConsent): KantaraReceipt {
         purposes: [
           {
             purpose: purposeText(c, entity),
-            purposeCategory: ['Marketing'],
+            // The categories as the specification's lists number them.
+            purposeCategory: ['6 - Marketing'],
             consentType: 'EXPLICIT',
-            piiCategory: ['Contact'],
+            piiCategory: ['2 - Contact'],
             primaryPurpose: true,
             termination: terminationText(c, entity),
             thirdPartyDisclosure: false,
