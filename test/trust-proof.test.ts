@@ -494,6 +494,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const full = await give('+12125550173', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree that Sunny Solar may call me at the number above. Consent is not a condition of purchase.' });
     expect(full.state).toBe('active');
     expect(full.gaps.some((g: string) => g.includes('US-6'))).toBe(false);
+    // No controller e-mail set up: the receipt offers no withdrawal by e-mail.
+    const receipt = (await api.call('GET', `/v1/consents/${full.id}/proof?format=kantara`)).json();
+    expect(receipt.services[0].purposes[0].termination).toBe('Until withdrawn at any time by telling Sunny Solar Inc. (on a call or in writing)');
   });
 
   it('shows a call made although the engine refused it, with why and by which agent, in the dossier and the PDF', async () => {
@@ -574,6 +577,8 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     expect(a.collectionMethod).toContain('agent agent-0042');
     expect(a.services[0].purposes[0]).toMatchObject({ purposeCategory: ['6 - Marketing'], consentType: 'EXPLICIT', piiCategory: ['2 - Contact'], primaryPurpose: true, thirdPartyDisclosure: false });
     expect(a.piiControllers[0].address).toEqual({ streetAddress: 'Hauptstraße 1, 10115 Berlin', addressCountry: 'DE' });
+    // Withdrawal by e-mail is offered only where the controller gives an address.
+    expect(a.services[0].purposes[0].termination).toContain('by e-mail to datenschutz@kraftwerk.example');
     expect(a.services[0].purposes[0].purpose).toContain('strom');
 
     const one = await api.call('GET', `/v1/consents/${consentA}/proof?format=kantara`, undefined, tokens.compliance);

@@ -74,8 +74,10 @@ export function purposeText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>):
   return c.products.length > 0 ? `${what} from ${entity.name} offering ${c.products.join(', ')}` : `${what} from ${entity.name} offering its products and services`;
 }
 
-export function terminationText(c: ProofConsent, entity: Pick<ProofEntity, 'name'>): string {
-  const withdraw = `withdrawn at any time by telling ${entity.name} (on a call, in writing or by e-mail)`;
+export function terminationText(c: ProofConsent, entity: Pick<ProofEntity, 'name' | 'controller'>): string {
+  // E-mail only where the controller gives an address to write to.
+  const email = entity.controller?.email;
+  const withdraw = `withdrawn at any time by telling ${entity.name} (on a call or in writing${email ? `, or by e-mail to ${email}` : ''})`;
   // The moment itself (UTC): a date cut from it would name the day before in zones east of UTC.
   return c.expiresAt ? `Ends at ${c.expiresAt} unless ${withdraw} before` : `Until ${withdraw}`;
 }
