@@ -308,6 +308,12 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
+    it('reads "at": null as now, like a missing at (typed clients send nulls)', async () => {
+      const r = await api.call('POST', '/v1/decisions', { phone: '+31612000044', entityId: 'acme', at: null });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(Math.abs(Date.parse(r.json().at) - Date.now())).toBeLessThan(60_000);
+    });
+
     it('says of a past moment when the permission it rests on was put on record only later, and leaves the answer as it is', async () => {
       const phone = '+31612000043';
       const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00+01:00', phone });

@@ -229,7 +229,7 @@ export const DecisionBody = z
   .object({
     phone: Phone,
     entityId: Id,
-    at: Timestamp.optional().describe('The moment of the call (default: now); a past moment answers whether a call was lawful then'),
+    at: Timestamp.nullish().describe('The moment of the call (default, or null: now); a past moment answers whether a call was lawful then'),
     productCategory: z.string().min(1).max(100).nullish(),
     subscriberType: z.enum(SUBSCRIBER_TYPES).optional(),
     autodialed: z.boolean().optional(),
