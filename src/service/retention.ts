@@ -253,6 +253,9 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
     app.store.db.transaction().execute(async (trx) => {
       // From here on no event of the entity can be written until this commits.
       await lockChain(trx as Kysely<Database>, plan.entityId);
+      // Recorded now, with the chain locked: after every event already in it (verify reports an
+      // event recorded well before the one ahead of it as back-dated; the lock may have been waited for).
+      const recordedIso = new Date(Math.max(app.clock(), now)).toISOString();
       if (plan.covers) {
         const { phone, email, rows } = plan.covers;
         const current = await trx
@@ -305,7 +308,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
         phone: null,
         email: null,
         at: nowIso,
-        recorded_at: nowIso,
+        recorded_at: recordedIso,
         payload: JSON.stringify({
           ...plan.details,
           part: parts.length > 1 ? `${i + 1}/${parts.length}` : undefined,
