@@ -201,27 +201,37 @@ export function permissionHook(store: Store, keys: KeyCache, sessions?: SessionA
     req.apiKey = null;
     const permission = req.routeOptions.config?.permission;
     if (!permission) return;
-    const token = bearerToken(req);
-    let key: ApiKey | null;
-    if (token) {
-      guardCheck(guard, req, reply, keys.known(token));
-      key = await keys.resolve(token);
-      if (!key) {
-        guard?.failed(req);
-        throw new Unauthorized('The token is unknown, expired or revoked.');
-      }
-    } else {
-      const hasCookie = sessions !== undefined && readCookie(req, SESSION_COOKIE) !== null;
-      if (hasCookie) guardCheck(guard, req, reply, sessions.known(req));
-      key = sessions ? await sessions.authenticate(req) : null;
-      if (!key) {
-        if (hasCookie) guard?.failed(req);
-        throw new Unauthorized('Send Authorization: Bearer <token>.');
-      }
-    }
+    const key = await authenticateKey(req, reply, keys, sessions, guard);
     req.apiKey = key;
     if (!can(key, permission)) throw new ForbiddenError(`${/^[aeiou]/.test(key.role) ? 'An' : 'A'} ${key.role} key may not do this.`);
   };
+}
+
+/**
+ * The request's key (a bearer token, else the browser session), or Unauthorized – counted by the
+ * sign-in guard, which refuses an address that keeps failing. Used by every /v1 route and by the
+ * answer to an unknown /v1 path, so that one cannot be used to guess tokens either.
+ */
+export async function authenticateKey(req: FastifyRequest, reply: FastifyReply, keys: KeyCache, sessions?: SessionAuthenticator, guard?: SignInGuard): Promise<ApiKey> {
+  const token = bearerToken(req);
+  let key: ApiKey | null;
+  if (token) {
+    guardCheck(guard, req, reply, keys.known(token));
+    key = await keys.resolve(token);
+    if (!key) {
+      guard?.failed(req);
+      throw new Unauthorized('The token is unknown, expired or revoked.');
+    }
+  } else {
+    const hasCookie = sessions !== undefined && readCookie(req, SESSION_COOKIE) !== null;
+    if (hasCookie) guardCheck(guard, req, reply, sessions.known(req));
+    key = sessions ? await sessions.authenticate(req) : null;
+    if (!key) {
+      if (hasCookie) guard?.failed(req);
+      throw new Unauthorized('Send Authorization: Bearer <token>.');
+    }
+  }
+  return key;
 }
 
 /** The guard's refusal, with the Retry-After a client needs. */

@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Optline } from '../service/optline.js';
-import { bearerToken, KeyCache, permissionHook, SignInGuard, Unauthorized } from './auth.js';
+import { authenticateKey, KeyCache, permissionHook, SignInGuard } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
@@ -108,11 +108,10 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     // api-v1: every /v1 call needs a token – an unknown path too (401 before 404: no one without a
     // key learns which paths exist).
     if (req.url.startsWith('/v1/') || req.url === '/v1') {
-      const token = bearerToken(req);
-      const key = token ? await keys.resolve(token) : await sessions.authenticate(req);
-      if (!key) {
-        if (token) guard.failed(req);
-        return sendProblem(reply, toProblem(new Unauthorized(token ? 'The token is unknown, expired or revoked.' : 'Send Authorization: Bearer <token>.'), req));
+      try {
+        await authenticateKey(req, reply, keys, sessions, guard);
+      } catch (err) {
+        return sendProblem(reply, toProblem(err, req));
       }
     }
     return sendProblem(reply, problem(404, `No route ${req.method} ${req.url.split('?')[0]}.`));
