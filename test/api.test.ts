@@ -308,8 +308,8 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
-    it('reads "at": null as now, like a missing at (typed clients send nulls)', async () => {
-      const r = await api.call('POST', '/v1/decisions', { phone: '+31612000044', entityId: 'acme', at: null });
+    it('reads "at": null as now, like a missing at, and null for the other optional fields as their default (typed clients send nulls)', async () => {
+      const r = await api.call('POST', '/v1/decisions', { phone: '+31612000044', entityId: 'acme', at: null, subscriberType: null, autodialed: null, prerecorded: null, purpose: null, productCategory: null, lineType: null, timeZone: null });
       expect(r.statusCode, r.body).toBe(200);
       expect(Math.abs(Date.parse(r.json().at) - Date.now())).toBeLessThan(60_000);
     });
@@ -334,13 +334,17 @@ describe.each(storeNames())('API on %s', (storeName) => {
       const service = await decide({ phone, at: '2026-11-02T09:00:00+01:00', purpose: 'service' });
       expect(service).toMatchObject({ allowed: true, basis: null });
       expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:00:00+01:00', decisionId: service.decisionId })).statusCode).toBe(201);
-      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:30:00+01:00', purpose: 'service' })).statusCode).toBe(201);
+      const given = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:30:00+01:00', purpose: 'service' });
+      expect(given.json().warning).toBeUndefined(); // a service call needs no permission: nothing to warn of
+      // A marketing check, then a call that sold nothing: the purpose given wins.
+      const check = await decide({ phone, at: '2026-11-02T09:40:00+01:00' });
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:40:00+01:00', decisionId: check.decisionId, purpose: 'service' })).statusCode).toBe(201);
       const calls = (await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events.filter((e: { type: string }) => e.type === 'call');
-      expect(calls.map((e: { data: { purpose?: string } }) => e.data.purpose)).toEqual(['service', 'service']);
+      expect(calls.map((e: { data: { purpose?: string } }) => e.data.purpose)).toEqual(['service', 'service', 'service']);
       const marketing = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
       expect(marketing).toMatchObject({ allowed: true, basis: 'requested_communication' });
-      // The telemarketing call it allows then uses the request up.
-      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', decisionId: marketing.decisionId })).statusCode).toBe(201);
+      // A telemarketing call then uses the request up (purpose null reads as marketing).
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:00:00+01:00', purpose: null })).statusCode).toBe(201);
       expect(await decide({ phone, at: '2026-11-02T11:00:00+01:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 

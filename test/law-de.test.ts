@@ -210,6 +210,13 @@ describe('DE-3 consent must be specific, unbundled, to this entity, and tie the 
       expect: denied(['no_basis'], [fail('DE-3', 'consent_withdrawn')], [fail('DE-3', 'consent_product_mismatch')]),
     },
     {
+      name: 'a consent withdrawn one product at a time is withdrawn whole once the last goes',
+      at: NOW,
+      events: [ENERGY_CONSENT(BEFORE, { products: ['energy', 'gas'] }), withdrawal(ENERGY, '2026-03-01T10:00:00+01:00', { products: ['gas'] }), withdrawal(ENERGY, '2026-04-01T10:00:00+02:00', { products: ['energy'] })],
+      q: { productCategory: null },
+      expect: denied(['no_basis'], [fail('DE-3', 'consent_withdrawn')], [fail('DE-3', 'consent_product_mismatch')]),
+    },
+    {
       name: 'a consent withdrawn for each of its products is withdrawn too',
       at: NOW,
       events: [ENERGY_CONSENT(), withdrawal(ENERGY, '2026-03-01T10:00:00+01:00', { products: ['energy'] })],

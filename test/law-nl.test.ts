@@ -1696,6 +1696,12 @@ describe('withdrawals, registers and evidence', () => {
       expect: denied(['no_basis'], [fail('NL-8', 'withdrawal_beats_older')]),
     },
     {
+      name: 'NL-8: a withdrawal with nothing newer is said (a consumer from 2021: no call until a new consent or request)',
+      at: '2026-11-02T10:00:00+01:00',
+      events: [consent(ENERGY, '2026-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2026-02-01T10:00:00+01:00')],
+      expect: denied(['no_basis'], [fail('NL-2', 'consent_withdrawn'), fail('NL-8', 'withdrawal_beats_older')], [pass('NL-8', 'no_objection')]),
+    },
+    {
       name: 'NL-8: a customer relationship that began after the person withdrew consent does not count either – only their own newer word does (as after an objection)',
       at: '2023-05-10T10:00:00+02:00',
       q: { productCategory: 'energy' },

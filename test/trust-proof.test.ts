@@ -491,6 +491,9 @@ describe.each(storeNames())('proof of consent on %s', (storeName) => {
     const noCondition = await give('+12125550172', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree that Sunny Solar may call me at the number above with offers, using an autodialer.' });
     expect(noCondition.state).toBe('active');
     expect(noCondition.gaps).toContain('written agreement: the wording on record does not say that consent is no condition of purchase (US-6)');
+    // The regulation's own words (47 CFR 64.1200(f)(9)(i)(B)) say it too.
+    const regulation = await give('+12125550174', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree to be called at the number above; I am not required to sign this agreement as a condition of purchasing any property, goods, or services.' });
+    expect(regulation.gaps.some((g: string) => g.includes('US-6'))).toBe(false);
     const full = await give('+12125550173', { method: 'web_form', url: 'https://sunny.example/form', ip: '192.0.2.1', userAgent: 'UA', wording: 'I agree that Sunny Solar may call me at the number above. Consent is not a condition of purchase.' });
     expect(full.state).toBe('active');
     expect(full.gaps.some((g: string) => g.includes('US-6'))).toBe(false);

@@ -206,7 +206,7 @@ export const CallBody = z
     agentId: z.string().trim().min(1).max(200).nullish().describe('Who made the call (the agent page sends the agent ID it remembers): the dashboard counts calls per agent'),
     purpose: z
       .enum(['marketing', 'service'])
-      .optional()
+      .nullish()
       .describe('A service call promotes nothing (NL-11): it does not use up a requested call (NL-7) or count toward a telemarketing cap (US-8). Default: the purpose of the decision named, else marketing'),
   })
   .strict();
@@ -231,12 +231,12 @@ export const DecisionBody = z
     entityId: Id,
     at: Timestamp.nullish().describe('The moment of the call (default, or null: now); a past moment answers whether a call was lawful then'),
     productCategory: z.string().min(1).max(100).nullish(),
-    subscriberType: z.enum(SUBSCRIBER_TYPES).optional(),
-    autodialed: z.boolean().optional(),
-    prerecorded: z.boolean().optional(),
+    subscriberType: z.enum(SUBSCRIBER_TYPES).nullish(),
+    autodialed: z.boolean().nullish(),
+    prerecorded: z.boolean().nullish(),
     lineType: z.enum(LINE_TYPES).nullish(),
     timeZone: IanaZone.nullish(),
-    purpose: z.enum(['marketing', 'service']).optional().describe('NL-11: a service call that promotes nothing is out of scope (default marketing)'),
+    purpose: z.enum(['marketing', 'service']).nullish().describe('NL-11: a service call that promotes nothing is out of scope (default, or null: marketing)'),
   })
   .strict()
   // The demo's first number (npm start seeds it): Swagger's "Try it out" then asks a real question.

@@ -191,8 +191,11 @@ export function analyseConsents(
       reasons.push(sourceProblem);
       continue;
     }
-    // Withdrawn for every product it named: that is why it does not count, whatever the call is about.
-    const wholly = latest(phoneWithdrawals.filter((w) => w.at >= c.at && (w.products.length === 0 || (c.products.length > 0 && c.products.every((p) => coversProduct(w.products, p))))));
+    // Withdrawn for every product it named – at once or one withdrawal a product: that is why it
+    // does not count, whatever the call is about.
+    const later = phoneWithdrawals.filter((w) => w.at >= c.at);
+    const whole = later.some((w) => w.products.length === 0) || (c.products.length > 0 && c.products.every((p) => later.some((w) => coversProduct(w.products, p))));
+    const wholly = whole ? latest(later) : null;
     if (wholly) {
       reasons.push(fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(wholly.at, zone)}.`));
       continue;

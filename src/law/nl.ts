@@ -316,7 +316,9 @@ export function decideNL(facts: Facts, q: Question): Decision {
     // (A withdrawal that nothing newer beats is said below: it stands for an objection.)
     reasons.push(pass('no_objection', 'NL-8', `The person has not objected to calls from ${q.entity.name}.`));
   }
-  if (withdrawal && afterWithdrawal.length < candidates.length) {
+  // Said whenever the withdrawal cut a permission, or – for a natural person from 2021 – stands
+  // with nothing newer (under the opt-out rules it is said as an objection, below).
+  if (withdrawal && (afterWithdrawal.length < candidates.length || (!optOut && afterWithdrawal.length === 0 && !objection))) {
     reasons.push(
       fail(
         'withdrawal_beats_older',

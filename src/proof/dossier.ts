@@ -237,7 +237,7 @@ function gapsOf(c: Pick<ProofConsent, 'status' | 'channel' | 'products' | 'sourc
   if (country === 'US') {
     if (US_RULES.unwrittenMethods.includes(s.method)) gaps.push('written: taken by an agent on a call, so spoken, not written – no prior express written consent for telemarketing (US-1, US-6)');
     else if (!hasWording(s)) gaps.push('written agreement: its wording is not on record, so it cannot show prior express written consent (US-6)');
-    else if (!/condition of (any )?(purchase|buying)/i.test(s.wording!)) gaps.push('written agreement: the wording on record does not say that consent is no condition of purchase (US-6)');
+    else if (!/condition of (any )?(purchas(e|ing)|buying)/i.test(s.wording!)) gaps.push('written agreement: the wording on record does not say that consent is no condition of purchase (US-6)');
   }
   const german = country === 'DE' ? germanProblem(c, now) : null;
   if (german) gaps.push(`${german.code === 'consent_number_not_tied' ? 'number' : 'documentation'}: it ${german.why} (${german.rule})`);
@@ -279,7 +279,8 @@ function germanProblem(c: Pick<ProofConsent, 'source' | 'at'>, at: number): Retu
  */
 function countsUnderLaw(c: Pick<ProofConsent, 'products' | 'source' | 'retention' | 'at'>, entity: Entity | undefined, now: number): boolean {
   if (c.retention.country === 'DE' && (c.products.length === 0 || c.source.method === 'email' || germanProblem(c, now))) return false;
-  // US-1, US-6: spoken, or without its written agreement, it carries no telemarketing call.
+  // US-1, US-6: spoken, or without its written agreement, it carries no telemarketing call (a
+  // proof of consent is about marketing; an autodialed service call needs only prior express consent).
   if (c.retention.country === 'US' && (US_RULES.unwrittenMethods.includes(c.source.method) || !hasWording(c.source))) return false;
   if (c.retention.country === 'NL' && entity?.requireVerifiedConsent && Date.parse(c.at) >= NL_RULES.verificationExpectedFrom) {
     const verifiedAt = c.source.verifiedAt ? Date.parse(c.source.verifiedAt) : null;

@@ -430,7 +430,8 @@ export class Optline {
       if (d) {
         const checked = d.response as Answer;
         used = checked;
-        purpose = questionOf(d.request).purpose ?? 'marketing';
+        // A purpose given with the call wins over its check's (a marketing check, then a call that sold nothing).
+        purpose = input.purpose ?? questionOf(d.request).purpose ?? 'marketing';
         // What the check allowed may no longer hold when the call is made much later (an objection
         // came in, the calling hours ended, the cap was reached): asked again, with the check's
         // question. Within CHECK_HOLDS_MS the call counts as made on the check: the agent page
@@ -454,7 +455,7 @@ export class Optline {
       used = (await this.evaluate({ phone, entityId: entity.id, at: input.at, productCategory: input.productCategory ?? undefined, purpose })).decision;
       // Recorded all the same (it counts as a call), but the caller should know that it extends no
       // consent's proof (DE-4) – most often because the product, which German consents name, is missing.
-      if (used.basis === null && !warning) {
+      if (used.basis === null && !warning && purpose !== 'service') {
         warning =
           `The engine finds no permission for this call at its moment${input.productCategory ? '' : ' (no productCategory given: a consent that names products counts only for calls about them)'}, ` +
           'so it is recorded without a basis and extends no consent\'s proof. Name the decisionId the call was made on, or its productCategory.';

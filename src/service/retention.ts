@@ -532,7 +532,8 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
         if (w.suppress !== 'withdrawal') continue;
         const ended = assessed.filter((c) => c.type === 'consent' && !c.suppress && held.has(c.eventId) && atOf.get(c.eventId)! <= atOf.get(w.eventId)!);
         if (ended.length === 0) continue;
-        const until = ended.some((c) => c.dueAt === null) ? null : Math.max(...ended.map((c) => c.dueAt!));
+        // As long as the consents it ends, and never less than its own term (retention goes by that).
+        const until = ended.some((c) => c.dueAt === null) || w.dueAt === null ? null : Math.max(w.dueAt, ...ended.map((c) => c.dueAt!));
         held.set(w.eventId, { until, rule: held.get(ended[0]!.eventId)!.rule });
       }
     }

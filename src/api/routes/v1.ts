@@ -184,7 +184,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        return reply.code(201).send(await app.recordCall({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req)));
+        return reply.code(201).send(await app.recordCall({ ...req.body, at: happened(req.body.at, 'at', app.clock()), purpose: req.body.purpose ?? undefined }, writeContext(req)));
       },
     );
 
@@ -261,7 +261,11 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       async (req) => {
         requireScope(req, req.body.entityId);
         const b = req.body;
-        const d = await app.decide({ ...b, at: b.at ? toMs(b.at) : undefined }, req.apiKey!.id);
+        // Null reads as absent: the default (typed clients send nulls).
+        const d = await app.decide(
+          { ...b, at: b.at ? toMs(b.at) : undefined, subscriberType: b.subscriberType ?? undefined, autodialed: b.autodialed ?? undefined, prerecorded: b.prerecorded ?? undefined, purpose: b.purpose ?? undefined },
+          req.apiKey!.id,
+        );
         req.server.metrics?.countDecision(d);
         return d;
       },
