@@ -116,6 +116,10 @@ describe('entity calling windows on European DST days', () => {
       expect(d.obligations).toEqual([]);
       expect(d.basis).toBeNull();
       expect(d.reasons.some((r) => r.code === 'entity_outside_calling_hours' && r.rule === 'entity' && !r.passed)).toBe(true);
+      // What an allowed call would have had to include goes with it: no obligation said, no evidence used.
+      expect(d.reasons.map((r) => r.code)).not.toEqual(expect.arrayContaining(['caller_id']));
+      expect(d.reasons.some((r) => r.code === 'document_consent_use')).toBe(false);
+      expect(d.evidence ?? []).toEqual([]);
     } else {
       expect(d.basis).toBe('consent');
       expect(d.reasons.some((r) => r.code === 'entity_calling_hours' && r.passed)).toBe(true);

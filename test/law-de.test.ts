@@ -137,7 +137,7 @@ describe('DE-2 businesses need at least presumed consent, on a recorded justific
       at: NOW,
       q: business,
       events: [withdrawal(ENERGY, '2026-03-01T10:00:00+01:00'), presumedConsent(ENERGY, '2026-05-01T10:00:00+02:00')],
-      expect: denied(['no_basis'], [fail('DE-1', 'withdrawal_beats_older')]),
+      expect: denied(['no_basis'], [fail('DE-1', 'withdrawal_beats_older')], [pass('DE-1', 'no_objection')]),
     },
     {
       name: 'a withdrawal followed by a new consent of its own: the consent counts',
@@ -189,6 +189,14 @@ describe('DE-2 businesses need at least presumed consent, on a recorded justific
       expect: denied(['no_basis']),
     },
   ]);
+});
+
+it('DE-6: a call denied for an undocumented consent states the fine for missing documentation too', () => {
+  const d = run({ at: NOW, events: [ENERGY_CONSENT(FIRST_UNDER_7A, { source: { wording: null } })] });
+  const fine = d.reasons.find((r) => r.code === 'fine_risk')!;
+  expect(fine.detail).toMatch(/300[.,]000/);
+  expect(fine.detail).toMatch(/50[.,]000 more \(DE-4\)/);
+  expect(run({ at: NOW, events: [] }).reasons.find((r) => r.code === 'fine_risk')!.detail).not.toMatch(/DE-4/);
 });
 
 describe('DE-3 consent must be specific, unbundled, to this entity, and tie the number to the person', () => {
@@ -358,6 +366,7 @@ describe('DE-4 §7a: document each use of a consent, from 2021-10-01', () => {
       events: [ENERGY_CONSENT(FIRST_UNDER_7A, { source: { wording: null } })],
       expect: denied(['no_basis'], [fail('DE-4', 'consent_not_documented'), fail('DE-6', 'fine_risk')]),
     },
+
     {
       name: 'a blank wording documents nothing',
       at: NOW,

@@ -215,6 +215,15 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       events: [consent(SELLER, EARLIER, { products: ['claims_management'] })],
       expect: allowed('consent', ['show_caller_id'], [pass('GB-4', 'consent_valid'), pass('GB-4', 'consent_only_category')], [fail('GB-4', 'consent_only_category')]),
     },
+    ...['mis-sold pension claims', 'pension claims', 'claim pension'].map(
+      (productCategory): Case => ({
+        name: `"${productCategory}" is a claims call (the stricter rule): a pensions client relationship does not serve`,
+        at: NOW,
+        q: { productCategory },
+        events: [pensionsClient()],
+        expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]),
+      }),
+    ),
     {
       name: 'pensions: an existing client meets the need for consent or a client relationship',
       at: NOW,
@@ -243,7 +252,7 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       events: [consent(SELLER, EARLIER)],
       expect: denied(['consent_required'], [fail('GB-4', 'consent_not_specific')]),
     },
-    ...['Claims Management', 'claims-management', 'personal injury claims', 'PPI claim'].map(
+    ...['Claims Management', 'claims-management', 'personal injury claims', 'PPI claim', 'ClaimsManagement', 'claimsmanagement'].map(
       (productCategory): Case => ({
         name: `claims management spelt "${productCategory}" needs consent all the same`,
         at: NOW,
@@ -251,7 +260,7 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
         expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]),
       }),
     ),
-    ...['Pensions', 'pension', 'pension transfer'].map(
+    ...['Pensions', 'pension', 'pension transfer', 'PensionTransfer'].map(
       (productCategory): Case => ({
         name: `pensions spelt "${productCategory}" needs consent or a client relationship all the same`,
         at: NOW,

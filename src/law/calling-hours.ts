@@ -280,6 +280,9 @@ export function checkCallingHours(
  * The entity's own calling windows on top of a decision of a pack whose law sets none (NL, DE,
  * GB). A decision without windows for the country comes back unchanged.
  */
+/** Reasons that tell the agent what an allowed call must include (each pack's obligations). */
+const OBLIGATION_REASONS: ReadonlySet<string> = new Set(['caller_id', 'document_consent_use', 'offer_refusal']);
+
 export function withEntityWindows(facts: Facts, q: Question, jurisdiction: Jurisdiction, decision: Decision): Decision {
   const check = checkCallingHours(facts, q, jurisdiction, [], { zoneRule: ENTITY_RULE, fallbackZones: COUNTRY_ZONES[jurisdiction] });
   if (!check) return decision;
@@ -289,8 +292,10 @@ export function withEntityWindows(facts: Facts, q: Question, jurisdiction: Juris
     ...decision,
     allowed: false,
     basis: null,
+    evidence: [],
     denials: [...new Set([...decision.denials, 'outside_calling_hours' as const])],
-    reasons,
+    // What the agent would have had to do on the call goes with the call.
+    reasons: reasons.filter((r) => !OBLIGATION_REASONS.has(r.code)),
     obligations: [],
     callingWindow: check.applied,
   };

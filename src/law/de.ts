@@ -232,20 +232,22 @@ export function decideDE(facts: Facts, q: Question): Decision {
         ? pass('objection_overridden', 'DE-1', `The person objected on ${day(objection.at)} but later gave a new consent.`)
         : fail('objected', 'DE-1', `The person objected to calls from ${q.entity.name} on ${day(objection.at)}.`),
     );
-  } else {
-    reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));
   }
   const withdrawal = consent.withdrawal;
+  let withdrawalBeat = false;
   if (withdrawal) {
     const before = usable.length;
     // The person's "no" – only their own newer consent beats it, never the caller's presumption.
     usable = usable.filter((c) => c.fromPerson && c.at > withdrawal.at);
     if (usable.length < before) {
+      withdrawalBeat = true;
       reasons.push(
         fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${day(withdrawal.at)}; only a newer consent of their own counts after that, not a presumed one.`),
       );
     }
   }
+  // (A withdrawal that beat a permission says "do not call" as an objection would: no "no objection" beside it.)
+  if (!objection && !withdrawalBeat) reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));
 
   const basis = usable.find((c) => c.basis === 'consent')?.basis ?? usable.find((c) => c.basis === 'presumed_consent')?.basis ?? null;
   const obligations: Obligation[] = [];
@@ -254,7 +256,9 @@ export function decideDE(facts: Facts, q: Question): Decision {
       fail(
         'fine_risk',
         'DE-6',
-        `An advertising call without ${business && !q.prerecorded ? 'at least presumed' : 'express'} consent can be fined up to ${eur(DE_RULES.fineNoConsentEur)}.`,
+        `An advertising call without ${business && !q.prerecorded ? 'at least presumed' : 'express'} consent can be fined up to ${eur(DE_RULES.fineNoConsentEur)}${
+          reasons.some((r) => r.code === 'consent_not_documented') ? `; a consent not documented when it was given, up to ${eur(DE_RULES.fineNoDocumentationEur)} more (DE-4)` : ''
+        }.`,
       ),
     );
     return withEntityWindows(facts, q, 'DE', {

@@ -25,7 +25,7 @@ export const GB_RULES = {
    * GB-4: the product categories that need consent (regulations 21A and 21B), by the words that put a call's product category in one of them, however the caller spells it
    * ("Claims Management", "personal injury claims", "pension transfer"): when in doubt, the stricter rule.
    */
-  consentOnlyWords: { claim: 'claims_management', claims: 'claims_management', pension: 'pensions', pensions: 'pensions' } as Readonly<Record<string, string>>,
+  consentOnlyWords: { claim: 'claims_management', pension: 'pensions' } as Readonly<Record<string, string>>,
   /** GB-4: the category for which an existing client relationship also serves. */
   pensionsCategory: 'pensions',
   /** GB-4: relationships that make the person an existing client. */
@@ -45,13 +45,12 @@ const CATEGORY_TEXT: Record<string, string> = {
 /** GB-4: the consent-only category (claims_management, pensions) a product category falls in, or null. */
 export function consentOnlyCategory(category: string | null | undefined): string | null {
   if (category == null) return null;
-  let found: string | null = null;
-  for (const word of category.toLowerCase().split(/[^a-z]+/)) {
-    const c = GB_RULES.consentOnlyWords[word];
-    // Pensions first: its client-relationship route is checked only for a pensions call.
-    if (c !== undefined && found !== GB_RULES.pensionsCategory) found = c;
-  }
-  return found;
+  // Found anywhere in the text, words run together too ("ClaimsManagement", "PensionTransfer").
+  // Claims first, the stricter rule: a call about pension claims is a claims call, which only
+  // consent allows (the client relationship serves pensions calls alone).
+  const text = category.toLowerCase();
+  const hits = Object.entries(GB_RULES.consentOnlyWords).filter(([word]) => text.includes(word)).map(([, c]) => c);
+  return hits.includes('claims_management') ? 'claims_management' : (hits[0] ?? null);
 }
 
 const day = (at: number): string => isoDay(at, ZONE);
