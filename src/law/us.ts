@@ -321,7 +321,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
                 listing.listedAt === null ? 'US-1' : 'US-2',
                 listing.listedAt === null
                   ? 'The number is in the National Do Not Call Registry.'
-                  : `The number has been in the National Do Not Call Registry since ${isoDay(listing.listedAt)}, more than 31 days before the call.`,
+                  : `The number has been in the National Do Not Call Registry since ${isoDay(listing.listedAt)}, at least ${US_RULES.listingWaitDays} days before the call.`,
               ),
             );
           }
