@@ -209,6 +209,13 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
   table([
     { name: 'claims management without consent', at: NOW, q: { productCategory: 'claims_management' }, expect: denied(['consent_required'], [fail('GB-4', 'consent_only_category')]) },
     {
+      name: 'claims management without consent to a TPS number: both denials, as the reasons say',
+      at: NOW,
+      q: { productCategory: 'claims_management' },
+      registers: [tps(), ctps({ listed: false })],
+      expect: denied(['consent_required', 'register_listed'], [fail('GB-4', 'consent_only_category'), fail('GB-1', 'register_listed')]),
+    },
+    {
       name: 'claims management with consent to such calls',
       at: NOW,
       q: { productCategory: 'claims_management' },

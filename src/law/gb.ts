@@ -265,7 +265,8 @@ export function decideGB(facts: Facts, q: Question): Decision {
   if (permission === null && stop) denials.push('objected');
   if (permission === null && needsConsent) denials.push('consent_required');
   if (registerMatters && stale) denials.push('register_stale');
-  if (registerMatters && listed) denials.push('register_listed');
+  // A listing the reasons name is a denial too, where no consent overrides it (beside consent_required).
+  if (listed && permission !== 'consent') denials.push('register_listed');
   const basis: Basis | null = denials.length > 0 ? null : (permission ?? 'opt_out_regime');
 
   const obligations: Obligation[] = [];
