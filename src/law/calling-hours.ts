@@ -276,13 +276,13 @@ export function checkCallingHours(
   return { ok: missed === null, applied: missed ?? held, reasons };
 }
 
+/** Reasons that tell the agent what an allowed call must include (each pack's obligations). */
+const OBLIGATION_REASONS: ReadonlySet<string> = new Set(['caller_id', 'document_consent_use', 'offer_refusal']);
+
 /**
  * The entity's own calling windows on top of a decision of a pack whose law sets none (NL, DE,
  * GB). A decision without windows for the country comes back unchanged.
  */
-/** Reasons that tell the agent what an allowed call must include (each pack's obligations). */
-const OBLIGATION_REASONS: ReadonlySet<string> = new Set(['caller_id', 'document_consent_use', 'offer_refusal']);
-
 export function withEntityWindows(facts: Facts, q: Question, jurisdiction: Jurisdiction, decision: Decision): Decision {
   const check = checkCallingHours(facts, q, jurisdiction, [], { zoneRule: ENTITY_RULE, fallbackZones: COUNTRY_ZONES[jurisdiction] });
   if (!check) return decision;
