@@ -252,6 +252,26 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
       events: [consent(SELLER, EARLIER)],
       expect: allowed('consent', ['show_caller_id'], [pass('GB-1', 'recorded_message')], [fail('GB-1', 'recorded_message')]),
     },
+    ...([
+      ['pension', 'pensions'],
+      ['Pensions', 'pension transfer'],
+      ['Claims Management', 'claims_management'],
+    ] as const).map(
+      ([named, called]): Case => ({
+        name: `a consent naming "${named}" is consent to "${called}" calls (GB-4 reads categories by their words)`,
+        at: NOW,
+        q: { productCategory: called },
+        events: [consent(SELLER, EARLIER, { products: [named] })],
+        expect: allowed('consent', ['show_caller_id'], [pass('GB-4', 'consent_valid')]),
+      }),
+    ),
+    {
+      name: 'a consent to pensions calls is not consent to claims calls, even about pensions',
+      at: NOW,
+      q: { productCategory: 'pension claims' },
+      events: [consent(SELLER, EARLIER, { products: ['pensions'] })],
+      expect: denied(['consent_required'], [fail('GB-4', 'consent_product_mismatch')]),
+    },
     {
       name: 'claims management: a consent to calls that names no product is not consent to such calls',
       at: NOW,

@@ -98,9 +98,9 @@ export function hasWording(source: { wording?: string | null }): boolean {
 }
 
 /** Does a consent (or withdrawal) cover the product the call offers? */
-function coversProduct(products: string[], product: string | null | undefined): boolean {
+function coversProduct(products: string[], product: string | null | undefined, same: (a: string, b: string) => boolean = sameCategory): boolean {
   if (products.length === 0) return true;
-  return product != null && products.some((p) => sameCategory(p, product));
+  return product != null && products.some((p) => same(p, product));
 }
 
 export interface ConsentRules {
@@ -121,6 +121,11 @@ export interface ConsentRules {
   checkSource?: (c: ConsentFact, when: string) => Reason | null;
   /** The zone whose calendar dates the reasons name (default UTC: a country of several zones). */
   zone?: string;
+  /**
+   * Whether a product a consent names is the call's (default: the same category code, whatever its
+   * case and spaces). GB-4 reads categories by their words ("pension" names pensions calls).
+   */
+  sameProduct?: (named: string, called: string) => boolean;
 }
 
 export interface ConsentAnalysis {
@@ -144,11 +149,13 @@ export function analyseConsents(
   const zone = rules.zone ?? 'utc';
   const t = question.at;
   const product = question.productCategory ?? null;
+  const same = rules.sameProduct ?? sameCategory;
+  const covers = (products: string[], p: string | null | undefined) => coversProduct(products, p, same);
   const reasons: Reason[] = [];
   const consents = counted.own.filter(ofType('consent'));
   const phoneWithdrawals = consents.filter((c) => c.channel === 'phone' && c.status === 'withdrawn');
   // A withdrawal naming products while the call names none may cover the call: treat it as covering.
-  const lastWithdrawal = latest(product == null ? phoneWithdrawals : phoneWithdrawals.filter((c) => coversProduct(c.products, product)));
+  const lastWithdrawal = latest(product == null ? phoneWithdrawals : phoneWithdrawals.filter((c) => covers(c.products, product)));
 
   let valid: ConsentFact | null = null;
   for (const c of consents) {
@@ -194,13 +201,13 @@ export function analyseConsents(
     // Withdrawn for every product it named – at once or one withdrawal a product: that is why it
     // does not count, whatever the call is about.
     const later = phoneWithdrawals.filter((w) => w.at >= c.at);
-    const whole = later.some((w) => w.products.length === 0) || (c.products.length > 0 && c.products.every((p) => later.some((w) => coversProduct(w.products, p))));
+    const whole = later.some((w) => w.products.length === 0) || (c.products.length > 0 && c.products.every((p) => later.some((w) => covers(w.products, p))));
     const wholly = whole ? latest(later) : null;
     if (wholly) {
       reasons.push(fail('consent_withdrawn', rules.rule, `The consent of ${when} was withdrawn on ${isoDay(wholly.at, zone)}.`));
       continue;
     }
-    if (!coversProduct(c.products, product)) {
+    if (!covers(c.products, product)) {
       reasons.push(
         fail(
           'consent_product_mismatch',

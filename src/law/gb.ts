@@ -10,6 +10,7 @@ import { daysToCall, isoDay } from './time.js';
 import { pass, fail } from './reasons.js';
 import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
+import { sameCategory } from './question.js';
 import { withEntityWindows } from './calling-hours.js';
 
 const ZONE = 'Europe/London';
@@ -139,7 +140,15 @@ export function decideGB(facts: Facts, q: Question): Decision {
 
   // GB-3: consent to this caller (overrides the listing, for this caller only; withdrawable);
   // GB-4: for claims management or pensions, consent that names such calls
-  const consent = analyseConsents(counted, facts, q, { rule: restricted ? 'GB-4' : 'GB-3', entityRule: 'GB-3', requireProducts: restricted, rejectMethods: [], zone: ZONE });
+  const consent = analyseConsents(counted, facts, q, {
+    rule: restricted ? 'GB-4' : 'GB-3',
+    entityRule: 'GB-3',
+    requireProducts: restricted,
+    rejectMethods: [],
+    zone: ZONE,
+    // A consent to "pension" calls names pensions calls, whatever the call's own spelling.
+    sameProduct: (named, called) => sameCategory(named, called) || (consentOnlyCategory(named) !== null && consentOnlyCategory(named) === consentOnlyCategory(called)),
+  });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
