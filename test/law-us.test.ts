@@ -287,7 +287,12 @@ describe('US-4 company-specific do-not-call beats an EBR', () => {
       expect: denied(['objected']),
     },
     { name: 'asked not to call, later gave written consent', at: NOW, registers: LISTED, events: [objection(SELLER, '2025-01-01T00:00:00Z'), written(SELLER, EARLIER)], expect: allowed('consent', [...ON_CONSENT], [pass('US-4', 'objection_overridden')]) },
-    { name: 'gave written consent, later asked not to call', at: NOW, events: [written(SELLER, EARLIER), objection(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected']) },
+    {
+      name: 'gave written consent, later asked not to call: the consent is not said to still count (US-7)',
+      at: NOW,
+      events: [written(SELLER, EARLIER), objection(SELLER, '2026-06-01T00:00:00Z')],
+      expect: denied(['objected'], [fail('US-4', 'objected')], [pass('US-7', 'one_to_one_not_in_force')]),
+    },
     { name: 'revoking consent is a request not to call', at: NOW, events: [written(SELLER, EARLIER), withdrawal(SELLER, '2026-06-01T00:00:00Z')], expect: denied(['objected'], [fail('US-1', 'consent_withdrawn')]) },
     {
       name: 'the person asked this seller to call about an offer: an inquiry, an EBR for 3 months',

@@ -181,12 +181,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
       : undefined,
   });
   reasons.push(...consent.reasons);
-  if (consent.valid) {
-    candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
-    reasons.push(
-      pass('one_to_one_not_in_force', 'US-7', 'The FCC one-to-one consent rule was vacated in January 2025: a consent form that named several sellers still counts for this seller.'),
-    );
-  }
+  if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
 
   // US-3: established business relationship (only against the registry, never for robocalls)
   if (marketing) {
@@ -247,6 +242,12 @@ export function decideUS(facts: Facts, q: Question): Decision {
   }
   const hasConsent = usable.some((c) => c.basis === 'consent');
   const permission: Basis | null = hasConsent ? 'consent' : (usable[0]?.basis ?? null);
+  // Said of a consent that still counts (not of one a later do-not-call request beat).
+  if (hasConsent) {
+    reasons.push(
+      pass('one_to_one_not_in_force', 'US-7', 'The FCC one-to-one consent rule was vacated in January 2025: a consent form that named several sellers still counts for this seller.'),
+    );
+  }
 
   const denials: Denial[] = [];
   // US-4's company do-not-call list is a telemarketing rule; for a call that sells nothing the
