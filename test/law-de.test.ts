@@ -140,6 +140,12 @@ describe('DE-2 businesses need at least presumed consent, on a recorded justific
       expect: denied(['no_basis'], [fail('DE-1', 'withdrawal_beats_older')], [pass('DE-1', 'no_objection')]),
     },
     {
+      name: 'a withdrawal with nothing newer stands, and no "no objection" is said beside it',
+      at: NOW,
+      events: [ENERGY_CONSENT('2026-01-01T10:00:00+01:00'), withdrawal(ENERGY, '2026-03-01T10:00:00+01:00')],
+      expect: denied(['no_basis'], [fail('DE-1', 'withdrawal_beats_older')], [pass('DE-1', 'no_objection')]),
+    },
+    {
       name: 'a withdrawal followed by a new consent of its own: the consent counts',
       at: NOW,
       q: business,

@@ -265,6 +265,24 @@ describe('GB-4 claims management and pensions need consent (pensions also an exi
         expect: allowed('consent', ['show_caller_id'], [pass('GB-4', 'consent_valid')]),
       }),
     ),
+    // Words run together or inside other words make a call need consent (stricter), but grant nothing.
+    ...([
+      ['pensions', { consent: 'car_suspension' }, null],
+      ['pensions', { consent: 'pensioner_discounts' }, null],
+      ['claims_management', { consent: 'disclaimer_printing' }, null],
+      ['reclaimed_furniture', { consent: 'claims_management' }, 'listed'],
+      ['car_suspension', { consent: 'pensions' }, 'listed'],
+      ['pensions', { relationship: 'car_suspension' }, null],
+    ] as const).map(
+      ([called, fact, listed]): Case => ({
+        name: `a call about "${called}" is not allowed by ${'consent' in fact ? `a consent for "${fact.consent}"` : `a relationship about "${fact.relationship}"`}${listed ? ' (TPS-listed)' : ''}`,
+        at: NOW,
+        q: { productCategory: called },
+        ...(listed ? { registers: [tps(), ctps({ listed: false })] } : {}),
+        events: ['consent' in fact ? consent(SELLER, EARLIER, { products: [fact.consent] }) : pensionsClient({ productCategory: fact.relationship })],
+        expect: { allowed: false, basis: null },
+      }),
+    ),
     {
       name: 'a consent to pensions calls is not consent to claims calls, even about pensions',
       at: NOW,

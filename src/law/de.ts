@@ -246,7 +246,12 @@ export function decideDE(facts: Facts, q: Question): Decision {
       );
     }
   }
-  // (A withdrawal that beat a permission says "do not call" as an objection would: no "no objection" beside it.)
+  // A withdrawal with nothing newer stands too: said, as the Dutch rules say it.
+  if (withdrawal && !withdrawalBeat && !objection && usable.length === 0) {
+    withdrawalBeat = true;
+    reasons.push(fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${day(withdrawal.at)}; only a newer consent of their own counts after that, not a presumed one.`));
+  }
+  // (A withdrawal that beat a permission, or stands, says "do not call" as an objection would: no "no objection" beside it.)
   if (!objection && !withdrawalBeat) reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));
 
   const basis = usable.find((c) => c.basis === 'consent')?.basis ?? usable.find((c) => c.basis === 'presumed_consent')?.basis ?? null;

@@ -26,7 +26,7 @@ export const GB_RULES = {
    * GB-4: the product categories that need consent (regulations 21A and 21B), by the words that put a call's product category in one of them, however the caller spells it
    * ("Claims Management", "personal injury claims", "pension transfer"): when in doubt, the stricter rule.
    */
-  consentOnlyWords: { claim: 'claims_management', pension: 'pensions' } as Readonly<Record<string, string>>,
+  consentOnlyWords: { claim: 'claims_management', claims: 'claims_management', pension: 'pensions', pensions: 'pensions' } as Readonly<Record<string, string>>,
   /** GB-4: the category for which an existing client relationship also serves. */
   pensionsCategory: 'pensions',
   /** GB-4: relationships that make the person an existing client. */
@@ -43,14 +43,26 @@ const CATEGORY_TEXT: Record<string, string> = {
   pensions: 'pensions (regulation 21B)',
 };
 
-/** GB-4: the consent-only category (claims_management, pensions) a product category falls in, or null. */
-export function consentOnlyCategory(category: string | null | undefined): string | null {
+/**
+ * GB-4: the consent-only category (claims_management, pensions) a product category falls in, or
+ * null. Read two ways, each on the side of caution:
+ * - `needs` – what a call needs: the words found anywhere in the text, run together too
+ *   ("claimsmanagement", "PensionTransfer"; also "car_suspension": asking consent of such a call
+ *   only makes the engine stricter);
+ * - `grants` – what a consent's product or a relationship's category covers: whole words only
+ *   ("pension", "Claims Management", "ClaimsManagement"), so that "car_suspension" or "pensioner
+ *   discounts" never grants a pensions call.
+ * Claims first, the stricter rule: a call about pension claims is a claims call, which only consent
+ * allows (the client relationship serves pensions calls alone).
+ */
+export function consentOnlyCategory(category: string | null | undefined, how: 'needs' | 'grants' = 'needs'): string | null {
   if (category == null) return null;
-  // Found anywhere in the text, words run together too ("ClaimsManagement", "PensionTransfer").
-  // Claims first, the stricter rule: a call about pension claims is a claims call, which only
-  // consent allows (the client relationship serves pensions calls alone).
   const text = category.toLowerCase();
-  const hits = Object.entries(GB_RULES.consentOnlyWords).filter(([word]) => text.includes(word)).map(([, c]) => c);
+  // Words as written: split at anything but letters and where a capital starts a word.
+  const words = how === 'grants' ? new Set(category.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z]+/)) : null;
+  const hits = Object.entries(GB_RULES.consentOnlyWords)
+    .filter(([word]) => (words ? words.has(word) : text.includes(word)))
+    .map(([, c]) => c);
   return hits.includes('claims_management') ? 'claims_management' : (hits[0] ?? null);
 }
 
@@ -67,7 +79,7 @@ interface Candidate {
 /** GB-4: an existing client relationship for pensions in which such calls are expected. */
 function checkPensionClient(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
   const since = day(r.startedAt);
-  if (consentOnlyCategory(r.productCategory) !== GB_RULES.pensionsCategory) {
+  if (consentOnlyCategory(r.productCategory, 'grants') !== GB_RULES.pensionsCategory) {
     return { ok: false, reason: fail('client_other_product', 'GB-4', `The relationship since ${since} is about ${r.productCategory}, not pensions.`) };
   }
   if (!GB_RULES.clientKinds.includes(r.kind)) {
@@ -147,7 +159,9 @@ export function decideGB(facts: Facts, q: Question): Decision {
     rejectMethods: [],
     zone: ZONE,
     // A consent to "pension" calls names pensions calls, whatever the call's own spelling.
-    sameProduct: (named, called) => sameCategory(named, called) || (consentOnlyCategory(named) !== null && consentOnlyCategory(named) === consentOnlyCategory(called)),
+    // Both read by whole words: a consent for "car_suspension" grants no pensions call, and a
+    // claims consent no call about "reclaimed_furniture".
+    sameProduct: (named, called) => sameCategory(named, called) || (consentOnlyCategory(named, 'grants') !== null && consentOnlyCategory(named, 'grants') === consentOnlyCategory(called, 'grants')),
   });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });
