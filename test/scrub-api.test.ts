@@ -235,6 +235,16 @@ describe('POST /v1/scrubs', () => {
     expect((await api.call('GET', `/v1/scrubs/${String(companies.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ subscriberType: 'business' });
     expect((await api.call('GET', `/v1/scrubs/${String(live.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({ subscriberType: 'consumer' });
     expect((await scrub('entityId=acme&subscriberType=company', csv)).statusCode).toBe(400);
+    // Each row's line type from a column: counted, recorded, and a column the list lacks refused at its field.
+    const typed = await scrub('entityId=acme&autodialed=true&lineTypeColumn=kind', 'id,phone,kind\n1,+31612345678,Wireless\n2,+31612345670,landline\n3,+31612345671,\n4,+31612345672,voip\n');
+    expect(typed.statusCode, typed.body).toBe(200);
+    expect((await api.call('GET', `/v1/scrubs/${String(typed.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({
+      lineTypeColumn: 'kind',
+      lineTypes: { mobile: 1, fixed: 1, notGiven: 1, unread: 1, unreadValues: ['voip'] },
+    });
+    const noColumn = await scrub('entityId=acme&lineTypeColumn=wireless_flag', csv);
+    expect(noColumn.statusCode).toBe(422);
+    expect(noColumn.json().errors).toEqual([{ path: 'lineTypeColumn', message: 'no column "wireless_flag" among "id", "phone"' }]);
     const wrong = await scrub('entityId=acme&autodialed=yes', csv);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.headers['content-type']).toMatch(/application\/problem\+json/);

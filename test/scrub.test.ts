@@ -315,6 +315,57 @@ describe('scrub = single decisions', () => {
     }, 120_000);
   }
 
+  // A list that gives each row's line type (a US list with wireless flags): every row is asked with
+  // the line type its column gives, as POST /v1/decisions with lineType; an empty or other value
+  // leaves the row to the number (US: counted as mobile).
+  for (const e of ENTITIES.filter((x) => x.country === 'US')) {
+    it(`${e.id}, autodialed, a line type column: a random sample of rows equals Optline.decide with each row's line type`, async () => {
+      const VALUES: Array<[string, 'mobile' | 'fixed' | null]> = [
+        ['mobile', 'mobile'], ['Wireless', 'mobile'], ['CELL', 'mobile'], ['"cell phone"', 'mobile'],
+        ['fixed', 'fixed'], ['Landline', 'fixed'], ['"Land Line"', 'fixed'], ['wireline', 'fixed'], ['fixed_line', 'fixed'],
+        ['', null], ['voip', null], ['"cell, prepaid"', null], ['"land ""line"""', null],
+      ];
+      const [header, ...rows] = readFileSync(listFile, 'utf8').trimEnd().split('\n');
+      const given = rows.map(() => VALUES[int(VALUES.length)]!);
+      const list = join(dir, `${e.id}-line-types.csv`);
+      writeFileSync(list, [`${header},Line Type`, ...rows.map((r, i) => `${r},${given[i]![0]}`)].join('\n') + '\n');
+      const out = (n: string) => join(dir, `${e.id}-line-types-${n}.csv`);
+      const base = { entityId: e.id, input: list, at: NOW, autodialed: true, lineTypeColumn: 'line type' };
+      const a = await runScrub(app, { ...base, output: out('a'), workers: 0 });
+      const b = await runScrub(app, { ...base, output: out('b'), workers: 2, chunkBytes: 4096 });
+      await runScrub(app, { ...base, output: out('c'), workers: 0, exact: true });
+      const textA = readFileSync(out('a'), 'utf8');
+      for (const other of ['b', 'c']) expect(readFileSync(out(other), 'utf8'), other).toBe(textA);
+      expect(b.counts).toEqual(a.counts);
+      const t = a.counts.lineTypes!;
+      expect(t.mobile + t.fixed + t.notGiven + t.unread).toBe(a.counts.rows - a.counts.invalid);
+      expect(t.unreadValues).toEqual(expect.arrayContaining(['voip']));
+      expect(await new ScrubStore(store).get(a.id)).toMatchObject({ lineTypeColumn: 'Line Type', lineTypes: t });
+
+      const output = textA.trimEnd().split('\n').slice(1);
+      const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
+      while (sample.size < 200) sample.add(int(rows.length));
+      let fixedAllowed = 0;
+      for (const i of sample) {
+        const phone = /^\d+,(?:"[^"]*"|[^,]*),("[^"]*"|[^,]*),/.exec(rows[i]!)![1]!.replace(/^"(.*)"$/, '$1');
+        const lineType = given[i]![1];
+        const d = await app.decide({ phone, entityId: e.id, at: NOW, autodialed: true, ...(lineType ? { lineType } : {}) });
+        if (lineType === 'fixed' && d.allowed) fixedAllowed++;
+        const [e164, allowed, basis, denials] = output[i]!.split(',').slice(-4);
+        expect({ e164, allowed, basis, denials }, `row ${i + 2}: ${rows[i]},${given[i]![0]}`).toEqual({ e164: d.phone ?? '', allowed: String(d.allowed), basis: d.basis ?? '', denials: d.denials.join('|') });
+      }
+      // Landlines are dialled live by the autodialer (US-6 asks consent of mobiles only): some are allowed.
+      expect(fixedAllowed).toBeGreaterThan(0);
+    }, 120_000);
+  }
+
+  it('a line type column the list lacks is named with the columns seen, and may not be the phone column', async () => {
+    await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-missing.csv'), lineTypeColumn: 'wireless_flag' })).rejects.toThrow(
+      /no column "wireless_flag" for the line type\. Columns seen: "id", "name", "phone", "segment"/,
+    );
+    await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-phone.csv'), lineTypeColumn: 'phone' })).rejects.toThrow(/cannot be read from the phone column/);
+  });
+
   // A list of businesses (NL-1: legal persons are called under opt-out; DE-2: presumed consent):
   // every row is asked with that subscriber type, as POST /v1/decisions with subscriberType.
   for (const e of ENTITIES.filter((x) => x.country === 'NL' || x.country === 'DE')) {

@@ -578,6 +578,29 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await result.locator('.count-list').first().locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^Opt-out regime.*\s+1\s+100%$/)]);
   });
 
+  it('reads each row\'s line type from a column the supervisor names, says what it read, and a column the list lacks at its field', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+    const lists = page.locator('section.call-list');
+    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const list = (buffer: string) => lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(buffer) });
+    const column = lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type column');
+    await list('phone,wireless\n06 1234 0001,yes\n');
+    await column.fill('carrier type');
+    await lists.getByRole('button', { name: 'Check list' }).click();
+    await page.waitForFunction(() => document.querySelector('section.call-list [aria-invalid="true"]') !== null);
+    expect(await column.getAttribute('aria-invalid')).toBe('true');
+    expect(await lists.getByRole('alert').filter({ hasText: 'carrier type' }).textContent()).toContain('"phone", "wireless"');
+    await list('phone,line\n06 1234 0001,Wireless\n06 1234 0005,landline\n06 1234 0002,voip\n');
+    await column.fill('line');
+    expect(await column.getAttribute('aria-invalid')).toBeNull();
+    await lists.getByRole('button', { name: 'Check list' }).click();
+    const result = lists.locator('.call-list-result');
+    await result.waitFor();
+    expect(await result.locator('.call-list-question').textContent()).toBe('live calls, line types from “line”');
+    expect(await result.locator('.call-list-line-types').textContent()).toBe('Line types in “line”: 1 mobile, 1 landline, 0 empty. 1 said neither (“voip”): decided as empty ones.');
+  });
+
   it('walks the golden path with the keyboard only, with visible focus', async () => {
     const page = await newPage();
     await page.goto(server.url);

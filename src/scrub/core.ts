@@ -20,8 +20,8 @@ import type { RegisterMeta } from '../store/repository.js';
 import type { NumberIndex } from '../registers/number-index.js';
 import { digitCount, NUMBER_INDEX_NO_DAY } from '../registers/number-index.js';
 import { FastPhoneReader } from './fast-phone.js';
-import { csvField, scanRows, UNCLOSED_QUOTE, type Dialect, type RowSink } from './csv.js';
-import { emptyCounts, type ScrubCounts } from './summary.js';
+import { csvField, fieldAt, scanRows, UNCLOSED_QUOTE, type Dialect, type RowSink } from './csv.js';
+import { emptyCounts, type LineTypeCounts, type ScrubCounts } from './summary.js';
 import { phoneHash, suppressionFact, type SuppressionEntry } from '../service/suppression.js';
 import { SuppressionFilter, type TagsByPepper } from './suppression-filter.js';
 import type { EventIndex } from './history.js';
@@ -64,7 +64,7 @@ export interface ScrubQuestion {
 
 export interface CoreInit {
   question: ScrubQuestion;
-  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
+  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'> & Partial<Pick<Dialect, 'lineTypeIndex'>>;
   /** Register copies in force, in the registry's order. */
   registers: Array<{ meta: RegisterMeta; index: NumberIndex }>;
   /**
@@ -133,6 +133,17 @@ const OMITTED = -2;
 /** In the per-register hit arrays: the number is not on the register (NUMBER_INDEX_NO_DAY: on it, date unknown). */
 const NOT_LISTED = NUMBER_INDEX_NO_DAY + 1;
 
+/** A row's line type from its column: none given, mobile, fixed, or a word that is neither. */
+const LT_NOT_GIVEN = 0;
+const LT_MOBILE = 1;
+const LT_FIXED = 2;
+const LT_UNREAD = 3;
+/** The words lists use for the two line types (lower case; spaces, dashes and underscores as one space). */
+const LINE_TYPE_WORDS = new Map<string, number>([
+  ...['mobile', 'wireless', 'cell', 'cellular', 'cellphone', 'cell phone', 'mobile phone', 'mobil', 'mobiel', 'gsm'].map((w): [string, number] => [w, LT_MOBILE]),
+  ...['fixed', 'fixed line', 'fixedline', 'landline', 'land line', 'wireline', 'wired', 'fest', 'festnetz', 'vast'].map((w): [string, number] => [w, LT_FIXED]),
+]);
+
 export class ScrubCore {
   private readonly q: ScrubQuestion;
   private readonly delimiter: string;
@@ -140,6 +151,8 @@ export class ScrubCore {
   private readonly phoneIndex: number;
   private readonly phoneColumn: string;
   private readonly columnCount: number;
+  /** The column giving each row's line type (-1: none; the question's, else each number's). */
+  private readonly lineTypeIndex: number;
   private readonly reader: FastPhoneReader;
   private readonly regsByCountry = new Map<string, Array<{ meta: RegisterMeta; index: NumberIndex }>>();
   private events: EventIndex | null;
@@ -177,6 +190,7 @@ export class ScrubCore {
     this.phoneIndex = init.dialect.phoneIndex;
     this.phoneColumn = init.dialect.phoneColumn;
     this.columnCount = init.dialect.columns.length;
+    this.lineTypeIndex = init.dialect.lineTypeIndex ?? -1;
     this.reader = new FastPhoneReader(init.question.entity.country, { auditEvery: init.phoneAuditEvery ?? 1024, latin1: true });
     for (const r of init.registers) {
       const list = this.regsByCountry.get(r.meta.country) ?? [];
@@ -230,8 +244,10 @@ export class ScrubCore {
     return id;
   }
 
-  private question(phone: PhoneInfo): Question {
-    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded, lineType: this.q.lineType, subscriberType: this.q.subscriberType ?? 'consumer' });
+  /** The question for a number: the row's own line type (from its column) before the list's. */
+  private question(phone: PhoneInfo, rowLineType: number = LT_NOT_GIVEN): Question {
+    const lineType = rowLineType === LT_MOBILE ? 'mobile' : rowLineType === LT_FIXED ? 'fixed' : this.q.lineType;
+    return questionFor(this.q.entity, phone, this.q.at, { productCategory: this.q.productCategory, autodialed: this.q.autodialed, prerecorded: this.q.prerecorded, lineType, subscriberType: this.q.subscriberType ?? 'consumer' });
   }
 
   private checks(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): RegisterCheck[] {
@@ -269,6 +285,8 @@ export class ScrubCore {
   /** Per row: the number's position in events.numbers (valid where pendingFlags says so), else -1. */
   private eventPos = new Int32Array(0);
   private order = new Int32Array(0);
+  /** Per row: its line type as its column gives it (LT_*), where the list has such a column. */
+  private rowLineTypes = new Uint8Array(0);
   private readonly nearCounts = new Int32Array(NEAR + 1);
 
   private ensure(n: number): void {
@@ -292,6 +310,7 @@ export class ScrubCore {
     this.pendingFlags = new Uint8Array(c);
     this.eventPos = new Int32Array(c);
     this.order = new Int32Array(c);
+    this.rowLineTypes = new Uint8Array(c);
   }
 
   /**
@@ -317,6 +336,7 @@ export class ScrubCore {
     // later phases before they had run, and each of them deoptimised it in turn (--trace-deopt).
     clock?.lap(0);
     const rejects = this.readNumbers(bytes, n);
+    const lineTypes = this.lineTypeIndex >= 0 ? this.readLineTypes(bytes, n) : null;
     clock?.lap(1);
     const valid = this.lookUpRegisters(n);
     if (!this.events && !this.everyRow) await this.eventsArrived;
@@ -336,6 +356,7 @@ export class ScrubCore {
     }
     const { output, counts } = this.writeOutput(bytes, n);
     counts.invalid = rejects.length;
+    if (lineTypes) counts.lineTypes = lineTypes;
     clock?.lap(6);
     this.rowsDone += n;
     return { output, rejects, lines: lineCount, counts };
@@ -416,6 +437,33 @@ export class ScrubCore {
       }
     }
     return rejects;
+  }
+
+  /**
+   * 2b. Each readable row's line type from its column (--line-type-column): mobile or fixed by
+   * the words lists use for them; empty, or a word that is neither (voip, unknown), leaves the
+   * row to the list's line type or its number's (for a US number: mobile, the strictest reading).
+   */
+  private readLineTypes(bytes: Buffer, n: number): LineTypeCounts {
+    const { starts, ends, classIds } = this;
+    const out = this.rowLineTypes;
+    const counts: LineTypeCounts = { mobile: 0, fixed: 0, notGiven: 0, unread: 0, unreadValues: [] };
+    const dc = this.delimiter.charCodeAt(0);
+    for (let i = 0; i < n; i++) {
+      out[i] = LT_NOT_GIVEN;
+      if (classIds[i]! < 0) continue;
+      const raw = fieldAt(bytes, starts[i]!, ends[i]!, this.lineTypeIndex, dc);
+      const word = raw === null ? '' : raw.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+      const lt = word === '' ? LT_NOT_GIVEN : (LINE_TYPE_WORDS.get(word) ?? LT_UNREAD);
+      out[i] = lt;
+      if (lt === LT_MOBILE) counts.mobile++;
+      else if (lt === LT_FIXED) counts.fixed++;
+      else if (lt === LT_UNREAD) {
+        counts.unread++;
+        if (counts.unreadValues.length < 5 && !counts.unreadValues.includes(word)) counts.unreadValues.push(word.slice(0, 40));
+      } else counts.notGiven++;
+    }
+    return counts;
   }
 
   /**
@@ -528,9 +576,14 @@ export class ScrubCore {
     const groups = this.groups;
     // One register for the country of the rows (most lists): reused answers straight from its hits.
     const single = !this.exact && groups.length === 1 && groups[0]!.hits.length === 1 ? groups[0]!.hits[0]! : null;
+    const lineTypes = this.lineTypeIndex >= 0 ? this.rowLineTypes : null;
     for (let i = 0; i < n; i++) {
       const classId = classIds[i]!;
       if (classId < 0 || isPending[i] === 1) continue;
+      if (lineTypes !== null && (lineTypes[i] === LT_MOBILE || lineTypes[i] === LT_FIXED)) {
+        rids[i] = this.reuseWithLineType(i, classId, lineTypes[i]!);
+        continue;
+      }
       if (single !== null && classId < 1 << 20) {
         const h = cidx[i] === 0 ? single[i]! : NOT_LISTED;
         const memo = this.memoPlain;
@@ -575,6 +628,25 @@ export class ScrubCore {
     }
   }
 
+  /** A reused answer for a number of its kind on a row that gives its own line type. */
+  private reuseWithLineType(i: number, classId: number, lt: number): number {
+    const rowHits = this.rowHits;
+    const regs = this.hitsOf(i, rowHits);
+    if (this.exact) return this.decideEmpty(regs, rowHits, this.reader.info(classId, this.e164At(i)), lt);
+    const key = `${lt}|${classId}|${rowHits.join(',')}`;
+    const m = this.memoByLineType.get(key);
+    if (m !== undefined) {
+      if (this.auditEvery > 0 && ++this.memoHits % this.auditEvery === 0) this.audit(m, classId, this.e164At(i), regs, rowHits, lt);
+      return m;
+    }
+    const rid = this.decideEmpty(regs, rowHits, this.reader.classPhone(classId), lt);
+    this.memoByLineType.set(key, rid);
+    return rid;
+  }
+
+  /** Reused answers for rows that give their own line type: (line type, class id, register hits) → result id. */
+  private readonly memoByLineType = new Map<string, number>();
+
   /** 5a. The histories of the rows with events. */
   private histories(pending: number[]): Promise<Map<string, NumberHistoryLite>> {
     // The caller's events themselves when they were read whole, else the store.
@@ -598,7 +670,7 @@ export class ScrubCore {
       // As Optline.facts: the history's events, then the suppression entries as facts.
       const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
       const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits) };
-      this.rids[i] = this.resultOf(decide(facts, this.question(phone)));
+      this.rids[i] = this.resultOf(decide(facts, this.question(phone, this.lineTypeIndex >= 0 ? this.rowLineTypes[i] : LT_NOT_GIVEN)));
     }
   }
 
@@ -758,13 +830,13 @@ export class ScrubCore {
     this.phoneEnds.set(old.phoneEnds.subarray(0, keep));
   }
 
-  private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo): number {
+  private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo, rowLineType: number = LT_NOT_GIVEN): number {
     const facts: Facts = { events: [], reassignments: [], registers: this.checks(regs, hits) };
-    return this.resultOf(decide(facts, this.question(phone)));
+    return this.resultOf(decide(facts, this.question(phone, rowLineType)));
   }
 
-  private audit(rid: number, classId: number, e164: string, regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[]): void {
-    const again = this.decideEmpty(regs, hits, this.reader.info(classId, e164));
+  private audit(rid: number, classId: number, e164: string, regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], rowLineType: number = LT_NOT_GIVEN): void {
+    const again = this.decideEmpty(regs, hits, this.reader.info(classId, e164), rowLineType);
     if (again !== rid) {
       throw new Error(
         `scrub: the engine answered ${e164} differently from other numbers of its kind (${this.results[again]!.text} vs ${this.results[rid]!.text}); the scrub's shortcut does not hold for this rule pack – run with OPTLINE_SCRUB_EXACT=1`,

@@ -23,6 +23,9 @@ export interface Dialect {
   columns: string[];
   phoneIndex: number;
   phoneColumn: string;
+  /** The column that gives each row's line type (mobile or fixed), when named: -1 none. */
+  lineTypeIndex: number;
+  lineTypeColumn: string | null;
   /** The input started with a UTF-8 byte order mark (written back to the outputs). */
   bom: boolean;
 }
@@ -73,7 +76,7 @@ export function firstRowEnd(text: string, from = 0): number {
  * Reads the dialect from the start of the input (latin1 text, at least the header row).
  * `atEnd`: the text is the whole input (a header without a line ending is then complete).
  */
-export function readDialect(head: string, opts: { phoneColumn?: string | null; atEnd: boolean }): { dialect: Dialect; dataStart: number } {
+export function readDialect(head: string, opts: { phoneColumn?: string | null; lineTypeColumn?: string | null; atEnd: boolean }): { dialect: Dialect; dataStart: number } {
   let bom = false;
   let start = 0;
   // The text is latin1, one char a byte: UTF-16's byte order marks are these two chars, and
@@ -152,8 +155,70 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; a
       );
     }
   }
-  return { dialect: { delimiter, eol, headerRaw, columns, phoneIndex, phoneColumn: columns[phoneIndex]!, bom }, dataStart: end };
+  const lineTypeWanted = opts.lineTypeColumn?.trim();
+  let lineTypeIndex = -1;
+  if (lineTypeWanted) {
+    lineTypeIndex = columns.findIndex((c) => c === lineTypeWanted);
+    if (lineTypeIndex < 0) lineTypeIndex = columns.findIndex((c) => c.toLowerCase() === lineTypeWanted.toLowerCase());
+    if (lineTypeIndex < 0) {
+      const seen = columns.map((c) => `"${c}"`).join(', ');
+      throw new CsvError(`The list has no column "${lineTypeWanted}" for the line type. Columns seen: ${seen}.`, 'lineTypeColumn', `no column "${lineTypeWanted}" among ${seen}`);
+    }
+    if (lineTypeIndex === phoneIndex) throw new CsvError(`The line type cannot be read from the phone column "${columns[phoneIndex]}".`, 'lineTypeColumn', 'the phone column');
+  }
+  return {
+    dialect: { delimiter, eol, headerRaw, columns, phoneIndex, phoneColumn: columns[phoneIndex]!, lineTypeIndex, lineTypeColumn: lineTypeIndex >= 0 ? columns[lineTypeIndex]! : null, bom },
+    dataStart: end,
+  };
 }
+
+/**
+ * The value of field `index` of the row bytes[start, end) as latin1 text, unquoted (RFC 4180: a
+ * quoted field may hold delimiters, line ends and "" for a quote); null when the row has fewer
+ * fields. Only for a column read besides the phone field (the line type): the scanner finds the
+ * phone field on its own pass, and uDSV would make a string of every field of every row.
+ */
+export function fieldAt(bytes: Uint8Array, start: number, end: number, index: number, delimiterCode: number): string | null {
+  let p = start;
+  for (let k = 0; ; k++) {
+    let value: string;
+    if (p < end && bytes[p] === 34) {
+      let text = '';
+      let from = ++p;
+      for (;;) {
+        if (p >= end) {
+          text += latin1(bytes, from, p);
+          break;
+        }
+        if (bytes[p] === 34) {
+          text += latin1(bytes, from, p);
+          if (p + 1 < end && bytes[p + 1] === 34) {
+            text += '"';
+            p += 2;
+            from = p;
+            continue;
+          }
+          p++;
+          break;
+        }
+        p++;
+      }
+      // Anything between the closing quote and the delimiter belongs to the field as written.
+      const rest = p;
+      while (p < end && bytes[p] !== delimiterCode) p++;
+      value = text + latin1(bytes, rest, p);
+    } else {
+      const from = p;
+      while (p < end && bytes[p] !== delimiterCode) p++;
+      value = latin1(bytes, from, p);
+    }
+    if (k === index) return value;
+    if (p >= end) return null;
+    p++; // the delimiter
+  }
+}
+
+const latin1 = (bytes: Uint8Array, from: number, to: number): string => Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
 
 /**
  * Six digits or more, apart from spaces, dots, dashes, slashes and brackets (German numbers can be

@@ -9,7 +9,7 @@ import type { SuppressionEntry } from '../service/suppression.js';
 
 export interface WorkerInit {
   question: ScrubQuestion;
-  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns'>;
+  dialect: Pick<Dialect, 'delimiter' | 'phoneIndex' | 'phoneColumn' | 'eol' | 'columns' | 'lineTypeIndex'>;
   registers: Array<{ meta: RegisterMeta; image: SharedArrayBuffer | ArrayBuffer }>;
   /** The caller's events; null: they follow in an 'events' message (see runScrub). */
   events: EventIndexImage | null;

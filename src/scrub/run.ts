@@ -48,6 +48,8 @@ export interface ScrubOptions {
   /** Who the list's numbers belong to (as subscriberType in POST /v1/decisions); default consumer. */
   subscriberType?: SubscriberType;
   phoneColumn?: string | null;
+  /** A column giving each row's line type (mobile, wireless, cell … / fixed, landline, wireline …); it comes before lineType. */
+  lineTypeColumn?: string | null;
   /** Worker threads (a SQLite file store only; see scrubWorkers); default: one per core (max 2 here) for lists over 48 MB, over 100,000 rows mostly of the caller's customers (see readEventsWhole), or with keepThreadFree for a caller with 200,000 events or more (unless its history is read by number). */
   workers?: number;
   onProgress?: (p: ScrubProgress) => void;
@@ -295,7 +297,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
       head = more;
       headLen += readSync(inFd, head, headLen, head.length - headLen, headLen);
     }
-    const read = readDialect(head.subarray(0, headLen).toString('latin1'), { phoneColumn: opts.phoneColumn, atEnd: headLen >= totalBytes });
+    const read = readDialect(head.subarray(0, headLen).toString('latin1'), { phoneColumn: opts.phoneColumn, lineTypeColumn: opts.lineTypeColumn, atEnd: headLen >= totalBytes });
     dialect = read.dialect;
     const d = dialect;
     let headerLines = 0;
@@ -454,7 +456,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     } else {
       const init: WorkerInit = {
         question,
-        dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns },
+        dialect: { delimiter: d.delimiter, phoneIndex: d.phoneIndex, phoneColumn: d.phoneColumn, eol: d.eol, columns: d.columns, lineTypeIndex: d.lineTypeIndex },
         registers: registers.map((r) => ({ meta: r.meta, image: r.index.image })),
         events: null,
         dbPath: app.store.location,
@@ -567,7 +569,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
     await sum?.commit();
     debug('output committed', started);
     const durationMs = Date.now() - started;
-    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, outputPath: resolve(opts.output), rejectsPath: opts.rejects ? resolve(opts.rejects) : null });
+    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, lineTypeColumn: d.lineTypeColumn, outputPath: resolve(opts.output), rejectsPath: opts.rejects ? resolve(opts.rejects) : null });
     debug('recorded', started);
     return { id, counts, dialect: d, durationMs, workers: nWorkers, slowReads };
   } catch (err) {

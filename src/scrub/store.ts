@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
-import type { ScrubCounts } from './summary.js';
+import type { LineTypeCounts, ScrubCounts } from './summary.js';
 import { SUBSCRIBER_TYPES, type LineType, type SubscriberType } from '../law/types.js';
 
 export interface ScrubsTable {
@@ -20,6 +20,9 @@ export interface ScrubsTable {
   subscriber_type: string;
   input_name: string | null;
   phone_column: string | null;
+  /** Migration 0016: the column of each row's line type, and how its values were read (JSON). */
+  line_type_column?: string | null;
+  line_types?: string | null;
   rows: number;
   allowed: number;
   denied: number;
@@ -59,6 +62,8 @@ export interface ScrubRecord extends ScrubCounts {
   subscriberType: SubscriberType;
   inputName: string | null;
   phoneColumn: string | null;
+  /** The column that gave each row's line type (it comes before lineType), or null. */
+  lineTypeColumn: string | null;
   rulesVersion: string | null;
   startedAt: string;
   finishedAt: string | null;
@@ -86,12 +91,14 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     subscriberType: (SUBSCRIBER_TYPES as readonly string[]).includes(r.subscriber_type) ? (r.subscriber_type as SubscriberType) : 'consumer',
     inputName: r.input_name,
     phoneColumn: r.phone_column,
+    lineTypeColumn: r.line_type_column ?? null,
     rows: Number(r.rows),
     allowed: Number(r.allowed),
     denied: Number(r.denied),
     invalid: Number(r.invalid),
     byBasis: JSON.parse(r.by_basis) as Record<string, number>,
     byDenial: JSON.parse(r.by_denial) as Record<string, number>,
+    ...(r.line_types ? { lineTypes: JSON.parse(r.line_types) as LineTypeCounts } : {}),
     rulesVersion: r.rules_version,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
@@ -146,13 +153,15 @@ export class ScrubStore {
 
   async finish(
     id: string,
-    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; error?: string | null; errorDetails?: Array<{ path: string; message: string }> | null; outputPath?: string | null; rejectsPath?: string | null },
+    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; lineTypeColumn?: string | null; error?: string | null; errorDetails?: Array<{ path: string; message: string }> | null; outputPath?: string | null; rejectsPath?: string | null },
   ): Promise<void> {
     await this.db
       .updateTable('scrubs')
       .set({
         status: r.status,
         phone_column: r.phoneColumn,
+        line_type_column: r.lineTypeColumn ?? null,
+        line_types: r.counts.lineTypes ? JSON.stringify(r.counts.lineTypes) : null,
         rows: r.counts.rows,
         allowed: r.counts.allowed,
         denied: r.counts.denied,

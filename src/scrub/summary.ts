@@ -10,6 +10,21 @@ export interface ScrubCounts {
   invalid: number;
   byBasis: Record<string, number>;
   byDenial: Record<string, number>;
+  /** With a line type column: how its rows' values were read (readable rows only). */
+  lineTypes?: LineTypeCounts;
+}
+
+/**
+ * A line type column's values: mobile, fixed, empty (notGiven), or a word that is neither
+ * (unread: the row is decided with the list's line type or its number's), with up to five of
+ * those words, so that the caller can see what was not read.
+ */
+export interface LineTypeCounts {
+  mobile: number;
+  fixed: number;
+  notGiven: number;
+  unread: number;
+  unreadValues: string[];
 }
 
 export const emptyCounts = (): ScrubCounts => ({ rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {} });
@@ -21,12 +36,20 @@ export function addCounts(into: ScrubCounts, c: ScrubCounts): void {
   into.invalid += c.invalid;
   for (const [k, v] of Object.entries(c.byBasis)) into.byBasis[k] = (into.byBasis[k] ?? 0) + v;
   for (const [k, v] of Object.entries(c.byDenial)) into.byDenial[k] = (into.byDenial[k] ?? 0) + v;
+  if (c.lineTypes) {
+    const t = (into.lineTypes ??= { mobile: 0, fixed: 0, notGiven: 0, unread: 0, unreadValues: [] });
+    t.mobile += c.lineTypes.mobile;
+    t.fixed += c.lineTypes.fixed;
+    t.notGiven += c.lineTypes.notGiven;
+    t.unread += c.lineTypes.unread;
+    for (const v of c.lineTypes.unreadValues) if (t.unreadValues.length < 5 && !t.unreadValues.includes(v)) t.unreadValues.push(v);
+  }
 }
 
 /** The JSON written with --summary: exactly the counts, keys sorted by count. */
 export function summaryJson(c: ScrubCounts): ScrubCounts {
   const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
-  return { rows: c.rows, allowed: c.allowed, denied: c.denied, invalid: c.invalid, byBasis: sorted(c.byBasis), byDenial: sorted(c.byDenial) };
+  return { rows: c.rows, allowed: c.allowed, denied: c.denied, invalid: c.invalid, byBasis: sorted(c.byBasis), byDenial: sorted(c.byDenial), ...(c.lineTypes ? { lineTypes: c.lineTypes } : {}) };
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -45,6 +68,10 @@ export function formatSummary(c: ScrubCounts, extra: { title?: string; seconds?:
   const w2 = Math.max(...rows.map((r) => fmt(r[1]).length));
   const lines = rows.map(([k, v, p]) => `${k.padEnd(w1)}  ${fmt(v).padStart(w2)}  ${p.padStart(6)}`.trimEnd());
   if (extra.title) lines.unshift(extra.title);
+  const t = c.lineTypes;
+  if (t) {
+    lines.push(`line type column: ${fmt(t.mobile)} mobile, ${fmt(t.fixed)} fixed, ${fmt(t.notGiven)} empty${t.unread ? `, ${fmt(t.unread)} neither (${t.unreadValues.map((v) => `"${v}"`).join(', ')}${t.unread > t.unreadValues.length ? ', …' : ''}): decided as empty ones` : ''}`);
+  }
   if (extra.seconds !== undefined && extra.seconds > 0) {
     lines.push(`${c.rows ? fmt(Math.round(c.rows / extra.seconds)) : 0} rows/s, ${extra.seconds.toFixed(1)} s`);
   }

@@ -270,6 +270,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('subscriber_type', 'text', (c) => c.notNull().defaultTo('consumer')).execute();
     },
   },
+  {
+    // The column a list gave each row's line type in, and how its values were read.
+    name: '0016_scrubs_line_type_column',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('line_type_column', 'text').execute();
+      await db.schema.alterTable('scrubs').addColumn('line_types', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

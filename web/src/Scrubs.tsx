@@ -58,6 +58,9 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   const [autodialed, setAutodialed] = useState(false);
   const [prerecorded, setPrerecorded] = useState(false);
   const [lineType, setLineType] = useState<'' | 'mobile' | 'fixed'>('');
+  const [lineTypeColumn, setLineTypeColumn] = useState('');
+  /** Why the line type column cannot be read, said at its field; null: nothing to say. */
+  const [lineTypeColumnMissing, setLineTypeColumnMissing] = useState<string | null>(null);
   const [subscriber, setSubscriber] = useState<'' | 'sole_trader' | 'business'>('');
   const [scrub, setScrub] = useState<Scrub | null>(null);
   const [sending, setSending] = useState(false);
@@ -76,12 +79,13 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
     const atFile = text !== null && text === t.callList.noHeaderRow;
     setFileProblem(atFile ? text : null);
     setPhoneColumnMissing(atFile ? null : text);
+    setLineTypeColumnMissing(lineTypeColumnText(errors, t, fill));
   };
 
   const fail = (err: unknown) => {
     if (err instanceof ApiError && err.status === 401) return onSessionEnded();
     // No phone column: said in the page's language, at the field that fixes it.
-    const refused = err instanceof ApiError ? refusalText(err.problem?.errors, t, fill) : null;
+    const refused = err instanceof ApiError ? (refusalText(err.problem?.errors, t, fill) ?? lineTypeColumnText(err.problem?.errors, t, fill)) : null;
     showRefusal(err instanceof ApiError ? err.problem?.errors : null);
     setError(refused === null ? errorText(err, i18n) : null);
   };
@@ -91,6 +95,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
     setScrub(null);
     setError(null);
     setPhoneColumnMissing(null);
+    setLineTypeColumnMissing(null);
   }, [entityId]);
 
   // Poll a running scrub until it is done or failed; show the seconds meanwhile.
@@ -149,6 +154,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
         lineType: lineType || undefined,
         subscriberType: subscriber || undefined,
         phoneColumn: phoneColumn.trim() || undefined,
+        lineTypeColumn: lineTypeColumn.trim() || undefined,
       });
       setScrub(s);
       showRefusal(s.status === 'failed' ? s.errors : null);
@@ -213,6 +219,16 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
               ['fixed', t.callList.lineTypeFixed],
             ]}
           />
+          <HintedField
+            label={t.callList.lineTypeColumn}
+            value={lineTypeColumn}
+            onChange={(v) => {
+              setLineTypeColumn(v);
+              setLineTypeColumnMissing(null);
+            }}
+            hint={`${t.check.optional} · ${t.callList.lineTypeColumnHint}`}
+            error={lineTypeColumnMissing}
+          />
           <span id={`${ids.file}-dialling-hint`} className="hint">
             {t.callList.diallingHint}
           </span>
@@ -269,6 +285,15 @@ function refusalText(errors: Array<{ path: string; message: string }> | null | u
   return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : null;
 }
 
+/** Why the line type column named cannot be read, in the page's language; null: nothing about it. */
+function lineTypeColumnText(errors: Array<{ path: string; message: string }> | null | undefined, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string | null {
+  const message = errors?.find((e) => e.path === 'lineTypeColumn')?.message;
+  if (message === undefined) return null;
+  if (message === 'the phone column') return t.callList.lineTypeColumnIsPhone;
+  const named = /^no column "(.*)" among (.*)$/.exec(message);
+  return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : message;
+}
+
 /** A labelled choice of a few values, the first the default. */
 function Choice<V extends string>({ label, value, onChange, options }: { label: string; value: V; onChange: (v: V) => void; options: Array<[V, string]> }) {
   return (
@@ -303,8 +328,8 @@ function HintedField({ label, value, onChange, hint, type = 'text', error = null
 function ScrubResult({ scrub }: { scrub: Scrub }) {
   const { t, fill, number, percent, dateTime } = useI18n();
   if (scrub.status === 'failed') {
-    // A phone column that could not be found is said at the Phone column field (CallListCheck).
-    if (refusalText(scrub.errors, t, fill) !== null) return null;
+    // A phone or line type column that could not be found is said at its field (CallListCheck).
+    if (refusalText(scrub.errors, t, fill) !== null || lineTypeColumnText(scrub.errors, t, fill) !== null) return null;
     return (
       <p className="error" role="alert">
         {fill(t.callList.failed, { message: scrub.error ?? '' })}
@@ -318,6 +343,14 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
     <div className="call-list-result">
       <h3>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
       <p className="muted call-list-question">{questionText(scrub, t)}</p>
+      {scrub.lineTypes && scrub.lineTypeColumn && (
+        // What the line type column said, and what it said that is neither mobile nor a landline.
+        <p className="muted call-list-line-types">
+          {fill(t.callList.lineTypesRead, { column: scrub.lineTypeColumn, mobile: number(scrub.lineTypes.mobile), fixed: number(scrub.lineTypes.fixed), empty: number(scrub.lineTypes.notGiven) })}
+          {scrub.lineTypes.unread > 0 &&
+            ` ${fill(t.callList.lineTypesUnread, { n: number(scrub.lineTypes.unread), values: scrub.lineTypes.unreadValues.map((v) => `“${v}”`).join(', ') })}`}
+        </p>
+      )}
       <div className="kpis small">
         <Kpi
           label={t.callList.rows}
@@ -358,7 +391,8 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 /** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
 function questionText(s: Scrub, t: Dict): string {
   const dialling = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
-  const how = s.lineType ? `${dialling}, ${t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort']}` : dialling;
+  const lines = s.lineType ? `${dialling}, ${t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort']}` : dialling;
+  const how = s.lineTypeColumn ? `${lines}, ${t.callList.lineTypesFrom.replace('{column}', s.lineTypeColumn)}` : lines;
   const who = s.subscriberType === 'business' ? `${how}, ${t.callList.businessesShort}` : s.subscriberType === 'sole_trader' ? `${how}, ${t.callList.soleTradersShort}` : how;
   return s.productCategory ? `${s.productCategory} · ${who}` : who;
 }

@@ -104,7 +104,7 @@ export const api = {
    * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
    * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.
    */
-  startScrub: (file: File, params: { entityId: string; at?: string; productCategory?: string; autodialed?: 'true'; prerecorded?: 'true'; lineType?: 'mobile' | 'fixed'; subscriberType?: 'sole_trader' | 'business'; phoneColumn?: string }) =>
+  startScrub: (file: File, params: { entityId: string; at?: string; productCategory?: string; autodialed?: 'true'; prerecorded?: 'true'; lineType?: 'mobile' | 'fixed'; subscriberType?: 'sole_trader' | 'business'; phoneColumn?: string; lineTypeColumn?: string }) =>
     request<Scrub>('POST', `/v1/scrubs${q(params)}`, undefined, {
       body: file,
       headers: {

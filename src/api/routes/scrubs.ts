@@ -1,7 +1,7 @@
 /**
  * Bulk scrubs over HTTP.
  *
- *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&lineType=…&subscriberType=…&phoneColumn=…]   body: text/csv
+ *   POST /v1/scrubs?entityId=…[&at=…&productCategory=…&autodialed=true&prerecorded=true&lineType=…&lineTypeColumn=…&subscriberType=…&phoneColumn=…]   body: text/csv
  *     The body is streamed to disk (never held in memory), scrubbed with the same runner as
  *     `optline scrub` (worker threads on a SQLite file store), and the scrubbed CSV is streamed
  *     back: 200 text/csv with `Location: /v1/scrubs/{id}` and the summary in the
@@ -78,12 +78,17 @@ export const ScrubSchema = z.object({
   subscriberType: z.enum(SUBSCRIBER_TYPES).describe('Who the numbers of the list belong to, as the rows were decided for'),
   inputName: z.string().nullable(),
   phoneColumn: z.string().nullable(),
+  lineTypeColumn: z.string().nullable().describe("The column that gave each row's line type (before lineType), or null"),
   rows: z.number(),
   allowed: z.number(),
   denied: z.number(),
   invalid: z.number().describe('Rows whose number could not be read (see the rejects)'),
   byBasis: Counts,
   byDenial: Counts.describe('Denials of the denied rows; a row may have several'),
+  lineTypes: z
+    .object({ mobile: z.number(), fixed: z.number(), notGiven: z.number(), unread: z.number(), unreadValues: z.array(z.string()) })
+    .optional()
+    .describe("With a line type column: its values read as mobile, fixed, empty (notGiven), or neither (unread: decided as empty ones), with up to five of the unread values"),
   rulesVersion: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -107,6 +112,12 @@ const ScrubQuery = z
     lineType: z.enum(LINE_TYPES).optional().describe('Every number on the list is of this line type – a list of landlines, say (as lineType in POST /v1/decisions); default: from each number'),
     subscriberType: z.enum(SUBSCRIBER_TYPES).optional().describe('Who the numbers of the list belong to (as subscriberType in POST /v1/decisions): a list of businesses is called under other rules (NL-1, DE-2); default consumer'),
     phoneColumn: z.string().min(1).max(200).optional(),
+    lineTypeColumn: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("A column with each row's line type (mobile, wireless, cell … / fixed, landline, wireline …); it comes before lineType, and an empty or other value leaves the row to lineType or its number"),
   })
   .strict();
 
@@ -133,6 +144,7 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     subscriberType: r.subscriberType,
     inputName: r.inputName,
     phoneColumn: r.phoneColumn,
+    lineTypeColumn: r.lineTypeColumn,
     ...summaryJson(r),
     rulesVersion: r.rulesVersion,
     startedAt: r.startedAt,
@@ -289,6 +301,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           lineType: q.lineType ?? null,
           subscriberType: q.subscriberType ?? 'consumer',
           phoneColumn: q.phoneColumn ?? null,
+          lineTypeColumn: q.lineTypeColumn ?? null,
           keyId: req.apiKey?.id ?? null,
           // This thread answers decisions meanwhile: large reads of the store go to worker threads.
           keepThreadFree: true,

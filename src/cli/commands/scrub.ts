@@ -72,6 +72,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
     .option('--autodialed', 'the campaign dials with an automatic dialer (US: mobile numbers need consent)')
     .option('--prerecorded', 'the campaign plays a prerecorded message (needs consent in the US and the UK)')
     .option('--line-type <type>', 'every number on the list is mobile or fixed (a list of landlines, say); default: from each number')
+    .option('--line-type-column <name>', "a column with each row's line type (mobile, wireless, cell … / fixed, landline, wireline …), before --line-type; an empty or other value leaves the row to --line-type or its number")
     .option('--subscriber <type>', `who the numbers belong to: ${SUBSCRIBER_TYPES.join(', ')} (a list of businesses is called under other rules)`, 'consumer')
     .option('--phone-column <name>', 'the column with the numbers (default: phone, telephone, mobile, msisdn, e164, number, …)')
     .option('--summary <file>', 'write the summary as JSON (rows, allowed, denied, invalid, byBasis, byDenial)')
@@ -81,7 +82,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
       if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('expected a whole number 0-64');
       return n;
     })
-    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; subscriber: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
+    .action(async (o: { entity: string; in: string; out: string; at?: number; product?: string; autodialed?: boolean; prerecorded?: boolean; lineType?: string; lineTypeColumn?: string; subscriber: string; phoneColumn?: string; summary?: string; rejects?: string; workers?: number }) => {
       if (o.lineType !== undefined && o.lineType !== 'mobile' && o.lineType !== 'fixed') throw new InputError('--line-type must be mobile or fixed');
       if (!(SUBSCRIBER_TYPES as readonly string[]).includes(o.subscriber)) throw new InputError(`--subscriber must be one of ${SUBSCRIBER_TYPES.join(', ')}`);
       const threads = earlyWorkers(dbTarget(), o.in, o.workers);
@@ -128,13 +129,14 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
           lineType: (o.lineType as LineType | undefined) ?? null,
           subscriberType: o.subscriber as SubscriberType,
           phoneColumn: o.phoneColumn ?? null,
+          lineTypeColumn: o.lineTypeColumn ?? null,
           threads,
           workers: o.workers,
           onProgress: bar.update,
           signal: ctrl.signal,
         });
         bar.done();
-        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()}${dialling(o)} (phone column "${r.dialect.phoneColumn}")`, seconds: r.durationMs / 1000 }));
+        console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()}${dialling(o)} (phone column "${r.dialect.phoneColumn}"${r.dialect.lineTypeColumn ? `, line type column "${r.dialect.lineTypeColumn}"` : ''})`, seconds: r.durationMs / 1000 }));
         console.log(`wrote ${o.out}${o.rejects ? `, ${o.rejects}` : ''}${o.summary ? `, ${o.summary}` : ''}`);
       } catch (err) {
         bar.done();
