@@ -130,15 +130,18 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
       'the first row is data, not a header row',
     );
   }
+  const seen = columns.map((c) => `"${c}"`).join(', ');
+  /** A column the caller named: as written, else whatever its case; refused (naming the columns seen) when the list lacks it. */
+  const named = (wanted: string, field: string, what: string): number => {
+    let i = columns.findIndex((c) => c === wanted);
+    if (i < 0) i = columns.findIndex((c) => c.toLowerCase() === wanted.toLowerCase());
+    if (i < 0) throw new CsvError(`The list has no column "${wanted}"${what}. Columns seen: ${seen}.`, field, `no column "${wanted}" among ${seen}`);
+    return i;
+  };
   const wanted = opts.phoneColumn?.trim();
   let phoneIndex = -1;
   if (wanted) {
-    phoneIndex = columns.findIndex((c) => c === wanted);
-    if (phoneIndex < 0) phoneIndex = columns.findIndex((c) => c.toLowerCase() === wanted.toLowerCase());
-    if (phoneIndex < 0) {
-      const seen = columns.map((c) => `"${c}"`).join(', ');
-      throw new CsvError(`The list has no column "${wanted}". Columns seen: ${seen}.`, 'phoneColumn', `no column "${wanted}" among ${seen}`);
-    }
+    phoneIndex = named(wanted, 'phoneColumn', '');
   } else {
     const lower = columns.map((c) => c.toLowerCase());
     for (const name of PHONE_COLUMN_NAMES) {
@@ -146,7 +149,6 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
       if (phoneIndex >= 0) break;
     }
     if (phoneIndex < 0) {
-      const seen = columns.map((c) => `"${c}"`).join(', ');
       throw new CsvError(
         `The list has no phone column. Columns seen: ${seen}. Name the column with the numbers (--phone-column / phoneColumn); without it a column called ${PHONE_COLUMN_NAMES.slice(0, 4).join(', ')} … is taken.`,
         'phoneColumn',
@@ -158,12 +160,7 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
   const lineTypeWanted = opts.lineTypeColumn?.trim();
   let lineTypeIndex = -1;
   if (lineTypeWanted) {
-    lineTypeIndex = columns.findIndex((c) => c === lineTypeWanted);
-    if (lineTypeIndex < 0) lineTypeIndex = columns.findIndex((c) => c.toLowerCase() === lineTypeWanted.toLowerCase());
-    if (lineTypeIndex < 0) {
-      const seen = columns.map((c) => `"${c}"`).join(', ');
-      throw new CsvError(`The list has no column "${lineTypeWanted}" for the line type. Columns seen: ${seen}.`, 'lineTypeColumn', `no column "${lineTypeWanted}" among ${seen}`);
-    }
+    lineTypeIndex = named(lineTypeWanted, 'lineTypeColumn', ' for the line type');
     if (lineTypeIndex === phoneIndex) throw new CsvError(`The line type cannot be read from the phone column "${columns[phoneIndex]}".`, 'lineTypeColumn', 'the phone column');
   }
   return {
