@@ -240,8 +240,13 @@ describe('POST /v1/scrubs', () => {
     expect(typed.statusCode, typed.body).toBe(200);
     expect((await api.call('GET', `/v1/scrubs/${String(typed.headers['optline-scrub-id'])}`, undefined, tokens.compliance)).json()).toMatchObject({
       lineTypeColumn: 'kind',
-      lineTypes: { mobile: 1, fixed: 1, notGiven: 1, unread: 1, unreadValues: ['voip'] },
+      lineTypes: { mobile: 1, fixed: 1, notGiven: 1, unread: 1, unreadValues: [] },
     });
+    // Values that are neither are the list's data: not kept, nor sent in the summary header – which
+    // takes only ASCII (a DEL or UTF-8 byte there made a finished scrub answer 500).
+    const odd = await scrub('entityId=acme&lineTypeColumn=kind', 'id,phone,kind\n1,+31612345678,mo\u007fbile\n2,+31612345670,Téléphone fixe\n');
+    expect(odd.statusCode, odd.body).toBe(200);
+    expect(JSON.parse(String(odd.headers['optline-scrub-summary'])).lineTypes).toEqual({ mobile: 0, fixed: 0, notGiven: 0, unread: 2, unreadValues: [] });
     const noColumn = await scrub('entityId=acme&lineTypeColumn=wireless_flag', csv);
     expect(noColumn.statusCode).toBe(422);
     expect(noColumn.json().errors).toEqual([{ path: 'lineTypeColumn', message: 'no column "wireless_flag" among "id", "phone"' }]);

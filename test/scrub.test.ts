@@ -340,7 +340,8 @@ describe('scrub = single decisions', () => {
       const t = a.counts.lineTypes!;
       expect(t.mobile + t.fixed + t.notGiven + t.unread).toBe(a.counts.rows - a.counts.invalid);
       expect(t.unreadValues).toEqual(expect.arrayContaining(['voip']));
-      expect(await new ScrubStore(store).get(a.id)).toMatchObject({ lineTypeColumn: 'Line Type', lineTypes: t });
+      // The record keeps the counts, not the values it could not read (the list's data: an erasure does not reach the record).
+      expect(await new ScrubStore(store).get(a.id)).toMatchObject({ lineTypeColumn: 'Line Type', lineTypes: { ...t, unreadValues: [] } });
 
       const output = textA.trimEnd().split('\n').slice(1);
       const sample = new Set<number>([0, 1, 2, 3, 4, 5]);
@@ -363,7 +364,18 @@ describe('scrub = single decisions', () => {
     await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-missing.csv'), lineTypeColumn: 'wireless_flag' })).rejects.toThrow(
       /no column "wireless_flag" for the line type\. Columns seen: "id", "name", "phone", "segment"/,
     );
-    await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-phone.csv'), lineTypeColumn: 'phone' })).rejects.toThrow(/cannot be read from the phone column/);
+    await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-phone.csv'), phoneColumn: 'phone', lineTypeColumn: 'phone' })).rejects.toThrow(/cannot be read from the phone column/);
+    // Named as the line type column, a column is not taken for the phone column either.
+    await expect(runScrub(app, { entityId: 'us-co', input: listFile, output: join(dir, 'lt-phone.csv'), lineTypeColumn: 'phone' })).rejects.toThrow(/no phone column/);
+    // A line type column whose name a phone column could have ("mobile"): the phone column is found past it.
+    const list = join(dir, 'lt-mobile.csv');
+    writeFileSync(list, 'id,msisdn,mobile\n1,+12125550123,no\n2,+12125550124,yes\n');
+    const r = await runScrub(app, { entityId: 'us-co', input: list, output: join(dir, 'lt-mobile-out.csv'), lineTypeColumn: 'mobile' });
+    expect(r.dialect).toMatchObject({ phoneColumn: 'msisdn', lineTypeColumn: 'mobile' });
+    // Values shown as written (UTF-8), in the command's own summary.
+    writeFileSync(list, 'phone,type\n+12125550123,Téléphone fixe\n');
+    const accents = await runScrub(app, { entityId: 'us-co', input: list, output: join(dir, 'lt-mobile-out.csv'), lineTypeColumn: 'type' });
+    expect(accents.counts.lineTypes!.unreadValues).toEqual(['téléphone fixe']);
   });
 
   // A list of businesses (NL-1: legal persons are called under opt-out; DE-2: presumed consent):

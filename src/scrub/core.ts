@@ -460,7 +460,9 @@ export class ScrubCore {
       else if (lt === LT_FIXED) counts.fixed++;
       else if (lt === LT_UNREAD) {
         counts.unread++;
-        if (counts.unreadValues.length < 5 && !counts.unreadValues.includes(word)) counts.unreadValues.push(word.slice(0, 40));
+        // Shown as written (the row's bytes are read as latin1; the list is UTF-8).
+        const shown = Buffer.from(raw!.trim().slice(0, 80), 'latin1').toString('utf8').toLowerCase().replace(/[\s_-]+/g, ' ').slice(0, 40);
+        if (counts.unreadValues.length < 5 && !counts.unreadValues.includes(shown)) counts.unreadValues.push(shown);
       } else counts.notGiven++;
     }
     return counts;

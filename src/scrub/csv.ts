@@ -138,12 +138,16 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
     if (i < 0) throw new CsvError(`The list has no column "${wanted}"${what}. Columns seen: ${seen}.`, field, `no column "${wanted}" among ${seen}`);
     return i;
   };
+  // The line type column first: the search for a phone column below passes it by ("mobile" is
+  // a phone column's name, and a line type column's too).
+  const lineTypeWanted = opts.lineTypeColumn?.trim();
+  const lineTypeIndex = lineTypeWanted ? named(lineTypeWanted, 'lineTypeColumn', ' for the line type') : -1;
   const wanted = opts.phoneColumn?.trim();
   let phoneIndex = -1;
   if (wanted) {
     phoneIndex = named(wanted, 'phoneColumn', '');
   } else {
-    const lower = columns.map((c) => c.toLowerCase());
+    const lower = columns.map((c, i) => (i === lineTypeIndex ? '' : c.toLowerCase()));
     for (const name of PHONE_COLUMN_NAMES) {
       phoneIndex = lower.indexOf(name);
       if (phoneIndex >= 0) break;
@@ -157,12 +161,7 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
       );
     }
   }
-  const lineTypeWanted = opts.lineTypeColumn?.trim();
-  let lineTypeIndex = -1;
-  if (lineTypeWanted) {
-    lineTypeIndex = named(lineTypeWanted, 'lineTypeColumn', ' for the line type');
-    if (lineTypeIndex === phoneIndex) throw new CsvError(`The line type cannot be read from the phone column "${columns[phoneIndex]}".`, 'lineTypeColumn', 'the phone column');
-  }
+  if (lineTypeIndex >= 0 && lineTypeIndex === phoneIndex) throw new CsvError(`The line type cannot be read from the phone column "${columns[phoneIndex]}".`, 'lineTypeColumn', 'the phone column');
   return {
     dialect: { delimiter, eol, headerRaw, columns, phoneIndex, phoneColumn: columns[phoneIndex]!, lineTypeIndex, lineTypeColumn: lineTypeIndex >= 0 ? columns[lineTypeIndex]! : null, bom },
     dataStart: end,

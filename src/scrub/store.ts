@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
-import type { LineTypeCounts, ScrubCounts } from './summary.js';
+import { recordedCounts, type LineTypeCounts, type ScrubCounts } from './summary.js';
 import { SUBSCRIBER_TYPES, type LineType, type SubscriberType } from '../law/types.js';
 
 export interface ScrubsTable {
@@ -161,7 +161,8 @@ export class ScrubStore {
         status: r.status,
         phone_column: r.phoneColumn,
         line_type_column: r.lineTypeColumn ?? null,
-        line_types: r.counts.lineTypes ? JSON.stringify(r.counts.lineTypes) : null,
+        // Counts only: the values not read are the list's data (recordedCounts).
+        line_types: r.counts.lineTypes ? JSON.stringify(recordedCounts(r.counts).lineTypes) : null,
         rows: r.counts.rows,
         allowed: r.counts.allowed,
         denied: r.counts.denied,

@@ -27,6 +27,16 @@ export interface LineTypeCounts {
   unreadValues: string[];
 }
 
+/**
+ * The counts as kept with the scrub's record and answered over HTTP: without the line type values
+ * not read – they are the list's data (a wrong column named holds names or numbers), which the
+ * record would keep where an erasure does not reach. The command prints them and its --summary
+ * file keeps them: files on the caller's own machine.
+ */
+export function recordedCounts(c: ScrubCounts): ScrubCounts {
+  return c.lineTypes ? { ...c, lineTypes: { ...c.lineTypes, unreadValues: [] } } : c;
+}
+
 export const emptyCounts = (): ScrubCounts => ({ rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {} });
 
 export function addCounts(into: ScrubCounts, c: ScrubCounts): void {
@@ -70,7 +80,8 @@ export function formatSummary(c: ScrubCounts, extra: { title?: string; seconds?:
   if (extra.title) lines.unshift(extra.title);
   const t = c.lineTypes;
   if (t) {
-    lines.push(`line type column: ${fmt(t.mobile)} mobile, ${fmt(t.fixed)} fixed, ${fmt(t.notGiven)} empty${t.unread ? `, ${fmt(t.unread)} neither (${t.unreadValues.map((v) => `"${v}"`).join(', ')}${t.unread > t.unreadValues.length ? ', …' : ''}): decided as empty ones` : ''}`);
+    const values = t.unreadValues.length ? ` (${t.unreadValues.map((v) => `"${v}"`).join(', ')}${t.unreadValues.length >= 5 ? ', …' : ''})` : '';
+    lines.push(`line type column: ${fmt(t.mobile)} mobile, ${fmt(t.fixed)} fixed, ${fmt(t.notGiven)} empty${t.unread ? `, ${fmt(t.unread)} neither${values}: decided as empty ones` : ''}`);
   }
   if (extra.seconds !== undefined && extra.seconds > 0) {
     lines.push(`${c.rows ? fmt(Math.round(c.rows / extra.seconds)) : 0} rows/s, ${extra.seconds.toFixed(1)} s`);

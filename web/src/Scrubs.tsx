@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type Me, type Scrub } from './api.js';
 import { errorText, useI18n } from './context.js';
-import type { Dict } from './i18n.js';
+import { fill, type Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
 import { num, TableHead } from './TableHead.js';
 // The download's name in the page's language, as the server names it in English.
@@ -291,7 +291,7 @@ function lineTypeColumnText(errors: Array<{ path: string; message: string }> | n
   if (message === undefined) return null;
   if (message === 'the phone column') return t.callList.lineTypeColumnIsPhone;
   const named = /^no column "(.*)" among (.*)$/.exec(message);
-  return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : message;
+  return named ? fill(t.callList.noSuchLineTypeColumn, { column: named[1]!, columns: named[2]! }) : message;
 }
 
 /** A labelled choice of a few values, the first the default. */
@@ -348,7 +348,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
         <p className="muted call-list-line-types">
           {fill(t.callList.lineTypesRead, { column: scrub.lineTypeColumn, mobile: number(scrub.lineTypes.mobile), fixed: number(scrub.lineTypes.fixed), empty: number(scrub.lineTypes.notGiven) })}
           {scrub.lineTypes.unread > 0 &&
-            ` ${fill(t.callList.lineTypesUnread, { n: number(scrub.lineTypes.unread), values: scrub.lineTypes.unreadValues.map((v) => `“${v}”`).join(', ') })}`}
+            ` ${fill(t.callList.lineTypesUnread, { n: number(scrub.lineTypes.unread) })}`}
         </p>
       )}
       <div className="kpis small">
@@ -392,7 +392,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 function questionText(s: Scrub, t: Dict): string {
   const dialling = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
   const lines = s.lineType ? `${dialling}, ${t.callList[s.lineType === 'mobile' ? 'mobileShort' : 'fixedShort']}` : dialling;
-  const how = s.lineTypeColumn ? `${lines}, ${t.callList.lineTypesFrom.replace('{column}', s.lineTypeColumn)}` : lines;
+  const how = s.lineTypeColumn ? `${lines}, ${fill(t.callList.lineTypesFrom, { column: s.lineTypeColumn })}` : lines;
   const who = s.subscriberType === 'business' ? `${how}, ${t.callList.businessesShort}` : s.subscriberType === 'sole_trader' ? `${how}, ${t.callList.soleTradersShort}` : how;
   return s.productCategory ? `${s.productCategory} · ${who}` : who;
 }

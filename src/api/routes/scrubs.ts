@@ -32,7 +32,7 @@ import { InputError, NotFoundError } from '../../service/errors.js';
 import { newId } from '../../store/repository.js';
 import { runScrub } from '../../scrub/run.js';
 import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
-import { summaryJson } from '../../scrub/summary.js';
+import { recordedCounts, summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
 import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
 
@@ -88,7 +88,7 @@ export const ScrubSchema = z.object({
   lineTypes: z
     .object({ mobile: z.number(), fixed: z.number(), notGiven: z.number(), unread: z.number(), unreadValues: z.array(z.string()) })
     .optional()
-    .describe("With a line type column: its values read as mobile, fixed, empty (notGiven), or neither (unread: decided as empty ones), with up to five of the unread values"),
+    .describe("With a line type column: its values read as mobile, fixed, empty (notGiven), or neither (unread: decided as empty ones). unreadValues is empty here: the values are the list's data, shown only by `optline scrub` on the caller's machine"),
   rulesVersion: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -336,7 +336,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           .code(200)
           .header('location', `/v1/scrubs/${id}`)
           .header('optline-scrub-id', id)
-          .header('optline-scrub-summary', JSON.stringify(summaryJson(done.counts)))
+          // As kept with the record (no list values), and ASCII only: a header takes no other bytes.
+          .header('optline-scrub-summary', JSON.stringify(summaryJson(recordedCounts(done.counts))).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
           .type('text/csv; charset=utf-8')
           .send(createReadStream(output) as unknown as string);
       },
