@@ -180,11 +180,6 @@ export interface VerifyResult {
 }
 
 /**
- * The ids an erasure or retention run (src/service/retention.ts) says it redacted. A redacted row's
- * content is no longer checked against its digest, so a row only counts as erased when an intact
- * event of the same chain names it; marking a row erased by hand shows as a change.
- */
-/**
  * A do-not-call entry as its erasure or retention event records it: the entry outlives the
  * person's data, and deleting or editing it would let the person be called again, so the chained
  * event carries a digest of what a decision reads from it.
@@ -203,31 +198,38 @@ interface NamedSuppression {
   digest: string | null;
 }
 
-/** The suppression entries the chain's erasure and retention events say they made. */
-function suppressionsRecorded(rows: EventsTable[]): NamedSuppression[] {
-  const named: NamedSuppression[] = [];
+/**
+ * What the chain's intact erasure and retention runs (src/service/retention.ts) say they did: the
+ * rows they redacted, and the do-not-call entries they made. A redacted row's content is no longer
+ * checked against its digest, so a row only counts as erased when such an event of the same chain
+ * names it; marking a row erased by hand shows as a change.
+ */
+function erasuresRecorded(rows: EventsTable[]): { erased: Set<string>; suppressions: NamedSuppression[] } {
+  const erased = new Set<string>();
+  const suppressions: NamedSuppression[] = [];
   for (const r of rows) {
     if ((r.type !== 'erasure' && r.type !== 'retention') || r.erased_at != null) continue;
     try {
-      const list = (JSON.parse(r.payload) as { suppressions?: unknown }).suppressions;
-      if (!Array.isArray(list)) continue;
-      for (const s of list as Array<{ id?: unknown; digest?: unknown }>) {
-        if (typeof s?.id === 'string') named.push({ eventId: r.id, seq: Number(r.chain_seq), id: s.id, digest: typeof s.digest === 'string' ? s.digest : null });
+      const p = JSON.parse(r.payload) as { erased?: unknown; suppressions?: unknown };
+      if (Array.isArray(p.erased)) for (const id of p.erased) if (typeof id === 'string') erased.add(id);
+      if (Array.isArray(p.suppressions)) {
+        for (const s of p.suppressions as Array<{ id?: unknown; digest?: unknown }>) {
+          if (typeof s?.id === 'string') suppressions.push({ eventId: r.id, seq: Number(r.chain_seq), id: s.id, digest: typeof s.digest === 'string' ? s.digest : null });
+        }
       }
     } catch {
       // An unreadable payload names nothing; its own digest check reports the edit.
     }
   }
-  return named;
+  return { erased, suppressions };
 }
 
 /**
  * The chain's suppression entries against what its events recorded: an entry gone or changed
  * (a person erased or objecting could be called again), or one no event made (added by hand).
  */
-async function checkSuppressions(db: Kysely<Database>, chain: string, rows: EventsTable[]): Promise<ChainProblem | null> {
+async function checkSuppressions(db: Kysely<Database>, chain: string, named: NamedSuppression[]): Promise<ChainProblem | null> {
   if (chain === NO_ENTITY_CHAIN) return null;
-  const named = suppressionsRecorded(rows);
   const stored = await db.selectFrom('suppressions').selectAll().where('entity_id', '=', chain).execute();
   const byId = new Map(stored.map((s) => [s.id, s]));
   for (const n of named) {
@@ -245,20 +247,6 @@ async function checkSuppressions(db: Kysely<Database>, chain: string, rows: Even
     return { chain, eventId: extra.event_id, seq: 0, problem: 'inserted', detail: `the do-not-call entry ${extra.id} was made by no erasure or retention run in the history: it was added to the database by hand` };
   }
   return null;
-}
-
-function erasuresRecorded(rows: EventsTable[]): Set<string> {
-  const ids = new Set<string>();
-  for (const r of rows) {
-    if ((r.type !== 'erasure' && r.type !== 'retention') || r.erased_at != null) continue;
-    try {
-      const erased = (JSON.parse(r.payload) as { erased?: unknown }).erased;
-      if (Array.isArray(erased)) for (const id of erased) if (typeof id === 'string') ids.add(id);
-    } catch {
-      // An unreadable payload names nothing; its own digest check reports the edit.
-    }
-  }
-  return ids;
 }
 
 /**
@@ -309,7 +297,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
     let prev = GENESIS;
     let expectedSeq = 1;
     let problem: ChainProblem | null = null;
-    const recordedErasures = erasuresRecorded(rows);
+    const runs = erasuresRecorded(rows);
     // Events are appended in the order they are recorded: one recorded long before the event ahead
     // of it was put in later with a back-dated recording time (a consent forged after the call it
     // should cover). Servers' clocks may differ a little, so a small step back is let through.
@@ -322,7 +310,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: `the event names ${r.entity_id ? `entity ${r.entity_id}` : 'no entity'} but sits in this chain: it was edited` };
         break;
       }
-      if (erased && !recordedErasures.has(r.id)) {
+      if (erased && !runs.erased.has(r.id)) {
         problem = { chain: head.chain, eventId: r.id, seq, problem: 'changed', detail: 'the event is marked erased but no erasure or retention run in the history names it: it was edited' };
         break;
       }
@@ -390,7 +378,7 @@ export async function verifyChains(db: Kysely<Database>, onlyChain?: string, che
           : `the checkpoint recorded ${saved.seq} events, ${expectedSeq - 1} are there: the history was rewritten or cut short`,
       };
     }
-    if (!problem) problem = await checkSuppressions(db, head.chain, rows);
+    if (!problem) problem = await checkSuppressions(db, head.chain, runs.suppressions);
     if (!problem && head.hash === null) {
       problem = { chain: head.chain, eventId: null, seq: expectedSeq, problem: 'head_missing', detail: `${expectedSeq - 1} events are in the chain but its head is gone: it was removed, and with it what the chain's length and last link should be` };
     }
