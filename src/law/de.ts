@@ -239,17 +239,13 @@ export function decideDE(facts: Facts, q: Question): Decision {
     const before = usable.length;
     // The person's "no" – only their own newer consent beats it, never the caller's presumption.
     usable = usable.filter((c) => c.fromPerson && c.at > withdrawal.at);
-    if (usable.length < before) {
-      withdrawalBeat = true;
+    // Said when it beat a permission, or stands with nothing newer (as the Dutch rules say it).
+    withdrawalBeat = usable.length < before || (!objection && usable.length === 0);
+    if (withdrawalBeat) {
       reasons.push(
         fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${day(withdrawal.at)}; only a newer consent of their own counts after that, not a presumed one.`),
       );
     }
-  }
-  // A withdrawal with nothing newer stands too: said, as the Dutch rules say it.
-  if (withdrawal && !withdrawalBeat && !objection && usable.length === 0) {
-    withdrawalBeat = true;
-    reasons.push(fail('withdrawal_beats_older', 'DE-1', `The person withdrew consent on ${day(withdrawal.at)}; only a newer consent of their own counts after that, not a presumed one.`));
   }
   // (A withdrawal that beat a permission, or stands, says "do not call" as an objection would: no "no objection" beside it.)
   if (!objection && !withdrawalBeat) reasons.push(pass('no_objection', 'DE-1', `The person has not objected to calls from ${q.entity.name}.`));

@@ -161,7 +161,11 @@ export function decideGB(facts: Facts, q: Question): Decision {
     // A consent to "pension" calls names pensions calls, whatever the call's own spelling.
     // Both read by whole words: a consent for "car_suspension" grants no pensions call, and a
     // claims consent no call about "reclaimed_furniture".
-    sameProduct: (named, called) => sameCategory(named, called) || (consentOnlyCategory(named, 'grants') !== null && consentOnlyCategory(named, 'grants') === consentOnlyCategory(called, 'grants')),
+    sameProduct: (named, called) => {
+      if (sameCategory(named, called)) return true;
+      const grants = consentOnlyCategory(named, 'grants');
+      return grants !== null && grants === consentOnlyCategory(called, 'grants');
+    },
   });
   reasons.push(...consent.reasons);
   if (consent.valid) candidates.push({ basis: 'consent', eventId: consent.valid.id, at: consent.valid.at, fromPerson: true });

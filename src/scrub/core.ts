@@ -138,7 +138,9 @@ const LT_NOT_GIVEN = 0;
 const LT_MOBILE = 1;
 const LT_FIXED = 2;
 const LT_UNREAD = 3;
-/** The words lists use for the two line types (lower case; spaces, dashes and underscores as one space). */
+/** A line type value as LINE_TYPE_WORDS spells it: lower case, spaces, dashes and underscores as one space. */
+const lineTypeWord = (value: string): string => value.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+/** The words lists use for the two line types (as lineTypeWord writes them). */
 const LINE_TYPE_WORDS = new Map<string, number>([
   ...['mobile', 'wireless', 'cell', 'cellular', 'cellphone', 'cell phone', 'mobile phone', 'mobil', 'mobiel', 'gsm'].map((w): [string, number] => [w, LT_MOBILE]),
   ...['fixed', 'fixed line', 'fixedline', 'landline', 'land line', 'wireline', 'wired', 'fest', 'festnetz', 'vast'].map((w): [string, number] => [w, LT_FIXED]),
@@ -453,7 +455,7 @@ export class ScrubCore {
       out[i] = LT_NOT_GIVEN;
       if (classIds[i]! < 0) continue;
       const raw = fieldAt(bytes, starts[i]!, ends[i]!, this.lineTypeIndex, dc);
-      const word = raw === null ? '' : raw.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+      const word = raw === null ? '' : lineTypeWord(raw);
       const lt = word === '' ? LT_NOT_GIVEN : (LINE_TYPE_WORDS.get(word) ?? LT_UNREAD);
       out[i] = lt;
       if (lt === LT_MOBILE) counts.mobile++;
@@ -461,7 +463,7 @@ export class ScrubCore {
       else if (lt === LT_UNREAD) {
         counts.unread++;
         // Shown as written (the row's bytes are read as latin1; the list is UTF-8).
-        const shown = Buffer.from(raw!.trim().slice(0, 80), 'latin1').toString('utf8').toLowerCase().replace(/[\s_-]+/g, ' ').slice(0, 40);
+        const shown = lineTypeWord(Buffer.from(raw!.trim().slice(0, 80), 'latin1').toString('utf8')).slice(0, 40);
         if (counts.unreadValues.length < 5 && !counts.unreadValues.includes(shown)) counts.unreadValues.push(shown);
       } else counts.notGiven++;
     }

@@ -429,15 +429,16 @@ export class Optline {
       }
       if (d) {
         const checked = d.response as Answer;
+        const asked = questionOf(d.request);
         used = checked;
         // A purpose given with the call wins over its check's (a marketing check, then a call that sold nothing).
-        purpose = input.purpose ?? questionOf(d.request).purpose ?? 'marketing';
+        purpose = input.purpose ?? asked.purpose ?? 'marketing';
         // What the check allowed may no longer hold when the call is made much later (an objection
         // came in, the calling hours ended, the cap was reached): asked again, with the check's
         // question. Within CHECK_HOLDS_MS the call counts as made on the check: the agent page
         // logs a call when it ends, after what the person said in it (an objection) was recorded.
         if (checked.allowed && input.at - d.at > CHECK_HOLDS_MS) {
-          atCall = (await this.evaluate({ ...questionOf(d.request), phone, entityId: entity.id, at: input.at })).decision;
+          atCall = (await this.evaluate({ ...asked, phone, entityId: entity.id, at: input.at })).decision;
           // What the call rested on is then what holds at its moment (a consent withdrawn since
           // is no longer used by it: DE-4 counts lawful uses).
           used = atCall;

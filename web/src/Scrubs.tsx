@@ -281,8 +281,13 @@ function refusalText(errors: Array<{ path: string; message: string }> | null | u
   if (message === 'the first row is data, not a header row') return t.callList.noHeaderRow;
   const found = /^no phone column among (.*)$/.exec(message);
   if (found) return fill(t.callList.noPhoneColumn, { columns: found[1]! });
+  return noSuchColumn(message, t.callList.noSuchColumn, fill);
+}
+
+/** A column named but not in the list ('no column "x" among …'), said with `text`; null: the message says something else. */
+function noSuchColumn(message: string, text: string, fill: (s: string, v: Record<string, string | number>) => string): string | null {
   const named = /^no column "(.*)" among (.*)$/.exec(message);
-  return named ? fill(t.callList.noSuchColumn, { column: named[1]!, columns: named[2]! }) : null;
+  return named ? fill(text, { column: named[1]!, columns: named[2]! }) : null;
 }
 
 /** Why the line type column named cannot be read, in the page's language; null: nothing about it. */
@@ -290,8 +295,7 @@ function lineTypeColumnText(errors: Array<{ path: string; message: string }> | n
   const message = errors?.find((e) => e.path === 'lineTypeColumn')?.message;
   if (message === undefined) return null;
   if (message === 'the phone column') return t.callList.lineTypeColumnIsPhone;
-  const named = /^no column "(.*)" among (.*)$/.exec(message);
-  return named ? fill(t.callList.noSuchLineTypeColumn, { column: named[1]!, columns: named[2]! }) : message;
+  return noSuchColumn(message, t.callList.noSuchLineTypeColumn, fill) ?? message;
 }
 
 /** A labelled choice of a few values, the first the default. */
