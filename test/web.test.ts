@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, hasChromium, launchChromium, signIn, startWebServer, verdict, WEB_ADMIN, type WebServer } from './helpers/browser.js';
 import { DEMO_TOKENS } from '../src/demo/seed.js';
+import { createRequire } from 'node:module';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /**
  * The agent and supervisor pages in a real browser (Debian's Chromium through playwright-core),
@@ -18,8 +21,8 @@ let server: WebServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-async function newPage(opts: { locale?: string } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: opts.locale ?? 'en-GB', timezoneId: 'Europe/Amsterdam' });
+async function newPage(opts: { locale?: string; bypassCSP?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: opts.locale ?? 'en-GB', timezoneId: 'Europe/Amsterdam', bypassCSP: opts.bypassCSP });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -31,7 +34,11 @@ async function check(page: Page, phone: string, caller = 'Voltana Energie B.V.')
   await page.getByLabel('Caller').selectOption({ label: caller });
   const field = page.getByLabel('Phone number');
   await field.fill(phone);
+  // This check's answer, not the last one still on screen: wait for the request, then for the page.
+  const answered = page.waitForResponse((r) => r.url().endsWith('/v1/decisions') && r.request().method() === 'POST');
   await field.press('Enter');
+  await answered;
+  await page.locator('#verdict:not([aria-busy])').waitFor();
   return verdict(page, /^(Allowed|Not allowed)/);
 }
 
@@ -294,7 +301,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // A number with a digit too few is a slip to correct, not a refusal: said so, and nothing to record for it.
     await page.keyboard.type('061234992');
     await field.press('Enter');
-    expect(await verdict(page, /^Number not readable/)).toBe('Number not readable It is not a phone number that can be called. Nothing was decided: correct it and check again.');
+    expect(await verdict(page, /^Number not readable/)).toBe('Number not readable: It is not a phone number that can be called. Nothing was decided: correct it and check again.');
     // No line of details for a number there is none of.
     expect(await page.locator('.verdict-details').count()).toBe(0);
     expect(await page.locator('.verdict.unreadable').count()).toBe(1);
@@ -408,6 +415,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     const page = await newPage();
     await signIn(page, server.url, WEB_ADMIN, '/dashboard');
     await page.getByRole('heading', { name: 'Supervisor dashboard' }).waitFor();
+    // Signed in, the keyboard starts at the page's heading (the sign-in form it was in is gone).
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
     await page.getByLabel('Caller').selectOption({ label: 'Web Test B.V.' });
     await page.getByText('Figures for Web Test B.V.').waitFor();
     // Choosing the caller already shown again (the change event repeats it) keeps the figures.
@@ -510,9 +519,14 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     // Dialled by an automatic dialer: asked of every row (no Dutch row needs more for it), and said with the result.
     await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('by an automatic dialer').check();
     await lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type:').selectOption({ label: 'all mobile' });
-    await checkList.click();
+    // From the keyboard: the button keeps the focus while the list runs, the result's heading takes
+    // it when the result is in, and a screen reader hears one line of it.
+    await checkList.focus();
+    await page.keyboard.press('Enter');
     const result = lists.locator('.call-list-result');
     await result.waitFor();
+    await page.waitForFunction(() => document.activeElement?.matches('.call-list-result h3'));
+    expect(await lists.locator('p[aria-live]').textContent()).toBe('leads week 48 – één.csv checked: 4 rows, 1 may be called, 2 may not, 1 unreadable.');
     expect(await result.locator('h3').textContent()).toBe('leads week 48 – één.csv, decided for 1 Dec 2026, 10:30');
     expect(await result.locator('.call-list-question').textContent()).toBe('automatic dialer, mobile lines');
     const kpi = (label: string) => result.locator('.kpi').filter({ hasText: label }).locator('.kpi-value').textContent();
@@ -635,6 +649,92 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Record phone opt-in');
     const stored = (await server.app.store.history('+31612349005')).events.find((e) => e.type === 'consent');
     expect(stored).toMatchObject({ entityId: 'voltana', source: { agentId: 'agent-kb', method: 'agent_call' }, person: { name: 'M. de Wit', reference: null } });
+  });
+
+  it('tells a screen reader each check and for which number, and opens the opt-in on its script', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    const status = page.getByRole('status');
+    expect(await check(page, '0612349021')).toMatch(/^Not allowed: Do not call.*\. Number \+31612349021\. Why not: No basis to call: .*\)\.$/);
+    // A second check with the same answer changes what the live region says: while it runs it
+    // says only "Checking…" (the last verdict stays in view, hidden from the region), then the new number.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/v1/decisions', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const field = page.getByLabel('Phone number');
+    await field.fill('0612349022');
+    await field.press('Enter');
+    await page.locator('.verdict-text[aria-hidden="true"]').waitFor();
+    expect(await status.locator(':scope > .sr-only').textContent()).toBe('Checking…');
+    release();
+    await status.filter({ hasText: 'Number +31612349022.' }).waitFor();
+    expect(await page.locator('.verdict-text[aria-hidden]').count()).toBe(0);
+    await page.unroute('**/v1/decisions');
+
+    // An opt-in with the agent ID remembered opens on the script, not on its save button: an
+    // Enter pressed twice records nothing the person was not read.
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    await page.getByLabel('Agent ID').fill('agent-sr');
+    await page.getByRole('button', { name: 'The person agreed – save opt-in' }).click();
+    expect(await verdict(page, /^Allowed/)).toMatch(/Number \+31612349022\. Basis: Consent\.$/);
+    expect(await check(page, '0612349023')).toMatch(/^Not allowed/);
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    await page.waitForFunction(() => document.activeElement?.id === 'optin-script');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    expect((await server.app.store.history('+31612349023')).events.filter((e) => e.type === 'consent')).toHaveLength(0);
+    expect(await page.getByRole('button', { name: 'The person agreed – save opt-in' }).getAttribute('aria-describedby')).toBe('optin-script');
+  });
+
+  it('announces a missing agent ID or offer as an alert', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await check(page, '0612349024')).toMatch(/^Not allowed/);
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    await page.getByLabel('Agent ID').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Agent ID' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Record call request' }).click();
+    await page.locator('#offer').press('Enter');
+    await page.locator('#offer-error[role="alert"]').waitFor();
+  });
+
+  it('passes axe (WCAG 2.1 A and AA) in the states an agent and a supervisor see', async () => {
+    /** The rules axe finds broken on the page as it is now, as "rule: target" lines. */
+    const broken = async (page: Page): Promise<string[]> => {
+      await page.addScriptTag({ path: AXE });
+      const result = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+        return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+      });
+      return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+    };
+    // The page's Content-Security-Policy forbids injected scripts such as axe's.
+    const page = await newPage({ bypassCSP: true });
+    await signIn(page, server.url, DEMO_TOKENS.agent);
+    expect(await broken(page), 'idle').toEqual([]);
+    await page.getByLabel('Product category').fill('donations');
+    expect(await check(page, '06 1234 0006', 'Stichting Kinderhulp')).toMatch(/^Allowed/); // a donor (NL-6)
+    expect(await broken(page), 'allowed').toEqual([]);
+    expect(await check(page, '06 1234 0004', 'Voltana Energie B.V.')).toMatch(/^Not allowed/);
+    expect(await broken(page), 'not allowed').toEqual([]);
+    // Another number typed: the last verdict is faded, yet must stay readable.
+    await page.getByLabel('Phone number').fill('06 1234 0005');
+    await page.locator('.verdict.stale').waitFor();
+    expect(await broken(page), 'stale').toEqual([]);
+    await page.getByLabel('Phone number').press('Enter');
+    await verdict(page, /^Not allowed/);
+    await page.getByRole('button', { name: 'Record phone opt-in' }).click();
+    expect(await broken(page), 'opt-in panel').toEqual([]);
+
+    const supervisor = await newPage({ bypassCSP: true });
+    await signIn(supervisor, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+    await supervisor.locator('#chart-given').waitFor();
+    for (const summary of await supervisor.locator('details.as-table summary').all()) await summary.click();
+    expect(await broken(supervisor), 'dashboard').toEqual([]);
   });
 
   it('switches language with ?lang= and the picker; labels change, roles stay', async () => {

@@ -92,6 +92,8 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
       const d = await api.decide({ phone: input.phone, entityId: input.entityId, productCategory: input.productCategory || undefined, subscriberType: input.subscriberType });
       setChecked(input);
       setDecision(d);
+      // The answer is in: the verdict is current (the history below still loading is not the check).
+      setChecking(false);
       requestAnimationFrame(() => document.getElementById('verdict')?.scrollIntoView({ block: 'nearest' }));
       if (d.phone) {
         try {
@@ -285,7 +287,7 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 type="button"
                 className="button action"
                 disabled={!target || !hasConsent}
-                title={target && !hasConsent ? t.actions.noConsent : undefined}
+                aria-describedby={target && !hasConsent ? 'withdraw-hint' : undefined}
                 aria-busy={busy === 'withdraw' || undefined}
                 aria-expanded={panel === 'withdraw'}
                 aria-controls="withdraw-panel"
@@ -305,6 +307,12 @@ export function Agent({ me, onSessionEnded }: { me: Me; onSessionEnded: (unsaved
                 </button>
               )}
             </div>
+          )}
+          {/* Why Withdraw consent cannot be pressed, in view: a disabled button's title reaches no keyboard. */}
+          {canWrite && target && !hasConsent && (
+            <p id="withdraw-hint" className="hint actions-hint">
+              {t.actions.noConsent}
+            </p>
           )}
           {panel === 'optIn' && target && (
             <OptInPanel
@@ -391,17 +399,36 @@ function Verdict({ decision, checking, stale }: { decision: Decision | null; che
         : { icon: <CrossIcon size={40} />, word: t.verdict.notAllowed, lead: refusalLead(decision, i18n) };
   const basis = decision?.allowed ? t.bases[(decision.basis ?? 'none') as keyof Dict['bases']] : null;
   const denials = decision && !decision.allowed ? decision.denials.map((d) => t.denials[d as keyof Dict['denials']] ?? d) : [];
+  // What a screen reader hears after the word and lead: which number, and why.
+  const announcement = !decision
+    ? ''
+    : [
+        decision.phone ? fill(t.verdict.announceNumber, { phone: decision.phone }) : '',
+        basis ? `${t.verdict.basis}: ${basis[0]}.` : denials.length > 0 && !unreadable ? `${t.verdict.reasons}: ${denials.join('; ').replace(/[^.!?]$/, '$&.')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
   return (
-    <section id="verdict" className={`card verdict ${state}${stale && decision ? ' stale' : ''}`} aria-busy={checking || undefined}>
+    <section id="verdict" className={`card verdict ${state}${stale && decision ? ' stale' : ''}`} aria-busy={checking || undefined} aria-labelledby="verdict-title">
+      {/* A heading to jump to: the answer sits between the form and the next visible heading. */}
+      <h2 id="verdict-title" className="sr-only">
+        {t.verdict.heading}
+      </h2>
       {stale && decision && <p className="verdict-stale">{fill(t.verdict.stale, { phone: decision.phone ?? '—' })}</p>}
+      {/* One live region: while a check runs it says only that (the last verdict stays in view but
+          is hidden from it), then the verdict with its number and basis or reasons – so a second
+          check with the same answer is announced too, and for which number. */}
       <div role="status" aria-atomic="true" className="verdict-status" data-allowed={decision ? String(decision.allowed) : undefined}>
         {decision ? (
           <>
             <span className="verdict-icon">{look!.icon}</span>
-            <span className="verdict-text">
+            <span className="verdict-text" aria-hidden={checking || undefined}>
               <span className="verdict-word">{look!.word}</span>
+              <span className="sr-only">:</span>
               <span className="verdict-lead"> {look!.lead}</span>
+              {announcement && <span className="sr-only"> {announcement}</span>}
             </span>
+            {checking && <span className="sr-only">{t.check.busy}</span>}
           </>
         ) : (
           <span className="verdict-idle">{checking ? t.check.busy : t.check.idle}</span>
@@ -559,7 +586,7 @@ function OptInPanel(props: {
   const [personName, setPersonName] = useState('');
   const [invalid, setInvalid] = useState(false);
   const agentRef = useRef<HTMLInputElement>(null);
-  const confirmRef = useRef<HTMLButtonElement>(null);
+  const scriptRef = useRef<HTMLQuoteElement>(null);
   const sd = DICTS[scriptLang].optIn;
   const text = useMemo(
     () => optInScript(scriptLang, props.callerName, props.product ? sd.about.replace('{product}', props.product) : sd.aboutAny),
@@ -567,7 +594,9 @@ function OptInPanel(props: {
   );
 
   useEffect(() => {
-    (agentId ? confirmRef : agentRef).current?.focus();
+    // The script first, so a screen reader reads it and a second Enter records nothing unread;
+    // without a remembered agent ID, the field to fill in.
+    (agentId ? scriptRef : agentRef).current?.focus();
     // Only when the panel opens.
   }, []);
 
@@ -607,7 +636,7 @@ function OptInPanel(props: {
           {t.optIn.usWritten}
         </p>
       )}
-      <blockquote className="script" lang={scriptLang}>
+      <blockquote id="optin-script" className="script" lang={scriptLang} ref={scriptRef} tabIndex={-1}>
         {text}
       </blockquote>
       <p className="script-meta">{t.optIn.script.replace('{id}', OPT_IN_SCRIPT.id).replace('{version}', String(OPT_IN_SCRIPT.version))}</p>
@@ -626,7 +655,7 @@ function OptInPanel(props: {
               onChange={(e) => setAgentId(e.target.value)}
             />
             {invalid && !agentId.trim() && (
-              <span id="agent-id-error" className="field-error">
+              <span id="agent-id-error" className="field-error" role="alert">
                 {t.optIn.agentIdMissing}
               </span>
             )}
@@ -654,7 +683,7 @@ function OptInPanel(props: {
           </div>
         </div>
         <div className="panel-actions">
-          <button ref={confirmRef} type="submit" className="button primary positive-solid" aria-busy={props.busy || undefined}>
+          <button type="submit" className="button primary positive-solid" aria-describedby="optin-script" aria-busy={props.busy || undefined}>
             {t.optIn.confirm}
           </button>
           <button type="button" className="button subtle" onClick={props.onCancel}>
@@ -715,7 +744,7 @@ function RequestPanel({ busy, onCancel, onSave }: { busy: boolean; onCancel: () 
             {t.request.offerHint}
           </span>
           {invalid && !offer.trim() && (
-            <span id="offer-error" className="field-error">
+            <span id="offer-error" className="field-error" role="alert">
               {t.request.offerMissing}
             </span>
           )}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, ApiError, type Dashboard as Stats, type LawChangeImpact, type Me } from './api.js';
 import { errorText, rememberedCaller, useI18n } from './context.js';
@@ -26,6 +26,11 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
   const [impactLoading, setImpactLoading] = useState(false);
   const [refreshed, setRefreshed] = useState(0);
   const entity = me.entities.find((e) => e.id === entityId);
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  // Just signed in, the focus was on the sign-in form, now gone: start at the page's heading.
+  useEffect(() => {
+    if (document.activeElement === document.body) titleRef.current?.focus();
+  }, []);
 
   const fail = useCallback(
     (err: unknown) => {
@@ -64,7 +69,9 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
     <div className="dashboard">
       <div className="dash-head">
         <div>
-          <h1>{t.dashboard.title}</h1>
+          <h1 ref={titleRef} tabIndex={-1}>
+            {t.dashboard.title}
+          </h1>
           <p className="muted">{fill(t.dashboard.intro, { entity: entity?.name ?? entityId, zone: stats?.timeZone ?? '' })}</p>
         </div>
         <div className="dash-controls">
@@ -125,12 +132,14 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
               id="chart-basis"
               title={`${t.dashboard.byBasis} · ${fill(t.dashboard.lastDays, { n: days })}`}
               color={GREEN}
+              item={t.verdict.basis}
               rows={stats.decisions.byBasis.map((b) => ({ key: b.basis, name: (t.bases[b.basis as keyof Dict['bases']] ?? [b.basis])[0], count: b.count }))}
             />
             <CountChart
               id="chart-denial"
               title={`${t.dashboard.byDenial} · ${fill(t.dashboard.lastDays, { n: days })}`}
               color={RED}
+              item={t.verdict.reasons}
               rows={stats.decisions.byDenial.map((b) => ({ key: b.denial, name: shortDenial(t, b.denial), count: b.count }))}
             />
           </div>
@@ -150,14 +159,18 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
 /** The denial's sentence cut to its first clause, short enough for an axis label. */
 const shortDenial = (t: Dict, d: string): string => (t.denials[d as keyof Dict['denials']] ?? d).split(':')[0]!;
 
-function ChartCard({ id, title, empty, table, children }: { id: string; title: string; empty: boolean; table: ReactNode; children: ReactNode }) {
+/** A chart with its table; `level`: its heading's (3 inside a section with a heading of its own). */
+function ChartCard({ id, title, empty, table, children, level = 2 }: { id: string; title: string; empty: boolean; table: ReactNode; children: ReactNode; level?: 2 | 3 }) {
   const { t } = useI18n();
+  const Heading = level === 2 ? 'h2' : 'h3';
   return (
     <figure className="card chart-card" id={id} aria-labelledby={`${id}-title`}>
       <figcaption>
-        <h2 id={`${id}-title`}>{title}</h2>
+        <Heading id={`${id}-title`}>{title}</Heading>
       </figcaption>
-      {empty ? <p className="empty">{t.dashboard.noData}</p> : <div className="chart">{children}</div>}
+      {/* Hidden from screen readers, which read the same figures from the table below (its axis
+          labels and legend icons read as a jumble of numbers). */}
+      {empty ? <p className="empty">{t.dashboard.noData}</p> : <div className="chart" aria-hidden="true">{children}</div>}
       {!empty && (
         <details className="as-table">
           <summary>{t.dashboard.showTable}</summary>
@@ -180,24 +193,26 @@ function WeeklyChart({ id, title, stats, which }: { id: string; title: string; s
       title={title}
       empty={empty}
       table={
-        <table className="table compact">
-          <TableHead columns={[t.dashboard.week, ...channels.map((c) => num(name(c))), num(t.dashboard.total)]} />
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.week}>
-                <th scope="row">
-                  {r.week} <span className="muted">({r.start})</span>
-                </th>
-                {channels.map((c) => (
-                  <td key={c} className="num">
-                    {number(r[c])}
-                  </td>
-                ))}
-                <td className="num">{number(r.total)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="table-wrap">
+          <table className="table compact">
+            <TableHead columns={[t.dashboard.week, ...channels.map((c) => num(name(c))), num(t.dashboard.total)]} />
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.week}>
+                  <th scope="row">
+                    {r.week} <span className="muted">({r.start})</span>
+                  </th>
+                  {channels.map((c) => (
+                    <td key={c} className="num">
+                      {number(r[c])}
+                    </td>
+                  ))}
+                  <td className="num">{number(r.total)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       }
     >
       <ResponsiveContainer width="100%" height={240}>
@@ -230,16 +245,19 @@ function WeeklyChart({ id, title, stats, which }: { id: string; title: string; s
   );
 }
 
-function CountChart({ id, title, rows, color }: { id: string; title: string; rows: Array<{ key: string; name: string; count: number }>; color: string }) {
+/** Counts by a key as bars, and as a table whose first column is headed `item`. */
+function CountChart({ id, title, item, rows, color, level }: { id: string; title: string; item: string; rows: Array<{ key: string; name: string; count: number }>; color: string; level?: 2 | 3 }) {
   const { t, number } = useI18n();
   const height = Math.max(140, rows.length * 44 + 30);
   return (
     <ChartCard
       id={id}
       title={title}
+      level={level}
       empty={rows.length === 0}
       table={
         <table className="table compact">
+          <TableHead columns={[item, num(t.dashboard.count)]} />
           <tbody>
             {rows.map((r) => (
               <tr key={r.key}>
@@ -340,7 +358,7 @@ function LawImpact({ impact, loading, entityName, date, onDate }: { impact: LawC
             <p className="empty">{t.law.none}</p>
           ) : (
             <div className="grid-2 inner">
-              <CountChart id="chart-law" title={t.law.why} color={AMBER} rows={reasonRows} />
+              <CountChart id="chart-law" title={t.law.why} item={t.law.reason} color={AMBER} rows={reasonRows} level={3} />
               <div className="law-examples">
                 <h3>{t.law.examples}</h3>
                 <div className="table-wrap">

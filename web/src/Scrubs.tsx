@@ -49,7 +49,7 @@ export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }
  */
 function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { entityId: string; entityName: string; onFinished: () => void; onSessionEnded: () => void }) {
   const i18n = useI18n();
-  const { t, fill } = i18n;
+  const { t, fill, number } = i18n;
   const ids = { file: useId() };
   const [file, setFile] = useState<File | null>(null);
   const [phoneColumn, setPhoneColumn] = useState('');
@@ -134,6 +134,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (running) return;
     if (!file) {
       setFileProblem(t.callList.chooseFile);
       fileRef.current?.focus();
@@ -251,7 +252,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           </span>
         </fieldset>
         <div className="field submit-field">
-          <button type="submit" className="button primary" disabled={running} aria-busy={running || undefined}>
+          {/* Not `disabled` while running: a disabled button drops the keyboard focus to the page. */}
+          <button type="submit" className="button primary" aria-disabled={running || undefined} aria-busy={running || undefined}>
             {t.callList.submit}
           </button>
         </div>
@@ -261,16 +263,19 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
           {error}
         </p>
       )}
-      <div aria-live="polite">
-        {running && (
-          <p className="call-list-running">
-            <span className="spinner" aria-hidden="true" />
-            {fill(t.callList.running, { name: file?.name ?? '' })}
-            {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
-          </p>
-        )}
-        {scrub && scrub.status !== 'running' && <ScrubResult scrub={scrub} />}
-      </div>
+      {/* What a screen reader hears: that the list is being checked, then one line of its result –
+          not the seconds ticking nor the result's tables. */}
+      <p className="sr-only" aria-live="polite">
+        {running ? fill(t.callList.running, { name: file?.name ?? '' }) : scrub?.status === 'done' ? fill(t.callList.announceDone, { name: scrub.inputName ?? t.callList.unnamed, rows: number(scrub.rows), allowed: number(scrub.allowed), denied: number(scrub.denied), invalid: number(scrub.invalid) }) : ''}
+      </p>
+      {running && (
+        <p className="call-list-running" aria-hidden="true">
+          <span className="spinner" />
+          {fill(t.callList.running, { name: file?.name ?? '' })}
+          {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
+        </p>
+      )}
+      {scrub && scrub.status !== 'running' && <ScrubResult scrub={scrub} />}
     </>
   );
 }
@@ -331,6 +336,13 @@ function HintedField({ label, value, onChange, hint, type = 'text', error = null
 
 function ScrubResult({ scrub }: { scrub: Scrub }) {
   const { t, fill, number, percent, dateTime } = useI18n();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // A keyboard user who pressed Check list goes on at the result (focus left on the button, or lost).
+  const resultId = scrub.status === 'done' ? scrub.id : null;
+  useEffect(() => {
+    const active = document.activeElement;
+    if (resultId && (active === document.body || (active instanceof HTMLElement && active.closest('.call-list-form .submit-field')))) headingRef.current?.focus();
+  }, [resultId]);
   if (scrub.status === 'failed') {
     // A phone or line type column that could not be found is said at its field (CallListCheck).
     if (refusalText(scrub.errors, t, fill) !== null || lineTypeColumnText(scrub.errors, t, fill) !== null) return null;
@@ -345,7 +357,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
   const byDenial = Object.entries(scrub.byDenial).sort((a, b) => b[1] - a[1]);
   return (
     <div className="call-list-result">
-      <h3>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
+      <h3 tabIndex={-1} ref={headingRef}>{fill(t.callList.result, { name: scrub.inputName ?? t.callList.unnamed, at: dateTime(scrub.at) })}</h3>
       <p className="muted call-list-question">{questionText(scrub, t)}</p>
       {scrub.lineTypes && scrub.lineTypeColumn && (
         // What the line type column said, and what it said that is neither mobile nor a landline.
