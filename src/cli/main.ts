@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import SQLite from 'better-sqlite3';
 import { Store, ROLES, type Role } from '../store/repository.js';
-import { storeKindOf } from '../store/connect.js';
+import { storeKindOf, type ConnectOptions } from '../store/connect.js';
 import { Optline } from '../service/optline.js';
-import { fileProblem, InputError, NotFoundError } from '../service/errors.js';
+import { fileProblem, InputError, NotFoundError, StoreUnavailableError } from '../service/errors.js';
 import { SUBSCRIBER_TYPES } from '../law/types.js';
 import { InvalidPhoneNumberError } from '../phone/index.js';
 import { IanaZone } from '../api/schemas.js';
@@ -13,9 +14,59 @@ import { scrubCommand } from './commands/scrub.js';
 import { parseInstant } from './instant.js';
 import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
+import packageJson from '../../package.json' with { type: 'json' };
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
+/** The store's name for messages: a PostgreSQL URL without its password. */
+const storeName = (): string => dbTarget().replace(/\/\/[^@/]*@/, '//***@');
 const SERVER_BUSY_TIMEOUT_MS = 50;
+/** The table the first migration run creates in every Optline store (migrate() in src/store/migrations.ts). */
+const MIGRATIONS_TABLE = 'optline_migrations';
+
+/** Opening or migrating the store itself failed (not the command's work on it): the message names the store. */
+class StoreOpenError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** `serve` could not take its address: the message names HOST and PORT, not the store. */
+class ListenError extends Error {
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+async function openStore(target: string, opts: ConnectOptions = {}): Promise<Store> {
+  try {
+    return await Store.open(target, opts);
+  } catch (err) {
+    throw new StoreOpenError(err);
+  }
+}
+
+/**
+ * Why an existing SQLite file is not an Optline store, or null if it is one. Opening it as a store
+ * would migrate whatever it is – an empty file, another program's database – into one, so it is
+ * looked at read-only first: an Optline store, however old, has the migrations table.
+ */
+function whyNotAnOptlineStore(path: string): string | null {
+  if (statSync(path).isDirectory()) return 'it is a directory';
+  let sqlite: SQLite.Database | undefined;
+  try {
+    sqlite = new SQLite(path, { readonly: true, fileMustExist: true });
+    if (sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(MIGRATIONS_TABLE)) return null;
+    return statSync(path).size === 0 ? 'the file is empty' : `it is a SQLite database without Optline's migrations table, ${MIGRATIONS_TABLE}`;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') return 'it is not a SQLite database';
+    throw new StoreOpenError(err);
+  } finally {
+    sqlite?.close();
+  }
+}
 
 /**
  * The store every command but `serve` works on: it must exist. Opening a SQLite path creates the
@@ -24,24 +75,40 @@ const SERVER_BUSY_TIMEOUT_MS = 50;
  */
 function existingStore(): string {
   const target = dbTarget();
-  if (storeKindOf(target) === 'sqlite' && target !== ':memory:' && !existsSync(target)) {
-    throw new InputError(`No store at ${target}${process.env.OPTLINE_DB ? '' : ' (OPTLINE_DB is not set)'}: set OPTLINE_DB to your store's SQLite file or postgres:// URL; \`optline serve\` creates a new store.`);
+  if (storeKindOf(target) !== 'sqlite' || target === ':memory:') return target;
+  const howToName = `set OPTLINE_DB to your store's SQLite file or postgres:// URL; \`optline serve\` creates a new store.`;
+  if (!existsSync(target)) {
+    throw new InputError(`No store at ${target}${process.env.OPTLINE_DB ? '' : ' (OPTLINE_DB is not set)'}: ${howToName}`);
   }
+  const problem = whyNotAnOptlineStore(target);
+  if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; ${howToName}`);
   return target;
 }
 
 /** A small file the user named (a checkpoint): its text, or an InputError saying why not. */
 function readInputFile(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${fileProblem(err)}`);
   }
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse does not take.
+  return text.replace(/^\uFEFF/, '');
 }
 
 async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}): Promise<Optline> {
-  const store = await Store.open(opts.create ? dbTarget() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
+  const store = await openStore(opts.create ? dbTarget() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
   return Optline.open(store);
+}
+
+/** A setting of `serve`: unset or empty gives the default; a wrong value stops the start rather than running the server wrongly. */
+function numberSetting(name: string, fallback: number, isValid: (n: number) => boolean, takes: string): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!isValid(n)) throw new InputError(`${name} must be ${takes}, not "${raw}"`);
+  return n;
 }
 
 /**
@@ -50,7 +117,7 @@ async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}):
  * the repair), so it is left out with a warning. Deciding and scrubbing still refuse to start.
  */
 async function openAppForUpkeep(): Promise<Optline> {
-  const store = await Store.open(existingStore());
+  const store = await openStore(existingStore());
   return Optline.open(store, Date.now, {
     onUnloadableRegister: (id, err) => console.error(`optline: warning: register ${id} is left out: ${err.message}`),
   });
@@ -63,12 +130,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const program = new Command();
-program.name('optline').description('Consent registry and call-permission engine');
+program.name('optline').description('Consent registry and call-permission engine').version(packageJson.version);
 
 program
   .command('serve')
   .description('serve the HTTP API, /docs and the agent page (PORT, HOST, OPTLINE_DB, OPTLINE_ADMIN_TOKEN, OPTLINE_DEMO)')
   .action(async () => {
+    const port = numberSetting('PORT', 3000, (n) => Number.isInteger(n) && n <= 65_535, 'a whole number from 0 to 65535 (0: any free port)');
+    // Polling a register's state costs a query: more often than a second would keep a core busy.
+    const syncSeconds = numberSetting('OPTLINE_REGISTER_SYNC_SECONDS', 30, (n) => n === 0 || (n >= 1 && n <= 86_400), 'a number of seconds from 1 to 86400, or 0 (no sync)');
+    const host = process.env.HOST ?? '127.0.0.1';
     // The server's modules load only for `serve`: the other commands start faster without them.
     const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
     // A server waits for another process's write lock without blocking its requests (withRetry).
@@ -76,10 +147,12 @@ program
     const { seeded, demoTokens, warning } = await prepare(app, process.env);
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.
-    app.startRegisterSync(Number(process.env.OPTLINE_REGISTER_SYNC_SECONDS ?? 30) * 1000);
-    const port = Number(process.env.PORT ?? 3000);
-    const host = process.env.HOST ?? '127.0.0.1';
-    await server.listen({ port, host });
+    if (syncSeconds > 0) app.startRegisterSync(syncSeconds * 1000);
+    try {
+      await server.listen({ port, host });
+    } catch (err) {
+      throw new ListenError(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, err);
+    }
     const base = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
     console.log(`\nOptline is serving ${app.store.kind} store ${app.store.location}`);
     console.log(`  API docs:   ${base}/docs`);
@@ -159,6 +232,8 @@ keys
   .action(async (o: { role: string; entity: string[]; label?: string }) => {
     if (!(ROLES as readonly string[]).includes(o.role)) throw new InputError(`--role must be one of ${ROLES.join(', ')}`);
     if (o.entity.includes('*') && o.role !== 'admin') throw new InputError("only admin keys may cover every entity: name the entities with --entity");
+    // '*' already covers every entity: beside names it would be listed as if it were one.
+    if (o.entity.includes('*') && o.entity.length > 1) throw new InputError("--entity '*' covers every entity: give it alone, or name the entities without it");
     const app = await openApp();
     try {
       for (const id of o.entity) if (id !== '*') await app.requireEntity(id, '--entity');
@@ -174,7 +249,7 @@ keys
   .description('the API keys in force (never their tokens): id, role, entities, label, expiry')
   .option('--all', 'also revoked and expired keys')
   .action(async (o: { all?: boolean }) => {
-    const store = await Store.open(existingStore());
+    const store = await openStore(existingStore());
     try {
       const now = Date.now();
       for (const k of await store.listKeys()) {
@@ -192,7 +267,7 @@ keys
   .description('revoke an API key: its token and browser sessions stop working (other servers within seconds)')
   .argument('<id>', 'the key id (optline keys list)')
   .action(async (id: string) => {
-    const store = await Store.open(existingStore());
+    const store = await openStore(existingStore());
     try {
       if (!(await store.revokeKey(id, Date.now()))) throw new InputError(`No key "${id}" in force (optline keys list).`);
       console.log(`revoked key ${id}`);
@@ -210,18 +285,28 @@ program
   .action(async (o: { entity?: string; json?: boolean; checkpoint?: string }) => {
     // Read before the store is opened: a wrong file is the user's mistake, said before any work.
     const checkpoint = o.checkpoint === undefined ? undefined : readCheckpoint(readInputFile(o.checkpoint), o.checkpoint);
-    const store = await Store.open(existingStore());
+    // An empty checkpoint would pass whatever was done to the history.
+    if (checkpoint?.length === 0) throw new InputError(`${o.checkpoint} holds no chain heads: nothing to compare the history with; give the output of \`optline verify --json\` for a store with events`);
+    const store = await openStore(existingStore());
     try {
       if (o.entity && !(await store.getEntity(o.entity))) throw new InputError(`Unknown entity "${o.entity}" (--entity).`);
       const r = await store.verifyHistory(o.entity, checkpoint);
+      // Another entity's checkpoint: none of its chains was compared, so it vouches for nothing.
+      const uncompared = checkpoint !== undefined && r.checkpointChains === 0;
+      const uncomparedWhy = `${o.checkpoint} has no chain of entity ${o.entity} (its chains: ${checkpoint?.slice(0, 5).map((h) => h.chain).join(', ')}${(checkpoint?.length ?? 0) > 5 ? ', …' : ''}): nothing was compared with it`;
       const compared = checkpoint ? `; the history up to the checkpoint (${r.checkpointChains} chain${r.checkpointChains === 1 ? '' : 's'}) was not rewritten` : '';
-      if (o.json) console.log(JSON.stringify({ ...r, verifiedAt: new Date().toISOString() }, null, 2));
-      else if (r.ok) console.log(`history intact: ${r.events} events in ${r.chains} chain${r.chains === 1 ? '' : 's'} verified${compared}`);
-      else {
+      if (o.json) {
+        console.log(JSON.stringify({ ...r, verifiedAt: new Date().toISOString() }, null, 2));
+        if (uncompared) console.error(`optline: ${uncomparedWhy}`);
+      } else if (!r.ok) {
         console.log(`HISTORY ALTERED: ${r.problems.length} chain(s) broken (${r.events} events in ${r.chains} chains checked)`);
         for (const p of r.problems) console.log(`  chain ${p.chain}, position ${p.seq}: ${p.problem} at event ${p.eventId ?? '(end of chain)'} – ${p.detail}`);
+      } else if (uncompared) {
+        console.log(`CHECKPOINT NOT COMPARED: ${uncomparedWhy}; the ${r.events} events in ${r.chains} chain${r.chains === 1 ? '' : 's'} are intact`);
+      } else {
+        console.log(`history intact: ${r.events} events in ${r.chains} chain${r.chains === 1 ? '' : 's'} verified${compared}`);
       }
-      process.exitCode = r.ok ? 0 : 4;
+      process.exitCode = r.ok && !uncompared ? 0 : 4;
     } finally {
       await store.close();
     }
@@ -275,12 +360,23 @@ program.parseAsync(process.argv).catch(async (err: unknown) => {
     console.error(`optline: ${err.message}${await howToFix(err)}`);
     process.exit(2);
   }
-  // The store could not be opened or reached: name where it was looked for.
-  const code = String((err as { code?: unknown }).code ?? '');
-  if (/^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|28P01|28000|3D000|SQLITE_CANTOPEN|SQLITE_NOTADB)$/.test(code)) {
-    console.error(`optline: cannot open the store ${dbTarget().replace(/\/\/[^@/]*@/, '//***@')} (OPTLINE_DB): ${(err as Error).message}`);
+  const message = (err as Error).message ?? String(err);
+  // The store could not be opened or migrated: name where it was looked for.
+  if (err instanceof StoreOpenError) {
+    console.error(`optline: cannot open the store ${storeName()} (OPTLINE_DB): ${message}`);
     process.exit(1);
   }
-  console.error(`optline: ${(err as Error).message ?? err}`);
+  if (err instanceof ListenError) {
+    console.error(`optline: cannot listen on ${err.address} (HOST, PORT): ${message}`);
+    process.exit(1);
+  }
+  // The store failed once open (a lost connection, a damaged file): name it too.
+  const cause = err instanceof StoreUnavailableError ? err.cause : err;
+  const code = String((cause as { code?: unknown } | undefined)?.code ?? '');
+  if (/^(SQLITE_\w+|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|28P01|28000|3D000|57P0[1-3])$/.test(code)) {
+    console.error(`optline: the store ${storeName()} (OPTLINE_DB) failed: ${(cause as Error).message}`);
+    process.exit(1);
+  }
+  console.error(`optline: ${message}`);
   process.exit(1);
 });

@@ -28,6 +28,13 @@ function parseDate(value: string): number {
   return ms;
 }
 
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number from 0 up');
+  return Number(value);
+}
+
+const plural = (n: number, one: string, many: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 export function registersCommand(openApp: () => Promise<Optline>): Command {
   const cmd = new Command('registers').description('national do-not-call register copies');
   cmd
@@ -37,7 +44,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .argument('<file>', 'the register file')
     .option('--country <cc>', 'the country whose numbers the register holds (default: the register\'s own)')
     .requiredOption('--as-of <date>', 'date of the copy: YYYY-MM-DD, or a moment with its offset', parseDate)
-    .option('--show-rejected <n>', 'print at most this many rejected lines', (v) => Number(v), 20)
+    .option('--show-rejected <n>', 'print at most this many rejected lines', wholeNumber, 20)
     .option('--force', 'put the copy in force although more lines were rejected than read (refused from 1,000 rejected lines, or with the copy in force over ten times larger)')
     .action(async (id: string, file: string, o: { country?: string; asOf: number; showRejected: number; force?: boolean }) => {
       const country = (o.country ?? REGISTERS[id]?.country ?? '').toUpperCase();
@@ -55,7 +62,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
         });
         if (tty) process.stderr.write('\r\x1b[K');
         const secs = (Date.now() - t0) / 1000;
-        console.log(`${id}: ${r.count.toLocaleString('en-US')} ${r.count === 1 ? 'number' : 'numbers'} as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${r.lines.toLocaleString('en-US')} lines in ${secs.toFixed(1)} s; ${r.rejectedCount.toLocaleString('en-US')} lines rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
+        console.log(`${id}: ${plural(r.count, 'number', 'numbers')} as of ${new Date(r.asOf).toISOString().slice(0, 10)} from ${plural(r.lines, 'line', 'lines')} in ${secs.toFixed(1)} s; ${plural(r.rejectedCount, 'line', 'lines')} rejected; stored as ${r.storage === 'snapshot' ? 'snapshot file (the table keeps the metadata)' : 'table rows (+ snapshot cache)'}`);
         for (const x of r.rejected.slice(0, o.showRejected)) console.log(`  line ${x.line}: ${x.reason}`);
         if (r.rejectedCount > o.showRejected) console.log(`  … ${r.rejectedCount - Math.min(o.showRejected, r.rejected.length)} more`);
         for (const w of r.warnings) console.error(`warning: ${w}`);

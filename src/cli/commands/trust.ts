@@ -12,11 +12,13 @@ import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
 import { InputError, fileProblem } from '../../service/errors.js';
 import { AtomicFile } from '../../scrub/atomic-file.js';
 import { parsePhone } from '../../phone/index.js';
+import { parseInstant } from '../instant.js';
+import { z } from 'zod';
 
-function instant(value: string): number {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-11-28T10:00:00+01:00');
-  return ms;
+/** As the API takes it (POST /v1/erasures): an address that is none would find nothing and be recorded as asked. */
+function emailAddress(value: string): string {
+  if (!z.email().max(320).safeParse(value).success) throw new InvalidArgumentError('expected an e-mail address such as jan@example.nl');
+  return value;
 }
 
 function positive(value: string): number {
@@ -95,7 +97,7 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
     .command('erase')
     .description('data-subject erasure: remove a person\'s data, keep a hashed suppression entry so the number stays refused')
     .option('--phone <number>', 'the number to erase')
-    .option('--email <address>', 'an e-mail address to erase')
+    .option('--email <address>', 'an e-mail address to erase', emailAddress)
     .option('--entity <id>', 'only this entity\'s records (default: all)')
     .option('--no-suppress', 'do not refuse the number from now on (objections and withdrawals are kept regardless)')
     .option('--keep-required-proof', 'keep consents, their withdrawals and uses still inside a term the law sets (DE-4) – the default')
@@ -125,8 +127,8 @@ export function registerTrustCommands(program: Command, openApp: () => Promise<O
     .description('who looked up which number, when, with which answer (JSON, newest first)')
     .option('--entity <id>', 'only this entity')
     .option('--phone <number>', 'only this number')
-    .option('--from <time>', 'looked up at or after (RFC 3339)', instant)
-    .option('--to <time>', 'looked up before (RFC 3339)', instant)
+    .option('--from <time>', 'looked up at or after (RFC 3339)', parseInstant)
+    .option('--to <time>', 'looked up before (RFC 3339)', parseInstant)
     .option('--limit <n>', 'at most n decisions', positive, 100)
     .option('--cursor <cursor>', 'continue after a previous page')
     .action(async (o: { entity?: string; phone?: string; from?: number; to?: number; limit: number; cursor?: string }) => {
