@@ -5,7 +5,8 @@
  * scrub before anything is written. The command's own files are not the server's to serve or
  * delete (test/scrub-api.test.ts has the server's).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,8 @@ describe('the files a scrub writes', () => {
     return input;
   };
   const leftovers = (d: string) => readdirSync(d).filter((f) => f.endsWith('.tmp'));
+  /** A process id no process has now (one that ran and ended). */
+  const deadPid = (): number => Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
 
   it('refuses one file named twice – the list is never overwritten by its own output', async () => {
     const input = list();
@@ -144,6 +147,43 @@ describe('the files a scrub writes', () => {
     f.discard();
     expect(leftovers(sub)).toEqual([]);
     expect(() => new AtomicFile(join(dir, 'nodir', 'y.csv'))).toThrow(/^Cannot write .*nodir\/y\.csv: its directory does not exist\.$/);
+  });
+
+  it('refuses an output that is a device or a pipe (the rename would put a file in its place), and writes through a link to its file', async () => {
+    const input = list();
+    const fifo = join(dir, 'reader.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(runScrub(app, { entityId: 'acme', input, output: fifo, at: NOW })).rejects.toThrow(/^Cannot write the output \(.*reader\.fifo\): it is not a file \(a device, a pipe or a link to nothing\)/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    await expect(runScrub(app, { entityId: 'acme', input, output: join(dir, 'o2.csv'), rejects: '/dev/null', at: NOW })).rejects.toBeInstanceOf(InputError);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+    // A link: the file it names gets the output, the link stays a link.
+    const target = join(dir, 'linked-target.csv');
+    writeFileSync(target, 'old\n');
+    const link = join(dir, 'link.csv');
+    symlinkSync(target, link);
+    await runScrub(app, { entityId: 'acme', input, output: link, at: NOW });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toMatch(/^id,phone,e164,allowed,basis,denials\n/);
+    // A link to nothing is refused rather than replaced.
+    const dangling = join(dir, 'dangling.csv');
+    symlinkSync(join(dir, 'nowhere', 'x.csv'), dangling);
+    await expect(runScrub(app, { entityId: 'acme', input, output: dangling, at: NOW })).rejects.toBeInstanceOf(InputError);
+    expect(lstatSync(dangling).isSymbolicLink()).toBe(true);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('removes the temporary files a killed scrub left beside its output, not those of a scrub still running', async () => {
+    const input = list();
+    const out = join(dir, 'again.csv');
+    const dead = join(dir, `.again.csv.${deadPid()}.abc123.tmp`);
+    const alive = join(dir, `.again.csv.${process.ppid}.def456.tmp`);
+    writeFileSync(dead, 'partial');
+    writeFileSync(alive, 'partial');
+    await runScrub(app, { entityId: 'acme', input, output: out, at: NOW });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(alive)).toBe(true);
+    rmSync(alive);
   });
 
   it('records the absolute paths of the files the command wrote', async () => {

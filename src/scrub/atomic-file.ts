@@ -10,7 +10,7 @@
  * trying (the kernel refuses misaligned direct writes with EINVAL). File systems without O_DIRECT
  * (tmpfs) and failed probes fall back to ordinary writes, flushed in the background.
  */
-import { closeSync, constants, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Bytes written between background flushes of a buffered file. */
@@ -38,9 +38,10 @@ export class AtomicFile {
   private committed = false;
 
   constructor(final: string, opts: { direct?: boolean } = {}) {
-    this.final = final;
+    this.final = writableTarget(final);
+    removeStaleTemporaries(this.final);
     // Unique also for two files of one scrub made in the same millisecond.
-    this.tmp = join(dirname(final), `.${basename(final)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+    this.tmp = join(dirname(this.final), `.${basename(this.final)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
     try {
       this.fd = opts.direct ? this.openDirect() : null;
       this.fd ??= openSync(this.tmp, 'w', 0o640);
@@ -58,11 +59,15 @@ export class AtomicFile {
   }
 
   write(data: Uint8Array | string): void {
-    if (this.failure) throw this.failure;
+    if (this.failure) throw this.writeFailed(this.failure);
     const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    if (this.stages) return this.stage(buf);
-    let off = 0;
-    while (off < buf.byteLength) off += writeSync(this.fd!, buf, off, buf.byteLength - off);
+    try {
+      if (this.stages) return this.stage(buf);
+      let off = 0;
+      while (off < buf.byteLength) off += writeSync(this.fd!, buf, off, buf.byteLength - off);
+    } catch (err) {
+      throw this.writeFailed(err);
+    }
     // Flushed to disk as it grows, on libuv's thread pool: the fsync before the rename then has
     // only the last few MB to write instead of the whole list (0.4 s for 500 MB, at the end).
     this.unflushed += buf.byteLength;
@@ -74,6 +79,33 @@ export class AtomicFile {
   }
 
   async commit(): Promise<void> {
+    try {
+      await this.finishWriting();
+    } catch (err) {
+      throw this.writeFailed(err);
+    }
+    try {
+      renameSync(this.tmp, this.final);
+    } catch (err) {
+      // E.g. the final name is a directory: the temporary file must not stay behind.
+      this.removeTmp();
+      throw Object.assign(new Error(`Cannot write ${this.final}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
+    }
+    this.committed = true;
+    // The rename itself on disk: without it a power cut may leave the old name (or none) while
+    // the scrub's record already says where its output is.
+    syncDirectory(dirname(this.final));
+  }
+
+  /** The error of a failed write, said of the file the user named ("the disk is full"). */
+  private writeFailed(err: unknown): Error {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is used up' : (err as Error).message;
+    return Object.assign(new Error(`Cannot write ${this.final}: ${why}.`), { code });
+  }
+
+  /** Writes what is left, flushes it to disk and closes the temporary file. */
+  private async finishWriting(): Promise<void> {
     if (this.stages) {
       await this.inFlight;
       if (this.failure) throw this.failure;
@@ -93,14 +125,6 @@ export class AtomicFile {
     fsyncSync(this.fd!);
     closeSync(this.fd!);
     this.fd = null;
-    try {
-      renameSync(this.tmp, this.final);
-    } catch (err) {
-      // E.g. the final name is a directory: the temporary file must not stay behind.
-      this.removeTmp();
-      throw Object.assign(new Error(`Cannot write ${this.final}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
-    }
-    this.committed = true;
   }
 
   private removeTmp(): void {
@@ -208,4 +232,80 @@ function alignedBuffer(fd: number): Buffer | null {
     }
   }
   return null;
+}
+
+/**
+ * Where a file named `final` is to be written: the name itself, or the file a symbolic link names
+ * (a rename would replace the link and leave its target as it was). Anything but a regular file –
+ * a device such as /dev/stdout or /dev/null, a pipe, a socket – is refused: the rename would put a
+ * file full of phone numbers in its place (a reader of a pipe would wait for ever).
+ */
+export function writableTarget(final: string): string {
+  let entry;
+  try {
+    entry = lstatSync(final);
+  } catch {
+    return final; // not there yet (or not readable: opening it says why)
+  }
+  let target = final;
+  if (entry.isSymbolicLink()) {
+    try {
+      target = realpathSync(final);
+    } catch {
+      throw Object.assign(new Error(`Cannot write ${final}: it is a link to a file or directory that does not exist.`), { code: 'ENOTREG' });
+    }
+  }
+  const st = target === final ? entry : statSync(target);
+  if (!st.isFile() && !st.isDirectory()) {
+    const kind = st.isFIFO() ? 'a pipe' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+    throw Object.assign(new Error(`Cannot write ${final}: it is ${kind}, not a file. Name a file to write.`), { code: 'ENOTREG' });
+  }
+  return target;
+}
+
+/**
+ * Temporary files left beside `final` by a process that no longer runs (killed before it could
+ * remove them: `.name.<pid>.<stamp>.tmp`): they hold a partial list and nobody else deletes them.
+ */
+function removeStaleTemporaries(final: string): void {
+  const prefix = `.${basename(final)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(final));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processRuns(pid)) continue;
+    try {
+      unlinkSync(join(dirname(final), name));
+    } catch {
+      /* gone, or not ours to delete */
+    }
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Flushes a directory's entries (a rename) to disk; a no-op where directories cannot be opened so. */
+export function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not supported here (e.g. some network file systems): the rename stands as the OS keeps it */
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }

@@ -10,7 +10,7 @@
  *  - Outputs are written to temporary files beside their final names and renamed only when the
  *    scrub is complete, so an interrupted scrub never leaves a partial file under the final name.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -26,7 +26,7 @@ import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventR
 import type { ChunkReply, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
 import { ScrubStore } from './store.js';
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile, writableTarget } from './atomic-file.js';
 import { isSqliteFile, type StoreKind } from '../store/connect.js';
 
 export interface ScrubOptions {
@@ -236,8 +236,20 @@ function checkFiles(opts: ScrubOptions): void {
   for (let k = 1; k < named.length; k++) {
     const [what, p] = named[k]!;
     if (stats[k]?.isDirectory()) throw new InputError(`${cap(what)} (${p}) is a directory: name a file.`, [{ path: 'files', message: 'a directory' }]);
-    const dir = dirname(resolve(p));
+    let target: string;
+    try {
+      target = writableTarget(p);
+    } catch {
+      // /dev/stdout, /dev/null, a pipe: the output is renamed into place, which would replace it.
+      throw new InputError(`Cannot write ${what} (${p}): it is not a file (a device, a pipe or a link to nothing). Name a file to write.`, [{ path: 'files', message: 'not a file' }]);
+    }
+    const dir = dirname(resolve(target));
     if (!existsSync(dir)) throw new InputError(`Cannot write ${what} (${p}): the directory ${dir} does not exist.`, [{ path: 'files', message: 'no such directory' }]);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new InputError(`Cannot write ${what} (${p}): no permission to write in ${dir}.`, [{ path: 'files', message: 'no permission' }]);
+    }
   }
 }
 
