@@ -173,6 +173,14 @@ describe('keeping and loading register copies', () => {
     expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, twelve)).count).toBe(12);
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123458\n+31612345678\n+31612345679\n')).rejects.toThrow(/^More lines were rejected \(2\) than numbers read \(1\)/);
     expect(app.registry.list()[0]!.count).toBe(12);
+    // A clean copy over ten times smaller than a copy in force of a thousand numbers or more: a
+    // download cut short would make every number it lost callable. Refused unless forced.
+    const thousands = Array.from({ length: 1500 }, (_, i) => `+447400${String(200000 + i)}`).join('\n');
+    expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, thousands)).count).toBe(1500);
+    const cutShort = thousands.split('\n').slice(0, 120).join('\n');
+    await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, cutShort)).rejects.toThrow(/^The copy holds 120 numbers, the copy in force 1500 – over 10 times as many: a download cut short, or the wrong file\? The copy in force is kept/);
+    expect(app.registry.list()[0]!.count).toBe(1500);
+    expect((await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF, force: true }, cutShort)).count).toBe(120);
     await importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456\n');
     // A listing after the copy's own date, a date that does not exist, a copy from the future.
     await expect(importRegister(app, 'gb-tps', { country: 'GB', asOf: AS_OF }, '+447400123456,2026-10-01\n+447400123460,2099-01-01\n')).rejects.toThrow(

@@ -76,6 +76,8 @@ const AS_OF_AHEAD_MS = 86_400_000;
 const MOSTLY_REJECTED_REFUSED = 1000;
 /** …or when the copy in force holds more than this many times its numbers. */
 const SHRINK_FACTOR = 10;
+/** A clean copy this many times smaller is refused too, unless forced, once the copy in force holds this many numbers. */
+const SHRINK_REFUSED_FROM = 1000;
 
 export function tableMax(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.OPTLINE_REGISTER_TABLE_MAX);
@@ -286,6 +288,14 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
       throw new InputError(`${what} The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`, [{ path: 'body', message: 'mostly rejected' }]);
     }
     warnings.push(`${what} The numbers read are in force.`);
+  }
+  // A copy cut short (a download that stopped, the wrong file) reads cleanly but would make every
+  // number it lost callable: registers do not shrink tenfold between two copies.
+  if (!opts.force && inForce !== undefined && inForce.count >= SHRINK_REFUSED_FROM && inForce.count > SHRINK_FACTOR * index.size) {
+    throw new InputError(
+      `The copy holds ${index.size} numbers, the copy in force ${inForce.count} – over ${SHRINK_FACTOR} times as many: a download cut short, or the wrong file? The copy in force is kept; import with force (--force, or force=true over HTTP) to put it in force anyway.`,
+      [{ path: 'body', message: 'far smaller than the copy in force' }],
+    );
   }
   if (parser.firstUndated) {
     const n = parser.undatedCount;
