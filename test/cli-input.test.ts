@@ -242,3 +242,29 @@ describe('small ones', () => {
     expect(optline(['keys', 'list']).stdout).not.toMatch(/voltana,\*/);
   });
 });
+
+describe('serve on a new store', () => {
+  it('waits for the demo data and its keys before a Ctrl-C stops it: the store is never left with callers and no key', async () => {
+    const fresh = join(dir, 'seeding.db');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: { ...process.env, OPTLINE_DB: fresh, PORT: '0', OPTLINE_DEMO: '1' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const count = (table: string): number => {
+      try {
+        const sqlite = new SQLite(fresh, { readonly: true, fileMustExist: true });
+        try {
+          return (sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+        } finally {
+          sqlite.close();
+        }
+      } catch {
+        return 0; // not there yet
+      }
+    };
+    // Stopped as soon as the demo's first caller is written, as a newcomer's Ctrl-C might.
+    for (let i = 0; i < 6000 && count('entities') === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGINT');
+    await exited;
+    expect(count('entities')).toBeGreaterThan(0);
+    expect(count('api_keys')).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+});

@@ -144,7 +144,21 @@ program
     const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
     // A server waits for another process's write lock without blocking its requests (withRetry).
     const app = await openApp({ create: true, busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
-    const { seeded, demoTokens, warning } = await prepare(app, process.env);
+    // A new store gets its demo data and keys in several steps: a Ctrl-C meanwhile waits for them,
+    // so the store is not left with demo data and no key to sign in with.
+    let stopAsked: NodeJS.Signals | null = null;
+    const waitForStore = (signal: NodeJS.Signals) => {
+      if (!stopAsked) console.error('optline: stopping once the store is ready');
+      stopAsked ??= signal;
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, waitForStore);
+    const { seeded, demoTokens, warning } = await prepare(app, process.env).finally(() => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeListener(signal, waitForStore);
+    });
+    if (stopAsked) {
+      await app.store.close();
+      process.exit(128 + (stopAsked === 'SIGINT' ? 2 : 15));
+    }
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.
     if (syncSeconds > 0) app.startRegisterSync(syncSeconds * 1000);

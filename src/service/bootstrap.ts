@@ -64,7 +64,13 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
   // A restart: the demo's published tokens are shown again where they are safe, and said to be
   // unsafe where they are not.
   const published = (await app.store.keyForToken(DEMO_TOKENS.admin, now)) !== null;
-  if (!published) return { seeded: false, demoTokens: null, warning: adminWarning };
+  if (!published) {
+    // Nobody could sign in: say how that came about and how to get in, rather than serve in silence.
+    const usable = (await app.store.listKeys()).some((k) => !k.revokedAt && (!k.expiresAt || Date.parse(k.expiresAt) > now));
+    const noKey =
+      'no API key is in force in this store, so nobody can sign in: set OPTLINE_ADMIN_TOKEN to create an admin key, or make one with `optline keys create` (a first start stopped while it wrote the demo data leaves a store like this: start again with a new store for the demo)';
+    return { seeded: false, demoTokens: null, warning: usable ? adminWarning : [adminWarning, noKey].filter(Boolean).join('; ') };
+  }
   if (local) return { seeded: false, demoTokens: { ...DEMO_TOKENS }, warning: adminWarning };
   return {
     seeded: false,
