@@ -39,6 +39,9 @@ if (process.argv[2] === 'scrub' && process.env.OPTLINE_WRAPPED === undefined && 
 // as the one process would have – leaving its temporary output, never a file under the final name.
 if (process.env.OPTLINE_WRAPPED === '1' && process.channel) {
   delete process.env.OPTLINE_WRAPPED;
+  // Read before an output is put in place (AtomicFile.commit): 'disconnect' comes only when the
+  // event loop gets to it, by which time a scrub near its end could have renamed its files.
+  process.env.OPTLINE_PARENT_PID = String(process.ppid);
   process.channel.unref();
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }

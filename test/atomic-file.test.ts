@@ -64,3 +64,30 @@ it('uses direct I/O on file systems that have it', () => {
   const type = statfsSync(dir).type;
   if (process.platform === 'linux' && (type === EXT4 || type === XFS)) expect(f.direct).toBe(true);
 });
+
+it('puts nothing in place for a command that was killed meanwhile (bin/optline.js runs a scrub in a copy of itself)', async () => {
+  const final = join(dir, 'orphan.csv');
+  const f = new AtomicFile(final);
+  f.write('phone\n+31612345678\n');
+  const before = process.env.OPTLINE_PARENT_PID;
+  // The copy's parent is gone: the process it was started by is no longer its parent.
+  process.env.OPTLINE_PARENT_PID = String(process.ppid + 1);
+  try {
+    await expect(f.commit()).rejects.toThrow(/^Not writing .*orphan\.csv: the command that asked for it was stopped\.$/);
+  } finally {
+    if (before === undefined) delete process.env.OPTLINE_PARENT_PID;
+    else process.env.OPTLINE_PARENT_PID = before;
+  }
+  expect(existsSync(final)).toBe(false);
+  expect(readdirSync(dir).filter((n) => n.includes('orphan'))).toEqual([]);
+  // Its parent still there: written.
+  process.env.OPTLINE_PARENT_PID = String(process.ppid);
+  try {
+    const g = new AtomicFile(final);
+    g.write('x\n');
+    await g.commit();
+    expect(readFileSync(final, 'utf8')).toBe('x\n');
+  } finally {
+    delete process.env.OPTLINE_PARENT_PID;
+  }
+});

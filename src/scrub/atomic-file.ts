@@ -84,6 +84,10 @@ export class AtomicFile {
     } catch (err) {
       throw this.writeFailed(err);
     }
+    if (commandGone()) {
+      this.removeTmp();
+      throw new Error(`Not writing ${this.final}: the command that asked for it was stopped.`);
+    }
     try {
       renameSync(this.tmp, this.final);
     } catch (err) {
@@ -295,6 +299,15 @@ function processRuns(pid: number): boolean {
     // EPERM: it runs, as another user.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Whether this process works for an `optline` command (bin/optline.js runs a scrub in a copy of
+ * itself) that was killed meanwhile: its files must then not appear, as the command's would not.
+ */
+function commandGone(): boolean {
+  const parent = Number(process.env.OPTLINE_PARENT_PID);
+  return Number.isInteger(parent) && parent > 0 && process.ppid !== parent;
 }
 
 /** Flushes a directory's entries (a rename) to disk; a no-op where directories cannot be opened so. */
