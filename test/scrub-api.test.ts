@@ -3,7 +3,7 @@
  * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
  */
 import { Slots } from '../src/api/slots.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,6 +12,9 @@ import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { sql } from 'kysely';
 import { runScrub } from '../src/scrub/run.js';
 import { downloadName } from '../src/api/routes/scrubs.js';
+import { ScrubStore } from '../src/scrub/store.js';
+import { newId, Store } from '../src/store/repository.js';
+import { Optline } from '../src/service/optline.js';
 
 const AT = '2026-11-28T10:00:00+01:00';
 let api: TestApi;
@@ -387,3 +390,53 @@ describe('scrub slots', () => {
   });
 });
 
+
+describe('a scrub whose process was killed', () => {
+  it('is said to have failed, not to run for ever, and its upload and partial output are deleted at the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-killed-scrub-'));
+    const db = join(dir, 'optline.db');
+    const scrubDir = `${db}.scrubs`;
+    const longAgo = Date.now() - 10 * 60_000;
+    // What `kill -9` during a scrub leaves: a record saying "running", the list, a partial output.
+    const before = await Store.open(db);
+    const app = await Optline.open(before);
+    await app.putEntity('acme', { name: 'Acme', kind: 'company', country: 'NL' });
+    const killed = newId();
+    await new ScrubStore(before).start({ id: killed, entityId: 'acme', keyId: null, at: longAgo, productCategory: null, autodialed: false, prerecorded: false, lineType: null, subscriberType: 'consumer', inputName: 'leads.csv', startedAt: longAgo, rulesVersion: 'x' });
+    mkdirSync(scrubDir);
+    const left = [`${killed}.upload.csv`, `.${killed}.csv.999999.abc.tmp`, `.${killed}.rejects.csv.999999.abd.tmp`].map((n) => join(scrubDir, n));
+    for (const f of left) {
+      writeFileSync(f, 'phone\n+31612345671\n');
+      utimesSync(f, new Date(longAgo), new Date(longAgo));
+    }
+    // A list still arriving (another server's, written just now) has no record yet: it stays.
+    const arriving = join(scrubDir, `${newId()}.upload.csv`);
+    writeFileSync(arriving, 'phone\n');
+    await app.close();
+    await before.close();
+
+    const server = await startApi({ db });
+    try {
+      const r = (await server.call('GET', `/v1/scrubs/${killed}`)).json();
+      expect(r).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted: the process running the scrub stopped/) });
+      expect(left.filter((f) => existsSync(f))).toEqual([]);
+      expect(existsSync(arriving)).toBe(true);
+      // Recorded so, not only read so.
+      const row = await sql<{ status: string }>`select status from scrubs where id = ${killed}`.execute(server.app.store.db);
+      expect(row.rows).toEqual([{ status: 'failed' }]);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads as failed once its process stops saying it runs, before anything cleans up', async () => {
+    const stale = newId();
+    const longAgo = Date.now() - 10 * 60_000;
+    await new ScrubStore(api.app.store).start({ id: stale, entityId: 'acme', keyId: null, at: longAgo, productCategory: null, autodialed: false, prerecorded: false, lineType: null, subscriberType: 'consumer', inputName: null, startedAt: longAgo, rulesVersion: 'x' });
+    expect((await api.call('GET', `/v1/scrubs/${stale}`)).json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted/) });
+    const fresh = newId();
+    await new ScrubStore(api.app.store).start({ id: fresh, entityId: 'acme', keyId: null, at: Date.now(), productCategory: null, autodialed: false, prerecorded: false, lineType: null, subscriberType: 'consumer', inputName: null, startedAt: Date.now(), rulesVersion: 'x' });
+    expect((await api.call('GET', `/v1/scrubs/${fresh}`)).json()).toMatchObject({ status: 'running' });
+  });
+});

@@ -25,7 +25,7 @@ import { entryOf, type SuppressionEntry } from '../service/suppression.js';
 import { entityEventCount, entityEvents, EventIndex, eventsFromParts, lastEventRowid, SqliteHistory, StoreHistory, type EntityEvents, type EventIndexImage, type EventRecordPart } from './history.js';
 import type { ChunkReply, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { addCounts, emptyCounts, summaryJson, type ScrubCounts } from './summary.js';
-import { ScrubStore } from './store.js';
+import { SCRUB_HEARTBEAT_MS, ScrubStore } from './store.js';
 import { AtomicFile, writableTarget } from './atomic-file.js';
 import { isSqliteFile, type StoreKind } from '../store/connect.js';
 
@@ -189,9 +189,17 @@ function lineAt(fd: number, offset: number): number {
 }
 
 export async function runScrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
+  let heartbeat: NodeJS.Timeout | null = null;
   try {
-    return await scrub(app, opts);
+    return await scrub(app, opts, (id) => {
+      // While it runs (also while it waits its turn), the scrub says so: a record left "running"
+      // by a killed process is then told apart and counted as failed (ScrubStore.failInterrupted).
+      const scrubs = new ScrubStore(app.store);
+      heartbeat = setInterval(() => void scrubs.heartbeat(id, Date.now()).catch(() => undefined), SCRUB_HEARTBEAT_MS);
+      heartbeat.unref();
+    });
   } finally {
+    if (heartbeat) clearInterval(heartbeat);
     // Threads handed in end with the scrub, also when it failed before using them.
     for (const w of opts.threads ?? []) void w.terminate();
   }
@@ -253,7 +261,7 @@ function checkFiles(opts: ScrubOptions): void {
   }
 }
 
-async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
+async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) => void): Promise<ScrubOutcome> {
   const started = Date.now();
   checkFiles(opts);
   const entity = await app.requireEntity(opts.entityId, 'entityId');
@@ -264,6 +272,7 @@ async function scrub(app: Optline, opts: ScrubOptions): Promise<ScrubOutcome> {
   const scrubs = new ScrubStore(app.store);
   const id = opts.id ?? newId();
   await scrubs.start({ id, entityId: entity.id, keyId: opts.keyId ?? null, at, productCategory: question.productCategory, autodialed: question.autodialed, prerecorded: question.prerecorded, lineType: question.lineType, subscriberType: question.subscriberType ?? 'consumer', inputName: opts.inputName !== undefined ? opts.inputName : basename(opts.input), startedAt: started, rulesVersion: RULES_VERSION });
+  onRecorded(id);
   opts.onStart?.(id);
   if (opts.waitTurn) {
     try {

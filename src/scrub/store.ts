@@ -23,6 +23,8 @@ export interface ScrubsTable {
   /** Migration 0016: the column of each row's line type, and how its values were read (JSON). */
   line_type_column?: string | null;
   line_types?: string | null;
+  /** Migration 0017: when the process running it last said it still runs. */
+  heartbeat_at?: string | null;
   rows: number;
   allowed: number;
   denied: number;
@@ -77,12 +79,24 @@ export interface ScrubRecord extends ScrubCounts {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function toRecord(r: ScrubsTable): ScrubRecord {
+/** How often a running scrub says it still runs. */
+export const SCRUB_HEARTBEAT_MS = 30_000;
+/** A scrub silent this long is no longer running: its process stopped without recording an end. */
+export const SCRUB_STALE_MS = 4 * SCRUB_HEARTBEAT_MS;
+const INTERRUPTED = 'interrupted: the process running the scrub stopped before it ended (killed, or the machine went down); check the list again';
+
+/** A 'running' row whose process stopped saying so: failed, as it will never end. */
+function interrupted(r: ScrubsTable, now: number): boolean {
+  return r.status === 'running' && Date.parse(r.heartbeat_at ?? r.started_at) < now - SCRUB_STALE_MS;
+}
+
+function toRecord(r: ScrubsTable, now = Date.now()): ScrubRecord {
+  const stopped = interrupted(r, now);
   return {
     id: r.id,
     entityId: r.entity_id,
     keyId: r.key_id,
-    status: r.status as ScrubStatus,
+    status: stopped ? 'failed' : (r.status as ScrubStatus),
     at: r.at,
     productCategory: r.product_category,
     autodialed: Boolean(Number(r.autodialed)),
@@ -103,7 +117,7 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
-    error: r.error,
+    error: stopped ? INTERRUPTED : r.error,
     errorDetails: r.error_details ? (JSON.parse(r.error_details) as Array<{ path: string; message: string }>) : null,
     outputPath: r.output_path,
     rejectsPath: r.rejects_path,
@@ -141,6 +155,7 @@ export class ScrubStore {
         by_denial: '{}',
         rules_version: s.rulesVersion,
         started_at: iso(s.startedAt),
+        heartbeat_at: iso(s.startedAt),
         finished_at: null,
         duration_ms: null,
         error: null,
@@ -149,6 +164,35 @@ export class ScrubStore {
         rejects_path: null,
       })
       .execute();
+  }
+
+  /** Says the scrub still runs (every SCRUB_HEARTBEAT_MS while it does). */
+  async heartbeat(id: string, now: number): Promise<void> {
+    await this.db.updateTable('scrubs').set({ heartbeat_at: iso(now) }).where('id', '=', id).where('status', '=', 'running').execute();
+  }
+
+  /**
+   * Records as failed the scrubs whose process stopped without saying how they ended (they would
+   * say "running" for ever); returns their ids, whose files the caller may then delete.
+   */
+  async failInterrupted(now: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('scrubs').selectAll().where('status', '=', 'running').execute();
+    const stale = rows.filter((r) => interrupted(r, now));
+    for (const r of stale) {
+      await this.db
+        .updateTable('scrubs')
+        .set({ status: 'failed', error: INTERRUPTED, finished_at: iso(now), output_path: null, rejects_path: null })
+        .where('id', '=', r.id)
+        .where('status', '=', 'running')
+        .execute();
+    }
+    return stale.map((r) => r.id);
+  }
+
+  /** The ids of scrubs still running (their process says so), for telling their files from leftovers. */
+  async runningIds(now: number): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('scrubs').selectAll().where('status', '=', 'running').execute();
+    return new Set(rows.filter((r) => !interrupted(r, now)).map((r) => r.id));
   }
 
   async finish(

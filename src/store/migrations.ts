@@ -278,6 +278,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('line_types', 'text').execute();
     },
   },
+  {
+    // A running scrub says every half minute that it still runs: one whose process was killed
+    // (kill -9, a power cut) is then told from one still running, and counted as failed.
+    name: '0017_scrubs_heartbeat',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('heartbeat_at', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

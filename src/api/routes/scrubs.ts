@@ -15,7 +15,7 @@
  * Roles: `scrub` (admin, supervisor, integration) to run one; `scrub_read` (also compliance) to
  * read them. Every call is limited to the entities the key may act for.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,7 +31,7 @@ import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
 import { InputError, NotFoundError } from '../../service/errors.js';
 import { newId } from '../../store/repository.js';
 import { runScrub } from '../../scrub/run.js';
-import { insideDir, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
+import { insideDir, SCRUB_STALE_MS, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { recordedCounts, summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
 import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
@@ -175,23 +175,76 @@ export function downloadName(r: Pick<ScrubRecord, 'id' | 'inputName'>, part: 'ou
   return savedName(r.inputName, r.id, part === 'output' ? 'checked' : 'unreadable');
 }
 
+/** Whether a file was written within the time a scrub's heartbeat or an upload's idle limit allows. */
+function recentlyWritten(path: string, now: number): boolean {
+  try {
+    const idleMs = Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
+    return statSync(path).mtimeMs > now - Math.max(SCRUB_STALE_MS, 2 * idleMs);
+  } catch {
+    return true; // gone: nothing to delete
+  }
+}
+
+/** A file of a scrub in the server's directory: `<id>.upload.csv`, `<id>.csv`, `<id>.rejects.csv`, or their temporaries `.<id>.csv.<pid>.….tmp`. */
+const SCRUB_FILE = /^\.?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?:upload\.csv|csv|rejects\.csv)(?:\..*\.tmp)?$/;
+
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);
   /** Scrubs running in the background (Prefer: respond-async), for shutdown and tests. */
   const running = new Map<string, Promise<unknown>>();
+  /** Lists arriving now, by scrub id: their uploads have no record yet. */
+  const receiving = new Set<string>();
   let tempDir: string | null = null;
   const dirOf = (): string => scrubDirFor(app) ?? (tempDir ??= mkdtempSync(join(tmpdir(), 'optline-scrubs-')));
   /** A file in this server's scrub directory (a path recorded by the command line is not). */
   const kept = (path: string | null): boolean => insideDir(dirOf(), path);
   const api = (r: ScrubRecord): ScrubApi => toApi(r, kept);
-  // An erased number must not stay readable in this server's kept scrub outputs.
-  app.onErasure(({ e164, inScope }) => store.forgetFilesHolding(e164, inScope, kept));
+  // An erased number must not stay readable in this server's kept scrub outputs, nor in what a
+  // scrub killed mid-way left behind (its upload, a partial output).
+  app.onErasure(async ({ e164, inScope }) => {
+    await removeLeftovers().catch(() => undefined);
+    return store.forgetFilesHolding(e164, inScope, kept);
+  });
 
   async function cleanOld(): Promise<void> {
     for (const r of await store.withFilesBefore(app.clock() - keepMs())) {
       // Only this server's own files; those of `optline scrub` belong to whoever ran it.
       if (!kept(r.outputPath) && !kept(r.rejectsPath)) continue;
       await store.removeFiles(r, kept);
+    }
+    await removeLeftovers();
+  }
+
+  /**
+   * What scrubs killed mid-way (kill -9, a power cut) left: their records say "running" for ever
+   * and their files – the upload, partial outputs – are named by no record. The records are
+   * marked failed and the files in the scrub directory that belong to no scrub still running and
+   * to no kept output are deleted. (Heartbeats tell a scrub of another server still running.)
+   */
+  async function removeLeftovers(): Promise<void> {
+    const now = Date.now();
+    await store.failInterrupted(now);
+    const dir = dirOf();
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // no directory yet
+    }
+    const live = await store.runningIds(now);
+    for (const name of names) {
+      const id = SCRUB_FILE.exec(name)?.[1];
+      if (!id || live.has(id) || receiving.has(id)) continue;
+      const path = join(dir, name);
+      // A list still arriving has no record yet (here or on another server sharing the directory).
+      if (recentlyWritten(path, now)) continue;
+      const r = await store.get(id);
+      if (r && (r.outputPath === path || r.rejectsPath === path)) continue;
+      try {
+        unlinkSync(path);
+      } catch {
+        /* gone already */
+      }
     }
   }
 
@@ -205,6 +258,10 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     // The list is streamed to disk: replace the string parser of the parent context.
     f.removeContentTypeParser(['text/csv', 'text/plain']);
     f.addContentTypeParser(['text/csv', 'text/plain', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+    // A server starting after a crash: its scrubs then in flight are said to have failed, their files go.
+    f.addHook('onReady', async () => {
+      await removeLeftovers().catch((err: unknown) => f.log.warn({ err }, 'could not clear what interrupted scrubs left'));
+    });
     f.addHook('onClose', async () => {
       await Promise.allSettled(running.values());
       // Without a store file the scrubs lived in a temporary directory of this server only.
@@ -260,6 +317,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         const dir = dirOf();
         const id = newId();
         const upload = join(dir, `${id}.upload.csv`);
+        receiving.add(id);
         try {
           mkdirSync(dir, { recursive: true });
           await cleanOld().catch(() => undefined);
@@ -273,6 +331,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           }
           throw err;
         } finally {
+          receiving.delete(id);
           const left = (uploading.get(uploader) ?? 1) - 1;
           if (left > 0) uploading.set(uploader, left);
           else uploading.delete(uploader);
