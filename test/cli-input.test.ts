@@ -268,3 +268,20 @@ describe('serve on a new store', () => {
     expect(count('api_keys')).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
+
+describe('scrub', () => {
+  it('warns when other columns look like phone numbers, or the list was scrubbed before – and names the column it checked', async () => {
+    const input = join(dir, 'two-numbers.csv');
+    writeFileSync(input, 'id,mobile,phone\n1,+31612345671,+31201234567\n');
+    const r = optline(['scrub', '--entity', 'voltana', '--in', input, '--out', join(dir, 'two-numbers.out.csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('(phone column "phone")');
+    expect(r.stderr).toContain('optline: warning: "mobile" looks like phone numbers too; only "phone" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).');
+    // Named: what to check was said, nothing to warn about.
+    expect(optline(['scrub', '--entity', 'voltana', '--in', input, '--out', join(dir, 'two-numbers.out.csv'), '--phone-column', 'mobile']).stderr).not.toContain('warning');
+    // The output scrubbed again.
+    const again = optline(['scrub', '--entity', 'voltana', '--in', join(dir, 'two-numbers.out.csv'), '--out', join(dir, 'twice.csv'), '--phone-column', 'phone']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('optline: warning: The list has the columns e164, allowed, basis, denials already – was it scrubbed before?');
+  });
+});

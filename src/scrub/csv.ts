@@ -37,6 +37,30 @@ export const PHONE_COLUMN_NAMES = [
   'telefoon', 'telefoonnummer', 'mobiel', 'mobiel nummer', 'gsm', 'telefon', 'telefonnummer', 'handy', 'handynummer', 'mobilnummer',
 ];
 
+/** The columns a scrub appends to every row. */
+const APPENDED_COLUMNS = ['e164', 'allowed', 'basis', 'denials'];
+
+/**
+ * What the user should know about how a list's columns were read, though nothing is wrong: other
+ * columns that look like phone numbers (only one is checked – a list with `mobile` and `phone`
+ * leaves the mobiles unchecked), and a list that was scrubbed before (its columns come twice).
+ */
+export function columnWarnings(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
+  const warnings: string[] = [];
+  if (!phoneColumnNamed) {
+    const others = d.columns.filter((c, i) => i !== d.phoneIndex && i !== d.lineTypeIndex && PHONE_COLUMN_NAMES.includes(c.toLowerCase()));
+    if (others.length > 0) {
+      warnings.push(
+        `${others.map((c) => `"${c}"`).join(', ')} ${others.length === 1 ? 'looks' : 'look'} like phone numbers too; only "${d.columns[d.phoneIndex]}" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).`,
+      );
+    }
+  }
+  if (APPENDED_COLUMNS.every((c) => d.columns.includes(c))) {
+    warnings.push(`The list has the columns ${APPENDED_COLUMNS.join(', ')} already – was it scrubbed before? The output has them twice; the last ones are this scrub's.`);
+  }
+  return warnings;
+}
+
 export class CsvError extends InputError {
   constructor(message: string, path = 'csv', pathMessage = message) {
     super(message, [{ path, message: pathMessage }]);
