@@ -107,6 +107,7 @@ describe('store file removed or replaced on SQLite', () => {
         const phone = '+31612345679';
         expect((await api.call('PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
         expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+        expect((await api.call('POST', '/v1/decisions', { entityId: 'acme', phone: '12345' })).statusCode).toBe(200);
         if (how === 'removed') rmSync(db);
         else {
           renameSync(db, `${db}.old`);
@@ -117,6 +118,10 @@ describe('store file removed or replaced on SQLite', () => {
         expect(w.json().detail).toMatch(/temporarily|store/i);
         const d = await api.call('POST', '/v1/decisions', { entityId: 'acme', phone });
         expect(d.statusCode, d.body).toBe(503);
+        // Also a decision that reads nothing of the store (a number that cannot be read): its
+        // audit line would go to the writer thread's handle on the file that is gone.
+        const unreadable = await api.call('POST', '/v1/decisions', { entityId: 'acme', phone: '12345' });
+        expect(unreadable.statusCode, unreadable.body).toBe(503);
         expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
       } finally {
         await api.close().catch(() => {});

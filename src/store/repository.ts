@@ -438,6 +438,9 @@ export class Store {
 
   async recordDecisions(ds: StoredDecision[], now: number): Promise<void> {
     if (ds.length === 0) return;
+    // The writer thread keeps its own handle on the file: written to after the file was deleted or
+    // replaced, an answered decision would be in no store anyone can audit (503 instead).
+    this.checkFile();
     const rows = ds.map((d) => ({
       id: d.id,
       entity_id: d.entityId,
