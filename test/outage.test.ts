@@ -47,6 +47,16 @@ describe.skipIf(!postgresBinDir() || process.env.OPTLINE_SKIP_POSTGRES === '1')(
       }
       const w = await api.call('POST', '/v1/objections', { entityId: 'acme', phone, at: '2026-02-01T10:00:00Z' });
       expect(w.statusCode).toBe(503);
+      // Writes of every kind, each in a transaction of its own: 503 with Retry-After, never a 500.
+      for (const [method, url, body] of [
+        ['PUT', '/v1/entities/acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' }],
+        ['POST', '/v1/keys', { role: 'agent', entityIds: ['acme'] }],
+        ['POST', '/v1/erasures', { phone, entityId: 'acme' }],
+      ] as const) {
+        const r = await api.call(method, url, body);
+        expect(r.statusCode, `${method} ${url} → ${r.body}`).toBe(503);
+        expect(r.headers['retry-after']).toBeDefined();
+      }
       expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
     } finally {
       cluster.resume();

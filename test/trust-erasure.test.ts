@@ -390,6 +390,25 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(JSON.stringify(stored)).not.toContain('612340102');
   });
 
+  it('keeps the replayable answers of an entity whose id differs only in case (and on both stores alike)', async () => {
+    expect((await api.call('PUT', '/v1/entities/Tulp', { name: 'Tulp Holding B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+    const ask = () =>
+      api.server.inject({
+        method: 'POST',
+        url: '/v1/decisions',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'idempotency-key': 'dialer-Tulp-1' },
+        payload: JSON.stringify({ entityId: 'Tulp', phone: NL_CONSENT, at: '2026-11-27T10:00:00Z' }),
+      });
+    const first = await ask();
+    expect(first.statusCode, first.body).toBe(200);
+    await api.app.decisions.flush();
+    await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+    const retry = await ask();
+    expect(retry.statusCode, retry.body).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+  });
+
   it('keeps German proof still inside DE-4 when asked to, and says until when', async () => {
     const kc = (await consent('kraft', DE, '2025-01-10T10:00:00Z', { products: ['strom'] })).id;
     const d = await decide('kraft', DE, { at: '2025-02-03T10:00:00Z', productCategory: 'strom' });

@@ -79,6 +79,12 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     return problem(fe.statusCode, fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The body is larger than this endpoint accepts.' : fe.message);
   }
   if (isStoreDown(err)) return problem(503, 'The consent store cannot be reached right now.', undefined, 'store-unavailable');
+  // A text PostgreSQL cannot store (U+0000 in text 22021, in jsonb 22P05) that got past the
+  // request check (see refuseUnstorableText in server.ts): bad input, not a fault of ours.
+  if (storeRefusedText(err)) {
+    const message = 'holds a character the store cannot keep (U+0000)';
+    return problem(400, `The request ${message}.`, [{ path: 'request', message }], 'validation-error');
+  }
   req.log.error({ err }, 'unexpected error');
   return problem(500, 'Something went wrong on our side; the request was not completed.');
 }
@@ -89,19 +95,37 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
  * SQLite's extended codes (SQLITE_IOERR_READ, SQLITE_CORRUPT_INDEX, …) count with their primary
  * code; PostgreSQL's by SQLSTATE class: 08 connection, 53 resources, 57P operator intervention,
  * 58 system (I/O), XX001/XX002 data or index corrupted, 25006 read-only transaction, 57014 a
- * statement cancelled (statement_timeout).
+ * statement cancelled (statement_timeout), 55P03 a lock not had within lock_timeout.
  */
 const SQLITE_DOWN = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|NOTADB|CORRUPT|FULL|READONLY|PROTOCOL)(_|$)/;
-const POSTGRES_DOWN = /^(08|53|57P|58)|^XX00[12]$|^25006$|^57014$/;
+const POSTGRES_DOWN = /^(08|53|57P|58)|^XX00[12]$|^25006$|^57014$|^55P03$/;
+/** Busy rather than gone: another writer holds the lock (SQLite's write lock; 55P03 a chain's head, see src/store/chain.ts). */
+const STORE_BUSY = /^SQLITE_(BUSY|LOCKED)(_|$)|^55P03$/;
+
+const storeCode = (err: unknown): string => {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : '';
+};
 
 function isStoreDown(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: string };
-  const code = typeof e.code === 'string' ? e.code : '';
+  const code = storeCode(err);
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) ||
     SQLITE_DOWN.test(code) ||
     (/^[0-9A-Z]{5}$/.test(code) && POSTGRES_DOWN.test(code)) ||
-    // pg's pool when every connection stays busy past connectionTimeoutMillis (a long lock, say).
-    /Connection terminated|connection closed|database is locked|The database connection is not open|timeout exceeded when trying to connect/i.test(e.message ?? '')
+    // pg's pool when every connection stays busy past connectionTimeoutMillis (a long lock, say);
+    // pg's client used after its connection broke ("… is not queryable", no code).
+    /Connection terminated|connection closed|database is locked|The database connection is not open|timeout exceeded when trying to connect|is not queryable/i.test((err as { message?: string }).message ?? '')
   );
+}
+
+const storeRefusedText = (err: unknown): boolean => ['22021', '22P05'].includes(storeCode(err));
+
+/**
+ * Seconds a client should wait before retrying a 503: a lock another writer holds is soon free,
+ * a store that is gone takes longer to come back.
+ */
+export function retryAfterSeconds(err: unknown): number {
+  const cause = err instanceof StoreUnavailableError ? err.cause : err;
+  return STORE_BUSY.test(storeCode(cause)) || /database is locked|timeout exceeded when trying to connect/i.test((cause as { message?: string })?.message ?? '') ? 1 : 5;
 }

@@ -30,6 +30,68 @@ export const Timestamp = z
 
 export const IsoDate = z.iso.date().describe('A calendar date, YYYY-MM-DD');
 
+const NUL_MESSAGE = 'contains U+0000 (a NUL character), which cannot be stored';
+
+/**
+ * Where a value – a request's body, path parameters, query – holds U+0000 in a string or a key:
+ * PostgreSQL cannot store it (in text or jsonb) where SQLite can, so the same request would be
+ * kept by one store and fail on the other. Paths as validation errors name them (`source.wording`,
+ * `params.id`, `querystring.entityId`; the body's fields without `body.`), at most `max` of them.
+ * Walked without recursion: a body may nest deeper than the stack goes.
+ */
+export function nulCharacters(value: unknown, max = 20): Array<{ path: string; message: string }> {
+  // A path as a chain of links to its parent: copying it at every level would cost the square of the depth.
+  type Path = { key: string; up: Path } | null;
+  const name = (path: Path): string => {
+    const keys: string[] = [];
+    for (let p = path; p; p = p.up) keys.unshift(p.key);
+    return keys.join('.').replace(/^body\.?/, '').replace(/\0/g, '\\u0000') || 'body';
+  };
+  const found: Array<{ path: string; message: string }> = [];
+  const stack: Array<[unknown, Path]> = [[value, null]];
+  while (stack.length > 0 && found.length < max) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) found.push({ path: name(path), message: NUL_MESSAGE });
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], { key: String(i), up: path }]);
+    } else if (v !== null && typeof v === 'object' && isPlainObject(v)) {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i]!;
+        const at = { key, up: path };
+        if (key.includes('\0')) found.push({ path: name(at), message: `its name ${NUL_MESSAGE}` });
+        stack.push([child, at]);
+      }
+    }
+  }
+  return found.slice(0, max);
+}
+
+/** Parsed JSON, a query string or path parameters (the router's objects have a null prototype): not a streamed body or a Buffer. */
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * A page cursor: the previous page's nextCursor, opaque to clients, base64url of JSON to the
+ * server (src/service/audit.ts). What it decodes to goes into a query, so it must not hold
+ * U+0000 either (see nulCharacters).
+ */
+export const PageCursor = z
+  .string()
+  .max(500)
+  .refine((cursor) => {
+    const text = Buffer.from(cursor, 'base64url').toString('utf8');
+    try {
+      return nulCharacters(JSON.parse(text) as unknown, 1).length === 0;
+    } catch {
+      return !text.includes('\0'); // not JSON: the audit refuses it itself
+    }
+  }, 'not a cursor this server gave out (it decodes to text with U+0000)')
+  .describe('nextCursor of the previous page');
+
 const Phone = z.string().min(1).max(64).describe('E.164 (+31612345678) or national format in the calling entity\'s country');
 const Id = z.string().min(1).max(128);
 const Short = z.string().max(2000);

@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Optline } from '../service/optline.js';
 import { authenticateKey, KeyCache, permissionHook, SignInGuard } from './auth.js';
-import { problem, sendProblem, toProblem } from './problem.js';
+import { problem, retryAfterSeconds, sendProblem, toProblem } from './problem.js';
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
 import { scrubRoutes } from './routes/scrubs.js';
@@ -17,7 +17,7 @@ import { registerHardening } from './hardening.js';
 import { registerMetrics, Metrics } from './metrics.js';
 import { maskPhone } from '../phone/index.js';
 import { z } from 'zod';
-import { ProblemSchema } from './schemas.js';
+import { nulCharacters, ProblemSchema } from './schemas.js';
 
 export interface ServerOptions {
   logger?: boolean;
@@ -103,7 +103,23 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   const guard = new SignInGuard(opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
 
-  f.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
+  // No string of a request may hold U+0000: PostgreSQL refuses it (text 22021, jsonb 22P05) where
+  // SQLite keeps it, so one store would record what the other answers 500 to – and a consent's
+  // wording kept with it broke the dashboard's JSON reading on PostgreSQL. Checked here once for
+  // every route (after authentication, before validation and anything that reads or writes);
+  // audit cursors, text only once decoded, by their schema (PageCursor).
+  f.addHook('preValidation', async (req, reply) => {
+    const errors = nulCharacters({ params: req.params, querystring: req.query, body: req.body });
+    if (errors.length === 0) return;
+    return sendProblem(reply, problem(400, `The request is not valid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}.`, errors, 'validation-error'));
+  });
+
+  f.setErrorHandler((err, req, reply) => {
+    const p = toProblem(err, req);
+    // The store is busy or gone (503): say when to try again.
+    if (p.status === 503) reply.header('retry-after', String(retryAfterSeconds(err)));
+    return sendProblem(reply, p);
+  });
   f.setNotFoundHandler(async (req, reply) => {
     // api-v1: every /v1 call needs a token – an unknown path too (401 before 404: no one without a
     // key learns which paths exist).

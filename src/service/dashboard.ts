@@ -165,10 +165,17 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
  */
 async function callActivity(app: Optline, entity: Entity, since: number, now: number): Promise<CallActivity> {
   const pg = app.store.kind === 'postgres';
+  // The payload as jsonb, which refuses two escapes JSON.stringify writes and text keeps: \u0000
+  // (22P05; rows stored before requests with U+0000 were refused, see nulCharacters in
+  // src/api/schemas.ts) and a lone surrogate such as \ud800 (22P02). One such row would fail the
+  // whole dashboard, so they are read as U+FFFD: an escape of the same length behind the same
+  // backslash keeps the JSON valid (were that backslash the second of an escaped one, the letters
+  // after it merely change). Only payloads holding "\u" at all pay for the regular expression.
+  const payloadJsonb = sql`(case when strpos(payload, '\\u') > 0 then regexp_replace(payload, '\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\\\ufffd', 'g') else payload end)::jsonb`;
   // A field of the JSON payload as text (PostgreSQL) or as its JSON value (SQLite: false is 0).
   // Paths as literals (they are this code's own): PostgreSQL matches a GROUP BY expression to
   // the selected one only when both are written alike, parameters included.
-  const field = (...path: string[]) => (pg ? sql`(payload::jsonb #>> ${sql.lit(`{${path.join(',')}}`)}::text[])` : sql`json_extract(payload, ${sql.lit(`$.${path.join('.')}`)})`);
+  const field = (...path: string[]) => (pg ? sql`(${payloadJsonb} #>> ${sql.lit(`{${path.join(',')}}`)}::text[])` : sql`json_extract(payload, ${sql.lit(`$.${path.join('.')}`)})`);
   // Calls recorded before they kept their answer (no `allowed`): the decision they name says.
   const named = (column: 'allowed' | 'denials') => sql`(select d.${sql.raw(column)} from decisions d where d.id = ${field('decisionId')})`;
   const refused = sql<boolean>`(${pg ? sql`${field('allowed')} = 'false'` : sql`${field('allowed')} = 0`} or (${field('allowed')} is null and ${named('allowed')} = 0))`;

@@ -212,6 +212,21 @@ const chunks = <T>(xs: T[], n: number): T[][] => {
   return out;
 };
 
+/** Every string value in a stored answer's JSON (none if it is not JSON). */
+function stringsIn(json: string): Set<string> {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') found.add(v);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  try {
+    walk(JSON.parse(json));
+  } catch {
+    // not JSON: it quotes nothing
+  }
+  return found;
+}
+
 /** A stored decision stripped of everything that could point to the person. */
 export function redactedDecision(responseJson: string): string {
   let r: Record<string, unknown>;
@@ -290,9 +305,15 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
         for (const a of answers) if (erased.has(a.body)) dropped.push(a);
       }
       if (plan.idempotencyPhone) {
-        dropped.push(
-          ...(await trx.selectFrom('idempotency').select(['scope', 'key']).where('body', 'like', `%"${plan.idempotencyPhone}"%`).where('body', 'like', `%"${plan.entityId}"%`).execute()),
-        );
+        // The answers that quote the number and the entity, compared exactly: LIKE narrows by the
+        // number (E.164: digits, nothing LIKE reads as a pattern), but it would match an entity id
+        // ignoring case on SQLite only, and read its % and _ as patterns.
+        const { idempotencyPhone: phone, entityId } = plan;
+        const quoting = await trx.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', `%"${phone}"%`).execute();
+        for (const a of quoting) {
+          const quoted = stringsIn(a.body);
+          if (quoted.has(phone) && quoted.has(entityId)) dropped.push({ scope: a.scope, key: a.key });
+        }
       }
       for (const a of dropped) {
         await trx.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();

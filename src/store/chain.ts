@@ -103,18 +103,61 @@ export interface ChainFields {
 }
 
 /**
+ * PostgreSQL: how long a writer waits for a chain's head, locked by another writer of the same
+ * entity. Writers hold it for milliseconds, but a long erasure or retention run (or a stuck
+ * transaction) may hold it for seconds, and every writer waiting on it holds a pool connection
+ * meanwhile: fifteen dialer writes for one entity would take all ten (src/store/connect.ts), and
+ * decisions, reads and /healthz of every other entity would wait for one in vain. So a writer
+ * gives up soon (SQLSTATE 55P03, lock_not_available), frees its connection, and withRetry tries
+ * again after a pause – as on SQLite, where the write lock is waited for in short tries – until
+ * it answers 503 with Retry-After after about 5 s. Only CHAIN_LOCK_WAITERS writers of a process
+ * wait the longer time at once; the others merely try, so however many writers queue up for one
+ * chain, most of the pool stays free for everything else.
+ */
+const CHAIN_LOCK_WAIT_MS = 200;
+const CHAIN_LOCK_TRY_MS = 20;
+const CHAIN_LOCK_WAITERS = 3;
+let chainLockWaiters = 0;
+
+/**
+ * Locks a chain's head (made first if the chain is new) for the rest of the transaction and
+ * reads it. PostgreSQL: FOR UPDATE, the wait bounded as above – lock_timeout is set for the rest
+ * of the transaction (its later waits, rare, are as short) by the first statement that may wait:
+ * the insert waits when another transaction has just written the same head. SQLite: the insert
+ * takes the write lock, and what the transaction reads afterwards includes every event committed
+ * before it.
+ */
+async function lockHead(trx: Kysely<Database>, chain: string, boundedWait: boolean): Promise<{ seq: number; hash: string }> {
+  if (!isPostgres(trx)) {
+    await sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`.execute(trx);
+    return trx.selectFrom('chain_heads').select(['seq', 'hash']).where('chain', '=', chain).executeTakeFirstOrThrow();
+  }
+  const waits = boundedWait && chainLockWaiters < CHAIN_LOCK_WAITERS;
+  if (waits) chainLockWaiters++;
+  try {
+    const timeout = boundedWait ? `${waits ? CHAIN_LOCK_WAIT_MS : CHAIN_LOCK_TRY_MS}ms` : null;
+    await (timeout
+      ? sql`insert into chain_heads (chain, seq, hash) select ${chain}, 0, ${GENESIS} from (select set_config('lock_timeout', ${timeout}, true)) s on conflict (chain) do nothing`
+      : sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`
+    ).execute(trx);
+    const r = await trx.selectFrom('chain_heads').select(['seq', 'hash']).where('chain', '=', chain).forUpdate().executeTakeFirstOrThrow();
+    return { seq: Number(r.seq), hash: r.hash };
+  } finally {
+    if (waits) chainLockWaiters--;
+  }
+}
+
+/**
  * Takes a chain's head for the rest of the caller's transaction: no event can be linked onto the
- * chain meanwhile (FOR UPDATE on PostgreSQL; on SQLite the insert takes the write lock, and what
- * the transaction reads afterwards includes every event committed before it).
+ * chain meanwhile (see lockHead).
  */
 export async function lockChain(trx: Kysely<Database>, chain: string): Promise<void> {
-  await sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`.execute(trx);
-  if (isPostgres(trx)) await trx.selectFrom('chain_heads').select('seq').where('chain', '=', chain).forUpdate().execute();
+  await lockHead(trx, chain, true);
 }
 
 /**
  * Links new rows onto their chains inside the caller's transaction. The head row is locked
- * (SELECT … FOR UPDATE on PostgreSQL; SQLite's write transaction is exclusive already).
+ * (SELECT … FOR UPDATE on PostgreSQL, see lockHead; SQLite's write transaction is exclusive already).
  */
 export async function linkRows<T extends Omit<EventContent, 'salt' | 'personal_hash'>>(trx: Kysely<Database>, rows: T[], opts: { salt?: boolean } = {}): Promise<Array<T & ChainFields>> {
   const out: Array<T & ChainFields> = [];
@@ -123,9 +166,9 @@ export async function linkRows<T extends Omit<EventContent, 'salt' | 'personal_h
     const chain = chainOf(row.entity_id);
     let head = heads.get(chain);
     if (!head) {
-      await sql`insert into chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS}) on conflict (chain) do nothing`.execute(trx);
-      const q = trx.selectFrom('chain_heads').select(['seq', 'hash']).where('chain', '=', chain);
-      const r = await (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirstOrThrow();
+      // Migration 0005 (the only caller without a salt) links inside the migration transaction,
+      // whose later steps must wait for their locks as long as it takes: no bound there.
+      const r = await lockHead(trx, chain, opts.salt !== false);
       head = { seq: Number(r.seq), hash: r.hash };
     }
     const seq = head.seq + 1;

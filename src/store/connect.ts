@@ -43,6 +43,8 @@ export function connect(target: string, opts: ConnectOptions = {}): Connection {
   if (storeKindOf(target) === 'postgres') {
     // Loaded only for PostgreSQL stores: SQLite users (and every short CLI command) skip its load time.
     const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
+    // Writers waiting for a chain's head lock hold only a few of these connections at a time
+    // (lockHead in src/store/chain.ts): one entity's long write does not starve the others.
     const pool = new Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000 });
     // An idle client whose server went away emits 'error'; unhandled it would end the process.
     // The pool drops that client and the next query connects anew, so the server heals itself.
@@ -52,7 +54,7 @@ export function connect(target: string, opts: ConnectOptions = {}): Connection {
     // itself fails (answered 503); the broken client is discarded when released.
     pool.on('connect', (client) => client.on('error', (err) => console.error('store: PostgreSQL connection lost: %s', err.message)));
     return {
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      db: new Kysely<Database>({ dialect: new GuardedPostgresDialect({ pool }) }),
       kind: 'postgres',
       location: target.replace(/\/\/[^@/]*@/, '//***@'),
       pgPool: pool,
@@ -128,6 +130,32 @@ class GuardedSqliteDialect extends SqliteDialect {
         await rollback(connection);
       } catch (err) {
         if (!/no transaction is active/i.test((err as Error).message)) throw err;
+      }
+    };
+    return driver;
+  }
+}
+
+/**
+ * Kysely's PostgreSQL dialect with the same rollback guard: a transaction that failed because its
+ * connection broke (a server restart, a network cut) has Kysely send ROLLBACK on that connection,
+ * which fails as well ("Connection terminated unexpectedly", "Client has encountered a connection
+ * error and is not queryable") and would hide the error that says what happened. The client is
+ * useless then, and pg's pool discards it when it is released. Any other failed ROLLBACK still
+ * throws: a client left inside a transaction must not go back to the pool unnoticed.
+ */
+class GuardedPostgresDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      try {
+        await rollback(connection);
+      } catch (err) {
+        // The connection is gone: pg's own error (no `severity`: not from the server), or the
+        // server's SQLSTATE 08 (connection) or 57P (shutting down).
+        const e = err as { severity?: unknown; code?: unknown };
+        if (e.severity !== undefined && !/^(08|57P)/.test(String(e.code))) throw err;
       }
     };
     return driver;

@@ -94,7 +94,8 @@ export class IdempotencyConflict extends Error {
 }
 
 // SQLITE_BUSY_SNAPSHOT: a deferred transaction that read before writing, while another connection wrote.
-const SERIALIZATION_FAILURES = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+// 55P03: a PostgreSQL lock not had within lock_timeout (a chain's head, see lockHead in chain.ts).
+const SERIALIZATION_FAILURES = new Set(['40001', '40P01', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', '55P03']);
 
 /**
  * Runs a transaction again when the database gave up on it for a serialization failure or a
@@ -107,9 +108,10 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 6): Promise<
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!code || !SERIALIZATION_FAILURES.has(code)) throw err;
-      // Another SQLite connection holds the write lock (a CLI import, another server): waited for
-      // here, without blocking the thread, for up to about 5 s before the request is answered 503.
-      const busy = code.startsWith('SQLITE_BUSY');
+      // Another SQLite connection holds the write lock (a CLI import, another server), or another
+      // PostgreSQL transaction the chain's head: waited for here, without blocking the thread or
+      // holding a pool connection, for up to about 5 s before the request is answered 503.
+      const busy = code.startsWith('SQLITE_BUSY') || code === '55P03';
       if (i >= (busy ? 14 : attempts)) throw err;
       await new Promise((r) => setTimeout(r, Math.min(busy ? 500 : Infinity, Math.random() * 10 * 2 ** i)));
     }
@@ -255,8 +257,16 @@ export class Store {
     return r ? toEntity(r) : null;
   }
 
+  /**
+   * A text column for ORDER BY, sorted the same on both stores: by code point, as SQLite compares
+   * (bytes of UTF-8); PostgreSQL would otherwise follow the database's locale (a before B, say).
+   */
+  private byCodePoint(column: 'name' | 'id' | 'created_at') {
+    return this.kind === 'postgres' ? sql`${sql.ref(column)} collate "C"` : sql.ref(column);
+  }
+
   async listEntities(): Promise<Entity[]> {
-    const rows = await this.db.selectFrom('entities').selectAll().orderBy('name').execute();
+    const rows = await this.db.selectFrom('entities').selectAll().orderBy(this.byCodePoint('name')).orderBy(this.byCodePoint('id')).execute();
     return rows.map(toEntity);
   }
 
@@ -430,7 +440,7 @@ export class Store {
   }
 
   async listKeys(): Promise<ApiKey[]> {
-    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
+    const rows = await this.db.selectFrom('api_keys').selectAll().orderBy(this.byCodePoint('created_at')).orderBy(this.byCodePoint('id')).execute();
     return rows.map((r) => ({ id: r.id, role: r.role as Role, entityIds: JSON.parse(r.entity_ids) as string[], label: r.label, expiresAt: r.expires_at, revokedAt: r.revoked_at }));
   }
 

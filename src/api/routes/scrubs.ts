@@ -164,7 +164,9 @@ export function uploadName(header: unknown): string | null {
   if (typeof header !== 'string') return null;
   try {
     const name = parseContentDisposition(header).parameters.filename;
-    return typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : null;
+    // A name with U+0000 (`filename*=UTF-8''a%00b`) is one PostgreSQL cannot store: the scrub
+    // goes on without it, as for a malformed header.
+    return typeof name === 'string' && name.trim() !== '' && !name.includes('\0') ? name.trim().slice(0, 200) : null;
   } catch {
     return null; // a malformed header only loses the name, not the scrub
   }

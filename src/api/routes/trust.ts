@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { requireKey, requireScope } from '../auth.js';
-import { ProblemSchema, Timestamp, toMs } from '../schemas.js';
+import { PageCursor, ProblemSchema, Timestamp, toMs } from '../schemas.js';
 import { exportProof, PROOF_FORMATS, type ProofExport } from '../../proof/index.js';
 import { runRetention, eraseSubject } from '../../service/retention.js';
 import { auditDecisions, auditKeyEvents } from '../../service/audit.js';
@@ -218,7 +218,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
               from: Timestamp.optional().describe('Looked up at or after'),
               to: Timestamp.optional().describe('Looked up before'),
               limit: z.coerce.number().int().min(1).max(500).default(100),
-              cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+              cursor: PageCursor.optional(),
             })
             .strict(),
           response: { 200: z.object({ items: z.array(AuditedDecisionSchema), nextCursor: z.string().nullable() }), ...errors },
@@ -251,7 +251,7 @@ export function trustRoutes(app: Optline): FastifyPluginAsyncZod {
           tags: ['audit'],
           summary: 'API keys created and revoked for the caller\'s entities, from the hash-chained history, newest first',
           security,
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(500).optional() }).strict(),
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: PageCursor.optional() }).strict(),
           response: { 200: z.object({ items: z.array(KeyAuditSchema), nextCursor: z.string().nullable() }), ...errors },
         },
       },
