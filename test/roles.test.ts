@@ -139,6 +139,10 @@ describe('roles and entity scope', () => {
     expect((await api.call('GET', '/v1/entities/mine', undefined, tokens.admin)).json().parentId ?? null).toBeNull();
     // Nor can it learn which entity ids exist by trying them.
     expect((await api.call('PUT', '/v1/entities/mine', { name: 'Mine B.V.', kind: 'company', country: 'NL', parentId: 'nosuchco' }, tokens.admin)).statusCode).toBe(403);
+    // '*' beside entity ids is refused, as by the command line (it would be listed as an entity).
+    const mixed = await api.call('POST', '/v1/keys', { role: 'admin', entityIds: ['mine', '*'] });
+    expect(mixed.statusCode).toBe(422);
+    expect(mixed.json().errors).toEqual([{ path: 'entityIds', message: "'*' beside entity ids" }]);
     // A subsidiary's admin may update its entity as it is, naming the parent it already has.
     const sub = (await api.call('POST', '/v1/keys', { role: 'admin', entityIds: ['theirs'] })).json().token as string;
     const kept = await api.call('PUT', '/v1/entities/theirs', { name: 'Theirs B.V. (renamed)', kind: 'company', country: 'NL', parentId: 'mine' }, sub);

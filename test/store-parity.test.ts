@@ -87,6 +87,15 @@ describe('text a store refuses, should it get past the request check', () => {
   });
 });
 
+describe('a full disk outside the database (an uploaded list, a register snapshot)', () => {
+  it('is answered 507 saying nothing was kept, not 500', () => {
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const err = Object.assign(new Error(`${code}: no space left on device, write`), { code });
+      expect(toProblem(err, {} as never)).toMatchObject({ status: 507, detail: expect.stringMatching(/no disk space left.*nothing of it was kept/) });
+    }
+  });
+});
+
 describe('a connection error inside a transaction', () => {
   it('is answered 503 when pg says its client is no longer queryable', () => {
     const err = new Error('Client has encountered a connection error and is not queryable');

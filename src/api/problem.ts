@@ -79,8 +79,14 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     return problem(fe.statusCode, fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The body is larger than this endpoint accepts.' : fe.message);
   }
   if (isStoreDown(err)) return problem(503, 'The consent store cannot be reached right now.', undefined, 'store-unavailable');
+  // A full disk outside the database – an uploaded list, a register snapshot – is the server's
+  // want of space, not a fault in the request (the store's own full disk is SQLITE_FULL: 503).
+  const code = storeCode(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return problem(507, 'The server has no disk space left to keep this; nothing of it was kept. Try again once space is freed.', undefined, 'insufficient-storage');
+  }
   // A text PostgreSQL cannot store (U+0000 in text 22021, in jsonb 22P05) that got past the
-  // request check (see refuseUnstorableText in server.ts): bad input, not a fault of ours.
+  // request check (the preValidation hook in server.ts): bad input, not a fault of ours.
   if (storeRefusedText(err)) {
     const message = 'holds a character the store cannot keep (U+0000)';
     return problem(400, `The request ${message}.`, [{ path: 'request', message }], 'validation-error');

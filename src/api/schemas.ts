@@ -341,7 +341,7 @@ export const RegisterQuery = z
     force: z
       .enum(['true', 'false'])
       .optional()
-      .describe('true: put the copy in force although more lines were rejected than read, by the thousand or with the copy in force over ten times larger (an empty copy is always refused)'),
+      .describe('true: put the copy in force although more lines were rejected than read (by the thousand, or with the copy in force over ten times larger), or although it holds ten times fewer numbers than a copy in force of 1,000 or more (a download cut short?) – an empty copy is always refused'),
   })
   .strict();
 

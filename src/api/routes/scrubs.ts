@@ -59,7 +59,7 @@ async function receive(body: Readable, checks: Transform[], file: Writable): Pro
   }
 }
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 408: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 408: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema, 507: ProblemSchema } as const;
 const security = [{ bearer: [] }];
 const Id = z.string().min(1).max(128);
 

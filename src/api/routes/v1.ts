@@ -420,6 +420,8 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       async (req, reply) => {
         const b = req.body;
         if (b.entityIds.includes('*') && b.role !== 'admin') throw new InputError('Only admin keys may cover every entity.', [{ path: 'entityIds', message: "'*' is for admin keys" }]);
+        // '*' covers every entity already: beside names it would be listed as if it were one of them.
+        if (b.entityIds.includes('*') && b.entityIds.length > 1) throw new InputError("'*' covers every entity: give it alone, or name the entities without it.", [{ path: 'entityIds', message: "'*' beside entity ids" }]);
         const key = requireKey(req);
         for (const id of b.entityIds) {
           if (id === '*') {
