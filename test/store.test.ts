@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { Store, newId } from '../src/store/repository.js';
 import type { Database } from '../src/store/schema.js';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import SQLite from 'better-sqlite3';
-import { Optline } from '../src/service/optline.js';
+import { ENTITY_CACHE_MS, Optline } from '../src/service/optline.js';
 import { eraseSubject } from '../src/service/retention.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
@@ -127,6 +127,34 @@ describe.each(storeNames())('entities on %s', (storeName) => {
       }
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe.each(storeNames())('entity settings on %s, with two servers on one store', (storeName) => {
+  it('changed through one server apply on the other within seconds, not at its restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-two-servers-'));
+    dirs.push(dir);
+    const db = storeName === 'sqlite' ? join(dir, 'o.db') : await freshDb(storeName);
+    const [storeA, storeB] = [await Store.open(db), await Store.open(db)];
+    const [a, b] = [await Optline.open(storeA), await Optline.open(storeB)];
+    const now = vi.spyOn(Date, 'now');
+    try {
+      await a.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+      // A consent given from 1 July 2025 and never verified: a warning only, until the caller requires verification (NL-10).
+      await a.recordConsent({ entityId: 'acme', channel: 'phone', status: 'granted', at: Date.parse('2026-09-01T10:00:00Z'), phone: '+31612345678', source: { method: 'web_form', wording: 'Bel mij.' } });
+      const ask = () => b.decide({ phone: '+31612345678', entityId: 'acme', at: Date.parse('2026-11-02T10:00:00Z') });
+      expect((await ask()).allowed).toBe(true);
+      await a.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL', requireVerifiedConsent: true });
+      const t = Date.now();
+      now.mockReturnValue(t + ENTITY_CACHE_MS + 1);
+      expect(await ask()).toMatchObject({ allowed: false });
+    } finally {
+      now.mockRestore();
+      await a.close();
+      await b.close();
+      await storeA.close();
+      await storeB.close();
     }
   });
 });

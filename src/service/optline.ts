@@ -79,16 +79,19 @@ export interface RelationshipInput
   entityId: string;
 }
 
-/**
- * The application: turns requests into facts in the store and decisions by the engine.
- * Shared by the HTTP API, the CLI and the bulk scrub, so all give the same answers.
- */
+/** How long an entity read from the store is used before it is read again (as API keys: 5 s). */
+export const ENTITY_CACHE_MS = 5_000;
+
 /** A number just erased, and which entities the erasure covered. */
 export interface ErasedNumber {
   e164: string;
   inScope: (entityId: string) => boolean;
 }
 
+/**
+ * The application: turns requests into facts in the store and decisions by the engine.
+ * Shared by the HTTP API, the CLI and the bulk scrub, so all give the same answers.
+ */
 export class Optline {
   readonly store: Store;
   readonly registry = new Registry();
@@ -98,7 +101,11 @@ export class Optline {
   /** Hashed refusals that outlive an erasure (src/service/suppression.ts). */
   readonly suppressions: Suppressions;
   readonly clock: () => number;
-  private readonly entityCache = new Map<string, Entity>();
+  /**
+   * Entities as read, each for ENTITY_CACHE_MS: servers sharing a store see a change another made
+   * (a caller made to require verified consent, a new parent) within seconds, not at their restart.
+   */
+  private readonly entityCache = new Map<string, { entity: Entity; until: number }>();
 
   private constructor(store: Store, clock: () => number) {
     this.store = store;
@@ -178,15 +185,17 @@ export class Optline {
       ...(input.controller ? { controller: input.controller } : {}),
     };
     const created = await this.store.putEntity(entity, this.clock());
-    this.entityCache.set(id, entity);
+    this.entityCache.set(id, { entity, until: Date.now() + ENTITY_CACHE_MS });
     return { entity, created };
   }
 
   async entity(id: string): Promise<Entity | null> {
     const cached = this.entityCache.get(id);
-    if (cached) return cached;
+    // Real time, not the app's clock: how long a copy may stand in for the store's row.
+    if (cached && cached.until > Date.now()) return cached.entity;
     const e = await this.store.getEntity(id);
-    if (e) this.entityCache.set(id, e);
+    if (e) this.entityCache.set(id, { entity: e, until: Date.now() + ENTITY_CACHE_MS });
+    else this.entityCache.delete(id);
     return e;
   }
 
