@@ -118,6 +118,11 @@ describe('optline serve settings', () => {
     ['OPTLINE_REGISTER_SYNC_SECONDS', 'abc', /^optline: OPTLINE_REGISTER_SYNC_SECONDS must be a number of seconds from 1 to 86400, or 0 \(no sync\), not "abc"/],
     ['OPTLINE_REGISTER_SYNC_SECONDS', '0.001', /^optline: OPTLINE_REGISTER_SYNC_SECONDS must be/],
     ['OPTLINE_REGISTER_SYNC_SECONDS', '-5', /^optline: OPTLINE_REGISTER_SYNC_SECONDS must be/],
+    // Read where they are used, where a typo meant something else: rate limiting off, say.
+    ['OPTLINE_RATE_LIMIT', 'abc', /^optline: OPTLINE_RATE_LIMIT must be a whole number of requests a minute, or 0 \(no limit\), not "abc"/],
+    ['OPTLINE_AUTH_FAILURES_PER_MINUTE', '6o', /^optline: OPTLINE_AUTH_FAILURES_PER_MINUTE must be/],
+    ['OPTLINE_SCRUB_MAX_BYTES', '4GiB', /^optline: OPTLINE_SCRUB_MAX_BYTES must be a whole number of bytes/],
+    ['OPTLINE_SCRUBS_AT_ONCE', '0', /^optline: OPTLINE_SCRUBS_AT_ONCE must be/],
   ])('%s=%s stops the start (exit 2)', (name, value, message) => {
     // Without the check the server would start (and run until the timeout) or fail with exit 1.
     const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {

@@ -112,6 +112,26 @@ function numberSetting(name: string, fallback: number, isValid: (n: number) => b
 }
 
 /**
+ * The server's other numeric settings, read where they are used: checked at start, so that a typo
+ * stops it rather than quietly meaning something else (OPTLINE_RATE_LIMIT=abc turned rate
+ * limiting off; OPTLINE_SCRUBS_AT_ONCE=0 was taken as 2).
+ */
+function checkServerSettings(): void {
+  const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+  const positive = (n: number) => n > 0;
+  numberSetting('OPTLINE_RATE_LIMIT', 0, whole(0), 'a whole number of requests a minute, or 0 (no limit)');
+  numberSetting('OPTLINE_RATE_LIMIT_PUBLIC', 0, whole(1), 'a whole number of requests a minute, at least 1');
+  numberSetting('OPTLINE_AUTH_FAILURES_PER_MINUTE', 0, whole(0), 'a whole number of failed credentials a minute, or 0 (no limit)');
+  numberSetting('OPTLINE_REGISTER_TABLE_MAX', 0, whole(0), 'a whole number of numbers');
+  numberSetting('OPTLINE_SCRUB_KEEP_HOURS', 0, positive, 'a number of hours greater than 0');
+  numberSetting('OPTLINE_SCRUB_MAX_BYTES', 0, whole(1), 'a whole number of bytes (4 GiB: 4294967296)');
+  numberSetting('OPTLINE_SCRUBS_AT_ONCE', 0, whole(1), 'a whole number of scrubs, at least 1');
+  numberSetting('OPTLINE_SCRUB_UPLOADS_PER_KEY', 0, whole(1), 'a whole number of lists, at least 1');
+  numberSetting('OPTLINE_SCRUB_IDLE_SECONDS', 0, positive, 'a number of seconds greater than 0');
+  numberSetting('OPTLINE_SCRUB_WORKERS', 0, whole(0), 'a whole number of threads, or 0 (none)');
+}
+
+/**
  * For the commands that repair or keep the store – importing registers, erasure, retention,
  * proofs, audits: a register copy that cannot be loaded must not stop them (importing it again is
  * the repair), so it is left out with a warning. Deciding and scrubbing still refuse to start.
@@ -139,6 +159,7 @@ program
     const port = numberSetting('PORT', 3000, (n) => Number.isInteger(n) && n <= 65_535, 'a whole number from 0 to 65535 (0: any free port)');
     // Polling a register's state costs a query: more often than a second would keep a core busy.
     const syncSeconds = numberSetting('OPTLINE_REGISTER_SYNC_SECONDS', 30, (n) => n === 0 || (n >= 1 && n <= 86_400), 'a number of seconds from 1 to 86400, or 0 (no sync)');
+    checkServerSettings();
     const host = process.env.HOST ?? '127.0.0.1';
     // The server's modules load only for `serve`: the other commands start faster without them.
     const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
