@@ -456,7 +456,9 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           const r = await visible(req.params.id, req);
           if (r.status !== 'done') throw new InputError(`Scrub ${r.id} is ${r.status}.`, [], 409);
           const path = r[which];
-          if (path && !kept(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} was written by \`optline scrub\` to its own file; this server does not keep it.`);
+          // Not this server's file: `optline scrub` wrote it where its user said, or another server
+          // ran the scrub into a directory of its own (servers need a shared OPTLINE_SCRUBS_DIR).
+          if (path && !kept(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} was written outside this server's scrub directory – by \`optline scrub\` to its own file, or by another server without a shared OPTLINE_SCRUBS_DIR; this server does not serve it.`);
           if (!path || !existsSync(path)) throw new NotFoundError(`The ${part} of scrub ${r.id} is no longer kept.`);
           return reply.type('text/csv; charset=utf-8').header('content-disposition', contentDisposition(downloadName(r, part))).send(createReadStream(path) as unknown as string);
         },
