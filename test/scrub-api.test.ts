@@ -3,7 +3,7 @@
  * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
  */
 import { Slots } from '../src/api/slots.js';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -426,6 +426,28 @@ describe('a scrub whose process was killed', () => {
       expect(row.rows).toEqual([{ status: 'failed' }]);
     } finally {
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the outputs of finished scrubs, also for a store named by a relative path (as npm start names it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-relative-'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    const server = await startApi({ db: './data/optline.db' });
+    try {
+      await server.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
+      const done = await server.server.inject({ method: 'POST', url: '/v1/scrubs?entityId=acme', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/csv' }, payload: 'phone\n+31612345671\n' });
+      expect(done.statusCode, done.body).toBe(200);
+      const id = String(done.headers['optline-scrub-id']);
+      // Old enough to be a leftover by its time, were it not a recorded output.
+      for (const f of readdirSync(join(dir, 'data', 'optline.db.scrubs'))) utimesSync(join(dir, 'data', 'optline.db.scrubs', f), new Date(0), new Date(0));
+      // The next list sent clears leftovers: the finished scrub's output must stay.
+      await server.server.inject({ method: 'POST', url: '/v1/scrubs?entityId=acme', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/csv' }, payload: 'phone\n+31612345672\n' });
+      expect((await server.call('GET', `/v1/scrubs/${id}/output`)).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
     }
   });

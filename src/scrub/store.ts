@@ -189,6 +189,12 @@ export class ScrubStore {
     return stale.map((r) => r.id);
   }
 
+  /** The files scrub records name (outputs and rejects kept for download). */
+  async keptPaths(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('scrubs').select(['output_path', 'rejects_path']).where('output_path', 'is not', null).execute();
+    return new Set(rows.flatMap((r) => [r.output_path, r.rejects_path]).filter((p): p is string => p !== null));
+  }
+
   /** The ids of scrubs still running (their process says so), for telling their files from leftovers. */
   async runningIds(now: number): Promise<Set<string>> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('status', '=', 'running').execute();

@@ -17,7 +17,7 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { byteLimit, idleLimit } from '../stream-limit.js';
@@ -234,14 +234,14 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
       return; // no directory yet
     }
     const live = await store.runningIds(now);
+    const recorded = await store.keptPaths();
     for (const name of names) {
       const id = SCRUB_FILE.exec(name)?.[1];
       if (!id || live.has(id) || receiving.has(id)) continue;
-      const path = join(dir, name);
+      // Absolute, as the records keep them (the directory may be given relative: ./data/optline.db.scrubs).
+      const path = resolve(dir, name);
       // A list still arriving has no record yet (here or on another server sharing the directory).
-      if (recentlyWritten(path, now)) continue;
-      const r = await store.get(id);
-      if (r && (r.outputPath === path || r.rejectsPath === path)) continue;
+      if (recorded.has(path) || recentlyWritten(path, now)) continue;
       try {
         unlinkSync(path);
       } catch {
