@@ -252,3 +252,31 @@ describe.each(storeNames())('two imports of the same new register at once on %s'
     }
   });
 });
+
+describe.each(storeNames())('verifying the history on %s while others write', (storeName) => {
+  it('reads it as of one moment: no chain is reported cut short or changed by writes going on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-verify-busy-'));
+    dirs.push(dir);
+    const db = storeName === 'sqlite' ? join(dir, 'o.db') : await freshDb(storeName);
+    const store = await Store.open(db);
+    const app = await Optline.open(store);
+    try {
+      await app.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          await Promise.all(Array.from({ length: 4 }, (_, k) => app.recordObjection({ entityId: 'acme', phone: `+316123${String(40000 + ((i * 4 + k) % 50000)).padStart(5, '0')}`, at: Date.now() - 60_000 })));
+        }
+      })();
+      const answers = [];
+      for (let round = 0; round < 25; round++) answers.push(await store.verifyHistory());
+      writing = false;
+      await writer;
+      expect(answers.filter((a) => !a.ok).map((a) => a.problems[0])).toEqual([]);
+      expect((await store.verifyHistory()).ok).toBe(true);
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import SQLite from 'better-sqlite3';
 import type { Database, EventsTable } from './schema.js';
 import type {
   CallingWindow,
@@ -379,9 +380,30 @@ export class Store {
     return { events, reassignments, rows: timeline };
   }
 
-  /** Recomputes the hash chains (all, or one entity's) and names the first broken event; compares a checkpoint's heads if given. */
+  /**
+   * Recomputes the hash chains (all, or one entity's) and names the first broken event; compares a
+   * checkpoint's heads if given. Read as of one moment: heads, events and suppression entries read
+   * in separate statements while others write would disagree (a head naming 8 events beside 10)
+   * and be reported as tampering. PostgreSQL: one REPEATABLE READ, READ ONLY transaction. A SQLite
+   * file: a read transaction on a connection of its own, so the server's connection – which every
+   * request shares – is not held for the whole walk.
+   */
   async verifyHistory(entityId?: string, checkpoint?: readonly ChainHead[]): Promise<VerifyResult> {
-    return verifyChains(this.db, entityId, checkpoint);
+    this.checkFile();
+    if (this.kind === 'postgres') {
+      return this.db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute((trx) => verifyChains(trx, entityId, checkpoint));
+    }
+    if (!isSqliteFile(this)) return verifyChains(this.db, entityId, checkpoint);
+    const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(this.location, { readonly: true, fileMustExist: true }) }) });
+    try {
+      return await reader.transaction().execute((trx) => verifyChains(trx, entityId, checkpoint));
+    } finally {
+      await reader.destroy();
+    }
   }
 
   // ---- keys -----------------------------------------------------------------------------------
