@@ -227,3 +227,20 @@ describe('keeping and loading register copies', () => {
     expect((await importRegister(app, 'us-dnc', { country: 'US', asOf: AS_OF }, '2125550123\n')).storage).toBe('table');
   });
 });
+
+describe('two servers on one store', () => {
+  it('check a new copy against the copy of record, not the one each holds in memory: a copy cut short sent to the other server is refused too', async () => {
+    const db = join(root, 'two-servers.db');
+    const [a, b] = [await open(db), await open(db)];
+    const thousands = Array.from({ length: 1500 }, (_, i) => `+447400${String(200000 + i)}`).join('\n');
+    expect((await importRegister(a, 'gb-tps', { country: 'GB', asOf: AS_OF }, thousands)).count).toBe(1500);
+    // b has not picked up a's copy yet (its sync runs every 30 s).
+    expect(b.registry.list()).toEqual([]);
+    const cutShort = thousands.split('\n').slice(0, 120).join('\n');
+    await expect(importRegister(b, 'gb-tps', { country: 'GB', asOf: AS_OF }, cutShort)).rejects.toThrow(/^The copy holds 120 numbers, the copy in force 1500/);
+    expect((await b.store.listRegisters()).find((r) => r.id === 'gb-tps')?.count).toBe(1500);
+    // An older copy is said to be older against the copy of record too.
+    const older = await importRegister(b, 'gb-tps', { country: 'GB', asOf: AS_OF - 86_400_000 }, thousands);
+    expect(older.warnings[0]).toMatch(/^The copy in force was as of 2026-11-01; this one, as of 2026-10-31, is older/);
+  });
+});

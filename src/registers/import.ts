@@ -241,7 +241,10 @@ async function doImport(host: RegisterHost, id: string, opts: RegisterImportOpti
   // An older copy makes callable again every number listed since: allowed – the law asks for a copy
   // of a certain age at most (US-2, GB-2), which the decisions check – but said.
   const warnings: string[] = [];
-  const inForce = host.registry.list().find((r) => r.id === id);
+  // The copy of record, not this server's copy in memory: another server may have imported a newer
+  // one it has not picked up yet, and the checks below would then pass a copy it ought to refuse.
+  const stored = (await host.store.listRegisters()).find((r) => r.id === id);
+  const inForce = stored ? { asOf: stored.asOf, count: Number(stored.count) } : host.registry.list().find((r) => r.id === id);
   if (inForce && opts.asOf < inForce.asOf) {
     warnings.push(`The copy in force was as of ${isoDate(inForce.asOf)}; this one, as of ${isoDate(opts.asOf)}, is older: numbers listed in between are callable again until a newer copy is loaded.`);
   }
