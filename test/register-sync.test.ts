@@ -30,6 +30,25 @@ describe.skipIf(!storeNames().includes('postgres'))('register copies across serv
     }
   });
 
+  it('one copy that cannot be loaded holds up none of the others, and is named', async () => {
+    const db = await freshDb('postgres');
+    const a = await Optline.open(await Store.open(db));
+    const b = await Optline.open(await Store.open(db));
+    try {
+      await a.replaceRegister('gb-tps', { country: 'GB', asOf: Date.parse('2026-11-20T00:00:00Z') }, '+447400123456,2024-01-01\n');
+      await a.replaceRegister('us-dnc', { country: 'US', asOf: Date.parse('2026-11-20T00:00:00Z') }, '+12125550123\n');
+      // The TPS copy's row names more numbers than its table holds (a damaged copy).
+      await a.store.db.updateTable('registers').set({ count: 5 }).where('id', '=', 'gb-tps').execute();
+      await expect(b.registry.refresh(b.store)).rejects.toThrow(/register gb-tps: Register gb-tps \(5 numbers/);
+      expect(b.registry.list().map((r) => r.id)).toEqual(['us-dnc']);
+    } finally {
+      await a.close();
+      await b.close();
+      await a.store.close();
+      await b.store.close();
+    }
+  });
+
   it('a bulk load (COPY) that fails midway leaves the copy in force', async () => {
     const store = await Store.open(await freshDb('postgres'));
     try {

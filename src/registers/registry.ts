@@ -42,12 +42,24 @@ export class Registry {
    */
   async refresh(store: Store): Promise<string[]> {
     const changed: string[] = [];
+    const failed: Error[] = [];
     for (const meta of await store.listRegisters()) {
       const mine = this.loaded.get(meta.id);
       if (mine && mine.meta.loadedAt === meta.loadedAt) continue;
-      this.loaded.set(meta.id, { meta, index: await this.load(store, meta) });
+      let index: NumberIndex;
+      try {
+        index = await this.load(store, meta);
+      } catch (err) {
+        // One copy that cannot be loaded (yet) holds up none of the others; it is said after them.
+        failed.push(new Error(`register ${meta.id}: ${(err as Error).message}`));
+        continue;
+      }
+      // Loading takes a while: a copy this server imported meanwhile is newer than the row read above.
+      if (this.loaded.get(meta.id) !== mine) continue;
+      this.loaded.set(meta.id, { meta, index });
       changed.push(meta.id);
     }
+    if (failed.length > 0) throw new AggregateError(failed, failed.map((e) => e.message).join('; '));
     return changed;
   }
 
