@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
-import { prepare } from '../src/service/bootstrap.js';
+import { deploymentWarnings, prepare } from '../src/service/bootstrap.js';
 import { DEMO_NUMBERS, DEMO_TOKENS, demoCommand } from '../src/demo/seed.js';
 
 describe('demo data', () => {
@@ -107,6 +107,14 @@ describe('demo keys', () => {
       await app.close();
       await store.close();
     }
+  });
+});
+
+describe('deployment warnings at start', () => {
+  it('ask servers on PostgreSQL for a shared OPTLINE_SCRUBS_DIR', () => {
+    expect(deploymentWarnings('postgres', {})).toEqual([expect.stringMatching(/^OPTLINE_SCRUBS_DIR is not set: .* nor delete those holding a number erased through them/)]);
+    expect(deploymentWarnings('postgres', { OPTLINE_SCRUBS_DIR: '/srv/optline/scrubs' })).toEqual([]);
+    expect(deploymentWarnings('sqlite', {})).toEqual([]);
   });
 });
 

@@ -162,7 +162,7 @@ program
     checkServerSettings();
     const host = process.env.HOST ?? '127.0.0.1';
     // The server's modules load only for `serve`: the other commands start faster without them.
-    const [{ buildServer }, { prepare, isLoopbackHost: isLoopback }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
+    const [{ buildServer }, { prepare, isLoopbackHost: isLoopback, deploymentWarnings }] = await Promise.all([import('../api/server.js'), import('../service/bootstrap.js')]);
     // A server waits for another process's write lock without blocking its requests (withRetry).
     const app = await openApp({ create: true, busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
     // A new store gets its demo data and keys in several steps: a Ctrl-C meanwhile waits for them,
@@ -197,7 +197,7 @@ program
       console.log(`  ${seeded ? 'Demo data seeded' : 'Demo data'}. Tokens: admin "${demoTokens.admin}", agent "${demoTokens.agent}", supervisor "${demoTokens.supervisor}"`);
       if (seeded && !isLoopback(host)) console.log('  (random tokens: this server can be reached from other machines; they are shown only now)');
     }
-    if (warning) console.error(`optline: warning: ${warning}`);
+    for (const w of [warning, ...deploymentWarnings(app.store.kind, process.env)]) if (w) console.error(`optline: warning: ${w}`);
     const stop = async (signal: string) => {
       server.log.info({ signal }, 'shutting down: finishing requests in flight');
       await server.close();

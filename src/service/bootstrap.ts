@@ -80,6 +80,21 @@ export async function prepare(app: Optline, env: NodeJS.ProcessEnv): Promise<Pre
 }
 
 /**
+ * What a server should say at start about how it is set up. On PostgreSQL without
+ * OPTLINE_SCRUBS_DIR each server keeps scrub uploads and outputs in a directory of its own: another
+ * server cannot serve them, and an erasure made through another server cannot delete those that
+ * hold the erased number.
+ */
+export function deploymentWarnings(kind: 'sqlite' | 'postgres', env: NodeJS.ProcessEnv): string[] {
+  if (kind === 'postgres' && !env.OPTLINE_SCRUBS_DIR) {
+    return [
+      'OPTLINE_SCRUBS_DIR is not set: scrub lists and outputs stay in a temporary directory of this server only – other servers on the store cannot serve them, nor delete those holding a number erased through them. Give every server one shared directory (docs/deploy.md).',
+    ];
+  }
+  return [];
+}
+
+/**
  * OPTLINE_DEMO as a yes or no. A value that is neither stops the start: `OPTLINE_DEMO=false` read
  * as "on" would seed demo keys with published tokens into a production store.
  */
