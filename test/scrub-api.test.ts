@@ -3,7 +3,7 @@
  * Prefer: respond-async, summaries of past scrubs, roles and entity scope, problem+json.
  */
 import { Slots } from '../src/api/slots.js';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -452,11 +452,38 @@ describe('a scrub whose process was killed', () => {
     }
   });
 
+  it('keeps finished outputs when another server reaches the same directory by another path (a link, another mount)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'optline-two-paths-'));
+    const db = join(dir, 'optline.db');
+    const a = await startApi({ db });
+    const b = { server: null as TestApi | null };
+    try {
+      await a.call('PUT', '/v1/entities/acme', { name: 'Acme', kind: 'company', country: 'NL' });
+      const done = await a.server.inject({ method: 'POST', url: '/v1/scrubs?entityId=acme', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/csv' }, payload: 'phone\n+31612345671\n' });
+      const id = String(done.headers['optline-scrub-id']);
+      for (const f of readdirSync(`${db}.scrubs`)) utimesSync(join(`${db}.scrubs`, f), new Date(0), new Date(0));
+      symlinkSync(`${db}.scrubs`, join(dir, 'link'));
+      process.env.OPTLINE_SCRUBS_DIR = join(dir, 'link');
+      b.server = await startApi({ db }); // clears leftovers at start, in the directory as it names it
+      delete process.env.OPTLINE_SCRUBS_DIR;
+      expect((await a.call('GET', `/v1/scrubs/${id}/output`)).statusCode).toBe(200);
+    } finally {
+      delete process.env.OPTLINE_SCRUBS_DIR;
+      await b.server?.close();
+      await a.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads as failed once its process stops saying it runs, before anything cleans up', async () => {
     const stale = newId();
     const longAgo = Date.now() - 10 * 60_000;
     await new ScrubStore(api.app.store).start({ id: stale, entityId: 'acme', keyId: null, at: longAgo, productCategory: null, autodialed: false, prerecorded: false, lineType: null, subscriberType: 'consumer', inputName: null, startedAt: longAgo, rulesVersion: 'x' });
     expect((await api.call('GET', `/v1/scrubs/${stale}`)).json()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted/) });
+    // So in the list too (the dashboard's recent scrubs).
+    const listed = (await api.call('GET', '/v1/scrubs?entityId=acme')).json() as { items?: Array<{ id: string; status: string }> } | Array<{ id: string; status: string }>;
+    const items = Array.isArray(listed) ? listed : (listed.items ?? []);
+    expect(items.find((x) => x.id === stale)?.status).toBe('failed');
     const fresh = newId();
     await new ScrubStore(api.app.store).start({ id: fresh, entityId: 'acme', keyId: null, at: Date.now(), productCategory: null, autodialed: false, prerecorded: false, lineType: null, subscriberType: 'consumer', inputName: null, startedAt: Date.now(), rulesVersion: 'x' });
     expect((await api.call('GET', `/v1/scrubs/${fresh}`)).json()).toMatchObject({ status: 'running' });

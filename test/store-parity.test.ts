@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { startApi, type TestApi } from './helpers/api.js';
+import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames, type StoreName } from './helpers/stores.js';
 import { Store } from '../src/store/repository.js';
 import { toProblem } from '../src/api/problem.js';
@@ -34,6 +34,13 @@ describe.each(storeNames())('U+0000 in a request on %s', (storeName) => {
     expect(r.json().errors, `${method} ${url}`).toContainEqual({ path, message: expect.stringContaining('U+0000') });
   };
   const consent = { entityId: 'voltana', channel: 'phone', status: 'granted', at: '2026-11-20T10:00:00Z', phone: PHONE, source: { method: 'agent_call', agentId: 'a1', wording: 'Mag ik u bellen?' } };
+
+  it('in a scrubbed list\'s header (a streamed body, not checked up front) leaves its scrub failed, not running', async () => {
+    const r = await api.server.inject({ method: 'POST', url: '/v1/scrubs?entityId=voltana', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'text/csv' }, payload: 'na\u0000me,foo\n1,2\n' });
+    expect(r.statusCode, r.body).toBe(422);
+    const rows = await sql<{ status: string; error: string | null }>`select status, error from scrubs where entity_id = 'voltana' order by started_at desc limit 1`.execute(api.app.store.db);
+    expect(rows.rows[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('na\uFFFDme') });
+  });
 
   it('is refused with 400 naming the field, in bodies, paths and queries alike, and nothing is stored', async () => {
     const events = async () => (await api.app.store.db.selectFrom('events').select('id').execute()).length;
@@ -88,10 +95,10 @@ describe('text a store refuses, should it get past the request check', () => {
 });
 
 describe('a full disk outside the database (an uploaded list, a register snapshot)', () => {
-  it('is answered 507 saying nothing was kept, not 500', () => {
+  it('is answered 507 saying the file was not kept, not 500', () => {
     for (const code of ['ENOSPC', 'EDQUOT']) {
       const err = Object.assign(new Error(`${code}: no space left on device, write`), { code });
-      expect(toProblem(err, {} as never)).toMatchObject({ status: 507, detail: expect.stringMatching(/no disk space left.*nothing of it was kept/) });
+      expect(toProblem(err, {} as never)).toMatchObject({ status: 507, detail: expect.stringMatching(/no disk space left: the file it was writing was not kept/) });
     }
   });
 });

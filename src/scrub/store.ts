@@ -78,6 +78,8 @@ export interface ScrubRecord extends ScrubCounts {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+/** Text as every store keeps it: PostgreSQL takes no U+0000 (nor its JSON escape), SQLite does. */
+const storable = (text: string | null): string | null => (text === null ? null : text.replace(/\0/g, '\uFFFD'));
 
 /** How often a running scrub says it still runs. */
 export const SCRUB_HEARTBEAT_MS = 30_000;
@@ -189,16 +191,14 @@ export class ScrubStore {
     return stale.map((r) => r.id);
   }
 
-  /** The files scrub records name (outputs and rejects kept for download). */
-  async keptPaths(): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('scrubs').select(['output_path', 'rejects_path']).where('output_path', 'is not', null).execute();
-    return new Set(rows.flatMap((r) => [r.output_path, r.rejects_path]).filter((p): p is string => p !== null));
-  }
-
-  /** The ids of scrubs still running (their process says so), for telling their files from leftovers. */
-  async runningIds(now: number): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('scrubs').selectAll().where('status', '=', 'running').execute();
-    return new Set(rows.filter((r) => !interrupted(r, now)).map((r) => r.id));
+  /** The records of these scrubs (the ones there are), by id. */
+  async byIds(ids: string[]): Promise<Map<string, ScrubRecord>> {
+    const found = new Map<string, ScrubRecord>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.selectFrom('scrubs').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) found.set(r.id, toRecord(r));
+    }
+    return found;
   }
 
   async finish(
@@ -209,8 +209,8 @@ export class ScrubStore {
       .updateTable('scrubs')
       .set({
         status: r.status,
-        phone_column: r.phoneColumn,
-        line_type_column: r.lineTypeColumn ?? null,
+        phone_column: storable(r.phoneColumn),
+        line_type_column: storable(r.lineTypeColumn ?? null),
         // Counts only: the values not read are the list's data (recordedCounts).
         line_types: r.counts.lineTypes ? JSON.stringify(recordedCounts(r.counts).lineTypes) : null,
         rows: r.counts.rows,
@@ -221,8 +221,10 @@ export class ScrubStore {
         by_denial: JSON.stringify(r.counts.byDenial),
         finished_at: iso(r.finishedAt),
         duration_ms: Math.round(r.durationMs),
-        error: r.error ?? null,
-        error_details: r.errorDetails?.length ? JSON.stringify(r.errorDetails) : null,
+        // A list's header names come back in errors: one with U+0000 would fail this very update on
+        // PostgreSQL, and the scrub would say "running" until its heartbeat ran out.
+        error: storable(r.error ?? null),
+        error_details: r.errorDetails?.length ? JSON.stringify(r.errorDetails.map((e) => ({ path: storable(e.path), message: storable(e.message) }))) : null,
         output_path: r.outputPath ?? null,
         rejects_path: r.rejectsPath ?? null,
       })
@@ -241,13 +243,13 @@ export class ScrubStore {
     let q = this.db.selectFrom('scrubs').selectAll();
     if (entityIds) q = q.where('entity_id', 'in', entityIds);
     const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-    return rows.map(toRecord);
+    return rows.map((r) => toRecord(r));
   }
 
   /** Scrubs whose files are older than the cut-off, for clean-up. */
   async withFilesBefore(cutoff: number): Promise<ScrubRecord[]> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('started_at', '<', iso(cutoff)).where('output_path', 'is not', null).execute();
-    return rows.map(toRecord);
+    return rows.map((r) => toRecord(r));
   }
 
   async forgetFiles(id: string): Promise<void> {
@@ -275,7 +277,7 @@ export class ScrubStore {
   async forgetFilesHolding(e164: string, inScope: (entityId: string) => boolean, kept: (path: string | null) => boolean): Promise<string[]> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('output_path', 'is not', null).execute();
     const gone: string[] = [];
-    for (const r of rows.map(toRecord)) {
+    for (const r of rows.map((row) => toRecord(row))) {
       if (!inScope(r.entityId) || !kept(r.outputPath) || !fileHolds(r.outputPath!, e164)) continue;
       await this.removeFiles(r, kept);
       gone.push(r.id);

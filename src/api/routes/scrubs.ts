@@ -17,7 +17,7 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform, Writable } from 'node:stream';
 import { byteLimit, idleLimit } from '../stream-limit.js';
@@ -187,8 +187,8 @@ function recentlyWritten(path: string, now: number): boolean {
   }
 }
 
-/** A file of a scrub in the server's directory: `<id>.upload.csv`, `<id>.csv`, `<id>.rejects.csv`, or their temporaries `.<id>.csv.<pid>.….tmp`. */
-const SCRUB_FILE = /^\.?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?:upload\.csv|csv|rejects\.csv)(?:\..*\.tmp)?$/;
+/** A file of a scrub in the server's directory: `<id>.upload.csv`, `<id>.csv`, `<id>.rejects.csv`, or their temporaries `.<id>.csv.<pid>.<stamp>.tmp`. */
+const SCRUB_FILE = /^\.?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(upload\.csv|csv|rejects\.csv)(\.\d+\.[0-9a-z]+\.tmp)?$/;
 
 export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);
@@ -220,8 +220,13 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   /**
    * What scrubs killed mid-way (kill -9, a power cut) left: their records say "running" for ever
    * and their files – the upload, partial outputs – are named by no record. The records are
-   * marked failed and the files in the scrub directory that belong to no scrub still running and
-   * to no kept output are deleted. (Heartbeats tell a scrub of another server still running.)
+   * marked failed (a scrub of any server that stopped saying it runs: its heartbeat), then the
+   * files in the scrub directory are judged by the scrub id in their name, never by comparing
+   * paths (a directory reached by a link or mounted elsewhere on another server is spelt
+   * differently): a failed scrub's files go, and so do files of a done scrub whose files were
+   * already given up (expired, erased); a running or a done scrub's kept files stay. A file whose
+   * scrub has no record is an upload not yet recorded (kept while recent) or, old, one whose
+   * server died before recording it (its list goes); an output without a record is left alone.
    */
   async function removeLeftovers(): Promise<void> {
     const now = Date.now();
@@ -233,15 +238,18 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     } catch {
       return; // no directory yet
     }
-    const live = await store.runningIds(now);
-    const recorded = await store.keptPaths();
-    for (const name of names) {
-      const id = SCRUB_FILE.exec(name)?.[1];
-      if (!id || live.has(id) || receiving.has(id)) continue;
-      // Absolute, as the records keep them (the directory may be given relative: ./data/optline.db.scrubs).
-      const path = resolve(dir, name);
-      // A list still arriving has no record yet (here or on another server sharing the directory).
-      if (recorded.has(path) || recentlyWritten(path, now)) continue;
+    const files = names.flatMap((name) => {
+      const m = SCRUB_FILE.exec(name);
+      return m && !receiving.has(m[1]!) ? [{ name, id: m[1]!, upload: m[2] === 'upload.csv', temporary: m[3] !== undefined }] : [];
+    });
+    const records = await store.byIds([...new Set(files.map((f) => f.id))]);
+    for (const f of files) {
+      const r = records.get(f.id);
+      const path = join(dir, f.name);
+      const leftover = r
+        ? r.status === 'failed' || (r.status === 'done' && r.outputPath === null && r.rejectsPath === null)
+        : (f.upload || f.temporary) && !recentlyWritten(path, now);
+      if (!leftover) continue;
       try {
         unlinkSync(path);
       } catch {
