@@ -64,6 +64,8 @@ try {
 if (bundle) {
   await import(pathToFileURL(bundle).href);
 } else {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The sources run in a process of their own: the command it works for is now this one.
+  const env = process.env.OPTLINE_PARENT_PID ? { ...process.env, OPTLINE_PARENT_PID: String(process.pid) } : process.env;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }

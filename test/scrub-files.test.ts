@@ -178,12 +178,17 @@ describe('the files a scrub writes', () => {
     const out = join(dir, 'again.csv');
     const dead = join(dir, `.again.csv.${deadPid()}.abc123.tmp`);
     const alive = join(dir, `.again.csv.${process.ppid}.def456.tmp`);
+    // Another output's temporary: `again.csv.<n>` written by a process still running.
+    const another = join(dir, `.again.csv.${deadPid()}.${process.ppid}.ghi789.tmp`);
     writeFileSync(dead, 'partial');
     writeFileSync(alive, 'partial');
+    writeFileSync(another, 'partial');
     await runScrub(app, { entityId: 'acme', input, output: out, at: NOW });
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(alive)).toBe(true);
+    expect(existsSync(another)).toBe(true);
     rmSync(alive);
+    rmSync(another);
   });
 
   it('records the absolute paths of the files the command wrote', async () => {

@@ -272,7 +272,8 @@ export function writableTarget(final: string): string {
  * remove them: `.name.<pid>.<stamp>.tmp`): they hold a partial list and nobody else deletes them.
  */
 function removeStaleTemporaries(final: string): void {
-  const prefix = `.${basename(final)}.`;
+  // Exactly the names the constructor makes: `.out.2024` is another file's name, not pid 2024's.
+  const own = new RegExp(`^\\.${basename(final).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-z]+\\.tmp$`);
   let names: string[];
   try {
     names = readdirSync(dirname(final));
@@ -280,8 +281,7 @@ function removeStaleTemporaries(final: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    const pid = Number(own.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processRuns(pid)) continue;
     try {
       unlinkSync(join(dirname(final), name));
