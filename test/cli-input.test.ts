@@ -248,6 +248,19 @@ describe('small ones', () => {
   });
 });
 
+describe('serve on a file that is not an Optline store', () => {
+  it('refuses another program\'s SQLite database and leaves it as it was', () => {
+    const crm = join(dir, 'crm-for-serve.db');
+    const sqlite = new SQLite(crm);
+    sqlite.exec('create table customers (id integer primary key, phone text)');
+    sqlite.close();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: { ...process.env, OPTLINE_DB: crm, PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("is not an Optline store: it is a SQLite database without Optline's migrations table");
+    expect(tablesOf(crm)).toEqual(['customers']);
+  }, 40_000);
+});
+
 describe('serve on a new store', () => {
   it('waits for the demo data and its keys before a Ctrl-C stops it: the store is never left with callers and no key', async () => {
     const fresh = join(dir, 'seeding.db');

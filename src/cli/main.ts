@@ -98,8 +98,20 @@ function readInputFile(path: string): string {
 }
 
 async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}): Promise<Optline> {
-  const store = await openStore(opts.create ? dbTarget() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
+  const store = await openStore(opts.create ? newOrExistingStore() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
   return Optline.open(store);
+}
+
+/**
+ * The store `serve` opens: created where there is none (or an empty file), else it must be an
+ * Optline store – another program's database would be migrated into one and seeded with the demo.
+ */
+function newOrExistingStore(): string {
+  const target = dbTarget();
+  if (storeKindOf(target) !== 'sqlite' || target === ':memory:' || !existsSync(target) || statSync(target).size === 0) return target;
+  const problem = whyNotAnOptlineStore(target);
+  if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; name a new file to create a store there.`);
+  return target;
 }
 
 /** A setting of `serve`: unset or empty gives the default; a wrong value stops the start rather than running the server wrongly. */
