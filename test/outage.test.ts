@@ -57,7 +57,9 @@ describe.skipIf(!postgresBinDir() || process.env.OPTLINE_SKIP_POSTGRES === '1')(
         expect(r.statusCode, `${method} ${url} → ${r.body}`).toBe(503);
         expect(r.headers['retry-after']).toBeDefined();
       }
-      expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(503);
+      const health = await api.call('GET', '/healthz', undefined, null);
+      expect(health.statusCode).toBe(503);
+      expect(health.headers['retry-after']).toBe('5');
     } finally {
       cluster.resume();
     }

@@ -83,7 +83,7 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   // want of space, not a fault in the request (the store's own full disk is SQLITE_FULL: 503).
   const code = storeCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return problem(507, 'The server has no disk space left to keep this; nothing of it was kept. Try again once space is freed.', undefined, 'insufficient-storage');
+    return problem(507, 'The server has no disk space left: the file it was writing was not kept. Try again once space is freed.', undefined, 'insufficient-storage');
   }
   // A text PostgreSQL cannot store (U+0000 in text 22021, in jsonb 22P05) that got past the
   // request check (the preValidation hook in server.ts): bad input, not a fault of ours.

@@ -146,7 +146,8 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
       try {
         await app.store.ping();
         return { status: 'ok' as const, store: app.store.kind };
-      } catch {
+      } catch (err) {
+        reply.header('retry-after', String(retryAfterSeconds(err)));
         return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
       }
     },
