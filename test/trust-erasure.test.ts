@@ -390,6 +390,22 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(JSON.stringify(stored)).not.toContain('612340102');
   });
 
+  it('sweeps up, seconds later, what requests in flight on another server wrote about the number after the erasure', async () => {
+    await erase({ phone: NL_CONSENT, entityId: 'tulp' }, compliance);
+    // As another server would write them a moment after: a decision answered during the erasure,
+    // and the answer it kept for its Idempotency-Key.
+    const body = JSON.stringify({ decisionId: 'late-1', phone: NL_CONSENT, entityId: 'tulp', allowed: true, basis: 'consent' });
+    await api.app.store.db.insertInto('idempotency').values({ scope: 'key-x', key: 'dialer-late-1', request_hash: 'h', status: 200, body, created_at: new Date(NOW).toISOString() }).execute();
+    await api.app.store.recordDecisions(
+      [{ id: 'late-1', entityId: 'tulp', phone: NL_CONSENT, at: NOW, allowed: true, basis: 'consent', denials: [], rulesVersion: 'x', request: { phone: NL_CONSENT }, response: { phone: NL_CONSENT }, keyId: null }],
+      NOW,
+    );
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect((await api.app.store.getDecision('late-1'))?.phone ?? null).toBeNull();
+    const kept = await api.app.store.db.selectFrom('idempotency').select(['key', 'body']).where('scope', '=', 'key-x').execute();
+    expect(kept.map((k) => k.body).join()).not.toContain(NL_CONSENT);
+  }, 15_000);
+
   it('keeps the replayable answers of an entity whose id differs only in case (and on both stores alike)', async () => {
     expect((await api.call('PUT', '/v1/entities/Tulp', { name: 'Tulp Holding B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(201);
     const ask = () =>

@@ -245,6 +245,48 @@ export function redactedDecision(responseJson: string): string {
 }
 
 /** Redacts decisions (the audit lines of look-ups) by id. */
+/**
+ * The kept Idempotency-Key answers that quote the number and the entity, compared exactly: LIKE
+ * narrows by the number (E.164: digits, nothing LIKE reads as a pattern), but it would match an
+ * entity id ignoring case on SQLite only, and read its % and _ as patterns.
+ */
+async function answersQuoting(db: Kysely<Database>, phone: string, entityId: string): Promise<Array<{ scope: string; key: string }>> {
+  const quoting = await db.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', `%"${phone}"%`).execute();
+  return quoting.filter((a) => {
+    const quoted = stringsIn(a.body);
+    return quoted.has(phone) && quoted.has(entityId);
+  });
+}
+
+/** Drops kept answers, each leaving a tombstone for a day: a retry after the erasure is answered 410, not recorded again with the number. */
+async function dropAnswers(db: Kysely<Database>, answers: Array<{ scope: string; key: string }>, pepper: string, nowIso: string): Promise<void> {
+  for (const a of answers) {
+    await db.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();
+    const tombstone = { scope: a.scope, key: erasedKeyTombstone(pepper, a.key), request_hash: '', status: 410, body: ERASED_PAYLOAD, created_at: nowIso };
+    await db.insertInto('idempotency').values(tombstone).onConflict((oc) => oc.columns(['scope', 'key']).doNothing()).execute();
+  }
+}
+
+/**
+ * What requests answered while an erasure ran wrote after it – decisions logged once answered (on
+ * this server or another), answers kept for an Idempotency-Key replay – swept up for the number
+ * and the erased entities.
+ */
+async function sweepLateWrites(app: Optline, e164: string, entityIds: string[]): Promise<void> {
+  await app.decisions.flush();
+  const late = await app.store.db.selectFrom('decisions').select('id').where('phone', '=', e164).where('entity_id', 'in', entityIds).execute();
+  if (late.length > 0) await withRetry(() => app.store.db.transaction().execute((trx) => redactDecisions(trx, late.map((d) => d.id))));
+  const pepper = (await app.suppressions.peppers())[0]!.secret;
+  const nowIso = new Date(app.clock()).toISOString();
+  for (const entityId of entityIds) {
+    const answers = await answersQuoting(app.store.db, e164, entityId);
+    if (answers.length > 0) await withRetry(() => app.store.db.transaction().execute((trx) => dropAnswers(trx, answers, pepper, nowIso)));
+  }
+}
+
+/** How long after an erasure its late writes are swept up once more: requests then in flight on other servers. */
+const LATE_SWEEP_MS = 5_000;
+
 async function redactDecisions(trx: Kysely<Database>, ids: string[]): Promise<void> {
   for (const part of chunks(ids, 200)) {
     const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', part).execute();
@@ -304,22 +346,8 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
         const answers = await trx.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', '{"id":%').execute();
         for (const a of answers) if (erased.has(a.body)) dropped.push(a);
       }
-      if (plan.idempotencyPhone) {
-        // The answers that quote the number and the entity, compared exactly: LIKE narrows by the
-        // number (E.164: digits, nothing LIKE reads as a pattern), but it would match an entity id
-        // ignoring case on SQLite only, and read its % and _ as patterns.
-        const { idempotencyPhone: phone, entityId } = plan;
-        const quoting = await trx.selectFrom('idempotency').select(['scope', 'key', 'body']).where('body', 'like', `%"${phone}"%`).execute();
-        for (const a of quoting) {
-          const quoted = stringsIn(a.body);
-          if (quoted.has(phone) && quoted.has(entityId)) dropped.push({ scope: a.scope, key: a.key });
-        }
-      }
-      for (const a of dropped) {
-        await trx.deleteFrom('idempotency').where('scope', '=', a.scope).where('key', '=', a.key).execute();
-        const tombstone = { scope: a.scope, key: erasedKeyTombstone(pepper, a.key), request_hash: '', status: 410, body: ERASED_PAYLOAD, created_at: nowIso };
-        await trx.insertInto('idempotency').values(tombstone).onConflict((oc) => oc.columns(['scope', 'key']).doNothing()).execute();
-      }
+      if (plan.idempotencyPhone) dropped.push(...(await answersQuoting(trx as Kysely<Database>, plan.idempotencyPhone, plan.entityId)));
+      await dropAnswers(trx as Kysely<Database>, dropped, pepper, nowIso);
       // The history names what was erased (ids and counts), never the erased content.
       const parts = plan.eventIds.length > 0 ? chunks(plan.eventIds, 1000) : [[]];
       const events = parts.map((erased, i) => ({
@@ -637,18 +665,14 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
       await trx.insertInto('events').values(await linkRows(trx, [row])).execute();
     }));
   }
-  // Files outside the store that may hold the number (kept scrub outputs), for the entities in scope.
   // A decision being answered while the erasure ran is logged once answered – after it, with the
-  // number: swept up once the log has written what it holds.
+  // number – and an answer kept for its Idempotency-Key likewise: swept up now, and once more a few
+  // seconds later for requests then in flight on other servers (best effort: a server that stops
+  // meanwhile leaves that second sweep undone).
   if (e164 && result.entities.length > 0) {
-    await app.decisions.flush();
-    const late = await app.store.db
-      .selectFrom('decisions')
-      .select('id')
-      .where('phone', '=', e164)
-      .where('entity_id', 'in', result.entities.map((x) => x.entityId))
-      .execute();
-    if (late.length > 0) await withRetry(() => app.store.db.transaction().execute((trx) => redactDecisions(trx, late.map((d) => d.id))));
+    const entityIds = result.entities.map((x) => x.entityId);
+    await sweepLateWrites(app, e164, entityIds);
+    setTimeout(() => void sweepLateWrites(app, e164, entityIds).catch(() => undefined), LATE_SWEEP_MS).unref();
   }
   // After a failure, only for the entities whose part was erased (the others' are not).
   const erasedFor = (id: string) => (failure ? result.entities.some((x) => x.entityId === id) : named ? id === named.id : inScope(id));
