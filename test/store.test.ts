@@ -8,6 +8,9 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import SQLite from 'better-sqlite3';
 import { ENTITY_CACHE_MS, Optline } from '../src/service/optline.js';
 import { eraseSubject } from '../src/service/retention.js';
+import { pepperId, phoneHash, Suppressions } from '../src/service/suppression.js';
+import { CannotDecideSafelyError } from '../src/service/errors.js';
+import { toProblem } from '../src/api/problem.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 
 const dirs: string[] = [];
@@ -279,4 +282,26 @@ describe.each(storeNames())('verifying the history on %s while others write', (s
       await store.close();
     }
   }, 60_000);
+});
+
+describe('a suppression list with entries under a pepper this server does not know', () => {
+  it('stops its decisions (503: a person erased through another server would be callable here) until it is given that pepper', async () => {
+    const store = await Store.open(':memory:');
+    try {
+      const other = 'pepper-of-another-server-0123456789';
+      await store.db
+        .insertInto('suppressions')
+        .values({ id: newId(), phone_hash: phoneHash(other, '+31612345678'), pepper_id: pepperId(other), entity_id: 'acme', reason: 'erasure', at: new Date().toISOString(), created_at: new Date().toISOString(), event_id: null, tag: null })
+        .execute();
+      const here = new Suppressions(store, { OPTLINE_SUPPRESSION_PEPPER: 'pepper-of-this-server-0123456789' });
+      await expect(here.entries('+31612345678')).rejects.toBeInstanceOf(CannotDecideSafelyError);
+      await expect(here.entries('+31699999999')).rejects.toThrow(/entries made under a pepper this server does not know \(/);
+      // Given it as a previous pepper, as docs/trust.md says for rotating: the entry matches again.
+      const told = new Suppressions(store, { OPTLINE_SUPPRESSION_PEPPER: 'pepper-of-this-server-0123456789', OPTLINE_SUPPRESSION_PEPPER_PREVIOUS: other });
+      expect((await told.entries('+31612345678')).map((e) => e.reason)).toEqual(['erasure']);
+      expect(toProblem(new CannotDecideSafelyError('x'), {} as never)).toMatchObject({ status: 503, type: expect.stringContaining('cannot-decide-safely') });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { ForbiddenError, InputError, NotFoundError, StoreUnavailableError } from '../service/errors.js';
+import { CannotDecideSafelyError, ForbiddenError, InputError, NotFoundError, StoreUnavailableError } from '../service/errors.js';
 import { Unauthorized } from './auth.js';
 import { IdempotencyConflict } from '../store/repository.js';
 
@@ -60,6 +60,7 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   // Found before the write, or – two requests with the key racing – by the write itself.
   if (err instanceof IdempotencyConflict) return problem(422, err.message, [{ path: 'Idempotency-Key', message: 'reused with a different request' }], 'invalid-input');
   if (err instanceof StoreUnavailableError) return problem(503, err.message, undefined, 'store-unavailable');
+  if (err instanceof CannotDecideSafelyError) return problem(503, err.message, undefined, 'cannot-decide-safely');
   if (isResponseSerializationError(err)) {
     req.log.error({ err }, 'response did not match its schema');
     return problem(500, 'The server produced an invalid response.');

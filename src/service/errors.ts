@@ -25,6 +25,17 @@ export class ForbiddenError extends Error {
 }
 
 /** The store could not be reached: answer 503, never a guess. */
+/**
+ * A decision this server cannot make safely for a reason of its set-up (not the store's reach):
+ * answered 503 with the reason – a dialer does not call on it – rather than a guess.
+ */
+export class CannotDecideSafelyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CannotDecideSafelyError';
+  }
+}
+
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super('The consent store cannot be reached right now.', { cause });

@@ -25,6 +25,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { ConsentFact, EntityFact, ObjectionFact } from '../law/types.js';
 import type { Store } from '../store/repository.js';
 import type { Database, SuppressionsTable } from '../store/schema.js';
+import { CannotDecideSafelyError } from './errors.js';
 
 export const SUPPRESSION_REASONS = ['objection', 'withdrawal', 'erasure'] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
@@ -127,6 +128,8 @@ export class Suppressions {
   private readonly store: Store;
   private readonly env: NodeJS.ProcessEnv;
   private loaded: Promise<Pepper[]> | null = null;
+  private peppersCheckedUntil = 0;
+  private unknownPeppers: string[] = [];
 
   constructor(store: Store, env: NodeJS.ProcessEnv = process.env) {
     this.store = store;
@@ -157,8 +160,28 @@ export class Suppressions {
     return [...new Set(secrets)].map((secret) => ({ id: pepperId(secret), secret }));
   }
 
+  /**
+   * Refuses to go on when the list holds entries made under a pepper this process does not know –
+   * another server given a new OPTLINE_SUPPRESSION_PEPPER first: they match no number here, so a
+   * person erased there would be callable here. Looked up at most every 5 s (the list is small).
+   */
+  async requireKnownPeppers(): Promise<void> {
+    if (Date.now() >= this.peppersCheckedUntil) {
+      const known = (await this.peppers()).map((p) => p.id);
+      const rows = await this.store.db.selectFrom('suppressions').select('pepper_id').distinct().where('pepper_id', 'not in', known).execute();
+      this.unknownPeppers = rows.map((r) => r.pepper_id);
+      this.peppersCheckedUntil = Date.now() + 5_000;
+    }
+    if (this.unknownPeppers.length > 0) {
+      throw new CannotDecideSafelyError(
+        `The suppression list holds entries made under a pepper this server does not know (${this.unknownPeppers.join(', ')}): a person erased through another server would be callable here. Give this server that pepper (OPTLINE_SUPPRESSION_PEPPER, or OPTLINE_SUPPRESSION_PEPPER_PREVIOUS) and restart it; see docs/trust.md on rotating the pepper.`,
+      );
+    }
+  }
+
   /** Entries for a number (all entities, or those named), oldest first. */
   async entries(e164: string, entityIds?: string[]): Promise<SuppressionEntry[]> {
+    await this.requireKnownPeppers();
     const hashes = (await this.peppers()).map((p) => phoneHash(p.secret, e164));
     let q = this.store.db.selectFrom('suppressions').selectAll().where('phone_hash', 'in', hashes);
     if (entityIds) {
