@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -302,4 +302,42 @@ describe('scrub', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('optline: warning: The list has the columns e164, allowed, basis, denials already – was it scrubbed before?');
   });
+});
+
+describe('verify on a store this user may only read (a backup)', () => {
+  // Run as `nobody`: possible when the tests run as root and the checkout is readable by others
+  // (a checkout under /root is not: the test is then skipped, with a note).
+  const asNobody = process.getuid?.() === 0 && spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--version'], { uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 }).status === 0;
+  if (!asNobody) console.warn('verify on a read-only store: not run (needs root, and a checkout the user nobody can read)');
+  it.skipIf(!asNobody)('checks it as it is, writing nothing, and refuses an older store it cannot bring up to date', async () => {
+    const backups = mkdtempSync(join(tmpdir(), 'optline-backup-'));
+    try {
+      const copy = join(backups, 'backup.db');
+      writeFileSync(copy, readFileSync(db));
+      chmodSync(copy, 0o444);
+      chmodSync(backups, 0o555);
+      const before = statSync(copy).mtimeMs;
+      // As a user without write access (tests run as root here, who may write anything).
+      const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: copy }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^history intact: \d+ events in \d+ chains? verified/);
+      expect(statSync(copy).mtimeMs).toBe(before);
+      expect(readdirSync(backups)).toEqual(['backup.db']);
+      // A backup of an older Optline would need migrating, which this user may not do: said so.
+      chmodSync(backups, 0o755);
+      const old = join(backups, 'old.db');
+      writeFileSync(old, readFileSync(db));
+      const sqlite = new SQLite(old);
+      sqlite.prepare("delete from optline_migrations where name = ?").run(MIGRATIONS.at(-1)!.name);
+      sqlite.close();
+      chmodSync(old, 0o444);
+      chmodSync(backups, 0o555);
+      const older = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: old }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      expect(older.status, older.stderr).toBe(2);
+      expect(older.stderr).toContain(`is a store of an older Optline (without ${MIGRATIONS.at(-1)!.name}), and it cannot be written to be brought up to date: check a writable copy of it.`);
+    } finally {
+      chmodSync(backups, 0o755);
+      rmSync(backups, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

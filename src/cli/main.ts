@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import SQLite from 'better-sqlite3';
 import { Store, ROLES, type Role } from '../store/repository.js';
@@ -62,6 +64,9 @@ function whyNotAnOptlineStore(path: string): string | null {
     return statSync(path).size === 0 ? 'the file is empty' : `it is a SQLite database without Optline's migrations table, ${MIGRATIONS_TABLE}`;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') return 'it is not a SQLite database';
+    // A WAL-mode file in a directory this user may not write cannot be read in place: `verify`
+    // reads such a store from a copy and checks it there (Store.openReadOnly).
+    if ((err as { code?: unknown }).code === 'SQLITE_READONLY_DIRECTORY') return null;
     throw new StoreOpenError(err);
   } finally {
     sqlite?.close();
@@ -83,6 +88,43 @@ function existingStore(): string {
   const problem = whyNotAnOptlineStore(target);
   if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; ${howToName}`);
   return target;
+}
+
+/** Whether this process may write a SQLite store file and, for its journal, its directory. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(resolve(path)), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A SQLite store this user may not write, opened to be read: from a copy in a temporary directory
+ * (with its journal), since SQLite reads a WAL-mode file only where it may make its shared-memory
+ * file beside it. The copy is removed when the store is closed.
+ */
+async function openReadOnlyStore(path: string): Promise<{ store: Store; done: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'optline-readonly-'));
+  const done = async () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const copy = join(dir, 'store.db');
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    const store = await Store.openReadOnly(copy);
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        await done();
+      },
+    };
+  } catch (err) {
+    await done();
+    throw err instanceof InputError ? err : new StoreOpenError(err);
+  }
 }
 
 /** A small file the user named (a checkpoint): its text, or an InputError saying why not. */
@@ -334,7 +376,10 @@ program
     const checkpoint = o.checkpoint === undefined ? undefined : readCheckpoint(readInputFile(o.checkpoint), o.checkpoint);
     // An empty checkpoint would pass whatever was done to the history.
     if (checkpoint?.length === 0) throw new InputError(`${o.checkpoint} holds no chain heads: nothing to compare the history with; give the output of \`optline verify --json\` for a store with events`);
-    const store = await openStore(existingStore());
+    const target = existingStore();
+    // A backup, or a store this user may only read: checked as it is, nothing written to it.
+    const readOnly = storeKindOf(target) === 'sqlite' && target !== ':memory:' && !writable(target) ? await openReadOnlyStore(target) : null;
+    const store = readOnly?.store ?? (await openStore(target));
     try {
       if (o.entity && !(await store.getEntity(o.entity))) throw new InputError(`Unknown entity "${o.entity}" (--entity).`);
       const r = await store.verifyHistory(o.entity, checkpoint);
@@ -355,7 +400,8 @@ program
       }
       process.exitCode = r.ok && !uncompared ? 0 : 4;
     } finally {
-      await store.close();
+      if (readOnly) await readOnly.done();
+      else await store.close();
     }
   });
 
