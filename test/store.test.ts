@@ -300,6 +300,22 @@ describe('a suppression list with entries under a pepper this server does not kn
       const told = new Suppressions(store, { OPTLINE_SUPPRESSION_PEPPER: 'pepper-of-this-server-0123456789', OPTLINE_SUPPRESSION_PEPPER_PREVIOUS: other });
       expect((await told.entries('+31612345678')).map((e) => e.reason)).toEqual(['erasure']);
       expect(toProblem(new CannotDecideSafelyError('x'), {} as never)).toMatchObject({ status: 503, type: expect.stringContaining('cannot-decide-safely') });
+      // What a scrub has read: checked on those rows at once, not on a look a few seconds old.
+      await here.requireKnownPeppers().catch(() => undefined);
+      await expect(here.requireKnownPeppersOf([{ pepper_id: pepperId('yet-another-pepper-0123456789') }])).rejects.toBeInstanceOf(CannotDecideSafelyError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a pepper given as previous matches entries and makes none, also on a store whose current pepper is the one it keeps', async () => {
+    const store = await Store.open(':memory:');
+    try {
+      const kept = await new Suppressions(store, {}).peppers(); // generated and kept in the store
+      const rotating = new Suppressions(store, { OPTLINE_SUPPRESSION_PEPPER_PREVIOUS: 'the-next-pepper-0123456789' });
+      const peppers = await rotating.peppers();
+      expect(peppers[0]!.id).toBe(kept[0]!.id);
+      expect(peppers.map((p) => p.id)).toContain(pepperId('the-next-pepper-0123456789'));
     } finally {
       await store.close();
     }

@@ -168,7 +168,7 @@ async function loadSuppressions(app: Optline): Promise<ScrubSuppressions> {
     byHash.set(r.phone_hash, list);
   }
   // Entries under a pepper this process does not know would match no row: refused, as a decision is.
-  await app.suppressions.requireKnownPeppers();
+  await app.suppressions.requireKnownPeppersOf(rows);
   const peppers = await app.suppressions.peppers();
   // Entries from before tags (migration 0008) can be told apart only by their hash.
   const tagged = rows.every((r) => r.tag !== null);

@@ -130,6 +130,7 @@ export class Suppressions {
   private loaded: Promise<Pepper[]> | null = null;
   private peppersCheckedUntil = 0;
   private unknownPeppers: string[] = [];
+  private checkingPeppers: Promise<void> | null = null;
 
   constructor(store: Store, env: NodeJS.ProcessEnv = process.env) {
     this.store = store;
@@ -147,16 +148,19 @@ export class Suppressions {
 
   private async loadPeppers(): Promise<Pepper[]> {
     const secrets: string[] = [];
+    // The current pepper – the one set, else the one kept in the store – first; the previous ones
+    // match entries and make none (a previous one must never become current: servers not yet
+    // given it would miss the entries made under it).
     const configured = this.env.OPTLINE_SUPPRESSION_PEPPER?.trim();
     if (configured) secrets.push(configured);
-    for (const s of (this.env.OPTLINE_SUPPRESSION_PEPPER_PREVIOUS ?? '').split(',')) if (s.trim()) secrets.push(s.trim());
-    const stored = await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirst();
-    if (stored) secrets.push(stored.value);
-    else if (!configured) {
+    let stored = (await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirst())?.value;
+    if (!stored && !configured) {
       await sql`insert into trust_settings (name, value) values (${PEPPER_SETTING}, ${randomBytes(32).toString('base64url')}) on conflict (name) do nothing`.execute(this.store.db);
-      const r = await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirstOrThrow();
-      secrets.push(r.value);
+      stored = (await this.store.db.selectFrom('trust_settings').select('value').where('name', '=', PEPPER_SETTING).executeTakeFirstOrThrow()).value;
     }
+    if (stored && !configured) secrets.push(stored);
+    for (const s of (this.env.OPTLINE_SUPPRESSION_PEPPER_PREVIOUS ?? '').split(',')) if (s.trim()) secrets.push(s.trim());
+    if (stored && configured) secrets.push(stored);
     return [...new Set(secrets)].map((secret) => ({ id: pepperId(secret), secret }));
   }
 
@@ -167,14 +171,46 @@ export class Suppressions {
    */
   async requireKnownPeppers(): Promise<void> {
     if (Date.now() >= this.peppersCheckedUntil) {
-      const known = (await this.peppers()).map((p) => p.id);
-      const rows = await this.store.db.selectFrom('suppressions').select('pepper_id').distinct().where('pepper_id', 'not in', known).execute();
-      this.unknownPeppers = rows.map((r) => r.pepper_id);
-      this.peppersCheckedUntil = Date.now() + 5_000;
+      // One look at a time: the decisions arriving meanwhile wait for it rather than look too.
+      this.checkingPeppers ??= this.findUnknownPeppers()
+        .then((unknown) => {
+          this.unknownPeppers = unknown;
+          this.peppersCheckedUntil = Date.now() + 5_000;
+        })
+        .finally(() => (this.checkingPeppers = null));
+      await this.checkingPeppers;
     }
-    if (this.unknownPeppers.length > 0) {
+    this.throwIfUnknown(this.unknownPeppers);
+  }
+
+  /** The same check on entries already read (the scrub reads them all): exact, at no cost. */
+  async requireKnownPeppersOf(rows: ReadonlyArray<{ pepper_id: string }>): Promise<void> {
+    const known = new Set((await this.peppers()).map((p) => p.id));
+    this.throwIfUnknown([...new Set(rows.map((r) => r.pepper_id).filter((id) => !known.has(id)))]);
+  }
+
+  /**
+   * Pepper ids on the list that are not this server's: an index probe below, between and above
+   * the known ids (sorted) – a few look-ups however long the list (migration 0018).
+   */
+  private async findUnknownPeppers(): Promise<string[]> {
+    const known = [...new Set((await this.peppers()).map((p) => p.id))].sort();
+    const found: string[] = [];
+    const probe = async (above: string | null, below: string | null) => {
+      let q = this.store.db.selectFrom('suppressions').select('pepper_id');
+      if (above !== null) q = q.where('pepper_id', '>', above);
+      if (below !== null) q = q.where('pepper_id', '<', below);
+      const r = await q.orderBy('pepper_id').limit(1).executeTakeFirst();
+      if (r) found.push(r.pepper_id);
+    };
+    for (let i = 0; i <= known.length; i++) await probe(i === 0 ? null : known[i - 1]!, i === known.length ? null : known[i]!);
+    return found;
+  }
+
+  private throwIfUnknown(unknown: string[]): void {
+    if (unknown.length > 0) {
       throw new CannotDecideSafelyError(
-        `The suppression list holds entries made under a pepper this server does not know (${this.unknownPeppers.join(', ')}): a person erased through another server would be callable here. Give this server that pepper (OPTLINE_SUPPRESSION_PEPPER, or OPTLINE_SUPPRESSION_PEPPER_PREVIOUS) and restart it; see docs/trust.md on rotating the pepper.`,
+        `The suppression list holds entries made under a pepper this server does not know (${unknown.join(', ')}): a person erased through another server would be callable here. Give this server that pepper (OPTLINE_SUPPRESSION_PEPPER, or OPTLINE_SUPPRESSION_PEPPER_PREVIOUS) and restart it; see docs/trust.md on rotating the pepper.`,
       );
     }
   }

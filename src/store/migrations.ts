@@ -286,6 +286,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('heartbeat_at', 'text').execute();
     },
   },
+  {
+    // Every decision asks whether the suppression list holds entries under a pepper the server
+    // does not know (Suppressions.requireKnownPeppers): answered by a few index probes, not a scan.
+    name: '0018_suppressions_pepper_index',
+    async up(db) {
+      await db.schema.createIndex('suppressions_pepper').on('suppressions').column('pepper_id').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */
