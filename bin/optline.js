@@ -64,8 +64,8 @@ try {
 if (bundle) {
   await import(pathToFileURL(bundle).href);
 } else {
-  // The sources run in a process of their own: the command it works for is now this one.
-  const env = process.env.OPTLINE_PARENT_PID ? { ...process.env, OPTLINE_PARENT_PID: String(process.pid) } : process.env;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit', env });
+  // tsx as this project's, wherever the command is run from. OPTLINE_PARENT_PID goes down as it is:
+  // it names the command, which the sources' process checks is still running (AtomicFile).
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

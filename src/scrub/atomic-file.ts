@@ -306,8 +306,10 @@ function processRuns(pid: number): boolean {
  * itself) that was killed meanwhile: its files must then not appear, as the command's would not.
  */
 function commandGone(): boolean {
-  const parent = Number(process.env.OPTLINE_PARENT_PID);
-  return Number.isInteger(parent) && parent > 0 && process.ppid !== parent;
+  const command = Number(process.env.OPTLINE_PARENT_PID);
+  // Still its parent: there. Otherwise (run from the sources, one process further down) the
+  // command must still be running.
+  return Number.isInteger(command) && command > 0 && process.ppid !== command && !processRuns(command);
 }
 
 /** Flushes a directory's entries (a rename) to disk; a no-op where directories cannot be opened so. */
