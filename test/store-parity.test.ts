@@ -9,7 +9,8 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames, type StoreName } from './helpers/stores.js';
-import { Store } from '../src/store/repository.js';
+import { newId, Store } from '../src/store/repository.js';
+import { pepperId, phoneHash } from '../src/service/suppression.js';
 import { toProblem } from '../src/api/problem.js';
 import { uploadName } from '../src/api/routes/scrubs.js';
 import type { ConsentFact } from '../src/law/types.js';
@@ -226,4 +227,26 @@ describe.each(storeNames())('lists on %s', (storeName) => {
       await store.close();
     }
   });
+});
+
+describe('a server whose suppression list holds entries under a pepper it does not know', () => {
+  it('answers decisions and /healthz 503 (cannot-decide-safely), so a load balancer sends the calls elsewhere', async () => {
+    const api = await startApi({ clock: () => NOW });
+    try {
+      expect((await api.call('PUT', '/v1/entities/voltana', { name: 'Voltana', kind: 'company', country: 'NL' })).statusCode).toBe(201);
+      expect((await api.call('GET', '/healthz', undefined, null)).statusCode).toBe(200);
+      const other = 'a-pepper-another-server-was-given-0123';
+      const when = new Date(NOW).toISOString();
+      await api.app.store.db.insertInto('suppressions').values({ id: newId(), phone_hash: phoneHash(other, PHONE), pepper_id: pepperId(other), entity_id: 'voltana', reason: 'erasure', at: when, created_at: when, event_id: null, tag: null }).execute();
+      await new Promise((r) => setTimeout(r, 5_100)); // the list is looked at every 5 s
+      const health = await api.call('GET', '/healthz', undefined, null);
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ type: expect.stringContaining('cannot-decide-safely'), detail: expect.stringContaining('a pepper this server does not know') });
+      expect(health.headers['retry-after']).toBe('60');
+      const d = await api.call('POST', '/v1/decisions', { phone: PHONE, entityId: 'voltana' });
+      expect(d.statusCode).toBe(503);
+    } finally {
+      await api.close();
+    }
+  }, 20_000);
 });

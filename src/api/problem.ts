@@ -133,6 +133,8 @@ const storeRefusedText = (err: unknown): boolean => ['22021', '22P05'].includes(
  * a store that is gone takes longer to come back.
  */
 export function retryAfterSeconds(err: unknown): number {
+  // Only a restart with the missing pepper mends it: not worth asking again within seconds.
+  if (err instanceof CannotDecideSafelyError) return 60;
   const cause = err instanceof StoreUnavailableError ? err.cause : err;
   return STORE_BUSY.test(storeCode(cause)) || /database is locked|timeout exceeded when trying to connect/i.test((cause as { message?: string })?.message ?? '') ? 1 : 5;
 }

@@ -18,6 +18,7 @@ import { registerMetrics, Metrics } from './metrics.js';
 import { maskPhone } from '../phone/index.js';
 import { z } from 'zod';
 import { nulCharacters, ProblemSchema } from './schemas.js';
+import { CannotDecideSafelyError } from '../service/errors.js';
 
 export interface ServerOptions {
   logger?: boolean;
@@ -145,11 +146,20 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     async (_req, reply) => {
       try {
         await app.store.ping();
-        return { status: 'ok' as const, store: app.store.kind };
       } catch (err) {
         reply.header('retry-after', String(retryAfterSeconds(err)));
         return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
       }
+      try {
+        // A server that cannot decide safely (suppression entries under a pepper it does not
+        // know) answers every decision 503: a load balancer should send them elsewhere.
+        await app.suppressions.requireKnownPeppers();
+      } catch (err) {
+        if (!(err instanceof CannotDecideSafelyError)) throw err;
+        reply.header('retry-after', String(retryAfterSeconds(err)));
+        return sendProblem(reply, problem(503, err.message, undefined, 'cannot-decide-safely'));
+      }
+      return { status: 'ok' as const, store: app.store.kind };
     },
   );
 
