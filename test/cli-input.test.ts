@@ -259,6 +259,22 @@ describe('serve on a file that is not an Optline store', () => {
     expect(r.stderr).toContain("is not an Optline store: it is a SQLite database without Optline's migrations table");
     expect(tablesOf(crm)).toEqual(['customers']);
   }, 40_000);
+
+  it('makes its store in a database with no table at all (what a first start stopped early leaves)', async () => {
+    const early = join(dir, 'stopped-early.db');
+    const sqlite = new SQLite(early);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: { ...process.env, OPTLINE_DB: early, PORT: '0', OPTLINE_DEMO: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 600 && !out.includes('Optline is serving'); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    await exited;
+    expect(out).toContain('Optline is serving');
+    expect(tablesOf(early)).toContain('optline_migrations');
+  }, 60_000);
 });
 
 describe('serve on a new store', () => {

@@ -55,12 +55,15 @@ async function openStore(target: string, opts: ConnectOptions = {}): Promise<Sto
  * would migrate whatever it is – an empty file, another program's database – into one, so it is
  * looked at read-only first: an Optline store, however old, has the migrations table.
  */
-function whyNotAnOptlineStore(path: string): string | null {
+function whyNotAnOptlineStore(path: string, opts: { emptyDatabaseIsNew?: boolean } = {}): string | null {
   if (statSync(path).isDirectory()) return 'it is a directory';
   let sqlite: SQLite.Database | undefined;
   try {
     sqlite = new SQLite(path, { readonly: true, fileMustExist: true });
     if (sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(MIGRATIONS_TABLE)) return null;
+    // A database with no table at all: a first `serve` stopped before it made any (it had written
+    // the journal mode already) – nobody else's data, so a store is made in it.
+    if (opts.emptyDatabaseIsNew && !sqlite.prepare("select 1 from sqlite_master where type = 'table'").get()) return null;
     return statSync(path).size === 0 ? 'the file is empty' : `it is a SQLite database without Optline's migrations table, ${MIGRATIONS_TABLE}`;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') return 'it is not a SQLite database';
@@ -151,7 +154,7 @@ async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}):
 function newOrExistingStore(): string {
   const target = dbTarget();
   if (storeKindOf(target) !== 'sqlite' || target === ':memory:' || !existsSync(target) || statSync(target).size === 0) return target;
-  const problem = whyNotAnOptlineStore(target);
+  const problem = whyNotAnOptlineStore(target, { emptyDatabaseIsNew: true });
   if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; name a new file to create a store there.`);
   return target;
 }

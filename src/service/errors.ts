@@ -24,7 +24,6 @@ export class ForbiddenError extends Error {
   }
 }
 
-/** The store could not be reached: answer 503, never a guess. */
 /**
  * A decision this server cannot make safely for a reason of its set-up (not the store's reach):
  * answered 503 with the reason – a dialer does not call on it – rather than a guess.
@@ -36,6 +35,7 @@ export class CannotDecideSafelyError extends Error {
   }
 }
 
+/** The store could not be reached: answer 503, never a guess. */
 export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super('The consent store cannot be reached right now.', { cause });

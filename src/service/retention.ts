@@ -244,7 +244,6 @@ export function redactedDecision(responseJson: string): string {
   });
 }
 
-/** Redacts decisions (the audit lines of look-ups) by id. */
 /**
  * The kept Idempotency-Key answers that quote the number and the entity, compared exactly: LIKE
  * narrows by the number (E.164: digits, nothing LIKE reads as a pattern), but it would match an
@@ -287,6 +286,7 @@ async function sweepLateWrites(app: Optline, e164: string, entityIds: string[]):
 /** How long after an erasure its late writes are swept up once more: requests then in flight on other servers. */
 const LATE_SWEEP_MS = 5_000;
 
+/** Redacts decisions (the audit lines of look-ups) by id. */
 async function redactDecisions(trx: Kysely<Database>, ids: string[]): Promise<void> {
   for (const part of chunks(ids, 200)) {
     const rows = await trx.selectFrom('decisions').select(['id', 'response']).where('id', 'in', part).execute();
@@ -671,8 +671,15 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
   // meanwhile leaves that second sweep undone).
   if (e164 && result.entities.length > 0) {
     const entityIds = result.entities.map((x) => x.entityId);
-    await sweepLateWrites(app, e164, entityIds);
-    setTimeout(() => void sweepLateWrites(app, e164, entityIds).catch(() => undefined), LATE_SWEEP_MS).unref();
+    // A failure here is reported, after the kept scrub files below are dealt with all the same.
+    await sweepLateWrites(app, e164, entityIds).catch((err: unknown) => (failure ??= err));
+    setTimeout(
+      () =>
+        void sweepLateWrites(app, e164, entityIds)
+          .then(() => (app.store.kind === 'sqlite' ? sql`pragma wal_checkpoint(TRUNCATE)`.execute(app.store.db) : undefined))
+          .catch(() => undefined),
+      LATE_SWEEP_MS,
+    ).unref();
   }
   // After a failure, only for the entities whose part was erased (the others' are not).
   const erasedFor = (id: string) => (failure ? result.entities.some((x) => x.entityId === id) : named ? id === named.id : inScope(id));

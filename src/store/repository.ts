@@ -419,7 +419,8 @@ export class Store {
         .execute((trx) => verifyChains(trx, entityId, checkpoint));
     }
     if (!isSqliteFile(this)) return verifyChains(this.db, entityId, checkpoint);
-    const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(this.location, { readonly: true, fileMustExist: true }) }) });
+    // Short waits, as the server's own connection: a wait blocks the thread (reads in WAL rarely do).
+    const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(this.location, { readonly: true, fileMustExist: true, timeout: 50 }) }) });
     try {
       return await reader.transaction().execute((trx) => verifyChains(trx, entityId, checkpoint));
     } finally {

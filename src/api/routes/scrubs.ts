@@ -246,8 +246,10 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     for (const f of files) {
       const r = records.get(f.id);
       const path = join(dir, f.name);
+      // An upload or a temporary file outlives only a scrub still running (a done scrub's list
+      // is deleted as it ends: one left means its process died just then).
       const leftover = r
-        ? r.status === 'failed' || (r.status === 'done' && r.outputPath === null && r.rejectsPath === null)
+        ? r.status === 'failed' || (r.status === 'done' && (f.upload || f.temporary || (r.outputPath === null && r.rejectsPath === null)))
         : (f.upload || f.temporary) && !recentlyWritten(path, now);
       if (!leftover) continue;
       try {

@@ -54,6 +54,13 @@ function happened(at: string, path: string, now: number): number {
   return t;
 }
 
+/** One after another: each walk holds a connection (and, on PostgreSQL, a snapshot) while it runs. */
+async function verifyEach<T>(ids: string[], verify: (id: string) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (const id of ids) results.push(await verify(id));
+  return results;
+}
+
 /** `onRevoke`: drops cached sign-ins, so a revoked key's browser sessions end at once on this server. */
 export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = () => {}): FastifyPluginAsyncZod {
   return async (f) => {
@@ -357,7 +364,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
     const verifyFor = async (key: ApiKey, checkpoint?: readonly ChainHead[]) => {
       const results = key.entityIds.includes('*')
         ? [await app.store.verifyHistory(undefined, checkpoint)]
-        : await Promise.all([...key.entityIds, NO_ENTITY_CHAIN].map((id) => app.store.verifyHistory(id, checkpoint)));
+        : await verifyEach([...key.entityIds, NO_ENTITY_CHAIN], (id) => app.store.verifyHistory(id, checkpoint));
       return {
         ok: results.every((r) => r.ok),
         chains: results.reduce((n, r) => n + r.chains, 0),
