@@ -52,7 +52,7 @@ export function finishOpenApi<T>(doc: T): T {
       const common: Record<string, string> = {
         '401': 'No token or session, or one that is unknown, expired or revoked',
         '429': 'Too many requests from this key or address: retry after the time the detail names',
-        '503': 'The store cannot be reached: nothing was recorded, retry',
+        '503': 'The store cannot be reached (store-unavailable), or this server cannot decide safely (cannot-decide-safely: suppression entries under a pepper it does not know): nothing was recorded; retry after Retry-After, on another server for the latter',
         ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes' } : {}),
       };
       for (const [code, description] of Object.entries(common)) responses[code] ??= { ...problem, description };
