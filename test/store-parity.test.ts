@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { ADMIN, startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames, type StoreName } from './helpers/stores.js';
 import { newId, Store } from '../src/store/repository.js';
-import { pepperId, phoneHash } from '../src/service/suppression.js';
+import { pepperId, phoneHash, Suppressions } from '../src/service/suppression.js';
 import { toProblem } from '../src/api/problem.js';
 import { uploadName } from '../src/api/routes/scrubs.js';
 import type { ConsentFact } from '../src/law/types.js';
@@ -187,15 +187,15 @@ describe.each(storeNames())('many writers for one entity at once on %s', (storeN
   });
 });
 
-/** A database whose own collation sorts "a" before "B" (PostgreSQL with ICU's en-US); SQLite compares bytes regardless. */
-async function databaseWithLocaleOrder(storeName: StoreName): Promise<string> {
+/** A database whose own collation sorts "a" before "B" (PostgreSQL with ICU's en-US, or the locale given); SQLite compares bytes regardless. */
+async function databaseWithLocaleOrder(storeName: StoreName, icuLocale = 'en-US'): Promise<string> {
   if (storeName === 'sqlite') return ':memory:';
   const base = inject('postgresBase')!;
-  const name = `t_${process.pid}_${Date.now().toString(36)}_en`;
+  const name = `t_${process.pid}_${Date.now().toString(36)}_${icuLocale.replace(/\W/g, '')}`.toLowerCase();
   const admin = new pg.Client({ connectionString: `${base}postgres` });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${icuLocale}' LOCALE 'C.UTF-8'`);
   } finally {
     await admin.end();
   }
@@ -224,6 +224,25 @@ describe.each(storeNames())('lists on %s', (storeName) => {
       expect(listed).toEqual([...made].sort());
     } finally {
       clock.mockRestore();
+      await store.close();
+    }
+  });
+});
+
+describe.each(storeNames())('the pepper ids on the suppression list on %s', (storeName) => {
+  it('are all found, and only the unknown ones reported, whatever the database\'s collation (ICU numeric ordering)', async () => {
+    const store = await Store.open(await databaseWithLocaleOrder(storeName, 'de-u-kn-true'));
+    try {
+      const secrets = Array.from({ length: 6 }, (_, i) => `pepper-${i}-${'x'.repeat(24)}`);
+      const when = new Date(NOW).toISOString();
+      for (const secret of secrets) {
+        await store.db.insertInto('suppressions').values({ id: newId(), phone_hash: phoneHash(secret, PHONE), pepper_id: pepperId(secret), entity_id: 'voltana', reason: 'erasure', at: when, created_at: when, event_id: null, tag: null }).execute();
+      }
+      const knowing = (n: number) => new Suppressions(store, { OPTLINE_SUPPRESSION_PEPPER: secrets[0]!, OPTLINE_SUPPRESSION_PEPPER_PREVIOUS: secrets.slice(1, n).join(',') });
+      await expect(knowing(6).requireKnownPeppers()).resolves.toBeUndefined();
+      const missing = [pepperId(secrets[4]!), pepperId(secrets[5]!)].sort();
+      await expect(knowing(4).requireKnownPeppers()).rejects.toThrow(new RegExp(`does not know \\((${missing.join(', ')}|${[...missing].reverse().join(', ')})\\)`));
+    } finally {
       await store.close();
     }
   });

@@ -190,20 +190,23 @@ export class Suppressions {
   }
 
   /**
-   * Pepper ids on the list that are not this server's: an index probe below, between and above
-   * the known ids (sorted) – a few look-ups however long the list (migration 0018).
+   * Pepper ids on the list that are not this server's: the distinct ids walked through the index,
+   * each the least one after the last (migration 0018) – one look-up a pepper in use, however long
+   * the list. The database orders the walk itself, so its collation cannot skip an id.
    */
   private async findUnknownPeppers(): Promise<string[]> {
-    const known = [...new Set((await this.peppers()).map((p) => p.id))].sort();
+    const known = new Set((await this.peppers()).map((p) => p.id));
     const found: string[] = [];
-    const probe = async (above: string | null, below: string | null) => {
-      let q = this.store.db.selectFrom('suppressions').select('pepper_id');
-      if (above !== null) q = q.where('pepper_id', '>', above);
-      if (below !== null) q = q.where('pepper_id', '<', below);
-      const r = await q.orderBy('pepper_id').limit(1).executeTakeFirst();
-      if (r) found.push(r.pepper_id);
-    };
-    for (let i = 0; i <= known.length; i++) await probe(i === 0 ? null : known[i - 1]!, i === known.length ? null : known[i]!);
+    let last: string | null = null;
+    // Pepper ids in use are a handful (the current one and those rotated out): the bound only guards.
+    for (let i = 0; i < 1000; i++) {
+      let q = this.store.db.selectFrom('suppressions').select((eb) => eb.fn.min('pepper_id').as('next'));
+      if (last !== null) q = q.where('pepper_id', '>', last);
+      const next: string | null = (await q.executeTakeFirst())?.next ?? null;
+      if (next === null) break;
+      if (!known.has(next)) found.push(next);
+      last = next;
+    }
     return found;
   }
 
