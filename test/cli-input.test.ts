@@ -325,7 +325,7 @@ describe('verify on a store this user may only read (a backup)', () => {
   // (a checkout under /root is not: the test is then skipped, with a note).
   const asNobody = process.getuid?.() === 0 && spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--version'], { uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 }).status === 0;
   if (!asNobody) console.warn('verify on a read-only store: not run (needs root, and a checkout the user nobody can read)');
-  it.skipIf(!asNobody)('checks it as it is, writing nothing, and refuses an older store it cannot bring up to date', async () => {
+  it.skipIf(!asNobody)('checks it from a copy, writing nothing to it: a backup of an older version brought up to date there, one of a newer version refused', async () => {
     const backups = mkdtempSync(join(tmpdir(), 'optline-backup-'));
     try {
       const copy = join(backups, 'backup.db');
@@ -339,18 +339,35 @@ describe('verify on a store this user may only read (a backup)', () => {
       expect(r.stdout).toMatch(/^history intact: \d+ events in \d+ chains? verified/);
       expect(statSync(copy).mtimeMs).toBe(before);
       expect(readdirSync(backups)).toEqual(['backup.db']);
-      // A backup of an older Optline would need migrating, which this user may not do: said so.
+      // A backup of an older Optline: its copy is brought up to date and checked, the backup left as it is.
       chmodSync(backups, 0o755);
       const old = join(backups, 'old.db');
       writeFileSync(old, readFileSync(db));
-      const sqlite = new SQLite(old);
-      sqlite.prepare("delete from optline_migrations where name = ?").run(MIGRATIONS.at(-1)!.name);
-      sqlite.close();
+      const editable = new SQLite(old);
+      editable.prepare('delete from optline_migrations where name = ?').run(MIGRATIONS.at(-1)!.name);
+      editable.close();
       chmodSync(old, 0o444);
       chmodSync(backups, 0o555);
       const older = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: old }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
-      expect(older.status, older.stderr).toBe(2);
-      expect(older.stderr).toContain(`is a store of an older Optline (without ${MIGRATIONS.at(-1)!.name}), and it cannot be written to be brought up to date: check a writable copy of it.`);
+      expect(older.status, older.stderr).toBe(0);
+      expect(older.stdout).toMatch(/^history intact/);
+      const check = new SQLite(old, { readonly: true });
+      expect(check.prepare('select count(*) as n from optline_migrations where name = ?').get(MIGRATIONS.at(-1)!.name)).toEqual({ n: 0 });
+      check.close();
+      // One of a newer Optline is refused, as a writable one is.
+      chmodSync(backups, 0o755);
+      const newer = join(backups, 'newer.db');
+      writeFileSync(newer, readFileSync(db));
+      const future = new SQLite(newer);
+      future.prepare('insert into optline_migrations (name, applied_at) values (?, ?)').run('0999_future', new Date().toISOString());
+      future.close();
+      chmodSync(newer, 0o444);
+      chmodSync(backups, 0o555);
+      const refused = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: newer }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('newer version of Optline');
+      // No copy of the store is left behind.
+      expect(readdirSync(tmpdir()).filter((n) => n.startsWith('optline-readonly-') && statSync(join(tmpdir(), n)).uid === 65534)).toEqual([]);
     } finally {
       chmodSync(backups, 0o755);
       rmSync(backups, { recursive: true, force: true });

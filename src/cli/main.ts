@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -68,7 +68,7 @@ function whyNotAnOptlineStore(path: string, opts: { emptyDatabaseIsNew?: boolean
   } catch (err) {
     if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') return 'it is not a SQLite database';
     // A WAL-mode file in a directory this user may not write cannot be read in place: `verify`
-    // reads such a store from a copy and checks it there (Store.openReadOnly).
+    // reads such a store from a copy and checks it there (openReadOnlyStore).
     if ((err as { code?: unknown }).code === 'SQLITE_READONLY_DIRECTORY') return null;
     throw new StoreOpenError(err);
   } finally {
@@ -106,17 +106,31 @@ function writable(path: string): boolean {
 
 /**
  * A SQLite store this user may not write, opened to be read: from a copy in a temporary directory
- * (with its journal), since SQLite reads a WAL-mode file only where it may make its shared-memory
- * file beside it. The copy is removed when the store is closed.
+ * (with its journal) – SQLite reads a WAL-mode file only where it may make its shared-memory file
+ * beside it – brought up to this version's schema there (a backup from an older version), the
+ * original untouched. The copy holds personal data: it is removed when the store is closed, and
+ * at exit or on Ctrl-C before that.
  */
 async function openReadOnlyStore(path: string): Promise<{ store: Store; done: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'optline-readonly-'));
-  const done = async () => rmSync(dir, { recursive: true, force: true });
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    remove();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
+  process.on('exit', remove);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const done = async () => {
+    remove();
+    process.removeListener('exit', remove);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
   try {
     const copy = join(dir, 'store.db');
-    copyFileSync(path, copy);
-    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
-    const store = await Store.openReadOnly(copy);
+    copyStable(path, copy);
+    const store = await Store.open(copy);
     return {
       store,
       done: async () => {
@@ -128,6 +142,25 @@ async function openReadOnlyStore(path: string): Promise<{ store: Store; done: ()
     await done();
     throw err instanceof InputError ? err : new StoreOpenError(err);
   }
+}
+
+/**
+ * Copies a SQLite file and its WAL as they stand together: a store another process writes may move
+ * on between the two copies (a torn copy would read as tampered or damaged), so the copy is made
+ * again until neither file changed meanwhile.
+ */
+function copyStable(path: string, copy: string): void {
+  const state = () => [path, `${path}-wal`].map((f) => (existsSync(f) ? `${statSync(f).size}:${statSync(f).mtimeMs}` : '-')).join('|');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = state();
+    copyFileSync(path, copy);
+    rmSync(`${copy}-wal`, { force: true });
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    // The copy is this process's to write (a read-only backup's mode comes along with copyFileSync).
+    for (const f of [copy, `${copy}-wal`]) if (existsSync(f)) chmodSync(f, 0o600);
+    if (state() === before) return;
+  }
+  throw new InputError(`${path} kept changing while it was copied to be read: check a backup at rest, or run verify as a user who may write the store.`);
 }
 
 /** A small file the user named (a checkpoint): its text, or an InputError saying why not. */

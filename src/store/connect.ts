@@ -37,11 +37,6 @@ export interface ConnectOptions {
    * included, so it rather gives up soon and retries without blocking (withRetry).
    */
   busyTimeoutMs?: number;
-  /**
-   * SQLite: open the file for reading only, changing nothing in it (no journal mode set): a
-   * backup or a store one may not write, checked by `optline verify`.
-   */
-  readOnly?: boolean;
 }
 
 export function connect(target: string, opts: ConnectOptions = {}): Connection {
@@ -65,12 +60,12 @@ export function connect(target: string, opts: ConnectOptions = {}): Connection {
       pgPool: pool,
     };
   }
-  if (target !== ':memory:' && !opts.readOnly) mkdirSync(dirname(target), { recursive: true });
-  const sqlite = new SQLite(target, opts.readOnly ? { readonly: true, fileMustExist: true } : {});
+  if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+  const sqlite = new SQLite(target);
   const file = target === ':memory:' ? null : fileIdentity(target);
   // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
   // survive a power cut, not just a process crash.
-  if (!opts.readOnly) sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs ?? 5000))}`);
   sqlite.pragma('foreign_keys = ON');

@@ -291,7 +291,7 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
     // does not know (Suppressions.requireKnownPeppers): answered by a few index probes, not a scan.
     name: '0018_suppressions_pepper_index',
     async up(db) {
-      await db.schema.createIndex('suppressions_pepper').on('suppressions').column('pepper_id').execute();
+      await db.schema.createIndex('suppressions_pepper').ifNotExists().on('suppressions').column('pepper_id').execute();
     },
   },
 ];

@@ -14,11 +14,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { connect, isSqliteFile, type ConnectOptions, type Connection, type StoreKind } from './connect.js';
-import { migrate, MIGRATIONS, ping } from './migrations.js';
+import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
 import { linkRows, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
 import { auditKeyChange } from './key-audit.js';
-import { InputError } from '../service/errors.js';
 
 /**
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. The uuid package's v7
@@ -200,26 +199,6 @@ export class Store {
   static async open(target: string, opts: ConnectOptions = {}): Promise<Store> {
     const store = new Store(connect(target, opts));
     await migrate(store.db);
-    return store;
-  }
-
-  /**
-   * A SQLite store opened for reading only – a backup, a file one may not write – as it is: not
-   * migrated, so it must be of this version's schema (an older one is refused, to be copied and
-   * opened writable).
-   */
-  static async openReadOnly(path: string): Promise<Store> {
-    const store = new Store(connect(path, { readOnly: true }));
-    try {
-      const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = 'optline_migrations'`.execute(store.db);
-      if (tables.rows.length === 0) throw new InputError(`${path} is not an Optline store: it is a SQLite database without Optline's migrations table, optline_migrations.`);
-      const applied = new Set((await store.db.selectFrom('optline_migrations').select('name').execute()).map((r) => r.name));
-      const missing = MIGRATIONS.filter((m) => !applied.has(m.name)).map((m) => m.name);
-      if (missing.length > 0) throw new InputError(`${path} is a store of an older Optline (without ${missing.join(', ')}), and it cannot be written to be brought up to date: check a writable copy of it.`);
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
     return store;
   }
 
