@@ -5,7 +5,7 @@
  * before commit() or after discard().
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AtomicFile } from '../src/scrub/atomic-file.js';
@@ -93,5 +93,27 @@ it('puts nothing in place for a command that was killed meanwhile (bin/optline.j
     } finally {
       delete process.env.OPTLINE_PARENT_PID;
     }
+  }
+});
+
+it('takes a command killed but not yet waited for (a zombie) as gone', async () => {
+  // `sleep 0.1` ends under a shell that then becomes `sleep 5` and never waits for it: a zombie.
+  const holder = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const zombie = await new Promise<string>((resolve) => holder.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /);
+    const final = join(dir, 'zombie.csv');
+    const f = new AtomicFile(final);
+    f.write('x\n');
+    process.env.OPTLINE_PARENT_PID = zombie;
+    try {
+      await expect(f.commit()).rejects.toThrow(/the command that asked for it was stopped/);
+    } finally {
+      delete process.env.OPTLINE_PARENT_PID;
+    }
+    expect(existsSync(final)).toBe(false);
+  } finally {
+    holder.kill('SIGKILL');
   }
 });

@@ -155,9 +155,9 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
         // know) answers every decision 503: a load balancer should send them elsewhere.
         await app.suppressions.requireKnownPeppers();
       } catch (err) {
-        if (!(err instanceof CannotDecideSafelyError)) throw err;
         reply.header('retry-after', String(retryAfterSeconds(err)));
-        return sendProblem(reply, problem(503, err.message, undefined, 'cannot-decide-safely'));
+        if (err instanceof CannotDecideSafelyError) return sendProblem(reply, problem(503, err.message, undefined, 'cannot-decide-safely'));
+        return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
       }
       return { status: 'ok' as const, store: app.store.kind };
     },

@@ -10,7 +10,7 @@
  * trying (the kernel refuses misaligned direct writes with EINVAL). File systems without O_DIRECT
  * (tmpfs) and failed probes fall back to ordinary writes, flushed in the background.
  */
-import { closeSync, constants, fdatasync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fsyncSync, ftruncateSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Bytes written between background flushes of a buffered file. */
@@ -294,10 +294,16 @@ function removeStaleTemporaries(final: string): void {
 function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it runs, as another user.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process its parent has not yet waited for (a zombie) still takes signals: it runs no more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): as far as can be told, it runs
   }
 }
 
