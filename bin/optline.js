@@ -66,6 +66,13 @@ if (bundle) {
 } else {
   // tsx as this project's, wherever the command is run from. OPTLINE_PARENT_PID goes down as it is:
   // it names the command, which the sources' process checks is still running (AtomicFile).
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  let tsx;
+  try {
+    tsx = import.meta.resolve('tsx');
+  } catch {
+    console.error('optline: neither the bundle in dist/ nor tsx to run the sources is there: run `npm install` in the project');
+    process.exit(1);
+  }
+  const r = spawnSync(process.execPath, ['--import', tsx, join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
