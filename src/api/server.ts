@@ -146,11 +146,6 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
     async (_req, reply) => {
       try {
         await app.store.ping();
-      } catch (err) {
-        reply.header('retry-after', String(retryAfterSeconds(err)));
-        return sendProblem(reply, problem(503, 'The store cannot be reached.', undefined, 'store-unavailable'));
-      }
-      try {
         // A server that cannot decide safely (suppression entries under a pepper it does not
         // know) answers every decision 503: a load balancer should send them elsewhere.
         await app.suppressions.requireKnownPeppers();

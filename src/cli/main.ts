@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import SQLite from 'better-sqlite3';
@@ -79,16 +79,20 @@ function whyNotAnOptlineStore(path: string, opts: { emptyDatabaseIsNew?: boolean
 /**
  * The store every command but `serve` works on: it must exist. Opening a SQLite path creates the
  * file, so a mistyped OPTLINE_DB (or a command run from another directory) would otherwise answer
- * from a new, empty store – "history intact: 0 events", "Unknown entity".
+ * from a new, empty store – "history intact: 0 events", "Unknown entity". `serve` (`create`) makes
+ * one where there is none, in an empty file or a database with no table; either way, an existing
+ * file must be an Optline store – another program's database would be migrated into one.
  */
-function existingStore(): string {
+function existingStore(opts: { create?: boolean } = {}): string {
   const target = dbTarget();
   if (storeKindOf(target) !== 'sqlite' || target === ':memory:') return target;
-  const howToName = `set OPTLINE_DB to your store's SQLite file or postgres:// URL; \`optline serve\` creates a new store.`;
+  const howToName = opts.create ? 'name a new file to create a store there.' : `set OPTLINE_DB to your store's SQLite file or postgres:// URL; \`optline serve\` creates a new store.`;
   if (!existsSync(target)) {
+    if (opts.create) return target;
     throw new InputError(`No store at ${target}${process.env.OPTLINE_DB ? '' : ' (OPTLINE_DB is not set)'}: ${howToName}`);
   }
-  const problem = whyNotAnOptlineStore(target);
+  if (opts.create && statSync(target).size === 0) return target;
+  const problem = whyNotAnOptlineStore(target, { emptyDatabaseIsNew: opts.create });
   if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; ${howToName}`);
   return target;
 }
@@ -116,7 +120,7 @@ async function openReadOnlyStore(path: string): Promise<{ store: Store; done: ()
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const onSignal = (signal: NodeJS.Signals) => {
     remove();
-    process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    process.exit(128 + osConstants.signals[signal]);
   };
   process.on('exit', remove);
   process.once('SIGINT', onSignal);
@@ -176,20 +180,8 @@ function readInputFile(path: string): string {
 }
 
 async function openApp(opts: { create?: boolean; busyTimeoutMs?: number } = {}): Promise<Optline> {
-  const store = await openStore(opts.create ? newOrExistingStore() : existingStore(), { busyTimeoutMs: opts.busyTimeoutMs });
+  const store = await openStore(existingStore({ create: opts.create }), { busyTimeoutMs: opts.busyTimeoutMs });
   return Optline.open(store);
-}
-
-/**
- * The store `serve` opens: created where there is none (or an empty file), else it must be an
- * Optline store – another program's database would be migrated into one and seeded with the demo.
- */
-function newOrExistingStore(): string {
-  const target = dbTarget();
-  if (storeKindOf(target) !== 'sqlite' || target === ':memory:' || !existsSync(target) || statSync(target).size === 0) return target;
-  const problem = whyNotAnOptlineStore(target, { emptyDatabaseIsNew: true });
-  if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; name a new file to create a store there.`);
-  return target;
 }
 
 /** A setting of `serve`: unset or empty gives the default; a wrong value stops the start rather than running the server wrongly. */
@@ -268,7 +260,7 @@ program
     });
     if (stopAsked) {
       await app.store.close();
-      process.exit(128 + (stopAsked === 'SIGINT' ? 2 : 15));
+      process.exit(128 + osConstants.signals[stopAsked]);
     }
     const server = await buildServer(app, { logger: true });
     // Other servers on the same store may import register copies: pick them up.

@@ -23,6 +23,7 @@ import { endianness } from 'node:os';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
 import { NumberIndex } from './number-index.js';
+import { syncDirectory } from '../scrub/atomic-file.js';
 
 const MAGIC = Buffer.from('OPTLREG1', 'latin1');
 const PREFIX_BYTES = 16;
@@ -98,21 +99,8 @@ export function writeSnapshot(dir: string, meta: Omit<SnapshotMeta, 'imageBytes'
   }
   closeSync(fd);
   renameSync(tmp, final);
-  syncDir(dir);
+  syncDirectory(dir);
   return final;
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* not supported on every platform */
-  }
 }
 
 /** Reads a snapshot into shared memory. Throws when the file is damaged or not a snapshot. */

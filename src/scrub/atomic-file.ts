@@ -300,8 +300,9 @@ function processRuns(pid: number): boolean {
   }
   // A killed process its parent has not yet waited for (a zombie) still takes signals: it runs no more.
   try {
+    // The state follows the command's name, which ends with the last ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return true; // no /proc (not Linux): as far as can be told, it runs
   }

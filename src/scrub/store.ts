@@ -78,7 +78,7 @@ export interface ScrubRecord extends ScrubCounts {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-/** Text as every store keeps it: PostgreSQL takes no U+0000 (nor its JSON escape), SQLite does. */
+/** Text as every store keeps it: PostgreSQL takes no U+0000, SQLite does. */
 const storable = (text: string | null): string | null => (text === null ? null : text.replace(/\0/g, '\uFFFD'));
 
 /** How often a running scrub says it still runs. */
@@ -92,8 +92,8 @@ function interrupted(r: ScrubsTable, now: number): boolean {
   return r.status === 'running' && Date.parse(r.heartbeat_at ?? r.started_at) < now - SCRUB_STALE_MS;
 }
 
-function toRecord(r: ScrubsTable, now = Date.now()): ScrubRecord {
-  const stopped = interrupted(r, now);
+function toRecord(r: ScrubsTable): ScrubRecord {
+  const stopped = interrupted(r, Date.now());
   return {
     id: r.id,
     entityId: r.entity_id,
@@ -175,9 +175,9 @@ export class ScrubStore {
 
   /**
    * Records as failed the scrubs whose process stopped without saying how they ended (they would
-   * say "running" for ever); returns their ids, whose files the caller may then delete.
+   * say "running" for ever).
    */
-  async failInterrupted(now: number): Promise<string[]> {
+  async failInterrupted(now: number): Promise<void> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('status', '=', 'running').execute();
     const stale = rows.filter((r) => interrupted(r, now));
     for (const r of stale) {
@@ -188,7 +188,6 @@ export class ScrubStore {
         .where('status', '=', 'running')
         .execute();
     }
-    return stale.map((r) => r.id);
   }
 
   /** The records of these scrubs (the ones there are), by id. */
@@ -243,13 +242,13 @@ export class ScrubStore {
     let q = this.db.selectFrom('scrubs').selectAll();
     if (entityIds) q = q.where('entity_id', 'in', entityIds);
     const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((r) => toRecord(r));
+    return rows.map(toRecord);
   }
 
   /** Scrubs whose files are older than the cut-off, for clean-up. */
   async withFilesBefore(cutoff: number): Promise<ScrubRecord[]> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('started_at', '<', iso(cutoff)).where('output_path', 'is not', null).execute();
-    return rows.map((r) => toRecord(r));
+    return rows.map(toRecord);
   }
 
   async forgetFiles(id: string): Promise<void> {
@@ -277,7 +276,7 @@ export class ScrubStore {
   async forgetFilesHolding(e164: string, inScope: (entityId: string) => boolean, kept: (path: string | null) => boolean): Promise<string[]> {
     const rows = await this.db.selectFrom('scrubs').selectAll().where('output_path', 'is not', null).execute();
     const gone: string[] = [];
-    for (const r of rows.map((row) => toRecord(row))) {
+    for (const r of rows.map(toRecord)) {
       if (!inScope(r.entityId) || !kept(r.outputPath) || !fileHolds(r.outputPath!, e164)) continue;
       await this.removeFiles(r, kept);
       gone.push(r.id);

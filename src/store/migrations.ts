@@ -288,7 +288,8 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
   },
   {
     // Every decision asks whether the suppression list holds entries under a pepper the server
-    // does not know (Suppressions.requireKnownPeppers): answered by a few index probes, not a scan.
+    // does not know (Suppressions.requireKnownPeppers): answered by walking the distinct ids in
+    // this index, one look-up a pepper in use, not by a scan of the list.
     name: '0018_suppressions_pepper_index',
     async up(db) {
       await db.schema.createIndex('suppressions_pepper').ifNotExists().on('suppressions').column('pepper_id').execute();

@@ -123,6 +123,8 @@ const ScrubQuery = z
 
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
 const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
+/** A list that stops arriving for this long is cut off (OPTLINE_SCRUB_IDLE_SECONDS). */
+const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
 
 /**
  * `kept`: whether a file of the record is one this server keeps (in its scrub directory). Scrubs
@@ -180,8 +182,7 @@ export function downloadName(r: Pick<ScrubRecord, 'id' | 'inputName'>, part: 'ou
 /** Whether a file was written within the time a scrub's heartbeat or an upload's idle limit allows. */
 function recentlyWritten(path: string, now: number): boolean {
   try {
-    const idleMs = Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
-    return statSync(path).mtimeMs > now - Math.max(SCRUB_STALE_MS, 2 * idleMs);
+    return statSync(path).mtimeMs > now - Math.max(SCRUB_STALE_MS, 2 * idleMs());
   } catch {
     return true; // gone: nothing to delete
   }
@@ -288,7 +289,6 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
     const atOnce = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUBS_AT_ONCE ?? 2) || 2);
     const slots = new Slots(atOnce, () => 8 * atOnce());
     const uploadsPerKey = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_UPLOADS_PER_KEY ?? 4) || 4);
-    const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
     const uploading = new Map<string, number>();
 
     f.post(
