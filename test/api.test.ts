@@ -497,6 +497,23 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(await decide({ phone: '+31612000020', at: '2021-07-01T12:00:00+02:00' })).toMatchObject({ allowed: false, denials: ['no_basis'] });
     });
 
+    it('counts a copy given as a moment by its earlier date: a New York evening copy is 32 days old 32 New York days later (US-2)', async () => {
+      expect((await api.call('PUT', '/v1/entities/acme-us', { name: 'Acme Solar Inc.', kind: 'company', country: 'US' })).statusCode).toBe(201);
+      const put = await api.server.inject({
+        method: 'PUT',
+        url: `/v1/registers/us-dnc?country=US&asOf=${encodeURIComponent('2026-06-01T22:00:00-04:00')}`,
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/csv' },
+        payload: '+12125550100\n',
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      // 2026-06-02 in UTC, but taken on 1 June in New York: on 3 July it is 32 days old there.
+      const us = (at: string) => decide({ entityId: 'acme-us', phone: '+12125550123', at });
+      expect(await us('2026-07-02T19:59:00-04:00')).toMatchObject({ allowed: true });
+      const stale = await us('2026-07-03T19:59:00-04:00');
+      expect(stale).toMatchObject({ allowed: false, denials: ['register_stale'] });
+      expect(JSON.stringify(stale.reasons)).toContain('from 2026-06-01, 32 days before the call');
+    });
+
     it('streams a register copy in, and refuses one that would make listed numbers callable, with problem+json', async () => {
       const put = (query: string, payload: string | Buffer, type = 'text/csv') =>
         api.server.inject({ method: 'PUT', url: `/v1/registers/gb-tps?${query}`, headers: { authorization: 'Bearer test-admin-token', 'content-type': type }, payload });

@@ -194,6 +194,12 @@ describe('optline registers import', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^nl-bel-me-niet: 1 number as of 2026-11-01 from 1 line in [\d.]+ s; 0 lines rejected;/);
   });
+
+  it('dates a copy given as a moment by its earlier date: the date written, not the UTC date a day later', () => {
+    const r = optline(['registers', 'import', 'us-dnc', registerFile('us.txt', '+12125550100\n'), '--as-of', '2026-06-01T22:00:00-04:00']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^us-dnc: 1 number as of 2026-06-01 /);
+  });
 });
 
 describe('optline verify --checkpoint', () => {

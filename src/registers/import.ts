@@ -70,6 +70,16 @@ export function calendarDay(text: string): number {
   return isoDate(t) === `${m[1]}-${m[2]}-${m[3]}` ? t : NaN;
 }
 
+/**
+ * The date a copy counts as taken on, as midnight UTC, given its moment: the earlier of the date
+ * written with it and its UTC date. A US copy taken at 22:00 in New York (-04:00) is already the
+ * next day in UTC, and read by its UTC date it would pass for fresh a day past the 31 days (US-2);
+ * the earlier date errs towards a stale copy wherever the copy was taken.
+ */
+export function copyDay(moment: number, written: string): number {
+  return Math.min(calendarDay(written.slice(0, 10)), Math.floor(moment / 86_400_000) * 86_400_000);
+}
+
 /** A copy's date may be this much after the importer's clock (its day may have begun elsewhere); later is refused. */
 const AS_OF_AHEAD_MS = 86_400_000;
 /** A copy with more lines rejected than read is refused unless forced from this many rejected lines… */

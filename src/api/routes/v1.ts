@@ -34,6 +34,7 @@ import { CHAIN_PROBLEMS, NO_ENTITY_CHAIN, type ChainHead } from '../../store/cha
 import { ChainHeadSchema } from '../../store/checkpoint.js';
 import { parsePhone, InvalidPhoneNumberError } from '../../phone/index.js';
 import { timesAsIso } from '../../service/json-times.js';
+import { copyDay } from '../../registers/import.js';
 
 /** The largest register copy taken over HTTP; larger ones go through `optline registers import`. */
 const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
@@ -316,7 +317,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
           const body = req.body as Readable | undefined;
           if (!body || typeof body.pipe !== 'function') throw new InputError('Send the register as text/csv.', [{ path: 'content-type', message: 'must be text/csv' }], 400);
           const q = req.query;
-          const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : toMs(q.asOf);
+          const asOf = q.asOf.length === 10 ? Date.parse(`${q.asOf}T00:00:00Z`) : copyDay(toMs(q.asOf), q.asOf);
           const source = body.pipe(byteLimit(REGISTER_MAX_BYTES, 'The register copy'));
           // A failed import must not leave the client's upload unread (or the limit's error unseen).
           body.on('error', (err) => source.destroy(err));

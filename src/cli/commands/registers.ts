@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { parseInstant } from '../instant.js';
-import { importRegisterFile, calendarDay } from '../../registers/import.js';
+import { importRegisterFile, calendarDay, copyDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
 import { InputError, fileProblem } from '../../service/errors.js';
 import { closeSync, openSync, fstatSync } from 'node:fs';
@@ -20,9 +20,9 @@ function checkReadable(file: string): void {
   if (dir) throw new InputError(`Cannot read the register file ${file}: it is a directory.`);
 }
 
-/** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment; 30 February is refused, not rolled over. */
+/** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment, which counts by its earlier date (copyDay); 30 February is refused, not rolled over. */
 function parseDate(value: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return parseInstant(value);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return copyDay(parseInstant(value), value);
   const ms = calendarDay(value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError('expected a date such as 2026-11-01');
   return ms;
