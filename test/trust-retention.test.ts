@@ -6,6 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
+import { makeEntity } from './helpers/facts.js';
+import { assess } from '../src/service/retention.js';
+import { relationshipTermEnd } from '../src/law/nl.js';
 
 const DE_A = '+4915112345601'; // consent given, never used
 const DE_B = '+4915112345602'; // consent used by a later call
@@ -189,5 +192,20 @@ describe.each(storeNames())('retention on %s', (storeName) => {
     const all = await run({ dryRun: true });
     expect(all.entities.map((e: { entityId: string }) => e.entityId).sort()).toEqual(['kraft', 'tulp']);
     expect((await api.call('POST', '/v1/retention/run', { dryRun: 'yes' })).statusCode).toBe(400);
+  });
+});
+
+describe('retention of a customer relationship (NL-5)', () => {
+  it('keeps a relationship for as long as the engine counts it: months on Amsterdam\'s calendar, not UTC\'s', () => {
+    // Ended at Amsterdam midnight on 1 March 2021: 36 months later is 1 March 2024 there
+    // (2024-02-29T23:00Z); months added in UTC would end it on 2024-02-28T23:00Z, a day early.
+    const ended = Date.parse('2021-02-28T23:00:00Z');
+    const entity = makeEntity({ id: 'tulp', country: 'NL', relationshipTermMonths: 36, retention: { NL: { months: 12 } } });
+    const row = { id: 'rel-1', type: 'relationship', phone: '+31612345603', email: null, at: '2020-01-10T10:00:00.000Z', payload: JSON.stringify({ kind: 'contract', startedAt: Date.parse('2020-01-10T10:00:00Z'), endedAt: ended }) };
+    const termEnd = relationshipTermEnd(ended, 36);
+    expect(new Date(termEnd).toISOString()).toBe('2024-02-29T23:00:00.000Z');
+    const [early] = assess(entity, [row], Date.parse('2024-02-29T12:00:00Z'));
+    expect(early).toMatchObject({ due: false, dueAt: termEnd });
+    expect(assess(entity, [row], termEnd)[0]).toMatchObject({ due: true });
   });
 });

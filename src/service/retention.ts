@@ -25,6 +25,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { sql, type Kysely } from 'kysely';
 import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
 import { addMonths } from '../law/time.js';
+import { relationshipTermEnd } from '../law/nl.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
 import { ERASED_PAYLOAD, linkRows, lockChain, suppressionDigest } from '../store/chain.js';
 import { erasedKeyTombstone, withRetry } from '../store/repository.js';
@@ -158,7 +159,10 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       if (ended === null) lastUse = null;
       else {
         lastUse = Math.max(ended, lastCall.get(r.id) ?? -Infinity);
-        dueAt = Math.max(addMonths(lastUse, months), addMonths(ended, entity.relationshipTermMonths));
+        // The term as NL-5 counts it (months on Amsterdam's calendar) and in UTC, whichever ends
+        // later: months added in UTC end a day early for an end at Amsterdam midnight.
+        const term = Math.max(addMonths(ended, entity.relationshipTermMonths), relationshipTermEnd(ended, entity.relationshipTermMonths));
+        dueAt = Math.max(addMonths(lastUse, months), term);
       }
     }
     if (lastUse !== null && dueAt === null) dueAt = addMonths(lastUse, months);
