@@ -143,6 +143,30 @@ describe('entity calling windows: days, several windows, other countries', () =>
     expect(d.allowed).toBe(true);
     expect(d.callingWindow).toMatchObject({ source: 'entity', from: '14:00', to: '18:00', timeZones: ['Europe/London'] });
   });
+  it('outside hours, names the window that opens next: later today, else on the next day one opens, with its days', () => {
+    const split = [
+      { fromMinute: H(9), toMinute: H(12) },
+      { fromMinute: H(13), toMinute: H(17) },
+    ];
+    // 12:30: the afternoon window, not the morning's that has passed.
+    expect(allowedCall('GB', split, '2026-11-27T12:30:00Z').callingWindow).toMatchObject({ from: '13:00', to: '17:00' });
+    // 18:00: tomorrow's first window.
+    expect(allowedCall('GB', split, '2026-11-27T18:00:00Z').callingWindow).toMatchObject({ from: '09:00', to: '12:00' });
+    // Sunday 10:00 with Monday–Saturday hours: inside 09:00–21:00 by the clock, so the days must be said.
+    const monToSat = { fromMinute: H(9), toMinute: H(21), days: [6, 1, 2, 3, 4, 5] };
+    const sunday = allowedCall('NL', [monToSat], '2026-11-29T10:00:00+01:00');
+    expect(sunday.denials).toEqual(['outside_calling_hours']);
+    expect(sunday.callingWindow).toEqual({ source: 'entity', rule: 'entity', timeZones: ['Europe/Amsterdam'], from: '09:00', to: '21:00', days: [1, 2, 3, 4, 5, 6] });
+    // Saturday evening: Saturday's short window has closed, Monday's long one opens next.
+    const week = [
+      { fromMinute: H(9), toMinute: H(20), days: [1, 2, 3, 4, 5] },
+      { fromMinute: H(10), toMinute: H(14), days: [6] },
+    ];
+    expect(allowedCall('DE', week, '2026-11-28T15:00:00+01:00').callingWindow).toMatchObject({ from: '09:00', to: '20:00', days: [1, 2, 3, 4, 5] });
+    expect(allowedCall('DE', week, '2026-11-28T09:00:00+01:00').callingWindow).toMatchObject({ from: '10:00', to: '14:00', days: [6] });
+    // A window open every day says no days.
+    expect(allowedCall('DE', [NINE_TO_SIX], '2026-11-28T20:00:00+01:00').callingWindow).not.toHaveProperty('days');
+  });
   it("windows for another country do not apply", () => {
     const entity = makeEntity({ id: 'de-only-us-windows', country: 'DE', callingWindows: { US: [NINE_TO_SIX] } });
     const d = decide(

@@ -138,9 +138,9 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await signIn(page, server.url, DEMO_TOKENS.agent);
     // The engine's answer as it comes for such calls (the demo's clock is the real one, so the hour cannot be chosen).
     let denials: string[] = [];
+    let callingWindow: Record<string, unknown> = { source: 'law', rule: 'US-5', timeZones: ['America/New_York', 'America/Los_Angeles'], from: '08:00', to: '21:00' };
     await page.route('**/v1/decisions', async (route) => {
       const real = (await (await route.fetch()).json()) as Record<string, unknown>;
-      const callingWindow = { source: 'law', rule: 'US-5', timeZones: ['America/New_York', 'America/Los_Angeles'], from: '08:00', to: '21:00' };
       await route.fulfill({ json: { ...real, allowed: false, basis: null, denials, callingWindow } });
     });
     const lead = async (phone: string, d: string[]) => {
@@ -151,6 +151,11 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
       return page.locator('.verdict-lead').textContent();
     };
     expect(await lead('06 1234 9001', ['outside_calling_hours'])).toBe(' Not at this hour: call between 08:00 and 21:00 the person’s local time (Eastern Time, Pacific Time). Nothing else stands in the way.');
+    // An entity's window open on some days only: the days are said (on a Sunday, 10:00 is within 09:00–21:00 by the clock).
+    callingWindow = { source: 'entity', rule: 'entity', timeZones: ['Europe/Amsterdam'], from: '09:00', to: '21:00', days: [1, 2, 3, 4, 5, 6] };
+    expect(await lead('06 1234 9006', ['outside_calling_hours'])).toBe(' Not at this hour: call on Monday–Saturday between 09:00 and 21:00 the person’s local time (Central European Time). Nothing else stands in the way.');
+    callingWindow = { ...callingWindow, days: [1, 3, 5] };
+    expect(await lead('06 1234 9007', ['outside_calling_hours'])).toMatch(/^ Not at this hour: call on Monday, Wednesday,? and Friday between 09:00/);
     expect(await lead('06 1234 9002', ['frequency_cap'])).toMatch(/^ Not now: .* Try again later\.$/);
     expect(await lead('06 1234 9003', ['register_stale'])).toMatch(/^ Not until a current copy of the do-not-call register is loaded/);
     // Two of them together: both said, still not a refusal of the person.

@@ -317,7 +317,15 @@ export const DecisionSchema = z.object({
   obligations: z.array(z.enum(OBLIGATIONS)),
   evidence: z.array(z.string()).optional().describe('The recorded events the basis rests on (e.g. the consent\'s id)'),
   callingWindow: z
-    .object({ source: z.enum(['law', 'entity']), rule: z.string(), timeZones: z.array(z.string()), from: z.string(), to: z.string() })
+    .object({
+      source: z.enum(['law', 'entity']),
+      rule: z.string(),
+      timeZones: z.array(z.string()),
+      from: z.string(),
+      to: z.string(),
+      days: z.array(z.number().int().min(1).max(7)).optional().describe('ISO weekdays (1 Monday … 7 Sunday) the window is open on; absent: every day'),
+    })
+    .describe('The calling window that decided: when the call is outside hours, the one that opens next')
     .nullish(),
   phone: z.string().nullable().describe('The number as read, E.164'),
   entityId: z.string(),

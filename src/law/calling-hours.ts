@@ -216,7 +216,28 @@ function describeWindow(w: CallingWindow): string {
 }
 
 function applied(source: AppliedWindow['source'], rule: string, zones: string[], w: CallingWindow): AppliedWindow {
-  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute) };
+  const limited = w.days && w.days.length > 0 && w.days.length < 7;
+  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute), ...(limited ? { days: [...w.days!].sort((a, b) => a - b) } : {}) };
+}
+
+/**
+ * The window that opens next after a local time outside all of them – later today, else on the
+ * next day one opens – so that "call between …" names a time still to come (not the morning's
+ * window at 12:30, nor Monday's hours on a Sunday).
+ */
+function nextWindow(windows: CallingWindow[], dt: DateTime): CallingWindow {
+  const minute = dt.hour * 60 + dt.minute;
+  for (let ahead = 0; ahead <= 7; ahead++) {
+    const weekday = ((dt.weekday - 1 + ahead) % 7) + 1;
+    let best: CallingWindow | undefined;
+    for (const w of windows) {
+      if (w.days && w.days.length > 0 && !w.days.includes(weekday)) continue;
+      if (ahead === 0 && w.fromMinute <= minute) continue;
+      if (!best || w.fromMinute < best.fromMinute) best = w;
+    }
+    if (best) return best;
+  }
+  return windows[0]!;
 }
 
 export interface HoursCheck {
@@ -268,8 +289,7 @@ export function checkCallingHours(
       reasons.push(pass('entity_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
     } else {
       const outside = locals.findIndex((_, i) => matched[i] === undefined);
-      const sameDay = own.find((w) => !w.days || w.days.length === 0 || w.days.includes(locals[outside].dt.weekday)) ?? own[0];
-      missed = applied('entity', ENTITY_RULE, zones, sameDay);
+      missed = applied('entity', ENTITY_RULE, zones, nextWindow(own, locals[outside]!.dt));
       reasons.push(fail('entity_outside_calling_hours', ENTITY_RULE, `${q.entity.name} calls only ${list} local time; it is ${now}.`));
     }
   }

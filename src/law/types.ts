@@ -304,6 +304,8 @@ export interface AppliedWindow {
   timeZones: string[];
   from: string;
   to: string;
+  /** ISO weekdays 1 (Monday) … 7 (Sunday) the window is open on; absent: every day. */
+  days?: number[];
 }
 
 /** A country's rule pack: the law of the called number's country. */

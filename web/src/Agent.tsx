@@ -465,7 +465,11 @@ function refusalLead(decision: Decision, i18n: I18n): string {
   const leads: string[] = [];
   const w = decision.callingWindow;
   if (decision.denials.includes('outside_calling_hours')) {
-    leads.push(w ? fill(t.verdict.notNowHours, { from: w.from, to: w.to, zones: zoneNames(w.timeZones, i18n.locale) ?? t.verdict.everyZone }) : t.verdict.notAllowedLead);
+    if (!w) leads.push(t.verdict.notAllowedLead);
+    else {
+      const hours = { from: w.from, to: w.to, zones: zoneNames(w.timeZones, i18n.locale) ?? t.verdict.everyZone };
+      leads.push(w.days ? fill(t.verdict.notNowHoursOn, { ...hours, days: weekdayNames(w.days, i18n.locale) }) : fill(t.verdict.notNowHours, hours));
+    }
   }
   if (decision.denials.includes('frequency_cap')) leads.push(t.verdict.notNowCalls);
   if (decision.denials.includes('register_stale')) leads.push(t.verdict.notNowRegister);
@@ -479,6 +483,22 @@ const FOR_NOW = new Set(['outside_calling_hours', 'frequency_cap', 'register_sta
  * The zones of a calling window as people name them ("Eastern Time", "Central European Time"), or
  * null when there are too many to read (a toll-free number may be anywhere in the country).
  */
+/** ISO weekdays as the agent reads them: runs of three or more as a range ("Monday–Friday and Sunday"). */
+function weekdayNames(days: number[], locale: string): string {
+  // 2024-01-01 was a Monday: ISO weekday d falls on 2024-01-0d.
+  const name = (d: number) => new Intl.DateTimeFormat(locale, { weekday: 'long', timeZone: 'UTC' }).format(Date.UTC(2024, 0, d));
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    if (j - i >= 2) parts.push(`${name(sorted[i]!)}–${name(sorted[j]!)}`);
+    else for (let k = i; k <= j; k++) parts.push(name(sorted[k]!));
+    i = j + 1;
+  }
+  return new Intl.ListFormat(locale, { type: 'conjunction' }).format(parts);
+}
+
 function zoneNames(zones: string[], locale: string): string | null {
   const names = new Set<string>();
   for (const timeZone of zones) {
