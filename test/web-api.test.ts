@@ -218,13 +218,25 @@ describe('GET /v1/dashboard', () => {
     expect((await api.call('GET', '/v1/dashboard?entityId=hulp')).json().decisions).toMatchObject({ total: 0, byBasis: [], byDenial: [] });
   });
 
-  it('lists customer relationships that stop counting within 90 days (end + the entity\'s term)', async () => {
-    const x = (await api.call('GET', '/v1/dashboard?entityId=acme')).json().expiringRelationships;
-    expect(x).toMatchObject({ days: 90, total: 1 });
+  it('lists customer relationships that stop counting as a basis within 90 days, by the law of the number called', async () => {
+    // acme is a company: since 2026-07-01 a customer relationship is no basis for its calls (NL-3), so none runs out.
+    expect((await api.call('GET', '/v1/dashboard?entityId=acme')).json().expiringRelationships).toMatchObject({ days: 90, total: 0, items: [] });
+    const rel = (phone: string, entityId: string, kind: string, startedAt: string, endedAt: string | null) =>
+      api.call('POST', '/v1/relationships', { phone, entityId, kind, productCategory: 'donations', startedAt, endedAt, informedAtCollection: true, optOutOfferedAtCollection: true });
+    expect((await api.call('PUT', '/v1/entities/goed', { name: 'Stichting Goed', kind: 'charity', country: 'NL' })).statusCode).toBe(201);
+    // A charity keeps it (NL-6): a donor whose support ended 2023-12-20 counts until 2026-12-20 (36 months, NL-5).
+    expect((await rel('+31622220011', 'goed', 'donation', '2022-01-01T00:00:00Z', '2023-12-20T00:00:00+01:00')).statusCode).toBe(201);
+    expect((await rel('+31622220012', 'goed', 'quote_request', '2023-01-01T00:00:00Z', '2023-12-20T00:00:00+01:00')).statusCode).toBe(201); // never a basis
+    // A US number: 18 months after a single donation (US-3), not NL-5's term; an ended German relationship is no basis (DE-1).
+    expect((await rel('+12125550188', 'goed', 'donation', '2025-07-01T12:00:00-04:00', null)).statusCode).toBe(201);
+    expect((await rel('+4930123456', 'goed', 'donation', '2022-01-01T00:00:00Z', '2023-12-20T00:00:00+01:00')).statusCode).toBe(201);
+    const x = (await api.call('GET', '/v1/dashboard?entityId=goed')).json().expiringRelationships;
+    expect(x).toMatchObject({ days: 90, total: 2 });
     expect(x.items).toEqual([
-      expect.objectContaining({ phone: '+31622220001', kind: 'subscription', productCategory: 'energy', endedAt: '2025-12-20T00:00:00.000Z', expiresAt: '2026-12-20T00:00:00.000Z', daysLeft: 21 }),
+      expect.objectContaining({ phone: '+31622220011', kind: 'donation', endedAt: '2023-12-19T23:00:00.000Z', expiresAt: '2026-12-19T23:00:00.000Z', daysLeft: 21 }),
+      expect.objectContaining({ phone: '+12125550188', kind: 'donation', endedAt: '2025-07-01T16:00:00.000Z', expiresAt: '2027-01-01T17:00:00.000Z', daysLeft: 34 }),
     ]);
-    expect((await api.call('GET', '/v1/dashboard?entityId=acme&days=10')).json().expiringRelationships.total).toBe(0);
+    expect((await api.call('GET', '/v1/dashboard?entityId=goed&days=10')).json().expiringRelationships.total).toBe(0);
   });
 
   it('counts calls per agent, lists those made although the check refused them, and the opt-ins each agent recorded', async () => {

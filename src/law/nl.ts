@@ -11,6 +11,7 @@ import type {
   ContactRequestFact,
   Decision,
   Denial,
+  Entity,
   EntityFact,
   EntityKind,
   Facts,
@@ -80,6 +81,18 @@ const REGIME_TEXT: Record<Regime, string> = {
  */
 export function relationshipTermEnd(endedAt: number, termMonths: number): number {
   return addMonthsIn(endedAt, termMonths, ZONE);
+}
+
+/**
+ * When a relationship that ended stops being a basis for `e`'s calls (NL-5), or null when it is
+ * none at `at` whatever its term: a kind that is no transaction for this caller (NL-3, NL-6), or a
+ * caller that lost the exception on 2026-07-01. For lists of what is about to run out.
+ */
+export function relationshipBasisEnd(e: Entity, r: Pick<RelationshipFact, 'kind' | 'endedAt'>, at: number): number | null {
+  const isCharity = e.kind === 'charity' || e.ideologicalOrganisation === true;
+  if (!NL_RULES.financialKinds.includes(r.kind) && !(isCharity && NL_RULES.charityKinds.includes(r.kind))) return null;
+  if (regimeAt(at) === 'opt_in_narrowed' && !NL_RULES.relationshipSurvivesFor.includes(e.kind) && e.ideologicalOrganisation !== true) return null;
+  return r.endedAt == null ? null : relationshipTermEnd(r.endedAt, e.relationshipTermMonths);
 }
 
 interface Candidate {

@@ -77,7 +77,7 @@ interface Candidate {
  * (an area code spanning zones, or none known) the earliest end counts: when in doubt, the EBR is
  * over sooner.
  */
-function ebrEnd(from: number, months: number, q: Question): { until: number; zone: string } {
+function ebrEnd(from: number, months: number, q: Pick<Question, 'phone'>): { until: number; zone: string } {
   const own = q.phone.timeZones.filter((z) => US_ALL_ZONES.includes(z));
   let best = { until: Infinity, zone: 'utc' };
   for (const zone of own.length > 0 ? own : US_ALL_ZONES) {
@@ -85,6 +85,20 @@ function ebrEnd(from: number, months: number, q: Question): { until: number; zon
     if (until < best.until) best = { until, zone };
   }
   return best;
+}
+
+/**
+ * When a relationship's EBR ends (US-3), or null while it lasts without an end (a current
+ * subscription) or when it is none (a kind that is neither a transaction nor an inquiry). For
+ * lists of what is about to run out; decisions use checkEbr.
+ */
+export function ebrEndOf(r: Pick<RelationshipFact, 'kind' | 'startedAt' | 'endedAt'>, q: Pick<Question, 'phone'>): number | null {
+  if (US_RULES.transactionKinds.includes(r.kind)) {
+    if (r.endedAt == null && !US_RULES.singleTransactionKinds.includes(r.kind)) return null;
+    return ebrEnd(r.endedAt ?? r.startedAt, US_RULES.ebrTransactionMonths, q).until;
+  }
+  if (US_RULES.inquiryKinds.includes(r.kind)) return ebrEnd(r.endedAt ?? r.startedAt, US_RULES.ebrInquiryMonths, q).until;
+  return null;
 }
 
 function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {

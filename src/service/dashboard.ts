@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 import { sql } from 'kysely';
-import type { Basis, Denial, Entity, Jurisdiction, Reason } from '../law/types.js';
-import { NL_RULES, relationshipTermEnd } from '../law/nl.js';
+import type { Basis, Denial, Entity, Jurisdiction, Reason, RelationshipKind } from '../law/types.js';
+import { NL_RULES, relationshipBasisEnd } from '../law/nl.js';
+import { ebrEndOf } from '../law/us.js';
 import { COUNTRY_ZONES } from '../law/calling-hours.js';
 import { isoDay, startOfDay } from '../law/time.js';
 import { tryParsePhone } from '../phone/index.js';
@@ -113,7 +114,9 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
   }
   const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
-  // Customer relationships that ended and stop counting within `days` days (NL-5: end + term).
+  // Customer relationships that stop counting as a basis within `days` days, by the law of the
+  // called number: NL-5's term after their end; US-3's 18 months after the last transaction (3
+  // after an inquiry). Elsewhere a relationship is no basis for calls (DE-1; GB-4 only while it lasts).
   const horizon = now + opts.days * 86_400_000;
   const relRows = await db
     .selectFrom('events')
@@ -123,16 +126,18 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
     .execute();
   const expiring: DashboardStats['expiringRelationships']['items'] = [];
   for (const r of relRows) {
-    const p = JSON.parse(r.payload) as { kind: string; productCategory: string; endedAt?: number | null };
-    if (p.endedAt == null || !r.phone) continue;
-    const expiresAt = relationshipTermEnd(p.endedAt, entity.relationshipTermMonths);
-    if (expiresAt < now || expiresAt >= horizon) continue;
+    const p = JSON.parse(r.payload) as { kind: RelationshipKind; productCategory: string; startedAt: number; endedAt?: number | null };
+    const info = r.phone ? tryParsePhone(r.phone) : null;
+    if (!info) continue;
+    const expiresAt = info.country === 'NL' ? relationshipBasisEnd(entity, p, now) : info.country === 'US' ? ebrEndOf(p, { phone: info }) : null;
+    if (expiresAt === null || expiresAt < now || expiresAt >= horizon) continue;
     expiring.push({
       id: r.id,
-      phone: r.phone,
+      phone: info.e164,
       kind: p.kind,
       productCategory: p.productCategory,
-      endedAt: new Date(p.endedAt).toISOString(),
+      // The last transaction, where one purchase is the whole relationship (US-3).
+      endedAt: new Date(p.endedAt ?? p.startedAt).toISOString(),
       expiresAt: new Date(expiresAt).toISOString(),
       daysLeft: Math.floor((expiresAt - now) / 86_400_000),
     });
