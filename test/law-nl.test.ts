@@ -727,7 +727,7 @@ describe('NL-5 the relationship counts for a per-entity term after it ended (def
   const energyCall: Partial<Question> = { productCategory: 'energy' };
   it('names the dates on the Dutch calendar', () => {
     const d = run({ at: '2024-02-29T12:00:00+01:00', q: energyCall, events: [relationship(ENERGY, '2019-01-01T00:30:00+01:00', { endedAt: '2021-03-01T00:00:00+01:00' })] });
-    expect(d.reasons.find((r) => r.code === 'relationship_in_term')?.detail).toBe('The relationship ended on 2021-03-01 and still counts until 2024-03-01 (36 months).');
+    expect(d.reasons.find((r) => r.code === 'relationship_in_term')?.detail).toBe('The relationship ended on 2021-03-01 and still counts until the end of 2024-02-29 (36 months).');
     expect(d.reasons.find((r) => r.code === 'relationship_transaction')?.detail).toContain('on 2019-01-01');
   });
 

@@ -509,3 +509,17 @@ describe('numbers outside the US under +1, and other countries', () => {
     expect(d).toMatchObject({ allowed: false, basis: null, jurisdiction: null, denials: ['unsupported_jurisdiction'], obligations: [] });
   });
 });
+
+describe('dates in US reasons are on the number\'s calendar, and a term says its last day', () => {
+  it('an objection at 21:00 in New York is dated that day, not the next (UTC) one (US-4)', () => {
+    const d = run({ at: NOW, events: [objection(SELLER, '2026-03-01T21:00:00-05:00')] });
+    expect(d.reasons.find((r) => r.code === 'objected')?.detail).toMatch(/not to call on 2026-03-01;/);
+  });
+  it('an EBR that stops at midnight counts until the end of the day before; one that stops mid-day, until that time (US-3)', () => {
+    // A purchase at New York midnight on 1 June 2025: 18 months later is 1 December 2026, 00:00 there.
+    const midnight = run({ at: NOW, registers: LISTED, events: [relationship(SELLER, '2025-06-01T00:00:00-04:00', { kind: 'purchase' })] });
+    expect(midnight.reasons.find((r) => r.code === 'ebr_transaction')?.detail).toMatch(/lasts until the end of 2026-11-30 \(18 months\)\.$/);
+    const noon = run({ at: NOW, registers: LISTED, events: [relationship(SELLER, '2025-06-01T14:30:00-04:00', { kind: 'purchase' })] });
+    expect(noon.reasons.find((r) => r.code === 'ebr_transaction')?.detail).toMatch(/lasts until 2026-12-01 14:30 \(18 months\)\.$/);
+  });
+});

@@ -22,7 +22,7 @@ import type {
   RelationshipKind,
   RulePack,
 } from './types.js';
-import { addMonthsIn, isoDay, startOfDay } from './time.js';
+import { addMonthsIn, isoDay, startOfDay, untilText } from './time.js';
 import { pass, fail } from './reasons.js';
 import { evidenceFor, analyseConsents, type ConsentRules, confirmedBy, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
@@ -159,7 +159,7 @@ function checkRelationship(
       ok = false;
       reasons.push(fail('relationship_expired', 'NL-5', `The relationship ended on ${isoDay(r.endedAt, ZONE)} and expired on ${isoDay(until, ZONE)}, ${e.relationshipTermMonths} months later.`));
     } else {
-      reasons.push(pass('relationship_in_term', 'NL-5', `The relationship ended on ${isoDay(r.endedAt, ZONE)} and still counts until ${isoDay(until, ZONE)} (${e.relationshipTermMonths} months).`));
+      reasons.push(pass('relationship_in_term', 'NL-5', `The relationship ended on ${isoDay(r.endedAt, ZONE)} and still counts until ${untilText(until, ZONE)} (${e.relationshipTermMonths} months).`));
     }
   } else {
     reasons.push(pass('relationship_ongoing', 'NL-5', 'The relationship is ongoing.'));

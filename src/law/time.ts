@@ -136,3 +136,15 @@ export function daysToCall(registerDate: number, at: number, zone: string): numb
   const localDay = Math.floor(Date.parse(isoDay(at, zone)) / DAY_MS);
   return Math.max(Math.floor(at / DAY_MS), localDay) - Math.floor(registerDate / DAY_MS);
 }
+
+/**
+ * The last moment something counts, for a reason's text, given the instant it stops counting:
+ * "the end of 2024-02-29" for a term that stops at local midnight (the day it stops on is not one
+ * it counts on), else the day and time it stops, "2024-03-01 14:00".
+ */
+export function untilText(until: number, zone: string): string {
+  const local = until + zoneOffset(zone, until);
+  if (local % DAY_MS === 0) return `the end of ${isoDay(until - 1, zone)}`;
+  const hhmm = new Date(local).toISOString().slice(11, 16);
+  return `${isoDay(until, zone)} ${hhmm}`;
+}

@@ -20,7 +20,7 @@ import type {
   RelationshipKind,
   RulePack,
 } from './types.js';
-import { addMonthsIn, daysToCall, isoDay } from './time.js';
+import { addMonthsIn, daysToCall, isoDay, untilText } from './time.js';
 import { pass, fail } from './reasons.js';
 import { evidenceFor, analyseConsents, contactRequests, hasWording, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
@@ -113,14 +113,14 @@ function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reas
     const { until, zone } = ebrEnd(last, US_RULES.ebrTransactionMonths, q);
     const what = r.endedAt != null ? `The last ${r.kind} ended on ${isoDay(last, zone)}` : `The ${r.kind} was made on ${isoDay(last, zone)}`;
     return q.at < until
-      ? { ok: true, reason: pass('ebr_transaction', 'US-3', `${what}; the established business relationship lasts until ${isoDay(until, zone)} (18 months).`) }
+      ? { ok: true, reason: pass('ebr_transaction', 'US-3', `${what}; the established business relationship lasts until ${untilText(until, zone)} (18 months).`) }
       : { ok: false, reason: fail('ebr_expired', 'US-3', `${what}; the established business relationship ended on ${isoDay(until, zone)} (18 months).`) };
   }
   if (US_RULES.inquiryKinds.includes(r.kind)) {
     const from = r.endedAt != null && r.endedAt <= q.at ? r.endedAt : r.startedAt;
     const { until, zone } = ebrEnd(from, US_RULES.ebrInquiryMonths, q);
     return q.at < until
-      ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `The person asked ${q.entity.name} for a quote on ${isoDay(from, zone)}; that inquiry counts as a business relationship until ${isoDay(until, zone)} (3 months).`) }
+      ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `The person asked ${q.entity.name} for a quote on ${isoDay(from, zone)}; that inquiry counts as a business relationship until ${untilText(until, zone)} (3 months).`) }
       : { ok: false, reason: fail('ebr_expired', 'US-3', `The person's inquiry of ${isoDay(from, zone)} counted as a business relationship only until ${isoDay(until, zone)} (3 months).`) };
   }
   return { ok: false, reason: fail('ebr_no_transaction', 'US-3', `A ${r.kind} is neither a purchase nor an inquiry, so it is no established business relationship.`) };
@@ -131,7 +131,7 @@ function checkInquiry(r: ContactRequestFact, q: Question): { ok: boolean; reason
   const { until, zone } = ebrEnd(r.at, US_RULES.ebrInquiryMonths, q);
   const asked = `The person asked ${q.entity.name} on ${isoDay(r.at, zone)} to be called about "${r.offer.slice(0, 80)}"`;
   return q.at < until
-    ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `${asked}; that inquiry counts as a business relationship until ${isoDay(until, zone)} (3 months).`) }
+    ? { ok: true, reason: pass('ebr_inquiry', 'US-3', `${asked}; that inquiry counts as a business relationship until ${untilText(until, zone)} (3 months).`) }
     : { ok: false, reason: fail('ebr_expired', 'US-3', `${asked}; that inquiry counted as a business relationship only until ${isoDay(until, zone)} (3 months).`) };
 }
 
@@ -215,13 +215,15 @@ export function decideUS(facts: Facts, q: Question): Decision {
   // US-4: company-specific do-not-call beats an EBR and older consent; a newer consent beats it.
   // Revoking consent to calls is such a request too.
   const stop = latest([...objections(counted.own), ...(consent.withdrawal ? [consent.withdrawal] : [])]);
+  // Its date as the person would say it: on the number's calendar (the first of its zones).
+  const stopZone = q.phone.timeZones.find((z) => US_ALL_ZONES.includes(z)) ?? 'utc';
   let usable = candidates;
   if (stop) {
     const what = stop.type === 'objection' ? 'asked' : 'revoked consent and so asked';
     const hadEbr = usable.some((c) => c.basis === 'established_business_relationship');
     usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
     if (usable.length > 0) {
-      reasons.push(pass('objection_overridden', 'US-4', `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)} but later gave written consent.`));
+      reasons.push(pass('objection_overridden', 'US-4', `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at, stopZone)} but later gave written consent.`));
     } else if (!marketing && robocall) {
       // Asking not to be called revokes the prior express consent an autodialed or prerecorded call
       // needs, whatever it is about (the TCPA lets consent be revoked by any reasonable means).
@@ -229,7 +231,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         fail(
           'objected',
           'US-4',
-          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}. That revokes the consent an autodialed or prerecorded call needs, even one that sells nothing: call manually with a live agent if the call is needed.`,
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at, stopZone)}. That revokes the consent an autodialed or prerecorded call needs, even one that sells nothing: call manually with a live agent if the call is needed.`,
         ),
       );
     } else if (!marketing) {
@@ -238,7 +240,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         pass(
           'objection_telemarketing_only',
           'US-4',
-          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}. That binds telemarketing calls; this call sells nothing, so it is not held by it. Offer nothing for sale on it.`,
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at, stopZone)}. That binds telemarketing calls; this call sells nothing, so it is not held by it. Offer nothing for sale on it.`,
         ),
       );
     } else {
@@ -246,7 +248,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         fail(
           'objected',
           'US-4',
-          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at)}; honour it at once (the law allows at most 10 business days) and keep it on your do-not-call list.`,
+          `The person ${what} ${q.entity.name} not to call on ${isoDay(stop.at, stopZone)}; honour it at once (the law allows at most 10 business days) and keep it on your do-not-call list.`,
         ),
       );
       if (hadEbr) reasons.push(fail('ebr_ended_by_request', 'US-3', 'The do-not-call request ended the established business relationship, even if the person stays a customer.'));
@@ -359,7 +361,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
         fail(
           'robocall_needs_consent',
           'US-6',
-          `${what} call to ${to} needs the person's prior express ${marketing ? 'written ' : ''}consent${revoked ? `; the request of ${isoDay(stop!.at)} not to call revoked the consent on record` : permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get ${marketing ? 'written ' : ''}consent.`,
+          `${what} call to ${to} needs the person's prior express ${marketing ? 'written ' : ''}consent${revoked ? `; the request of ${isoDay(stop!.at, stopZone)} not to call revoked the consent on record` : permission === 'established_business_relationship' ? '; an established business relationship does not replace it' : ''}. Call manually with a live agent instead, or get ${marketing ? 'written ' : ''}consent.`,
         ),
       );
     }
