@@ -173,22 +173,59 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
 }
 
 /**
- * A URL for the log with every phone number in it masked, written in any format (E.164, national
- * with spaces, dashes, dots or brackets, percent-encoded or not): a run of at least six digits
- * with such separators between them keeps only its first three and last two characters. The URL
- * is logged decoded.
+ * A URL for the log with every phone number in it masked. Where the API takes a number – the
+ * `/v1/numbers/{phone}` segment, a `phone` query value – the value is masked whole, however it
+ * is written (libphonenumber reads "x0612340001" or "06—1234—0001" as a number, so a pattern
+ * would miss some). Elsewhere, a run of at least six digits with separators between them keeps
+ * only its first three and last two characters. The URL is logged decoded; an escape that is
+ * not UTF-8 stays as it was, and the rest is still decoded.
  */
 export function maskPhonesInUrl(url: string): string {
-  let text: string;
-  try {
-    text = decodeURIComponent(url.replace(/\+/g, '%2B'));
-  } catch {
-    text = url;
-  }
+  const q = url.indexOf('?');
+  const path = decodeLeniently(q < 0 ? url : url.slice(0, q)).replace(/^(\/v1\/numbers\/)([^/]*)/, (_m, head: string, value: string) => head + maskWhole(value));
+  if (q < 0) return maskDigitRuns(path);
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const key = decodeLeniently(eq < 0 ? pair : pair.slice(0, eq));
+      return eq >= 0 && /^phone$/i.test(key) ? `${key}=${maskWhole(decodeLeniently(pair.slice(eq + 1)))}` : decodeLeniently(pair);
+    })
+    .join('&');
+  return maskDigitRuns(`${path}?${query}`);
+}
+
+/** Percent-escapes decoded where they make UTF-8; a broken one is kept, not the reason to decode nothing. */
+function decodeLeniently(text: string): string {
+  // A '+' stays '+' (a query's space would read "+316…" as " 316…").
+  return text.replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-9a-f]{2}/gi, (one) => {
+        try {
+          return decodeURIComponent(one);
+        } catch {
+          return one;
+        }
+      });
+    }
+  });
+}
+
+/** A value the API reads as a phone number: its digits (any script) masked, whatever else is in it. */
+function maskWhole(value: string): string {
+  const digits = value.replace(/[^\p{Nd}]/gu, '');
+  return digits.length < 6 ? '***' : maskPhone((/^\s*[+\uFF0B]/.test(value) ? '+' : '') + digits);
+}
+
+function maskDigitRuns(text: string): string {
   // Not inside a word or an id: a UUID's digit groups ("…-1234-5678-…") are not a number. But an
-  // extension may follow ("…5678x12", "…5678ext12"), and digits of any script count (full-width
-  // digits are read as a number too, and refused ones are logged all the same).
-  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_-]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
+  // extension may follow ("…5678x12", "…5678ext12"), digits of any script count (full-width
+  // digits are read as a number too, and refused ones are logged all the same), and so does any
+  // dash or wave between them (libphonenumber takes "06—1234–0001" and "06〜1234〜0001").
+  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_~\u30FC\u301C\uFF5E\p{Pd}]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
     const number = (/^[+\uFF0B]/.test(m) ? '+' : '') + m.replace(/[^\p{Nd}]/gu, '');
     return maskPhone(number);
   });
