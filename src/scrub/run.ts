@@ -114,6 +114,8 @@ export class ScrubAborted extends Error {
 }
 
 const BLOCK = 4 << 20;
+/** A chunk of a scrub that shares its thread with a server (keepThreadFree without workers). */
+const SHARED_BLOCK = 128 << 10;
 const DEBUG = process.env.OPTLINE_SCRUB_DEBUG === '1';
 const debug = (msg: string, t0: number) => {
   if (DEBUG) console.error(`[scrub +${Date.now() - t0} ms, process ${Math.round(process.uptime() * 1000)} ms] ${msg}`);
@@ -386,7 +388,12 @@ async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) 
     const nWorkers = workers.length;
     // Such a list costs about 10 µs a row: chunks of 1 MB (about 50,000 rows, half a second) keep
     // both threads busy to the end, where three or four chunks of 4 MB left one thread waiting.
-    const block = opts.chunkBytes ?? (whole ? BLOCK >> 2 : BLOCK);
+    // A server scrubbing on its own thread (a short list; any list on PostgreSQL) gives the event
+    // loop a turn after every chunk of 128 KB – a few thousand rows, tens of ms even for a CRM
+    // export full of numbers to parse – so that agents' checks and other uploads are answered
+    // meanwhile: it did the whole list in one go, and a 500,000-row export held them 8–12 s.
+    const shareThread = opts.keepThreadFree === true && nWorkers === 0;
+    const block = opts.chunkBytes ?? (shareThread ? SHARED_BLOCK : whole ? BLOCK >> 2 : BLOCK);
     debug(`header read${whole ? `; the caller's events are read whole` : ''}; ${nWorkers} worker threads`, started);
 
     let linesBefore = headerLines;
@@ -471,6 +478,7 @@ async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) 
           core.recycle(r.output.buffer as ArrayBuffer);
           giveBackInput(c.buf.buffer as ArrayBuffer);
           debug(`chunk written (${r.counts.rows} rows); ${core.phaseReport()}`, started);
+          if (shareThread) await new Promise<void>((res) => setImmediate(res));
         }
       } finally {
         if (history instanceof SqliteHistory) history.close();
