@@ -40,6 +40,17 @@ export const PHONE_COLUMN_NAMES = [
 /** The columns a scrub appends to every row. */
 const APPENDED_COLUMNS = ['e164', 'allowed', 'basis', 'denials'];
 
+/** Other columns that look like phone numbers, when the phone column was found rather than named: only one is checked. */
+export function otherPhoneColumns(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
+  if (phoneColumnNamed) return [];
+  return d.columns.filter((c, i) => i !== d.phoneIndex && i !== d.lineTypeIndex && PHONE_COLUMN_NAMES.includes(c.toLowerCase()));
+}
+
+/** The list has the columns a scrub appends already: it was scrubbed before. */
+export function scrubbedBefore(d: Pick<Dialect, 'columns'>): boolean {
+  return APPENDED_COLUMNS.every((c) => d.columns.includes(c));
+}
+
 /**
  * What the user should know about how a list's columns were read, though nothing is wrong: other
  * columns that look like phone numbers (only one is checked – a list with `mobile` and `phone`
@@ -47,15 +58,13 @@ const APPENDED_COLUMNS = ['e164', 'allowed', 'basis', 'denials'];
  */
 export function columnWarnings(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
   const warnings: string[] = [];
-  if (!phoneColumnNamed) {
-    const others = d.columns.filter((c, i) => i !== d.phoneIndex && i !== d.lineTypeIndex && PHONE_COLUMN_NAMES.includes(c.toLowerCase()));
-    if (others.length > 0) {
-      warnings.push(
-        `${others.map((c) => `"${c}"`).join(', ')} ${others.length === 1 ? 'looks' : 'look'} like phone numbers too; only "${d.columns[d.phoneIndex]}" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).`,
-      );
-    }
+  const others = otherPhoneColumns(d, phoneColumnNamed);
+  if (others.length > 0) {
+    warnings.push(
+      `${others.map((c) => `"${c}"`).join(', ')} ${others.length === 1 ? 'looks' : 'look'} like phone numbers too; only "${d.columns[d.phoneIndex]}" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).`,
+    );
   }
-  if (APPENDED_COLUMNS.every((c) => d.columns.includes(c))) {
+  if (scrubbedBefore(d)) {
     warnings.push(`The list has the columns ${APPENDED_COLUMNS.join(', ')} already – was it scrubbed before? The output has them twice; the last ones are this scrub's.`);
   }
   return warnings;
