@@ -69,7 +69,7 @@ describe('POST /v1/scrubs', () => {
     expect(lines[3]).toBe('3,C,+31612345670,+31612345670,false,,no_basis');
     expect(lines[4]).toBe('4,D,nonsense,,false,,invalid_number');
     const summary = JSON.parse(String(r.headers['optline-scrub-summary']));
-    expect(summary).toEqual({ rows: 4, allowed: 1, denied: 2, invalid: 1, byBasis: { consent: 1 }, byDenial: { no_basis: 1, objected: 1 } });
+    expect(summary).toEqual({ rows: 4, allowed: 1, denied: 2, invalid: 1, byBasis: { consent: 1 }, byDenial: { no_basis: 1, objected: 1 }, otherPhoneColumns: [], scrubbedBefore: false });
     const id = String(r.headers['optline-scrub-id']);
     expect(r.headers.location).toBe(`/v1/scrubs/${id}`);
 
@@ -353,6 +353,22 @@ describe('a scrub waiting for its turn', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what the list\'s columns tell', () => {
+  it('names other columns that look like phone numbers (only one is checked), and a list scrubbed before, in the record and the summary', async () => {
+    const r = await scrub('entityId=acme', 'Name,Mobile,Phone\nAnna,+31612345679,+31612345678\n');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(JSON.parse(String(r.headers['optline-scrub-summary']))).toMatchObject({ otherPhoneColumns: ['Mobile'], scrubbedBefore: false });
+    const record = (await api.call('GET', String(r.headers.location), undefined, tokens.supervisor)).json();
+    expect(record).toMatchObject({ phoneColumn: 'Phone', otherPhoneColumns: ['Mobile'], scrubbedBefore: false });
+    // Named, the column is the caller's choice: nothing to say.
+    const named = await scrub('entityId=acme&phoneColumn=Mobile', 'Name,Mobile,Phone\nAnna,+31612345679,+31612345678\n');
+    expect((await api.call('GET', String(named.headers.location), undefined, tokens.supervisor)).json()).toMatchObject({ phoneColumn: 'Mobile', otherPhoneColumns: [], scrubbedBefore: false });
+    // Its own output checked again.
+    const again = await scrub('entityId=acme', r.body);
+    expect((await api.call('GET', String(again.headers.location), undefined, tokens.supervisor)).json()).toMatchObject({ scrubbedBefore: true });
   });
 });
 

@@ -25,6 +25,8 @@ export interface ScrubsTable {
   line_types?: string | null;
   /** Migration 0017: when the process running it last said it still runs. */
   heartbeat_at?: string | null;
+  /** Migration 0019: ColumnNotes (JSON). */
+  column_notes?: string | null;
   rows: number;
   allowed: number;
   denied: number;
@@ -47,6 +49,14 @@ interface ScrubDb {
 
 export type ScrubStatus = 'running' | 'done' | 'failed';
 
+/** What the list's columns tell, though nothing is wrong (src/scrub/csv.ts: otherPhoneColumns, scrubbedBefore). */
+export interface ColumnNotes {
+  /** Other columns that look like phone numbers: only the phone column was checked. */
+  otherPhoneColumns: string[];
+  /** The list had the columns a scrub appends: it was scrubbed before. */
+  scrubbedBefore: boolean;
+}
+
 export interface ScrubRecord extends ScrubCounts {
   id: string;
   entityId: string;
@@ -66,6 +76,8 @@ export interface ScrubRecord extends ScrubCounts {
   phoneColumn: string | null;
   /** The column that gave each row's line type (it comes before lineType), or null. */
   lineTypeColumn: string | null;
+  otherPhoneColumns: string[];
+  scrubbedBefore: boolean;
   rulesVersion: string | null;
   startedAt: string;
   finishedAt: string | null;
@@ -92,6 +104,11 @@ function interrupted(r: ScrubsTable, now: number): boolean {
   return r.status === 'running' && Date.parse(r.heartbeat_at ?? r.started_at) < now - SCRUB_STALE_MS;
 }
 
+function columnNotes(json: string | null | undefined): ColumnNotes {
+  const notes = json ? (JSON.parse(json) as Partial<ColumnNotes>) : {};
+  return { otherPhoneColumns: notes.otherPhoneColumns ?? [], scrubbedBefore: notes.scrubbedBefore ?? false };
+}
+
 function toRecord(r: ScrubsTable): ScrubRecord {
   const stopped = interrupted(r, Date.now());
   return {
@@ -108,6 +125,7 @@ function toRecord(r: ScrubsTable): ScrubRecord {
     inputName: r.input_name,
     phoneColumn: r.phone_column,
     lineTypeColumn: r.line_type_column ?? null,
+    ...columnNotes(r.column_notes),
     rows: Number(r.rows),
     allowed: Number(r.allowed),
     denied: Number(r.denied),
@@ -202,7 +220,7 @@ export class ScrubStore {
 
   async finish(
     id: string,
-    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; lineTypeColumn?: string | null; error?: string | null; errorDetails?: Array<{ path: string; message: string }> | null; outputPath?: string | null; rejectsPath?: string | null },
+    r: { status: 'done' | 'failed'; counts: ScrubCounts; finishedAt: number; durationMs: number; phoneColumn: string | null; lineTypeColumn?: string | null; columnNotes?: ColumnNotes | null; error?: string | null; errorDetails?: Array<{ path: string; message: string }> | null; outputPath?: string | null; rejectsPath?: string | null },
   ): Promise<void> {
     await this.db
       .updateTable('scrubs')
@@ -210,6 +228,7 @@ export class ScrubStore {
         status: r.status,
         phone_column: storable(r.phoneColumn),
         line_type_column: storable(r.lineTypeColumn ?? null),
+        column_notes: r.columnNotes ? storable(JSON.stringify(r.columnNotes)) : null,
         // Counts only: the values not read are the list's data (recordedCounts).
         line_types: r.counts.lineTypes ? JSON.stringify(recordedCounts(r.counts).lineTypes) : null,
         rows: r.counts.rows,

@@ -295,6 +295,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.createIndex('suppressions_pepper').ifNotExists().on('suppressions').column('pepper_id').execute();
     },
   },
+  {
+    // What a scrub over HTTP must tell its supervisor about the list's columns, as the command
+    // warns: other columns that look like phone numbers (only one is checked), a list scrubbed before.
+    name: '0019_scrubs_column_notes',
+    async up(db) {
+      await db.schema.alterTable('scrubs').addColumn('column_notes', 'text').execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -34,6 +34,7 @@ import { runScrub } from '../../scrub/run.js';
 import { insideDir, SCRUB_STALE_MS, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { recordedCounts, summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
+import { otherPhoneColumns, scrubbedBefore } from '../../scrub/csv.js';
 import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
 
 /**
@@ -79,6 +80,8 @@ export const ScrubSchema = z.object({
   inputName: z.string().nullable(),
   phoneColumn: z.string().nullable(),
   lineTypeColumn: z.string().nullable().describe("The column that gave each row's line type (before lineType), or null"),
+  otherPhoneColumns: z.array(z.string()).describe('Other columns of the list that look like phone numbers: only phoneColumn was checked, so a dialer that dials those would call numbers nobody checked'),
+  scrubbedBefore: z.boolean().describe('The list already had the columns a scrub appends (e164, allowed, basis, denials): the output has them twice, the last ones this scrub\'s'),
   rows: z.number(),
   allowed: z.number(),
   denied: z.number(),
@@ -147,6 +150,8 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     inputName: r.inputName,
     phoneColumn: r.phoneColumn,
     lineTypeColumn: r.lineTypeColumn,
+    otherPhoneColumns: r.otherPhoneColumns,
+    scrubbedBefore: r.scrubbedBefore,
     ...summaryJson(r),
     rulesVersion: r.rulesVersion,
     startedAt: r.startedAt,
@@ -408,7 +413,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           .header('location', `/v1/scrubs/${id}`)
           .header('optline-scrub-id', id)
           // As kept with the record (no list values), and ASCII only: a header takes no other bytes.
-          .header('optline-scrub-summary', JSON.stringify(summaryJson(recordedCounts(done.counts))).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+          .header('optline-scrub-summary', JSON.stringify({ ...summaryJson(recordedCounts(done.counts)), otherPhoneColumns: otherPhoneColumns(done.dialect, Boolean(q.phoneColumn?.trim())), scrubbedBefore: scrubbedBefore(done.dialect) }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
           .type('text/csv; charset=utf-8')
           .send(createReadStream(output) as unknown as string);
       },
