@@ -170,6 +170,9 @@ describe.each(storeNames())('API on %s', (storeName) => {
       ['a bad time zone', '/v1/decisions', { phone: NL, entityId: 'acme', timeZone: 'Mars/Olympus' }, 400],
       ['a relationship ending before it started', '/v1/relationships', { phone: NL, entityId: 'acme', kind: 'purchase', productCategory: 'energy', startedAt: '2026-01-01T00:00:00Z', endedAt: '2025-01-01T00:00:00Z', informedAtCollection: true, optOutOfferedAtCollection: true }, 422],
       ['a phone consent without a phone', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-01-01T10:00:00Z' }, 422],
+      ['a key that has expired already', '/v1/keys', { role: 'agent', entityIds: ['acme'], expiresAt: '2020-01-01T00:00:00Z' }, 422],
+      ['an offer of spaces only', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: '   ' }, 400],
+      ['a justification of invisible characters (DE-2)', '/v1/presumed-consents', { phone: '+4930123456', entityId: 'acme', at: '2026-01-01T10:00:00Z', justification: '\u200b'.repeat(12) + ' \u00a0 ' }, 400],
       ['a huge body', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: 'x'.repeat(200_000) }, 413],
     ];
     it.each(cases)('%s', async (_name, url, body, status) => {

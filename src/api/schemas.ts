@@ -243,12 +243,23 @@ export const RelationshipBody = z
   })
   .strict();
 
+/**
+ * Free text that must say something: at least `min` characters that show, not counting spaces,
+ * invisible format characters (U+200B …) or control characters – ten zero-width spaces passed
+ * DE-2's justification and allowed calls.
+ */
+const VisibleText = (min: number, max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => [...v.replace(/[\p{Cf}\p{Cc}\p{Z}\s]/gu, '')].length >= min, `must hold at least ${min} visible character${min === 1 ? '' : 's'} (spaces and invisible characters do not count)`);
+
 export const ContactRequestBody = z
   .object({
     phone: Phone,
     entityId: Id,
     at: Timestamp,
-    offer: z.string().min(1).max(500),
+    offer: VisibleText(1, 500),
     productCategory: z.string().min(1).max(100).nullish().describe("The offer's product category: the one call must then be about it (NL-7), as a decision's productCategory says"),
   })
   .strict();
@@ -282,7 +293,7 @@ export const PresumedConsentBody = z
     phone: Phone,
     entityId: Id,
     at: Timestamp,
-    justification: z.string().min(10).max(2000).describe('DE-2: the concrete, factual interest of the called business'),
+    justification: VisibleText(10, 2000).describe('DE-2: the concrete, factual interest of the called business'),
     productCategory: z.string().min(1).max(100).nullish(),
   })
   .strict();

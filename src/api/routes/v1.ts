@@ -439,7 +439,10 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
           requireScope(req, id);
           await app.requireEntity(id, 'entityIds');
         }
-        const created = await app.store.createKey({ role: b.role as Role, entityIds: b.entityIds, label: b.label, expiresAt: b.expiresAt ? toMs(b.expiresAt) : null, by: key.id }, now());
+        const expiresAt = b.expiresAt ? toMs(b.expiresAt) : null;
+        // A key that never works would be handed out as if it did.
+        if (expiresAt !== null && expiresAt <= now()) throw new InputError('expiresAt lies in the past: the key would never work.', [{ path: 'expiresAt', message: 'not after now' }]);
+        const created = await app.store.createKey({ role: b.role as Role, entityIds: [...new Set(b.entityIds)], label: b.label, expiresAt, by: key.id }, now());
         return reply.code(201).send({ ...created.key, token: created.token });
       },
     );
