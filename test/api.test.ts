@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type TestApi } from './helpers/api.js';
 import { freshDb, storeNames } from './helpers/stores.js';
@@ -189,6 +190,31 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(r.statusCode, payload).toBe(400);
         expect(r.json().errors, payload).toEqual([{ path: 'body', message: expect.any(String) }]);
       }
+    });
+
+    it('says a compressed body or JSON in another charset is not read, instead of misreading it', async () => {
+      const send = (headers: Record<string, string>, payload: string | Buffer) =>
+        api.server.inject({ method: 'POST', url: '/v1/decisions', headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json', ...headers }, payload });
+      const body = JSON.stringify({ phone: NL, entityId: 'acme' });
+      for (const [headers, payload, detail] of [
+        [{ 'content-encoding': 'gzip' }, gzipSync(body), /Content-Encoding "gzip" is not accepted/],
+        [{ 'content-encoding': 'br' }, body, /Content-Encoding "br" is not accepted/],
+        [{ 'content-type': 'application/json; charset=latin1' }, body, /read as UTF-8, not latin1/],
+        [{ 'content-type': 'application/json; charset="UTF-16"' }, body, /read as UTF-8, not utf-16/],
+      ] as const) {
+        const r = await send(headers, payload);
+        expect(r.statusCode, r.body).toBe(400);
+        expect(r.headers['content-type']).toContain('application/problem+json');
+        expect(r.json().detail).toMatch(detail);
+      }
+      expect((await send({ 'content-encoding': 'identity', 'content-type': 'application/json; charset=UTF-8' }, body)).statusCode).toBe(200);
+    });
+
+    it('takes ids as long as the schemas allow (128 characters), not 414', async () => {
+      const id = 'e'.repeat(128);
+      const r = await api.call('PUT', `/v1/entities/${id}`, { name: 'Long Id B.V.', kind: 'company', country: 'NL' });
+      expect(r.statusCode, r.body).toBe(201);
+      expect((await api.call('PUT', `/v1/entities/${id}x`, { name: 'Too Long B.V.', kind: 'company', country: 'NL' })).statusCode).toBe(400);
     });
 
     it('takes RFC 3339 times in either case (t, z)', async () => {

@@ -48,6 +48,9 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
         }
       : false,
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    // Ids may be 128 characters (more percent-encoded); Fastify's default of 100 answered 414 for
+    // ids the schemas allow.
+    routerOptions: { maxParamLength: 1024 },
     // Behind a proxy: which addresses' X-Forwarded-For/-Proto to believe (client address for the
     // limits, https for cookies and HSTS). "1": the next hop; else addresses or CIDRs, comma-separated.
     trustProxy: trustProxySetting(process.env.OPTLINE_TRUST_PROXY),
@@ -103,6 +106,21 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   registerIdempotency(f, app.store, app.clock, async () => (await app.suppressions.peppers()).map((p) => p.secret));
   const guard = new SignInGuard(opts.authFailuresPerMinute ?? Number(process.env.OPTLINE_AUTH_FAILURES_PER_MINUTE ?? 60));
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
+  // Bodies are read as they come: a compressed one would be read as its compressed bytes (a gzip
+  // body "is not valid JSON", a 'br' one that is plain text taken as if sent plain), and JSON in
+  // another charset would be mangled silently. Said plainly instead (400: api-v1 answers bad input 400 or 422). (A CSV list passes its bytes
+  // through whatever its charset, so only JSON is held to UTF-8.)
+  f.addHook('onRequest', async (req, reply) => {
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      return sendProblem(reply, problem(400, `Content-Encoding "${encoding.slice(0, 40)}" is not accepted: send the body uncompressed.`, [{ path: 'content-encoding', message: 'only identity' }]));
+    }
+    const type = req.headers['content-type'];
+    const charset = typeof type === 'string' && /^\s*application\/(?:[\w.+-]+\+)?json\b/i.test(type) ? /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase() : undefined;
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      return sendProblem(reply, problem(400, `JSON is read as UTF-8, not ${charset.slice(0, 40)}: send it in UTF-8.`, [{ path: 'content-type', message: 'charset must be utf-8' }]));
+    }
+  });
 
   // No string of a request may hold U+0000: PostgreSQL refuses it (text 22021, jsonb 22P05) where
   // SQLite keeps it, so one store would record what the other answers 500 to – and a consent's
