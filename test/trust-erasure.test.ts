@@ -201,6 +201,13 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     expect(await decide('tulp', phone)).toMatchObject({ allowed: false });
   });
 
+  it('erases an e-mail address however its letters were cased', async () => {
+    await post('/v1/consents', { entityId: 'tulp', email: 'Anna.B@Example.org', at: '2025-10-01T10:00:00Z', channel: 'email', status: 'granted' });
+    const r = await erase({ email: 'ANNA.B@example.org' }, compliance);
+    expect(r.entities.map((e: { entityId: string; events: number }) => [e.entityId, e.events])).toEqual([['tulp', 1]]);
+    expect(await api.app.store.db.selectFrom('events').select('id').where('email', '=', 'Anna.B@Example.org').execute()).toEqual([]);
+  });
+
   it('gives bulk paths the same suppression facts, many numbers at a time', async () => {
     await erase({ phone: NL_OBJ, entityId: 'tulp', suppress: false }, compliance);
     await erase({ phone: GB_WITHDRAWN, entityId: 'thames', suppress: false }, compliance);

@@ -18,6 +18,7 @@ import { sameCategory } from '../law/question.js';
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { linkOk, storedContentOk } from '../store/chain.js';
 import type { EventsTable } from '../store/schema.js';
+import { emailMatches } from '../store/repository.js';
 import { ForbiddenError, InputError, NotFoundError } from '../service/errors.js';
 import type { Optline } from '../service/optline.js';
 import { assess, RETAINED_TYPES, RETENTION_DEFAULTS } from '../service/retention.js';
@@ -338,7 +339,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
 
   // Every row about the number (or the e-mail of an e-mail-only consent), as stored.
   let rowsQ = app.store.db.selectFrom('events').selectAll();
-  rowsQ = e164 ? rowsQ.where('phone', '=', e164) : rowsQ.where('email', '=', email!);
+  rowsQ = e164 ? rowsQ.where('phone', '=', e164) : rowsQ.where((eb) => emailMatches(eb, email!));
   const all = await rowsQ.orderBy('at').orderBy('id').execute();
   const rows = all.filter((r) => (r.entity_id === null ? r.type === 'reassignment' : inScope(r.entity_id) && (!entityFilter || r.entity_id === entityFilter)));
 

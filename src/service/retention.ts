@@ -28,7 +28,7 @@ import { addMonths } from '../law/time.js';
 import { relationshipTermEnd } from '../law/nl.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
 import { ERASED_PAYLOAD, linkRows, lockChain, suppressionDigest } from '../store/chain.js';
-import { erasedKeyTombstone, withRetry } from '../store/repository.js';
+import { emailMatches, erasedKeyTombstone, withRetry } from '../store/repository.js';
 import type { Database, EventsTable, SuppressionsTable } from '../store/schema.js';
 import { InputError } from './errors.js';
 import type { Optline } from './optline.js';
@@ -324,7 +324,7 @@ async function redact(app: Optline, plan: RedactionPlan, keyId: string | null): 
           .select('id')
           .where('entity_id', '=', plan.entityId)
           .where('erased_at', 'is', null)
-          .where((eb) => eb.or([...(phone ? [eb('phone', '=', phone)] : []), ...(email ? [eb('email', '=', email)] : [])]))
+          .where((eb) => eb.or([...(phone ? [eb('phone', '=', phone)] : []), ...(email ? [emailMatches(eb, email)] : [])]))
           .execute();
         if (current.some((r) => !rows.has(r.id))) throw new Replan();
         // Decisions about the number logged since the plan was made go too.
@@ -555,7 +555,7 @@ export async function eraseSubject(app: Optline, req: ErasureRequest): Promise<E
     .where((eb) => {
       const ors = [];
       if (e164) ors.push(eb('phone', '=', e164));
-      if (req.email) ors.push(eb('email', '=', req.email));
+      if (req.email) ors.push(emailMatches(eb, req.email));
       return eb.or(ors);
     });
   if (named) q = q.where('entity_id', '=', named.id);

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import SQLite from 'better-sqlite3';
 import type { Database, EventsTable } from './schema.js';
 import type {
@@ -54,6 +54,18 @@ export interface ApiKey {
  */
 export function scopeCoversKey(scope: readonly string[], entityIds: readonly string[]): boolean {
   return scope.includes('*') || entityIds.every((id) => scope.includes(id));
+}
+
+/**
+ * Events of an e-mail address as people write it: "Anna.B@Example.org" and "anna.b@example.org"
+ * are one person to an erasure or a proof (no mail system in use tells them apart; RFC 5321 only
+ * leaves the local part's case to the domain). Stored as given – the hash chain covers it – and
+ * matched exactly or with ASCII letters folded: SQLite's lower() folds ASCII only (PostgreSQL's
+ * every letter, so a capital Ä matches ä there alone).
+ */
+export function emailMatches<DB, TB extends keyof DB>(eb: ExpressionBuilder<DB, TB>, email: string): Expression<SqlBool> {
+  const folded = email.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return eb.or([eb(sql.ref('email'), '=', email), eb(sql<string>`lower(email)`, '=', folded)]);
 }
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
