@@ -391,6 +391,17 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
+    it('refuses a call dated before the check it names (beyond a few minutes of clock difference)', async () => {
+      const phone = '+31612000017';
+      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone });
+      const d = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
+      const early = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2020-11-29T10:00:00Z', decisionId: d.decisionId });
+      expect(early.statusCode, early.body).toBe(422);
+      expect(early.json().errors).toEqual([{ path: 'at', message: 'before the decision it names' }]);
+      // A dialer's clock a minute behind the server's is no reason to refuse.
+      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:59:00+01:00', decisionId: d.decisionId })).statusCode).toBe(201);
+    });
+
     it('says when a call recorded without a decision rests on no permission, so it extends no consent\'s proof (DE-4)', async () => {
       const phone = '+31612000041';
       const c = await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone, products: ['energy'] });

@@ -44,6 +44,8 @@ export interface EntityInput {
 
 /** How long after a check a call still counts as made on it (see recordCall). */
 export const CHECK_HOLDS_MS = 15 * 60_000;
+/** How far a call may be dated before the check it names: clocks of dialers and servers differ a little. */
+const CALL_BEFORE_CHECK_MS = 5 * 60_000;
 
 export interface DecisionInput extends QuestionOptions {
   phone: string;
@@ -435,6 +437,10 @@ export class Optline {
       const d = await this.store.getDecision(input.decisionId);
       if (d && (d.entityId !== entity.id || d.phone !== phone)) {
         throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'a decision for another number or entity' }]);
+      }
+      if (d && input.at < d.at - CALL_BEFORE_CHECK_MS) {
+        // A check answers for its own moment: a call made before it was not made on it.
+        throw new InputError(`The call (${new Date(input.at).toISOString()}) is dated before the check it names (decision "${input.decisionId}", for ${new Date(d.at).toISOString()}): a call is made on a check asked before it.`, [{ path: 'at', message: 'before the decision it names' }]);
       }
       if (d) {
         const checked = d.response as Answer;
