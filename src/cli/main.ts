@@ -70,6 +70,9 @@ function whyNotAnOptlineStore(path: string, opts: { emptyDatabaseIsNew?: boolean
     // A WAL-mode file in a directory this user may not write cannot be read in place: `verify`
     // reads such a store from a copy and checks it there (openReadOnlyStore).
     if ((err as { code?: unknown }).code === 'SQLITE_READONLY_DIRECTORY') return null;
+    // A backup with its -wal but without its -shm: SQLite cannot open it (SQLITE_CANTOPEN) where it
+    // may not make the -shm – the same case, when the file can be read but not written here.
+    if ((err as { code?: unknown }).code === 'SQLITE_CANTOPEN' && readable(path) && !writable(path)) return null;
     throw new StoreOpenError(err);
   } finally {
     sqlite?.close();
@@ -95,6 +98,15 @@ function existingStore(opts: { create?: boolean } = {}): string {
   const problem = whyNotAnOptlineStore(target, { emptyDatabaseIsNew: opts.create });
   if (problem) throw new InputError(`${target} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; ${howToName}`);
   return target;
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether this process may write a SQLite store file and, for its journal, its directory. */
