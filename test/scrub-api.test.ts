@@ -181,16 +181,16 @@ describe('POST /v1/scrubs', () => {
   });
 
   it('answers problem+json for a list without a phone column, naming the columns seen', async () => {
-    const r = await scrub('entityId=acme', 'id,name,tel_no\n1,A,+31612345678\n');
+    const r = await scrub('entityId=acme', 'id,name,contact\n1,A,+31612345678\n');
     expect(r.statusCode).toBe(422);
     expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
     const p = r.json() as { detail: string; errors: Array<{ path: string }> };
-    expect(p.detail).toContain('"id", "name", "tel_no"');
+    expect(p.detail).toContain('"id", "name", "contact"');
     expect(p.errors[0]!.path).toBe('phoneColumn');
     // The scrub is on record as failed, with the same reason by field.
     const failed = (await api.call('GET', '/v1/scrubs?entityId=acme&limit=1', undefined, tokens.supervisor)).json() as Array<Record<string, unknown>>;
-    expect(failed[0]).toMatchObject({ status: 'failed', errors: [{ path: 'phoneColumn', message: 'no phone column among "id", "name", "tel_no"' }] });
-    const named = await scrub('entityId=acme&phoneColumn=tel_no', 'id,name,tel_no\n1,A,+31612345678\n');
+    expect(failed[0]).toMatchObject({ status: 'failed', errors: [{ path: 'phoneColumn', message: 'no phone column among "id", "name", "contact"' }] });
+    const named = await scrub('entityId=acme&phoneColumn=contact', 'id,name,contact\n1,A,+31612345678\n');
     expect(named.statusCode).toBe(200);
     expect(named.body.split('\n')[1]).toBe('1,A,+31612345678,+31612345678,true,consent,');
   });

@@ -7,11 +7,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { inferSchema, initParser } from 'udsv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CsvError, lastRowBoundary, readDialect, scanRows } from '../src/scrub/csv.js';
+import { columnWarnings, CsvError, lastRowBoundary, otherPhoneColumns, readDialect, scanRows, WORKBOOK_REFUSED } from '../src/scrub/csv.js';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { runScrub, ScrubAborted } from '../src/scrub/run.js';
@@ -25,6 +26,25 @@ function scan(text: string, delimiter: string, phoneIndex: number, final = true)
   const lines = scanRows(text, delimiter, phoneIndex, { row: (line, a, b, ps, pe, quoted, fields) => rows.push({ line, raw: text.slice(a, b), phone: quoted ?? (ps < 0 ? null : text.slice(ps, pe)), fields }) }, final);
   return { rows, lines };
 }
+
+/** A header as readDialect gets it: UTF-8 bytes as latin1 text. */
+const utf8Head = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+const dialectOf = (header: string, opts: { lineTypeColumn?: string } = {}) => readDialect(utf8Head(`${header}\n`), { atEnd: true, ...opts }).dialect;
+
+/** The start of a ZIP as a spreadsheet program writes it: one local file entry, deflated. */
+function zipStart(name: string, content: string): Buffer {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(8, 8);
+  header.writeUInt16LE(Buffer.byteLength(name), 26);
+  return Buffer.concat([header, Buffer.from(name), deflateRawSync(content)]);
+}
+/** The start of a legacy .xls (an OLE2 compound file): its signature, then a header mostly of NULs. */
+const XLS_START = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(16), Buffer.from([0x3e, 0, 3, 0, 0xfe, 0xff, 9, 0, 6]), Buffer.alloc(200)]);
+const XLSX_START = zipStart('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">');
+/** .ods: a ZIP too, its first entry stored. */
+const ODS_START = Buffer.concat([zipStart('mimetype', '').subarray(0, 38), Buffer.from('application/vnd.oasis.opendocument.spreadsheet')]);
 
 const quote = (v: string, d: string): string => (/["\r\n]/.test(v) || v.includes(d) || v === '' ? `"${v.replace(/"/g, '""')}"` : v);
 
@@ -100,6 +120,72 @@ describe('dialect', () => {
     expect(() => readDialect('id,name,fax\n', { atEnd: true })).toThrow(/no phone column\. Columns seen: "id", "name", "fax"/);
     expect(() => readDialect('id,name\n', { atEnd: true, phoneColumn: 'gsm' })).toThrow(/no column "gsm"\. Columns seen: "id", "name"/);
     expect(() => readDialect('', { atEnd: true })).toThrow(/empty/);
+  });
+
+  it('finds phone columns as CRM exports name them (Salesforce, HubSpot, Dynamics; Dutch and German)', () => {
+    // Refused as "no phone column" before: only exact names were taken.
+    for (const name of [
+      'Mobile Phone', 'Phone 1', 'Telephone Number', 'Cell Phone', 'Tel.', 'Mobil', 'Rufnummer', 'Festnetz', 'Mobilfunknummer', 'Telefoon 1', 'Mobiele telefoon', 'Telefoonnummer mobiel',
+      'Phone_Number', 'TELEFON-NR.', 'Tel.-Nr.', 'Handy-Nr', 'Mobile Number (Work)', 'MobilePhone', 'Phone_Number__c', 'Geschäftstelefon', 'Werktelefoon', 'GSM-nummer', 'E.164', 'Ｔｅｌｅｆｏｎ',
+    ]) {
+      expect(dialectOf(`id;Name;${name};Ort`).phoneColumn, name).toBe(name);
+    }
+  });
+
+  it('takes no column for the phone column that only looks like one: other numbers, fax, what is said about the number', () => {
+    for (const name of [
+      'customer number', 'Kundennummer', 'klantnummer', 'order number', 'house number', 'Hausnummer', 'huisnummer', 'Lfd. Nr.', 'postcode', 'zip',
+      'fax', 'Faxnummer', 'Telefax', 'Tel./Fax', 'Fax-Nr.', 'Hotel', 'Titel', 'Rufname', 'Telefonat', 'Francophone', 'iPhone',
+      'Phone Type', 'Phone Opt-In', 'Telefon Einwilligung', 'Phone Extension', 'Phone Country Code', 'Mobile Y/N', 'Mobilfunkanbieter', 'Handy Modell', 'Notfalltelefon',
+    ]) {
+      expect(() => dialectOf(`id;Name;${name}`), name).toThrow(/no phone column\. Columns seen: "id", "Name", /);
+    }
+  });
+
+  it('prefers the names it took before, in their order; then other phone names in header order; a bare "Nr." last', () => {
+    expect(dialectOf('Kundennummer;Telefon').phoneColumn).toBe('Telefon');
+    expect(dialectOf('Kundennummer;Telefon privat').phoneColumn).toBe('Telefon privat');
+    // Unchanged for lists that had a column of the old names: it is still the one checked.
+    expect(dialectOf('Mobile Phone;Telefoon 1;phone').phoneColumn).toBe('phone');
+    expect(dialectOf('Mobil;number').phoneColumn).toBe('number');
+    // "Nr." is mostly a row number: taken only when nothing else is a phone column, and not warned about.
+    expect(dialectOf('Nr.;Name;Telefon privat').phoneColumn).toBe('Telefon privat');
+    expect(otherPhoneColumns(dialectOf('Nr.;Name;Telefon privat'), false)).toEqual([]);
+    expect(dialectOf('Nr.;Name').phoneColumn).toBe('Nr.');
+    // Named as the line type column, "Mobil" is passed by.
+    expect(dialectOf('id;Mobil;Festnetz', { lineTypeColumn: 'Mobil' })).toMatchObject({ phoneColumn: 'Festnetz', lineTypeColumn: 'Mobil' });
+  });
+
+  it('names the other columns that look like phone numbers, by the same names', () => {
+    const d = dialectOf('Kunde;Telefon privat;Telefon geschäftlich;Fax;Mobil');
+    expect(d.phoneColumn).toBe('Telefon privat');
+    expect(otherPhoneColumns(d, false)).toEqual(['Telefon geschäftlich', 'Mobil']);
+    expect(columnWarnings(d, false)[0]).toMatch(/^"Telefon geschäftlich", "Mobil" look like phone numbers too; only "Telefon privat" was checked/);
+    expect(otherPhoneColumns(dialectOf('id;Phone 1;Phone 2'), false)).toEqual(['Phone 2']);
+    expect(otherPhoneColumns(dialectOf('id;phone;mobile'), false)).toEqual(['mobile']);
+    expect(otherPhoneColumns(d, true)).toEqual([]);
+  });
+
+  it('refuses a spreadsheet workbook by its signature, saying how to save it as CSV (it was taken for UTF-16)', () => {
+    for (const [what, bytes, said] of [
+      ['xlsx', XLSX_START, /^The list is a spreadsheet workbook \(Excel or similar: \.xlsx, \.ods\), not CSV text: in Excel use File › Save as › "CSV UTF-8 \(comma delimited\)"/],
+      ['ods', ODS_START, /^The list is a spreadsheet workbook \(Excel or similar/],
+      ['xls', XLS_START, /^The list is an Excel workbook \(\.xls\), not CSV text: in Excel use File › Save as › "CSV UTF-8/],
+    ] as const) {
+      let err: unknown;
+      try {
+        readDialect(bytes.toString('latin1'), { atEnd: true });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, what).toBeInstanceOf(CsvError);
+      expect((err as CsvError).message, what).toMatch(said);
+      expect((err as CsvError).errors, what).toEqual([{ path: 'csv', message: WORKBOOK_REFUSED }]);
+    }
+    // A zipped CSV is said to be one.
+    expect(() => readDialect(zipStart('list.csv', 'id,phone\n1,+31612345678\n').toString('latin1'), { atEnd: true })).toThrow(/^The list is a ZIP archive, not CSV text: unpack it/);
+    // A header that merely starts with the letters PK is a header.
+    expect(dialectOf('PK;phone').phoneColumn).toBe('phone');
   });
 
   it('says a list without a header row is one, without repeating the person\'s data of its first row', () => {
@@ -203,6 +289,17 @@ describe('scrubbing awkward files', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
     const failed = (await new ScrubStore(store).recent(['acme'], 5)).filter((s) => s.status === 'failed');
     expect(failed.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a workbook before reading it as text, with a path a page can say in its own language', async () => {
+    const out = join(dir, 'workbook.out.csv');
+    for (const [name, bytes] of [
+      ['list.xlsx', XLSX_START],
+      ['list.xls', XLS_START],
+    ] as const) {
+      await expect(runScrub(app, { entityId: 'acme', input: file(name, bytes), output: out }), name).rejects.toMatchObject({ errors: [{ path: 'csv', message: WORKBOOK_REFUSED }] });
+    }
+    expect(existsSync(out)).toBe(false);
   });
 
   it('leaves nothing under the final names when interrupted', async () => {

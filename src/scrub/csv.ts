@@ -37,13 +37,112 @@ export const PHONE_COLUMN_NAMES = [
   'telefoon', 'telefoonnummer', 'mobiel', 'mobiel nummer', 'gsm', 'telefon', 'telefonnummer', 'handy', 'handynummer', 'mobilnummer',
 ];
 
+/*
+ * Other names of phone columns, as CRM exports write them ("Mobile Phone", "Telefoon 1",
+ * "Tel.-Nr.", "Mobilfunknummer"): matched by word, after phoneColumnWords() has normalised the
+ * name. A word is a phone word alone or with a number word after it (telnr, Rufnummer); German
+ * and Dutch put what kind of phone it is in front (Geschäftstelefon, Werktelefoon, Firmenhandy),
+ * so the long words below may end a word. Short ones must be the whole word: "tel" ends Hotel
+ * and Titel, "mobil" Automobil, "phone" Francophone.
+ */
+const PHONE_WORDS = new Set(['phone', 'telephone', 'tel', 'mobile', 'cell', 'cellphone', 'cellular', 'msisdn', 'e164', 'telefoon', 'mobiel', 'mobiele', 'gsm', 'telefon', 'handy', 'mobil', 'mobilfunk', 'festnetz']);
+const PHONE_WORD_ENDS = ['telephone', 'telefoon', 'telefon', 'handy'];
+/** English run-together names (HomePhone is split at its capital; homephone is not). */
+const PHONE_PREFIXES = new Set(['home', 'work', 'business', 'office', 'mobile', 'cell', 'other', 'private', 'main', 'direct', 'company', 'personal', 'day', 'evening', 'car']);
+const NUMBER_SUFFIXES = ['number', 'nummer', 'nr', 'no', 'num', 'nbr'];
+/** A column called only this may hold phone numbers – taken last: it is often a row or customer number. */
+const BARE_NUMBER_WORDS = new Set(['number', 'nummer', 'nr']);
+/**
+ * Words that make a name with a phone word something else: fax (never a call target), what is
+ * said about the number (its type, consent, status, extension, country code, carrier, when it
+ * was called) and another person's number.
+ */
+const NOT_PHONE_WORDS = new Set([
+  'type', 'typ', 'soort', 'art', 'kind', 'consent', 'opt', 'optin', 'optout', 'permission', 'einwilligung', 'zustimmung', 'toestemming', 'allowed', 'erlaubt', 'ok',
+  'dnc', 'not', 'nicht', 'niet', 'kein', 'keine', 'geen', 'sperre', 'gesperrt', 'blocked', 'status', 'verified', 'valid', 'gepruft', 'geverifieerd',
+  'ext', 'extension', 'durchwahl', 'toestel', 'country', 'land', 'code', 'prefix', 'area', 'vorwahl', 'landesvorwahl', 'netnummer', 'kengetal',
+  'carrier', 'provider', 'anbieter', 'operator', 'network', 'netwerk', 'app', 'device', 'model', 'modell', 'os', 'contract', 'vertrag', 'tarif', 'tariff', 'plan', 'abo',
+  'call', 'calls', 'called', 'anruf', 'anrufe', 'date', 'datum', 'time', 'zeit', 'count', 'anzahl', 'aantal', 'source', 'quelle', 'bron',
+  'note', 'notes', 'notiz', 'bemerkung', 'opmerking', 'comment', 'y', 'n', 'yn', 'jn', 'ja', 'nein', 'yes', 'is', 'ist', 'flag',
+  'assistant', 'assistent', 'emergency', 'notfall', 'nood', 'i', // iPhone: a yes or no
+]);
+
+/**
+ * The words of a header name: camelCase split (MobilePhone), compatibility forms and accents
+ * folded (NFKD: full-width letters, Téléphone), lower-case; anything but letters – punctuation,
+ * digits (Phone 1), spaces, underscores, dashes – breaks words. "E.164" stays one word.
+ */
+export function phoneColumnWords(name: string): string[] {
+  const s = name
+    .replace(/(\p{Ll})(\p{Lu})/gu, '$1 $2')
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/(^|[^\p{L}\p{N}])e\.?164(?!\p{N})/gu, '$1 e164 ');
+  return s.split(/[^\p{L}\p{N}]+/u).flatMap((w) => (w === 'e164' ? [w] : w.split(/\p{N}+/u))).filter((w) => w !== '');
+}
+
+function isPhoneWord(word: string): boolean {
+  const bases = [word];
+  for (const n of NUMBER_SUFFIXES) if (word.length > n.length && word.endsWith(n)) bases.push(word.slice(0, -n.length));
+  return bases.some(
+    (b) =>
+      PHONE_WORDS.has(b) ||
+      (b === 'ruf' && b !== word) || // Rufnummer, Rufnr. (Rufname is a first name)
+      PHONE_WORD_ENDS.some((e) => b.endsWith(e) && !NOT_PHONE_WORDS.has(b.slice(0, -e.length))) || // not Notfalltelefon
+      (b.endsWith('phone') && PHONE_PREFIXES.has(b.slice(0, -'phone'.length))),
+  );
+}
+
+/** Rank of the names PHONE_COLUMN_NAMES does not hold that phoneColumnRank takes: a phone word, then a bare number word. */
+const NAMED_LIKE_A_PHONE = PHONE_COLUMN_NAMES.length;
+const BARE_NUMBER = NAMED_LIKE_A_PHONE + 1;
+
+/**
+ * Whether a header name is a phone column's, and how surely – the column with the lowest rank is
+ * taken, the first of them in the header: PHONE_COLUMN_NAMES as written (whatever the case), in
+ * that list's order, as before; then any other name with a phone word and nothing that makes it
+ * something else (fax, its type or consent, …); then a name that is only "Nummer" or "Nr." –
+ * -1: not a phone column.
+ */
+export function phoneColumnRank(name: string): number {
+  const exact = PHONE_COLUMN_NAMES.indexOf(name.toLowerCase());
+  if (exact >= 0) return exact;
+  const words = phoneColumnWords(name);
+  if (words.some((w) => w.includes('fax') || NOT_PHONE_WORDS.has(w))) return -1;
+  if (words.some(isPhoneWord)) return NAMED_LIKE_A_PHONE;
+  return words.length === 1 && BARE_NUMBER_WORDS.has(words[0]!) ? BARE_NUMBER : -1;
+}
+
+/** The phone column among `columns` (passing `skip` by), by phoneColumnRank; -1 none. */
+export function findPhoneColumn(columns: readonly string[], skip = -1): number {
+  let best = -1;
+  let bestRank = Infinity;
+  columns.forEach((c, i) => {
+    const rank = i === skip ? -1 : phoneColumnRank(c);
+    if (rank >= 0 && rank < bestRank) {
+      best = i;
+      bestRank = rank;
+    }
+  });
+  return best;
+}
+
 /** The columns a scrub appends to every row. */
 const APPENDED_COLUMNS = ['e164', 'allowed', 'basis', 'denials'];
 
-/** Other columns that look like phone numbers, when the phone column was found rather than named: only one is checked. */
+/**
+ * Other columns that look like phone numbers, when the phone column was found rather than named:
+ * only one is checked. By phoneColumnRank, as the phone column is found – but for a column called
+ * only "Nummer" or "Nr.", mostly a row or customer number (a column called "number" is named, as
+ * before).
+ */
 export function otherPhoneColumns(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
   if (phoneColumnNamed) return [];
-  return d.columns.filter((c, i) => i !== d.phoneIndex && i !== d.lineTypeIndex && PHONE_COLUMN_NAMES.includes(c.toLowerCase()));
+  return d.columns.filter((c, i) => {
+    const rank = i === d.phoneIndex || i === d.lineTypeIndex ? -1 : phoneColumnRank(c);
+    return rank >= 0 && rank !== BARE_NUMBER;
+  });
 }
 
 /** The list has the columns a scrub appends already: it was scrubbed before. */
@@ -105,11 +204,33 @@ export function firstRowEnd(text: string, from = 0): number {
   return -1;
 }
 
+/** The path message of a list refused as a workbook: the same for every kind, for a page to say in its own language. */
+export const WORKBOOK_REFUSED = 'a spreadsheet workbook, not CSV text';
+const SAVE_AS_CSV = 'in Excel use File › Save as › "CSV UTF-8 (comma delimited)" (in LibreOffice: File › Save a Copy › Text CSV, UTF-8) and check that file.';
+
+/**
+ * Refuses a workbook uploaded as the list, by its signature (latin1 text, one char a byte): a
+ * ZIP (.xlsx, .ods) or an OLE2 compound file (.xls). Checked first – a workbook's binary would
+ * otherwise be taken for UTF-16 text (NULs) or read as one odd header.
+ */
+function refuseWorkbook(head: string): void {
+  if (head.startsWith('\u00d0\u00cf\u0011\u00e0\u00a1\u00b1\u001a\u00e1')) {
+    throw new CsvError(`The list is an Excel workbook (.xls), not CSV text: ${SAVE_AS_CSV}`, 'csv', WORKBOOK_REFUSED);
+  }
+  if (head.startsWith('PK\u0003\u0004')) {
+    // A ZIP's first entry's name is at 30, its length at 26: a zipped CSV is not a workbook.
+    const first = head.slice(30, 30 + (head.charCodeAt(26) | (head.charCodeAt(27) << 8)));
+    if (/\.(csv|tsv|txt)$/i.test(first)) throw new CsvError('The list is a ZIP archive, not CSV text: unpack it and check the CSV file inside.', 'csv', 'a ZIP archive, not CSV text');
+    throw new CsvError(`The list is a spreadsheet workbook (Excel or similar: .xlsx, .ods), not CSV text: ${SAVE_AS_CSV}`, 'csv', WORKBOOK_REFUSED);
+  }
+}
+
 /**
  * Reads the dialect from the start of the input (latin1 text, at least the header row).
  * `atEnd`: the text is the whole input (a header without a line ending is then complete).
  */
 export function readDialect(head: string, opts: { phoneColumn?: string | null; lineTypeColumn?: string | null; atEnd: boolean }): { dialect: Dialect; dataStart: number } {
+  refuseWorkbook(head);
   let bom = false;
   let start = 0;
   // The text is latin1, one char a byte: UTF-16's byte order marks are these two chars, and
@@ -180,14 +301,10 @@ export function readDialect(head: string, opts: { phoneColumn?: string | null; l
   if (wanted) {
     phoneIndex = named(wanted, 'phoneColumn', '');
   } else {
-    const lower = columns.map((c, i) => (i === lineTypeIndex ? '' : c.toLowerCase()));
-    for (const name of PHONE_COLUMN_NAMES) {
-      phoneIndex = lower.indexOf(name);
-      if (phoneIndex >= 0) break;
-    }
+    phoneIndex = findPhoneColumn(columns, lineTypeIndex);
     if (phoneIndex < 0) {
       throw new CsvError(
-        `The list has no phone column. Columns seen: ${seen}. Name the column with the numbers (--phone-column / phoneColumn); without it a column called ${PHONE_COLUMN_NAMES.slice(0, 4).join(', ')} … is taken.`,
+        `The list has no phone column. Columns seen: ${seen}. Name the column with the numbers (--phone-column / phoneColumn); without it a column named like phone, mobile, cell, Telefon, Telefoon, Handy, GSM … is taken (never a fax column).`,
         'phoneColumn',
         // The columns alone, for a page that says this in its own language.
         `no phone column among ${seen}`,
