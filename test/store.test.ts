@@ -118,6 +118,27 @@ describe.each(storeNames())('migrations on %s', (storeName) => {
   });
 });
 
+describe.skipIf(!storeNames().includes('postgres'))('a PostgreSQL role that may only read', () => {
+  it('opens an up-to-date store and verifies its history: nothing is created, locked or written', async () => {
+    const db = await freshDb('postgres');
+    const store = await Store.open(db);
+    const app = await Optline.open(store, () => Date.parse('2026-11-28T10:00:00Z'));
+    await app.putEntity('acme', { name: 'Acme B.V.', kind: 'company', country: 'NL' });
+    await app.recordObjection({ phone: '+31612345678', entityId: 'acme', at: Date.parse('2026-11-01T10:00:00Z') });
+    const role = `auditor_${process.pid}_${Date.now().toString(36)}`;
+    await sql.raw(`create role ${role} login; grant usage on schema public to ${role}; grant select on all tables in schema public to ${role}`).execute(store.db);
+    await app.close();
+    await store.close();
+    const asAuditor = db.replace('postgres://optline@', `postgres://${role}@`);
+    const readOnly = await Store.open(asAuditor);
+    try {
+      expect(await readOnly.verifyHistory()).toMatchObject({ ok: true, events: 1 });
+    } finally {
+      await readOnly.close();
+    }
+  });
+});
+
 describe.each(storeNames())('entities on %s', (storeName) => {
   it('are created once when several requests put the same new entity at the same time', async () => {
     const store = await Store.open(await freshDb(storeName));

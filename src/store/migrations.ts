@@ -307,6 +307,16 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
 
 /** Applies the migrations not yet applied, one server at a time. */
 export async function migrate(db: Kysely<Database>): Promise<string[]> {
+  // Up to date already (every start after the first): nothing is created, locked or written – a
+  // PostgreSQL role that may only read (an auditor running `optline verify`) can open the store.
+  const current = await sql<{ name: string }>`select name from optline_migrations`.execute(db).then(
+    (r) => new Set(r.rows.map((row) => row.name)),
+    () => null, // no table yet: a new store
+  );
+  if (current && MIGRATIONS.every((m) => current.has(m.name))) {
+    refuseNewer(current);
+    return [];
+  }
   // A lock row, not an advisory lock: distributed PostgreSQL engines (CockroachDB, YugabyteDB)
   // support SELECT … FOR UPDATE but not pg_advisory_lock. Creating the lock table may race
   // between servers starting together, so that step is retried.
@@ -330,13 +340,7 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
     // SQLite has no FOR UPDATE: its write transaction is already exclusive.
     await (isPostgres(db) ? lock.forUpdate() : lock).execute();
     const done = new Set((await trx.selectFrom('optline_migrations').select('name').execute()).map((r) => r.name));
-    // A store a newer Optline migrated may hold columns and rules this one does not know of
-    // (a NOT NULL column it would not fill): refuse rather than write rows that break it.
-    const known = new Set(['!lock', ...MIGRATIONS.map((m) => m.name)]);
-    const unknown = [...done].filter((name) => !known.has(name)).sort();
-    if (unknown.length > 0) {
-      throw new Error(`This store was migrated by a newer version of Optline (${unknown.join(', ')}); run that version or a later one.`);
-    }
+    refuseNewer(done);
     const applied: string[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.name)) continue;
@@ -346,6 +350,18 @@ export async function migrate(db: Kysely<Database>): Promise<string[]> {
     }
     return applied;
   });
+}
+
+/**
+ * A store a newer Optline migrated may hold columns and rules this one does not know of (a NOT
+ * NULL column it would not fill): refused rather than written rows that break it.
+ */
+function refuseNewer(done: ReadonlySet<string>): void {
+  const known = new Set(['!lock', ...MIGRATIONS.map((m) => m.name)]);
+  const unknown = [...done].filter((name) => !known.has(name)).sort();
+  if (unknown.length > 0) {
+    throw new Error(`This store was migrated by a newer version of Optline (${unknown.join(', ')}); run that version or a later one.`);
+  }
 }
 
 /** The store can be read: a real table, since `select 1` answers even when the database file is unreadable or gone. */
