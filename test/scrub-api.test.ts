@@ -326,6 +326,9 @@ describe('POST /v1/scrubs', () => {
     const otherId = String(mine.headers['optline-scrub-id']);
     expect((await api.call('GET', `/v1/scrubs/${otherId}`, undefined, tokens.supervisor)).statusCode).toBe(404);
     expect((await api.call('GET', '/v1/scrubs?entityId=other', undefined, tokens.supervisor)).statusCode).toBe(403);
+    const unknown = await api.call('GET', '/v1/scrubs?entityId=nobody');
+    expect(unknown.statusCode, unknown.body).toBe(422);
+    expect(unknown.json().errors).toEqual([{ path: 'entityId', message: 'unknown entity' }]);
     expect((await api.call('GET', '/v1/scrubs', undefined, tokens.agent)).statusCode).toBe(403);
   });
 });

@@ -93,6 +93,10 @@ describe.each(storeNames())('audit trail on %s', (storeName) => {
     } while (cursor);
     expect(seen).toEqual([decisions[3], decisions[1], decisions[0]]);
     expect((await audit('entityId=acme&cursor=bm90LWEtY3Vyc29y')).statusCode).toBe(400);
+    // Forged ones that decode to something Date.parse would take are refused too.
+    for (const forged of [['1', 'x'], ['Tuesday, 1 Dec 2026', 'x'], ['2026-11-28T10:00:00.000Z', '']]) {
+      expect((await audit(`entityId=acme&cursor=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`)).statusCode, forged[0]).toBe(400);
+    }
     expect((await audit('entityId=acme&limit=0')).statusCode).toBe(400);
   });
 

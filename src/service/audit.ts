@@ -41,7 +41,8 @@ const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.r, c.i
 function decodeCursor(s: string): Cursor {
   try {
     const [r, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof r === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(r))) return { r, id };
+    // As this server writes them: recorded_at in ISO form (Date.parse alone takes "1" or "Tuesday, 1 Dec 2026").
+    if (typeof r === 'string' && typeof id === 'string' && id !== '' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(r) && !Number.isNaN(Date.parse(r))) return { r, id };
   } catch {
     // fall through
   }

@@ -436,6 +436,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         let ids: string[] | null = key.entityIds.includes('*') ? null : key.entityIds;
         if (req.query.entityId) {
           requireScope(req, req.query.entityId);
+          // As every other endpoint: a mistyped entity is said, not answered with an empty list.
+          await app.requireEntity(req.query.entityId);
           ids = [req.query.entityId];
         }
         return (await store.recent(ids, req.query.limit)).map(api);
