@@ -701,6 +701,9 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(Object.keys(doc.paths['/v1/consents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '422', '429', '503']));
       expect(doc.paths['/v1/consents'].post.responses['415']).toBeUndefined();
       expect(Object.keys(doc.paths['/v1/entities'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '429', '503']));
+      // Signing in takes no token, but is limited (the sign-in guard), reads the store and a body.
+      expect(Object.keys(doc.paths['/v1/session'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '413', '429', '503']));
+      expect(Object.keys(doc.paths['/v1/session'].delete.responses)).toEqual(expect.arrayContaining(['204', '400', '403', '429', '503']));
       expect(doc.paths['/v1/entities'].get.responses['415']).toBeUndefined();
       expect(doc.paths['/v1/consents'].post.responses['503'].content['application/problem+json']).toBeDefined();
       // Swagger's "Try it out" starts from a real question about the demo data, which the schema takes.

@@ -38,8 +38,8 @@ export function finishOpenApi<T>(doc: T): T {
       }
     }
   }
-  // The answers every authenticated route can give besides its own (src/api/hardening.ts, the
-  // store's outage handling, Fastify's body parsing), so a client sees all it must handle.
+  // The answers every route can give besides its own (src/api/hardening.ts, the store's outage
+  // handling, Fastify's body parsing; 401 those that take a token), so a client sees all it must handle.
   const problem = Object.values(paths)
     .flatMap((item) => Object.values(obj(item) ?? {}))
     .map((op) => obj(obj(obj(op)?.responses)?.['401']))
@@ -48,9 +48,12 @@ export function finishOpenApi<T>(doc: T): T {
     for (const op of Object.values(obj(item) ?? {})) {
       const responses = obj(obj(op)?.responses);
       const security = obj(op)?.security;
-      if (!responses || !problem || !Array.isArray(security) || security.length === 0) continue;
+      const secured = Array.isArray(security) && security.length > 0;
+      // Routes without a token too (signing in and out): they are limited, read the store and parse a body.
+      if (!responses || !problem) continue;
       const common: Record<string, string> = {
-        '401': 'No token or session, or one that is unknown, expired or revoked',
+        ...(secured ? { '401': 'No token or session, or one that is unknown, expired or revoked' } : {}),
+        '400': 'The request cannot be read: its body (not JSON, compressed, another charset), a parameter, or its path',
         '429': 'Too many requests from this key or address: retry after the time the detail names',
         '503': 'The store cannot be reached (store-unavailable), or this server cannot decide safely (cannot-decide-safely: suppression entries under a pepper it does not know): nothing was recorded; retry after Retry-After, on another server for the latter',
         ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes' } : {}),
