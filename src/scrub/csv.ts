@@ -139,8 +139,10 @@ const APPENDED_COLUMNS = ['e164', 'allowed', 'basis', 'denials'];
  */
 export function otherPhoneColumns(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
   if (phoneColumnNamed) return [];
+  // A list scrubbed before: its e164 column is the earlier scrub's reading of the phone column.
+  const again = scrubbedBefore(d);
   return d.columns.filter((c, i) => {
-    const rank = i === d.phoneIndex || i === d.lineTypeIndex ? -1 : phoneColumnRank(c);
+    const rank = i === d.phoneIndex || i === d.lineTypeIndex || (again && APPENDED_COLUMNS.includes(c)) ? -1 : phoneColumnRank(c);
     return rank >= 0 && rank !== BARE_NUMBER;
   });
 }
