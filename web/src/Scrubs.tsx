@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, type Me, type Scrub } from './api.js';
-import { errorText, useI18n } from './context.js';
+import { useCallback, useEffect, useEffectEvent, useId, useRef, useState, type FormEvent } from 'react';
+import { api, ApiError, serverNow, type Me, type Scrub } from './api.js';
+import { errorText, useI18n, type I18n } from './context.js';
 import { fill, type Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
 import { num, TableHead } from './TableHead.js';
@@ -9,6 +9,16 @@ import { savedName } from '../../src/scrub/file-names.js';
 
 /** How often a running scrub is asked for its state. */
 const POLL_MS = 1000;
+/** After a status request that failed, the next waits 1 s, then twice as long each time, at most 10 s. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 10_000;
+/** A status request unanswered this long is given up and asked again (a connection that hangs rather than fails). */
+const STATUS_TIMEOUT_MS = 15_000;
+/** How often the recent list is read again while one of its scrubs runs. */
+const RECENT_POLL_MS = 5000;
+
+/** Why a running scrub's state could not be read just now, while the page keeps asking. */
+type Retrying = { kind: 'network' } | { kind: 'status'; message: string };
 
 type ScrubsState = { status: 'loading' } | { status: 'failed' } | { status: 'list'; items: Scrub[] };
 
@@ -21,22 +31,44 @@ export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }
   const mayScrub = me.permissions.includes('scrub');
   const mayRead = me.permissions.includes('scrub_read');
   const [scrubs, setScrubs] = useState<ScrubsState>({ status: 'loading' });
+  // Only the latest read of the list is shown (not an earlier one that answered late, for another caller).
+  const reads = useRef(0);
   const load = useCallback(() => {
     if (!mayRead || !entityId) return;
+    const read = ++reads.current;
     api.scrubs(entityId).then(
-      (items) => setScrubs({ status: 'list', items }),
-      (err: unknown) => (err instanceof ApiError && err.status === 401 ? onSessionEnded() : setScrubs({ status: 'failed' })),
+      (items) => read === reads.current && setScrubs({ status: 'list', items }),
+      (err: unknown) => {
+        if (read !== reads.current) return;
+        if (err instanceof ApiError && err.status === 401) return onSessionEnded();
+        // A list on screen stays there when reading it again fails (it is read again soon, or on Refresh).
+        setScrubs((was) => (was.status === 'list' ? was : { status: 'failed' }));
+      },
     );
   }, [entityId, mayRead, onSessionEnded]);
   useEffect(() => {
     setScrubs({ status: 'loading' });
     load();
   }, [load, refresh]);
+  useEffect(
+    () => () => {
+      reads.current++; // gone: no answer is shown
+    },
+    [],
+  );
+  // While a scrub of the list runs (started here, in another tab or by an integration), the list
+  // is read again every few seconds, until none runs.
+  const anyRunning = scrubs.status === 'list' && scrubs.items.some((s) => s.status === 'running');
+  useEffect(() => {
+    if (!anyRunning) return;
+    const timer = setInterval(load, RECENT_POLL_MS);
+    return () => clearInterval(timer);
+  }, [anyRunning, load]);
   if (!mayScrub && !mayRead) return null;
   return (
     <section className="card call-list" aria-labelledby="call-list-title">
       <h2 id="call-list-title">{mayScrub ? t.callList.title : t.scrubs.title}</h2>
-      {mayScrub && <CallListCheck entityId={entityId} entityName={entityName} onFinished={load} onSessionEnded={onSessionEnded} />}
+      {mayScrub && <CallListCheck entityId={entityId} entityName={entityName} onChanged={load} onSessionEnded={onSessionEnded} />}
       {mayRead && <RecentScrubs state={scrubs} heading={mayScrub} />}
     </section>
   );
@@ -45,11 +77,12 @@ export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }
 /**
  * A campaign's call list checked before the campaign starts (POST /v1/scrubs): the supervisor
  * uploads the CRM export, sees how many rows may be called and why the others may not, and
- * downloads the list with the decision on every row.
+ * downloads the list with the decision on every row. `onChanged`: a scrub started or ended (the
+ * recent list is read again).
  */
-function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { entityId: string; entityName: string; onFinished: () => void; onSessionEnded: () => void }) {
+function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { entityId: string; entityName: string; onChanged: () => void; onSessionEnded: () => void }) {
   const i18n = useI18n();
-  const { t, fill, number } = i18n;
+  const { t, fill } = i18n;
   const ids = { file: useId() };
   const [file, setFile] = useState<File | null>(null);
   const [phoneColumn, setPhoneColumn] = useState('');
@@ -70,6 +103,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   /** Why the list's phone column could not be found, said at the Phone column field; null: nothing to say. */
   const [phoneColumnMissing, setPhoneColumnMissing] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState(0);
+  /** The running scrub's state could not be read just now and is asked again; null: it was read. */
+  const [retrying, setRetrying] = useState<Retrying | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const running = sending || scrub?.status === 'running';
 
@@ -94,42 +129,70 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
   useEffect(() => {
     setScrub(null);
     setError(null);
+    setRetrying(null);
     setPhoneColumnMissing(null);
     setLineTypeColumnMissing(null);
   }, [entityId]);
 
-  // Poll a running scrub until it is done or failed; show the seconds meanwhile.
+  // What the poll does with an answer, with this render's texts and callbacks.
+  const finished = useEffectEvent((s: Scrub) => {
+    setRetrying(null);
+    setScrub(s);
+    showRefusal(s.status === 'failed' ? s.errors : null);
+    onChanged();
+  });
+  // The scrub cannot be followed any more (the session ended, the key may not read it, it is
+  // gone): said why, and the form is free again. The scrub itself may still finish on the server.
+  const lost = useEffectEvent((err: ApiError) => {
+    setRetrying(null);
+    setScrub(null);
+    if (err.status === 401) return onSessionEnded();
+    setError(err.status === 404 ? t.callList.checkGone : fill(t.callList.checkForbidden, { message: err.message }));
+    onChanged();
+  });
+
+  // Poll a running scrub until it is done or failed; show the seconds meanwhile. A request that
+  // fails (no connection, a proxy's 502–504, a server error) does not stop the scrub on the server:
+  // it is asked again, 1 s later, then 2, 4, 8, 10, 10 … s, with a notice until an answer comes.
+  // Only 401, 403 and 404 end the poll.
   const scrubId = scrub?.status === 'running' ? scrub.id : null;
   useEffect(() => {
     if (!scrubId) return;
     const started = Date.now();
     let stopped = false;
+    let asking: AbortController | null = null;
     const tick = setInterval(() => setElapsed(Math.round((Date.now() - started) / 1000)), 1000);
     const poll = async () => {
+      let failures = 0;
       while (!stopped) {
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        await new Promise((r) => setTimeout(r, failures === 0 ? POLL_MS : Math.min(RETRY_FIRST_MS * 2 ** (failures - 1), RETRY_MAX_MS)));
         if (stopped) return;
+        const ask = new AbortController();
+        asking = ask;
+        const timeout = setTimeout(() => ask.abort(), STATUS_TIMEOUT_MS);
         try {
-          const s = await api.scrub(scrubId);
+          const s = await api.scrub(scrubId, ask.signal);
           if (stopped) return;
-          if (s.status !== 'running') {
-            setScrub(s);
-            showRefusal(s.status === 'failed' ? s.errors : null);
-            onFinished();
-            return;
-          }
+          if (!s) throw new TypeError('no answer'); // the body was cut off
+          failures = 0;
+          setRetrying(null);
+          if (s.status !== 'running') return finished(s);
         } catch (err) {
-          if (!stopped) fail(err);
-          return;
+          if (stopped) return;
+          if (err instanceof ApiError && [401, 403, 404].includes(err.status)) return lost(err);
+          failures++;
+          setRetrying(!(err instanceof ApiError) || [502, 503, 504].includes(err.status) ? { kind: 'network' } : { kind: 'status', message: err.message });
+        } finally {
+          clearTimeout(timeout);
         }
       }
     };
     void poll();
     return () => {
       stopped = true;
+      asking?.abort();
       clearInterval(tick);
     };
-    // Only the scrub's id restarts the poll (fail and onFinished are new functions every render).
   }, [scrubId]);
 
   const submit = async (e: FormEvent) => {
@@ -141,6 +204,7 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
       return;
     }
     setError(null);
+    setRetrying(null);
     setPhoneColumnMissing(null);
     setScrub(null);
     setElapsed(0);
@@ -159,7 +223,8 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
       });
       setScrub(s);
       showRefusal(s.status === 'failed' ? s.errors : null);
-      if (s.status !== 'running') onFinished();
+      // Listed at once, running or not.
+      onChanged();
     } catch (err) {
       fail(err);
     } finally {
@@ -266,19 +331,42 @@ function CallListCheck({ entityId, entityName, onFinished, onSessionEnded }: { e
       {/* What a screen reader hears: that the list is being checked, then one line of its result –
           not the seconds ticking nor the result's tables. */}
       <p className="sr-only" aria-live="polite">
-        {running ? fill(t.callList.running, { name: file?.name ?? '' }) : scrub?.status === 'done' ? fill(t.callList.announceDone, { name: scrub.inputName ?? t.callList.unnamed, rows: number(scrub.rows), allowed: number(scrub.allowed), denied: number(scrub.denied), invalid: number(scrub.invalid) }) : ''}
+        {running ? fill(t.callList.running, { name: file?.name ?? '' }) : scrub?.status === 'done' ? announceDone(scrub, i18n) : ''}
       </p>
       {running && (
         <p className="call-list-running" aria-hidden="true">
           <span className="spinner" />
-          {fill(t.callList.running, { name: file?.name ?? '' })}
-          {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
+          {/* One flex item: the seconds follow the name, not a column of their own on a narrow screen. */}
+          <span>
+            {fill(t.callList.running, { name: file?.name ?? '' })}
+            {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
+          </span>
         </p>
       )}
+      {/* A lost connection is said (once) where the spinner is, and goes when an answer comes. */}
+      <div aria-live="polite">
+        {running && retrying && (
+          <p className="notice call-list-retrying">{retrying.kind === 'network' ? t.callList.connectionLost : fill(t.callList.statusRetrying, { message: retrying.message })}</p>
+        )}
+      </div>
       {scrub && scrub.status !== 'running' && <ScrubResult scrub={scrub} />}
     </>
   );
 }
+
+/** The one line a screen reader hears of a finished scrub: its counts, and the columns it did not check. */
+function announceDone(scrub: Scrub, i18n: I18n): string {
+  const { t, fill, number } = i18n;
+  const done = fill(t.callList.announceDone, { name: scrub.inputName ?? t.callList.unnamed, rows: number(scrub.rows), allowed: number(scrub.allowed), denied: number(scrub.denied), invalid: number(scrub.invalid) });
+  const others = scrub.otherPhoneColumns ?? [];
+  return others.length > 0 && scrub.phoneColumn ? `${done} ${fill(t.callList.announceOtherColumns, { column: quoted(scrub.phoneColumn, i18n), columns: columnList(others, i18n) })}` : done;
+}
+
+/** A column's name in the page language's quotation marks. */
+const quoted = (column: string, { t, fill }: I18n): string => fill(t.callList.quote, { text: column });
+
+/** Columns named in the page's language: “Mobile”, “GSM” and “Cell”. */
+const columnList = (columns: string[], i18n: I18n): string => new Intl.ListFormat(i18n.locale, { type: 'conjunction' }).format(columns.map((c) => quoted(c, i18n)));
 
 /** A refused list's reason in the page's language where the page knows it (no phone column), else null. */
 function refusalText(errors: Array<{ path: string; message: string }> | null | undefined, t: Dict, fill: (s: string, v: Record<string, string | number>) => string): string | null {
@@ -335,7 +423,8 @@ function HintedField({ label, value, onChange, hint, type = 'text', error = null
 }
 
 function ScrubResult({ scrub }: { scrub: Scrub }) {
-  const { t, fill, number, percent, dateTime } = useI18n();
+  const i18n = useI18n();
+  const { t, fill, number, percent, dateTime } = i18n;
   const headingRef = useRef<HTMLHeadingElement>(null);
   // A keyboard user who pressed Check list goes on at the result (focus left on the button, or lost).
   const resultId = scrub.status === 'done' ? scrub.id : null;
@@ -367,6 +456,8 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
             ` ${fill(t.callList.lineTypesUnread, { n: number(scrub.lineTypes.unread) })}`}
         </p>
       )}
+      {scrub.phoneColumn && <p className="muted call-list-phone-column">{fill(t.callList.phoneColumnChecked, { column: quoted(scrub.phoneColumn, i18n) })}</p>}
+      <ColumnNotes scrub={scrub} />
       <div className="kpis small">
         <Kpi
           label={t.callList.rows}
@@ -404,6 +495,27 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
   );
 }
 
+/**
+ * Before the figures: other columns that look like phone numbers, which were not checked (a
+ * dialer that dials them calls numbers nobody checked), and a list that had been scrubbed before.
+ * Sent by newer servers only.
+ */
+function ColumnNotes({ scrub }: { scrub: Scrub }) {
+  const i18n = useI18n();
+  const { t, fill } = i18n;
+  const others = scrub.otherPhoneColumns ?? [];
+  return (
+    <>
+      {others.length > 0 && scrub.phoneColumn && (
+        <p className="notice call-list-other-columns" role="note">
+          {fill(others.length === 1 ? t.callList.otherPhoneColumn : t.callList.otherPhoneColumns, { column: quoted(scrub.phoneColumn, i18n), columns: columnList(others, i18n) })}
+        </p>
+      )}
+      {scrub.scrubbedBefore && <p className="muted call-list-scrubbed-before">{t.callList.scrubbedBefore}</p>}
+    </>
+  );
+}
+
 /** What a scrub's rows were decided for besides the moment: the product and how the calls are made. */
 function questionText(s: Scrub, t: Dict): string {
   const dialling = [s.autodialed ? t.callList.autodialedShort : '', s.prerecorded ? t.callList.prerecordedShort : ''].filter(Boolean).join(', ') || t.callList.liveShort;
@@ -438,9 +550,19 @@ function CountList({ title, rows, total, note }: { title: string; rows: Array<{ 
   );
 }
 
-/** The caller's recent scrubs, newest first, with their lists to download while they are kept. */
+/** How long a running scrub has run: 42 s, 3 min 5 s (by the server's clock). */
+function runningFor(startedAt: string, { t, fill }: I18n): string {
+  const s = Math.max(0, Math.round((Date.parse(serverNow()) - Date.parse(startedAt)) / 1000));
+  return s < 60 ? fill(t.scrubs.seconds, { s }) : fill(t.scrubs.minutes, { m: Math.floor(s / 60), s: s % 60 });
+}
+
+/**
+ * The caller's recent scrubs, newest first, with their lists to download while they are kept. A
+ * failed one was decided for nothing: its row says why it failed instead.
+ */
 function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean }) {
-  const { t, fill, dateTime, number } = useI18n();
+  const i18n = useI18n();
+  const { t, fill, dateTime, number } = i18n;
   return (
     <div className={heading ? 'recent-scrubs' : undefined}>
       {heading && <h3 id="scrubs-title">{t.scrubs.title}</h3>}
@@ -462,10 +584,16 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                   </td>
                   <td data-label={t.scrubs.list}>{s.inputName ?? '—'}</td>
                   <td data-label={t.scrubs.decidedFor}>
-                    <div>
-                      <span className="nowrap">{dateTime(s.at)}</span>
-                      <span className="scrub-question">{questionText(s, t)}</span>
-                    </div>
+                    {s.status === 'failed' ? (
+                      '—'
+                    ) : (
+                      <div>
+                        <span className="nowrap">{dateTime(s.at)}</span>
+                        <span className="scrub-question">{questionText(s, t)}</span>
+                        {s.phoneColumn && <span className="scrub-question">{fill(t.callList.phoneColumnChecked, { column: quoted(s.phoneColumn, i18n) })}</span>}
+                        {(s.otherPhoneColumns ?? []).length > 0 && <span className="block small bad-text">{fill(t.scrubs.notChecked, { columns: columnList(s.otherPhoneColumns ?? [], i18n) })}</span>}
+                      </div>
+                    )}
                   </td>
                   <td className="num" data-label={t.scrubs.numbers}>
                     {s.status === 'done' ? number(s.rows) : '—'}
@@ -487,6 +615,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                     ) : (
                       <div>
                         <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
+                        {s.status === 'running' && <span className="scrub-error">{fill(t.scrubs.runningFor, { time: runningFor(s.startedAt, i18n) })}</span>}
                         {s.status === 'failed' && s.error && <span className="scrub-error">{refusalText(s.errors, t, fill) ?? s.error}</span>}
                       </div>
                     )}

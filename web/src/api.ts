@@ -8,7 +8,13 @@ export type Me = z.infer<typeof MeSchema>;
 export type Decision = z.infer<typeof DecisionSchema>;
 export type Dashboard = z.infer<typeof DashboardSchema>;
 export type LawChangeImpact = z.infer<typeof LawChangeImpactSchema>;
-export type Scrub = z.infer<typeof ScrubSchema>;
+/**
+ * A scrub's record. `otherPhoneColumns` (other columns of the list that look like phone numbers:
+ * only `phoneColumn` was checked) and `scrubbedBefore` (the list had the columns a scrub appends
+ * already) are sent by newer servers only: optional here whatever the schema says, since an older
+ * server's answer has neither.
+ */
+export type Scrub = Omit<z.infer<typeof ScrubSchema>, 'otherPhoneColumns' | 'scrubbedBefore'> & { otherPhoneColumns?: string[]; scrubbedBefore?: boolean };
 export interface HistoryEvent {
   id: string;
   type: string;
@@ -61,11 +67,11 @@ export const serverNow = (): string => new Date(Date.now() + clockOffset).toISOS
  * A call to the API with the session cookie (and its CSRF token on writes): a JSON body, or with
  * `raw` a body sent as it is (a file) under the headers given.
  */
-async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw?: { body: BodyInit; headers: Record<string, string> }): Promise<T> {
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw?: { body: BodyInit; headers: Record<string, string> }, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...raw?.headers };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body), signal });
   if (res.status === 204) return undefined as T;
   if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => null)) as Problem | null);
   return (await res.json().catch(() => null)) as T;
@@ -99,7 +105,8 @@ export const api = {
   dashboard: (entityId: string) => request<Dashboard>('GET', `/v1/dashboard${q({ entityId })}`),
   lawChange: (entityId: string, date?: string) => request<LawChangeImpact>('GET', `/v1/dashboard/law-change${q({ entityId, date })}`),
   scrubs: (entityId: string) => request<Scrub[]>('GET', `/v1/scrubs${q({ entityId, limit: '20' })}`),
-  scrub: (id: string) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`),
+  /** A scrub's record; `signal` aborts the request (a poll that gives up on a hung connection). */
+  scrub: (id: string, signal?: AbortSignal) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`, undefined, undefined, signal),
   /**
    * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
    * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.
