@@ -359,6 +359,31 @@ describe('a scrub waiting for its turn', () => {
   });
 });
 
+describe('DELETE /v1/scrubs/{id}', () => {
+  it('cancels a scrub waiting for its turn or running: no output, failed (cancelled); an ended one is 409', async () => {
+    process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
+    try {
+      // A list long enough to hold the one slot while the next waits behind it.
+      const long = 'phone\n' + Array.from({ length: 400_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
+      const first = (await scrub('entityId=acme', long, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
+      const second = (await scrub('entityId=acme', 'phone\n+31612345678\n', tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
+      // An agent may not; then the waiting one, then the running one.
+      expect((await api.call('DELETE', `/v1/scrubs/${second.id}`, undefined, tokens.agent)).statusCode).toBe(403);
+      for (const id of [second.id, first.id]) {
+        const r = await api.call('DELETE', `/v1/scrubs/${id}`, undefined, tokens.supervisor);
+        expect(r.statusCode, r.body).toBe(200);
+        expect(r.json()).toMatchObject({ id, status: 'failed', error: expect.stringMatching(/^Cancelled\b.*no output was written/), links: { output: null } });
+        expect((await api.call('GET', `/v1/scrubs/${id}/output`, undefined, tokens.supervisor)).statusCode).toBe(409);
+      }
+      const again = await api.call('DELETE', `/v1/scrubs/${first.id}`, undefined, tokens.supervisor);
+      expect(again.statusCode).toBe(409);
+      expect(again.json().detail).toMatch(/has ended \(failed\)/);
+    } finally {
+      delete process.env.OPTLINE_SCRUBS_AT_ONCE;
+    }
+  });
+});
+
 describe('what the list\'s columns tell', () => {
   it('names other columns that look like phone numbers (only one is checked), and a list scrubbed before, in the record and the summary', async () => {
     const r = await scrub('entityId=acme', 'Name,Mobile,Phone\nAnna,+31612345679,+31612345678\n');

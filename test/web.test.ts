@@ -738,6 +738,40 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.unroute('**/v1/scrubs/*');
   });
 
+  it('cancels a running check: stopped on the server, said so, and the form is free again', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+    const lists = page.locator('section.call-list');
+    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const checkList = lists.getByRole('button', { name: 'Check list' });
+    // The check as a long one looks: running until cancelled (the list itself is checked at once here).
+    let cancelled: Record<string, unknown> | null = null;
+    const deletes: string[] = [];
+    await page.route('**/v1/scrubs/*', async (route) => {
+      if (route.request().method() === 'DELETE') {
+        deletes.push(route.request().url());
+        const real = (await (await route.fetch({ method: 'GET' })).json()) as Record<string, unknown>;
+        cancelled = { ...real, status: 'failed', error: 'Cancelled by demo supervisor; no output was written.', links: { ...(real.links as object), output: null, rejects: null } };
+        return route.fulfill({ json: cancelled });
+      }
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      return route.fulfill({ json: cancelled ?? { ...real, status: 'running', finishedAt: null } });
+    });
+    await lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'wrong-caller.csv', mimeType: 'text/csv', buffer: Buffer.from('phone\n06 1234 0001\n') });
+    await checkList.click();
+    const cancel = lists.getByRole('button', { name: 'Cancel the check' });
+    await cancel.waitFor();
+    await cancel.click();
+    await lists.getByRole('alert').filter({ hasText: 'cancelled' }).waitFor();
+    expect(await lists.getByRole('alert').textContent()).toBe('The check was cancelled; no list was written. Check the list again when it is ready.');
+    expect(deletes).toHaveLength(1);
+    expect(await cancel.count()).toBe(0);
+    expect(await lists.locator('.call-list-running').count()).toBe(0);
+    expect(await checkList.getAttribute('aria-disabled')).toBeNull();
+    expect(await lists.getByRole('link', { name: 'Download the checked list' }).count()).toBe(0);
+    await page.unroute('**/v1/scrubs/*');
+  });
+
   it('says which column was checked, and warns of other columns that look like phone numbers and of a list checked before', async () => {
     const page = await newPage({ bypassCSP: true });
     await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');

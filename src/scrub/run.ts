@@ -107,8 +107,9 @@ export interface ScrubOutcome {
 }
 
 export class ScrubAborted extends Error {
-  constructor() {
-    super('The scrub was interrupted; no output was written.');
+  /** `reason`: the signal's, when it says why in words (a scrub cancelled over HTTP). */
+  constructor(reason?: unknown) {
+    super(typeof reason === 'string' ? reason : 'The scrub was interrupted; no output was written.');
     this.name = 'ScrubAborted';
   }
 }
@@ -281,8 +282,10 @@ async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) 
   if (opts.waitTurn) {
     try {
       await opts.waitTurn();
-      if (opts.signal?.aborted) throw new ScrubAborted();
-    } catch (err) {
+      if (opts.signal?.aborted) throw new ScrubAborted(opts.signal?.reason);
+    } catch (thrown) {
+      // Stopped while waiting: the wait rejects with the signal's reason, which need not be an Error.
+      const err = opts.signal?.aborted && !(thrown instanceof ScrubAborted) ? new ScrubAborted(opts.signal.reason) : thrown;
       await scrubs.finish(id, { status: 'failed', counts: emptyCounts(), finishedAt: Date.now(), durationMs: Date.now() - started, phoneColumn: null, error: (err as Error).message, errorDetails: null });
       throw err;
     }
@@ -410,7 +413,7 @@ async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) 
       opts.onProgress?.({ bytes: bytesDone, totalBytes, rows: counts.rows, elapsedMs: Date.now() - started });
     };
     const checkAbort = () => {
-      if (opts.signal?.aborted) throw new ScrubAborted();
+      if (opts.signal?.aborted) throw new ScrubAborted(opts.signal?.reason);
     };
 
     // The input in chunks of whole rows.

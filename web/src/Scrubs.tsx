@@ -195,6 +195,18 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
     };
   }, [scrubId]);
 
+  // A wrong caller, a box not ticked: the check is stopped rather than waited for (it holds one of
+  // the server's few scrub slots). The poll then sees it failed, as does this answer.
+  const cancelCheck = async (id: string) => {
+    try {
+      finished(await api.cancelScrub(id));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return onSessionEnded();
+      // 409: it ended meanwhile (the poll shows how) or runs in another process.
+      setError(fill(t.callList.cancelFailed, { message: errorText(err, i18n) }));
+    }
+  };
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (running) return;
@@ -343,6 +355,11 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
           </span>
         </p>
       )}
+      {scrub?.status === 'running' && (
+        <button type="button" className="button" onClick={() => void cancelCheck(scrub.id)}>
+          {t.callList.cancel}
+        </button>
+      )}
       {/* A lost connection is said (once) where the spinner is, and goes when an answer comes. */}
       <div aria-live="polite">
         {running && retrying && (
@@ -437,7 +454,7 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
     if (refusalText(scrub.errors, t, fill) !== null || lineTypeColumnText(scrub.errors, t, fill) !== null) return null;
     return (
       <p className="error" role="alert">
-        {fill(t.callList.failed, { message: scrub.error ?? '' })}
+        {cancelled(scrub) ? t.callList.cancelled : fill(t.callList.failed, { message: scrub.error ?? '' })}
       </p>
     );
   }
@@ -550,6 +567,9 @@ function CountList({ title, rows, total, note }: { title: string; rows: Array<{ 
   );
 }
 
+/** A scrub stopped by DELETE /v1/scrubs/{id} (its error says so in English, for the page to say in its own language). */
+const cancelled = (s: Scrub): boolean => s.status === 'failed' && /^Cancelled\b/.test(s.error ?? '');
+
 /** How long a running scrub has run: 42 s, 3 min 5 s (by the server's clock). */
 function runningFor(startedAt: string, { t, fill }: I18n): string {
   const s = Math.max(0, Math.round((Date.parse(serverNow()) - Date.parse(startedAt)) / 1000));
@@ -616,7 +636,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                       <div>
                         <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
                         {s.status === 'running' && <span className="scrub-error">{fill(t.scrubs.runningFor, { time: runningFor(s.startedAt, i18n) })}</span>}
-                        {s.status === 'failed' && s.error && <span className="scrub-error">{refusalText(s.errors, t, fill) ?? s.error}</span>}
+                        {s.status === 'failed' && s.error && <span className="scrub-error">{cancelled(s) ? t.callList.cancelled : (refusalText(s.errors, t, fill) ?? s.error)}</span>}
                       </div>
                     )}
                   </td>

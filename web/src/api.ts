@@ -107,6 +107,8 @@ export const api = {
   scrubs: (entityId: string) => request<Scrub[]>('GET', `/v1/scrubs${q({ entityId, limit: '20' })}`),
   /** A scrub's record; `signal` aborts the request (a poll that gives up on a hung connection). */
   scrub: (id: string, signal?: AbortSignal) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`, undefined, undefined, signal),
+  /** Stops a running scrub: answers its record, failed (cancelled). */
+  cancelScrub: (id: string) => request<Scrub>('DELETE', `/v1/scrubs/${encodeURIComponent(id)}`),
   /**
    * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
    * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.

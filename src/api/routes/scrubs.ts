@@ -200,6 +200,8 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const store = new ScrubStore(app.store);
   /** Scrubs running in the background (Prefer: respond-async), for shutdown and tests. */
   const running = new Map<string, Promise<unknown>>();
+  /** Scrubs of this server that may be cancelled (DELETE /v1/scrubs/{id}), and their ends. */
+  const cancellable = new Map<string, { cancel: AbortController; ended: Promise<unknown> }>();
   /** Lists arriving now, by scrub id: their uploads have no record yet. */
   const receiving = new Set<string>();
   let tempDir: string | null = null;
@@ -359,6 +361,9 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         const asJob = /\brespond-async\b/i.test(String(req.headers.prefer ?? ''));
         const gone = new AbortController();
         if (!asJob) reply.raw.on('close', () => reply.raw.writableFinished || gone.abort());
+        // Stopped by its client going away (when it waits for the list), or cancelled.
+        const cancel = new AbortController();
+        const stop = asJob ? cancel.signal : AbortSignal.any([gone.signal, cancel.signal]);
         const output = join(dir, `${id}.csv`);
         const rejects = join(dir, `${id}.rejects.csv`);
         let onStart: () => void = () => undefined;
@@ -383,10 +388,11 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           keepThreadFree: true,
           inputName: uploadName(req.headers['content-disposition']),
           waitTurn: async () => {
-            release = await place.take(asJob ? undefined : gone.signal);
+            release = await place.take(stop);
           },
-          signal: asJob ? undefined : gone.signal,
+          signal: stop,
         }).finally(() => {
+          cancellable.delete(id);
           place.cancel(); // not taken: the scrub ended before its turn
           release();
           try {
@@ -395,6 +401,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
             /* gone */
           }
         });
+        cancellable.set(id, { cancel, ended: job.catch(() => undefined) });
         if (asJob) {
           const tracked = job.catch((err: unknown) => req.log.warn({ err, scrub: id }, 'scrub failed')).finally(() => running.delete(id));
           running.set(id, tracked);
@@ -441,6 +448,31 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           ids = [req.query.entityId];
         }
         return (await store.recent(ids, req.query.limit)).map(api);
+      },
+    );
+
+    f.delete(
+      '/scrubs/:id',
+      {
+        config: { permission: 'scrub' },
+        schema: {
+          tags: ['scrubs'],
+          summary: 'Cancel a running scrub: it stops at its next chunk, writes no output and reads as failed (cancelled); answers its record',
+          security,
+          params: z.object({ id: Id }),
+          response: { 200: ScrubSchema, ...errors },
+        },
+      },
+      async (req) => {
+        const r = await visible(req.params.id, req);
+        if (r.status !== 'running') throw new InputError(`The scrub has ended (${r.status}): there is nothing to cancel.`, [{ path: 'id', message: `${r.status}, not running` }], 409);
+        const own = cancellable.get(r.id);
+        // Run by another server or by \`optline scrub\`: only that process can stop it.
+        if (!own) throw new InputError('The scrub runs in another process (another server, or optline scrub): it can be cancelled only there.', [{ path: 'id', message: 'running in another process' }], 409);
+        const key = requireKey(req);
+        own.cancel.abort(`Cancelled${key.label ? ` by ${key.label}` : ''}; no output was written.`);
+        await own.ended;
+        return api((await store.get(r.id)) ?? r);
       },
     );
 
