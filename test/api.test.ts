@@ -391,15 +391,24 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(foreign.statusCode).toBe(422);
     });
 
-    it('refuses a call dated before the check it names (beyond a few minutes of clock difference)', async () => {
-      const phone = '+31612000017';
-      await api.call('POST', '/v1/consents', { entityId: 'acme', channel: 'phone', status: 'granted', at: '2026-10-01T10:00:00+02:00', phone });
-      const d = await decide({ phone, at: '2026-11-02T10:00:00+01:00' });
-      const early = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2020-11-29T10:00:00Z', decisionId: d.decisionId });
-      expect(early.statusCode, early.body).toBe(422);
-      expect(early.json().errors).toEqual([{ path: 'at', message: 'before the decision it names' }]);
-      // A dialer's clock a minute behind the server's is no reason to refuse.
-      expect((await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T09:59:00+01:00', decisionId: d.decisionId })).statusCode).toBe(201);
+    it('records a call dated before the check it names on the engine\'s answer for its own moment, not on that check', async () => {
+      const phone = '+31612000091';
+      // One requested call (NL-7), checked for a slot at 11:00 and made early, at 10:40.
+      await api.call('POST', '/v1/contact-requests', { phone, entityId: 'acme', at: '2026-11-02T09:00:00+01:00', offer: 'Zonnepanelen' });
+      const slot = await decide({ phone, at: '2026-11-02T11:00:00+01:00' });
+      expect(slot).toMatchObject({ allowed: true, basis: 'requested_communication' });
+      const early = await api.call('POST', '/v1/calls', { phone, entityId: 'acme', at: '2026-11-02T10:40:00+01:00', decisionId: slot.decisionId });
+      expect(early.statusCode, early.body).toBe(201);
+      expect(early.json().warning).toMatch(/dated before the check it names .* recorded with the engine's answer for its moment/);
+      const call = (await api.call('GET', `/v1/numbers/${encodeURIComponent(phone)}/history`)).json().events.find((e: { type: string }) => e.type === 'call');
+      expect(call.data).toMatchObject({ decisionId: null, citedDecisionId: slot.decisionId, allowed: true, basis: 'requested_communication' });
+      // The one call is used up: a later one is not allowed on the request.
+      expect(await decide({ phone, at: '2026-11-02T12:00:00+01:00' })).toMatchObject({ allowed: false });
+      // A dialer's clock a minute behind the server's: made on the check.
+      const d = await decide({ phone: '+31612000092', at: '2026-11-02T10:00:00+01:00' });
+      const onTime = await api.call('POST', '/v1/calls', { phone: '+31612000092', entityId: 'acme', at: '2026-11-02T09:59:00+01:00', decisionId: d.decisionId });
+      expect(onTime.statusCode).toBe(201);
+      expect(onTime.json().warning ?? '').not.toMatch(/dated before/);
     });
 
     it('says when a call recorded without a decision rests on no permission, so it extends no consent\'s proof (DE-4)', async () => {

@@ -439,10 +439,16 @@ export class Optline {
         throw new InputError(`Decision "${input.decisionId}" is not a decision for this number and entity.`, [{ path: 'decisionId', message: 'a decision for another number or entity' }]);
       }
       if (d && input.at < d.at - CALL_BEFORE_CHECK_MS) {
-        // A check answers for its own moment: a call made before it was not made on it.
-        throw new InputError(`The call (${new Date(input.at).toISOString()}) is dated before the check it names (decision "${input.decisionId}", for ${new Date(d.at).toISOString()}): a call is made on a check asked before it.`, [{ path: 'at', message: 'before the decision it names' }]);
-      }
-      if (d) {
+        // A check answers for its own moment: a call made before it (a check of a planned slot,
+        // called early) was not made on it. The call happened all the same and counts (NL-7's one
+        // call, US-8's cap): recorded on the engine's answer for its own moment, as below.
+        decisionId = null;
+        const asked = questionOf(d.request);
+        purpose = input.purpose ?? asked.purpose ?? 'marketing';
+        // The check's question (its product, how it dials) at the call's own moment.
+        used = (await this.evaluate({ ...asked, purpose, phone, entityId: entity.id, at: input.at })).decision;
+        warning = `The call (${new Date(input.at).toISOString()}) is dated before the check it names (decision "${input.decisionId}", for ${new Date(d.at).toISOString()}), so it was not made on it: it is recorded with the engine's answer for its moment.`;
+      } else if (d) {
         const checked = d.response as Answer;
         const asked = questionOf(d.request);
         used = checked;
