@@ -558,6 +558,10 @@ describe.each(storeNames())('API on %s', (storeName) => {
       // 2026-06-02 in UTC, but taken on 1 June in New York: on 3 July it is 32 days old there.
       const us = (at: string) => decide({ entityId: 'acme-us', phone: '+12125550123', at });
       expect(await us('2026-07-02T19:59:00-04:00')).toMatchObject({ allowed: true });
+      // As a copy dated 2026-06-01 is: the call counts by its later (UTC) date – 20:30 in New York is
+      // 3 July in UTC – and the copy by its earlier one. Which calendar US-2's 31 days mean is not said:
+      // counted so, a copy is never taken for younger than it is on either.
+      expect(await us('2026-07-02T20:30:00-04:00')).toMatchObject({ allowed: false, denials: ['register_stale'] });
       const stale = await us('2026-07-03T19:59:00-04:00');
       expect(stale).toMatchObject({ allowed: false, denials: ['register_stale'] });
       expect(JSON.stringify(stale.reasons)).toContain('from 2026-06-01, 32 days before the call');

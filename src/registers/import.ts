@@ -73,8 +73,9 @@ export function calendarDay(text: string): number {
 /**
  * The date a copy counts as taken on, as midnight UTC, given its moment: the earlier of the date
  * written with it and its UTC date. A US copy taken at 22:00 in New York (-04:00) is already the
- * next day in UTC, and read by its UTC date it would pass for fresh a day past the 31 days (US-2);
- * the earlier date errs towards a stale copy wherever the copy was taken.
+ * next day in UTC, and read by its UTC date it would pass for fresh a day past the 31 days (US-2).
+ * The engine counts a call by its later date (US: its UTC date), so a copy is never taken for
+ * younger than it is on either calendar – the law does not say which one its days are on.
  */
 export function copyDay(moment: number, written: string): number {
   return Math.min(calendarDay(written.slice(0, 10)), Math.floor(moment / 86_400_000) * 86_400_000);
