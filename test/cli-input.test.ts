@@ -366,6 +366,26 @@ describe('verify on a store this user may only read (a backup)', () => {
       expect(withWal.status, withWal.stderr).toBe(0);
       expect(withWal.stdout).toMatch(/^history intact/);
       expect(readdirSync(backups).sort()).toEqual(['backup.db', 'wal-backup.db', 'wal-backup.db-wal']);
+      // Another program's database kept so: refused, not migrated (in the copy) into an empty "intact" store.
+      chmodSync(backups, 0o755);
+      const otherSource = join(backups, 'other-source.db');
+      const other = new SQLite(otherSource);
+      other.pragma('journal_mode = WAL');
+      other.pragma('wal_autocheckpoint = 0');
+      other.exec("create table songs (title); insert into songs values ('x')");
+      const foreign = join(backups, 'foreign.db');
+      writeFileSync(foreign, readFileSync(otherSource));
+      writeFileSync(`${foreign}-wal`, readFileSync(`${otherSource}-wal`));
+      other.close();
+      for (const f of readdirSync(backups).filter((n) => n.startsWith('other-source.db'))) rmSync(join(backups, f));
+      chmodSync(backups, 0o555);
+      const refusedForeign = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: foreign }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      expect(refusedForeign.status, refusedForeign.stdout).toBe(2);
+      expect(refusedForeign.stderr).toContain('is not an Optline store: it is a SQLite database without');
+      chmodSync(backups, 0o755);
+      rmSync(foreign);
+      rmSync(`${foreign}-wal`);
+      chmodSync(backups, 0o555);
       // A backup of an older Optline: its copy is brought up to date and checked, the backup left as it is.
       chmodSync(backups, 0o755);
       const old = join(backups, 'old.db');

@@ -146,6 +146,10 @@ async function openReadOnlyStore(path: string): Promise<{ store: Store; done: ()
   try {
     const copy = join(dir, 'store.db');
     copyStable(path, copy);
+    // Where the original could not be opened in place, whether it is a store at all is told here:
+    // opened as one, another program's database would be migrated into an empty, "intact" store.
+    const problem = whyNotAnOptlineStore(copy);
+    if (problem) throw new InputError(`${path} (OPTLINE_DB) is not an Optline store: ${problem}. It was left unchanged; set OPTLINE_DB to your store's SQLite file or postgres:// URL.`);
     const store = await Store.open(copy);
     return {
       store,
