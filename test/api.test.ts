@@ -87,6 +87,10 @@ describe.each(storeNames())('API on %s', (storeName) => {
         expect(r.json().errors.some((e: { path: string }) => /to$/.test(e.path)), JSON.stringify(r.json())).toBe(true);
       }
       expect((await api.call('GET', '/v1/entities/w1')).statusCode).toBe(404);
+      // A day twice: seven entries that are not seven days (a window open every day, as it read).
+      const twice = await api.call('PUT', '/v1/entities/w1', { name: 'W', kind: 'company', country: 'NL', callingWindows: { NL: [{ from: '09:00', to: '21:00', days: [1, 1, 2, 3, 4, 5, 6] }] } });
+      expect(twice.statusCode).toBe(400);
+      expect(twice.json().errors).toEqual([expect.objectContaining({ message: 'each day once' })]);
       // Across midnight: two windows.
       const ok = await api.call('PUT', '/v1/entities/w1', { name: 'W', kind: 'company', country: 'NL', callingWindows: { NL: [{ from: '20:00', to: '24:00' }, { from: '00:00', to: '09:00' }] } });
       expect(ok.statusCode).toBe(201);
@@ -174,6 +178,8 @@ describe.each(storeNames())('API on %s', (storeName) => {
       ['a key that has expired already', '/v1/keys', { role: 'agent', entityIds: ['acme'], expiresAt: '2020-01-01T00:00:00Z' }, 422],
       ['an offer of spaces only', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: '   ' }, 400],
       ['a justification of invisible characters (DE-2)', '/v1/presumed-consents', { phone: '+4930123456', entityId: 'acme', at: '2026-01-01T10:00:00Z', justification: '\u200b'.repeat(12) + ' \u00a0 ' }, 400],
+      ['a justification of blank letters (DE-2)', '/v1/presumed-consents', { phone: '+4930123456', entityId: 'acme', at: '2026-01-01T10:00:00Z', justification: '\u3164'.repeat(12) + '\u2800'.repeat(12) + '\ufe0f'.repeat(12) }, 400],
+      ['a justification of one letter and its accents (DE-2)', '/v1/presumed-consents', { phone: '+4930123456', entityId: 'acme', at: '2026-01-01T10:00:00Z', justification: 'a' + '\u0301'.repeat(12) }, 400],
       ['a huge body', '/v1/contact-requests', { phone: NL, entityId: 'acme', at: '2026-01-01T10:00:00Z', offer: 'x'.repeat(200_000) }, 413],
     ];
     it.each(cases)('%s', async (_name, url, body, status) => {
@@ -714,6 +720,8 @@ describe.each(storeNames())('API on %s', (storeName) => {
       expect(Object.keys(doc.paths['/v1/consents'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '422', '429', '503']));
       expect(doc.paths['/v1/consents'].post.responses['415']).toBeUndefined();
       expect(Object.keys(doc.paths['/v1/entities'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '429', '503']));
+      // /healthz is never rate limited: no 429 said.
+      expect(Object.keys(doc.paths['/healthz']?.get.responses ?? { '200': {} })).not.toContain('429');
       // Signing in takes no token, but is limited (the sign-in guard), reads the store and a body.
       expect(Object.keys(doc.paths['/v1/session'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '413', '429', '503']));
       expect(Object.keys(doc.paths['/v1/session'].delete.responses)).toEqual(expect.arrayContaining(['204', '400', '403', '429', '503']));

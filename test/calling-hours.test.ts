@@ -164,6 +164,10 @@ describe('entity calling windows: days, several windows, other countries', () =>
     ];
     expect(allowedCall('DE', week, '2026-11-28T15:00:00+01:00').callingWindow).toMatchObject({ from: '09:00', to: '20:00', days: [1, 2, 3, 4, 5] });
     expect(allowedCall('DE', week, '2026-11-28T09:00:00+01:00').callingWindow).toMatchObject({ from: '10:00', to: '14:00', days: [6] });
+    // A day given twice is one day: still not open on Sunday, and said so.
+    const repeated = allowedCall('NL', [{ ...monToSat, days: [1, 1, 2, 3, 4, 5, 6] }], '2026-11-29T10:00:00+01:00');
+    expect(repeated.denials).toEqual(['outside_calling_hours']);
+    expect(repeated.callingWindow).toMatchObject({ days: [1, 2, 3, 4, 5, 6] });
     // A window open every day says no days.
     expect(allowedCall('DE', [NINE_TO_SIX], '2026-11-28T20:00:00+01:00').callingWindow).not.toHaveProperty('days');
   });

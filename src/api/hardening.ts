@@ -6,6 +6,9 @@ import { hashToken } from '../store/repository.js';
 import { problem } from './problem.js';
 import { readCookie, SESSION_COOKIE } from './session.js';
 
+/** Paths a load balancer and Prometheus poll: never rate limited (and documented so). */
+export const NOT_RATE_LIMITED: readonly string[] = ['/healthz', '/metrics'];
+
 /** Security headers for JSON answers: nothing in them may run, be framed, sniffed or cached. */
 const API_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
@@ -82,7 +85,7 @@ export async function registerHardening(f: FastifyInstance, opts: HardeningOptio
         const session = readCookie(req, SESSION_COOKIE);
         return session ? `session:${hashToken(session)}` : `ip:${req.ip}`;
       },
-      allowList: (req: FastifyRequest) => req.url === '/healthz' || req.url === '/metrics',
+      allowList: (req: FastifyRequest) => NOT_RATE_LIMITED.includes(req.url),
       errorResponseBuilder: (_req, ctx) => {
         const p = problem(429, `Rate limit of ${ctx.max} requests a minute reached for this key; retry in ${Math.ceil(ctx.ttl / 1000)} s.`);
         // @fastify/rate-limit throws what this returns: give it the status the error handler reads.

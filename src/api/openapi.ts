@@ -6,6 +6,8 @@
  *   for a body that is not CSV.
  */
 
+import { NOT_RATE_LIMITED } from './hardening.js';
+
 type Json = Record<string, unknown>;
 
 /** Routes whose request body is CSV (the route schemas describe only JSON bodies). */
@@ -44,7 +46,7 @@ export function finishOpenApi<T>(doc: T): T {
     .flatMap((item) => Object.values(obj(item) ?? {}))
     .map((op) => obj(obj(obj(op)?.responses)?.['401']))
     .find((r) => r != null);
-  for (const item of Object.values(paths)) {
+  for (const [path, item] of Object.entries(paths)) {
     for (const op of Object.values(obj(item) ?? {})) {
       const responses = obj(obj(op)?.responses);
       const security = obj(op)?.security;
@@ -54,7 +56,7 @@ export function finishOpenApi<T>(doc: T): T {
       const common: Record<string, string> = {
         ...(secured ? { '401': 'No token or session, or one that is unknown, expired or revoked' } : {}),
         '400': 'The request cannot be read: its body (not JSON, compressed, another charset), a parameter, or its path',
-        '429': 'Too many requests from this key or address: retry after the time the detail names',
+        ...(NOT_RATE_LIMITED.includes(path) ? {} : { '429': 'Too many requests from this key or address: retry after the time the detail names' }),
         '503': 'The store cannot be reached (store-unavailable), or this server cannot decide safely (cannot-decide-safely: suppression entries under a pepper it does not know): nothing was recorded; retry after Retry-After, on another server for the latter',
         ...(obj(op)?.requestBody ? { '413': 'The body is larger than this endpoint takes' } : {}),
       };

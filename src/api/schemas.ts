@@ -113,7 +113,11 @@ export const CallingWindowSchema = z
   .object({
     from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
     to: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'HH:MM, up to 24:00'),
-    days: z.array(z.number().int().min(1).max(7)).max(7).optional(),
+    days: z
+      .array(z.number().int().min(1).max(7))
+      .max(7)
+      .refine((d) => new Set(d).size === d.length, 'each day once')
+      .optional(),
   })
   .strict()
   // A window that ends before it starts would deny every call (22:00–06:00 is not read across
@@ -252,7 +256,9 @@ const VisibleText = (min: number, max: number) =>
   z
     .string()
     .max(max)
-    .refine((v) => [...v.replace(/[\p{Cf}\p{Cc}\p{Z}\s]/gu, '')].length >= min, `must hold at least ${min} visible character${min === 1 ? '' : 's'} (spaces and invisible characters do not count)`);
+    // Letters and digits only: blank "letters" (Hangul fillers U+115F, U+1160, U+3164, U+FFA0),
+    // combining marks, variation selectors and the blank Braille cell show nothing either.
+    .refine((v) => (v.replace(/[\u115F\u1160\u3164\uFFA0]/g, '').match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= min, `must hold at least ${min} letter${min === 1 ? '' : 's'} or digit${min === 1 ? '' : 's'} (spaces, punctuation and invisible characters do not count)`);
 
 export const ContactRequestBody = z
   .object({

@@ -207,7 +207,7 @@ const windowTexts = new WeakMap<CallingWindow, string>();
 function describeWindow(w: CallingWindow): string {
   let text = windowTexts.get(w);
   if (text === undefined) {
-    const days = w.days && w.days.length > 0 && w.days.length < 7 ? ` on ${w.days.map((d) => WEEKDAYS[d]).join(', ')}` : '';
+    const days = w.days && w.days.length > 0 && new Set(w.days).size < 7 ? ` on ${[...new Set(w.days)].map((d) => WEEKDAYS[d]).join(', ')}` : '';
     text = `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days}`;
     // Windows are plain data: cache only frozen ones, whose text cannot go stale.
     if (Object.isFrozen(w) && (!w.days || Object.isFrozen(w.days))) windowTexts.set(w, text);
@@ -216,8 +216,9 @@ function describeWindow(w: CallingWindow): string {
 }
 
 function applied(source: AppliedWindow['source'], rule: string, zones: string[], w: CallingWindow): AppliedWindow {
-  const limited = w.days && w.days.length > 0 && w.days.length < 7;
-  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute), ...(limited ? { days: [...w.days!].sort((a, b) => a - b) } : {}) };
+  // Stored windows are checked (each day once), but a window given to the engine may repeat a day.
+  const limited = w.days && w.days.length > 0 && new Set(w.days).size < 7;
+  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute), ...(limited ? { days: [...new Set(w.days!)].sort((a, b) => a - b) } : {}) };
 }
 
 /**
