@@ -208,4 +208,12 @@ describe('retention of a customer relationship (NL-5)', () => {
     expect(early).toMatchObject({ due: false, dueAt: termEnd });
     expect(assess(entity, [row], termEnd)[0]).toMatchObject({ due: true });
   });
+
+  it('keeps a US relationship while its EBR lasts (US-3: 18 months), whatever shorter terms the entity sets', () => {
+    const ended = Date.parse('2025-01-01T17:00:00Z'); // noon in New York
+    const entity = makeEntity({ id: 'solar', country: 'US', relationshipTermMonths: 1, retention: { US: { months: 1 } } });
+    const row = { id: 'rel-us', type: 'relationship', phone: '+12125550123', email: null, at: '2024-01-01T17:00:00.000Z', payload: JSON.stringify({ kind: 'subscription', startedAt: Date.parse('2024-01-01T17:00:00Z'), endedAt: ended }) };
+    const [a] = assess(entity, [row], Date.parse('2026-06-30T12:00:00Z'));
+    expect(a).toMatchObject({ due: false, dueAt: Date.parse('2026-07-01T16:00:00Z') });
+  });
 });

@@ -230,13 +230,16 @@ describe('GET /v1/dashboard', () => {
     // A US number: 18 months after a single donation (US-3), not NL-5's term; an ended German relationship is no basis (DE-1).
     expect((await rel('+12125550188', 'goed', 'donation', '2025-07-01T12:00:00-04:00', null)).statusCode).toBe(201);
     expect((await rel('+4930123456', 'goed', 'donation', '2022-01-01T00:00:00Z', '2023-12-20T00:00:00+01:00')).statusCode).toBe(201);
+    // A US inquiry with an end still to come counts from its start (3 months), as the engine does.
+    expect((await rel('+12125550189', 'goed', 'quote_request', '2026-09-01T12:00:00-04:00', '2027-06-01T00:00:00Z')).statusCode).toBe(201);
     const x = (await api.call('GET', '/v1/dashboard?entityId=goed')).json().expiringRelationships;
-    expect(x).toMatchObject({ days: 90, total: 2 });
+    expect(x).toMatchObject({ days: 90, total: 3 });
     expect(x.items).toEqual([
+      expect.objectContaining({ phone: '+12125550189', kind: 'quote_request', expiresAt: '2026-12-01T17:00:00.000Z', daysLeft: 3 }),
       expect.objectContaining({ phone: '+31622220011', kind: 'donation', endedAt: '2023-12-19T23:00:00.000Z', expiresAt: '2026-12-19T23:00:00.000Z', daysLeft: 21 }),
       expect.objectContaining({ phone: '+12125550188', kind: 'donation', endedAt: '2025-07-01T16:00:00.000Z', expiresAt: '2027-01-01T17:00:00.000Z', daysLeft: 34 }),
     ]);
-    expect((await api.call('GET', '/v1/dashboard?entityId=goed&days=10')).json().expiringRelationships.total).toBe(0);
+    expect((await api.call('GET', '/v1/dashboard?entityId=goed&days=10')).json().expiringRelationships.total).toBe(1);
   });
 
   it('counts calls per agent, lists those made although the check refused them, and the opt-ins each agent recorded', async () => {

@@ -13,6 +13,7 @@ import type {
   Facts,
   LineType,
   Obligation,
+  PhoneInfo,
   Question,
   Reason,
   ContactRequestFact,
@@ -77,7 +78,7 @@ interface Candidate {
  * (an area code spanning zones, or none known) the earliest end counts: when in doubt, the EBR is
  * over sooner.
  */
-function ebrEnd(from: number, months: number, q: Pick<Question, 'phone'>): { until: number; zone: string } {
+function ebrEnd(from: number, months: number, q: { phone: Pick<PhoneInfo, 'timeZones'> }): { until: number; zone: string } {
   const own = q.phone.timeZones.filter((z) => US_ALL_ZONES.includes(z));
   let best = { until: Infinity, zone: 'utc' };
   for (const zone of own.length > 0 ? own : US_ALL_ZONES) {
@@ -92,12 +93,13 @@ function ebrEnd(from: number, months: number, q: Pick<Question, 'phone'>): { unt
  * subscription) or when it is none (a kind that is neither a transaction nor an inquiry). For
  * lists of what is about to run out; decisions use checkEbr.
  */
-export function ebrEndOf(r: Pick<RelationshipFact, 'kind' | 'startedAt' | 'endedAt'>, q: Pick<Question, 'phone'>): number | null {
+export function ebrEndOf(r: Pick<RelationshipFact, 'kind' | 'startedAt' | 'endedAt'>, q: { phone: Pick<PhoneInfo, 'timeZones'>; at: number }): number | null {
   if (US_RULES.transactionKinds.includes(r.kind)) {
     if (r.endedAt == null && !US_RULES.singleTransactionKinds.includes(r.kind)) return null;
     return ebrEnd(r.endedAt ?? r.startedAt, US_RULES.ebrTransactionMonths, q).until;
   }
-  if (US_RULES.inquiryKinds.includes(r.kind)) return ebrEnd(r.endedAt ?? r.startedAt, US_RULES.ebrInquiryMonths, q).until;
+  // As checkEbr counts an inquiry: from its end once that has come, else from its start.
+  if (US_RULES.inquiryKinds.includes(r.kind)) return ebrEnd(r.endedAt != null && r.endedAt <= q.at ? r.endedAt : r.startedAt, US_RULES.ebrInquiryMonths, q).until;
   return null;
 }
 

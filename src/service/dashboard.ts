@@ -129,7 +129,7 @@ export async function dashboardStats(app: Optline, entity: Entity, opts: { weeks
     const p = JSON.parse(r.payload) as { kind: RelationshipKind; productCategory: string; startedAt: number; endedAt?: number | null };
     const info = r.phone ? tryParsePhone(r.phone) : null;
     if (!info) continue;
-    const expiresAt = info.country === 'NL' ? relationshipBasisEnd(entity, p, now) : info.country === 'US' ? ebrEndOf(p, { phone: info }) : null;
+    const expiresAt = info.country === 'NL' ? relationshipBasisEnd(entity, p, now) : info.country === 'US' ? ebrEndOf(p, { phone: info, at: now }) : null;
     if (expiresAt === null || expiresAt < now || expiresAt >= horizon) continue;
     expiring.push({
       id: r.id,

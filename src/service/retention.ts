@@ -23,9 +23,10 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { sql, type Kysely } from 'kysely';
-import { JURISDICTIONS, type Entity, type Jurisdiction } from '../law/types.js';
+import { JURISDICTIONS, type Entity, type Jurisdiction, type PhoneInfo, type RelationshipKind } from '../law/types.js';
 import { addMonths } from '../law/time.js';
 import { relationshipTermEnd } from '../law/nl.js';
+import { ebrEndOf } from '../law/us.js';
 import { tryParsePhone, parsePhone, InvalidPhoneNumberError, maskPhone } from '../phone/index.js';
 import { ERASED_PAYLOAD, linkRows, lockChain, suppressionDigest } from '../store/chain.js';
 import { emailMatches, erasedKeyTombstone, withRetry } from '../store/repository.js';
@@ -77,6 +78,11 @@ function countryOf(phone: string | null, entity: Entity, cache: Map<string, Juri
     cache.set(phone, c);
   }
   return c;
+}
+
+/** A US number's zones for US-3's calendar; none known (every US zone) when it cannot be read. */
+function usPhone(phone: string | null): Pick<PhoneInfo, 'timeZones'> {
+  return { timeZones: (phone ? tryParsePhone(phone)?.timeZones : undefined) ?? [] };
 }
 
 type Row = Pick<EventsTable, 'id' | 'type' | 'phone' | 'email' | 'at' | 'payload'>;
@@ -161,7 +167,9 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
         lastUse = Math.max(ended, lastCall.get(r.id) ?? -Infinity);
         // The term as NL-5 counts it (months on Amsterdam's calendar) and in UTC, whichever ends
         // later: months added in UTC end a day early for an end at Amsterdam midnight.
-        const term = Math.max(addMonths(ended, entity.relationshipTermMonths), relationshipTermEnd(ended, entity.relationshipTermMonths));
+        // For a US number, not before its EBR ends (US-3: 18 months, whatever the entity's settings).
+        const ebr = country === 'US' ? (ebrEndOf({ kind: p.kind as RelationshipKind, startedAt: at, endedAt: ended }, { phone: usPhone(r.phone), at: now }) ?? 0) : 0;
+        const term = Math.max(addMonths(ended, entity.relationshipTermMonths), relationshipTermEnd(ended, entity.relationshipTermMonths), ebr);
         dueAt = Math.max(addMonths(lastUse, months), term);
       }
     }
