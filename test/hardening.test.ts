@@ -164,6 +164,10 @@ describe('hardening', () => {
       }
       await logged.call('GET', '/v1/numbers/%2B31612345672/history?entityId=%FF');
       await logged.call('GET', `/v1/proof?entityId=acme&phone=${encodeURIComponent('tel:+31612345673')}`);
+      await logged.call('GET', '/v1/proof?entityId=acme&phone[]=x0612345674');
+      await logged.call('GET', '/V1/numbers/x0612345674/history');
+      await logged.call('GET', '//v1//numbers/x0612345674/history');
+      await logged.call('GET', '/v1/audit/decisions?entityId=acme&note=06+1234+5674');
     } finally {
       await logged.close();
     }
@@ -174,7 +178,8 @@ describe('hardening', () => {
     expect(all).not.toContain('６１２３４５６７８');
     expect(all).not.toMatch(/1234.?567[67]/);
     expect(all).not.toMatch(/1234\D{0,3}567[1-3]/);
-    expect(all).not.toMatch(/61234567[1-3]/);
+    expect(all).not.toMatch(/61234567[1-4]/);
+    expect(all).not.toMatch(/1234\D{0,3}5674/);
     expect(all).toContain('061*****77');
     expect(all).not.toContain(ADMIN);
   });

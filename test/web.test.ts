@@ -777,7 +777,8 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
     const lists = page.locator('section.call-list');
     await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
-    // What a newer server adds to a finished scrub's record (the test server does not say it yet).
+    // Other phone-like columns and an earlier check, as the server says them for such a list (faked
+    // here so that every state shows on one small list; test/scrub-api.test.ts checks the server's values).
     let others = ['Mobile'];
     const withColumns = (r: Record<string, unknown>) => (r.status === 'done' ? { ...r, otherPhoneColumns: others, scrubbedBefore: true } : r);
     await page.route('**/v1/scrubs/*', async (route) => {

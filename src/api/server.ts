@@ -200,7 +200,8 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
  */
 export function maskPhonesInUrl(url: string): string {
   const q = url.indexOf('?');
-  const path = decodeLeniently(q < 0 ? url : url.slice(0, q)).replace(/^(\/v1\/numbers\/)([^/]*)/, (_m, head: string, value: string) => head + maskWhole(value));
+  // Any case and doubled slashes: such a path is answered 404, but logged all the same.
+  const path = decodeLeniently(q < 0 ? url : url.slice(0, q)).replace(/^(\/+v1\/+numbers\/+)([^/]*)/i, (_m, head: string, value: string) => head + maskWhole(value));
   if (q < 0) return maskDigitRuns(path);
   const query = url
     .slice(q + 1)
@@ -208,7 +209,7 @@ export function maskPhonesInUrl(url: string): string {
     .map((pair) => {
       const eq = pair.indexOf('=');
       const key = decodeLeniently(eq < 0 ? pair : pair.slice(0, eq));
-      return eq >= 0 && /^phone$/i.test(key) ? `${key}=${maskWhole(decodeLeniently(pair.slice(eq + 1)))}` : decodeLeniently(pair);
+      return eq >= 0 && /^phone(\[\d*\])?$/i.test(key) ? `${key}=${maskWhole(decodeLeniently(pair.slice(eq + 1)))}` : decodeLeniently(pair);
     })
     .join('&');
   return maskDigitRuns(`${path}?${query}`);
@@ -243,7 +244,7 @@ function maskDigitRuns(text: string): string {
   // extension may follow ("…5678x12", "…5678ext12"), digits of any script count (full-width
   // digits are read as a number too, and refused ones are logged all the same), and so does any
   // dash or wave between them (libphonenumber takes "06—1234–0001" and "06〜1234〜0001").
-  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_~\u30FC\u301C\uFF5E\p{Pd}]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
+  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_~+\u30FC\u301C\uFF5E\p{Pd}]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
     const number = (/^[+\uFF0B]/.test(m) ? '+' : '') + m.replace(/[^\p{Nd}]/gu, '');
     return maskPhone(number);
   });

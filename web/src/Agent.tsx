@@ -479,10 +479,6 @@ function refusalLead(decision: Decision, i18n: I18n): string {
 /** Refusals that stand only for now: the hour, the calls already made, an old register copy. */
 const FOR_NOW = new Set(['outside_calling_hours', 'frequency_cap', 'register_stale']);
 
-/**
- * The zones of a calling window as people name them ("Eastern Time", "Central European Time"), or
- * null when there are too many to read (a toll-free number may be anywhere in the country).
- */
 /** ISO weekdays as the agent reads them: runs of three or more as a range ("Monday–Friday and Sunday"). */
 function weekdayNames(days: number[], locale: string): string {
   // 2024-01-01 was a Monday: ISO weekday d falls on 2024-01-0d.
@@ -499,6 +495,10 @@ function weekdayNames(days: number[], locale: string): string {
   return new Intl.ListFormat(locale, { type: 'conjunction' }).format(parts);
 }
 
+/**
+ * The zones of a calling window as people name them ("Eastern Time", "Central European Time"), or
+ * null when there are too many to read (a toll-free number may be anywhere in the country).
+ */
 function zoneNames(zones: string[], locale: string): string | null {
   const names = new Set<string>();
   for (const timeZone of zones) {

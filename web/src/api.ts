@@ -8,13 +8,7 @@ export type Me = z.infer<typeof MeSchema>;
 export type Decision = z.infer<typeof DecisionSchema>;
 export type Dashboard = z.infer<typeof DashboardSchema>;
 export type LawChangeImpact = z.infer<typeof LawChangeImpactSchema>;
-/**
- * A scrub's record. `otherPhoneColumns` (other columns of the list that look like phone numbers:
- * only `phoneColumn` was checked) and `scrubbedBefore` (the list had the columns a scrub appends
- * already) are sent by newer servers only: optional here whatever the schema says, since an older
- * server's answer has neither.
- */
-export type Scrub = Omit<z.infer<typeof ScrubSchema>, 'otherPhoneColumns' | 'scrubbedBefore'> & { otherPhoneColumns?: string[]; scrubbedBefore?: boolean };
+export type Scrub = z.infer<typeof ScrubSchema>;
 export interface HistoryEvent {
   id: string;
   type: string;

@@ -419,8 +419,9 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           .code(200)
           .header('location', `/v1/scrubs/${id}`)
           .header('optline-scrub-id', id)
-          // As kept with the record (no list values), and ASCII only: a header takes no other bytes.
-          .header('optline-scrub-summary', JSON.stringify({ ...summaryJson(recordedCounts(done.counts)), otherPhoneColumns: otherPhoneColumns(done.dialect, Boolean(q.phoneColumn?.trim())), scrubbedBefore: scrubbedBefore(done.dialect) }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+          // As kept with the record (no list values; at most 20 column names: a proxy limits a
+          // header's size), and ASCII only: a header takes no other bytes.
+          .header('optline-scrub-summary', JSON.stringify({ ...summaryJson(recordedCounts(done.counts)), otherPhoneColumns: otherPhoneColumns(done.dialect, Boolean(q.phoneColumn?.trim())).slice(0, 20), scrubbedBefore: scrubbedBefore(done.dialect) }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
           .type('text/csv; charset=utf-8')
           .send(createReadStream(output) as unknown as string);
       },
