@@ -326,6 +326,29 @@ describe('scrub', () => {
   });
 });
 
+/**
+ * A backup as one is sometimes kept: the database file and its write-ahead log, holding a write
+ * not yet checkpointed, without the -shm (SQLite cannot open that in place where it may not make
+ * the -shm). `from`: a file to start from, else an empty database.
+ */
+/** `optline verify` on a store, as a user who may not write it (tests run as root, who may write anything). */
+const verifyAsNobody = (store: string) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: store }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+
+function walOnlyBackup(dir: string, name: string, from: string | null, write: string): string {
+  const source = join(dir, `${name}.source`);
+  if (from) writeFileSync(source, readFileSync(from));
+  const live = new SQLite(source);
+  live.pragma('journal_mode = WAL');
+  live.pragma('wal_autocheckpoint = 0');
+  live.exec(write);
+  const backup = join(dir, name);
+  writeFileSync(backup, readFileSync(source));
+  writeFileSync(`${backup}-wal`, readFileSync(`${source}-wal`));
+  live.close();
+  for (const f of readdirSync(dir).filter((n) => n.startsWith(`${name}.source`))) rmSync(join(dir, f));
+  return backup;
+}
+
 describe('verify on a store this user may only read (a backup)', () => {
   // Run as `nobody`: possible when the tests run as root and the checkout is readable by others
   // (a checkout under /root is not: the test is then skipped, with a note).
@@ -340,7 +363,7 @@ describe('verify on a store this user may only read (a backup)', () => {
       chmodSync(backups, 0o555);
       const before = statSync(copy).mtimeMs;
       // As a user without write access (tests run as root here, who may write anything).
-      const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: copy }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      const r = verifyAsNobody(copy);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^history intact: \d+ events in \d+ chains? verified/);
       expect(statSync(copy).mtimeMs).toBe(before);
@@ -348,38 +371,19 @@ describe('verify on a store this user may only read (a backup)', () => {
       // A backup taken with its write-ahead log but not the shared-memory file (SQLite cannot open
       // that in place – SQLITE_CANTOPEN – where it may not make the -shm): read from a copy too.
       chmodSync(backups, 0o755);
-      const walSource = join(backups, 'source.db');
-      writeFileSync(walSource, readFileSync(db));
-      const live = new SQLite(walSource);
-      live.pragma('journal_mode = WAL');
-      live.pragma('wal_autocheckpoint = 0');
-      live.exec('create table wal_probe (x); insert into wal_probe values (1)');
-      const walBackup = join(backups, 'wal-backup.db');
-      writeFileSync(walBackup, readFileSync(walSource));
-      writeFileSync(`${walBackup}-wal`, readFileSync(`${walSource}-wal`));
-      live.close();
-      for (const f of readdirSync(backups).filter((n) => n.startsWith('source.db'))) rmSync(join(backups, f));
+      const walBackup = walOnlyBackup(backups, 'wal-backup.db', db, 'create table wal_probe (x); insert into wal_probe values (1)');
       chmodSync(walBackup, 0o444);
       chmodSync(`${walBackup}-wal`, 0o444);
       chmodSync(backups, 0o555);
-      const withWal = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: walBackup }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      const withWal = verifyAsNobody(walBackup);
       expect(withWal.status, withWal.stderr).toBe(0);
       expect(withWal.stdout).toMatch(/^history intact/);
       expect(readdirSync(backups).sort()).toEqual(['backup.db', 'wal-backup.db', 'wal-backup.db-wal']);
       // Another program's database kept so: refused, not migrated (in the copy) into an empty "intact" store.
       chmodSync(backups, 0o755);
-      const otherSource = join(backups, 'other-source.db');
-      const other = new SQLite(otherSource);
-      other.pragma('journal_mode = WAL');
-      other.pragma('wal_autocheckpoint = 0');
-      other.exec("create table songs (title); insert into songs values ('x')");
-      const foreign = join(backups, 'foreign.db');
-      writeFileSync(foreign, readFileSync(otherSource));
-      writeFileSync(`${foreign}-wal`, readFileSync(`${otherSource}-wal`));
-      other.close();
-      for (const f of readdirSync(backups).filter((n) => n.startsWith('other-source.db'))) rmSync(join(backups, f));
+      const foreign = walOnlyBackup(backups, 'foreign.db', null, "create table songs (title); insert into songs values ('x')");
       chmodSync(backups, 0o555);
-      const refusedForeign = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: foreign }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      const refusedForeign = verifyAsNobody(foreign);
       expect(refusedForeign.status, refusedForeign.stdout).toBe(2);
       expect(refusedForeign.stderr).toContain('is not an Optline store: it is a SQLite database without');
       chmodSync(backups, 0o755);
@@ -398,7 +402,7 @@ describe('verify on a store this user may only read (a backup)', () => {
       editable.close();
       chmodSync(old, 0o444);
       chmodSync(backups, 0o555);
-      const older = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: old }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      const older = verifyAsNobody(old);
       expect(older.status, older.stderr).toBe(0);
       expect(older.stdout).toMatch(/^history intact/);
       const check = new SQLite(old, { readonly: true });
@@ -413,7 +417,7 @@ describe('verify on a store this user may only read (a backup)', () => {
       future.close();
       chmodSync(newer, 0o444);
       chmodSync(backups, 0o555);
-      const refused = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'verify'], { env: { ...process.env, OPTLINE_DB: newer }, encoding: 'utf8', uid: 65534, gid: 65534, cwd: ROOT, timeout: 60_000 });
+      const refused = verifyAsNobody(newer);
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toContain('newer version of Optline');
       // No copy of the store is left behind.
