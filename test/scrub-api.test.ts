@@ -364,7 +364,7 @@ describe('DELETE /v1/scrubs/{id}', () => {
     process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
     try {
       // A list long enough to hold the one slot while the next waits behind it.
-      const long = 'phone\n' + Array.from({ length: 400_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
+      const long = 'phone\n' + Array.from({ length: 1_000_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
       const first = (await scrub('entityId=acme', long, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
       const second = (await scrub('entityId=acme', 'phone\n+31612345678\n', tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
       // An agent may not; then the waiting one, then the running one.
