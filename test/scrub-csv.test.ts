@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { inferSchema, initParser } from 'udsv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { columnWarnings, CsvError, lastRowBoundary, otherPhoneColumns, readDialect, scanRows, WORKBOOK_REFUSED } from '../src/scrub/csv.js';
+import { columnNotes, columnWarnings, CsvError, lastRowBoundary, otherPhoneColumns, readDialect, scanRows, WORKBOOK_REFUSED } from '../src/scrub/csv.js';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { runScrub, ScrubAborted } from '../src/scrub/run.js';
@@ -160,7 +160,7 @@ describe('dialect', () => {
     const d = dialectOf('Kunde;Telefon privat;Telefon geschäftlich;Fax;Mobil');
     expect(d.phoneColumn).toBe('Telefon privat');
     expect(otherPhoneColumns(d, false)).toEqual(['Telefon geschäftlich', 'Mobil']);
-    expect(columnWarnings(d, false)[0]).toMatch(/^"Telefon geschäftlich", "Mobil" look like phone numbers too; only "Telefon privat" was checked/);
+    expect(columnWarnings(columnNotes(d, false), d.phoneColumn)[0]).toMatch(/^"Telefon geschäftlich", "Mobil" look like phone numbers too; only "Telefon privat" was checked/);
     expect(otherPhoneColumns(dialectOf('id;Phone 1;Phone 2'), false)).toEqual(['Phone 2']);
     expect(otherPhoneColumns(dialectOf('id;phone;mobile'), false)).toEqual(['mobile']);
     expect(otherPhoneColumns(d, true)).toEqual([]);

@@ -86,6 +86,8 @@ function scrubRecord(over: Record<string, unknown> = {}): Record<string, unknown
     inputName: 'leads.csv',
     phoneColumn: 'Phone',
     lineTypeColumn: null,
+    otherPhoneColumns: [],
+    scrubbedBefore: false,
     rows: 3,
     allowed: 1,
     denied: 1,

@@ -109,12 +109,15 @@ export const IanaZone = z
   }, 'not an IANA time zone such as Europe/Amsterdam')
   .describe('IANA time zone, e.g. America/New_York');
 
+/** A day of the week, ISO: 1 Monday … 7 Sunday. */
+const IsoWeekday = z.number().int().min(1).max(7);
+
 export const CallingWindowSchema = z
   .object({
     from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
     to: z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'HH:MM, up to 24:00'),
     days: z
-      .array(z.number().int().min(1).max(7))
+      .array(IsoWeekday)
       .max(7)
       .refine((d) => new Set(d).size === d.length, 'each day once')
       .optional(),
@@ -248,9 +251,8 @@ export const RelationshipBody = z
   .strict();
 
 /**
- * Free text that must say something: at least `min` characters that show, not counting spaces,
- * invisible format characters (U+200B …) or control characters – ten zero-width spaces passed
- * DE-2's justification and allowed calls.
+ * Free text that must say something: at least `min` letters or digits – ten zero-width spaces
+ * passed DE-2's justification and allowed calls.
  */
 const VisibleText = (min: number, max: number) =>
   z
@@ -340,7 +342,7 @@ export const DecisionSchema = z.object({
       timeZones: z.array(z.string()),
       from: z.string(),
       to: z.string(),
-      days: z.array(z.number().int().min(1).max(7)).optional().describe('ISO weekdays (1 Monday … 7 Sunday) the window is open on; absent: every day'),
+      days: z.array(IsoWeekday).optional().describe('ISO weekdays (1 Monday … 7 Sunday) the window is open on; absent: every day'),
     })
     .describe('The calling window that decided: when the call is outside hours, the one that opens next')
     .nullish(),

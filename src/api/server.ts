@@ -108,8 +108,9 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   f.addHook('onRequest', permissionHook(app.store, keys, sessions, guard));
   // Bodies are read as they come: a compressed one would be read as its compressed bytes (a gzip
   // body "is not valid JSON", a 'br' one that is plain text taken as if sent plain), and JSON in
-  // another charset would be mangled silently. Said plainly instead (400: api-v1 answers bad input 400 or 422). (A CSV list passes its bytes
-  // through whatever its charset, so only JSON is held to UTF-8.)
+  // another charset would be mangled silently. Said plainly instead, as 400 (api-v1 answers bad
+  // input 400 or 422). A CSV list passes its bytes through whatever its charset: only JSON is
+  // held to UTF-8.
   f.addHook('onRequest', async (req, reply) => {
     const encoding = req.headers['content-encoding']?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
@@ -244,10 +245,7 @@ function maskDigitRuns(text: string): string {
   // extension may follow ("…5678x12", "…5678ext12"), digits of any script count (full-width
   // digits are read as a number too, and refused ones are logged all the same), and so does any
   // dash or wave between them (libphonenumber takes "06—1234–0001" and "06〜1234〜0001").
-  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_~+\u30FC\u301C\uFF5E\p{Pd}]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, (m) => {
-    const number = (/^[+\uFF0B]/.test(m) ? '+' : '') + m.replace(/[^\p{Nd}]/gu, '');
-    return maskPhone(number);
-  });
+  return text.replace(/(?<![\p{L}\p{N}_-])[+\uFF0B]?\p{Nd}(?:[\s()./_~+\u30FC\u301C\uFF5E\p{Pd}]*\p{Nd}){5,}(?=$|[^\p{L}\p{N}_-]|(?:x|ext\.?|;ext=)\p{Nd})/giu, maskWhole);
 }
 
 function trustProxySetting(v: string | undefined): boolean | string | ((address: string, hop: number) => boolean) {

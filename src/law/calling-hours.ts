@@ -181,9 +181,23 @@ function localTimes(at: number, zones: string[]): Local[] {
   });
 }
 
+/** Is the window open on this ISO weekday? One without days is open every day. */
+function openOn(w: CallingWindow, weekday: number): boolean {
+  return !w.days || w.days.length === 0 || w.days.includes(weekday);
+}
+
+/**
+ * The days a window is open on, each once, in the order given; null when it is open every day.
+ * Stored windows name each day once, but a window given to the engine may repeat one.
+ */
+function limitedDays(w: CallingWindow): number[] | null {
+  const days = w.days && w.days.length > 0 ? [...new Set(w.days)] : null;
+  return days && days.length < 7 ? days : null;
+}
+
 /** Does the local time fall in the window? [from, to), to the second; days in the local calendar. */
 export function inWindow(dt: DateTime, w: CallingWindow): boolean {
-  if (w.days && w.days.length > 0 && !w.days.includes(dt.weekday)) return false;
+  if (!openOn(w, dt.weekday)) return false;
   const second = dt.hour * 3600 + dt.minute * 60 + dt.second;
   return second >= w.fromMinute * 60 && second < w.toMinute * 60;
 }
@@ -207,8 +221,8 @@ const windowTexts = new WeakMap<CallingWindow, string>();
 function describeWindow(w: CallingWindow): string {
   let text = windowTexts.get(w);
   if (text === undefined) {
-    const days = w.days && w.days.length > 0 && new Set(w.days).size < 7 ? ` on ${[...new Set(w.days)].map((d) => WEEKDAYS[d]).join(', ')}` : '';
-    text = `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days}`;
+    const days = limitedDays(w);
+    text = `${hhmm(w.fromMinute)}–${hhmm(w.toMinute)}${days ? ` on ${days.map((d) => WEEKDAYS[d]).join(', ')}` : ''}`;
     // Windows are plain data: cache only frozen ones, whose text cannot go stale.
     if (Object.isFrozen(w) && (!w.days || Object.isFrozen(w.days))) windowTexts.set(w, text);
   }
@@ -216,9 +230,8 @@ function describeWindow(w: CallingWindow): string {
 }
 
 function applied(source: AppliedWindow['source'], rule: string, zones: string[], w: CallingWindow): AppliedWindow {
-  // Stored windows are checked (each day once), but a window given to the engine may repeat a day.
-  const limited = w.days && w.days.length > 0 && new Set(w.days).size < 7;
-  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute), ...(limited ? { days: [...new Set(w.days!)].sort((a, b) => a - b) } : {}) };
+  const days = limitedDays(w);
+  return { source, rule, timeZones: zones, from: hhmm(w.fromMinute), to: hhmm(w.toMinute), ...(days ? { days: days.sort((a, b) => a - b) } : {}) };
 }
 
 /**
@@ -232,7 +245,7 @@ function nextWindow(windows: CallingWindow[], dt: DateTime): CallingWindow {
     const weekday = ((dt.weekday - 1 + ahead) % 7) + 1;
     let best: CallingWindow | undefined;
     for (const w of windows) {
-      if (w.days && w.days.length > 0 && !w.days.includes(weekday)) continue;
+      if (!openOn(w, weekday)) continue;
       if (ahead === 0 && w.fromMinute <= minute) continue;
       if (!best || w.fromMinute < best.fromMinute) best = w;
     }

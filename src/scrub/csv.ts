@@ -156,16 +156,27 @@ export function scrubbedBefore(d: Pick<Dialect, 'columns'>): boolean {
  * What the user should know about how a list's columns were read, though nothing is wrong: other
  * columns that look like phone numbers (only one is checked – a list with `mobile` and `phone`
  * leaves the mobiles unchecked), and a list that was scrubbed before (its columns come twice).
+ * Read once by the scrub: its record keeps them, the command warns of them, HTTP sends them.
  */
-export function columnWarnings(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): string[] {
+export interface ColumnNotes {
+  otherPhoneColumns: string[];
+  scrubbedBefore: boolean;
+}
+
+export function columnNotes(d: Pick<Dialect, 'columns' | 'phoneIndex' | 'lineTypeIndex'>, phoneColumnNamed: boolean): ColumnNotes {
+  return { otherPhoneColumns: otherPhoneColumns(d, phoneColumnNamed), scrubbedBefore: scrubbedBefore(d) };
+}
+
+/** The column notes as the command's warnings. */
+export function columnWarnings(notes: ColumnNotes, phoneColumn: string): string[] {
   const warnings: string[] = [];
-  const others = otherPhoneColumns(d, phoneColumnNamed);
+  const others = notes.otherPhoneColumns;
   if (others.length > 0) {
     warnings.push(
-      `${others.map((c) => `"${c}"`).join(', ')} ${others.length === 1 ? 'looks' : 'look'} like phone numbers too; only "${d.columns[d.phoneIndex]}" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).`,
+      `${others.map((c) => `"${c}"`).join(', ')} ${others.length === 1 ? 'looks' : 'look'} like phone numbers too; only "${phoneColumn}" was checked. Name the column to check with --phone-column (to check both, scrub the list once for each).`,
     );
   }
-  if (scrubbedBefore(d)) {
+  if (notes.scrubbedBefore) {
     warnings.push(`The list has the columns ${APPENDED_COLUMNS.join(', ')} already – was it scrubbed before? The output has them twice; the last ones are this scrub's.`);
   }
   return warnings;

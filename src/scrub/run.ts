@@ -18,7 +18,7 @@ import type { Optline } from '../service/optline.js';
 import { newId } from '../store/repository.js';
 import { RULES_VERSION } from '../law/version.js';
 import type { LineType, SubscriberType } from '../law/types.js';
-import { CsvError, lastRowBoundary, readDialect, csvField, otherPhoneColumns, scrubbedBefore, type Dialect } from './csv.js';
+import { CsvError, lastRowBoundary, readDialect, csvField, columnNotes, type ColumnNotes, type Dialect } from './csv.js';
 import { fileProblem, InputError } from '../service/errors.js';
 import { ScrubCore, type Reject, type ScrubQuestion, type ScrubSuppressions } from './core.js';
 import { entryOf, type SuppressionEntry } from '../service/suppression.js';
@@ -100,6 +100,7 @@ export interface ScrubOutcome {
   id: string;
   counts: ScrubCounts;
   dialect: Dialect;
+  columnNotes: ColumnNotes;
   durationMs: number;
   workers: number;
   /** Numbers that needed libphonenumber (not in E.164 or plain national format). */
@@ -603,9 +604,10 @@ async function scrub(app: Optline, opts: ScrubOptions, onRecorded: (id: string) 
     await sum?.commit();
     debug('output committed', started);
     const durationMs = Date.now() - started;
-    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, lineTypeColumn: d.lineTypeColumn, columnNotes: { otherPhoneColumns: otherPhoneColumns(d, Boolean(opts.phoneColumn?.trim())), scrubbedBefore: scrubbedBefore(d) }, outputPath: resolve(opts.output), rejectsPath: opts.rejects ? resolve(opts.rejects) : null });
+    const notes = columnNotes(d, Boolean(opts.phoneColumn?.trim()));
+    await scrubs.finish(id, { status: 'done', counts, finishedAt: Date.now(), durationMs, phoneColumn: d.phoneColumn, lineTypeColumn: d.lineTypeColumn, columnNotes: notes, outputPath: resolve(opts.output), rejectsPath: opts.rejects ? resolve(opts.rejects) : null });
     debug('recorded', started);
-    return { id, counts, dialect: d, durationMs, workers: nWorkers, slowReads };
+    return { id, counts, dialect: d, columnNotes: notes, durationMs, workers: nWorkers, slowReads };
   } catch (err) {
     for (const f of files) f.discard();
     try {

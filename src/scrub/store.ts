@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from '../store/repository.js';
 import { isSqliteFile } from '../store/connect.js';
 import { recordedCounts, type LineTypeCounts, type ScrubCounts } from './summary.js';
+import type { ColumnNotes } from './csv.js';
 import { SUBSCRIBER_TYPES, type LineType, type SubscriberType } from '../law/types.js';
 
 export interface ScrubsTable {
@@ -49,14 +50,6 @@ interface ScrubDb {
 
 export type ScrubStatus = 'running' | 'done' | 'failed';
 
-/** What the list's columns tell, though nothing is wrong (src/scrub/csv.ts: otherPhoneColumns, scrubbedBefore). */
-export interface ColumnNotes {
-  /** Other columns that look like phone numbers: only the phone column was checked. */
-  otherPhoneColumns: string[];
-  /** The list had the columns a scrub appends: it was scrubbed before. */
-  scrubbedBefore: boolean;
-}
-
 export interface ScrubRecord extends ScrubCounts {
   id: string;
   entityId: string;
@@ -76,6 +69,7 @@ export interface ScrubRecord extends ScrubCounts {
   phoneColumn: string | null;
   /** The column that gave each row's line type (it comes before lineType), or null. */
   lineTypeColumn: string | null;
+  /** Other columns that look like phone numbers (only the phone column was checked); a list scrubbed before. */
   otherPhoneColumns: string[];
   scrubbedBefore: boolean;
   rulesVersion: string | null;

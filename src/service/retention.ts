@@ -68,21 +68,21 @@ export function effectiveTerms(entity: Pick<Entity, 'retention'>): Record<Jurisd
 
 const isJurisdiction = (c: string | null | undefined): c is Jurisdiction => c != null && (JURISDICTIONS as readonly string[]).includes(c);
 
-/** The law of the called number's country, or the entity's country for rows without a number. */
-function countryOf(phone: string | null, entity: Entity, cache: Map<string, Jurisdiction>): Jurisdiction {
-  if (!phone) return entity.country;
-  let c = cache.get(phone);
-  if (!c) {
-    const info = tryParsePhone(phone);
-    c = isJurisdiction(info?.country) ? info.country : entity.country;
-    cache.set(phone, c);
+/** A row's number as read, once per number; null for none or one that cannot be read. */
+function phoneOf(phone: string | null, cache: Map<string, PhoneInfo | null>): PhoneInfo | null {
+  if (!phone) return null;
+  let info = cache.get(phone);
+  if (info === undefined) {
+    info = tryParsePhone(phone);
+    cache.set(phone, info);
   }
-  return c;
+  return info;
 }
 
-/** A US number's zones for US-3's calendar; none known (every US zone) when it cannot be read. */
-function usPhone(phone: string | null): Pick<PhoneInfo, 'timeZones'> {
-  return { timeZones: (phone ? tryParsePhone(phone)?.timeZones : undefined) ?? [] };
+/** The law of the called number's country, or the entity's country for rows without a number. */
+function countryOf(phone: string | null, entity: Entity, cache: Map<string, PhoneInfo | null>): Jurisdiction {
+  const info = phoneOf(phone, cache);
+  return isJurisdiction(info?.country) ? info.country : entity.country;
 }
 
 type Row = Pick<EventsTable, 'id' | 'type' | 'phone' | 'email' | 'at' | 'payload'>;
@@ -111,7 +111,7 @@ export interface Assessment {
  * an assessment per row out.
  */
 export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
-  const countries = new Map<string, Jurisdiction>();
+  const phones = new Map<string, PhoneInfo | null>();
   const payloads = new Map<string, Record<string, unknown>>();
   const payload = (r: Row) => {
     let p = payloads.get(r.id);
@@ -145,7 +145,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
       calls.push(r);
       continue;
     }
-    const country = countryOf(r.phone, entity, countries);
+    const country = countryOf(r.phone, entity, phones);
     const months = termMonths(entity, country);
     const at = Date.parse(r.at);
     const p = payload(r);
@@ -168,7 +168,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
         // The term as NL-5 counts it (months on Amsterdam's calendar) and in UTC, whichever ends
         // later: months added in UTC end a day early for an end at Amsterdam midnight.
         // For a US number, not before its EBR ends (US-3: 18 months, whatever the entity's settings).
-        const ebr = country === 'US' ? (ebrEndOf({ kind: p.kind as RelationshipKind, startedAt: at, endedAt: ended }, { phone: usPhone(r.phone), at: now }) ?? 0) : 0;
+        const ebr = country === 'US' ? (ebrEndOf({ kind: p.kind as RelationshipKind, startedAt: at, endedAt: ended }, { phone: { timeZones: phoneOf(r.phone, phones)?.timeZones ?? [] }, at: now }) ?? 0) : 0;
         const term = Math.max(addMonths(ended, entity.relationshipTermMonths), relationshipTermEnd(ended, entity.relationshipTermMonths), ebr);
         dueAt = Math.max(addMonths(lastUse, months), term);
       }
@@ -177,7 +177,7 @@ export function assess(entity: Entity, rows: Row[], now: number): Assessment[] {
     out.set(r.id, { eventId: r.id, type: r.type, country, months, lastUse, dueAt, due: dueAt !== null && dueAt <= now, suppress, products, uses: [], phone: r.phone });
   }
   for (const r of calls) {
-    const country = countryOf(r.phone, entity, countries);
+    const country = countryOf(r.phone, entity, phones);
     const months = termMonths(entity, country);
     const at = Date.parse(r.at);
     let dueAt = addMonths(at, months);
@@ -499,8 +499,8 @@ async function dueDecisions(app: Optline, entity: Entity, now: number): Promise<
     .where('request', '!=', ERASED_PAYLOAD)
     .where('recorded_at', '<=', new Date(addMonths(now, -shortest)).toISOString())
     .execute();
-  const countries = new Map<string, Jurisdiction>();
-  return rows.filter((d) => addMonths(Date.parse(d.recorded_at), termMonths(entity, countryOf(d.phone, entity, countries))) <= now).map((d) => d.id);
+  const phones = new Map<string, PhoneInfo | null>();
+  return rows.filter((d) => addMonths(Date.parse(d.recorded_at), termMonths(entity, countryOf(d.phone, entity, phones))) <= now).map((d) => d.id);
 }
 
 // ---- data-subject erasure ----------------------------------------------------------------------

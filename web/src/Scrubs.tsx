@@ -375,7 +375,7 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
 function announceDone(scrub: Scrub, i18n: I18n): string {
   const { t, fill, number } = i18n;
   const done = fill(t.callList.announceDone, { name: scrub.inputName ?? t.callList.unnamed, rows: number(scrub.rows), allowed: number(scrub.allowed), denied: number(scrub.denied), invalid: number(scrub.invalid) });
-  const others = scrub.otherPhoneColumns ?? [];
+  const others = scrub.otherPhoneColumns;
   return others.length > 0 && scrub.phoneColumn ? `${done} ${fill(t.callList.announceOtherColumns, { column: quoted(scrub.phoneColumn, i18n), columns: columnList(others, i18n) })}` : done;
 }
 
@@ -515,12 +515,11 @@ function ScrubResult({ scrub }: { scrub: Scrub }) {
 /**
  * Before the figures: other columns that look like phone numbers, which were not checked (a
  * dialer that dials them calls numbers nobody checked), and a list that had been scrubbed before.
- * Sent by newer servers only.
  */
 function ColumnNotes({ scrub }: { scrub: Scrub }) {
   const i18n = useI18n();
   const { t, fill } = i18n;
-  const others = scrub.otherPhoneColumns ?? [];
+  const others = scrub.otherPhoneColumns;
   return (
     <>
       {others.length > 0 && scrub.phoneColumn && (
@@ -611,7 +610,7 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                         <span className="nowrap">{dateTime(s.at)}</span>
                         <span className="scrub-question">{questionText(s, t)}</span>
                         {s.phoneColumn && <span className="scrub-question">{fill(t.callList.phoneColumnChecked, { column: quoted(s.phoneColumn, i18n) })}</span>}
-                        {(s.otherPhoneColumns ?? []).length > 0 && <span className="block small bad-text">{fill(t.scrubs.notChecked, { columns: columnList(s.otherPhoneColumns ?? [], i18n) })}</span>}
+                        {s.otherPhoneColumns.length > 0 && <span className="block small bad-text">{fill(t.scrubs.notChecked, { columns: columnList(s.otherPhoneColumns, i18n) })}</span>}
                       </div>
                     )}
                   </td>

@@ -34,7 +34,6 @@ import { runScrub } from '../../scrub/run.js';
 import { insideDir, SCRUB_STALE_MS, scrubDirFor, ScrubStore, type ScrubRecord } from '../../scrub/store.js';
 import { recordedCounts, summaryJson } from '../../scrub/summary.js';
 import { savedName } from '../../scrub/file-names.js';
-import { otherPhoneColumns, scrubbedBefore } from '../../scrub/csv.js';
 import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
 
 /**
@@ -421,7 +420,7 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           .header('optline-scrub-id', id)
           // As kept with the record (no list values; at most 20 column names: a proxy limits a
           // header's size), and ASCII only: a header takes no other bytes.
-          .header('optline-scrub-summary', JSON.stringify({ ...summaryJson(recordedCounts(done.counts)), otherPhoneColumns: otherPhoneColumns(done.dialect, Boolean(q.phoneColumn?.trim())).slice(0, 20), scrubbedBefore: scrubbedBefore(done.dialect) }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+          .header('optline-scrub-summary', JSON.stringify({ ...summaryJson(recordedCounts(done.counts)), otherPhoneColumns: done.columnNotes.otherPhoneColumns.slice(0, 20), scrubbedBefore: done.columnNotes.scrubbedBefore }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
           .type('text/csv; charset=utf-8')
           .send(createReadStream(output) as unknown as string);
       },

@@ -139,7 +139,7 @@ export function scrubCommand(openApp: () => Promise<Optline>, dbTarget: () => st
         bar.done();
         console.log(formatSummary(r.counts, { title: `Scrub ${r.id}: ${o.in} for ${o.entity} at ${new Date(at).toISOString()}${dialling(o)} (phone column "${r.dialect.phoneColumn}"${r.dialect.lineTypeColumn ? `, line type column "${r.dialect.lineTypeColumn}"` : ''})`, seconds: r.durationMs / 1000 }));
         console.log(`wrote ${o.out}${o.rejects ? `, ${o.rejects}` : ''}${o.summary ? `, ${o.summary}` : ''}`);
-        for (const w of columnWarnings(r.dialect, Boolean(o.phoneColumn?.trim()))) console.error(`optline: warning: ${w}`);
+        for (const w of columnWarnings(r.columnNotes, r.dialect.phoneColumn)) console.error(`optline: warning: ${w}`);
       } catch (err) {
         bar.done();
         if (err instanceof ScrubAborted) {
