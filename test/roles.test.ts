@@ -17,7 +17,7 @@ interface Endpoint {
   name: string;
   roles: Role[];
   /** Builds the request for an entity (the one in the key's scope, or another). */
-  request: (entityId: string) => { method: 'GET' | 'POST' | 'PUT'; url: string; body?: unknown };
+  request: (entityId: string) => { method: 'GET' | 'POST' | 'PUT'; url: string; body?: unknown; csv?: string };
   /** Endpoints that take no entity: scope does not apply. */
   noEntity?: boolean;
 }
@@ -65,6 +65,9 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'GET /v1/audit/decisions', roles: ['admin', 'compliance'], request: (e) => ({ method: 'GET', url: `/v1/audit/decisions?entityId=${e}` }) },
   { name: 'GET /v1/audit/keys', roles: ['admin', 'compliance'], noEntity: true, request: () => ({ method: 'GET', url: '/v1/audit/keys' }) },
   { name: 'GET /v1/dashboard', roles: ['admin', 'compliance', 'supervisor'], request: (e) => ({ method: 'GET', url: `/v1/dashboard?entityId=${e}` }) },
+  // A bulk import is a migration: not an agent's work, though an agent records events one by one.
+  { name: 'POST /v1/imports', roles: ['admin'], request: (e) => ({ method: 'POST', url: `/v1/imports?entityId=${e}&kind=objections`, csv: `phone,at\n${uniquePhone()},${AT}\n` }) },
+  { name: 'GET /v1/imports', roles: ['admin', 'compliance', 'supervisor'], request: (e) => ({ method: 'GET', url: `/v1/imports?entityId=${e}` }) },
 ];
 
 describe('roles and entity scope', () => {
@@ -94,7 +97,10 @@ describe('roles and entity scope', () => {
 
   it.each(cases)('%s', async (_name, ep, role, entity, may) => {
     const req = ep.request(entity);
-    const r = await api.call(req.method, req.url, req.body, tokens[role]);
+    const r =
+      req.csv === undefined
+        ? await api.call(req.method, req.url, req.body, tokens[role])
+        : await api.server.inject({ method: req.method, url: req.url, headers: { authorization: `Bearer ${tokens[role]}`, 'content-type': 'text/csv' }, payload: req.csv });
     if (may) {
       expect(r.statusCode, r.body).toBeGreaterThanOrEqual(200);
       expect(r.statusCode, r.body).toBeLessThan(300);

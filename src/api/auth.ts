@@ -25,6 +25,10 @@ export const PERMISSIONS = {
   erase: ['admin', 'compliance'],
   /** Run a bulk scrub of a call list (src/api/routes/scrubs.ts). */
   scrub: ['admin', 'supervisor', 'integration'],
+  /** Import a caller's existing records in bulk (src/api/routes/imports.ts): a migration, not an agent's work. */
+  import: ['admin'],
+  /** The record of past imports. */
+  import_read: ['admin', 'compliance', 'supervisor'],
   /** Read past scrubs and their outputs. */
   scrub_read: ['admin', 'compliance', 'supervisor', 'integration'],
   /** Who am I, sign out, the OpenAPI document: every key. */

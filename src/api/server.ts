@@ -9,6 +9,7 @@ import { problem, retryAfterSeconds, sendProblem, toProblem } from './problem.js
 import { v1Routes } from './routes/v1.js';
 import { trustRoutes } from './routes/trust.js';
 import { scrubRoutes } from './routes/scrubs.js';
+import { importRoutes } from './routes/imports.js';
 import { webRoutes } from './routes/web.js';
 import { Sessions } from './session.js';
 import { registerIdempotency } from './idempotency.js';
@@ -180,6 +181,7 @@ export async function buildServer(app: Optline, opts: ServerOptions = {}): Promi
   await f.register(v1Routes(app, keys, () => sessions.forgetCached()), { prefix: '/v1' });
   await f.register(trustRoutes(app), { prefix: '/v1' });
   await f.register(scrubRoutes(app), { prefix: '/v1' });
+  await f.register(importRoutes(app), { prefix: '/v1' });
   await f.register(webRoutes(app, keys, sessions, guard));
   // A /v1 call like any other (api-v1: every /v1 call needs a token); Swagger UI reads the same
   // document without one at /docs/json.

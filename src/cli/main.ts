@@ -16,6 +16,7 @@ import { scrubCommand } from './commands/scrub.js';
 import { parseInstant } from './instant.js';
 import { readCheckpoint } from '../store/checkpoint.js';
 import { registersCommand } from './commands/registers.js';
+import { importCommand } from './commands/import.js';
 import packageJson from '../../package.json' with { type: 'json' };
 
 const dbTarget = (): string => process.env.OPTLINE_DB || './data/optline.db';
@@ -462,6 +463,7 @@ registerTrustCommands(program, openAppForUpkeep);
 
 program.addCommand(scrubCommand(() => openApp(), existingStore));
 program.addCommand(registersCommand(openAppForUpkeep));
+program.addCommand(importCommand(openAppForUpkeep));
 
 // A mistake in the command line itself (an unknown option, a missing or unreadable value) is bad
 // input too: commander has said what it is, with a pointer to the options rather than all of them.

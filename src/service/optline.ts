@@ -8,7 +8,6 @@ import type {
   ConsentSource,
   Decision,
   Entity,
-  EntityFact,
   EntityKind,
   Facts,
   Jurisdiction,
@@ -18,7 +17,7 @@ import type {
 import { InvalidPhoneNumberError, parsePhone } from '../phone/index.js';
 import { Registry } from '../registers/registry.js';
 import { importRegister } from '../registers/import.js';
-import { newId, type IdempotencyClaim, type Store } from '../store/repository.js';
+import { newId, type IdempotencyClaim, type NewEvent, type Store } from '../store/repository.js';
 import { DecisionLog } from './decision-log.js';
 import { Suppressions } from './suppression.js';
 import { InputError } from './errors.js';
@@ -72,6 +71,22 @@ export interface ConsentInput {
   expiresAt?: number | null;
   source?: ConsentSource;
   person?: ConsentPerson | null;
+}
+
+export interface ObjectionInput {
+  phone: string;
+  entityId: string;
+  at: number;
+}
+
+export interface ContactRequestInput extends ObjectionInput {
+  offer: string;
+  productCategory?: string | null;
+}
+
+export interface PresumedConsentInput extends ObjectionInput {
+  justification: string;
+  productCategory?: string | null;
 }
 
 export interface RelationshipInput
@@ -320,12 +335,34 @@ export class Optline {
 
   // ---- recording ------------------------------------------------------------------------------
 
-  private async append(fact: EntityFact, phone: string | null, ctx: WriteContext, email: string | null = null): Promise<string> {
-    return (await this.store.appendEvent({ fact, phone, email, keyId: ctx.keyId ?? null }, this.clock(), ctx.claim)).id;
+  async recordConsent(input: ConsentInput, ctx: WriteContext = {}): Promise<string> {
+    return this.appendNew(this.consentEvent(input, await this.requireEntity(input.entityId)), ctx);
   }
 
-  async recordConsent(input: ConsentInput, ctx: WriteContext = {}): Promise<string> {
-    const entity = await this.requireEntity(input.entityId);
+  async recordObjection(input: ObjectionInput, ctx: WriteContext = {}): Promise<string> {
+    return this.appendNew(this.objectionEvent(input, await this.requireEntity(input.entityId)), ctx);
+  }
+
+  async recordRelationship(input: RelationshipInput, ctx: WriteContext = {}): Promise<string> {
+    return this.appendNew(this.relationshipEvent(input, await this.requireEntity(input.entityId)), ctx);
+  }
+
+  async recordContactRequest(input: ContactRequestInput, ctx: WriteContext = {}): Promise<string> {
+    return this.appendNew(this.contactRequestEvent(input, await this.requireEntity(input.entityId)), ctx);
+  }
+
+  async recordPresumedConsent(input: PresumedConsentInput, ctx: WriteContext = {}): Promise<string> {
+    return this.appendNew(this.presumedConsentEvent(input, await this.requireEntity(input.entityId)), ctx);
+  }
+
+  private async appendNew(ev: NewEvent, ctx: WriteContext): Promise<string> {
+    return (await this.store.appendEvent({ ...ev, keyId: ctx.keyId ?? null }, this.clock(), ctx.claim)).id;
+  }
+
+  // The events the record* calls write, checked as they check them: also what an import of the
+  // caller's existing records writes (src/imports/), so a row is refused or kept as the API would.
+
+  consentEvent(input: ConsentInput, entity: Entity): NewEvent {
     let phone: string | null = null;
     if (input.channel === 'email') {
       if (!input.email && !input.phone) throw new InputError('An e-mail consent needs the e-mail address.', [{ path: 'email', message: 'required for the email channel' }]);
@@ -345,8 +382,8 @@ export class Optline {
     }
     const name = input.person?.name?.trim() || null;
     const reference = input.person?.reference?.trim() || null;
-    return this.append(
-      {
+    return {
+      fact: {
         type: 'consent',
         id: newId(),
         entityId: entity.id,
@@ -372,25 +409,22 @@ export class Optline {
         person: name || reference ? { name, reference } : null,
       },
       phone,
-      ctx,
-      input.email ?? null,
-    );
+      email: input.email ?? null,
+    };
   }
 
-  async recordObjection(input: { phone: string; entityId: string; at: number }, ctx: WriteContext = {}): Promise<string> {
-    const entity = await this.requireEntity(input.entityId);
+  objectionEvent(input: ObjectionInput, entity: Entity): NewEvent {
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'objection', id: newId(), entityId: entity.id, at: input.at }, phone, ctx);
+    return { fact: { type: 'objection', id: newId(), entityId: entity.id, at: input.at }, phone };
   }
 
-  async recordRelationship(input: RelationshipInput, ctx: WriteContext = {}): Promise<string> {
-    const entity = await this.requireEntity(input.entityId);
+  relationshipEvent(input: RelationshipInput, entity: Entity): NewEvent {
     const phone = this.readPhone(input.phone, entity);
     if (input.endedAt != null && input.endedAt < input.startedAt) {
       throw new InputError('A relationship cannot end before it started.', [{ path: 'endedAt', message: 'must not be before startedAt' }]);
     }
-    return this.append(
-      {
+    return {
+      fact: {
         type: 'relationship',
         id: newId(),
         entityId: entity.id,
@@ -403,14 +437,20 @@ export class Optline {
         optOutOfferedAtCollection: input.optOutOfferedAtCollection,
       },
       phone,
-      ctx,
-    );
+    };
   }
 
-  async recordContactRequest(input: { phone: string; entityId: string; at: number; offer: string; productCategory?: string | null }, ctx: WriteContext = {}): Promise<string> {
-    const entity = await this.requireEntity(input.entityId);
+  contactRequestEvent(input: ContactRequestInput, entity: Entity): NewEvent {
     const phone = this.readPhone(input.phone, entity);
-    return this.append({ type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer, productCategory: input.productCategory?.trim() || null }, phone, ctx);
+    return { fact: { type: 'contact_request', id: newId(), entityId: entity.id, at: input.at, offer: input.offer, productCategory: input.productCategory?.trim() || null }, phone };
+  }
+
+  presumedConsentEvent(input: PresumedConsentInput, entity: Entity): NewEvent {
+    const phone = this.readPhone(input.phone, entity);
+    return {
+      fact: { type: 'presumed_consent', id: newId(), entityId: entity.id, at: input.at, justification: input.justification, productCategory: input.productCategory ?? null },
+      phone,
+    };
   }
 
   /** Records a call that was made; `warning` when the decision it named is not on record. */
@@ -483,40 +523,29 @@ export class Optline {
           'so it is recorded without a basis and extends no consent\'s proof. Name the decisionId the call was made on, or its productCategory.';
       }
     }
-    const id = await this.append(
+    const id = await this.appendNew(
       {
-        type: 'call',
-        id: newId(),
-        entityId: entity.id,
-        at: input.at,
-        decisionId,
-        ...(warning ? { citedDecisionId: input.decisionId! } : {}),
-        basis: used.basis,
-        evidence: used.evidence ?? [],
-        // Whether the call was permitted when it was made: a supervisor sees calls made on a refusal.
-        allowed: used.allowed === true,
-        denials: used.denials ?? [],
-        ...(atCall?.allowed === false ? { refusedAtCall: true } : {}),
-        agentId: input.agentId?.trim() || null,
-        ...(purpose === 'service' ? { purpose: 'service' as const } : {}),
+        fact: {
+          type: 'call',
+          id: newId(),
+          entityId: entity.id,
+          at: input.at,
+          decisionId,
+          ...(warning ? { citedDecisionId: input.decisionId! } : {}),
+          basis: used.basis,
+          evidence: used.evidence ?? [],
+          // Whether the call was permitted when it was made: a supervisor sees calls made on a refusal.
+          allowed: used.allowed === true,
+          denials: used.denials ?? [],
+          ...(atCall?.allowed === false ? { refusedAtCall: true } : {}),
+          agentId: input.agentId?.trim() || null,
+          ...(purpose === 'service' ? { purpose: 'service' as const } : {}),
+        },
+        phone,
       },
-      phone,
       ctx,
     );
     return warning ? { id, warning } : { id };
-  }
-
-  async recordPresumedConsent(
-    input: { phone: string; entityId: string; at: number; justification: string; productCategory?: string | null },
-    ctx: WriteContext = {},
-  ): Promise<string> {
-    const entity = await this.requireEntity(input.entityId);
-    const phone = this.readPhone(input.phone, entity);
-    return this.append(
-      { type: 'presumed_consent', id: newId(), entityId: entity.id, at: input.at, justification: input.justification, productCategory: input.productCategory ?? null },
-      phone,
-      ctx,
-    );
   }
 
   async recordReassignment(input: { phone: string; at: number; country?: string }, ctx: WriteContext = {}): Promise<string> {

@@ -303,6 +303,28 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('scrubs').addColumn('column_notes', 'text').execute();
     },
   },
+  {
+    // Imports of a caller's records (src/imports/): which file (by its digest) was imported for
+    // whom, so the same file is not imported twice by mistake.
+    name: '0020_imports',
+    async up(db) {
+      await db.schema
+        .createTable('imports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('input_name', 'text')
+        .addColumn('rows', 'integer', (c) => c.notNull())
+        .addColumn('imported', 'integer', (c) => c.notNull())
+        .addColumn('rejected', 'integer', (c) => c.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('imports_entity_sha256').on('imports').columns(['entity_id', 'sha256']).execute();
+      await db.schema.createIndex('imports_created').on('imports').columns(['created_at']).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

@@ -16,7 +16,7 @@ import type pg from 'pg';
 import { connect, isSqliteFile, type ConnectOptions, type Connection, type StoreKind } from './connect.js';
 import { migrate, ping } from './migrations.js';
 import { DecisionWriter } from './decision-writer.js';
-import { linkRows, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
+import { chainOf, linkRows, lockChain, verifyChains, type ChainHead, type VerifyResult } from './chain.js';
 import { auditKeyChange } from './key-audit.js';
 
 /**
@@ -143,6 +143,22 @@ export interface NewEvent {
   phone: string | null;
   email?: string | null;
   keyId?: string | null;
+}
+
+/** An event as its row, before it is linked into its chain. */
+function eventRow(ev: NewEvent, now: number) {
+  const { id: _id, type, entityId, at, ...payload } = ev.fact;
+  return {
+    id: ev.fact.id || newId(),
+    type,
+    entity_id: entityId,
+    phone: ev.phone,
+    email: ev.email ?? null,
+    at: iso(at),
+    recorded_at: iso(now),
+    payload: JSON.stringify(payload),
+    key_id: ev.keyId ?? null,
+  };
 }
 
 export interface RegisterMeta {
@@ -312,20 +328,7 @@ export class Store {
 
   /** Appends in one transaction: all rows are stored or none. */
   async appendEvents(evs: NewEvent[], now: number, claim?: IdempotencyClaim): Promise<string[]> {
-    const rows = evs.map((ev) => {
-      const { id: _id, type, entityId, at, ...payload } = ev.fact;
-      return {
-        id: ev.fact.id || newId(),
-        type,
-        entity_id: entityId,
-        phone: ev.phone,
-        email: ev.email ?? null,
-        at: iso(at),
-        recorded_at: iso(now),
-        payload: JSON.stringify(payload),
-        key_id: ev.keyId ?? null,
-      };
-    });
+    const rows = evs.map((ev) => eventRow(ev, now));
     if (rows.length === 0) return [];
     await withRetry(() =>
       this.db.transaction().execute(async (trx) => {
@@ -340,6 +343,32 @@ export class Store {
       }),
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Appends the events of `batches` – one entity's, each batch as it comes (an import reads its
+   * file again while it writes) – and then `finish`, all in one transaction: stored all or none.
+   * The entity's chain is taken first, so no other event of the entity comes between them; on
+   * SQLite every other write waits meanwhile. A retry (a busy store) reads the batches anew.
+   */
+  async appendEventStream(entityId: string, batches: () => AsyncIterable<NewEvent[]>, now: number, finish: (trx: Kysely<never>) => Promise<void>): Promise<number> {
+    return withRetry(() =>
+      this.db.transaction().execute(async (trx) => {
+        await lockChain(trx, chainOf(entityId));
+        let count = 0;
+        for await (const evs of batches()) {
+          const rows = evs.map((ev) => {
+            if (ev.fact.entityId !== entityId) throw new Error(`an event of ${String(ev.fact.entityId)} among ${entityId}'s`);
+            return eventRow(ev, now);
+          });
+          const linked = await linkRows(trx, rows);
+          for (let i = 0; i < linked.length; i += 500) await trx.insertInto('events').values(linked.slice(i, i + 500)).execute();
+          count += rows.length;
+        }
+        await finish(trx as unknown as Kysely<never>);
+        return count;
+      }),
+    );
   }
 
   /**

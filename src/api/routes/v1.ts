@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
 import { coversKey, requireAllEntities, requireKey, requireScope, inScope, type KeyCache } from '../auth.js';
 import { writeContext } from '../idempotency.js';
+import { consentInput, contactRequestInput, happened, objectionInput, presumedConsentInput, relationshipInput } from '../event-inputs.js';
 import {
   CallBody,
   ConsentBody,
@@ -24,7 +25,6 @@ import {
   RegisterResult,
   RelationshipBody,
   toMs,
-  toMsOrNull,
   windowsFromApi,
   entityToApi,
 } from '../schemas.js';
@@ -41,19 +41,6 @@ const REGISTER_MAX_BYTES = 512 * 1024 * 1024;
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 422: ProblemSchema } as const;
 const security = [{ bearer: [] }];
-
-/** How far a caller's clock may run ahead of this server's. */
-const CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
- * An event is recorded when it has happened: dated ahead (a wrong year or zone), an objection or a
- * withdrawal would do nothing until that date while the person is called meanwhile (422).
- */
-function happened(at: string, path: string, now: number): number {
-  const t = toMs(at);
-  if (t > now + CLOCK_SKEW_MS) throw new InputError(`${path} ${at} is in the future: record an event once it has happened.`, [{ path, message: 'in the future' }]);
-  return t;
-}
 
 /** One after another: each walk holds a connection (and, on PostgreSQL, a snapshot) while it runs. */
 async function verifyEach<T>(ids: string[], verify: (id: string) => Promise<T>): Promise<T[]> {
@@ -119,16 +106,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const b = req.body;
-        const id = await app.recordConsent(
-          {
-            ...b,
-            at: happened(b.at, 'at', app.clock()),
-            expiresAt: toMsOrNull(b.expiresAt),
-            source: b.source ? { ...b.source, verifiedAt: b.source.verifiedAt == null ? null : happened(b.source.verifiedAt, 'source.verifiedAt', app.clock()) } : undefined,
-          },
-          writeContext(req),
-        );
+        const id = await app.recordConsent(consentInput(req.body, app.clock()), writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -138,7 +116,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record an objection to calls from an entity', security, body: ObjectionBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordObjection({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
+        const id = await app.recordObjection(objectionInput(req.body, app.clock()), writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -148,8 +126,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record a customer relationship', security, body: RelationshipBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const b = req.body;
-        const id = await app.recordRelationship({ ...b, startedAt: toMs(b.startedAt), endedAt: toMsOrNull(b.endedAt) }, writeContext(req));
+        const id = await app.recordRelationship(relationshipInput(req.body), writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -159,7 +136,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       { config: { permission: 'write_events' }, schema: { tags: ['events'], summary: 'Record that the person asked to be called (NL-7)', security, body: ContactRequestBody, response: { 201: Created, ...errors } } },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordContactRequest({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
+        const id = await app.recordContactRequest(contactRequestInput(req.body, app.clock()), writeContext(req));
         return reply.code(201).send({ id });
       },
     );
@@ -172,7 +149,7 @@ export function v1Routes(app: Optline, keys: KeyCache, onRevoke: () => void = ()
       },
       async (req, reply) => {
         requireScope(req, req.body.entityId);
-        const id = await app.recordPresumedConsent({ ...req.body, at: happened(req.body.at, 'at', app.clock()) }, writeContext(req));
+        const id = await app.recordPresumedConsent(presumedConsentInput(req.body, app.clock()), writeContext(req));
         return reply.code(201).send({ id });
       },
     );

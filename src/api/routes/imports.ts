@@ -1,0 +1,133 @@
+/**
+ * Imports of a caller's existing records over HTTP (src/imports/):
+ *   POST /v1/imports?entityId=…&kind=consents[&timeZone=…&dryRun=true&skipInvalid=true&again=true]   body: text/csv
+ *   GET  /v1/imports[?entityId=…]   the imports of the key's entities, newest first
+ * Columns are the fields of the body of the API call a row stands for; a file with other names
+ * goes through `optline import --column`. Larger files too: the body is read whole before the
+ * import, which then holds the store's write lock (SQLite) while it writes.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Optline } from '../../service/optline.js';
+import { InputError } from '../../service/errors.js';
+import { IMPORT_KINDS } from '../../imports/records.js';
+import { runImport } from '../../imports/run.js';
+import { listImports } from '../../imports/store.js';
+import { requireKey, requireScope, inScope } from '../auth.js';
+import { IanaZone, ProblemSchema } from '../schemas.js';
+import { byteLimit, idleLimit } from '../stream-limit.js';
+
+/** The largest file taken over HTTP (OPTLINE_IMPORT_MAX_BYTES): about 100,000 consents with their wording. */
+const maxBytes = (): number => Number(process.env.OPTLINE_IMPORT_MAX_BYTES) || 32 * 2 ** 20;
+
+const QueryBoolean = z.enum(['true', 'false']).optional();
+const security = [{ bearer: [] }];
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
+
+const ImportQuery = z
+  .object({
+    entityId: z.string().min(1).max(128),
+    kind: z.enum(IMPORT_KINDS).describe('What the rows are: each row is the body of POST /v1/consents, /v1/objections, /v1/relationships, /v1/contact-requests or /v1/presumed-consents, without entityId'),
+    timeZone: IanaZone.optional().describe("The zone of dates and times written without an offset (2026-11-28, 2026-11-28 10:00); default: the caller's country's (none for the US)"),
+    dryRun: QueryBoolean.describe('Check every row, write nothing'),
+    skipInvalid: QueryBoolean.describe('Import the rows that pass and leave out the others (default: a bad row stops the whole import)'),
+    again: QueryBoolean.describe('Import a file whose content was imported for this caller and kind before (every row is recorded again)'),
+  })
+  .strict();
+
+const ImportRecordSchema = z.object({
+  id: z.string(),
+  entityId: z.string(),
+  kind: z.enum(IMPORT_KINDS),
+  sha256: z.string(),
+  inputName: z.string().nullable(),
+  rows: z.number(),
+  imported: z.number(),
+  rejected: z.number(),
+  keyId: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+const ImportResultSchema = z.object({
+  id: z.string().nullable().describe('The import (null for a dry run, or when no row was imported)'),
+  entityId: z.string(),
+  kind: z.enum(IMPORT_KINDS),
+  dryRun: z.boolean(),
+  rows: z.number().describe('Data rows in the file'),
+  imported: z.number().describe('Rows recorded (a dry run: that would be)'),
+  rejected: z.number().describe('Rows refused (left out with skipInvalid)'),
+  errors: z.array(z.object({ line: z.number(), path: z.string(), message: z.string() })).describe("The refused rows' errors, by the line of the file (the header is line 1); at most 1,000"),
+  ignoredColumns: z.array(z.string()).describe('Columns that are no field of these records: not imported'),
+  columns: z.record(z.string(), z.string()).describe('The column each field was read from'),
+  sha256: z.string(),
+  importedBefore: ImportRecordSchema.nullable().describe('The earlier import of the same file, when again=true imported it once more'),
+});
+
+async function readBody(body: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const limited = body.pipe(idleLimit(60_000, 'The file')).pipe(byteLimit(max, 'The file'));
+  body.on('error', (err) => limited.destroy(err));
+  for await (const chunk of limited) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export function importRoutes(app: Optline): FastifyPluginAsyncZod {
+  return async (f) => {
+    f.removeContentTypeParser(['text/csv', 'text/plain']);
+    f.addContentTypeParser(['text/csv', 'text/plain'], (_req, payload, done) => done(null, payload));
+
+    f.post(
+      '/imports',
+      {
+        config: { permission: 'import' },
+        schema: {
+          tags: ['events'],
+          summary: "Import a caller's existing records from CSV (a CRM export): every row checked as its API call would be, then all recorded in one transaction – or none",
+          description:
+            'A header row names the fields of the body of the call a row stands for (entityId comes from the query); case, spaces and punctuation in names do not count, and nested fields may be named by their own name (`wording` for `source.wording`). Lists (products) are written a|b, booleans true/false, yes/no or 1/0; moments in RFC 3339 with an offset, or as a date or local time in timeZone. Columns that are no field are left out and named in `ignoredColumns`. A file with a bad row is refused whole (422, each error with its line) unless skipInvalid=true; a file imported for the caller before is refused (409) unless again=true.',
+          security,
+          querystring: ImportQuery,
+          response: { 200: ImportResultSchema, 201: ImportResultSchema, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        requireScope(req, q.entityId);
+        const body = req.body as Readable | undefined;
+        if (!body || typeof body.pipe !== 'function') throw new InputError('Send the file as text/csv.', [{ path: 'content-type', message: 'must be text/csv' }], 400);
+        const bytes = await readBody(body, maxBytes());
+        const result = await runImport(app, [bytes], {
+          entityId: q.entityId,
+          kind: q.kind,
+          timeZone: q.timeZone,
+          dryRun: q.dryRun === 'true',
+          skipInvalid: q.skipInvalid === 'true',
+          again: q.again === 'true',
+          keyId: requireKey(req).id,
+        });
+        return reply.code(result.id ? 201 : 200).send(result);
+      },
+    );
+
+    f.get(
+      '/imports',
+      {
+        config: { permission: 'import_read' },
+        schema: {
+          tags: ['events'],
+          summary: 'Imports of records for the entities of this key, newest first',
+          security,
+          querystring: z.object({ entityId: z.string().min(1).max(128).optional() }).strict(),
+          response: { 200: z.array(ImportRecordSchema), ...errors },
+        },
+      },
+      async (req) => {
+        const key = requireKey(req);
+        if (req.query.entityId) requireScope(req, req.query.entityId);
+        const ids = req.query.entityId ? [req.query.entityId] : key.entityIds.includes('*') ? '*' : key.entityIds;
+        return (await listImports(app.store.db as never, ids, 100)).filter((r) => inScope(key, r.entityId));
+      },
+    );
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * Imports a caller's existing records – consents, objections, relationships, contact requests,
+ * presumed consents – from a CSV file, as a CRM or a former system exports them.
+ *
+ * The file is read once: every row is checked and its event kept in a spool (src/imports/spool.ts);
+ * only when every row passed (or the bad ones are to be left out) are the events appended, in one
+ * transaction with the import's record. So an import is all or nothing – a file with a wrong row,
+ * a crash or a kill halfway leave the store as it was – and a file imported once is not imported
+ * twice by mistake (same content, same caller, same kind: refused unless asked).
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parse as parseCsv, CsvError as CsvParseError } from 'csv-parse';
+import { InputError, NotFoundError } from '../service/errors.js';
+import type { Optline } from '../service/optline.js';
+import { newId } from '../store/repository.js';
+import { findPhoneColumn } from '../scrub/csv.js';
+import { COUNTRY_ZONES, RECORD_KINDS, columnKey, fieldNames, requiredFields, rowEvent, type FieldSources, type ImportKindName, type RecordKind, type RowError } from './records.js';
+import { findImport, recordImport, type ImportRecord } from './store.js';
+import { EventSpool } from './spool.js';
+
+export interface ImportOptions {
+  entityId: string;
+  kind: ImportKindName;
+  /** IANA zone of dates and local times without an offset (default: the caller's country's, none for the US). */
+  timeZone?: string | null;
+  /** Field → header name, where the file's names are not the API's (`at` → `Opt-in date`). */
+  columns?: Readonly<Record<string, string>>;
+  /** Field → the same value for every row (`channel` → `phone`), where the file has no column for it. */
+  fixed?: Readonly<Record<string, string>>;
+  /** Check every row and write nothing. */
+  dryRun?: boolean;
+  /** Import the rows that pass and leave out the others (they are in `errors`); default: all or nothing. */
+  skipInvalid?: boolean;
+  /** Import a file whose content was imported for this caller and kind before. */
+  again?: boolean;
+  inputName?: string | null;
+  keyId?: string | null;
+  /** Each row left out, with what is wrong with it (for a rejects file). */
+  onRejected?: (line: number, errors: Array<{ path: string; message: string }>, cells: readonly string[]) => void;
+  onProgress?: (rows: number) => void;
+  /** How many row errors the result keeps (default 1,000; all are counted). */
+  maxErrors?: number;
+}
+
+export interface ImportResult {
+  /** The import's record; null for a dry run or when nothing was imported. */
+  id: string | null;
+  entityId: string;
+  kind: ImportKindName;
+  dryRun: boolean;
+  /** Data rows in the file (empty lines not counted). */
+  rows: number;
+  /** Rows whose events were written (a dry run: would be). */
+  imported: number;
+  /** Rows refused, and the first maxErrors of their errors. */
+  rejected: number;
+  errors: RowError[];
+  /** Columns of the file that are no field of the records (not imported). */
+  ignoredColumns: string[];
+  /** Which column each field was read from. */
+  columns: Record<string, string>;
+  /** SHA-256 of the file's bytes. */
+  sha256: string;
+  /** The import of the same content before, when `again` let it be imported once more. */
+  importedBefore: ImportRecord | null;
+}
+
+/** The file's bytes (read once). */
+export type ImportSource = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
+
+/** Why nothing was imported: the rows' errors are in `errors` (each with its line) and in `rowErrors`. */
+export class ImportRefused extends InputError {
+  constructor(
+    message: string,
+    readonly result: ImportResult,
+  ) {
+    super(
+      message,
+      result.errors.map((e) => ({ path: e.path ? `line ${e.line}: ${e.path}` : `line ${e.line}`, message: e.message })),
+    );
+    this.name = 'ImportRefused';
+  }
+}
+
+/** The file's content was imported for this caller and kind before. */
+export class AlreadyImported extends InputError {
+  constructor(readonly earlier: ImportRecord) {
+    super(
+      `This file was imported for ${earlier.entityId} already, on ${earlier.createdAt} (import ${earlier.id}, ${earlier.imported.toLocaleString('en-US')} ${earlier.kind}): importing it again would record every row twice. Import it again only if that is what you want (--again, again=true).`,
+      [],
+      409,
+    );
+    this.name = 'AlreadyImported';
+  }
+}
+
+const DELIMITERS = [',', ';', '\t', '|'];
+const BATCH = 1_000;
+
+/** The delimiter the header uses most, outside quotes (Excel writes ';' where ',' is the decimal mark). */
+function sniffDelimiter(headerLine: string): string {
+  const counts = new Map(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of headerLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+/** The file read once: its rows in order, then its digest. */
+interface Reading {
+  rows: AsyncIterable<{ cells: string[]; line: number }>;
+  /** SHA-256 of the bytes, once the rows are all read. */
+  sha256: () => string;
+}
+
+/**
+ * Reads the file: its header (to `onHeader`), then each data row with the line it starts on.
+ * Decoded as UTF-8; a byte that is not (a Latin-1 export) shows as U+FFFD, which the import
+ * refuses with its line.
+ */
+function readRows(source: ImportSource, onHeader: (header: string[]) => void): Reading {
+  const hash = createHash('sha256');
+  let digest: string | null = null;
+  async function* text(): AsyncGenerator<string> {
+    const decoder = new TextDecoder('utf-8');
+    for await (const chunk of source) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(bytes);
+      yield decoder.decode(bytes, { stream: true });
+    }
+    yield decoder.decode();
+    digest = hash.digest('hex');
+  }
+  async function* rows(): AsyncGenerator<{ cells: string[]; line: number }> {
+    const chunks = text();
+    // The delimiter is told by the header line: read up to its end first.
+    let head = '';
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      head += next.value;
+      if (head.includes('\n') || head.length >= 1 << 20) break;
+    }
+    if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
+    if (head.trim() === '') throw new InputError('The file is empty: it needs a header row naming the columns, and a row for each record.');
+    if (head.startsWith('PK\u0003\u0004')) throw new InputError('The file is a spreadsheet workbook, not CSV text: save it as CSV UTF-8.');
+    if (head.slice(0, 200).includes('\0')) throw new InputError('The file is not UTF-8 text (UTF-16?): save it as CSV UTF-8.');
+    const parser = parseCsv({ delimiter: sniffDelimiter(head.split(/\r?\n/, 1)[0]!), relax_column_count: true, info: true });
+    const input = Readable.from(
+      (async function* () {
+        yield head;
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      })(),
+    );
+    input.on('error', (err) => parser.destroy(err));
+    input.pipe(parser);
+    let header = false;
+    let lastLine = 0;
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        const line = lastLine + 1;
+        lastLine = info.lines;
+        if (!header) {
+          header = true;
+          onHeader(record);
+        } else if (!(record.length === 1 && record[0]!.trim() === '')) {
+          yield { cells: record, line };
+        }
+      }
+    } catch (err) {
+      if (err instanceof CsvParseError) throw new InputError(`The file is not CSV that can be read: ${csvProblem(err)}.`);
+      throw err;
+    }
+  }
+  return {
+    rows: rows(),
+    sha256: () => {
+      if (digest === null) throw new Error('the file was not read to its end');
+      return digest;
+    },
+  };
+}
+
+function csvProblem(err: CsvParseError): string {
+  const line = (err as { lines?: number }).lines;
+  const where = line ? `line ${line}: ` : '';
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') return `${where}a quote opened and never closed`;
+  if (err.code === 'CSV_INVALID_CLOSING_QUOTE' || err.code === 'INVALID_OPENING_QUOTE') return `${where}a quote inside an unquoted field or after a closing quote`;
+  return `${where}${err.message}`;
+}
+
+/** Which column each field is read from, by the header; what is missing or named twice refuses the file. */
+function fieldSources(k: RecordKind, header: readonly string[], opts: Pick<ImportOptions, 'columns' | 'fixed'>): { sources: FieldSources; ignored: string[]; named: Record<string, string> } {
+  const byPath = new Map(k.fields.map(([path, fieldKind]) => [path, fieldKind]));
+  const names = fieldNames(k);
+  // A field as the caller named it: its path, or any name a column could have for it (`wording`, `Source method`).
+  const fieldOf = (name: string, how: string): string => {
+    const path = byPath.has(name) ? name : names.get(columnKey(name));
+    if (path) return path;
+    throw new InputError(`${how} names "${name}", which is no field of ${k.name}: ${k.fields.map(([p]) => p).join(', ')}.`, [{ path: name, message: 'not a field' }]);
+  };
+  const byField = (given: Readonly<Record<string, string>> | undefined, how: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(given ?? {})) {
+      const path = fieldOf(name, how);
+      if (path in out) throw new InputError(`${how} gives ${path} twice.`, [{ path, message: 'given twice' }]);
+      out[path] = value;
+    }
+    return out;
+  };
+  opts = { columns: byField(opts.columns, 'A column mapping'), fixed: byField(opts.fixed, 'A value for every row') };
+  const taken = new Map<string, number>();
+  const explicit = new Map(Object.entries(opts.columns ?? {}).map(([path, name]) => [name.trim(), path]));
+  const mapped = new Set(explicit.values());
+  header.forEach((name, i) => {
+    // A column named for a field the caller mapped to another column is not read for it.
+    const found = names.get(columnKey(name));
+    const path = explicit.get(name.trim()) ?? (found && !mapped.has(found) ? found : undefined);
+    if (!path) return;
+    if (taken.has(path)) {
+      throw new InputError(`Columns "${header[taken.get(path)!]}" and "${name}" both give ${path}: rename one, or say which to use (--column ${path}=NAME).`, [{ path, message: 'two columns' }]);
+    }
+    taken.set(path, i);
+  });
+  for (const [name, path] of explicit) {
+    if (!taken.has(path)) throw new InputError(`No column "${name}" for ${path}; the columns are: ${header.join(', ')}.`, [{ path, message: 'no such column' }]);
+  }
+  for (const path of Object.keys(opts.fixed ?? {})) {
+    if (taken.has(path)) throw new InputError(`${path} is given for every row and by column "${header[taken.get(path)!]}": give it one way.`, [{ path, message: 'given twice' }]);
+  }
+  const given = (path: string): boolean => taken.has(path) || (opts.fixed !== undefined && path in opts.fixed);
+  const missing = requiredFields(k).filter((path) => !given(path));
+  if (k.oneOf && !k.oneOf.some(given)) missing.push(k.oneOf.join(' or '));
+  if (missing.length > 0) {
+    const phoneHint = missing.some((m) => m.startsWith('phone')) && findPhoneColumn(header) >= 0 ? ` (is it "${header[findPhoneColumn(header)]}"? Say so with --column phone=NAME)` : '';
+    throw new InputError(
+      `The file has no column for ${missing.join(', ')}${phoneHint}. A row of ${k.name} is the body of ${k.call}; the columns seen are: ${header.join(', ') || '(none)'}. Name a column for a field with --column FIELD=NAME, or give a value for every row with --set FIELD=VALUE.`,
+      missing.map((path) => ({ path, message: 'no column' })),
+    );
+  }
+  const sources: FieldSources = {
+    columns: [...taken].map(([path, i]) => [path, byPath.get(path)!, i]),
+    fixed: Object.entries(opts.fixed ?? {}).map(([path, value]) => [path, byPath.get(path)!, value]),
+  };
+  const used = new Set(taken.values());
+  return { sources, ignored: header.filter((_, i) => !used.has(i)), named: Object.fromEntries([...taken].map(([path, i]) => [path, header[i]!])) };
+}
+
+/** Checks every row of the file and, unless it is a dry run or a row failed, imports them all in one transaction. */
+export async function runImport(app: Optline, source: ImportSource, opts: ImportOptions): Promise<ImportResult> {
+  const k = RECORD_KINDS[opts.kind];
+  if (!k) throw new InputError(`Unknown kind of record "${opts.kind}": one of ${Object.keys(RECORD_KINDS).join(', ')}.`, [{ path: 'kind', message: 'unknown' }]);
+  const entity = await app.entity(opts.entityId);
+  if (!entity) throw new NotFoundError(`Unknown entity "${opts.entityId}".`);
+  const zone = opts.timeZone ?? COUNTRY_ZONES[entity.country] ?? null;
+  const now = app.clock();
+  const maxErrors = opts.maxErrors ?? 1_000;
+
+  const result: ImportResult = {
+    id: null,
+    entityId: entity.id,
+    kind: k.name,
+    dryRun: opts.dryRun === true,
+    rows: 0,
+    imported: 0,
+    rejected: 0,
+    errors: [],
+    ignoredColumns: [],
+    columns: {},
+    sha256: '',
+    importedBefore: null,
+  };
+  let sources: FieldSources | null = null;
+  let width = 0;
+  const onHeader = (header: string[]): void => {
+    const s = fieldSources(k, header, opts);
+    sources = s.sources;
+    width = header.length;
+    result.ignoredColumns = s.ignored;
+    result.columns = s.named;
+  };
+  /** A row's event, or what is wrong with it: the same in both passes. */
+  const evaluate = (cells: readonly string[]): ReturnType<typeof rowEvent> => {
+    if (cells.some((c) => c.includes('\uFFFD'))) return { errors: [{ path: '', message: 'the row is not UTF-8 text (a Latin-1 or Windows export?): save the file as CSV UTF-8' }] };
+    // More fields than the header names: a delimiter inside an unquoted value has cut it, and each
+    // value after it stands under another column's name (a trailing empty field is only a delimiter).
+    if (cells.length > width && cells.slice(width).some((c) => c.trim() !== '')) {
+      return { errors: [{ path: '', message: `the row has ${cells.length} fields where the header names ${width}: quote a value that holds the delimiter` }] };
+    }
+    return rowEvent(app, k, sources!, cells, { entity, zone, now });
+  };
+
+  // The file read and every row checked, nothing written: the events wait in a spool.
+  const spool = opts.dryRun ? null : new EventSpool();
+  try {
+    const reading = readRows(source, onHeader);
+    for await (const { cells, line } of reading.rows) {
+      result.rows++;
+      const r = evaluate(cells);
+      if ('event' in r) {
+        result.imported++;
+        spool?.add({ ...r.event, keyId: opts.keyId ?? null });
+      } else {
+        result.rejected++;
+        for (const e of r.errors) if (result.errors.length < maxErrors) result.errors.push({ line, ...e });
+        opts.onRejected?.(line, r.errors, cells);
+      }
+      if (result.rows % 10_000 === 0) opts.onProgress?.(result.rows);
+    }
+    result.sha256 = reading.sha256();
+    if (result.rows === 0) throw new InputError(`The file has a header but no rows: no ${k.name} to import.`);
+    if (result.rejected > 0 && !opts.skipInvalid) {
+      throw new ImportRefused(
+        `${result.rejected.toLocaleString('en-US')} of ${result.rows.toLocaleString('en-US')} rows cannot be imported, so none was: correct them, or leave them out (--skip-invalid, skipInvalid=true).`,
+        result,
+      );
+    }
+    const before = await findImport(app.store.db as never, entity.id, k.name, result.sha256);
+    if (before && !opts.again) throw new AlreadyImported(before);
+    result.importedBefore = before;
+    if (!spool || result.imported === 0) return result;
+
+    // The events appended in one transaction with the import's record: all or none.
+    const id = newId();
+    const { sha256, rows, imported, rejected } = result;
+    await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), now, async (trx) => {
+      const earlier = await findImport(trx, entity.id, k.name, sha256);
+      if (earlier && !opts.again) throw new AlreadyImported(earlier);
+      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported, rejected, keyId: opts.keyId ?? null, createdAt: new Date(now).toISOString() });
+    });
+    result.id = id;
+    return result;
+  } finally {
+    spool?.close();
+  }
+}
