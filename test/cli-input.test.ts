@@ -122,6 +122,7 @@ describe('optline serve settings', () => {
     ['OPTLINE_RATE_LIMIT', 'abc', /^optline: OPTLINE_RATE_LIMIT must be a whole number of requests a minute, or 0 \(no limit\), not "abc"/],
     ['OPTLINE_AUTH_FAILURES_PER_MINUTE', '6o', /^optline: OPTLINE_AUTH_FAILURES_PER_MINUTE must be/],
     ['OPTLINE_SCRUB_MAX_BYTES', '4GiB', /^optline: OPTLINE_SCRUB_MAX_BYTES must be a whole number of bytes/],
+    ['OPTLINE_IMPORT_MAX_BYTES', '32MB', /^optline: OPTLINE_IMPORT_MAX_BYTES must be a whole number of bytes/],
     ['OPTLINE_SCRUBS_AT_ONCE', '0', /^optline: OPTLINE_SCRUBS_AT_ONCE must be/],
   ])('%s=%s stops the start (exit 2)', (name, value, message) => {
     // Without the check the server would start (and run until the timeout) or fail with exit 1.

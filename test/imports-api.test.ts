@@ -40,11 +40,10 @@ describe('POST /v1/imports', () => {
     const list = await api.call('GET', '/v1/imports?entityId=acme', undefined, tokens.supervisor);
     expect(list.statusCode).toBe(200);
     expect(list.json()[0]).toMatchObject({ id: r.json().id, kind: 'consents', imported: 1, sha256: r.json().sha256 });
-    // The same file again: 409, and nothing recorded twice.
+    // The same file again: nothing recorded twice, and the answer says why.
     const again = await send('/v1/imports?entityId=acme&kind=consents', csv, tokens.admin);
-    expect(again.statusCode).toBe(409);
-    expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(again.json().detail).toMatch(/imported for acme already/);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ id: null, imported: 0, onRecord: 1, importedBefore: { id: r.json().id } });
   });
 
   it('refuses a file with bad rows as problem+json naming each line, and writes nothing', async () => {
@@ -108,8 +107,10 @@ describe('optline import', () => {
     expect(r.stdout).toContain('phone ← "Mobiel"');
     const d = optline(['decide', '--entity', 'acme', '--phone', '0612340901', '--at', '2026-11-30T11:00:00+01:00', '--json']);
     expect(JSON.parse(d.stdout)).toMatchObject({ allowed: true, basis: 'consent' });
-    const again = optline(['import', 'consents', '--entity', 'acme', '--in', file, '--column', 'phone=Mobiel', '--column', 'at=Toestemming sinds', '--column', 'channel=Kanaal', '--set', 'status=granted']);
-    expect(again.code).toBe(2);
+    const again = optline(['import', 'consents', '--entity', 'acme', '--in', file, '--column', 'phone=Mobiel', '--column', 'at=Toestemming sinds', '--column', 'channel=Kanaal', '--set', 'status=granted', '--set', 'source.method=paper']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/imported 0 of 2 rows/);
+    expect(again.stdout).toMatch(/2 rows were on record already and were not recorded again; this file was imported on 20\d\d-/);
   });
 
   it('refuses a file with bad rows with their line numbers, writes the rejects file and nothing else', () => {

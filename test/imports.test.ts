@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
-import { AlreadyImported, ImportRefused, runImport, type ImportOptions } from '../src/imports/run.js';
+import { ImportRefused, runImport, type ImportOptions } from '../src/imports/run.js';
 import { IMPORT_KINDS, RECORD_KINDS, fieldNames, momentCell } from '../src/imports/records.js';
 import { DateTime } from 'luxon';
 import { listImports } from '../src/imports/store.js';
@@ -202,25 +202,35 @@ describe.each(storeNames())('imports on %s', (storeName) => {
     expect((await store.history('+31612340301')).events[0]).toMatchObject({ type: 'consent', source: { wording: 'a wording\nover two lines' } });
   });
 
-  it('does not import the same file twice for a caller unless asked, and a dry run writes nothing', async () => {
+  it('records no row twice: the same file again, an export that overlaps the last, a row repeated in the file; a dry run writes nothing', async () => {
     const csv = 'phone,at\n0612340401,2025-02-01T00:00:00Z\n0612340402,2025-02-01T00:00:00Z\n';
     const before = await eventCount();
     const dry = await imp(csv, { kind: 'objections', dryRun: true });
-    expect(dry).toMatchObject({ id: null, dryRun: true, rows: 2, imported: 2 });
+    expect(dry).toMatchObject({ id: null, dryRun: true, rows: 2, imported: 2, onRecord: 0 });
     expect(await eventCount()).toBe(before);
     const first = await imp(csv, { kind: 'objections' });
+    expect(first).toMatchObject({ imported: 2, onRecord: 0, importedBefore: null });
     expect(await eventCount()).toBe(before + 2);
-    const again = await imp(csv, { kind: 'objections' }).catch((e: unknown) => e);
-    expect(again).toBeInstanceOf(AlreadyImported);
-    expect((again as AlreadyImported).status).toBe(409);
-    expect((again as AlreadyImported).earlier.id).toBe(first.id);
+    // The same file: nothing new; the answer names the earlier import.
+    const again = await imp(csv, { kind: 'objections' });
+    expect(again).toMatchObject({ id: null, imported: 0, onRecord: 2, importedBefore: { id: first.id, imported: 2 } });
     expect(await eventCount()).toBe(before + 2);
-    // Another caller, or another kind of record: not the same import.
-    await runImport(app, file(csv), { entityId: 'twin', kind: 'objections' });
-    const twice = await imp(csv, { kind: 'objections', again: true });
-    expect(twice.importedBefore?.id).toBe(first.id);
+    // The next month's export: the old rows and a new one, in another order; and a row twice in one file.
+    const next = 'phone,at\n0612340403,2025-03-01T00:00:00Z\n0612340402,2025-02-01T00:00:00Z\n0612340401,2025-02-01T00:00:00Z\n0612340403,2025-03-01T00:00:00Z\n';
+    expect(await imp(next, { kind: 'objections', dryRun: true })).toMatchObject({ imported: 1, onRecord: 3 });
+    expect(await imp(next, { kind: 'objections' })).toMatchObject({ imported: 1, onRecord: 3, importedBefore: null });
+    expect(await eventCount()).toBe(before + 3);
+    // The same number at another moment is another objection; another caller's record is not this one's.
+    expect(await imp('phone,at\n0612340401,2025-04-01T00:00:00Z\n', { kind: 'objections' })).toMatchObject({ imported: 1, onRecord: 0 });
+    expect(await runImport(app, file(csv), { entityId: 'twin', kind: 'objections' })).toMatchObject({ imported: 2, onRecord: 0 });
     expect(await eventCount()).toBe(before + 6);
-    expect((await listImports(store.db as never, ['acme'])).filter((i) => i.sha256 === first.sha256)).toHaveLength(2);
+    const recorded = await listImports(store.db as never, ['acme']);
+    expect(recorded.filter((i) => i.sha256 === first.sha256)).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ imported: 1, onRecord: 0, kind: 'objections' });
+    // E-mail consents without a number are matched by their address.
+    const mail = 'channel,status,at,email\nemail,granted,2025-01-01T00:00:00Z,a@example.org\nemail,granted,2025-01-01T00:00:00Z,a@example.org\n';
+    expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 1, onRecord: 1 });
+    expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 0, onRecord: 2 });
   });
 
   it('appends all of an import or none: a failure halfway through the write leaves the store as it was', async () => {
@@ -232,6 +242,7 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       throw new Error('disk gone');
     };
     await expect(store.appendEventStream('acme', failing, NOW, async () => {})).rejects.toThrow('disk gone');
+    expect(await eventCount()).toBe(before);
     expect(await eventCount()).toBe(before);
     await expect(store.appendEventStream('acme', async function* () { yield batch.slice(0, 2); }, NOW, async () => { throw new Error('record refused'); })).rejects.toThrow('record refused');
     expect(await eventCount()).toBe(before);

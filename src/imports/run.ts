@@ -5,8 +5,8 @@
  * The file is read once: every row is checked and its event kept in a spool (src/imports/spool.ts);
  * only when every row passed (or the bad ones are to be left out) are the events appended, in one
  * transaction with the import's record. So an import is all or nothing – a file with a wrong row,
- * a crash or a kill halfway leave the store as it was – and a file imported once is not imported
- * twice by mistake (same content, same caller, same kind: refused unless asked).
+ * a crash or a kill halfway leave the store as it was – and a row whose record is on file already
+ * (the same file imported twice, an export that overlaps the last) is not recorded twice.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -32,8 +32,6 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** Import the rows that pass and leave out the others (they are in `errors`); default: all or nothing. */
   skipInvalid?: boolean;
-  /** Import a file whose content was imported for this caller and kind before. */
-  again?: boolean;
   inputName?: string | null;
   keyId?: string | null;
   /** Each row left out, with what is wrong with it (for a rejects file). */
@@ -53,6 +51,8 @@ export interface ImportResult {
   rows: number;
   /** Rows whose events were written (a dry run: would be). */
   imported: number;
+  /** Rows whose record is on file already – the same type, number, moment and content – and were not recorded again. */
+  onRecord: number;
   /** Rows refused, and the first maxErrors of their errors. */
   rejected: number;
   errors: RowError[];
@@ -62,7 +62,7 @@ export interface ImportResult {
   columns: Record<string, string>;
   /** SHA-256 of the file's bytes. */
   sha256: string;
-  /** The import of the same content before, when `again` let it be imported once more. */
+  /** The latest earlier import of the same file (the same bytes) for this caller and kind, if any. */
   importedBefore: ImportRecord | null;
 }
 
@@ -80,18 +80,6 @@ export class ImportRefused extends InputError {
       result.errors.map((e) => ({ path: e.path ? `line ${e.line}: ${e.path}` : `line ${e.line}`, message: e.message })),
     );
     this.name = 'ImportRefused';
-  }
-}
-
-/** The file's content was imported for this caller and kind before. */
-export class AlreadyImported extends InputError {
-  constructor(readonly earlier: ImportRecord) {
-    super(
-      `This file was imported for ${earlier.entityId} already, on ${earlier.createdAt} (import ${earlier.id}, ${earlier.imported.toLocaleString('en-US')} ${earlier.kind}): importing it again would record every row twice. Import it again only if that is what you want (--again, again=true).`,
-      [],
-      409,
-    );
-    this.name = 'AlreadyImported';
   }
 }
 
@@ -273,6 +261,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     rows: 0,
     imported: 0,
     rejected: 0,
+    onRecord: 0,
     errors: [],
     ignoredColumns: [],
     columns: {},
@@ -300,7 +289,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
   };
 
   // The file read and every row checked, nothing written: the events wait in a spool.
-  const spool = opts.dryRun ? null : new EventSpool();
+  const spool = new EventSpool();
   try {
     const reading = readRows(source, onHeader);
     for await (const { cells, line } of reading.rows) {
@@ -308,7 +297,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
       const r = evaluate(cells);
       if ('event' in r) {
         result.imported++;
-        spool?.add({ ...r.event, keyId: opts.keyId ?? null });
+        spool.add({ ...r.event, keyId: opts.keyId ?? null });
       } else {
         result.rejected++;
         for (const e of r.errors) if (result.errors.length < maxErrors) result.errors.push({ line, ...e });
@@ -324,22 +313,26 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
         result,
       );
     }
-    const before = await findImport(app.store.db as never, entity.id, k.name, result.sha256);
-    if (before && !opts.again) throw new AlreadyImported(before);
-    result.importedBefore = before;
-    if (!spool || result.imported === 0) return result;
+    result.importedBefore = await findImport(app.store.db as never, entity.id, k.name, result.sha256);
+    if (result.imported === 0) return result;
+    if (opts.dryRun) {
+      result.onRecord = await app.store.countOnRecord(entity.id, spool.batches(BATCH), now);
+      result.imported -= result.onRecord;
+      return result;
+    }
 
     // The events appended in one transaction with the import's record: all or none.
     const id = newId();
-    const { sha256, rows, imported, rejected } = result;
-    await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), now, async (trx) => {
-      const earlier = await findImport(trx, entity.id, k.name, sha256);
-      if (earlier && !opts.again) throw new AlreadyImported(earlier);
-      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported, rejected, keyId: opts.keyId ?? null, createdAt: new Date(now).toISOString() });
+    const { sha256, rows, rejected } = result;
+    const counts = await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), now, async (trx, { appended, onRecord }) => {
+      if (appended === 0) return; // every row on record already: nothing was imported
+      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, rejected, keyId: opts.keyId ?? null, createdAt: new Date(now).toISOString() });
     });
-    result.id = id;
+    result.imported = counts.appended;
+    result.onRecord = counts.onRecord;
+    result.id = counts.appended > 0 ? id : null;
     return result;
   } finally {
-    spool?.close();
+    spool.close();
   }
 }

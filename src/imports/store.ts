@@ -10,6 +10,7 @@ export interface ImportsTable {
   input_name: string | null;
   rows: number;
   imported: number;
+  on_record: number;
   rejected: number;
   key_id: string | null;
   created_at: string;
@@ -27,6 +28,8 @@ export interface ImportRecord {
   inputName: string | null;
   rows: number;
   imported: number;
+  /** Rows whose record was on file already: not recorded again. */
+  onRecord: number;
   /** Rows left out (skipInvalid). */
   rejected: number;
   keyId: string | null;
@@ -42,6 +45,7 @@ function toRecord(r: ImportsTable): ImportRecord {
     inputName: r.input_name,
     rows: Number(r.rows),
     imported: Number(r.imported),
+    onRecord: Number(r.on_record),
     rejected: Number(r.rejected),
     keyId: r.key_id,
     createdAt: r.created_at,
@@ -60,6 +64,7 @@ export async function findImport(db: Kysely<never>, entityId: string, kind: stri
     .where('sha256', '=', sha256)
     .where('kind', '=', kind)
     .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
     .executeTakeFirst();
   return r ? toRecord(r) : null;
 }
@@ -75,6 +80,7 @@ export async function recordImport(db: Kysely<never>, r: ImportRecord): Promise<
       input_name: r.inputName,
       rows: r.rows,
       imported: r.imported,
+      on_record: r.onRecord,
       rejected: r.rejected,
       key_id: r.keyId,
       created_at: r.createdAt,
@@ -84,7 +90,7 @@ export async function recordImport(db: Kysely<never>, r: ImportRecord): Promise<
 
 /** The imports of these entities, newest first. */
 export async function listImports(db: Kysely<never>, entityIds: readonly string[] | '*', limit = 50): Promise<ImportRecord[]> {
-  let q = imports(db).selectFrom('imports').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit);
+  let q = imports(db).selectFrom('imports').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
   if (entityIds !== '*') {
     if (entityIds.length === 0) return [];
     q = q.where('entity_id', 'in', [...entityIds]);

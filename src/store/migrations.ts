@@ -305,7 +305,7 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
   },
   {
     // Imports of a caller's records (src/imports/): which file (by its digest) was imported for
-    // whom, so the same file is not imported twice by mistake.
+    // whom, by which key, and what came of its rows.
     name: '0020_imports',
     async up(db) {
       await db.schema
@@ -317,6 +317,7 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
         .addColumn('input_name', 'text')
         .addColumn('rows', 'integer', (c) => c.notNull())
         .addColumn('imported', 'integer', (c) => c.notNull())
+        .addColumn('on_record', 'integer', (c) => c.notNull())
         .addColumn('rejected', 'integer', (c) => c.notNull())
         .addColumn('key_id', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())

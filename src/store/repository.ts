@@ -145,6 +145,9 @@ export interface NewEvent {
   keyId?: string | null;
 }
 
+/** Two event rows are the same record when all but their ids and when they were put on record are. */
+const sameRecord = (r: { type: string; phone: string | null; email: string | null; at: string; payload: string }): string => JSON.stringify([r.type, r.phone, r.email, r.at, r.payload]);
+
 /** An event as its row, before it is linked into its chain. */
 function eventRow(ev: NewEvent, now: number) {
   const { id: _id, type, entityId, at, ...payload } = ev.fact;
@@ -346,29 +349,74 @@ export class Store {
   }
 
   /**
-   * Appends the events of `batches` – one entity's, each batch as it comes (an import reads its
-   * file again while it writes) – and then `finish`, all in one transaction: stored all or none.
-   * The entity's chain is taken first, so no other event of the entity comes between them; on
-   * SQLite every other write waits meanwhile. A retry (a busy store) reads the batches anew.
+   * Appends the events of `batches` – one entity's, as they come – and then `finish`, all in one
+   * transaction: stored all or none. An event that is on record already – the same type, number,
+   * e-mail address, moment and content, the same file imported twice or an export that overlaps
+   * the last – is not recorded again (`onRecord` counts them). The entity's chain is taken first, so
+   * no other event of the entity comes between them; on SQLite every other write waits meanwhile.
+   * A retry (a busy store) reads the batches anew.
    */
-  async appendEventStream(entityId: string, batches: () => AsyncIterable<NewEvent[]>, now: number, finish: (trx: Kysely<never>) => Promise<void>): Promise<number> {
+  async appendEventStream(
+    entityId: string,
+    batches: () => AsyncIterable<NewEvent[]>,
+    now: number,
+    finish: (trx: Kysely<never>, counts: { appended: number; onRecord: number }) => Promise<void>,
+  ): Promise<{ appended: number; onRecord: number }> {
     return withRetry(() =>
       this.db.transaction().execute(async (trx) => {
         await lockChain(trx, chainOf(entityId));
-        let count = 0;
+        const counts = { appended: 0, onRecord: 0 };
         for await (const evs of batches()) {
           const rows = evs.map((ev) => {
             if (ev.fact.entityId !== entityId) throw new Error(`an event of ${String(ev.fact.entityId)} among ${entityId}'s`);
             return eventRow(ev, now);
           });
-          const linked = await linkRows(trx, rows);
+          // The rows this transaction appended before are on record too.
+          const seen = await this.recordedAmong(trx, entityId, rows);
+          const fresh = rows.filter((r) => {
+            const key = sameRecord(r);
+            if (seen.has(key)) return false;
+            seen.add(key);
+            return true;
+          });
+          counts.onRecord += rows.length - fresh.length;
+          const linked = await linkRows(trx, fresh);
           for (let i = 0; i < linked.length; i += 500) await trx.insertInto('events').values(linked.slice(i, i + 500)).execute();
-          count += rows.length;
+          counts.appended += fresh.length;
         }
-        await finish(trx as unknown as Kysely<never>);
-        return count;
+        await finish(trx as unknown as Kysely<never>, counts);
+        return counts;
       }),
     );
+  }
+
+  /** How many of the events of `batches` appendEventStream would find on record already (a dry run). */
+  async countOnRecord(entityId: string, batches: AsyncIterable<NewEvent[]>, now: number): Promise<number> {
+    let count = 0;
+    // Rows of the file itself that repeat an earlier one, by a digest of each (a file of millions of rows).
+    const inFile = new Set<string>();
+    for await (const evs of batches) {
+      const rows = evs.map((ev) => eventRow(ev, now));
+      const recorded = await this.recordedAmong(this.db, entityId, rows);
+      for (const r of rows) {
+        const key = sameRecord(r);
+        const digest = createHash('sha256').update(key).digest('base64').slice(0, 22);
+        if (recorded.has(key) || inFile.has(digest)) count++;
+        inFile.add(digest);
+      }
+    }
+    return count;
+  }
+
+  /** Of these rows, those on record for the entity already (their sameRecord keys), looked up by number or, without one, e-mail address. */
+  private async recordedAmong(db: Kysely<Database>, entityId: string, rows: ReturnType<typeof eventRow>[]): Promise<Set<string>> {
+    const seen = new Set<string>();
+    const phones = [...new Set(rows.flatMap((r) => (r.phone ? [r.phone] : [])))];
+    const emails = [...new Set(rows.flatMap((r) => (!r.phone && r.email ? [r.email] : [])))];
+    const recorded = db.selectFrom('events').select(['type', 'phone', 'email', 'at', 'payload']).where('entity_id', '=', entityId).where('erased_at', 'is', null);
+    for (let i = 0; i < phones.length; i += 500) for (const r of await recorded.where('phone', 'in', phones.slice(i, i + 500)).execute()) seen.add(sameRecord(r));
+    for (let i = 0; i < emails.length; i += 500) for (const r of await recorded.where('phone', 'is', null).where('email', 'in', emails.slice(i, i + 500)).execute()) seen.add(sameRecord(r));
+    return seen;
   }
 
   /**

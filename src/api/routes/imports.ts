@@ -1,6 +1,6 @@
 /**
  * Imports of a caller's existing records over HTTP (src/imports/):
- *   POST /v1/imports?entityId=…&kind=consents[&timeZone=…&dryRun=true&skipInvalid=true&again=true]   body: text/csv
+ *   POST /v1/imports?entityId=…&kind=consents[&timeZone=…&dryRun=true&skipInvalid=true]   body: text/csv
  *   GET  /v1/imports[?entityId=…]   the imports of the key's entities, newest first
  * Columns are the fields of the body of the API call a row stands for; a file with other names
  * goes through `optline import --column`. Larger files too: the body is read whole before the
@@ -23,7 +23,7 @@ const maxBytes = (): number => Number(process.env.OPTLINE_IMPORT_MAX_BYTES) || 3
 
 const QueryBoolean = z.enum(['true', 'false']).optional();
 const security = [{ bearer: [] }];
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
 
 const ImportQuery = z
   .object({
@@ -32,7 +32,6 @@ const ImportQuery = z
     timeZone: IanaZone.optional().describe("The zone of dates and times written without an offset (2026-11-28, 2026-11-28 10:00); default: the caller's country's (none for the US)"),
     dryRun: QueryBoolean.describe('Check every row, write nothing'),
     skipInvalid: QueryBoolean.describe('Import the rows that pass and leave out the others (default: a bad row stops the whole import)'),
-    again: QueryBoolean.describe('Import a file whose content was imported for this caller and kind before (every row is recorded again)'),
   })
   .strict();
 
@@ -44,6 +43,7 @@ const ImportRecordSchema = z.object({
   inputName: z.string().nullable(),
   rows: z.number(),
   imported: z.number(),
+  onRecord: z.number(),
   rejected: z.number(),
   keyId: z.string().nullable(),
   createdAt: z.string(),
@@ -56,12 +56,13 @@ const ImportResultSchema = z.object({
   dryRun: z.boolean(),
   rows: z.number().describe('Data rows in the file'),
   imported: z.number().describe('Rows recorded (a dry run: that would be)'),
+  onRecord: z.number().describe('Rows whose record was on file already – the same type, number, moment and content (the file imported before, an export that overlaps the last) – and were not recorded again'),
   rejected: z.number().describe('Rows refused (left out with skipInvalid)'),
   errors: z.array(z.object({ line: z.number(), path: z.string(), message: z.string() })).describe("The refused rows' errors, by the line of the file (the header is line 1); at most 1,000"),
   ignoredColumns: z.array(z.string()).describe('Columns that are no field of these records: not imported'),
   columns: z.record(z.string(), z.string()).describe('The column each field was read from'),
   sha256: z.string(),
-  importedBefore: ImportRecordSchema.nullable().describe('The earlier import of the same file, when again=true imported it once more'),
+  importedBefore: ImportRecordSchema.nullable().describe('The latest earlier import of the same file (the same bytes) for this caller and kind, if any'),
 });
 
 async function readBody(body: Readable, max: number): Promise<Buffer> {
@@ -85,7 +86,7 @@ export function importRoutes(app: Optline): FastifyPluginAsyncZod {
           tags: ['events'],
           summary: "Import a caller's existing records from CSV (a CRM export): every row checked as its API call would be, then all recorded in one transaction – or none",
           description:
-            'A header row names the fields of the body of the call a row stands for (entityId comes from the query); case, spaces and punctuation in names do not count, and nested fields may be named by their own name (`wording` for `source.wording`). Lists (products) are written a|b, booleans true/false, yes/no or 1/0; moments in RFC 3339 with an offset, or as a date or local time in timeZone. Columns that are no field are left out and named in `ignoredColumns`. A file with a bad row is refused whole (422, each error with its line) unless skipInvalid=true; a file imported for the caller before is refused (409) unless again=true.',
+            'A header row names the fields of the body of the call a row stands for (entityId comes from the query); case, spaces and punctuation in names do not count, and nested fields may be named by their own name (`wording` for `source.wording`). Lists (products) are written a|b, booleans true/false, yes/no or 1/0; moments in RFC 3339 with an offset, or as a date or local time in timeZone. Columns that are no field are left out and named in `ignoredColumns`. A file with a bad row is refused whole (422, each error with its line) unless skipInvalid=true. A row whose record is on file already (the same type, number, moment and content) is not recorded again: importing the same file twice, or an export that overlaps the last, adds only what is new (`onRecord` counts the others).',
           security,
           querystring: ImportQuery,
           response: { 200: ImportResultSchema, 201: ImportResultSchema, ...errors },
@@ -103,7 +104,6 @@ export function importRoutes(app: Optline): FastifyPluginAsyncZod {
           timeZone: q.timeZone,
           dryRun: q.dryRun === 'true',
           skipInvalid: q.skipInvalid === 'true',
-          again: q.again === 'true',
           keyId: requireKey(req).id,
         });
         return reply.code(result.id ? 201 : 200).send(result);

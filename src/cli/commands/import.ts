@@ -47,7 +47,7 @@ function fieldsHelp(): string {
 
 export function importCommand(openApp: () => Promise<Optline>): Command {
   return new Command('import')
-    .description("import a caller's existing records from CSV – consents, objections, relationships, contact requests, presumed consents: all rows or none, checked as the API checks them")
+    .description("import a caller's existing records from CSV – consents, objections, relationships, contact requests, presumed consents: all rows or none, checked as the API checks them; a record on file already is not recorded twice")
     .addArgument(new Command().createArgument('<kind>', 'what the rows are').choices(IMPORT_KINDS))
     .requiredOption('--entity <id>', 'the caller whose records they are')
     .requiredOption('--in <file>', 'the CSV file: a header row, then a row a record (, ; tab or | between fields, UTF-8)')
@@ -57,10 +57,9 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
     .option('--dry-run', 'check every row and write nothing')
     .option('--skip-invalid', 'import the rows that pass and leave out the others (default: one bad row stops the import)')
     .option('--rejects <file>', 'write each refused row\'s line and errors here (CSV)')
-    .option('--again', 'import a file that was imported for this caller before (every row is recorded a second time)')
     .addOption(new Option('--show-errors <n>', 'print at most this many errors').argParser(wholeNumber).default(20))
     .addHelpText('after', `\nColumns are the fields of the API call's body, matched without regard to case, spaces or\npunctuation ("Source method", source_method); nested fields also by their own name (wording, ip).\nDates: RFC 3339 with an offset, or YYYY-MM-DD[ HH:MM[:SS]] in --time-zone. Lists: a|b. Booleans: true/false, yes/no, 1/0.\n\n${fieldsHelp()}\n`)
-    .action(async (kind: ImportKindName, o: { entity: string; in: string; column?: Record<string, string>; set?: Record<string, string>; timeZone?: string; dryRun?: boolean; skipInvalid?: boolean; rejects?: string; again?: boolean; showErrors: number }) => {
+    .action(async (kind: ImportKindName, o: { entity: string; in: string; column?: Record<string, string>; set?: Record<string, string>; timeZone?: string; dryRun?: boolean; skipInvalid?: boolean; rejects?: string; showErrors: number }) => {
       checkReadable(o.in);
       if (o.rejects && resolve(o.rejects) === resolve(o.in)) throw new InputError('--rejects must name another file than --in.');
       const app = await openApp();
@@ -77,7 +76,6 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
           fixed: o.set,
           dryRun: o.dryRun,
           skipInvalid: o.skipInvalid,
-          again: o.again,
           inputName: basename(o.in),
           maxErrors: o.showErrors,
           onRejected: o.rejects ? (line, errors) => errors.forEach((e) => rejects.push(`${line},${csvField(e.path, ',')},${csvField(e.message, ',')}`)) : undefined,
@@ -101,12 +99,14 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
       writeRejects(o.rejects, rejects);
       const one = RECORD_KINDS[kind].one;
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      if (result.importedBefore) console.error(`warning: this file was imported for ${result.entityId} before, on ${result.importedBefore.createdAt} (import ${result.importedBefore.id}): its rows are now recorded twice.`);
-      console.log(
-        result.dryRun
-          ? `dry run: ${n(result.imported)} of ${n(result.rows)} rows would be imported as ${one} records for ${result.entityId}; nothing was written (${secs} s)`
-          : `imported ${n(result.imported)} of ${n(result.rows)} rows as ${one} records for ${result.entityId} in ${secs} s${result.id ? ` (import ${result.id})` : ''}`,
-      );
+      const done = result.dryRun
+        ? `dry run: ${n(result.imported)} of ${n(result.rows)} rows would be imported as ${one} records for ${result.entityId}; nothing was written (${secs} s)`
+        : `imported ${n(result.imported)} of ${n(result.rows)} rows as ${one} records for ${result.entityId} in ${secs} s${result.id ? ` (import ${result.id})` : ''}`;
+      console.log(done);
+      if (result.onRecord > 0) {
+        const before = result.importedBefore ? `; this file was imported on ${result.importedBefore.createdAt} (import ${result.importedBefore.id})` : '';
+        console.log(`${n(result.onRecord)} ${result.onRecord === 1 ? 'row was' : 'rows were'} on record already and ${result.dryRun ? 'would not be' : 'were not'} recorded again${before}`);
+      }
       console.log(`columns read: ${Object.entries(result.columns).map(([field, name]) => (field === name ? field : `${field} ← "${name}"`)).join(', ')}`);
       if (result.ignoredColumns.length) console.error(`warning: columns not imported (no field of ${kind}): ${result.ignoredColumns.join(', ')}`);
       if (result.rejected > 0) {
