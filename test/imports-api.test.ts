@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,19 @@ describe('POST /v1/imports', () => {
     expect(json.statusCode).toBe(400);
     expect(json.json().detail).toMatch(/text\/csv/);
     expect((await api.call('GET', '/v1/imports?entityId=other', undefined, tokens.supervisor)).statusCode).toBe(403);
+  });
+
+  it('refuses a file over OPTLINE_IMPORT_MAX_BYTES with 413, and records nothing of it', async () => {
+    process.env.OPTLINE_IMPORT_MAX_BYTES = '200';
+    try {
+      const csv = 'phone,at\n' + Array.from({ length: 20 }, (_, i) => `06123409${String(50 + i)},2026-01-01T00:00:00Z`).join('\n') + '\n';
+      const r = await send('/v1/imports?entityId=acme&kind=objections', csv);
+      expect(r.statusCode).toBe(413);
+      expect(r.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect((await api.call('GET', '/v1/numbers/%2B31612340950/history')).json().events).toEqual([]);
+    } finally {
+      delete process.env.OPTLINE_IMPORT_MAX_BYTES;
+    }
   });
 
   it('is in the OpenAPI document', async () => {
@@ -155,5 +168,12 @@ describe('optline import', () => {
     const end = await ended;
     expect(end.signal, 'the import ended before it could be killed while writing').toBe('SIGKILL');
     expect(await count()).toEqual(before);
+    // Its spool of checked events (personal data) outlived it, until the next import starts.
+    const spools = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`optline-import-${child.pid}-`));
+    expect(spools()).toHaveLength(1);
+    const small = join(dir, 'small.csv');
+    writeFileSync(small, 'phone,at\n0612340999,2025-01-01T00:00:00Z\n');
+    expect(optline(['import', 'objections', '--entity', 'acme', '--in', small]).code).toBe(0);
+    expect(spools()).toEqual([]);
   }, 120_000);
 });

@@ -3,12 +3,37 @@
  * checked once, what is written is what was checked, and the store's write lock is held only to
  * link and insert them – not while rows are parsed and checked again (that took twice as long).
  */
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent } from '../store/repository.js';
 
 const FLUSH_BYTES = 4 * 2 ** 20;
+const PREFIX = 'optline-import-';
+
+/** Spools of imports whose process is gone (killed): their directories are named by its pid. */
+function removeLeftovers(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^optline-import-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM'; // another user's live process
+  }
+}
 
 export class EventSpool {
   private readonly dir: string;
@@ -19,8 +44,10 @@ export class EventSpool {
   count = 0;
 
   constructor() {
-    // Personal data (numbers, names, IP addresses): readable by this user only, and gone at close.
-    this.dir = mkdtempSync(join(tmpdir(), 'optline-import-'));
+    // Personal data (numbers, names, IP addresses): readable by this user only, and gone at close –
+    // or, when the process was killed, at the next import's start.
+    removeLeftovers();
+    this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.path = join(this.dir, 'events.ndjson');
     this.fd = openSync(this.path, 'wx', 0o600);
   }
