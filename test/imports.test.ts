@@ -170,15 +170,15 @@ describe.each(storeNames())('imports on %s', (storeName) => {
   it('refuses a file with a bad row whole, naming each error by the line it is on', async () => {
     const before = await eventCount();
     const csv = [
-      'phone,status,channel,at,wording', // line 1
-      '0612340301,granted,phone,2025-01-01T10:00:00Z,"a wording', // lines 2–3: one row over two lines
+      'phone,status,channel,at,method,wording', // line 1
+      '0612340301,granted,phone,2025-01-01T10:00:00Z,paper,"a wording', // lines 2–3: one row over two lines
       'over two lines"',
-      '0612340302,granted,phone,2025-13-01T10:00:00Z,x', // line 4: no 13th month
+      '0612340302,granted,phone,2025-13-01T10:00:00Z,paper,x', // line 4: no 13th month
       '', // line 5: empty, skipped
-      '12,granted,phone,2025-01-01T10:00:00Z,x', // line 6: not a number
-      '0612340303,given,phone,2025-01-01T10:00:00Z,x', // line 7: not a status
-      '0612340304,granted,phone,2027-01-01T10:00:00Z,x', // line 8: in the future
-      '0612340305,granted,phone,2025-01-01T10:00:00Z,fine', // line 9
+      '12,granted,phone,2025-01-01T10:00:00Z,paper,x', // line 6: not a number
+      '0612340303,given,phone,2025-01-01T10:00:00Z,paper,x', // line 7: not a status
+      '0612340304,granted,phone,2027-01-01T10:00:00Z,paper,x', // line 8: in the future
+      '0612340305,granted,phone,2025-01-01T10:00:00Z,paper,fine', // line 9
     ].join('\n');
     const err = await imp(csv, { kind: 'consents' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImportRefused);
@@ -241,10 +241,10 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       yield batch.slice(600);
       throw new Error('disk gone');
     };
-    await expect(store.appendEventStream('acme', failing, NOW, async () => {})).rejects.toThrow('disk gone');
+    await expect(store.appendEventStream('acme', failing, () => NOW, async () => {})).rejects.toThrow('disk gone');
     expect(await eventCount()).toBe(before);
     expect(await eventCount()).toBe(before);
-    await expect(store.appendEventStream('acme', async function* () { yield batch.slice(0, 2); }, NOW, async () => { throw new Error('record refused'); })).rejects.toThrow('record refused');
+    await expect(store.appendEventStream('acme', async function* () { yield batch.slice(0, 2); }, () => NOW, async () => { throw new Error('record refused'); })).rejects.toThrow('record refused');
     expect(await eventCount()).toBe(before);
     expect((await store.verifyHistory('acme')).ok).toBe(true);
   });
@@ -278,6 +278,48 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       [3, expect.stringMatching(/does not exist in Europe\/Amsterdam/)],
       [4, expect.stringMatching(/not a date that exists/)],
     ]);
+  });
+
+  it('reads files as spreadsheets write them: CRLF inside quotes, sep= and blank lines first, rows of empty fields', async () => {
+    const excel = 'sep=;\r\n\r\nphone;at;city\r\n0612341001;"2025-01-01T00:00:00Z";"Den\r\nHaag"\r\nnot a number;2025-01-01T00:00:00Z;x\r\n;;\r\n;;\r\n';
+    const r = (await imp(excel, { kind: 'objections' }).catch((e: unknown) => e)) as ImportRefused;
+    expect(r.result).toMatchObject({ rows: 2, rejected: 1, ignoredColumns: ['city'] });
+    expect(r.result.errors).toEqual([{ line: 6, path: 'phone', message: expect.stringMatching(/not a valid phone number/) }]);
+  });
+
+  it('says everything wrong with a row at once, and refuses what the API refuses', async () => {
+    const r = (await imp('phone,channel,status,at\nnot a number,fax,given,2026-02-30\n', { kind: 'consents' }).catch((e: unknown) => e)) as ImportRefused;
+    expect(r.result.errors.map((e) => e.path).sort()).toEqual(['at', 'channel', 'phone', 'status']);
+    // A consent's wording without the way it was given: refused, as POST /v1/consents refuses it.
+    const noMethod = (await imp('phone,channel,status,at,wording\n0612341002,phone,granted,2025-01-01T00:00:00Z,Mogen wij bellen?\n', { kind: 'consents' }).catch((e: unknown) => e)) as ImportRefused;
+    expect(noMethod.result.errors).toEqual([{ line: 2, path: 'source.method', message: expect.any(String) }]);
+    // U+0000, which PostgreSQL cannot store, as the API refuses it; an unreadable accent only in the columns read.
+    const nul = (await imp('phone,at,offer\n0612341003,2025-01-01T00:00:00Z,a\u0000b\n', { kind: 'contact-requests' }).catch((e: unknown) => e)) as ImportRefused;
+    expect(nul.result.errors).toEqual([{ line: 2, path: 'offer', message: expect.stringMatching(/U\+0000/) }]);
+    const latin1City = Buffer.concat([Buffer.from('phone,at,city\n0612341004,2025-01-01T00:00:00Z,'), Buffer.from('Li\xe8ge', 'latin1'), Buffer.from('\n')]);
+    expect(await imp(latin1City, { kind: 'objections', dryRun: true })).toMatchObject({ imported: 1, rejected: 0 });
+  });
+
+  it('records the events when they are written, after whatever the caller recorded while the file was read', async () => {
+    let t = NOW - 3_600_000;
+    const timed = await Optline.open(store, () => t);
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    const source = (async function* () {
+      yield Buffer.from('phone,at\n0612341005,2025-01-01T00:00:00Z\n');
+      await paused;
+      yield Buffer.from('0612341006,2025-01-01T00:00:00Z\n');
+    })();
+    const importing = runImport(timed, source, { entityId: 'acme', kind: 'objections' });
+    await new Promise((r) => setTimeout(r, 50));
+    t = NOW; // an hour later, another write for the caller
+    await timed.recordObjection({ entityId: 'acme', phone: '0612341007', at: NOW - 60_000 });
+    release();
+    await importing;
+    const recorded = (await store.history('+31612341006')).rows[0]!.recordedAt;
+    expect(recorded).toBe(NOW);
+    expect((await store.verifyHistory('acme')).ok).toBe(true);
+    await timed.close();
   });
 
   it('refuses what is not UTF-8 CSV with the line, and an empty file in words', async () => {

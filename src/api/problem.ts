@@ -78,7 +78,7 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       // api-v1: bad input is 400 or 422 – a body of the wrong type is bad input (not 415).
       const message = `${req.headers['content-type'] ?? '(none given)'} is not accepted here`;
-      return problem(400, `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers and /v1/scrubs.`, [{ path: 'content-type', message }], 'unsupported-media-type');
+      return problem(400, `A body of type ${req.headers['content-type'] ?? '(none given)'} is not accepted here: send application/json, or text/csv to /v1/registers, /v1/scrubs and /v1/imports.`, [{ path: 'content-type', message }], 'unsupported-media-type');
     }
     return problem(fe.statusCode, fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The body is larger than this endpoint accepts.' : fe.message);
   }

@@ -165,7 +165,7 @@ export function momentCell(value: string, zone: string | null): string {
   if (RFC3339_LIKE.test(value)) return value.replace(' ', 'T');
   const m = LOCAL.exec(value);
   if (!m) throw new Error(`expected a moment such as 2026-11-28T10:00:00+01:00, or a date or local time such as 2026-11-28 or 2026-11-28 10:00`);
-  if (!zone) throw new Error(`${value} has no offset: give the time zone it was written in (--time-zone, timeZone)`);
+  if (!zone) throw new Error(`${value} has no offset: give the time zone it was written in`);
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '0'] = m;
   // The wall clock's reading as if it were UTC; a day, hour or minute out of range does not survive the round trip.
   const wall = Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +sec, +frac.padEnd(3, '0'));
@@ -243,13 +243,26 @@ export function rowEvent(
   };
   for (const [path, fieldKind, value] of sources.fixed) put(path, fieldKind, value);
   for (const [path, fieldKind, index] of sources.columns) put(path, fieldKind, cells[index] ?? '');
-  if (errors.length > 0) return { errors };
-  // A consent's wording or agent without the way it was given: given by import, as the API
-  // records a consent sent without a source (the file does not say how it was captured).
-  const source = body.source as Record<string, unknown> | undefined;
-  if (source && source.method === undefined) source.method = 'import';
   const parsed = k.schema.safeParse(body);
-  if (!parsed.success) return { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
+  if (errors.length > 0 || !parsed.success) {
+    // Every field at fault at once, not one round of corrections after another: the schema's
+    // findings on the fields that could be read, and the number (read only once the rest passes).
+    const bad = new Set(errors.map((e) => e.path));
+    for (const i of parsed.error?.issues ?? []) {
+      const path = i.path.join('.');
+      if (!bad.has(path)) errors.push({ path, message: i.message });
+    }
+    const phone = body.phone;
+    if (typeof phone === 'string' && !errors.some((e) => e.path === 'phone')) {
+      try {
+        app.readPhone(phone, ctx.entity);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        errors.push({ path: 'phone', message: err.message });
+      }
+    }
+    return { errors };
+  }
   try {
     return { event: k.event(app, parsed.data, ctx.entity, ctx.now) };
   } catch (err) {

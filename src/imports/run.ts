@@ -34,6 +34,8 @@ export interface ImportOptions {
   skipInvalid?: boolean;
   inputName?: string | null;
   keyId?: string | null;
+  /** The file's header row, as read. */
+  onHeader?: (header: readonly string[]) => void;
   /** Each row left out, with what is wrong with it (for a rejects file). */
   onRejected?: (line: number, errors: Array<{ path: string; message: string }>, cells: readonly string[]) => void;
   onProgress?: (rows: number) => void;
@@ -128,6 +130,7 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
     const chunks = text();
     // The delimiter is told by the header line: read up to its end first.
     let head = '';
+    let separator: string | undefined;
     for (;;) {
       const next = await chunks.next();
       if (next.done) break;
@@ -137,8 +140,18 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
     if (head.charCodeAt(0) === 0xfeff) head = head.slice(1);
     if (head.trim() === '') throw new InputError('The file is empty: it needs a header row naming the columns, and a row for each record.');
     if (head.startsWith('PK\u0003\u0004')) throw new InputError('The file is a spreadsheet workbook, not CSV text: save it as CSV UTF-8.');
-    if (head.slice(0, 200).includes('\0')) throw new InputError('The file is not UTF-8 text (UTF-16?): save it as CSV UTF-8.');
-    const parser = parseCsv({ delimiter: sniffDelimiter(head.split(/\r?\n/, 1)[0]!), relax_column_count: true, info: true });
+    const start = head.slice(0, 200);
+    if (/^\uFFFD\uFFFD/.test(head) || (start.match(/\0/g)?.length ?? 0) > start.length / 5) throw new InputError('The file is not UTF-8 text (UTF-16?): save it as CSV UTF-8.');
+    // Leading empty lines, and Excel's "sep=;" line, come before the header.
+    let line = 1;
+    for (;;) {
+      const m = /^(?:[ \t]*|sep=(.))\r?\n/i.exec(head);
+      if (!m) break;
+      head = head.slice(m[0].length);
+      line++;
+      if (m[1]) separator = m[1];
+    }
+    const parser = parseCsv({ delimiter: separator ?? sniffDelimiter(head.split(/\r?\n/, 1)[0]!), relax_column_count: true, raw: true });
     const input = Readable.from(
       (async function* () {
         yield head;
@@ -152,17 +165,20 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
     input.on('error', (err) => parser.destroy(err));
     input.pipe(parser);
     let header = false;
-    let lastLine = 0;
+    let records = 0;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        const line = lastLine + 1;
-        lastLine = info.lines;
+      for await (const { record, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
+        // The lines a record spans, counted here: csv-parse counts a CRLF inside quotes as two.
+        const at = line;
+        line += 1 + (raw.replace(/\r?\n?$/, '').match(/\n/g)?.length ?? 0);
         if (!header) {
           header = true;
           onHeader(record);
-        } else if (!(record.length === 1 && record[0]!.trim() === '')) {
-          yield { cells: record, line };
+        } else if (record.some((c) => c.trim() !== '')) {
+          // Rows with no value at all (an empty line, Excel's ";;;" below the data) are skipped.
+          yield { cells: record, line: at };
         }
+        if (++records % 1_000 === 0) await new Promise((r) => setImmediate(r)); // a server's other requests get their turn
       }
     } catch (err) {
       if (err instanceof CsvParseError) throw new InputError(`The file is not CSV that can be read: ${csvProblem(err)}.`);
@@ -207,21 +223,26 @@ function fieldSources(k: RecordKind, header: readonly string[], opts: Pick<Impor
   };
   opts = { columns: byField(opts.columns, 'A column mapping'), fixed: byField(opts.fixed, 'A value for every row') };
   const taken = new Map<string, number>();
-  const explicit = new Map(Object.entries(opts.columns ?? {}).map(([path, name]) => [name.trim(), path]));
-  const mapped = new Set(explicit.values());
+  // A column named by the caller: as the header writes it, or else whatever its case and spaces.
+  const chosen = new Map<number, string>();
+  for (const [path, name] of Object.entries(opts.columns ?? {})) {
+    let i = header.findIndex((h) => h.trim() === name.trim());
+    if (i < 0) i = header.findIndex((h) => h.trim().toLowerCase() === name.trim().toLowerCase());
+    if (i < 0) throw new InputError(`No column "${name}" for ${path}; the columns are: ${header.join(', ')}.`, [{ path, message: 'no such column' }]);
+    if (chosen.has(i)) throw new InputError(`Column "${header[i]}" is named for both ${chosen.get(i)} and ${path}.`, [{ path, message: 'one column for two fields' }]);
+    chosen.set(i, path);
+  }
+  const mapped = new Set(chosen.values());
   header.forEach((name, i) => {
     // A column named for a field the caller mapped to another column is not read for it.
     const found = names.get(columnKey(name));
-    const path = explicit.get(name.trim()) ?? (found && !mapped.has(found) ? found : undefined);
+    const path = chosen.get(i) ?? (found && !mapped.has(found) ? found : undefined);
     if (!path) return;
     if (taken.has(path)) {
-      throw new InputError(`Columns "${header[taken.get(path)!]}" and "${name}" both give ${path}: rename one, or say which to use (--column ${path}=NAME).`, [{ path, message: 'two columns' }]);
+      throw new InputError(`Columns "${header[taken.get(path)!]}" and "${name}" both give ${path}: rename one, or name the one to read.`, [{ path, message: 'two columns' }]);
     }
     taken.set(path, i);
   });
-  for (const [name, path] of explicit) {
-    if (!taken.has(path)) throw new InputError(`No column "${name}" for ${path}; the columns are: ${header.join(', ')}.`, [{ path, message: 'no such column' }]);
-  }
   for (const path of Object.keys(opts.fixed ?? {})) {
     if (taken.has(path)) throw new InputError(`${path} is given for every row and by column "${header[taken.get(path)!]}": give it one way.`, [{ path, message: 'given twice' }]);
   }
@@ -229,9 +250,9 @@ function fieldSources(k: RecordKind, header: readonly string[], opts: Pick<Impor
   const missing = requiredFields(k).filter((path) => !given(path));
   if (k.oneOf && !k.oneOf.some(given)) missing.push(k.oneOf.join(' or '));
   if (missing.length > 0) {
-    const phoneHint = missing.some((m) => m.startsWith('phone')) && findPhoneColumn(header) >= 0 ? ` (is it "${header[findPhoneColumn(header)]}"? Say so with --column phone=NAME)` : '';
+    const phoneHint = missing.some((m) => m.startsWith('phone')) && findPhoneColumn(header) >= 0 ? ` (is it "${header[findPhoneColumn(header)]}"?)` : '';
     throw new InputError(
-      `The file has no column for ${missing.join(', ')}${phoneHint}. A row of ${k.name} is the body of ${k.call}; the columns seen are: ${header.join(', ') || '(none)'}. Name a column for a field with --column FIELD=NAME, or give a value for every row with --set FIELD=VALUE.`,
+      `The file has no column for ${missing.join(', ')}${phoneHint}. A row of ${k.name} is the body of ${k.call}; the columns seen are: ${header.join(', ') || '(none)'}.`,
       missing.map((path) => ({ path, message: 'no column' })),
     );
   }
@@ -271,6 +292,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
   let sources: FieldSources | null = null;
   let width = 0;
   const onHeader = (header: string[]): void => {
+    opts.onHeader?.(header);
     const s = fieldSources(k, header, opts);
     sources = s.sources;
     width = header.length;
@@ -279,7 +301,13 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
   };
   /** A row's event, or what is wrong with it: the same in both passes. */
   const evaluate = (cells: readonly string[]): ReturnType<typeof rowEvent> => {
-    if (cells.some((c) => c.includes('\uFFFD'))) return { errors: [{ path: '', message: 'the row is not UTF-8 text (a Latin-1 or Windows export?): save the file as CSV UTF-8' }] };
+    // Only the columns read count: an accent in a column left out (a city) does not refuse the row.
+    for (const [path, , index] of sources!.columns) {
+      const cell = cells[index] ?? '';
+      if (cell.includes('\uFFFD')) return { errors: [{ path, message: 'not UTF-8 text (a Latin-1 or Windows export?): save the file as CSV UTF-8' }] };
+      // As the API refuses it: PostgreSQL cannot store U+0000, SQLite would.
+      if (cell.includes('\0')) return { errors: [{ path, message: 'contains U+0000 (a NUL character), which cannot be stored' }] };
+    }
     // More fields than the header names: a delimiter inside an unquoted value has cut it, and each
     // value after it stands under another column's name (a trailing empty field is only a delimiter).
     if (cells.length > width && cells.slice(width).some((c) => c.trim() !== '')) {
@@ -309,7 +337,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     if (result.rows === 0) throw new InputError(`The file has a header but no rows: no ${k.name} to import.`);
     if (result.rejected > 0 && !opts.skipInvalid) {
       throw new ImportRefused(
-        `${result.rejected.toLocaleString('en-US')} of ${result.rows.toLocaleString('en-US')} rows cannot be imported, so none was: correct them, or leave them out (--skip-invalid, skipInvalid=true).`,
+        `${result.rejected.toLocaleString('en-US')} of ${result.rows.toLocaleString('en-US')} rows cannot be imported, so none was: correct them, or import the others without them.`,
         result,
       );
     }
@@ -324,9 +352,9 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     // The events appended in one transaction with the import's record: all or none.
     const id = newId();
     const { sha256, rows, rejected } = result;
-    const counts = await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), now, async (trx, { appended, onRecord }) => {
+    const counts = await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), app.clock, async (trx, { appended, onRecord, recordedAt }) => {
       if (appended === 0) return; // every row on record already: nothing was imported
-      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, rejected, keyId: opts.keyId ?? null, createdAt: new Date(now).toISOString() });
+      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, rejected, keyId: opts.keyId ?? null, createdAt: new Date(recordedAt).toISOString() });
     });
     result.imported = counts.appended;
     result.onRecord = counts.onRecord;

@@ -35,6 +35,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The spools of this process still open: removed by removeOpenSpools on a signal. */
+const open = new Set<EventSpool>();
+
+/** Removes this process's spools (the command calls it when interrupted: Ctrl-C, SIGTERM). */
+export function removeOpenSpools(): void {
+  for (const spool of open) spool.close();
+}
+
 export class EventSpool {
   private readonly dir: string;
   private readonly path: string;
@@ -50,6 +58,7 @@ export class EventSpool {
     this.dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     this.path = join(this.dir, 'events.ndjson');
     this.fd = openSync(this.path, 'wx', 0o600);
+    open.add(this);
   }
 
   add(ev: NewEvent): void {
@@ -88,6 +97,7 @@ export class EventSpool {
   }
 
   close(): void {
+    open.delete(this);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     rmSync(this.dir, { recursive: true, force: true });

@@ -349,7 +349,7 @@ export class Store {
   }
 
   /**
-   * Appends the events of `batches` – one entity's, as they come – and then `finish`, all in one
+   * Appends the events of `batches` – one entity's, as they come (an import's, from its spool) – and then `finish`, all in one
    * transaction: stored all or none. An event that is on record already – the same type, number,
    * e-mail address, moment and content, the same file imported twice or an export that overlaps
    * the last – is not recorded again (`onRecord` counts them). The entity's chain is taken first, so
@@ -359,13 +359,16 @@ export class Store {
   async appendEventStream(
     entityId: string,
     batches: () => AsyncIterable<NewEvent[]>,
-    now: number,
-    finish: (trx: Kysely<never>, counts: { appended: number; onRecord: number }) => Promise<void>,
-  ): Promise<{ appended: number; onRecord: number }> {
+    clock: () => number,
+    finish: (trx: Kysely<never>, counts: { appended: number; onRecord: number; recordedAt: number }) => Promise<void>,
+  ): Promise<{ appended: number; onRecord: number; recordedAt: number }> {
     return withRetry(() =>
       this.db.transaction().execute(async (trx) => {
         await lockChain(trx, chainOf(entityId));
-        const counts = { appended: 0, onRecord: 0 };
+        // Recorded when the chain is theirs, not when the import began: an event another write
+        // linked meanwhile must not be followed by events recorded before it (verify: back-dated).
+        const now = clock();
+        const counts = { appended: 0, onRecord: 0, recordedAt: now };
         for await (const evs of batches()) {
           const rows = evs.map((ev) => {
             if (ev.fact.entityId !== entityId) throw new Error(`an event of ${String(ev.fact.entityId)} among ${entityId}'s`);

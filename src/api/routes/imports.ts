@@ -7,6 +7,7 @@
  * import, which then holds the store's write lock (SQLite) while it writes.
  */
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
@@ -14,12 +15,17 @@ import { InputError } from '../../service/errors.js';
 import { IMPORT_KINDS } from '../../imports/records.js';
 import { runImport } from '../../imports/run.js';
 import { listImports } from '../../imports/store.js';
+import { uploadName } from './scrubs.js';
 import { requireKey, requireScope, inScope } from '../auth.js';
 import { IanaZone, ProblemSchema } from '../schemas.js';
 import { byteLimit, idleLimit } from '../stream-limit.js';
 
-/** The largest file taken over HTTP (OPTLINE_IMPORT_MAX_BYTES): about 100,000 consents with their wording. */
-const maxBytes = (): number => Number(process.env.OPTLINE_IMPORT_MAX_BYTES) || 32 * 2 ** 20;
+/**
+ * The largest file taken over HTTP (OPTLINE_IMPORT_MAX_BYTES): about 60,000 consents with their
+ * wording. Its write holds the store (on SQLite every other write, decisions' audit lines too) for
+ * some seconds; larger files go through `optline import` outside calling hours.
+ */
+const maxBytes = (): number => Number(process.env.OPTLINE_IMPORT_MAX_BYTES) || 8 * 2 ** 20;
 
 const QueryBoolean = z.enum(['true', 'false']).optional();
 const security = [{ bearer: [] }];
@@ -35,7 +41,7 @@ const ImportQuery = z
   })
   .strict();
 
-const ImportRecordSchema = z.object({
+export const ImportRecordSchema = z.object({
   id: z.string(),
   entityId: z.string(),
   kind: z.enum(IMPORT_KINDS),
@@ -46,10 +52,12 @@ const ImportRecordSchema = z.object({
   onRecord: z.number(),
   rejected: z.number(),
   keyId: z.string().nullable(),
+  keyLabel: z.string().nullable().optional().describe('The label of the key that imported it (GET /v1/imports)'),
   createdAt: z.string(),
 });
+export type ImportRecordApi = z.infer<typeof ImportRecordSchema>;
 
-const ImportResultSchema = z.object({
+export const ImportResultSchema = z.object({
   id: z.string().nullable().describe('The import (null for a dry run, or when no row was imported)'),
   entityId: z.string(),
   kind: z.enum(IMPORT_KINDS),
@@ -64,13 +72,38 @@ const ImportResultSchema = z.object({
   sha256: z.string(),
   importedBefore: ImportRecordSchema.nullable().describe('The latest earlier import of the same file (the same bytes) for this caller and kind, if any'),
 });
+export type ImportResultApi = z.infer<typeof ImportResultSchema>;
 
+/** The body whole, within the limits; a stalled or oversized upload fails this request (408, 413), never the server. */
 async function readBody(body: Readable, max: number): Promise<Buffer> {
+  // A file that stops arriving is cut off as a scrub's list is (OPTLINE_SCRUB_IDLE_SECONDS).
+  const idleMs = Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
+  const first = idleLimit(idleMs, 'The file');
   const chunks: Buffer[] = [];
-  const limited = body.pipe(idleLimit(60_000, 'The file')).pipe(byteLimit(max, 'The file'));
-  body.on('error', (err) => limited.destroy(err));
-  for await (const chunk of limited) chunks.push(chunk as Buffer);
+  // The request is piped in, not made part of the pipeline: a limit's error ends this request
+  // with its status, where destroying the request would close the connection without an answer.
+  const read = pipeline(first, byteLimit(max, 'The file'), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) chunks.push(chunk);
+  });
+  const gone = (): void => {
+    if (!body.readableEnded) first.destroy(Object.assign(new Error('The file was not sent to the end: the connection closed.'), { statusCode: 400 }));
+  };
+  body.on('close', gone);
+  body.on('error', gone);
+  body.pipe(first);
+  try {
+    await read;
+  } finally {
+    body.unpipe(first);
+    body.off('close', gone);
+    body.off('error', gone);
+  }
   return Buffer.concat(chunks);
+}
+
+/** The file in 1 MB pieces: read as they come, with turns for the server's other requests between them. */
+function* pieces(bytes: Buffer): Generator<Buffer> {
+  for (let i = 0; i < bytes.length; i += 2 ** 20) yield bytes.subarray(i, i + 2 ** 20);
 }
 
 export function importRoutes(app: Optline): FastifyPluginAsyncZod {
@@ -98,13 +131,14 @@ export function importRoutes(app: Optline): FastifyPluginAsyncZod {
         const body = req.body as Readable | undefined;
         if (!body || typeof body.pipe !== 'function') throw new InputError('Send the file as text/csv.', [{ path: 'content-type', message: 'must be text/csv' }], 400);
         const bytes = await readBody(body, maxBytes());
-        const result = await runImport(app, [bytes], {
+        const result = await runImport(app, pieces(bytes), {
           entityId: q.entityId,
           kind: q.kind,
           timeZone: q.timeZone,
           dryRun: q.dryRun === 'true',
           skipInvalid: q.skipInvalid === 'true',
           keyId: requireKey(req).id,
+          inputName: uploadName(req.headers['content-disposition']),
         });
         return reply.code(result.id ? 201 : 200).send(result);
       },
@@ -126,7 +160,10 @@ export function importRoutes(app: Optline): FastifyPluginAsyncZod {
         const key = requireKey(req);
         if (req.query.entityId) requireScope(req, req.query.entityId);
         const ids = req.query.entityId ? [req.query.entityId] : key.entityIds.includes('*') ? '*' : key.entityIds;
-        return (await listImports(app.store.db as never, ids, 100)).filter((r) => inScope(key, r.entityId));
+        const imports = (await listImports(app.store.db as never, ids, 100)).filter((r) => inScope(key, r.entityId));
+        // Who imported, in words a supervisor reads: the key's label (a key may be gone since: null).
+        const labels = new Map((await app.store.listKeys()).map((k) => [k.id, k.label ?? null]));
+        return imports.map((r) => ({ ...r, keyLabel: r.keyId ? (labels.get(r.keyId) ?? null) : null }));
       },
     );
   };

@@ -2,10 +2,12 @@
 import { createReadStream, closeSync, fstatSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { constants as osConstants } from 'node:os';
 import type { Optline } from '../../service/optline.js';
 import { InputError, fileProblem } from '../../service/errors.js';
 import { IMPORT_KINDS, RECORD_KINDS, type ImportKindName } from '../../imports/records.js';
 import { ImportRefused, runImport, type ImportResult } from '../../imports/run.js';
+import { removeOpenSpools } from '../../imports/spool.js';
 import { IanaZone } from '../../api/schemas.js';
 import { csvField } from '../../scrub/csv.js';
 
@@ -64,6 +66,15 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
       if (o.rejects && resolve(o.rejects) === resolve(o.in)) throw new InputError('--rejects must name another file than --in.');
       const app = await openApp();
       const rejects: string[] = [];
+      let header: readonly string[] = [];
+      // Interrupted (Ctrl-C, SIGTERM): the transaction is rolled back by the store; the spool of
+      // checked events – personal data – goes with the process.
+      const interrupted = (signal: NodeJS.Signals): void => {
+        removeOpenSpools();
+        process.exit(128 + (osConstants.signals[signal] ?? 0));
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const tty = process.stderr.isTTY;
       const t0 = Date.now();
       let result: ImportResult;
@@ -78,25 +89,32 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
           skipInvalid: o.skipInvalid,
           inputName: basename(o.in),
           maxErrors: o.showErrors,
-          onRejected: o.rejects ? (line, errors) => errors.forEach((e) => rejects.push(`${line},${csvField(e.path, ',')},${csvField(e.message, ',')}`)) : undefined,
+          onHeader: (h) => (header = h),
+          // A rejects file is the refused rows as they were, with their line and errors in front: corrected, it can be imported as it is.
+          onRejected: o.rejects ? (line, errors, cells) => rejects.push([String(line), errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), ...cells].map((c) => csvField(c, ',')).join(',')) : undefined,
           onProgress: tty ? (rows) => process.stderr.write(`\rchecked ${n(rows)} rows   `) : undefined,
         });
       } catch (err) {
         if (tty) process.stderr.write('\r\x1b[K');
+        if (err instanceof InputError && err.errors.some((e) => e.message === 'no column')) {
+          throw new InputError(`${err.message} Name a column for a field with --column FIELD=NAME, or give every row a value with --set FIELD=VALUE.`, err.errors);
+        }
         if (!(err instanceof ImportRefused)) throw err;
         // The headline first, then the rows: with thousands refused, the cause stays on screen.
-        console.error(`optline: ${err.message}`);
-        writeRejects(o.rejects, rejects);
+        console.error(`optline: ${err.message} (--skip-invalid)`);
+        writeRejects(o.rejects, header, rejects);
         printErrors(err.result, o.showErrors);
         if (o.rejects) console.error(`all ${n(err.result.rejected)} refused rows with their errors: ${o.rejects}`);
         process.exitCode = 2;
         return;
       } finally {
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
         await app.close();
         await app.store.close();
       }
       if (tty) process.stderr.write('\r\x1b[K');
-      writeRejects(o.rejects, rejects);
+      writeRejects(o.rejects, header, rejects);
       const one = RECORD_KINDS[kind].one;
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       const done = result.dryRun
@@ -113,23 +131,26 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
         console.error(`${n(result.rejected)} rows left out (--skip-invalid):`);
         printErrors(result, o.showErrors);
         if (o.rejects) console.error(`all refused rows with their errors: ${o.rejects}`);
+        // Every row refused: nothing was imported, which a script must not read as done.
+        if (result.imported + result.onRecord === 0) process.exitCode = 2;
       }
     });
 }
 
 function printErrors(r: ImportResult, max: number): void {
   for (const e of r.errors.slice(0, max)) console.error(`  line ${e.line}${e.path ? `, ${e.path}` : ''}: ${e.message}`);
+  if (r.errors.some((e) => / has no offset: /.test(e.message))) console.error('  (the zone of dates and times without an offset: --time-zone, such as --time-zone America/New_York)');
   const shown = Math.min(max, r.errors.length);
   const more = r.errors.length > shown ? r.errors.length - shown : 0;
   if (more > 0 || r.rejected > r.errors.length) console.error(`  … and more (${n(r.rejected)} rows refused in all)`);
 }
 
 /** The rejects file, written whole under a temporary name and renamed: never half a file under its name. */
-function writeRejects(file: string | undefined, lines: string[]): void {
+function writeRejects(file: string | undefined, header: readonly string[], lines: string[]): void {
   if (!file) return;
   const tmp = resolve(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, ['line,field,error', ...lines].join('\n') + '\n');
+    writeFileSync(tmp, [['line', 'errors', ...header].map((c) => csvField(c, ',')).join(','), ...lines].join('\n') + '\n');
     renameSync(tmp, file);
   } catch (err) {
     throw new InputError(`Cannot write the rejects file ${file}: ${fileProblem(err)}.`);
