@@ -71,7 +71,7 @@ export interface ImportResult {
 /** The file's bytes (read once). */
 export type ImportSource = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
 
-/** Why nothing was imported: the rows' errors are in `errors` (each with its line) and in `rowErrors`. */
+/** Why nothing was imported: the result, with the rows' errors by line (also as `errors`, each path `line N: field`). */
 export class ImportRefused extends InputError {
   constructor(
     message: string,
@@ -151,6 +151,7 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
       line++;
       if (m[1]) separator = m[1];
     }
+    const skipped = line - 1;
     const parser = parseCsv({ delimiter: separator ?? sniffDelimiter(head.split(/\r?\n/, 1)[0]!), relax_column_count: true, raw: true });
     const input = Readable.from(
       (async function* () {
@@ -181,7 +182,7 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
         if (++records % 1_000 === 0) await new Promise((r) => setImmediate(r)); // a server's other requests get their turn
       }
     } catch (err) {
-      if (err instanceof CsvParseError) throw new InputError(`The file is not CSV that can be read: ${csvProblem(err)}.`);
+      if (err instanceof CsvParseError) throw new InputError(`The file is not CSV that can be read: ${csvProblem(err, skipped)}.`);
       throw err;
     }
   }
@@ -194,8 +195,10 @@ function readRows(source: ImportSource, onHeader: (header: string[]) => void): R
   };
 }
 
-function csvProblem(err: CsvParseError): string {
-  const line = (err as { lines?: number }).lines;
+/** `skipped`: lines before the header that the parser did not see. */
+function csvProblem(err: CsvParseError, skipped: number): string {
+  const lines = (err as { lines?: number }).lines;
+  const line = lines ? lines + skipped : null;
   const where = line ? `line ${line}: ` : '';
   if (err.code === 'CSV_QUOTE_NOT_CLOSED') return `${where}a quote opened and never closed`;
   if (err.code === 'CSV_INVALID_CLOSING_QUOTE' || err.code === 'INVALID_OPENING_QUOTE') return `${where}a quote inside an unquoted field or after a closing quote`;

@@ -6,8 +6,7 @@
  * goes through `optline import --column`. Larger files too: the body is read whole before the
  * import, which then holds the store's write lock (SQLite) while it writes.
  */
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Writable, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Optline } from '../../service/optline.js';
@@ -15,7 +14,7 @@ import { InputError } from '../../service/errors.js';
 import { IMPORT_KINDS } from '../../imports/records.js';
 import { runImport } from '../../imports/run.js';
 import { listImports } from '../../imports/store.js';
-import { uploadName } from './scrubs.js';
+import { receive, uploadName } from './scrubs.js';
 import { requireKey, requireScope, inScope } from '../auth.js';
 import { IanaZone, ProblemSchema } from '../schemas.js';
 import { byteLimit, idleLimit } from '../stream-limit.js';
@@ -78,26 +77,14 @@ export type ImportResultApi = z.infer<typeof ImportResultSchema>;
 async function readBody(body: Readable, max: number): Promise<Buffer> {
   // A file that stops arriving is cut off as a scrub's list is (OPTLINE_SCRUB_IDLE_SECONDS).
   const idleMs = Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
-  const first = idleLimit(idleMs, 'The file');
   const chunks: Buffer[] = [];
-  // The request is piped in, not made part of the pipeline: a limit's error ends this request
-  // with its status, where destroying the request would close the connection without an answer.
-  const read = pipeline(first, byteLimit(max, 'The file'), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) chunks.push(chunk);
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
   });
-  const gone = (): void => {
-    if (!body.readableEnded) first.destroy(Object.assign(new Error('The file was not sent to the end: the connection closed.'), { statusCode: 400 }));
-  };
-  body.on('close', gone);
-  body.on('error', gone);
-  body.pipe(first);
-  try {
-    await read;
-  } finally {
-    body.unpipe(first);
-    body.off('close', gone);
-    body.off('error', gone);
-  }
+  await receive(body, [idleLimit(idleMs, 'The file'), byteLimit(max, 'The file')], collect);
   return Buffer.concat(chunks);
 }
 

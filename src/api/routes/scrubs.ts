@@ -37,11 +37,11 @@ import { savedName } from '../../scrub/file-names.js';
 import { LINE_TYPES, SUBSCRIBER_TYPES } from '../../law/types.js';
 
 /**
- * Writes a request body through the checks into a file. The body is not the pipeline's to destroy:
+ * Writes a request body through the checks into a file (or, for an import, memory). The body is not the pipeline's to destroy:
  * a check that fails (too large, stopped arriving) then leaves the connection to answer with its
  * status – destroying the request would reset the connection and the client would hear nothing.
  */
-async function receive(body: Readable, checks: Transform[], file: Writable): Promise<void> {
+export async function receive(body: Readable, checks: Transform[], file: Writable): Promise<void> {
   const [first] = checks;
   const written = pipeline([first!, ...checks.slice(1), file]);
   const gone = (): void => {
