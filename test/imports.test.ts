@@ -10,6 +10,9 @@ import { ImportRefused, runImport, type ImportOptions } from '../src/imports/run
 import { IMPORT_KINDS, RECORD_KINDS, fieldNames, momentCell } from '../src/imports/records.js';
 import { DateTime } from 'luxon';
 import { listImports } from '../src/imports/store.js';
+import { buildDossier } from '../src/proof/dossier.js';
+import { exportProof } from '../src/proof/index.js';
+import { pdfText } from './helpers/pdf.js';
 import { freshDb, storeNames } from './helpers/stores.js';
 import type { EntityFact } from '../src/law/types.js';
 
@@ -104,7 +107,7 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       '\r\n' +
       '+31612340102;withdrawn;phone;2025-04-02T09:30:00Z;;agent_call;"Twee\r\nregels";;;;;;;992\r\n';
     const before = await eventCount();
-    const r = await imp(csv, { kind: 'consents' });
+    const r = await imp(csv, { kind: 'consents', inputName: 'crm.csv' });
     expect(r).toMatchObject({ rows: 2, imported: 2, rejected: 0, ignoredColumns: ['CRM id'] });
     expect(r.id).toBeTruthy();
     expect(await eventCount()).toBe(before + 2);
@@ -127,6 +130,15 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       expect(of('acme')).toHaveLength(1);
     }
     expect((await store.verifyHistory('acme')).ok).toBe(true);
+    // The proof of consent says which import wrote it, of which file, and when.
+    const proof = await buildDossier(app, { phone: '+31612340101', entityId: 'acme', scope: '*' });
+    expect(proof.consents[0]).toMatchObject({ importId: r.id, recordedAt: new Date(NOW).toISOString() });
+    expect(proof.imports).toEqual([expect.objectContaining({ id: r.id, sha256: r.sha256, kind: 'consents', imported: 2, inputName: 'crm.csv' })]);
+    const pdf = await exportProof(app, { phone: '+31612340101', entityId: 'acme', scope: '*' }, 'pdf');
+    expect((await pdfText(pdf.body as Buffer)).pages.join(' ').replace(/\s+/g, ' ')).toContain(`by import ${r.id} (file crm.csv, SHA-256 ${r.sha256.slice(0, 16)}`);
+    const twinProof = await buildDossier(app, { phone: '+31612340101', entityId: 'twin', scope: '*' });
+    expect(twinProof.consents[0]!.importId).toBeNull();
+    expect(twinProof.imports).toEqual([]);
   });
 
   it('records objections, relationships, contact requests and presumed consents as their calls do', async () => {
@@ -241,10 +253,10 @@ describe.each(storeNames())('imports on %s', (storeName) => {
       yield batch.slice(600);
       throw new Error('disk gone');
     };
-    await expect(store.appendEventStream('acme', failing, () => NOW, async () => {})).rejects.toThrow('disk gone');
+    await expect(store.appendEventStream('acme', 'test-import', failing, () => NOW, async () => {})).rejects.toThrow('disk gone');
     expect(await eventCount()).toBe(before);
     expect(await eventCount()).toBe(before);
-    await expect(store.appendEventStream('acme', async function* () { yield batch.slice(0, 2); }, () => NOW, async () => { throw new Error('record refused'); })).rejects.toThrow('record refused');
+    await expect(store.appendEventStream('acme', 'test-import', async function* () { yield batch.slice(0, 2); }, () => NOW, async () => { throw new Error('record refused'); })).rejects.toThrow('record refused');
     expect(await eventCount()).toBe(before);
     expect((await store.verifyHistory('acme')).ok).toBe(true);
   });

@@ -355,7 +355,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     // The events appended in one transaction with the import's record: all or none.
     const id = newId();
     const { sha256, rows, rejected } = result;
-    const counts = await app.store.appendEventStream(entity.id, () => spool.batches(BATCH), app.clock, async (trx, { appended, onRecord, recordedAt }) => {
+    const counts = await app.store.appendEventStream(entity.id, id, () => spool.batches(BATCH), app.clock, async (trx, { appended, onRecord, recordedAt }) => {
       if (appended === 0) return; // every row on record already: nothing was imported
       await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, rejected, keyId: opts.keyId ?? null, createdAt: new Date(recordedAt).toISOString() });
     });

@@ -97,3 +97,9 @@ export async function listImports(db: Kysely<never>, entityIds: readonly string[
   }
   return (await q.execute()).map(toRecord);
 }
+
+/** These imports (a proof names the imports that wrote its events). */
+export async function importsById(db: Kysely<never>, ids: readonly string[]): Promise<ImportRecord[]> {
+  if (ids.length === 0) return [];
+  return (await imports(db).selectFrom('imports').selectAll().where('id', 'in', [...ids]).orderBy('created_at').execute()).map(toRecord);
+}

@@ -8,6 +8,7 @@
  * The dossier is the one source the export formats are made from: Kantara Consent Receipt
  * (kantara.ts), ISO/IEC TS 27560 record (iso27560.ts) and the PDF for people (pdf.ts).
  */
+import { importsById, type ImportRecord } from '../imports/store.js';
 import { jurisdictionOf, type Decision, type Entity, type Jurisdiction } from '../law/index.js';
 import { RULES_VERSION } from '../law/version.js';
 import { isVerifiedConsent, NL_RULES } from '../law/nl.js';
@@ -49,8 +50,10 @@ export interface ProofEvent {
   entityId: string | null;
   at: string;
   recordedAt: string;
-  /** The API key that recorded it (null: the CLI or an import). */
+  /** The API key that recorded it (null: the CLI). */
   keyId: string | null;
+  /** The import that wrote it (its file and when: `imports`), null for an event recorded otherwise. */
+  importId: string | null;
   /** Recorded before the number passed to its present holder: it concerns the previous holder. */
   beforeReassignment: boolean;
   chain: ChainPosition | null;
@@ -172,6 +175,8 @@ export interface ProofDossier {
   otherGrounds: ProofOther[];
   reassignments: ProofEvent[];
   suppressions: ProofSuppression[];
+  /** The imports that wrote events shown here: which file (its name and SHA-256), when, by which key. */
+  imports: ImportRecord[];
   /** The engine's answer at generatedAt for each entity (not recorded as a decision). */
   decisions: ProofDecision[];
   integrity: {
@@ -352,6 +357,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     at: r.at,
     recordedAt: r.recorded_at,
     keyId: r.key_id,
+    importId: r.import_id ?? null,
     beforeReassignment: r.type !== 'reassignment' && Date.parse(r.at) < reassignedAt,
     chain: positions.get(r.id) ?? null,
   });
@@ -552,6 +558,7 @@ export async function buildDossier(app: Optline, q: ProofQuery): Promise<ProofDo
     otherGrounds,
     reassignments: rows.filter((r) => r.type === 'reassignment').map(base),
     suppressions: suppressionEntries.map((s) => ({ id: s.id, entityId: s.entityId, reason: s.reason, at: iso(s.at), createdAt: iso(s.createdAt), eventId: s.eventId })),
+    imports: await importsById(app.store.db as never, [...new Set(rows.flatMap((r) => (r.import_id ? [r.import_id] : [])))]),
     decisions,
     integrity: { ok: problems.length === 0, events: shown.size, problems, howToVerify: HOW_TO_VERIFY },
   };

@@ -80,6 +80,16 @@ const REASON_TEXT: Record<string, string> = {
 
 const day = (isoText: string | null | undefined): string => (isoText ? isoText.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC').replace(/Z$/, ' UTC') : '-');
 
+/** When a consent was put on record, by which key – or which import, of which file. */
+function recordedText(c: ProofConsent, d: ProofDossier): string {
+  const imported = c.importId ? d.imports.find((i) => i.id === c.importId) : undefined;
+  if (c.importId) {
+    const file = imported ? `${imported.inputName ? `file ${imported.inputName}, ` : ''}SHA-256 ${imported.sha256.slice(0, 16)}…` : 'its record not found';
+    return `${day(c.recordedAt)} by import ${c.importId} (${file})${c.keyId ? ` with API key ${c.keyId}` : ''}`;
+  }
+  return `${day(c.recordedAt)}${c.keyId ? ` by API key ${c.keyId}` : ''}`;
+}
+
 export async function renderPdf(d: ProofDossier): Promise<Buffer> {
   // Loaded on first use: pdfkit takes longer to load than most commands take to run.
   const { default: PDFDocument } = await import('pdfkit');
@@ -186,7 +196,7 @@ export async function renderPdf(d: ProofDossier): Promise<Buffer> {
     kv('Channel', c.channel);
     kv('Products', c.products.length ? c.products.join(', ') : 'none named');
     kv('Expires', c.expiresAt ? day(c.expiresAt) : 'no end date');
-    kv('Recorded', `${day(c.recordedAt)}${c.keyId ? ` by API key ${c.keyId}` : ''}`);
+    kv('Recorded', recordedText(c, d));
     kv('How captured', collectionMethod(c));
     if (c.status === 'granted' || c.source.wording) kv('Wording', c.source.wording ? `"${c.source.wording}"` : 'not on record');
     // For a consent given every field shows, '-' where nothing is on record; a withdrawal shows what it has.

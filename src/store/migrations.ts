@@ -324,6 +324,8 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
         .execute();
       await db.schema.createIndex('imports_entity_sha256').on('imports').columns(['entity_id', 'sha256']).execute();
       await db.schema.createIndex('imports_created').on('imports').columns(['created_at']).execute();
+      // Which import wrote an event, for its proof (outside the hash: where it came from, not what it says).
+      await db.schema.alterTable('events').addColumn('import_id', 'text').execute();
     },
   },
 ];

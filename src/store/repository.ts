@@ -149,9 +149,10 @@ export interface NewEvent {
 const sameRecord = (r: { type: string; phone: string | null; email: string | null; at: string; payload: string }): string => JSON.stringify([r.type, r.phone, r.email, r.at, r.payload]);
 
 /** An event as its row, before it is linked into its chain. */
-function eventRow(ev: NewEvent, now: number) {
+function eventRow(ev: NewEvent, now: number, importId: string | null = null) {
   const { id: _id, type, entityId, at, ...payload } = ev.fact;
   return {
+    import_id: importId,
     id: ev.fact.id || newId(),
     type,
     entity_id: entityId,
@@ -349,7 +350,7 @@ export class Store {
   }
 
   /**
-   * Appends the events of `batches` – one entity's, as they come (an import's, from its spool) – and then `finish`, all in one
+   * Appends the events of `batches` – one entity's, as they come (import `importId`'s, from its spool) – and then `finish`, all in one
    * transaction: stored all or none. An event that is on record already – the same type, number,
    * e-mail address, moment and content, the same file imported twice or an export that overlaps
    * the last – is not recorded again (`onRecord` counts them). The entity's chain is taken first, so
@@ -358,6 +359,7 @@ export class Store {
    */
   async appendEventStream(
     entityId: string,
+    importId: string,
     batches: () => AsyncIterable<NewEvent[]>,
     clock: () => number,
     finish: (trx: Kysely<never>, counts: { appended: number; onRecord: number; recordedAt: number }) => Promise<void>,
@@ -372,7 +374,7 @@ export class Store {
         for await (const evs of batches()) {
           const rows = evs.map((ev) => {
             if (ev.fact.entityId !== entityId) throw new Error(`an event of ${String(ev.fact.entityId)} among ${entityId}'s`);
-            return eventRow(ev, now);
+            return eventRow(ev, now, importId);
           });
           // The rows this transaction appended before are on record too.
           const seen = await this.recordedAmong(trx, entityId, rows);

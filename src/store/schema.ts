@@ -46,6 +46,8 @@ export interface EventsTable {
   salt?: string | null;
   /** Digest of phone, e-mail, payload and salt, kept by an erasure (migration 0014; null on older rows). */
   personal_hash?: string | null;
+  /** The import that wrote it (migration 0020; src/imports/), null for events recorded otherwise. */
+  import_id?: string | null;
 }
 
 export interface ChainHeadsTable {
