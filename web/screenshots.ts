@@ -103,6 +103,52 @@ async function dashboardPages(server: WebServer, browser: Browser, size: Size): 
   await page.context().close();
 }
 
+/**
+ * The Import records card (admin keys): a CRM export checked, imported, checked again (nothing
+ * new), and – in English – next month's export, which repeats it and adds one row.
+ */
+async function importPages(server: WebServer, browser: Browser, size: Size, lang: 'en' | 'nl' = 'en'): Promise<void> {
+  const page = await open(browser, size, lang === 'nl' ? 'nl-NL' : 'en-GB');
+  await signIn(page, server.url, DEMO_TOKENS.admin, '/dashboard?lang=en');
+  if (lang === 'nl') await page.goto(`${server.url}/dashboard?lang=nl`);
+  await page.locator('#dash-caller').selectOption('voltana');
+  const card = page.locator('section.imports');
+  const suffix = lang === 'nl' ? '-nl' : '';
+  const cardShot = async (name: string) => {
+    await page.waitForTimeout(200);
+    await card.screenshot({ path: join(out, `${name}${suffix}-${size}.png`) });
+    console.log(`  ${name}${suffix}-${size}.png`);
+  };
+  // Opt-ins from a former system's export, two rows of it wrong; unique numbers per run of this function.
+  const n = (size === 'desktop' ? 1 : 2) + (lang === 'nl' ? 2 : 0);
+  const header = 'Phone,Channel,Status,At,Method,Wording,Agent ID,crm_id,city';
+  const good = (i: number) => `06 1234 8${n}${String(i).padStart(2, '0')},phone,granted,2026-0${i}-1${i} 1${i}:05,agent_call,Mogen wij u bellen over zonnepanelen?,agent-${i},C-10${i},Utrecht`;
+  const rows = [header, ...[1, 2, 3, 4, 5, 6].map(good)];
+  rows.splice(3, 0, `06 1234 8${n}90,phone,granted,2031-03-01,agent_call,Mogen wij u bellen?,agent-2,C-190,Delft`, `not a number,phone,granted,2026-02-11,agent_call,Mogen wij u bellen?,agent-2,C-191,Gouda`);
+  const check = async (name: string, lines: string[]) => {
+    await card.locator('input[type="file"]').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') });
+    await card.locator('.import-form button[type="submit"]').click();
+    await card.locator('.import-result').waitFor();
+  };
+  await check('crm-optins-2026.csv', rows);
+  await cardShot('dashboard-import-checked');
+  await card.locator('.import-step input[type="checkbox"]').check();
+  await card.locator('.import-step button').click();
+  await card.locator('.import-outcome').waitFor();
+  await card.locator('.imports-list tbody tr').first().waitFor();
+  if (lang === 'en') await cardShot('dashboard-import-done');
+  await check('crm-optins-2026.csv', rows);
+  await card.locator('.import-before').waitFor();
+  await cardShot('dashboard-import-again');
+  if (lang === 'en') {
+    // December's export: November's good rows again, and one new.
+    await check('crm-optins-2026-12.csv', [header, ...[1, 2, 3, 4, 5, 6, 7].map(good)]);
+    await card.locator('.import-on-record').waitFor();
+    await cardShot('dashboard-import-overlap');
+  }
+  await page.context().close();
+}
+
 async function translated(server: WebServer, browser: Browser, size: Size, lang: 'nl' | 'de'): Promise<void> {
   const page = await open(browser, size, lang === 'nl' ? 'nl-NL' : 'de-DE');
   await page.goto(`${server.url}/?lang=${lang}`);
@@ -120,7 +166,10 @@ try {
   for (const size of Object.keys(SIZES) as Size[]) {
     await agentPages(server, browser, size);
     await dashboardPages(server, browser, size);
+    await importPages(server, browser, size);
   }
+  await importPages(server, browser, 'desktop', 'nl');
+  await importPages(server, browser, 'narrow', 'nl');
   await translated(server, browser, 'desktop', 'nl');
   await translated(server, browser, 'narrow', 'de');
 } finally {

@@ -6,6 +6,7 @@ import { CallerSelect } from './CallerSelect.js';
 import type { Dict } from './i18n.js';
 import { reasonHeadline } from './reasons.js';
 import { ScrubsCard } from './Scrubs.js';
+import { ImportsCard } from './Imports.js';
 import { Kpi } from './Kpi.js';
 import { num, TableHead } from './TableHead.js';
 
@@ -148,6 +149,8 @@ export default function Dashboard({ me, onSessionEnded }: { me: Me; onSessionEnd
       )}
 
       <ScrubsCard me={me} entityId={entityId} entityName={entity?.name ?? entityId} refresh={refreshed} onSessionEnded={onSessionEnded} />
+
+      <ImportsCard me={me} entityId={entityId} entityName={entity?.name ?? entityId} refresh={refreshed} onSessionEnded={onSessionEnded} />
 
       <LawImpact impact={impact} loading={impactLoading} entityName={entity?.name ?? entityId} date={lawDate} onDate={setLawDate} />
 

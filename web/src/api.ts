@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { DecisionSchema } from '../../src/api/schemas.js';
 import type { DashboardSchema, LawChangeImpactSchema, MeSchema } from '../../src/api/web-schemas.js';
 import type { ScrubSchema } from '../../src/api/routes/scrubs.js';
+import type { ImportRecordApi, ImportResultApi } from '../../src/api/routes/imports.js';
 
 /** The answers' shapes come from the server's own schemas (type-only imports: nothing is bundled). */
 export type Me = z.infer<typeof MeSchema>;
@@ -9,6 +10,16 @@ export type Decision = z.infer<typeof DecisionSchema>;
 export type Dashboard = z.infer<typeof DashboardSchema>;
 export type LawChangeImpact = z.infer<typeof LawChangeImpactSchema>;
 export type Scrub = z.infer<typeof ScrubSchema>;
+/** What the rows of an import are (POST /v1/imports?kind=). */
+export type ImportKind = ImportResultApi['kind'];
+/** One import as GET /v1/imports lists it, with the label of the key that made it (`keyLabel`). */
+export type ImportRecord = ImportRecordApi;
+/**
+ * POST /v1/imports's answer; a dry run's too (`id` null: nothing written). `imported` leaves out
+ * `onRecord`, the rows on record already (never recorded again); `importedBefore`: the latest
+ * earlier import of the same file.
+ */
+export type ImportResult = ImportResultApi;
 export interface HistoryEvent {
   id: string;
   type: string;
@@ -114,6 +125,21 @@ export const api = {
         'content-type': 'text/csv',
         prefer: 'respond-async',
         // RFC 6266: the name in UTF-8 (header values must be Latin-1), for the list of past scrubs.
+        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      },
+    }),
+  /** The imports of the caller's records, newest first (at most 100). */
+  imports: (entityId: string) => request<ImportRecord[]>('GET', `/v1/imports${q({ entityId })}`),
+  /**
+   * A CSV file of a caller's records, sent as it is: checked only (`dryRun`), or imported – all
+   * rows or none, unless `skipInvalid`; rows on record already are left out either way.
+   */
+  importRecords: (file: File, params: { entityId: string; kind: ImportKind; timeZone?: string; dryRun?: 'true'; skipInvalid?: 'true' }) =>
+    request<ImportResult>('POST', `/v1/imports${q(params)}`, undefined, {
+      body: file,
+      headers: {
+        'content-type': 'text/csv',
+        // The file's name, as a scrub sends it (RFC 6266), for the import's record (`inputName`).
         'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
       },
     }),
