@@ -350,8 +350,8 @@ export class Store {
   }
 
   /**
-   * Appends the events of `batches` – one entity's, as they come (import `importId`'s, from its spool) – and then `finish`, all in one
-   * transaction: stored all or none. An event that is on record already – the same type, number,
+   * Appends the events of `batches` – one entity's, as they come: import `importId`'s, from its
+   * spool – and then `finish`, all in one transaction: stored all or none. An event that is on record already – the same type, number,
    * e-mail address, moment and content, the same file imported twice or an export that overlaps
    * the last – is not recorded again (`onRecord` counts them). The entity's chain is taken first, so
    * no other event of the entity comes between them; on SQLite every other write waits meanwhile.
