@@ -4,7 +4,7 @@
  * line, a file is not imported twice by mistake, and a failure halfway leaves the store as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../src/store/repository.js';
+import { Store, newId } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { ImportRefused, runImport, type ImportOptions } from '../src/imports/run.js';
 import { IMPORT_KINDS, RECORD_KINDS, fieldNames, momentCell } from '../src/imports/records.js';
@@ -50,6 +50,14 @@ describe('the fields of an import row', () => {
     expect(names.get('wording')).toBe('source.wording');
     expect(names.get('name')).toBe('person.name');
     expect(names.get('expiresat')).toBe('expiresAt');
+  });
+});
+
+describe('event ids', () => {
+  it('increase within a process, so events of one moment read back in the order they were made', () => {
+    const ids = Array.from({ length: 20_000 }, () => newId());
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 
@@ -243,6 +251,20 @@ describe.each(storeNames())('imports on %s', (storeName) => {
     const mail = 'channel,status,at,email\nemail,granted,2025-01-01T00:00:00Z,a@example.org\nemail,granted,2025-01-01T00:00:00Z,a@example.org\n';
     expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 1, onRecord: 1 });
     expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 0, onRecord: 2 });
+  });
+
+  it('keeps the last word of a day: a withdrawal repeated after a consent at the same moment is recorded again', async () => {
+    const day = 'channel,status,at,method\nphone,withdrawn,2026-03-01,paper\nphone,granted,2026-03-01,paper\nphone,withdrawn,2026-03-01,paper\n';
+    const csv = day.replace(/\n(?=phone)/g, '\n').split('\n').map((l, i) => (i === 0 ? `phone,${l}` : l ? `0612341101,${l}` : l)).join('\n');
+    expect(await imp(csv, { kind: 'consents', dryRun: true })).toMatchObject({ imported: 3, onRecord: 0 });
+    expect(await imp(csv, { kind: 'consents' })).toMatchObject({ imported: 3, onRecord: 0 });
+    const statuses = (await store.history('+31612341101')).events.filter((e) => e.entityId === 'acme').map((e) => (e as { status?: string }).status);
+    expect(statuses).toEqual(['withdrawn', 'granted', 'withdrawn']);
+    const d = await app.decide({ phone: '+31612341101', entityId: 'acme', at: NOW });
+    expect(d.basis).not.toBe('consent');
+    // A day with one content only: a repeat is the same record.
+    const plain = 'phone,channel,status,at,method\n0612341102,phone,granted,2026-03-01,paper\n0612341102,phone,granted,2026-03-01,paper\n';
+    expect(await imp(plain, { kind: 'consents' })).toMatchObject({ imported: 1, onRecord: 1 });
   });
 
   it('appends all of an import or none: a failure halfway through the write leaves the store as it was', async () => {

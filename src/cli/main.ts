@@ -224,7 +224,7 @@ function checkServerSettings(): void {
   numberSetting('OPTLINE_REGISTER_TABLE_MAX', 0, whole(0), 'a whole number of numbers');
   numberSetting('OPTLINE_SCRUB_KEEP_HOURS', 0, positive, 'a number of hours greater than 0');
   numberSetting('OPTLINE_SCRUB_MAX_BYTES', 0, whole(1), 'a whole number of bytes (4 GiB: 4294967296)');
-  numberSetting('OPTLINE_IMPORT_MAX_BYTES', 0, whole(1), 'a whole number of bytes (8 MiB: 8388608)');
+  numberSetting('OPTLINE_IMPORT_MAX_BYTES', 0, whole(1), 'a whole number of bytes (4 MiB: 4194304)');
   numberSetting('OPTLINE_SCRUBS_AT_ONCE', 0, whole(1), 'a whole number of scrubs, at least 1');
   numberSetting('OPTLINE_SCRUB_UPLOADS_PER_KEY', 0, whole(1), 'a whole number of lists, at least 1');
   numberSetting('OPTLINE_SCRUB_IDLE_SECONDS', 0, positive, 'a number of seconds greater than 0');

@@ -302,7 +302,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     result.ignoredColumns = s.ignored;
     result.columns = s.named;
   };
-  /** A row's event, or what is wrong with it: the same in both passes. */
+  /** A row's event, or what is wrong with it. */
   const evaluate = (cells: readonly string[]): ReturnType<typeof rowEvent> => {
     // Only the columns read count: an accent in a column left out (a city) does not refuse the row.
     for (const [path, , index] of sources!.columns) {
@@ -340,7 +340,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     if (result.rows === 0) throw new InputError(`The file has a header but no rows: no ${k.name} to import.`);
     if (result.rejected > 0 && !opts.skipInvalid) {
       throw new ImportRefused(
-        `${result.rejected.toLocaleString('en-US')} of ${result.rows.toLocaleString('en-US')} rows cannot be imported, so none was: correct them, or import the others without them.`,
+        `${result.rejected.toLocaleString('en-US')} of ${result.rows.toLocaleString('en-US')} rows cannot be imported, so none was: correct them, or import the others and leave them out.`,
         result,
       );
     }

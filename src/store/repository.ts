@@ -25,10 +25,25 @@ import { auditKeyChange } from './key-audit.js';
  * this kind of machine; crypto.randomUUID draws from a buffered pool, so its random bits (and
  * its variant field) are reused and only the time and version are written over them.
  */
+/** The last id's millisecond and its sequence number within it (newId). */
+let lastIdMs = 0;
+let idSequence = 0;
+
 export function newId(): string {
   const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx
-  const time = Date.now().toString(16).padStart(12, '0');
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+  // Increasing within this process (RFC 9562's counter in rand_a): events of one moment are read
+  // back in (at, id) order, so an import's "withdrawn, granted, withdrawn" on one day must keep its
+  // order – with random bits in the same millisecond its last word was chance.
+  const now = Date.now();
+  if (now > lastIdMs) {
+    lastIdMs = now;
+    idSequence = 0;
+  } else if (++idSequence > 0xfff) {
+    lastIdMs++;
+    idSequence = 0;
+  }
+  const time = lastIdMs.toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${idSequence.toString(16).padStart(3, '0')}-${random.slice(19)}`;
 }
 const iso = (ms: number): string => new Date(ms).toISOString();
 const ms = (isoText: string): number => Date.parse(isoText);
@@ -145,8 +160,28 @@ export interface NewEvent {
   keyId?: string | null;
 }
 
-/** Two event rows are the same record when all but their ids and when they were put on record are. */
-const sameRecord = (r: { type: string; phone: string | null; email: string | null; at: string; payload: string }): string => JSON.stringify([r.type, r.phone, r.email, r.at, r.payload]);
+type RecordFields = { type: string; phone: string | null; email: string | null; at: string; payload: string };
+const digest = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64').slice(0, 22);
+
+/**
+ * Records of one type for one number (or e-mail address) at one moment, by their content. A row
+ * repeats a record on file only when it has the same content and no other content stands beside it
+ * there: "withdrawn, granted, withdrawn" on one day are three records (the last word is the
+ * withdrawal), "granted, granted" one. Kept as digests: a dry run holds one a row of the file.
+ */
+class RecordsOnFile {
+  private readonly moments = new Map<string, Set<string>>();
+  add(r: RecordFields): void {
+    const key = digest([r.type, r.phone, r.email, r.at]);
+    let contents = this.moments.get(key);
+    if (!contents) this.moments.set(key, (contents = new Set()));
+    contents.add(digest(r.payload));
+  }
+  repeats(r: RecordFields): boolean {
+    const contents = this.moments.get(digest([r.type, r.phone, r.email, r.at]));
+    return contents !== undefined && contents.size === 1 && contents.has(digest(r.payload));
+  }
+}
 
 /** An event as its row, before it is linked into its chain. */
 function eventRow(ev: NewEvent, now: number, importId: string | null = null) {
@@ -377,11 +412,10 @@ export class Store {
             return eventRow(ev, now, importId);
           });
           // The rows this transaction appended before are on record too.
-          const seen = await this.recordedAmong(trx, entityId, rows);
+          const onFile = await this.recordsAmong(trx, entityId, rows);
           const fresh = rows.filter((r) => {
-            const key = sameRecord(r);
-            if (seen.has(key)) return false;
-            seen.add(key);
+            if (onFile.repeats(r)) return false;
+            onFile.add(r);
             return true;
           });
           counts.onRecord += rows.length - fresh.length;
@@ -398,30 +432,39 @@ export class Store {
   /** How many of the events of `batches` appendEventStream would find on record already (a dry run). */
   async countOnRecord(entityId: string, batches: AsyncIterable<NewEvent[]>, now: number): Promise<number> {
     let count = 0;
-    // Rows of the file itself that repeat an earlier one, by a digest of each (a file of millions of rows).
-    const inFile = new Set<string>();
+    // The file's own rows stay in it from batch to batch, as the write's stay in the store.
+    const onFile = new RecordsOnFile();
     for await (const evs of batches) {
       const rows = evs.map((ev) => eventRow(ev, now));
-      const recorded = await this.recordedAmong(this.db, entityId, rows);
+      await this.recordsAmong(this.db, entityId, rows, onFile);
       for (const r of rows) {
-        const key = sameRecord(r);
-        const digest = createHash('sha256').update(key).digest('base64').slice(0, 22);
-        if (recorded.has(key) || inFile.has(digest)) count++;
-        inFile.add(digest);
+        if (onFile.repeats(r)) count++;
+        else onFile.add(r);
       }
     }
     return count;
   }
 
-  /** Of these rows, those on record for the entity already (their sameRecord keys), looked up by number or, without one, e-mail address. */
-  private async recordedAmong(db: Kysely<Database>, entityId: string, rows: ReturnType<typeof eventRow>[]): Promise<Set<string>> {
-    const seen = new Set<string>();
+  /**
+   * The entity's records on file of these rows' types and moments, for their numbers (or, without
+   * one, e-mail addresses) – added to `into`.
+   */
+  private async recordsAmong(db: Kysely<Database>, entityId: string, rows: ReturnType<typeof eventRow>[], into = new RecordsOnFile()): Promise<RecordsOnFile> {
+    const types = [...new Set(rows.map((r) => r.type))];
+    const moments = [...new Set(rows.map((r) => r.at))];
     const phones = [...new Set(rows.flatMap((r) => (r.phone ? [r.phone] : [])))];
     const emails = [...new Set(rows.flatMap((r) => (!r.phone && r.email ? [r.email] : [])))];
-    const recorded = db.selectFrom('events').select(['type', 'phone', 'email', 'at', 'payload']).where('entity_id', '=', entityId).where('erased_at', 'is', null);
-    for (let i = 0; i < phones.length; i += 500) for (const r of await recorded.where('phone', 'in', phones.slice(i, i + 500)).execute()) seen.add(sameRecord(r));
-    for (let i = 0; i < emails.length; i += 500) for (const r of await recorded.where('phone', 'is', null).where('email', 'in', emails.slice(i, i + 500)).execute()) seen.add(sameRecord(r));
-    return seen;
+    if (types.length === 0) return into;
+    const recorded = db
+      .selectFrom('events')
+      .select(['type', 'phone', 'email', 'at', 'payload'])
+      .where('entity_id', '=', entityId)
+      .where('erased_at', 'is', null)
+      .where('type', 'in', types)
+      .where('at', 'in', moments);
+    for (let i = 0; i < phones.length; i += 500) for (const r of await recorded.where('phone', 'in', phones.slice(i, i + 500)).execute()) into.add(r);
+    for (let i = 0; i < emails.length; i += 500) for (const r of await recorded.where('phone', 'is', null).where('email', 'in', emails.slice(i, i + 500)).execute()) into.add(r);
+    return into;
   }
 
   /**

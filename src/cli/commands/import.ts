@@ -1,5 +1,5 @@
 /** `optline import`: a caller's existing records from a CSV file (a CRM export, a former system). */
-import { createReadStream, closeSync, fstatSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, closeSync, fstatSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { constants as osConstants } from 'node:os';
@@ -101,7 +101,7 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
         }
         if (!(err instanceof ImportRefused)) throw err;
         // The headline first, then the rows: with thousands refused, the cause stays on screen.
-        console.error(`optline: ${err.message} (--skip-invalid)`);
+        console.error(`optline: ${err.message.replace(/\.$/, '')} with --skip-invalid.`);
         writeRejects(o.rejects, header, rejects);
         printErrors(err.result, o.showErrors);
         if (o.rejects) console.error(`all ${n(err.result.rejected)} refused rows with their errors: ${o.rejects}`);
@@ -150,9 +150,11 @@ function writeRejects(file: string | undefined, header: readonly string[], lines
   if (!file) return;
   const tmp = resolve(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, [['line', 'errors', ...header].map((c) => csvField(c, ',')).join(','), ...lines].join('\n') + '\n');
+    // The rows hold numbers and names: readable by this user only, as the import's spool.
+    writeFileSync(tmp, [['line', 'errors', ...header].map((c) => csvField(c, ',')).join(','), ...lines].join('\n') + '\n', { mode: 0o600 });
     renameSync(tmp, file);
   } catch (err) {
+    rmSync(tmp, { force: true });
     throw new InputError(`Cannot write the rejects file ${file}: ${fileProblem(err)}.`);
   }
 }
