@@ -1,7 +1,8 @@
-import { Fragment, useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
 import { api, ApiError, type ImportKind, type ImportRecord, type ImportResult, type Me } from './api.js';
 import { errorText, useI18n, type I18n } from './context.js';
 import { Kpi } from './Kpi.js';
+import { useRecentList, type RecentList } from './recent.js';
 import { num, TableHead } from './TableHead.js';
 
 /** The kinds of records a file may hold, in the order offered (every kind the server takes, and no other). */
@@ -16,7 +17,7 @@ const ZONES = ['Europe/Amsterdam', 'Europe/Berlin', 'Europe/London', 'America/Ne
 /** How many of the imports the server lists (at most 100) are shown. */
 const RECENT_SHOWN = 20;
 
-type RecentState = { status: 'loading' } | { status: 'failed' } | { status: 'list'; items: ImportRecord[] };
+type RecentState = RecentList<ImportRecord>;
 
 /**
  * Imports of a caller's existing records on the dashboard: the form that checks a CSV file and then
@@ -27,32 +28,7 @@ export function ImportsCard({ me, entityId, entityName, refresh, onSessionEnded 
   const { t } = useI18n();
   const mayImport = me.permissions.includes('import');
   const mayRead = me.permissions.includes('import_read');
-  const [recent, setRecent] = useState<RecentState>({ status: 'loading' });
-  // Only the latest read of the list is shown (not an earlier one that answered late, for another caller).
-  const reads = useRef(0);
-  const load = useCallback(() => {
-    if (!mayRead || !entityId) return;
-    const read = ++reads.current;
-    api.imports(entityId).then(
-      (items) => read === reads.current && setRecent({ status: 'list', items }),
-      (err: unknown) => {
-        if (read !== reads.current) return;
-        if (err instanceof ApiError && err.status === 401) return onSessionEnded();
-        // A list on screen stays there when reading it again fails.
-        setRecent((was) => (was.status === 'list' ? was : { status: 'failed' }));
-      },
-    );
-  }, [entityId, mayRead, onSessionEnded]);
-  useEffect(() => {
-    setRecent({ status: 'loading' });
-    load();
-  }, [load, refresh]);
-  useEffect(
-    () => () => {
-      reads.current++; // gone: no answer is shown
-    },
-    [],
-  );
+  const [recent, load] = useRecentList(api.imports, entityId, mayRead, refresh, onSessionEnded);
   if (!mayImport && !mayRead) return null;
   const country = me.entities.find((e) => e.id === entityId)?.country;
   return (

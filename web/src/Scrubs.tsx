@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useEffectEvent, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useEffectEvent, useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, serverNow, type Me, type Scrub } from './api.js';
 import { errorText, useI18n, type I18n } from './context.js';
 import { fill, type Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
+import { useRecentList, type RecentList } from './recent.js';
 import { num, TableHead } from './TableHead.js';
 // The download's name in the page's language, as the server names it in English.
 import { savedName } from '../../src/scrub/file-names.js';
@@ -20,7 +21,7 @@ const RECENT_POLL_MS = 5000;
 /** Why a running scrub's state could not be read just now, while the page keeps asking. */
 type Retrying = { kind: 'network' } | { kind: 'status'; message: string };
 
-type ScrubsState = { status: 'loading' } | { status: 'failed' } | { status: 'list'; items: Scrub[] };
+type ScrubsState = RecentList<Scrub>;
 
 /**
  * Call lists on the dashboard: the form to check one (keys that may scrub) and the caller's recent
@@ -30,32 +31,7 @@ export function ScrubsCard({ me, entityId, entityName, refresh, onSessionEnded }
   const { t } = useI18n();
   const mayScrub = me.permissions.includes('scrub');
   const mayRead = me.permissions.includes('scrub_read');
-  const [scrubs, setScrubs] = useState<ScrubsState>({ status: 'loading' });
-  // Only the latest read of the list is shown (not an earlier one that answered late, for another caller).
-  const reads = useRef(0);
-  const load = useCallback(() => {
-    if (!mayRead || !entityId) return;
-    const read = ++reads.current;
-    api.scrubs(entityId).then(
-      (items) => read === reads.current && setScrubs({ status: 'list', items }),
-      (err: unknown) => {
-        if (read !== reads.current) return;
-        if (err instanceof ApiError && err.status === 401) return onSessionEnded();
-        // A list on screen stays there when reading it again fails (it is read again soon, or on Refresh).
-        setScrubs((was) => (was.status === 'list' ? was : { status: 'failed' }));
-      },
-    );
-  }, [entityId, mayRead, onSessionEnded]);
-  useEffect(() => {
-    setScrubs({ status: 'loading' });
-    load();
-  }, [load, refresh]);
-  useEffect(
-    () => () => {
-      reads.current++; // gone: no answer is shown
-    },
-    [],
-  );
+  const [scrubs, load] = useRecentList(api.scrubs, entityId, mayRead, refresh, onSessionEnded);
   // While a scrub of the list runs (started here, in another tab or by an integration), the list
   // is read again every few seconds, until none runs.
   const anyRunning = scrubs.status === 'list' && scrubs.items.some((s) => s.status === 'running');
