@@ -10,7 +10,8 @@ import type { z } from 'zod';
 import { ConsentBody, ContactRequestBody, ObjectionBody, PresumedConsentBody, RelationshipBody } from '../api/schemas.js';
 import { consentInput, contactRequestInput, objectionInput, presumedConsentInput, relationshipInput } from '../api/event-inputs.js';
 import type { Optline } from '../service/optline.js';
-import type { Entity, Jurisdiction } from '../law/types.js';
+import type { Entity } from '../law/types.js';
+import type { ImportKindName } from './kinds.js';
 import type { NewEvent } from '../store/repository.js';
 import { InputError } from '../service/errors.js';
 
@@ -32,8 +33,7 @@ export interface RecordKind {
   event(app: Optline, body: unknown, entity: Entity, now: number): NewEvent;
 }
 
-export const IMPORT_KINDS = ['consents', 'objections', 'relationships', 'contact-requests', 'presumed-consents'] as const;
-export type ImportKindName = (typeof IMPORT_KINDS)[number];
+export { IMPORT_KINDS, COUNTRY_ZONES, type ImportKindName } from './kinds.js';
 
 function kind<S extends z.ZodObject>(
   name: ImportKindName,
@@ -149,8 +149,6 @@ export function requiredFields(k: RecordKind): string[] {
   return k.fields.filter(([path]) => !path.includes('.') && !k.schema.shape[path]!.safeParse(undefined).success).map(([path]) => path);
 }
 
-/** The zone a date or a local time without an offset is read in, by the caller's country; none for the US (four zones and more). */
-export const COUNTRY_ZONES: Partial<Record<Jurisdiction, string>> = { NL: 'Europe/Amsterdam', DE: 'Europe/Berlin', GB: 'Europe/London' };
 
 const RFC3339_LIKE = /[Tt ]\d{2}:\d{2}.*([Zz]|[+-]\d{2}:?\d{2})$/;
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;

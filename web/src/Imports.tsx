@@ -3,13 +3,9 @@ import { api, ApiError, type ImportKind, type ImportRecord, type ImportResult, t
 import { errorText, useI18n, type I18n } from './context.js';
 import { Kpi } from './Kpi.js';
 import { useRecentList, type RecentList } from './recent.js';
+// The kinds the server takes and the zones it reads dates in, from the server's own module.
+import { COUNTRY_ZONES, IMPORT_KINDS } from '../../src/imports/kinds.js';
 import { num, TableHead } from './TableHead.js';
-
-/** The kinds of records a file may hold, in the order offered (every kind the server takes, and no other). */
-const KINDS = Object.keys({ consents: 1, objections: 1, relationships: 1, 'contact-requests': 1, 'presumed-consents': 1 } satisfies Record<ImportKind, 1>) as ImportKind[];
-
-/** The zone dates without an offset are read in when none is chosen, by the caller's country (as src/imports/records.ts reads them); none for the US. */
-const COUNTRY_ZONES: Partial<Record<Me['entities'][number]['country'], string>> = { NL: 'Europe/Amsterdam', DE: 'Europe/Berlin', GB: 'Europe/London' };
 
 /** The zones offered: the callers' countries', the six of the US, and UTC (what systems often write). */
 const ZONES = ['Europe/Amsterdam', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'UTC'];
@@ -201,7 +197,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
               setFileProblem(null);
             }}
           >
-            {KINDS.map((k) => (
+            {IMPORT_KINDS.map((k) => (
               <option key={k} value={k}>
                 {t.imports.kinds[k].name}
               </option>

@@ -14,7 +14,7 @@ import { InputError } from '../../service/errors.js';
 import { IMPORT_KINDS } from '../../imports/records.js';
 import { runImport } from '../../imports/run.js';
 import { listImports } from '../../imports/store.js';
-import { receive, uploadName } from './scrubs.js';
+import { QueryBoolean, idleMs, receive, uploadName } from './scrubs.js';
 import { requireKey, requireScope, inScope } from '../auth.js';
 import { IanaZone, ProblemSchema } from '../schemas.js';
 import { byteLimit, idleLimit } from '../stream-limit.js';
@@ -27,7 +27,6 @@ import { byteLimit, idleLimit } from '../stream-limit.js';
  */
 const maxBytes = (): number => Number(process.env.OPTLINE_IMPORT_MAX_BYTES) || 4 * 2 ** 20;
 
-const QueryBoolean = z.enum(['true', 'false']).optional();
 const security = [{ bearer: [] }];
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema } as const;
 
@@ -76,8 +75,6 @@ export type ImportResultApi = z.infer<typeof ImportResultSchema>;
 
 /** The body whole, within the limits; a stalled or oversized upload fails this request (408, 413), never the server. */
 async function readBody(body: Readable, max: number): Promise<Buffer> {
-  // A file that stops arriving is cut off as a scrub's list is (OPTLINE_SCRUB_IDLE_SECONDS).
-  const idleMs = Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
   const chunks: Buffer[] = [];
   const collect = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -85,7 +82,7 @@ async function readBody(body: Readable, max: number): Promise<Buffer> {
       done();
     },
   });
-  await receive(body, [idleLimit(idleMs, 'The file'), byteLimit(max, 'The file')], collect);
+  await receive(body, [idleLimit(idleMs(), 'The file'), byteLimit(max, 'The file')], collect);
   return Buffer.concat(chunks);
 }
 

@@ -102,7 +102,7 @@ export const ScrubSchema = z.object({
 type ScrubApi = z.infer<typeof ScrubSchema>;
 
 /** A yes/no in a query string: exactly true or false (a misspelt value is refused, not read as no). */
-const QueryBoolean = z.enum(['true', 'false']).optional();
+export const QueryBoolean = z.enum(['true', 'false']).optional();
 
 const ScrubQuery = z
   .object({
@@ -125,8 +125,8 @@ const ScrubQuery = z
 
 const maxBytes = (): number => Number(process.env.OPTLINE_SCRUB_MAX_BYTES) || 4 * 2 ** 30;
 const keepMs = (): number => (Number(process.env.OPTLINE_SCRUB_KEEP_HOURS) || 24) * 3_600_000;
-/** A list that stops arriving for this long is cut off (OPTLINE_SCRUB_IDLE_SECONDS). */
-const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
+/** A list (or an import's file) that stops arriving for this long is cut off (OPTLINE_SCRUB_IDLE_SECONDS). */
+export const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB_IDLE_SECONDS ?? 60) || 60) * 1000;
 
 /**
  * `kept`: whether a file of the record is one this server keeps (in its scrub directory). Scrubs

@@ -1,6 +1,7 @@
 /** `optline import`: a caller's existing records from a CSV file (a CRM export, a former system). */
-import { createReadStream, closeSync, fstatSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { checkReadable, wholeNumber } from '../arguments.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { constants as osConstants } from 'node:os';
 import type { Optline } from '../../service/optline.js';
@@ -23,24 +24,6 @@ function pair(value: string, previous: Record<string, string> = {}): Record<stri
 function zone(value: string): string {
   if (!IanaZone.safeParse(value).success) throw new InvalidArgumentError('expected an IANA time zone, such as Europe/Amsterdam or America/New_York');
   return value;
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number from 0 up');
-  return Number(value);
-}
-
-/** The file can be read: said before the store is opened, in words rather than errno. */
-function checkReadable(file: string): void {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new InputError(`Cannot read ${file}: ${fileProblem(err)}.`);
-  }
-  const dir = fstatSync(fd).isDirectory();
-  closeSync(fd);
-  if (dir) throw new InputError(`Cannot read ${file}: it is a directory.`);
 }
 
 function fieldsHelp(): string {

@@ -1,24 +1,11 @@
 /** `optline registers`: national do-not-call register copies. */
+import { checkReadable, wholeNumber } from '../arguments.js';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Optline } from '../../service/optline.js';
 import { parseInstant } from '../instant.js';
 import { importRegisterFile, calendarDay, copyDay } from '../../registers/import.js';
 import { REGISTERS } from '../../registers/registry.js';
-import { InputError, fileProblem } from '../../service/errors.js';
-import { closeSync, openSync, fstatSync } from 'node:fs';
-
-/** The register file can be read: said before the store is opened, in words rather than errno. */
-function checkReadable(file: string): void {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new InputError(`Cannot read the register file ${file}: ${fileProblem(err)}.`);
-  }
-  const dir = fstatSync(fd).isDirectory();
-  closeSync(fd);
-  if (dir) throw new InputError(`Cannot read the register file ${file}: it is a directory.`);
-}
+import { InputError } from '../../service/errors.js';
 
 /** A copy's date: YYYY-MM-DD (midnight UTC, as the API reads it) or an RFC 3339 moment, which counts by its earlier date (copyDay); 30 February is refused, not rolled over. */
 function parseDate(value: string): number {
@@ -26,11 +13,6 @@ function parseDate(value: string): number {
   const ms = calendarDay(value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError('expected a date such as 2026-11-01');
   return ms;
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number from 0 up');
-  return Number(value);
 }
 
 const plural = (n: number, one: string, many: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
@@ -49,7 +31,7 @@ export function registersCommand(openApp: () => Promise<Optline>): Command {
     .action(async (id: string, file: string, o: { country?: string; asOf: number; showRejected: number; force?: boolean }) => {
       const country = (o.country ?? REGISTERS[id]?.country ?? '').toUpperCase();
       if (!REGISTERS[id]) throw new InputError(`Unknown register "${id}": one of ${Object.keys(REGISTERS).join(', ')}.`);
-      checkReadable(file);
+      checkReadable(file, 'the register file');
       const app = await openApp();
       const t0 = Date.now();
       const tty = process.stderr.isTTY;
