@@ -27,6 +27,25 @@ describe('addMonths', () => {
       { numRuns: 5000 },
     );
   });
+
+  it('equals luxon across centuries, before 1970 and over the leap-year rules of 1900, 2000 and 2100', () => {
+    const from = Date.parse('1601-01-01T00:00:00Z');
+    const to = Date.parse('2400-12-31T23:59:59Z');
+    fc.assert(
+      fc.property(fc.integer({ min: from, max: to }), fc.integer({ min: -1200, max: 1200 }), (at, months) => {
+        expect(addMonths(at, months)).toBe(DateTime.fromMillis(at, { zone: 'utc' }).plus({ months }).toMillis());
+      }),
+      { numRuns: 3000 },
+    );
+    for (const [at, months, want] of [
+      ['1900-01-29T12:00:00Z', 1, '1900-02-28T12:00:00.000Z'],
+      ['2000-01-31T00:00:00Z', 1, '2000-02-29T00:00:00.000Z'],
+      ['2100-03-31T06:00:00Z', -1, '2100-02-28T06:00:00.000Z'],
+      ['1969-12-31T23:59:59.999Z', 2, '1970-02-28T23:59:59.999Z'],
+    ] as const) {
+      expect(new Date(addMonths(Date.parse(at), months)).toISOString()).toBe(want);
+    }
+  });
 });
 
 describe('addMonthsIn', () => {

@@ -163,22 +163,35 @@ export function calledPartyZones(facts: Facts, q: Question, rule: string, fallba
 interface Local {
   zone: string;
   dt: DateTime;
+  /** "Monday 14:00 in America/New_York", for the reasons. */
+  text: string;
 }
 
-/** The last instants asked for, per zone: bulk scrubs ask for one instant millions of times (DateTime is immutable). */
-const localCache = new Map<string, DateTime>();
+/**
+ * Local times already worked out, by instant and zone: a bulk scrub asks for one instant millions
+ * of times (DateTime is immutable). Keyed by the number and the zone's string, not a string built
+ * from both: building and hashing that key cost more than the rest of the look-up.
+ */
+const localCache = new Map<number, Map<string, Local>>();
+
+function localTime(at: number, zone: string): Local {
+  let byZone = localCache.get(at);
+  if (!byZone) {
+    if (localCache.size >= 1000) localCache.clear();
+    byZone = new Map();
+    localCache.set(at, byZone);
+  }
+  let local = byZone.get(zone);
+  if (!local) {
+    const dt = DateTime.fromMillis(at, { zone });
+    local = { zone, dt, text: `${WEEKDAYS[dt.weekday]} ${hhmm(dt.hour * 60 + dt.minute)} in ${zone}` };
+    if (byZone.size < 1000) byZone.set(zone, local);
+  }
+  return local;
+}
 
 function localTimes(at: number, zones: string[]): Local[] {
-  return zones.map((zone) => {
-    const key = `${at}|${zone}`;
-    let dt = localCache.get(key);
-    if (!dt) {
-      dt = DateTime.fromMillis(at, { zone });
-      if (localCache.size >= 1000) localCache.clear();
-      localCache.set(key, dt);
-    }
-    return { zone, dt };
-  });
+  return zones.map((zone) => localTime(at, zone));
 }
 
 /** Is the window open on this ISO weekday? One without days is open every day. */
@@ -202,18 +215,8 @@ export function inWindow(dt: DateTime, w: CallingWindow): boolean {
   return second >= w.fromMinute * 60 && second < w.toMinute * 60;
 }
 
-/** Texts already written: a bulk scrub describes the same instant and windows for every row. */
-const localTexts = new Map<string, string>();
-
-function describeLocal(at: number, locals: Local[]): string {
-  const key = `${at}|${locals.map((l) => l.zone).join('|')}`;
-  let text = localTexts.get(key);
-  if (text === undefined) {
-    text = locals.map((l) => `${WEEKDAYS[l.dt.weekday]} ${hhmm(l.dt.hour * 60 + l.dt.minute)} in ${l.zone}`).join(' and ');
-    if (localTexts.size >= 1000) localTexts.clear();
-    localTexts.set(key, text);
-  }
-  return text;
+function describeLocal(locals: Local[]): string {
+  return locals.length === 1 ? locals[0]!.text : locals.map((l) => l.text).join(' and ');
 }
 
 const windowTexts = new WeakMap<CallingWindow, string>();
@@ -277,7 +280,7 @@ export function checkCallingHours(
   if (laws.length === 0 && own.length === 0) return null;
   const { zones, reasons } = calledPartyZones(facts, q, laws.length > 0 ? opts.zoneRule : ENTITY_RULE, opts.fallbackZones, jurisdiction);
   const locals = localTimes(q.at, zones);
-  const now = describeLocal(q.at, locals);
+  const now = describeLocal(locals);
   // The window reported when the call is outside hours: the most specific one it misses (a
   // state's after the federal one, the entity's own last), so "call between …" is the narrowest.
   let missed: AppliedWindow | null = null;

@@ -15,16 +15,46 @@ export function startOfDay(isoDate: string, zone: string): number {
  * engine asks this for every relationship it weighs and luxon builds two DateTimes a call.
  */
 export function addMonths(at: number, months: number): number {
-  const d = new Date(at);
-  const year = d.getUTCFullYear();
-  const month = d.getUTCMonth();
-  const day = d.getUTCDate();
-  const timeOfDay = at - utcDate(year, month, day);
+  const dayNo = Math.floor(at / DAY_MS);
+  const timeOfDay = at - dayNo * DAY_MS;
+  const { year, month, day } = civilFromDays(dayNo);
   const m = month + months;
   const ty = year + Math.floor(m / 12);
   const tm = m - Math.floor(m / 12) * 12;
-  const lastDay = new Date(utcDate(ty, tm + 1, 1) - DAY_MS).getUTCDate();
-  return utcDate(ty, tm, Math.min(day, lastDay)) + timeOfDay;
+  return daysFromCivil(ty, tm, Math.min(day, daysInMonth(ty, tm))) * DAY_MS + timeOfDay;
+}
+
+// Proleptic Gregorian dates from day numbers and back, as integers (H. Hinnant's algorithms): the
+// engine adds months to every relationship's dates, and Date objects cost three allocations a call.
+// test/law-time.test.ts checks addMonths against luxon over the years around each of the law's dates.
+
+/** Day number (days since 1970-01-01) → year, month 0–11, day 1–31. */
+function civilFromDays(dayNo: number): { year: number; month: number; day: number } {
+  const z = dayNo + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 2 : mp - 10;
+  return { year: yoe + era * 400 + (month < 2 ? 1 : 0), month, day };
+}
+
+/** Year, month 0–11, day → day number (days since 1970-01-01). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month < 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = month < 2 ? month + 10 : month - 2;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 1) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 3 || month === 5 || month === 8 || month === 10 ? 30 : 31;
 }
 
 /**
@@ -93,13 +123,6 @@ function weekOffset(zone: string, week: number): WeekOffset {
     else hi = mid;
   }
   return { at: hi, before, after };
-}
-
-/** Date.UTC without its two-digit-year rule (years 0–99 would become 1900–1999). */
-function utcDate(year: number, month: number, day: number): number {
-  const d = new Date(0);
-  d.setUTCFullYear(year, month, day);
-  return d.getTime();
 }
 
 export function addDays(at: number, days: number): number {

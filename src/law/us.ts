@@ -104,11 +104,10 @@ export function ebrEndOf(r: Pick<RelationshipFact, 'kind' | 'startedAt' | 'ended
 }
 
 function checkEbr(r: RelationshipFact, q: Question): { ok: boolean; reason: Reason } {
-  const since = isoDay(r.startedAt);
   if (US_RULES.transactionKinds.includes(r.kind)) {
     const single = US_RULES.singleTransactionKinds.includes(r.kind);
     if (r.endedAt != null ? r.endedAt > q.at : !single) {
-      return { ok: true, reason: pass('ebr_current', 'US-3', `The person has a current ${r.kind} with ${q.entity.name} (since ${since}): an established business relationship.`) };
+      return { ok: true, reason: pass('ebr_current', 'US-3', `The person has a current ${r.kind} with ${q.entity.name} (since ${isoDay(r.startedAt)}): an established business relationship.`) };
     }
     // The last transaction: the end on record, or the purchase or donation itself.
     const last = r.endedAt ?? r.startedAt;
