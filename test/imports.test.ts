@@ -11,6 +11,7 @@ import { IMPORT_KINDS, RECORD_KINDS, fieldNames, momentCell } from '../src/impor
 import { DateTime } from 'luxon';
 import { listImports } from '../src/imports/store.js';
 import { buildDossier } from '../src/proof/dossier.js';
+import { eraseSubject } from '../src/service/retention.js';
 import { exportProof } from '../src/proof/index.js';
 import { pdfText } from './helpers/pdf.js';
 import { freshDb, storeNames } from './helpers/stores.js';
@@ -251,6 +252,34 @@ describe.each(storeNames())('imports on %s', (storeName) => {
     const mail = 'channel,status,at,email\nemail,granted,2025-01-01T00:00:00Z,a@example.org\nemail,granted,2025-01-01T00:00:00Z,a@example.org\n';
     expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 1, onRecord: 1 });
     expect(await imp(mail, { kind: 'consents' })).toMatchObject({ imported: 0, onRecord: 2 });
+  });
+
+  it("does not bring back an erased person's records from an old export; a record made after the erasure is imported", async () => {
+    // A caller of its own: the later clock below stays out of the other tests' chains.
+    await app.putEntity('lethe', { name: 'Lethe', kind: 'company', country: 'NL' });
+    const csv = 'phone,status,channel,at,method,wording\n0612340901,granted,phone,2025-06-01T10:00:00Z,web_form,Mag Lethe u bellen?\n0612340902,granted,phone,2025-06-01T10:00:00Z,web_form,Mag Lethe u bellen?\n';
+    const opts = { entityId: 'lethe', kind: 'consents' } as const;
+    expect(await runImport(app, file(csv), opts)).toMatchObject({ imported: 2, erased: 0 });
+    await eraseSubject(app, { phone: '+31612340901', entityId: 'lethe', scope: '*' });
+    // An hour later the same export comes again, with a consent the person gave after the erasure.
+    const later = await Optline.open(store, () => NOW + 3_600_000);
+    try {
+      const before = await eventCount();
+      const again = csv + `0612340901,granted,phone,${new Date(NOW + 1_800_000).toISOString()},web_form,Mag Lethe u bellen?\n`;
+      const dry = await runImport(later, file(again), { ...opts, dryRun: true });
+      expect(dry).toMatchObject({ rows: 3, imported: 1, onRecord: 1, erased: 1, erasedLines: [2] });
+      const r = await runImport(later, file(again), opts);
+      expect(r).toMatchObject({ rows: 3, imported: 1, onRecord: 1, erased: 1, erasedLines: [2], rejected: 0 });
+      expect(await eventCount()).toBe(before + 1);
+      const kept = (await store.history('+31612340901')).events.filter((e) => e.entityId === 'lethe' && e.type === 'consent');
+      expect(kept.map((e) => e.at)).toEqual([NOW + 1_800_000]);
+      expect((await listImports(store.db as never, ['lethe']))[0]).toMatchObject({ id: r.id, rows: 3, imported: 1, onRecord: 1, erased: 1 });
+      // Another caller's erasure is not this caller's: its rows are imported.
+      expect(await runImport(later, file(csv), { entityId: 'twin', kind: 'consents', dryRun: true })).toMatchObject({ imported: 2, erased: 0 });
+      expect((await store.verifyHistory('lethe')).ok).toBe(true);
+    } finally {
+      await later.close();
+    }
   });
 
   it('keeps the last word of a day: a withdrawal repeated after a consent at the same moment is recorded again', async () => {

@@ -211,6 +211,33 @@ describe.skipIf(!available)('importing records from the dashboard in Chromium', 
     expect((await top.locator('td').allTextContents()).slice(1)).toEqual(['Consentsopt-ins maart.csv', '3', '1', '2', '0', 'demo admin']);
   });
 
+  it("leaves out the rows about a person erased at their request, and says so with their lines", async () => {
+    const page = await dashboard(DEMO_TOKENS.admin);
+    const csv = [HEADER, row('06 1234 9721', '2026-04-01 10:00'), row('06 1234 9722', '2026-04-01 10:05')].join('\n') + '\n';
+    await checkFile(page, csv, 'april.csv');
+    await card(page).getByRole('button', { name: 'Import 2 records' }).click();
+    await card(page).locator('.import-outcome.success').waitFor();
+    // The person behind the first number asks to be erased; the same export comes again, renamed.
+    const erased = await server.server.inject({
+      method: 'POST',
+      url: '/v1/erasures',
+      headers: { authorization: `Bearer ${DEMO_TOKENS.admin}`, 'content-type': 'application/json' },
+      payload: { phone: '+31612349721', entityId: 'voltana', reference: 'DSR-7' },
+    });
+    expect(erased.statusCode, erased.body).toBe(201);
+    const again = await dashboard(DEMO_TOKENS.admin);
+    const dry = await checkFile(again, csv, 'april (2).csv');
+    expect(dry).toMatchObject({ rows: 2, imported: 0, onRecord: 1, erased: 1, erasedLines: [2] });
+    expect(await card(again).locator('.import-erased').textContent()).toBe(
+      'Rows about people erased at their request for Voltana Energie B.V., dated before the erasure, are not imported: 1 (line 2). An erased person’s data does not come back from an old file; a consent given after the erasure is imported.',
+    );
+    // The same bytes as before: that import is named, and there is nothing to import – nor to correct.
+    expect(await card(again).locator('.import-before').textContent()).toMatch(
+      /^This file was imported for Voltana Energie B\.V\. before: .+ There is nothing new to import: the rows that pass the check are on record already or about people erased at their request\.$/,
+    );
+    expect(await card(again).getByRole('button', { name: /^Import / }).count()).toBe(0);
+  });
+
   it('says at its field what the file or the time zone lacks', async () => {
     const page = await dashboard(DEMO_TOKENS.admin);
     // No column for two required fields: said at the file field, in the page's words.

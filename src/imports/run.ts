@@ -55,6 +55,14 @@ export interface ImportResult {
   imported: number;
   /** Rows whose record is on file already – the same type, number, moment and content – and were not recorded again. */
   onRecord: number;
+  /**
+   * Rows about a number erased at its holder's request for this caller, dated on or before that
+   * erasure: the erased person's data, not brought back by an old export (GDPR art. 17). A record
+   * made after the erasure (a new consent) is imported.
+   */
+  erased: number;
+  /** The lines of the first maxErrors of them. */
+  erasedLines: number[];
   /** Rows refused, and the first maxErrors of their errors. */
   rejected: number;
   errors: RowError[];
@@ -286,6 +294,8 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     imported: 0,
     rejected: 0,
     onRecord: 0,
+    erased: 0,
+    erasedLines: [],
     errors: [],
     ignoredColumns: [],
     columns: {},
@@ -319,6 +329,8 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     return rowEvent(app, k, sources!, cells, { entity, zone, now });
   };
 
+  // Before the spool exists: an unknown pepper refuses the import here (its erasures cannot be matched).
+  const erasedAt = await app.suppressions.erasures(entity.id);
   // The file read and every row checked, nothing written: the events wait in a spool.
   const spool = new EventSpool();
   try {
@@ -326,7 +338,11 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     for await (const { cells, line } of reading.rows) {
       result.rows++;
       const r = evaluate(cells);
-      if ('event' in r) {
+      const erased = 'event' in r && erasedAt && r.event.phone ? erasedAt(r.event.phone) : null;
+      if ('event' in r && erased !== null && r.event.fact.at <= erased) {
+        result.erased++;
+        if (result.erasedLines.length < maxErrors) result.erasedLines.push(line);
+      } else if ('event' in r) {
         result.imported++;
         spool.add({ ...r.event, keyId: opts.keyId ?? null });
       } else {
@@ -357,7 +373,7 @@ export async function runImport(app: Optline, source: ImportSource, opts: Import
     const { sha256, rows, rejected } = result;
     const counts = await app.store.appendEventStream(entity.id, id, () => spool.batches(BATCH), app.clock, async (trx, { appended, onRecord, recordedAt }) => {
       if (appended === 0) return; // every row on record already: nothing was imported
-      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, rejected, keyId: opts.keyId ?? null, createdAt: new Date(recordedAt).toISOString() });
+      await recordImport(trx, { id, entityId: entity.id, kind: k.name, sha256, inputName: opts.inputName ?? null, rows, imported: appended, onRecord, erased: result.erased, rejected, keyId: opts.keyId ?? null, createdAt: new Date(recordedAt).toISOString() });
     });
     result.imported = counts.appended;
     result.onRecord = counts.onRecord;

@@ -11,6 +11,8 @@ export interface ImportsTable {
   rows: number;
   imported: number;
   on_record: number;
+  /** Rows about a number erased before their moment: not imported (migration 0021). */
+  erased: number;
   rejected: number;
   key_id: string | null;
   created_at: string;
@@ -30,6 +32,8 @@ export interface ImportRecord {
   imported: number;
   /** Rows whose record was on file already: not recorded again. */
   onRecord: number;
+  /** Rows about a number erased for the caller on or after their moment: the erased person's data, not imported again. */
+  erased: number;
   /** Rows left out (skipInvalid). */
   rejected: number;
   keyId: string | null;
@@ -46,6 +50,7 @@ function toRecord(r: ImportsTable): ImportRecord {
     rows: Number(r.rows),
     imported: Number(r.imported),
     onRecord: Number(r.on_record),
+    erased: Number(r.erased),
     rejected: Number(r.rejected),
     keyId: r.key_id,
     createdAt: r.created_at,
@@ -81,6 +86,7 @@ export async function recordImport(db: Kysely<never>, r: ImportRecord): Promise<
       rows: r.rows,
       imported: r.imported,
       on_record: r.onRecord,
+      erased: r.erased,
       rejected: r.rejected,
       key_id: r.keyId,
       created_at: r.createdAt,

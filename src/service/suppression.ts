@@ -231,6 +231,30 @@ export class Suppressions {
     return rows.map(entryOf);
   }
 
+  /**
+   * When each number was erased for this entity at its holder's request (entries of reason
+   * 'erasure'), for imports: a record dated before its number's erasure is the erased person's
+   * data, which an old export must not bring back (GDPR art. 17). A function from a number to its
+   * latest erasure, or null when the entity has none (nothing to check). Entries under a pepper
+   * this process does not know stop it (requireKnownPeppers): their numbers could not be matched.
+   */
+  async erasures(entityId: string): Promise<((e164: string) => number | null) | null> {
+    await this.requireKnownPeppers();
+    const rows = await this.store.db.selectFrom('suppressions').select(['phone_hash', 'at']).where('entity_id', '=', entityId).where('reason', '=', 'erasure').execute();
+    if (rows.length === 0) return null;
+    const latest = new Map<string, number>();
+    for (const r of rows) latest.set(r.phone_hash, Math.max(latest.get(r.phone_hash) ?? -Infinity, Date.parse(r.at)));
+    const peppers = await this.peppers();
+    return (e164) => {
+      let at: number | null = null;
+      for (const p of peppers) {
+        const erased = latest.get(phoneHash(p.secret, e164));
+        if (erased !== undefined && (at === null || erased > at)) at = erased;
+      }
+      return at;
+    };
+  }
+
   /** The facts the decision path adds for a number. */
   async factsFor(e164: string): Promise<EntityFact[]> {
     return (await this.entries(e164)).map(suppressionFact);

@@ -328,6 +328,13 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('events').addColumn('import_id', 'text').execute();
     },
   },
+  {
+    // An import leaves out rows about numbers erased since their moment (src/imports/run.ts): how many.
+    name: '0021_imports_erased',
+    async up(db) {
+      await db.schema.alterTable('imports').addColumn('erased', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */

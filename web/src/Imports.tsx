@@ -168,7 +168,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
 
   const checked = stage.step === 'checked' || stage.step === 'importing' ? stage.result : null;
   /** Every row that passes is on record already: nothing to import. */
-  const nothingNew = checked !== null && checked.imported === 0 && checked.onRecord > 0;
+  const nothingNew = checked !== null && checked.imported === 0 && (checked.onRecord > 0 || checked.erased > 0);
   const name = file?.name ?? '';
   const announcement =
     stage.step === 'checking'
@@ -278,7 +278,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
           {!(nothingNew && checked.importedBefore) && (
             <div className="import-step">
               {checked.imported === 0 ? (
-                nothingNew ? <p className="notice">{t.imports.allOnRecord}</p> : <p className="error">{t.imports.nothingToImport}</p>
+                nothingNew ? <p className="notice">{checked.erased > 0 ? t.imports.nothingNewErased : t.imports.allOnRecord}</p> : <p className="error">{t.imports.nothingToImport}</p>
               ) : (
                 <>
                   {checked.rejected > 0 && (
@@ -319,6 +319,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
           <p>
             <strong>{doneText(stage.result, entityName, i18n)}</strong>
             {stage.result.onRecord > 0 && ` ${fill(t.imports.doneOnRecord, { n: number(stage.result.onRecord) })}`}
+            {stage.result.erased > 0 && ` ${fill(t.imports.doneErased, { n: number(stage.result.erased) })}`}
             {stage.result.rejected > 0 && ` ${fill(t.imports.leftOut, { n: number(stage.result.rejected) })}`}
           </p>
           {stage.result.id && (
@@ -357,10 +358,19 @@ function CheckResult({ result, name, entityName, headingRef }: { result: ImportR
       </div>
       {before ? (
         <p className="notice import-before" role="note">
-          {fill(t.imports.importedBefore, { entity: entityName, at: dateTime(before.createdAt), id: before.id })} {result.imported === 0 && result.onRecord > 0 ? t.imports.allOnRecord : t.imports.onlyNew}
+          {fill(t.imports.importedBefore, { entity: entityName, at: dateTime(before.createdAt), id: before.id })} {result.imported === 0 && (result.onRecord > 0 || result.erased > 0) ? (result.erased > 0 ? t.imports.nothingNewErased : t.imports.allOnRecord) : t.imports.onlyNew}
         </p>
       ) : (
         result.onRecord > 0 && <p className="muted small import-on-record">{t.imports.onRecordHint}</p>
+      )}
+      {result.erased > 0 && (
+        <p className="notice import-erased" role="note">
+          {fill(t.imports.erasedRows, {
+            entity: entityName,
+            n: number(result.erased),
+            lines: result.erasedLines.slice(0, 10).map((line) => number(line)).join(', ') + (result.erased > 10 ? ', …' : ''),
+          })}
+        </p>
       )}
       <p className="import-columns">
         <strong>{t.imports.columnsRead}</strong>{' '}

@@ -49,6 +49,7 @@ export const ImportRecordSchema = z.object({
   rows: z.number(),
   imported: z.number(),
   onRecord: z.number(),
+  erased: z.number().describe("Rows about a number erased for the caller on or after their moment: not imported"),
   rejected: z.number(),
   keyId: z.string().nullable(),
   keyLabel: z.string().nullable().optional().describe('The label of the key that imported it (GET /v1/imports)'),
@@ -64,6 +65,12 @@ export const ImportResultSchema = z.object({
   rows: z.number().describe('Data rows in the file'),
   imported: z.number().describe('Rows recorded (a dry run: that would be)'),
   onRecord: z.number().describe('Rows whose record was on file already – the same type, number, moment and content (the file imported before, an export that overlaps the last) – and were not recorded again'),
+  erased: z
+    .number()
+    .describe(
+      "Rows about a number erased at its holder's request for this caller (POST /v1/erasures), dated on or before that erasure: the erased person's data, not imported again from an old export. A record made after the erasure (a new consent) is imported",
+    ),
+  erasedLines: z.array(z.number()).describe('The lines of those rows (the header is line 1); at most 1,000'),
   rejected: z.number().describe('Rows refused (left out with skipInvalid)'),
   errors: z.array(z.object({ line: z.number(), path: z.string(), message: z.string() })).describe("The refused rows' errors, by the line of the file (the header is line 1); at most 1,000"),
   ignoredColumns: z.array(z.string()).describe('Columns that are no field of these records: not imported'),

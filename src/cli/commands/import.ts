@@ -108,6 +108,12 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
         const before = result.importedBefore ? `; this file was imported on ${result.importedBefore.createdAt} (import ${result.importedBefore.id})` : '';
         console.log(`${n(result.onRecord)} ${result.onRecord === 1 ? 'row was' : 'rows were'} on record already and ${result.dryRun ? 'would not be' : 'were not'} recorded again${before}`);
       }
+      if (result.erased > 0) {
+        const lines = result.erasedLines.slice(0, 10).join(', ') + (result.erased > 10 ? ', …' : '');
+        console.log(
+          `${n(result.erased)} ${result.erased === 1 ? 'row is' : 'rows are'} about a number erased at its holder's request since the row's moment, and ${result.dryRun ? 'would not be' : 'were not'} imported: the erased person's data does not come back from an old export (line${result.erased === 1 ? '' : 's'} ${lines})`,
+        );
+      }
       console.log(`columns read: ${Object.entries(result.columns).map(([field, name]) => (field === name ? field : `${field} ← "${name}"`)).join(', ')}`);
       if (result.ignoredColumns.length) console.error(`warning: columns not imported (no field of ${kind}): ${result.ignoredColumns.join(', ')}`);
       if (result.rejected > 0) {
