@@ -4,10 +4,11 @@
  * on what basis or why not; the packs show it only to explain why it does not count. The bulk
  * scrub relies on this: it reads the history only of numbers with the caller's own events or a
  * reassignment (src/scrub/history.ts) and decides every other number as one with no history.
- * Checked here on random facts in every country, on both sides of the Dutch law changes.
+ * Checked here on random facts in every country, on both sides of the Dutch law changes – and that
+ * the scrub's decideOutcome answers as decide does.
  */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/law/index.js';
+import { decide, decideOutcome } from '../src/law/index.js';
 import type { EntityFact, Jurisdiction, RegisterCheck } from '../src/law/types.js';
 import { call, consent, contactRequest, makeEntity, makeFacts, makeQuestion, objection, PHONES, presumedConsent, reassignment, registerCheck, relationship, withdrawal } from './helpers/facts.js';
 import { prng } from './helpers/prng.js';
@@ -21,6 +22,7 @@ describe("another entity's facts", () => {
     const int = (n: number) => Math.floor(rnd() * n);
     const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
     let withOthers = 0;
+    let untidied = 0;
     for (let c = 0; c < 3000; c++) {
       const country = pick(['NL', 'DE', 'GB', 'US'] as const);
       const self = makeEntity({ id: 'self', name: 'Self B.V.', country, parentId: rnd() < 0.5 ? 'parent' : null, kind: rnd() < 0.2 ? 'charity' : 'company' });
@@ -51,13 +53,22 @@ describe("another entity's facts", () => {
       const registers: RegisterCheck[] = REGISTERS[country].filter(() => rnd() < 0.6).map((id) => registerCheck(id, country, { listed: rnd() < 0.5, asOf: at - int(60) * 86_400_000, listedAt: rnd() < 0.5 ? at - int(90) * 86_400_000 : null }));
       const reassignments = rnd() < 0.1 ? [reassignment(day())] : [];
       const q = makeQuestion(self, at, { phone: PHONES[country], productCategory: rnd() < 0.6 ? pick(['energy', 'solar']) : null, subscriberType: rnd() < 0.15 ? 'business' : 'consumer' });
-      const full = decide(makeFacts({ events: [...own, ...others].sort(() => rnd() - 0.5), reassignments, registers }), q);
+      const facts = makeFacts({ events: [...own, ...others].sort(() => rnd() - 0.5), reassignments, registers });
+      const full = decide(facts, q);
       const ownOnly = decide(makeFacts({ events: own, reassignments, registers }), q);
       const outcome = (d: typeof full) => ({ allowed: d.allowed, basis: d.basis, denials: d.denials, obligations: d.obligations });
       expect(outcome(full), `${country} at ${new Date(at).toISOString()}: ${JSON.stringify([...own, ...others])}`).toEqual(outcome(ownOnly));
       if (full.reasons.length !== ownOnly.reasons.length) withOthers++;
+      // The scrub's decideOutcome: decide's answer, its texts left as built; decide's end in one dot.
+      const bulk = decideOutcome(facts, q);
+      expect(outcome(bulk)).toEqual(outcome(full));
+      expect(bulk.reasons.map((r) => [r.code, r.rule, r.passed])).toEqual(full.reasons.map((r) => [r.code, r.rule, r.passed]));
+      expect(full.reasons.filter((r) => r.detail.endsWith('..'))).toEqual([]);
+      if (bulk.reasons.some((r) => r.detail.endsWith('..'))) untidied++;
     }
     // The other entities' facts were seen (they add reasons), they just did not count.
     expect(withOthers).toBeGreaterThan(300);
+    // "… calls from Self B.V.." was written, and tidied by decide.
+    expect(untidied).toBeGreaterThan(100);
   });
 });

@@ -9,7 +9,7 @@ import { germany } from './de.js';
 import { unitedKingdom } from './gb.js';
 import { unitedStates } from './us.js';
 import { RULES_VERSION } from './version.js';
-import { fail } from './reasons.js';
+import { fail, withTidyTexts } from './reasons.js';
 
 export * from './types.js';
 export { RULES_VERSION } from './version.js';
@@ -26,6 +26,15 @@ export function jurisdictionOf(country: string | null): Jurisdiction | null {
 }
 
 export function decide(facts: Facts, question: Question): Decision {
+  return withTidyTexts(decideOutcome(facts, question));
+}
+
+/**
+ * decide's decision with its reasons' texts as they were built (an entity name ending in a dot may
+ * leave two at the end of a sentence): for callers that keep only the outcome – allowed, basis,
+ * denials – such as the bulk scrub. Everything else is decide's.
+ */
+export function decideOutcome(facts: Facts, question: Question): Decision {
   const jurisdiction = jurisdictionOf(question.phone.country);
   const pack = jurisdiction ? PACKS[jurisdiction] : undefined;
   if (!pack) {

@@ -155,8 +155,8 @@ export function isoDay(at: number, zone = 'utc'): string {
  * later date errs towards protection (GB-2, US-2) and towards a stale copy (US-2).
  */
 export function daysToCall(registerDate: number, at: number, zone: string): number {
-  // isoDay's YYYY-MM-DD read back as a UTC date: Date.parse reads date-only forms as UTC.
-  const localDay = Math.floor(Date.parse(isoDay(at, zone)) / DAY_MS);
+  // The local date is the UTC date of the local wall-clock time (as isoDay has it).
+  const localDay = Math.floor((at + (zone === 'utc' ? 0 : zoneOffset(zone, at))) / DAY_MS);
   return Math.max(Math.floor(at / DAY_MS), localDay) - Math.floor(registerDate / DAY_MS);
 }
 

@@ -13,7 +13,7 @@
  *    every number of that kind. Every 4096th reuse is re-decided with the number's own PhoneInfo
  *    and compared; a difference stops the scrub rather than write a wrong answer.
  */
-import { decide } from '../law/index.js';
+import { decideOutcome } from '../law/index.js';
 import { questionFor } from '../law/question.js';
 import type { Decision, Entity, EntityFact, Facts, LineType, PhoneInfo, Question, ReassignmentFact, RegisterCheck, SubscriberType } from '../law/types.js';
 import type { RegisterMeta } from '../store/repository.js';
@@ -674,7 +674,7 @@ export class ScrubCore {
       // As Optline.facts: the history's events, then the suppression entries as facts.
       const events = sup ? [...hist.events, ...sup.map(suppressionFact)] : hist.events;
       const facts: Facts = { events, reassignments: hist.reassignments, registers: this.checks(regs, rowHits) };
-      this.rids[i] = this.resultOf(decide(facts, this.question(phone, this.lineTypeIndex >= 0 ? this.rowLineTypes[i] : LT_NOT_GIVEN)));
+      this.rids[i] = this.resultOf(decideOutcome(facts, this.question(phone, this.lineTypeIndex >= 0 ? this.rowLineTypes[i] : LT_NOT_GIVEN)));
     }
   }
 
@@ -836,7 +836,7 @@ export class ScrubCore {
 
   private decideEmpty(regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], phone: PhoneInfo, rowLineType: number = LT_NOT_GIVEN): number {
     const facts: Facts = { events: [], reassignments: [], registers: this.checks(regs, hits) };
-    return this.resultOf(decide(facts, this.question(phone, rowLineType)));
+    return this.resultOf(decideOutcome(facts, this.question(phone, rowLineType)));
   }
 
   private audit(rid: number, classId: number, e164: string, regs: Array<{ meta: RegisterMeta; index: NumberIndex }> | undefined, hits: number[], rowLineType: number = LT_NOT_GIVEN): void {
