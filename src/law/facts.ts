@@ -292,8 +292,15 @@ export function listingAt(register: RegisterCheck, at: number, waitDays: number,
 /** The events a chosen basis rests on, newest first: what proof exports and DE-4 point to. */
 export function evidenceFor(basis: string | null, candidates: Array<{ basis: string; eventId: string; at: number }>): string[] {
   if (!basis) return [];
-  return candidates
-    .filter((c) => c.basis === basis)
-    .sort((a, b) => b.at - a.at)
-    .map((c) => c.eventId);
+  const chosen = candidates.filter((c) => c.basis === basis);
+  // Usually one: no sort (every decision with a basis asks this).
+  if (chosen.length > 1) chosen.sort((a, b) => b.at - a.at);
+  return chosen.map((c) => c.eventId);
+}
+
+/** Each denial once, in the order first given (a decision's denials are a handful: no Set). */
+export function distinct<T>(items: readonly T[]): T[] {
+  const out: T[] = [];
+  for (const x of items) if (!out.includes(x)) out.push(x);
+  return out;
 }

@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 import { addMonthsIn, isoDay, startOfDay, untilText } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, type ConsentRules, confirmedBy, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
+import { distinct, evidenceFor, analyseConsents, type ConsentRules, confirmedBy, contactRequests, factsAtCall, latest, objections, ofType, relationships, wasRecorded } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { withEntityWindows } from './calling-hours.js';
 
@@ -415,7 +415,7 @@ export function decideNL(facts: Facts, q: Question): Decision {
     evidence: evidenceFor(basis, usable),
     jurisdiction: 'NL',
     rulesVersion: RULES_VERSION,
-    denials: [...new Set(denials)],
+    denials: distinct(denials),
     reasons,
     obligations,
   });

@@ -23,7 +23,7 @@ import type {
 } from './types.js';
 import { addMonthsIn, daysToCall, isoDay, untilText } from './time.js';
 import { pass, fail } from './reasons.js';
-import { evidenceFor, analyseConsents, contactRequests, hasWording, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
+import { distinct, evidenceFor, analyseConsents, contactRequests, hasWording, factsAtCall, latest, listingAt, objections, ofType, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { checkCallingHours, type LawWindow } from './calling-hours.js';
 import { US_AREA_CODES } from '../phone/us-area-codes.js';
@@ -63,6 +63,8 @@ export const US_RULES = {
 
 /** Every zone a US number may be in (from the area-code data), for numbers whose zone is unknown. */
 export const US_ALL_ZONES: readonly string[] = [...new Set(Object.values(US_AREA_CODES).flatMap(([, ...zones]) => zones))].sort();
+/** The same, to ask whether a zone is one (the engine asks for every US decision). */
+const US_ZONE_SET: ReadonlySet<string> = new Set(US_ALL_ZONES);
 
 interface Candidate {
   /** The event the permission comes from. */
@@ -79,7 +81,7 @@ interface Candidate {
  * over sooner.
  */
 function ebrEnd(from: number, months: number, q: { phone: Pick<PhoneInfo, 'timeZones'> }): { until: number; zone: string } {
-  const own = q.phone.timeZones.filter((z) => US_ALL_ZONES.includes(z));
+  const own = q.phone.timeZones.filter((z) => US_ZONE_SET.has(z));
   let best = { until: Infinity, zone: 'utc' };
   for (const zone of own.length > 0 ? own : US_ALL_ZONES) {
     const until = addMonthsIn(from, months, zone);
@@ -216,10 +218,11 @@ export function decideUS(facts: Facts, q: Question): Decision {
   // US-4: company-specific do-not-call beats an EBR and older consent; a newer consent beats it.
   // Revoking consent to calls is such a request too.
   const stop = latest([...objections(counted.own), ...(consent.withdrawal ? [consent.withdrawal] : [])]);
-  // Its date as the person would say it: on the number's calendar (the first of its zones).
-  const stopZone = q.phone.timeZones.find((z) => US_ALL_ZONES.includes(z)) ?? 'utc';
   let usable = candidates;
+  // Its date as the person would say it: on the number's calendar (the first of its zones).
+  let stopZone = 'utc';
   if (stop) {
+    stopZone = q.phone.timeZones.find((z) => US_ZONE_SET.has(z)) ?? 'utc';
     const what = stop.type === 'objection' ? 'asked' : 'revoked consent and so asked';
     const hadEbr = usable.some((c) => c.basis === 'established_business_relationship');
     usable = usable.filter((c) => c.fromPerson && c.at > stop.at);
@@ -418,7 +421,7 @@ export function decideUS(facts: Facts, q: Question): Decision {
     evidence: evidenceFor(basis, usable),
     jurisdiction: 'US',
     rulesVersion: RULES_VERSION,
-    denials: [...new Set(denials)],
+    denials: distinct(denials),
     reasons,
     obligations,
     callingWindow,
