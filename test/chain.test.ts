@@ -3,10 +3,19 @@ import { sql } from 'kysely';
 import { Store } from '../src/store/repository.js';
 import { Optline } from '../src/service/optline.js';
 import { eraseSubject } from '../src/service/retention.js';
-import { contentDigest, linkHash, linkRows, type ChainHead } from '../src/store/chain.js';
+import { contentDigest, linkHash, linkRows, newSalt, type ChainHead } from '../src/store/chain.js';
 import { readCheckpoint } from '../src/store/checkpoint.js';
 import { InputError } from '../src/service/errors.js';
 import { freshDb, storeNames } from './helpers/stores.js';
+
+describe('salts', () => {
+  it('are 16 random bytes each and none comes twice, also where the bytes drawn at a time run out', () => {
+    const salts = Array.from({ length: 1_000 }, () => newSalt());
+    expect(new Set(salts).size).toBe(salts.length);
+    for (const salt of salts) expect(Buffer.from(salt, 'base64url')).toHaveLength(16);
+    expect(salts.every((salt) => /^[A-Za-z0-9_-]{22}$/.test(salt))).toBe(true);
+  });
+});
 
 describe.each(storeNames())('tamper-evident history on %s', (storeName) => {
   let store: Store;

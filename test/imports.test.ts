@@ -282,6 +282,29 @@ describe.each(storeNames())('imports on %s', (storeName) => {
     }
   });
 
+  it('stores every value of a file larger than a batch as it was given, and finds each on record again', async () => {
+    // Wordings with what the statements must carry through unchanged: quotes, backslashes, braces
+    // and commas (PostgreSQL's array syntax), the word NULL, line ends, accents.
+    const wordings = ['Mag "Acme" u bellen?', 'C:\\formulieren\\n12', '{energie,zon}', 'NULL', 'Zeile 1\nZeile 2 – Grüße ✓'];
+    const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
+    const row = (i: number) => `06150${String(i).padStart(5, '0')},phone,granted,${new Date(Date.parse('2025-01-01T00:00:00Z') + i * 60_000).toISOString()},web_form,${quoted(wordings[i % wordings.length]!)}`;
+    // 2,500 rows – three batches of the write – and row 0 again at the start of the second batch.
+    const lines = Array.from({ length: 2_500 }, (_, i) => row(i));
+    lines.splice(1_000, 0, row(0));
+    const csv = `phone,channel,status,at,method,wording\n${lines.join('\n')}\n`;
+    const before = await eventCount();
+    expect(await imp(csv, { kind: 'consents' })).toMatchObject({ rows: 2_501, imported: 2_500, onRecord: 1 });
+    expect(await eventCount()).toBe(before + 2_500);
+    expect((await store.verifyHistory('acme')).ok).toBe(true);
+    for (const i of [0, 1, 2, 3, 4, 2_499]) {
+      const [consent] = (await store.history(`+316150${String(i).padStart(5, '0')}`)).events;
+      expect(consent).toMatchObject({ type: 'consent', entityId: 'acme', source: { wording: wordings[i % wordings.length] } });
+    }
+    expect(await imp(csv, { kind: 'consents', dryRun: true })).toMatchObject({ imported: 0, onRecord: 2_501 });
+    expect(await imp(csv, { kind: 'consents' })).toMatchObject({ id: null, imported: 0, onRecord: 2_501 });
+    expect(await eventCount()).toBe(before + 2_500);
+  });
+
   it('keeps the last word of a day: a withdrawal repeated after a consent at the same moment is recorded again', async () => {
     const day = 'channel,status,at,method\nphone,withdrawn,2026-03-01,paper\nphone,granted,2026-03-01,paper\nphone,withdrawn,2026-03-01,paper\n';
     const csv = day.replace(/\n(?=phone)/g, '\n').split('\n').map((l, i) => (i === 0 ? `phone,${l}` : l ? `0612341101,${l}` : l)).join('\n');

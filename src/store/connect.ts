@@ -15,6 +15,8 @@ export interface Connection {
   location: string;
   /** PostgreSQL's pool, for the one thing Kysely cannot do: COPY (bulk register loads). */
   pgPool?: pg.Pool;
+  /** SQLite's one connection, which Kysely's transactions run on: an import's inserts run its statement themselves (Store.insertEvents). */
+  sqlite?: SQLite.Database;
   /** SQLite: throws (SQLITE_CANTOPEN) when the file opened is no longer the one at its path. */
   checkFile?: () => void;
 }
@@ -75,7 +77,8 @@ export function connect(target: string, opts: ConnectOptions = {}): Connection {
   const checkFile = (): void => {
     if (target !== ':memory:') checkSameFile(target, file);
   };
-  return { db: new Kysely<Database>({ dialect: new GuardedSqliteDialect({ database: withStatementCache(sqlite) }, checkFile) }), kind: 'sqlite', location: target, checkFile };
+  const cached = withStatementCache(sqlite);
+  return { db: new Kysely<Database>({ dialect: new GuardedSqliteDialect({ database: cached }, checkFile) }), kind: 'sqlite', location: target, checkFile, sqlite: cached };
 }
 
 interface FileIdentity {

@@ -21,7 +21,7 @@ import { byteLimit, idleLimit } from '../stream-limit.js';
 
 /**
  * The largest file taken over HTTP (OPTLINE_IMPORT_MAX_BYTES): about 30,000 consents with their
- * wording, a write of about 6 s here – during which a server on SQLite answers nothing else (its
+ * wording, a write of about 2 s here – during which a server on SQLite answers nothing else (its
  * one connection is the import's), and on PostgreSQL the caller's own event writes wait. Larger
  * files go through `optline import`, outside calling hours.
  */
