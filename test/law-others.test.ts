@@ -59,11 +59,11 @@ describe("another entity's facts", () => {
       const outcome = (d: typeof full) => ({ allowed: d.allowed, basis: d.basis, denials: d.denials, obligations: d.obligations });
       expect(outcome(full), `${country} at ${new Date(at).toISOString()}: ${JSON.stringify([...own, ...others])}`).toEqual(outcome(ownOnly));
       if (full.reasons.length !== ownOnly.reasons.length) withOthers++;
-      // The scrub's decideOutcome: decide's answer, its texts left as built; decide's end in one dot.
+      // The scrub's decideOutcome: decide's answer, its texts left as built; decide's hold no two dots.
       const bulk = decideOutcome(facts, q);
       expect(outcome(bulk)).toEqual(outcome(full));
       expect(bulk.reasons.map((r) => [r.code, r.rule, r.passed])).toEqual(full.reasons.map((r) => [r.code, r.rule, r.passed]));
-      expect(full.reasons.filter((r) => r.detail.endsWith('..'))).toEqual([]);
+      expect(full.reasons.filter((r) => r.detail.includes('..'))).toEqual([]);
       if (bulk.reasons.some((r) => r.detail.endsWith('..'))) untidied++;
     }
     // The other entities' facts were seen (they add reasons), they just did not count.

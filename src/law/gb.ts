@@ -7,7 +7,7 @@
  */
 import type { Basis, Decision, Denial, Facts, Obligation, Question, Reason, RelationshipFact, RelationshipKind, RulePack } from './types.js';
 import { daysToCall, isoDay } from './time.js';
-import { pass, fail } from './reasons.js';
+import { pass, fail, tidy } from './reasons.js';
 import { evidenceFor, analyseConsents, factsAtCall, latest, listingAt, objections, relationships } from './facts.js';
 import { RULES_VERSION } from './version.js';
 import { sameCategory } from './question.js';
@@ -198,7 +198,8 @@ export function decideGB(facts: Facts, q: Question): Decision {
   }
   const found: Basis | null = usable.find((c) => c.basis === 'consent')?.basis ?? usable[0]?.basis ?? null;
   const met = (i: number | null, how: string): void => {
-    if (i !== null) reasons[i] = pass(reasons[i]!.code, reasons[i]!.rule, `${reasons[i]!.detail} ${how}`);
+    // Tidied before more is said after it: withTidyTexts looks only at a text's end.
+    if (i !== null) reasons[i] = pass(reasons[i]!.code, reasons[i]!.rule, `${tidy(reasons[i]!.detail)} ${how}`);
   };
   if (found !== null) met(categoryNeed, found === 'consent' ? 'The person gave it.' : 'The person is such a client.');
   if (found === 'consent') met(recordedNeed, 'The person gave it.');

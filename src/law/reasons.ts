@@ -9,7 +9,7 @@ export function fail(code: string, rule: string, detail: string): Reason {
 }
 
 /** Entity names often end in a dot (B.V.); do not end a sentence with two. */
-const tidy = (detail: string): string => (detail.endsWith('..') ? detail.slice(0, -1) : detail);
+export const tidy = (detail: string): string => (detail.endsWith('..') ? detail.slice(0, -1) : detail);
 
 /**
  * The decision with its reasons' texts tidied, once, as it leaves the engine (decide) – not in
