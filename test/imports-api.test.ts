@@ -141,6 +141,16 @@ describe('optline import', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/imported 0 of 2 rows/);
     expect(again.stdout).toMatch(/2 rows were on record already and were not recorded again; this file was imported on 20\d\d-/);
+    // The first person asks to be erased: the export brings nothing of theirs back, and says so.
+    const erased = optline(['erase', '--entity', 'acme', '--phone', '0612340901', '--reference', 'DSR-1']);
+    expect(erased.code, erased.stderr).toBe(0);
+    const third = optline(['import', 'consents', '--entity', 'acme', '--in', file, '--column', 'phone=Mobiel', '--column', 'at=Toestemming sinds', '--column', 'channel=Kanaal', '--set', 'status=granted', '--set', 'source.method=paper']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stdout).toContain(
+      "1 row is about a number erased at its holder's request since the row's moment, and was not imported: the erased person's data does not come back from an old export (line 2)",
+    );
+    const after = optline(['decide', '--entity', 'acme', '--phone', '0612340901', '--at', '2026-11-30T11:00:00+01:00', '--json']);
+    expect(JSON.parse(after.stdout)).toMatchObject({ allowed: false });
   });
 
   it('refuses a file with bad rows with their line numbers, writes the rejects file and nothing else', () => {

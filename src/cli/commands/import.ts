@@ -111,7 +111,7 @@ export function importCommand(openApp: () => Promise<Optline>): Command {
       if (result.erased > 0) {
         const lines = result.erasedLines.slice(0, 10).join(', ') + (result.erased > 10 ? ', …' : '');
         console.log(
-          `${n(result.erased)} ${result.erased === 1 ? 'row is' : 'rows are'} about a number erased at its holder's request since the row's moment, and ${result.dryRun ? 'would not be' : 'were not'} imported: the erased person's data does not come back from an old export (line${result.erased === 1 ? '' : 's'} ${lines})`,
+          `${n(result.erased)} ${result.erased === 1 ? 'row is' : 'rows are'} about a number erased at its holder's request since the row's moment, and ${result.dryRun ? 'would not be' : result.erased === 1 ? 'was not' : 'were not'} imported: the erased person's data does not come back from an old export (line${result.erased === 1 ? '' : 's'} ${lines})`,
         );
       }
       console.log(`columns read: ${Object.entries(result.columns).map(([field, name]) => (field === name ? field : `${field} ← "${name}"`)).join(', ')}`);
