@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { CHROMIUM, hasChromium, launchChromium, signIn, startWebServer, type WebServer } from './helpers/browser.js';
+import { CHROMIUM, hasChromium, broken, launchChromium, signIn, startWebServer, type WebServer } from './helpers/browser.js';
 import { DEMO_TOKENS } from '../src/demo/seed.js';
-
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /**
  * The dashboard's Import records card in a real browser (Debian's Chromium through
@@ -70,16 +67,6 @@ async function tabTo(page: Page, text: string, max = 20): Promise<void> {
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${text}`);
-}
-
-/** The rules axe (WCAG 2.1 A and AA) finds broken on the page as it is now (the page needs bypassCSP). */
-async function broken(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
 }
 
 const HEADER = 'Phone,Channel,Status,At,Method,Wording,crm_id';
