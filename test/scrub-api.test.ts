@@ -359,6 +359,40 @@ describe('a scrub waiting for its turn', () => {
   });
 });
 
+describe("a running scrub's progress", () => {
+  it('says how far a running scrub has read its list, that one waits for its turn, and nothing once they have ended', async () => {
+    process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
+    try {
+      const long = 'phone\n' + Array.from({ length: 1_000_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
+      const first = (await scrub('entityId=acme', long, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
+      const short = 'phone\n+31612345678\n';
+      const second = (await scrub('entityId=acme', short, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string; progress: unknown };
+      // The one slot is the first's: the second has arrived and waits.
+      expect(second.progress).toEqual({ waiting: true, bytes: 0, totalBytes: short.length, rows: 0 });
+      const seen: Array<{ waiting: boolean; bytes: number; totalBytes: number; rows: number }> = [];
+      let ended: Record<string, unknown> | null = null;
+      for (let i = 0; i < 6000 && !ended; i++) {
+        const r = (await api.call('GET', `/v1/scrubs/${first.id}`, undefined, tokens.supervisor)).json() as Record<string, unknown> & { progress: (typeof seen)[number] | null };
+        if (r.status !== 'running') ended = r;
+        else if (r.progress) seen.push(r.progress);
+        if (!ended) await new Promise((res) => setTimeout(res, 10));
+      }
+      expect(ended).toMatchObject({ status: 'done', rows: 1_000_000, progress: null });
+      // Under way: part of the list read, never more than it holds, and never backwards.
+      const under = seen.filter((p) => p.bytes > 0 && p.bytes < p.totalBytes);
+      expect(under.length).toBeGreaterThan(0);
+      expect(under.every((p) => !p.waiting && p.totalBytes === long.length && p.rows > 0 && p.rows < 1_000_000)).toBe(true);
+      expect(seen.every((p, k) => k === 0 || (p.bytes >= seen[k - 1]!.bytes && p.rows >= seen[k - 1]!.rows))).toBe(true);
+      expect(await waitDone(second.id)).toMatchObject({ status: 'done', rows: 1, progress: null });
+      // The recent list carries it too: none for ended scrubs.
+      const recent = (await api.call('GET', '/v1/scrubs?entityId=acme', undefined, tokens.supervisor)).json() as Array<{ id: string; progress: unknown }>;
+      expect(recent.find((s) => s.id === first.id)?.progress).toBeNull();
+    } finally {
+      delete process.env.OPTLINE_SCRUBS_AT_ONCE;
+    }
+  }, 120_000);
+});
+
 describe('DELETE /v1/scrubs/{id}', () => {
   it('cancels a scrub waiting for its turn or running: no output, failed (cancelled); an ended one is 409', async () => {
     process.env.OPTLINE_SCRUBS_AT_ONCE = '1';

@@ -225,6 +225,26 @@ describe.skipIf(!available)('importing records from the dashboard in Chromium', 
     expect(await card(again).getByRole('button', { name: /^Import / }).count()).toBe(0);
   });
 
+  it('shows a file going up over a slow line, as a line and a bar', async () => {
+    const page = await dashboard(DEMO_TOKENS.admin);
+    // 588 kB at 200 kB/s: seconds to go up.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200_000 });
+    const csv = [HEADER, ...Array.from({ length: 6_000 }, (_, i) => row(`06 1250 ${String(i).padStart(4, '0')}`, '2026-01-05 10:00'))].join('\n') + '\n';
+    await card(page).getByLabel('CSV file').setInputFiles({ name: 'crm-big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await card(page).getByRole('button', { name: 'Check the file' }).click();
+    const working = card(page).locator('.call-list-running');
+    await working.filter({ hasText: /^Sending crm-big\.csv: [\d.]+ kB of 588\.1 kB$/ }).waitFor({ timeout: 10_000 });
+    const sent = Number(await card(page).getByRole('progressbar', { name: 'Sent' }).getAttribute('value'));
+    expect(sent).toBeGreaterThanOrEqual(0);
+    expect(sent).toBeLessThan(1);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    // Up: the server's check, then its answer; no bar any more.
+    await card(page).locator('.import-result').waitFor({ timeout: 30_000 });
+    expect(await card(page).getByRole('progressbar').count()).toBe(0);
+    expect(await card(page).locator('.import-result .kpi').first().innerText()).toBe('Rows\n6,000');
+  });
+
   it('says at its field what the file or the time zone lacks', async () => {
     const page = await dashboard(DEMO_TOKENS.admin);
     // No column for two required fields: said at the file field, in the page's words.

@@ -727,6 +727,56 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await page.unroute('**/v1/scrubs/*');
   });
 
+  it('shows a long list going up, waiting its turn, and how far its check has got, with the time left', async () => {
+    const page = await newPage();
+    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+    const lists = page.locator('section.call-list');
+    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const working = lists.locator('.call-list-running');
+    // A slow office line: 4 MB at 1 MB/s takes seconds to go up.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+    const rows = Array.from({ length: 200_000 }, (_, i) => `${i},06 ${String(12_000_000 + i).padStart(8, '0')}`);
+    const csv = 'id,phone\n' + rows.join('\n') + '\n';
+    expect(csv.length).toBeGreaterThan(3_500_000);
+    // The server's answers about the check, as a busy server gives them: waiting for a slot, then
+    // under way at a steady pace, then through.
+    let firstAsked = 0;
+    await page.route('**/v1/scrubs/*', async (route) => {
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      firstAsked ||= Date.now();
+      const s = (Date.now() - firstAsked) / 1000;
+      if (s > 7) return route.fulfill({ json: real });
+      const totalBytes = csv.length;
+      const progress = s < 1.5 ? { waiting: true, bytes: 0, totalBytes, rows: 0 } : { waiting: false, bytes: Math.round(totalBytes * (0.1 + s * 0.08)), totalBytes, rows: Math.round(200_000 * (0.1 + s * 0.08)) };
+      return route.fulfill({ json: { ...real, status: 'running', finishedAt: null, links: { ...(real.links as object), output: null, rejects: null }, progress } });
+    });
+    await lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await lists.getByRole('button', { name: 'Check list' }).click();
+    // Going up: how much of it, as a line and as a bar.
+    await working.filter({ hasText: /^Sending big\.csv: [\d.]+ (kB|MB) of 3\.\d MB$/ }).waitFor({ timeout: 10_000 });
+    const sentBar = lists.getByRole('progressbar', { name: 'Sent' });
+    const sent = Number(await sentBar.getAttribute('value'));
+    expect(sent).toBeGreaterThanOrEqual(0);
+    expect(sent).toBeLessThan(1);
+    // Arrived, waiting for a slot; then under way, with the share read and the rows.
+    await working.filter({ hasText: /^big\.csv has arrived and waits for its turn: the server is checking other lists first…/ }).waitFor({ timeout: 20_000 });
+    expect(await sentBar.count()).toBe(0);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await working.filter({ hasText: /^Checking big\.csv: \d+ ?% · [\d,]+ rows/ }).waitFor({ timeout: 10_000 });
+    const checkedBar = lists.getByRole('progressbar', { name: 'Checked' });
+    const share = Number(await checkedBar.getAttribute('value'));
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThan(1);
+    // A few seconds of its pace: the time left.
+    await working.filter({ hasText: /^Checking big\.csv: \d+ ?% · [\d,]+ rows · about \d+ s left$/ }).waitFor({ timeout: 10_000 });
+    // Done: the result, and no bar.
+    await lists.locator('.call-list-result').waitFor({ timeout: 20_000 });
+    expect(await lists.getByRole('progressbar').count()).toBe(0);
+    expect(await lists.locator('.call-list-result .kpi').filter({ hasText: 'Rows' }).locator('.kpi-value').textContent()).toBe('200,000');
+    await page.unroute('**/v1/scrubs/*');
+  });
+
   it('cancels a running check: stopped on the server, said so, and the form is free again', async () => {
     const page = await newPage();
     await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
@@ -815,8 +865,9 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   it('reads the recent list again while a check in it runs, until none runs; a failed one is decided for nothing', async () => {
     const page = await newPage({ bypassCSP: true });
     const failed = scrubRecord({ id: 'scrub-web-failed', status: 'failed', inputName: 'broken.csv', phoneColumn: null, rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {}, error: 'the list is empty', links: { self: '/v1/scrubs/scrub-web-failed', output: null, rejects: null } });
-    const running = scrubRecord({ status: 'running', phoneColumn: null, rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {}, startedAt: new Date(Date.now() - 42_000).toISOString(), finishedAt: null, durationMs: null, links: { self: '/v1/scrubs/scrub-web-1', output: null, rejects: null } });
-    let items = [running, failed];
+    const running = scrubRecord({ status: 'running', phoneColumn: null, rows: 0, allowed: 0, denied: 0, invalid: 0, byBasis: {}, byDenial: {}, startedAt: new Date(Date.now() - 42_000).toISOString(), finishedAt: null, durationMs: null, links: { self: '/v1/scrubs/scrub-web-1', output: null, rejects: null }, progress: { waiting: false, bytes: 450_000, totalBytes: 1_000_000, rows: 9_000 } });
+    const waiting = { ...running, id: 'scrub-web-2', inputName: 'next.csv', progress: { waiting: true, bytes: 0, totalBytes: 5_000, rows: 0 } };
+    let items = [running, waiting, failed];
     const reads: number[] = [];
     await page.route('**/v1/scrubs?*', (route) => {
       reads.push(Date.now());
@@ -827,11 +878,13 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
     await lists.getByRole('heading', { name: 'Recent list checks' }).waitFor();
     const rows = lists.locator('table.scrubs tbody tr');
     await rows.first().waitFor();
-    // The running one says for how long it has run (by the server's clock).
-    expect(await rows.first().locator('td').last().innerText()).toMatch(/^Running\nfor (4\d|5\d) s$/);
+    // The running one says for how long it has run (by the server's clock) and how far it has got;
+    // the next one that it waits for its turn.
+    expect(await rows.first().locator('td').last().innerText()).toMatch(/^Running\nfor (4\d|5\d) s · 45 ?%$/);
+    expect(await rows.nth(1).locator('td').last().innerText()).toMatch(/^Running\nfor (4\d|5\d) s · waiting for its turn$/);
     // The failed one: no moment, no "live calls", as if it had been decided.
-    expect(await rows.nth(1).locator('td').nth(2).textContent()).toBe('—');
-    expect(await rows.nth(1).locator('td').last().textContent()).toBe('Failedthe list is empty');
+    expect(await rows.nth(2).locator('td').nth(2).textContent()).toBe('—');
+    expect(await rows.nth(2).locator('td').last().textContent()).toBe('Failedthe list is empty');
     expect(await broken(page), 'recent list with a running check').toEqual([]);
     // It ends on the server: the list shows it without a Refresh.
     items = [scrubRecord(), failed];

@@ -6,6 +6,7 @@ import { useRecentList, type RecentList } from './recent.js';
 // The kinds the server takes and the zones it reads dates in, from the server's own module.
 import { COUNTRY_ZONES, IMPORT_KINDS } from '../../src/imports/kinds.js';
 import { num, TableHead } from './TableHead.js';
+import { Working } from './Working.js';
 
 /** The zones offered: the callers' countries', the six of the US, and UTC (what systems often write). */
 const ZONES = ['Europe/Amsterdam', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'UTC'];
@@ -60,6 +61,8 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
   /** Dates without an offset and no zone to read them in (or a zone the server does not know), said at the zone field. */
   const [zoneProblem, setZoneProblem] = useState<string | null>(null);
   const [leaveOutProblem, setLeaveOutProblem] = useState<string | null>(null);
+  /** How much of the file has gone up, while it is sent; null: nothing sent yet. */
+  const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const leaveOutRef = useRef<HTMLInputElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -123,10 +126,11 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
     forget();
     setFileProblem(null);
     const run = runs.current;
+    setSent(null);
     setStage({ step: 'checking' });
     try {
       // A dry run writes nothing: it takes the rows that pass and lists the others (skipInvalid).
-      const result = await api.importRecords(file, { entityId, kind, timeZone: zone || undefined, dryRun: 'true', skipInvalid: 'true' });
+      const result = await api.importRecords(file, { entityId, kind, timeZone: zone || undefined, dryRun: 'true', skipInvalid: 'true' }, progress(run));
       if (run !== runs.current) return;
       setStage({ step: 'checked', result });
       if (result.errors.some((x) => / has no offset/.test(x.message))) setZoneProblem(t.imports.timeZoneMissing);
@@ -147,9 +151,10 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
     }
     const run = ++runs.current;
     setError(null);
+    setSent(null);
     setStage({ step: 'importing', result: checked });
     try {
-      const result = await api.importRecords(file, { entityId, kind, timeZone: zone || undefined, skipInvalid: leaveOut ? 'true' : undefined });
+      const result = await api.importRecords(file, { entityId, kind, timeZone: zone || undefined, skipInvalid: leaveOut ? 'true' : undefined }, progress(run));
       if (run !== runs.current) return;
       setStage({ step: 'done', result });
       // The next import starts from a file chosen again: this one is in the store now.
@@ -164,6 +169,11 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
       setStage({ step: 'checked', result: checked });
       setError(err instanceof ApiError && err.status === 422 ? fileRefusal(err, i18n) : errorText(err, i18n));
     }
+  };
+
+  /** The file's upload, for the run `run`: a later run (or none) is not shown this one's bytes. */
+  const progress = (run: number) => (done: number, total: number) => {
+    if (run === runs.current) setSent({ sent: done, total });
   };
 
   const checked = stage.step === 'checked' || stage.step === 'importing' ? stage.result : null;
@@ -266,10 +276,11 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
         {announcement}
       </p>
       {busy && (
-        <p className="call-list-running" aria-hidden="true">
-          <span className="spinner" />
-          <span>{fill(stage.step === 'checking' ? t.imports.checking : t.imports.importing, { name })}</span>
-        </p>
+        <Working
+          {...(sent && sent.sent < sent.total
+            ? { text: fill(t.imports.sending, { name, sent: i18n.bytes(sent.sent), total: i18n.bytes(sent.total) }), done: sent.sent / sent.total, label: t.imports.sentLabel }
+            : { text: fill(stage.step === 'checking' ? t.imports.checking : t.imports.importing, { name }), done: null, label: '' })}
+        />
       )}
       {checked && (
         <>

@@ -5,6 +5,7 @@ import { fill, type Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
 import { useRecentList, type RecentList } from './recent.js';
 import { num, TableHead } from './TableHead.js';
+import { Working } from './Working.js';
 // The download's name in the page's language, as the server names it in English.
 import { savedName } from '../../src/scrub/file-names.js';
 
@@ -79,6 +80,10 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
   /** Why the list's phone column could not be found, said at the Phone column field; null: nothing to say. */
   const [phoneColumnMissing, setPhoneColumnMissing] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState(0);
+  /** How much of the list has gone up, while it is sent; null: not sending. */
+  const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
+  /** The running scrub's time left in ms, from its pace since it was first seen under way; null: not known yet. */
+  const [leftMs, setLeftMs] = useState<number | null>(null);
   /** The running scrub's state could not be read just now and is asked again; null: it was read. */
   const [retrying, setRetrying] = useState<Retrying | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -134,6 +139,8 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
   const scrubId = scrub?.status === 'running' ? scrub.id : null;
   useEffect(() => {
     if (!scrubId) return;
+    setLeftMs(null);
+    let firstSeen: { at: number; bytes: number } | null = null;
     const started = Date.now();
     let stopped = false;
     let asking: AbortController | null = null;
@@ -153,6 +160,15 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
           failures = 0;
           setRetrying(null);
           if (s.status !== 'running') return finished(s);
+          // Still running: its progress, and the time left once its pace is known (a few seconds of it).
+          setScrub(s);
+          const p = s.progress;
+          if (p && !p.waiting && p.bytes > 0) {
+            const now = Date.now();
+            firstSeen ??= { at: now, bytes: p.bytes };
+            const pace = (p.bytes - firstSeen.bytes) / (now - firstSeen.at);
+            if (pace > 0 && now - firstSeen.at >= 3000) setLeftMs((p.totalBytes - p.bytes) / pace);
+          }
         } catch (err) {
           if (stopped) return;
           if (err instanceof ApiError && [401, 403, 404].includes(err.status)) return lost(err);
@@ -197,18 +213,23 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
     setScrub(null);
     setElapsed(0);
     setSending(true);
+    setSent({ sent: 0, total: file.size });
     try {
-      const s = await api.startScrub(file, {
-        entityId,
-        at: at ? new Date(at).toISOString() : undefined,
-        productCategory: product.trim() || undefined,
-        autodialed: autodialed ? 'true' : undefined,
-        prerecorded: prerecorded ? 'true' : undefined,
-        lineType: lineType || undefined,
-        subscriberType: subscriber || undefined,
-        phoneColumn: phoneColumn.trim() || undefined,
-        lineTypeColumn: lineTypeColumn.trim() || undefined,
-      });
+      const s = await api.startScrub(
+        file,
+        {
+          entityId,
+          at: at ? new Date(at).toISOString() : undefined,
+          productCategory: product.trim() || undefined,
+          autodialed: autodialed ? 'true' : undefined,
+          prerecorded: prerecorded ? 'true' : undefined,
+          lineType: lineType || undefined,
+          subscriberType: subscriber || undefined,
+          phoneColumn: phoneColumn.trim() || undefined,
+          lineTypeColumn: lineTypeColumn.trim() || undefined,
+        },
+        (done, total) => setSent({ sent: done, total }),
+      );
       setScrub(s);
       showRefusal(s.status === 'failed' ? s.errors : null);
       // Listed at once, running or not.
@@ -217,7 +238,25 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
       fail(err);
     } finally {
       setSending(false);
+      setSent(null);
     }
+  };
+
+  /** What the page says while the list goes up, waits its turn, and is checked. */
+  const working = (): { text: string; done: number | null; label: string } => {
+    const name = file?.name ?? '';
+    if (sending && sent && sent.sent < sent.total) {
+      return { text: fill(t.callList.sending, { name, sent: i18n.bytes(sent.sent), total: i18n.bytes(sent.total) }), done: sent.sent / sent.total, label: t.callList.sentLabel };
+    }
+    const p = scrub?.status === 'running' ? scrub.progress : null;
+    const withElapsed = (text: string) => (elapsed > 0 ? `${text} · ${fill(t.callList.elapsed, { s: elapsed })}` : text);
+    if (p?.waiting) return { text: withElapsed(fill(t.callList.waiting, { name })), done: null, label: '' };
+    if (p && p.totalBytes > 0 && p.bytes > 0) {
+      const share = p.bytes / p.totalBytes;
+      const text = fill(t.callList.progress, { name, percent: i18n.percent(share), rows: i18n.number(p.rows) });
+      return { text: leftMs === null ? text : `${text} · ${fill(t.callList.left, { time: duration(leftMs, i18n) })}`, done: share, label: t.callList.checkedLabel };
+    }
+    return { text: withElapsed(fill(t.callList.running, { name })), done: null, label: '' };
   };
 
   return (
@@ -321,16 +360,7 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
       <p className="sr-only" aria-live="polite">
         {running ? fill(t.callList.running, { name: file?.name ?? '' }) : scrub?.status === 'done' ? announceDone(scrub, i18n) : ''}
       </p>
-      {running && (
-        <p className="call-list-running" aria-hidden="true">
-          <span className="spinner" />
-          {/* One flex item: the seconds follow the name, not a column of their own on a narrow screen. */}
-          <span>
-            {fill(t.callList.running, { name: file?.name ?? '' })}
-            {elapsed > 0 && <span className="muted"> · {fill(t.callList.elapsed, { s: elapsed })}</span>}
-          </span>
-        </p>
-      )}
+      {running && <Working {...working()} />}
       {scrub?.status === 'running' && (
         <button type="button" className="button" onClick={() => void cancelCheck(scrub.id)}>
           {t.callList.cancel}
@@ -546,8 +576,11 @@ function CountList({ title, rows, total, note }: { title: string; rows: Array<{ 
 const cancelled = (s: Scrub): boolean => s.status === 'failed' && /^Cancelled\b/.test(s.error ?? '');
 
 /** How long a running scrub has run: 42 s, 3 min 5 s (by the server's clock). */
-function runningFor(startedAt: string, { t, fill }: I18n): string {
-  const s = Math.max(0, Math.round((Date.parse(serverNow()) - Date.parse(startedAt)) / 1000));
+const runningFor = (startedAt: string, i18n: I18n): string => duration(Date.parse(serverNow()) - Date.parse(startedAt), i18n);
+
+/** A stretch of time: 42 s, 3 min 5 s. */
+function duration(ms: number, { t, fill }: I18n): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   return s < 60 ? fill(t.scrubs.seconds, { s }) : fill(t.scrubs.minutes, { m: Math.floor(s / 60), s: s % 60 });
 }
 
@@ -557,7 +590,7 @@ function runningFor(startedAt: string, { t, fill }: I18n): string {
  */
 function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean }) {
   const i18n = useI18n();
-  const { t, fill, dateTime, number } = i18n;
+  const { t, fill, dateTime, number, percent } = i18n;
   return (
     <div className={heading ? 'recent-scrubs' : undefined}>
       {heading && <h3 id="scrubs-title">{t.scrubs.title}</h3>}
@@ -610,7 +643,13 @@ function RecentScrubs({ state, heading }: { state: ScrubsState; heading: boolean
                     ) : (
                       <div>
                         <span className={s.status === 'failed' ? 'bad-text' : undefined}>{t.scrubs.statuses[s.status]}</span>
-                        {s.status === 'running' && <span className="scrub-error">{fill(t.scrubs.runningFor, { time: runningFor(s.startedAt, i18n) })}</span>}
+                        {s.status === 'running' && (
+                          <span className="scrub-error">
+                            {fill(t.scrubs.runningFor, { time: runningFor(s.startedAt, i18n) })}
+                            {/* How far it has got, when this server runs it. */}
+                            {s.progress && (s.progress.waiting ? ` · ${t.scrubs.waiting}` : s.progress.totalBytes > 0 ? ` · ${percent(s.progress.bytes / s.progress.totalBytes)}` : '')}
+                          </span>
+                        )}
                         {s.status === 'failed' && s.error && <span className="scrub-error">{cancelled(s) ? t.callList.cancelled : (refusalText(s.errors, t, fill) ?? s.error)}</span>}
                       </div>
                     )}

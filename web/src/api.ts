@@ -69,18 +69,54 @@ function noteServerTime(iso: string): void {
 export const serverNow = (): string => new Date(Date.now() + clockOffset).toISOString();
 
 /**
- * A call to the API with the session cookie (and its CSRF token on writes): a JSON body, or with
- * `raw` a body sent as it is (a file) under the headers given.
+ * A call to the API with the session cookie (and its CSRF token on writes) and a JSON body. Files
+ * go up through `upload`.
  */
-async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw?: { body: BodyInit; headers: Record<string, string> }, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...raw?.headers };
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body), signal });
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body), signal });
   if (res.status === 204) return undefined as T;
   if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => null)) as Problem | null);
   return (await res.json().catch(() => null)) as T;
 }
+
+/** Called as a file goes up: bytes sent so far of its size. */
+export type UploadProgress = (sent: number, total: number) => void;
+
+/**
+ * A file sent as `request` sends it, through XMLHttpRequest: fetch says nothing of an upload's
+ * progress, and a call list of hundreds of MB takes minutes to send over an office line. Same
+ * answers and errors as `request` (an unreachable server: a TypeError, as fetch throws).
+ */
+function upload<T>(path: string, file: File, headers: Record<string, string>, onProgress: UploadProgress): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    const all: Record<string, string> = { accept: 'application/json', ...headers };
+    if (csrfToken) all['x-csrf-token'] = csrfToken;
+    for (const [name, value] of Object.entries(all)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new TypeError('Failed to fetch'));
+    xhr.onabort = () => reject(new TypeError('The upload was stopped'));
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 204) resolve(undefined as T);
+      else if (xhr.status < 200 || xhr.status >= 300) reject(new ApiError(xhr.status, body as Problem | null));
+      else resolve(body as T);
+    };
+    xhr.send(file);
+  });
+}
+
+/** RFC 6266: a file's name in UTF-8 (header values must be Latin-1), for the record of what was sent. */
+const fileHeaders = (file: File): Record<string, string> => ({ 'content-type': 'text/csv', 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}` });
 
 const q = (params: Record<string, string | undefined>): string => {
   const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
@@ -111,36 +147,26 @@ export const api = {
   lawChange: (entityId: string, date?: string) => request<LawChangeImpact>('GET', `/v1/dashboard/law-change${q({ entityId, date })}`),
   scrubs: (entityId: string) => request<Scrub[]>('GET', `/v1/scrubs${q({ entityId, limit: '20' })}`),
   /** A scrub's record; `signal` aborts the request (a poll that gives up on a hung connection). */
-  scrub: (id: string, signal?: AbortSignal) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`, undefined, undefined, signal),
+  scrub: (id: string, signal?: AbortSignal) => request<Scrub>('GET', `/v1/scrubs/${encodeURIComponent(id)}`, undefined, signal),
   /** Stops a running scrub: answers its record, failed (cancelled). */
   cancelScrub: (id: string) => request<Scrub>('DELETE', `/v1/scrubs/${encodeURIComponent(id)}`),
   /**
-   * Uploads a call list for a scrub and answers at once with its record (`Prefer: respond-async`):
-   * the file is sent as it is (the browser streams it from disk), the result is polled with `scrub`.
+   * Uploads a call list for a scrub and answers once it has arrived with its record
+   * (`Prefer: respond-async`): the file is sent as it is (the browser streams it from disk), with
+   * its progress to `onProgress`; the result is polled with `scrub`.
    */
-  startScrub: (file: File, params: { entityId: string; at?: string; productCategory?: string; autodialed?: 'true'; prerecorded?: 'true'; lineType?: 'mobile' | 'fixed'; subscriberType?: 'sole_trader' | 'business'; phoneColumn?: string; lineTypeColumn?: string }) =>
-    request<Scrub>('POST', `/v1/scrubs${q(params)}`, undefined, {
-      body: file,
-      headers: {
-        'content-type': 'text/csv',
-        prefer: 'respond-async',
-        // RFC 6266: the name in UTF-8 (header values must be Latin-1), for the list of past scrubs.
-        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      },
-    }),
+  startScrub: (
+    file: File,
+    params: { entityId: string; at?: string; productCategory?: string; autodialed?: 'true'; prerecorded?: 'true'; lineType?: 'mobile' | 'fixed'; subscriberType?: 'sole_trader' | 'business'; phoneColumn?: string; lineTypeColumn?: string },
+    onProgress: UploadProgress,
+  ) => upload<Scrub>(`/v1/scrubs${q(params)}`, file, { ...fileHeaders(file), prefer: 'respond-async' }, onProgress),
   /** The imports of the caller's records, newest first (at most 100). */
   imports: (entityId: string) => request<ImportRecord[]>('GET', `/v1/imports${q({ entityId })}`),
   /**
    * A CSV file of a caller's records, sent as it is: checked only (`dryRun`), or imported – all
    * rows or none, unless `skipInvalid`; rows on record already are left out either way.
    */
-  importRecords: (file: File, params: { entityId: string; kind: ImportKind; timeZone?: string; dryRun?: 'true'; skipInvalid?: 'true' }) =>
-    request<ImportResult>('POST', `/v1/imports${q(params)}`, undefined, {
-      body: file,
-      headers: {
-        'content-type': 'text/csv',
-        // The file's name, as a scrub sends it (RFC 6266), for the import's record (`inputName`).
-        'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      },
-    }),
+  importRecords: (file: File, params: { entityId: string; kind: ImportKind; timeZone?: string; dryRun?: 'true'; skipInvalid?: 'true' }, onProgress: UploadProgress) =>
+    // The file's name, as a scrub sends it, for the import's record (`inputName`).
+    upload<ImportResult>(`/v1/imports${q(params)}`, file, fileHeaders(file), onProgress),
 };

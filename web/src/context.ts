@@ -11,6 +11,8 @@ export interface I18n {
   date(iso: string | number): string;
   number(n: number): string;
   percent(share: number): string;
+  /** A file's size: 850 kB, 12.3 MB, 1.2 GB. */
+  bytes(n: number): string;
 }
 
 export function makeI18n(lang: Lang, locale: string): I18n {
@@ -19,6 +21,10 @@ export function makeI18n(lang: Lang, locale: string): I18n {
   const nf = new Intl.NumberFormat(locale);
   const pf = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
   const pf1 = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
+  const size = (unit: 'kilobyte' | 'megabyte' | 'gigabyte') => new Intl.NumberFormat(locale, { style: 'unit', unit, maximumFractionDigits: 1 });
+  const kb = size('kilobyte');
+  const mb = size('megabyte');
+  const gb = size('gigabyte');
   return {
     lang,
     locale,
@@ -30,6 +36,8 @@ export function makeI18n(lang: Lang, locale: string): I18n {
     number: (n) => nf.format(n),
     // A small share is not shown as 0 %: 13 unreadable rows in 10,000 are 0.1 %, a handful in millions < 0.1 %.
     percent: (s) => (s > 0 && s < 0.001 ? `< ${pf1.format(0.001)}` : s > 0 && s < 0.01 ? pf1.format(s) : pf.format(s)),
+    // Decimal units, as file managers and browsers' downloads count them.
+    bytes: (n) => (n < 1e6 ? kb.format(Math.ceil(n / 100) / 10) : n < 1e9 ? mb.format(n / 1e6) : gb.format(n / 1e9)),
   };
 }
 

@@ -97,6 +97,15 @@ export const ScrubSchema = z.object({
   durationMs: z.number().nullable(),
   error: z.string().nullable(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).nullable().describe('For a list that was refused: what was wrong, by field (as in problem+json)'),
+  progress: z
+    .object({
+      waiting: z.boolean().describe('The list has arrived and waits for a free slot (the server checks a few lists at once)'),
+      bytes: z.number().describe('Bytes of the list scrubbed so far'),
+      totalBytes: z.number().describe("The list's size in bytes"),
+      rows: z.number().describe('Rows scrubbed so far'),
+    })
+    .nullable()
+    .describe('How far a running scrub has got, while this server runs it; null once it has ended, or when another process (another server, `optline scrub`) runs it'),
   links: z.object({ self: z.string(), output: z.string().nullable(), rejects: z.string().nullable() }),
 });
 type ScrubApi = z.infer<typeof ScrubSchema>;
@@ -133,7 +142,7 @@ export const idleMs = (): number => Math.max(1, Number(process.env.OPTLINE_SCRUB
  * run by `optline scrub` are recorded in the same table with the files the command wrote, on
  * whatever machine and directory it ran in: the server neither serves nor deletes those.
  */
-function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi {
+function toApi(r: ScrubRecord, kept: (path: string | null) => boolean, progress: ScrubProgress | null): ScrubApi {
   const self = `/v1/scrubs/${r.id}`;
   const done = r.status === 'done';
   return {
@@ -158,9 +167,12 @@ function toApi(r: ScrubRecord, kept: (path: string | null) => boolean): ScrubApi
     durationMs: r.durationMs,
     error: r.error,
     errors: r.errorDetails,
+    progress: r.status === 'running' ? progress : null,
     links: { self, output: done && kept(r.outputPath) ? `${self}/output` : null, rejects: done && kept(r.rejectsPath) ? `${self}/rejects` : null },
   };
 }
+
+type ScrubProgress = NonNullable<ScrubApi['progress']>;
 
 /**
  * The list's file name from the request's Content-Disposition (`filename`, or RFC 5987's
@@ -203,11 +215,13 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
   const cancellable = new Map<string, { cancel: AbortController; ended: Promise<unknown> }>();
   /** Lists arriving now, by scrub id: their uploads have no record yet. */
   const receiving = new Set<string>();
+  /** How far this server's running scrubs have got (a record is written only as a scrub starts and ends). */
+  const progress = new Map<string, ScrubProgress>();
   let tempDir: string | null = null;
   const dirOf = (): string => scrubDirFor(app) ?? (tempDir ??= mkdtempSync(join(tmpdir(), 'optline-scrubs-')));
   /** A file in this server's scrub directory (a path recorded by the command line is not). */
   const kept = (path: string | null): boolean => insideDir(dirOf(), path);
-  const api = (r: ScrubRecord): ScrubApi => toApi(r, kept);
+  const api = (r: ScrubRecord): ScrubApi => toApi(r, kept, progress.get(r.id) ?? null);
   // An erased number must not stay readable in this server's kept scrub outputs, nor in what a
   // scrub killed mid-way left behind (its upload, a partial output).
   app.onErasure(async ({ e164, inScope }) => {
@@ -367,8 +381,11 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
         const rejects = join(dir, `${id}.rejects.csv`);
         let onStart: () => void = () => undefined;
         const started = new Promise<void>((resolve) => (onStart = resolve));
+        const size = statSync(upload).size;
+        progress.set(id, { waiting: true, bytes: 0, totalBytes: size, rows: 0 });
         const job = runScrub(app, {
           onStart,
+          onProgress: (p) => progress.set(id, { waiting: false, bytes: p.bytes, totalBytes: p.totalBytes, rows: p.rows }),
           id,
           entityId: q.entityId,
           input: upload,
@@ -388,9 +405,11 @@ export function scrubRoutes(app: Optline): FastifyPluginAsyncZod {
           inputName: uploadName(req.headers['content-disposition']),
           waitTurn: async () => {
             release = await place.take(stop);
+            progress.set(id, { waiting: false, bytes: 0, totalBytes: size, rows: 0 });
           },
           signal: stop,
         }).finally(() => {
+          progress.delete(id);
           cancellable.delete(id);
           place.cancel(); // not taken: the scrub ended before its turn
           release();
