@@ -29,6 +29,9 @@ async function scrub(query: string, csv: string, token = tokens.supervisor!, hea
   });
 }
 
+/** A million national numbers: a scrub of it holds its slot for a second or more. */
+const LONG_LIST = 'phone\n' + Array.from({ length: 1_000_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
+
 async function waitDone(id: string, token = tokens.supervisor!): Promise<Record<string, unknown>> {
   for (let i = 0; i < 200; i++) {
     const r = await api.call('GET', `/v1/scrubs/${id}`, undefined, token);
@@ -363,8 +366,7 @@ describe("a running scrub's progress", () => {
   it('says how far a running scrub has read its list, that one waits for its turn, and nothing once they have ended', async () => {
     process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
     try {
-      const long = 'phone\n' + Array.from({ length: 1_000_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
-      const first = (await scrub('entityId=acme', long, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
+      const first = (await scrub('entityId=acme', LONG_LIST, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
       const short = 'phone\n+31612345678\n';
       const second = (await scrub('entityId=acme', short, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string; progress: unknown };
       // The one slot is the first's: the second has arrived and waits.
@@ -381,7 +383,7 @@ describe("a running scrub's progress", () => {
       // Under way: part of the list read, never more than it holds, and never backwards.
       const under = seen.filter((p) => p.bytes > 0 && p.bytes < p.totalBytes);
       expect(under.length).toBeGreaterThan(0);
-      expect(under.every((p) => !p.waiting && p.totalBytes === long.length && p.rows > 0 && p.rows < 1_000_000)).toBe(true);
+      expect(under.every((p) => !p.waiting && p.totalBytes === LONG_LIST.length && p.rows > 0 && p.rows < 1_000_000)).toBe(true);
       expect(seen.every((p, k) => k === 0 || (p.bytes >= seen[k - 1]!.bytes && p.rows >= seen[k - 1]!.rows))).toBe(true);
       expect(await waitDone(second.id)).toMatchObject({ status: 'done', rows: 1, progress: null });
       // The recent list carries it too: none for ended scrubs.
@@ -398,8 +400,7 @@ describe('DELETE /v1/scrubs/{id}', () => {
     process.env.OPTLINE_SCRUBS_AT_ONCE = '1';
     try {
       // A list long enough to hold the one slot while the next waits behind it.
-      const long = 'phone\n' + Array.from({ length: 1_000_000 }, (_, i) => `06${String(10_000_000 + i)}`).join('\n') + '\n';
-      const first = (await scrub('entityId=acme', long, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
+      const first = (await scrub('entityId=acme', LONG_LIST, tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
       const second = (await scrub('entityId=acme', 'phone\n+31612345678\n', tokens.supervisor, { prefer: 'respond-async' })).json() as { id: string };
       // An agent may not; then the waiting one, then the running one.
       expect((await api.call('DELETE', `/v1/scrubs/${second.id}`, undefined, tokens.agent)).statusCode).toBe(403);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { CHROMIUM, hasChromium, broken, launchChromium, signIn, startWebServer, verdict, WEB_ADMIN, type WebServer } from './helpers/browser.js';
 import { DEMO_TOKENS } from '../src/demo/seed.js';
 
@@ -58,6 +58,15 @@ async function tabTo(page: Page, is: { id?: string; text?: string }, max = 40): 
 }
 
 /** A scrub's record as GET /v1/scrubs answers it, for answers the test server cannot give. */
+/** A supervisor's dashboard with its *Check a call list* card shown: the page and the card. */
+async function callListCard(opts: { bypassCSP?: boolean } = {}): Promise<{ page: Page; lists: Locator }> {
+  const page = await newPage(opts);
+  await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
+  const lists = page.locator('section.call-list');
+  await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+  return { page, lists };
+}
+
 function scrubRecord(over: Record<string, unknown> = {}): Record<string, unknown> {
   const id = (over.id as string | undefined) ?? 'scrub-web-1';
   return {
@@ -620,10 +629,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('checks a list of businesses as such (NL-1: legal persons are called under opt-out)', async () => {
-    const page = await newPage();
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { lists } = await callListCard();
     await lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'companies.csv', mimeType: 'text/csv', buffer: Buffer.from('company,phone\nAcme B.V.,020 123 4567\n') });
     await lists.getByRole('group', { name: 'Whose numbers' }).getByLabel('Numbers of:').selectOption({ label: 'businesses (legal persons)' });
     await lists.getByRole('button', { name: 'Check list' }).click();
@@ -635,10 +641,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('reads each row\'s line type from a column the supervisor names, says what it read, and a column the list lacks at its field', async () => {
-    const page = await newPage();
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { page, lists } = await callListCard();
     const list = (buffer: string) => lists.getByLabel('Call list (CSV)').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(buffer) });
     const column = lists.getByRole('group', { name: 'How the calls are made' }).getByLabel('Line type column');
     await list('phone,wireless\n06 1234 0001,yes\n');
@@ -658,10 +661,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('keeps asking after a failed status request while a list is checked, and gives up only when the check cannot be read', async () => {
-    const page = await newPage();
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { page, lists } = await callListCard();
     const fileField = lists.getByLabel('Call list (CSV)');
     const checkList = lists.getByRole('button', { name: 'Check list' });
     const spinner = lists.locator('.call-list-running');
@@ -728,10 +728,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('shows a long list going up, waiting its turn, and how far its check has got, with the time left', async () => {
-    const page = await newPage();
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { page, lists } = await callListCard();
     const working = lists.locator('.call-list-running');
     // A slow office line: 4 MB at 1 MB/s takes seconds to go up.
     const cdp = await page.context().newCDPSession(page);
@@ -778,10 +775,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('cancels a running check: stopped on the server, said so, and the form is free again', async () => {
-    const page = await newPage();
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { page, lists } = await callListCard();
     const checkList = lists.getByRole('button', { name: 'Check list' });
     // The check as a long one looks: running until cancelled (the list itself is checked at once here).
     let cancelled: Record<string, unknown> | null = null;
@@ -812,10 +806,7 @@ describe.skipIf(!available)('agent and supervisor pages in Chromium', { timeout:
   });
 
   it('says which column was checked, and warns of other columns that look like phone numbers and of a list checked before', async () => {
-    const page = await newPage({ bypassCSP: true });
-    await signIn(page, server.url, DEMO_TOKENS.supervisor, '/dashboard');
-    const lists = page.locator('section.call-list');
-    await lists.getByRole('heading', { name: 'Check a call list' }).waitFor();
+    const { page, lists } = await callListCard({ bypassCSP: true });
     // Other phone-like columns and an earlier check, as the server says them for such a list (faked
     // here so that every state shows on one small list; test/scrub-api.test.ts checks the server's values).
     let others = ['Mobile'];
