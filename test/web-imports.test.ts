@@ -223,6 +223,13 @@ describe.skipIf(!available)('importing records from the dashboard in Chromium', 
       /^This file was imported for Voltana Energie B\.V\. before: .+ There is nothing new to import: the rows that pass the check are on record already or about people erased at their request\.$/,
     );
     expect(await card(again).getByRole('button', { name: /^Import / }).count()).toBe(0);
+    // With a new row: that one is imported, and the recent imports say what was left out and why.
+    await checkFile(again, csv + row('06 1234 9723', '2026-04-02 09:00') + '\n', 'april (3).csv');
+    await card(again).getByRole('button', { name: 'Import 1 record' }).click();
+    await card(again).locator('.import-outcome.success').waitFor();
+    const top = card(again).locator('.imports-list tbody tr').first();
+    await top.filter({ hasText: 'april (3).csv' }).waitFor();
+    expect((await top.locator('td').allInnerTexts()).slice(2, 6)).toEqual(['3', '1', '1', '0\n1 about erased people']);
   });
 
   it('shows a file going up over a slow line, as a line and a bar', async () => {

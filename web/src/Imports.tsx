@@ -483,7 +483,11 @@ function RecentImports({ state, heading }: { state: RecentState; heading: boolea
                     {number(r.onRecord)}
                   </td>
                   <td className="num" data-label={t.imports.leftOutColumn}>
-                    {number(r.rejected)}
+                    {/* Refused rows, and rows about people erased at their request (never imported again). */}
+                    <div>
+                      {number(r.rejected)}
+                      {r.erased > 0 && <span className="block small muted">{fill(t.imports.erasedLeftOut, { n: number(r.erased) })}</span>}
+                    </div>
                   </td>
                   <td data-label={t.imports.by}>{r.keyLabel ? r.keyLabel : r.keyId ? <span className="mono small">{shortId(r.keyId)}</span> : '—'}</td>
                 </tr>

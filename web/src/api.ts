@@ -115,8 +115,15 @@ function upload<T>(path: string, file: File, headers: Record<string, string>, on
   });
 }
 
-/** RFC 6266: a file's name in UTF-8 (header values must be Latin-1), for the record of what was sent. */
-const fileHeaders = (file: File): Record<string, string> => ({ 'content-type': 'text/csv', 'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}` });
+/**
+ * RFC 6266: a file's name in UTF-8 (header values must be Latin-1), for the record of what was sent.
+ * RFC 5987 allows fewer characters unescaped than encodeURIComponent leaves: ' ( ) * too are escaped,
+ * or the server cannot read the header and the list is recorded without its name ("leads (1).csv").
+ */
+const fileHeaders = (file: File): Record<string, string> => ({
+  'content-type': 'text/csv',
+  'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+});
 
 const q = (params: Record<string, string | undefined>): string => {
   const s = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')).toString();
