@@ -396,9 +396,9 @@ describe('verify on a store this user may only read (a backup)', () => {
       const old = join(backups, 'old.db');
       writeFileSync(old, readFileSync(db));
       const editable = new SQLite(old);
-      // Undone by hand: the last migration (0021) added a column.
-      expect(MIGRATIONS.at(-1)!.name).toBe('0021_imports_erased');
-      editable.exec('alter table imports drop column erased');
+      // Undone by hand: the last migration (0022) added an index.
+      expect(MIGRATIONS.at(-1)!.name).toBe('0022_suppressions_entity_reason');
+      editable.exec('drop index suppressions_entity_reason');
       editable.prepare('delete from optline_migrations where name = ?').run(MIGRATIONS.at(-1)!.name);
       editable.close();
       chmodSync(old, 0o444);

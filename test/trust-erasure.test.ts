@@ -145,9 +145,24 @@ describe.each(storeNames())('erasure on %s', (storeName) => {
     // The key, which holds the number here, is not kept in the clear.
     const kept = await api.app.store.db.selectFrom('idempotency').select('key').execute();
     expect(kept.map((k) => k.key).join(' ')).not.toContain('612340103');
-    // A new key records anew: the person may give consent again.
-    const again = await api.call('POST', '/v1/consents', { entityId: 'tulp', phone: NL_OTHER, at: '2026-11-27T09:00:00Z', channel: 'phone', status: 'granted', source: { method: 'web_form' } });
-    expect(again.statusCode).toBe(201);
+    // Nor does the same record under a new key (a CRM that syncs its old records again): the
+    // erased person's data is refused, saying why; a record dated on the erasure's moment too.
+    for (const at of ['2025-09-05T10:00:00Z', new Date(NOW).toISOString()]) {
+      const resent = await api.call('POST', '/v1/consents', { entityId: 'tulp', phone: NL_OTHER, at, channel: 'phone', status: 'granted', source: { method: 'web_form' } });
+      expect(resent.statusCode, resent.body).toBe(422);
+      expect(resent.json()).toMatchObject({ errors: [{ path: 'at', message: `on or before the erasure of this number at ${new Date(NOW).toISOString()}` }] });
+      expect(resent.json().detail).toMatch(/^This number was erased at its holder's request for tulp at .*: a record dated on or before then is the erased person's data and is not recorded again\./);
+    }
+    const objection = await api.call('POST', '/v1/objections', { entityId: 'tulp', phone: NL_OTHER, at: '2026-01-01T10:00:00Z' });
+    expect(objection.statusCode, objection.body).toBe(422);
+    expect(await api.app.store.db.selectFrom('events').select('id').where('phone', '=', NL_OTHER).where('erased_at', 'is', null).execute()).toEqual([]);
+    // Another caller's records are not this erasure's business.
+    const roos = await api.call('POST', '/v1/consents', { entityId: 'roos', phone: NL_OTHER, at: '2025-09-05T10:00:00Z', channel: 'phone', status: 'granted', source: { method: 'web_form' } });
+    expect(roos.statusCode, roos.body).toBe(201);
+    // The person may give consent again: a consent given after the erasure is recorded.
+    now = NOW + 2 * 3_600_000;
+    const again = await api.call('POST', '/v1/consents', { entityId: 'tulp', phone: NL_OTHER, at: new Date(NOW + 3_600_000).toISOString(), channel: 'phone', status: 'granted', source: { method: 'web_form' } });
+    expect(again.statusCode, again.body).toBe(201);
   });
 
   it('shows an erased row given data again, and keeps it out of decisions', async () => {

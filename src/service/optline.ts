@@ -355,7 +355,30 @@ export class Optline {
     return this.appendNew(this.presumedConsentEvent(input, await this.requireEntity(input.entityId)), ctx);
   }
 
+  /**
+   * A record about a number erased at its holder's request for this caller, dated on or before the
+   * erasure, is that person's data coming back – from a CRM that still holds it and sends it again
+   * (GDPR art. 17). An import leaves such rows out (src/imports/run.ts); a single write is refused,
+   * saying so. A record made after the erasure – a new consent – is taken.
+   */
+  private async refuseErasedPast(ev: NewEvent): Promise<void> {
+    const entityId = ev.fact.entityId;
+    if (!ev.phone || entityId === null) return;
+    // Most callers have erased no one: one look in an index (0022), no hashing.
+    const anyErased = await this.store.db.selectFrom('suppressions').select('id').where('entity_id', '=', entityId).where('reason', '=', 'erasure').limit(1).executeTakeFirst();
+    if (!anyErased) return;
+    const erasure = (await this.suppressions.entries(ev.phone, [entityId])).filter((e) => e.reason === 'erasure' && e.at >= ev.fact.at).pop();
+    if (!erasure) return;
+    const when = new Date(erasure.at).toISOString();
+    throw new InputError(
+      `This number was erased at its holder's request for ${entityId} at ${when}: a record dated on or before then is the erased person's data and is not recorded again. A record made after the erasure (a new consent) is.`,
+      [{ path: 'at', message: `on or before the erasure of this number at ${when}` }],
+      422,
+    );
+  }
+
   private async appendNew(ev: NewEvent, ctx: WriteContext): Promise<string> {
+    await this.refuseErasedPast(ev);
     return (await this.store.appendEvent({ ...ev, keyId: ctx.keyId ?? null }, this.clock(), ctx.claim)).id;
   }
 

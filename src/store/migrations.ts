@@ -335,6 +335,14 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
       await db.schema.alterTable('imports').addColumn('erased', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  {
+    // Every record written asks whether its caller has erased anyone (Optline.refuseErasedPast):
+    // answered from this index, not by a scan of a list that also holds every objection.
+    name: '0022_suppressions_entity_reason',
+    async up(db) {
+      await db.schema.createIndex('suppressions_entity_reason').ifNotExists().on('suppressions').columns(['entity_id', 'reason']).execute();
+    },
+  },
 ];
 
 /** Applies the migrations not yet applied, one server at a time. */
