@@ -6,7 +6,7 @@ import { useRecentList, type RecentList } from './recent.js';
 // The kinds the server takes and the zones it reads dates in, from the server's own module.
 import { COUNTRY_ZONES, IMPORT_KINDS } from '../../src/imports/kinds.js';
 import { num, TableHead } from './TableHead.js';
-import { Working } from './Working.js';
+import { sendingState, Working, type Sent } from './Working.js';
 
 /** The zones offered: the callers' countries', the six of the US, and UTC (what systems often write). */
 const ZONES = ['Europe/Amsterdam', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'UTC'];
@@ -62,7 +62,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
   const [zoneProblem, setZoneProblem] = useState<string | null>(null);
   const [leaveOutProblem, setLeaveOutProblem] = useState<string | null>(null);
   /** How much of the file has gone up, while it is sent; null: nothing sent yet. */
-  const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
+  const [sent, setSent] = useState<Sent | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const leaveOutRef = useRef<HTMLInputElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -277,9 +277,7 @@ function ImportForm({ entityId, entityName, country, onImported, onSessionEnded 
       </p>
       {busy && (
         <Working
-          {...(sent && sent.sent < sent.total
-            ? { text: fill(t.imports.sending, { name, sent: i18n.bytes(sent.sent), total: i18n.bytes(sent.total) }), done: sent.sent / sent.total, label: t.imports.sentLabel }
-            : { text: fill(stage.step === 'checking' ? t.imports.checking : t.imports.importing, { name }), done: null, label: '' })}
+          {...(sendingState(name, sent, i18n) ?? { text: fill(stage.step === 'checking' ? t.imports.checking : t.imports.importing, { name }), done: null, label: '' })}
         />
       )}
       {checked && (

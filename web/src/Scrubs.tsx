@@ -5,7 +5,7 @@ import { fill, type Dict } from './i18n.js';
 import { Kpi } from './Kpi.js';
 import { useRecentList, type RecentList } from './recent.js';
 import { num, TableHead } from './TableHead.js';
-import { Working } from './Working.js';
+import { sendingState, Working, type Sent, type WorkingState } from './Working.js';
 // The download's name in the page's language, as the server names it in English.
 import { savedName } from '../../src/scrub/file-names.js';
 
@@ -73,7 +73,6 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
   const [lineTypeColumnMissing, setLineTypeColumnMissing] = useState<string | null>(null);
   const [subscriber, setSubscriber] = useState<'' | 'sole_trader' | 'business'>('');
   const [scrub, setScrub] = useState<Scrub | null>(null);
-  const [sending, setSending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   // What is wrong with the file itself (none chosen; no header row), said at the file field.
   const [fileProblem, setFileProblem] = useState<string | null>(null);
@@ -81,7 +80,8 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
   const [phoneColumnMissing, setPhoneColumnMissing] = useState<string | null>(null);
   const [elapsed, setElapsed] = useState(0);
   /** How much of the list has gone up, while it is sent; null: not sending. */
-  const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
+  const [sent, setSent] = useState<Sent | null>(null);
+  const sending = sent !== null;
   /** The running scrub's time left in ms, from its pace since it was first seen under way; null: not known yet. */
   const [leftMs, setLeftMs] = useState<number | null>(null);
   /** The running scrub's state could not be read just now and is asked again; null: it was read. */
@@ -212,7 +212,6 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
     setPhoneColumnMissing(null);
     setScrub(null);
     setElapsed(0);
-    setSending(true);
     setSent({ sent: 0, total: file.size });
     try {
       const s = await api.startScrub(
@@ -237,17 +236,15 @@ function CallListCheck({ entityId, entityName, onChanged, onSessionEnded }: { en
     } catch (err) {
       fail(err);
     } finally {
-      setSending(false);
       setSent(null);
     }
   };
 
   /** What the page says while the list goes up, waits its turn, and is checked. */
-  const working = (): { text: string; done: number | null; label: string } => {
+  const working = (): WorkingState => {
     const name = file?.name ?? '';
-    if (sending && sent && sent.sent < sent.total) {
-      return { text: fill(t.callList.sending, { name, sent: i18n.bytes(sent.sent), total: i18n.bytes(sent.total) }), done: sent.sent / sent.total, label: t.callList.sentLabel };
-    }
+    const going = sendingState(name, sent, i18n);
+    if (going) return going;
     const p = scrub?.status === 'running' ? scrub.progress : null;
     const withElapsed = (text: string) => (elapsed > 0 ? `${text} · ${fill(t.callList.elapsed, { s: elapsed })}` : text);
     if (p?.waiting) return { text: withElapsed(fill(t.callList.waiting, { name })), done: null, label: '' };
