@@ -364,12 +364,9 @@ export class Optline {
   private async refuseErasedPast(ev: NewEvent): Promise<void> {
     const entityId = ev.fact.entityId;
     if (!ev.phone || entityId === null) return;
-    // Most callers have erased no one: one look in an index (0022), no hashing.
-    const anyErased = await this.store.db.selectFrom('suppressions').select('id').where('entity_id', '=', entityId).where('reason', '=', 'erasure').limit(1).executeTakeFirst();
-    if (!anyErased) return;
-    const erasure = (await this.suppressions.entries(ev.phone, [entityId])).filter((e) => e.reason === 'erasure' && e.at >= ev.fact.at).pop();
-    if (!erasure) return;
-    const when = new Date(erasure.at).toISOString();
+    const erased = await this.suppressions.erasedAt(entityId, ev.phone);
+    if (erased === null || erased < ev.fact.at) return;
+    const when = new Date(erased).toISOString();
     throw new InputError(
       `This number was erased at its holder's request for ${entityId} at ${when}: a record dated on or before then is the erased person's data and is not recorded again. A record made after the erasure (a new consent) is.`,
       [{ path: 'at', message: `on or before the erasure of this number at ${when}` }],

@@ -255,6 +255,18 @@ export class Suppressions {
     };
   }
 
+  /**
+   * When this number was last erased for this entity at its holder's request, or null: erasures
+   * for one write (Optline.refuseErasedPast), where `erasures` serves a whole import. Most entities
+   * have erased no one: that is one look in the index of migration 0022, with no hashing.
+   */
+  async erasedAt(entityId: string, e164: string): Promise<number | null> {
+    const any = await this.store.db.selectFrom('suppressions').select('id').where('entity_id', '=', entityId).where('reason', '=', 'erasure').limit(1).executeTakeFirst();
+    if (!any) return null;
+    const erasures = (await this.entries(e164, [entityId])).filter((e) => e.reason === 'erasure');
+    return erasures.length > 0 ? Math.max(...erasures.map((e) => e.at)) : null;
+  }
+
   /** The facts the decision path adds for a number. */
   async factsFor(e164: string): Promise<EntityFact[]> {
     return (await this.entries(e164)).map(suppressionFact);

@@ -336,7 +336,7 @@ export const MIGRATIONS: Array<{ name: string; up: (db: Kysely<unknown>) => Prom
     },
   },
   {
-    // Every record written asks whether its caller has erased anyone (Optline.refuseErasedPast):
+    // Every record written asks whether its caller has erased anyone (Suppressions.erasedAt):
     // answered from this index, not by a scan of a list that also holds every objection.
     name: '0022_suppressions_entity_reason',
     async up(db) {
